@@ -1,0 +1,206 @@
+/* ddpm/layers.h: the UNet's layer kernels, plain functions over flat float
+ * arrays in NCHW order.
+ *
+ *   ddpm_conv2d_dims d = {.B = 8, .C_in = 1, .H = 28, .W = 28, .C_out = 32,
+ *                         .kernel = 3, .stride = 1, .pad = 1};
+ *   float *scratch = malloc(sizeof(float) * ddpm_conv2d_scratch_floats(&d));
+ *   ddpm_conv2d_forward(out, scratch, inp, weight, bias, &d);
+ *   ...
+ *   ddpm_conv2d_backward(dinp, dweight, dbias, scratch, dout, inp, weight, &d);
+ *
+ * Conventions (after llm.c):
+ *   - Outputs come first, then inputs, then dimensions.  Every pointer has a
+ *     shape comment.
+ *   - Every backward ACCUMULATES (+=) into its gradient outputs, so a tensor
+ *     used twice simply receives both contributions; zeroing is the caller's
+ *     one explicit call.  A gradient pointer may be NULL when that gradient
+ *     is not wanted (for example dinp of the first layer).
+ *   - Nothing here allocates.  Layers that need temporary memory take a
+ *     `scratch` buffer whose size a *_scratch_floats() function gives.
+ *   - Outputs never alias inputs unless a function says so.
+ *   - Matrix products go through the one BLAS seam, ddpm_sgemm.
+ */
+#ifndef DDPM_LAYERS_H
+#define DDPM_LAYERS_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "ddpm/rng.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/* ---- the BLAS seam (blas.c) ---------------------------------------------
+ * Row-major C(M,N) = alpha * op(A)(M,K) * op(B)(K,N) + beta * C, where
+ * op(X) is X or X^T.  lda/ldb/ldc are the row strides of A, B, C as stored.
+ * This is the only place in ddpm-lab that calls cblas_sgemm. */
+void ddpm_sgemm(int trans_a, int trans_b, int M, int N, int K, float alpha,
+                const float *A, int lda, const float *B, int ldb, float beta,
+                float *C, int ldc);
+/* The same product with naive loops in double accumulation: the oracle. */
+void ddpm_sgemm_reference(int trans_a, int trans_b, int M, int N, int K, float alpha,
+                          const float *A, int lda, const float *B, int ldb, float beta,
+                          float *C, int ldc);
+/* Threads used by BLAS (OpenBLAS); n <= 0 means all cores. */
+void ddpm_blas_set_threads(int n);
+int ddpm_blas_get_threads(void);
+
+/* ---- conv2d (conv2d.c) ----------------------------------------------------
+ * Square kernels 1x1 or 3x3, stride 1 or 2, zero padding. */
+typedef struct ddpm_conv2d_dims {
+    int B, C_in, H, W;    /* input (B, C_in, H, W) */
+    int C_out;
+    int kernel, stride, pad;
+} ddpm_conv2d_dims;
+
+int ddpm_conv2d_out_h(const ddpm_conv2d_dims *d);  /* (H + 2 pad - kernel) / stride + 1 */
+int ddpm_conv2d_out_w(const ddpm_conv2d_dims *d);
+/* Floats of scratch that forward and backward need for these dims. */
+size_t ddpm_conv2d_scratch_floats(const ddpm_conv2d_dims *d);
+
+void ddpm_conv2d_forward(float *out,          /* (B, C_out, Ho, Wo) */
+                         float *scratch,      /* ddpm_conv2d_scratch_floats(d) */
+                         const float *inp,    /* (B, C_in, H, W) */
+                         const float *weight, /* (C_out, C_in, k, k) */
+                         const float *bias,   /* (C_out) or NULL */
+                         const ddpm_conv2d_dims *d);
+void ddpm_conv2d_backward(float *dinp,         /* (B, C_in, H, W) or NULL */
+                          float *dweight,      /* (C_out, C_in, k, k) */
+                          float *dbias,        /* (C_out) or NULL */
+                          float *scratch,      /* ddpm_conv2d_scratch_floats(d) */
+                          const float *dout,   /* (B, C_out, Ho, Wo) */
+                          const float *inp,    /* (B, C_in, H, W) */
+                          const float *weight, /* (C_out, C_in, k, k) */
+                          const ddpm_conv2d_dims *d);
+/* Direct seven-loop convolution, for tests. */
+void ddpm_conv2d_forward_reference(float *out, const float *inp, const float *weight,
+                                   const float *bias, const ddpm_conv2d_dims *d);
+
+/* ---- linear (linear.c) ------------------------------------------------- */
+void ddpm_linear_forward(float *out,          /* (B, OC) */
+                         const float *inp,    /* (B, IC) */
+                         const float *weight, /* (OC, IC) */
+                         const float *bias,   /* (OC) or NULL */
+                         int B, int IC, int OC);
+void ddpm_linear_backward(float *dinp,         /* (B, IC) or NULL */
+                          float *dweight,      /* (OC, IC) */
+                          float *dbias,        /* (OC) or NULL */
+                          const float *dout,   /* (B, OC) */
+                          const float *inp,    /* (B, IC) */
+                          const float *weight, /* (OC, IC) */
+                          int B, int IC, int OC);
+
+/* ---- group normalisation (groupnorm.c) ----------------------------------
+ * Wu & He 2018: statistics over (C/G channels x HW) per sample and group,
+ * biased variance, then a per-channel affine.  C % G == 0. */
+void ddpm_groupnorm_forward(float *out,         /* (B, C, HW) */
+                            float *mean,        /* (B, G) saved for backward */
+                            float *rstd,        /* (B, G) 1/sqrt(var + eps) */
+                            const float *inp,   /* (B, C, HW) */
+                            const float *gamma, /* (C) */
+                            const float *beta,  /* (C) */
+                            int B, int C, int HW, int G, float eps);
+void ddpm_groupnorm_backward(float *dinp,        /* (B, C, HW) or NULL */
+                             float *dgamma,      /* (C) */
+                             float *dbeta,       /* (C) */
+                             const float *dout,  /* (B, C, HW) */
+                             const float *inp,   /* (B, C, HW) */
+                             const float *mean,  /* (B, G) */
+                             const float *rstd,  /* (B, G) */
+                             const float *gamma, /* (C) */
+                             int B, int C, int HW, int G);
+
+/* ---- SiLU (activations.c): x * sigmoid(x) ------------------------------ */
+void ddpm_silu_forward(float *out, const float *inp, size_t n);
+/* dinp += dout * silu'(inp) */
+void ddpm_silu_backward(float *dinp, const float *dout, const float *inp, size_t n);
+
+/* ---- sinusoidal timestep embedding (timestep_embedding.c) ----------------
+ * Vaswani et al. 2017 sec. 3.5, as used by DDPM: with half = dim / 2 and
+ * freq_i = exp(-ln(max_period) * i / half),
+ *   out[b, i] = sin(t_b freq_i), out[b, half + i] = cos(t_b freq_i).
+ * dim is even.  No parameters, and t is an integer: there is no backward. */
+void ddpm_timestep_embedding_forward(float *out,    /* (B, dim) */
+                                     const int *t,  /* (B) */
+                                     int B, int dim, float max_period);
+
+/* ---- nearest-neighbour x2 upsampling (upsample.c) ----------------------- */
+void ddpm_upsample2x_forward(float *out,       /* (B, C, 2H, 2W) */
+                             const float *inp, /* (B, C, H, W) */
+                             int B, int C, int H, int W);
+void ddpm_upsample2x_backward(float *dinp,       /* (B, C, H, W) */
+                              const float *dout, /* (B, C, 2H, 2W) */
+                              int B, int C, int H, int W);
+
+/* ---- channel concatenation for skips (concat.c) ------------------------- */
+void ddpm_concat_forward(float *out,     /* (B, C1 + C2, HW) */
+                         const float *a, /* (B, C1, HW) */
+                         const float *b, /* (B, C2, HW) */
+                         int B, int C1, int C2, int HW);
+void ddpm_concat_backward(float *da,         /* (B, C1, HW) or NULL */
+                          float *db,         /* (B, C2, HW) or NULL */
+                          const float *dout, /* (B, C1 + C2, HW) */
+                          int B, int C1, int C2, int HW);
+
+/* ---- single-head self-attention core (attention.c) -----------------------
+ * The input is the output of a 1x1 qkv convolution: channels [0, C) are q,
+ * [C, 2C) are k, [2C, 3C) are v.  For each sample, with N = H*W positions,
+ *   P = softmax_j(q_i . k_j / sqrt(C)),  out[c, i] = sum_j P[i, j] v[c, j].
+ * The output projection and the residual are separate layers. */
+size_t ddpm_attention_scratch_floats(int C, int N);
+void ddpm_attention_forward(float *out,       /* (B, C, N) */
+                            float *probs,     /* (B, N, N) saved for backward */
+                            const float *qkv, /* (B, 3C, N) */
+                            int B, int C, int N);
+void ddpm_attention_backward(float *dqkv,        /* (B, 3C, N) */
+                             float *scratch,     /* ddpm_attention_scratch_floats(C, N) */
+                             const float *dout,  /* (B, C, N) */
+                             const float *qkv,   /* (B, 3C, N) */
+                             const float *probs, /* (B, N, N) */
+                             int B, int C, int N);
+
+/* ---- dropout (dropout.c), training only ----------------------------------
+ * Zeroes each element with probability p and scales the rest by 1/(1-p)
+ * (inverted dropout).  The mask comes from rng, so a seeded step repeats. */
+void ddpm_dropout_forward(float *out,       /* (n) */
+                          uint8_t *mask,    /* (n) 1 = kept, saved for backward */
+                          const float *inp, /* (n) */
+                          float p, ddpm_rng *rng, size_t n);
+void ddpm_dropout_backward(float *dinp, const float *dout, const uint8_t *mask, float p,
+                           size_t n);
+
+/* ---- element-wise helpers (elementwise.c) -------------------------------- */
+/* Residual add: out = a + b.  out may alias a or b. */
+void ddpm_add_forward(float *out, const float *a, const float *b, size_t n);
+void ddpm_add_backward(float *da, float *db, const float *dout, size_t n);
+/* Per-(sample, channel) broadcast add, for the time embedding:
+ * out[b, c, :] = inp[b, c, :] + bias[b, c].  out may alias inp. */
+void ddpm_channel_add_forward(float *out,        /* (B, C, HW) */
+                              const float *inp,  /* (B, C, HW) */
+                              const float *bias, /* (B, C) */
+                              int B, int C, int HW);
+void ddpm_channel_add_backward(float *dinp,       /* (B, C, HW) or NULL */
+                               float *dbias,      /* (B, C) */
+                               const float *dout, /* (B, C, HW) */
+                               int B, int C, int HW);
+
+/* Mean squared error over n elements, and its gradient scaled by `scale`
+ * (dpred += scale * 2 (pred - target) / n). */
+double ddpm_mse_forward(const float *pred, const float *target, size_t n);
+void ddpm_mse_backward(float *dpred, const float *pred, const float *target, float scale,
+                       size_t n);
+
+/* Softmax cross-entropy for the classifier: returns the mean loss over B
+ * rows and writes probs; backward accumulates (probs - onehot) / B * scale. */
+double ddpm_softmax_xent_forward(float *probs,        /* (B, K) */
+                                 const float *logits, /* (B, K) */
+                                 const uint8_t *labels, int B, int K);
+void ddpm_softmax_xent_backward(float *dlogits, const float *probs, const uint8_t *labels,
+                                float scale, int B, int K);
+
+#ifdef __cplusplus
+}
+#endif
+#endif
