@@ -1,0 +1,61 @@
+/* ddpm/config.h: everything that describes a training run, and its JSON form
+ * (stored in checkpoint metadata).
+ *
+ *   ddpm_run_config rc;
+ *   ddpm_run_config_default(&rc, "tiny", &err);
+ *   rc.prediction = DDPM_PRED_V;
+ *   char *json = ddpm_unet_config_to_json(&rc.unet);     // caller frees
+ *   ddpm_unet_config back;
+ *   ddpm_unet_config_from_json(json, &back, &err);       // strict: every field, right types
+ *   free(json);
+ *
+ * The from_json functions accept any bytes: malformed JSON, missing fields,
+ * wrong types and out-of-range values are runtime errors naming the field.
+ */
+#ifndef DDPM_CONFIG_H
+#define DDPM_CONFIG_H
+
+#include "ddpm/optim.h"
+#include "ddpm/scheduler.h"
+#include "ddpm/unet.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+typedef struct ddpm_run_config {
+    char preset[32];               /* the preset the UNet came from, or "custom" */
+    ddpm_unet_config unet;
+    ddpm_schedule_config schedule;
+    ddpm_prediction prediction;
+    char dataset[256];             /* "digits", "fashion" or a folder */
+    int batch;                     /* 1..1024 */
+    int64_t total_steps;           /* optimizer steps of the whole run */
+    ddpm_adam_config adam;
+    double ema_decay;              /* 0..1 (0.999 is usual; 0 = EMA equals the weights) */
+    uint64_t seed;
+} ddpm_run_config;
+
+/* The defaults for a preset: linear schedule, T = 1000, eps-prediction,
+ * the bundled digits, batch 64, lr 1e-3 with 100 warmup steps, clip 1,
+ * EMA 0.999, seed 0; total_steps depends on the preset. */
+int ddpm_run_config_default(ddpm_run_config *rc, const char *preset, ddpm_error *err);
+int ddpm_run_config_validate(const ddpm_run_config *rc, ddpm_error *err);
+
+/* JSON text (malloc'ed, caller frees) and strict parsing. */
+char *ddpm_unet_config_to_json(const ddpm_unet_config *c);
+int ddpm_unet_config_from_json(const char *json, ddpm_unet_config *out, ddpm_error *err);
+
+/* {"schedule": "linear", "T": 1000, "beta_start": ..., "beta_end": ..., "prediction": "eps"} */
+char *ddpm_scheduler_config_to_json(const ddpm_schedule_config *s, ddpm_prediction pred);
+int ddpm_scheduler_config_from_json(const char *json, ddpm_schedule_config *out,
+                                    ddpm_prediction *pred, ddpm_error *err);
+
+/* {"batch": 64, "total_steps": ..., "lr": ..., "beta1": ..., ..., "ema_decay": ...} */
+char *ddpm_train_config_to_json(const ddpm_run_config *rc);
+int ddpm_train_config_from_json(const char *json, ddpm_run_config *rc, ddpm_error *err);
+
+#ifdef __cplusplus
+}
+#endif
+#endif
