@@ -1,5 +1,6 @@
 /* trainer.c: the diffusion training step (DDPM Algorithm 1) and run state. */
 #include <math.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
