@@ -1,0 +1,145 @@
+/* test_trainer.c: training lowers the loss; a resumed run is bit-identical
+ * to an uninterrupted one; a non-finite loss stops the step without touching
+ * the weights; data that does not fit the model is refused. */
+#include <string.h>
+#include <unistd.h>
+
+#include "check.h"
+#include "ddpm/fileio.h"
+#include "ddpm/layers.h"
+#include "ddpm/trainer.h"
+
+/* 64 synthetic 28x28 "digits": bars and blobs at random places. */
+static ddpm_dataset make_data(void)
+{
+    ddpm_dataset ds;
+    memset(&ds, 0, sizeof ds);
+    snprintf(ds.name, sizeof ds.name, "synthetic");
+    ds.n = 64;
+    ds.channels = 1;
+    ds.height = ds.width = 28;
+    ds.pixels = malloc(sizeof(float) * 64 * 784);
+    ddpm_rng r;
+    ddpm_rng_init(&r, 8, 0);
+    for (int i = 0; i < 64; i++) {
+        float *img = ds.pixels + i * 784;
+        int cx = 6 + (int)ddpm_rng_below(&r, 16), cy = 6 + (int)ddpm_rng_below(&r, 16);
+        for (int y = 0; y < 28; y++)
+            for (int x = 0; x < 28; x++) {
+                bool on = (i % 2 == 0) ? (abs(x - cx) <= 1 && abs(y - cy) <= 6)
+                                       : ((x - cx) * (x - cx) + (y - cy) * (y - cy) <= 16);
+                img[y * 28 + x] = on ? 1.0f : -1.0f;
+            }
+    }
+    return ds;
+}
+
+static ddpm_run_config small_run(void)
+{
+    ddpm_run_config run;
+    ddpm_error err = {0};
+    CHECK(ddpm_run_config_default(&run, "tiny", &err) == 0, "%s", err.msg);
+    ddpm_unet_config u = {.in_channels = 1, .out_channels = 1, .image_size = 28, .base_channels = 8,
+                          .levels = 2, .channel_mult = {1, 2}, .res_blocks = 1,
+                          .attention = {false, true}, .mid_attention = false, .groups = 4,
+                          .time_embed_dim = 16, .dropout = 0.1f};
+    run.unet = u;
+    snprintf(run.preset, sizeof run.preset, "custom");
+    run.batch = 8;
+    run.total_steps = 100;
+    run.adam.lr = 3e-3;
+    run.adam.warmup_steps = 5;
+    run.seed = 42;
+    return run;
+}
+
+static void check_learning(const ddpm_dataset *ds)
+{
+    ddpm_run_config run = small_run();
+    ddpm_error err = {0};
+    ddpm_trainer *tr;
+    CHECK(ddpm_trainer_create(&tr, &run, ds, &err) == 0, "%s", err.msg);
+    double first = 0, last = 0;
+    for (int s = 0; s < 100; s++) {
+        ddpm_train_stats st;
+        CHECK(ddpm_trainer_step(tr, &st, &err) == 0, "%s", err.msg);
+        CHECK(st.step == s + 1 && st.batch == 8 && isfinite(st.loss), "stats");
+        for (int b = 0; b < 8; b++) CHECK(st.t[b] >= 0 && st.t[b] < 1000, "t out of range");
+        if (s < 20) first += st.loss;
+        if (s >= 80) last += st.loss;
+    }
+    printf("eps-loss, mean of steps 1-20: %.4f, of steps 81-100: %.4f\n", first / 20, last / 20);
+    CHECK(last < 0.7 * first, "training did not lower the loss: %g -> %g", first / 20, last / 20);
+    ddpm_trainer_free(tr);
+}
+
+static void check_resume_exact(const ddpm_dataset *ds)
+{
+    ddpm_run_config run = small_run();
+    ddpm_error err = {0};
+    char path[256];
+    snprintf(path, sizeof path, "/tmp/ddpm_test_resume_%d.safetensors", (int)getpid());
+    ddpm_trainer *a;
+    CHECK(ddpm_trainer_create(&a, &run, ds, &err) == 0, "%s", err.msg);
+    double losses_a[12];
+    for (int s = 0; s < 12; s++) {
+        ddpm_train_stats st;
+        CHECK(ddpm_trainer_step(a, &st, &err) == 0, "%s", err.msg);
+        losses_a[s] = st.loss;
+        if (s == 4) CHECK(ddpm_trainer_save(a, path, &err) == 0, "%s", err.msg);
+    }
+    ddpm_checkpoint ck;
+    CHECK(ddpm_checkpoint_load(&ck, path, DDPM_CKPT_ALL, &err) == 0, "%s", err.msg);
+    CHECK(ck.step == 5, "checkpoint step %lld", (long long)ck.step);
+    ddpm_trainer *b;
+    CHECK(ddpm_trainer_resume(&b, &ck, NULL, ds, &err) == 0, "%s", err.msg);
+    for (int s = 5; s < 12; s++) {
+        ddpm_train_stats st;
+        CHECK(ddpm_trainer_step(b, &st, &err) == 0, "%s", err.msg);
+        CHECK(st.loss == losses_a[s], "resumed loss at step %d: %.9g vs %.9g", s, st.loss, losses_a[s]);
+    }
+    const size_t P = ddpm_unet_num_params(ddpm_trainer_net(a));
+    CHECK(memcmp(ddpm_trainer_params(a), ddpm_trainer_params(b), P * 4) == 0, "resumed weights differ");
+    CHECK(memcmp(ddpm_trainer_ema(a), ddpm_trainer_ema(b), P * 4) == 0, "resumed EMA differs");
+    ddpm_checkpoint_free(&ck);
+    ddpm_trainer_free(a);
+    ddpm_trainer_free(b);
+    unlink(path);
+}
+
+static void check_nan_guard(const ddpm_dataset *ds)
+{
+    ddpm_run_config run = small_run();
+    ddpm_error err = {0};
+    ddpm_trainer *tr;
+    CHECK(ddpm_trainer_create(&tr, &run, ds, &err) == 0, "%s", err.msg);
+    const size_t P = ddpm_unet_num_params(ddpm_trainer_net(tr));
+    float *w = malloc(P * 4);
+    memcpy(w, ddpm_trainer_params(tr), P * 4);
+    w[P - 1] = NAN; /* conv_out.bias: every output becomes NaN */
+    ddpm_trainer_set_params(tr, w, P);
+    CHECK(ddpm_trainer_step(tr, NULL, &err) == DDPM_ERR && strstr(err.msg, "diverged"), "NaN not caught: %s", err.msg);
+    CHECK(ddpm_trainer_step_count(tr) == 0, "a failed step must not count");
+    CHECK(memcmp(ddpm_trainer_params(tr), w, (P - 1) * 4) == 0, "weights changed by a failed step");
+    ddpm_trainer_free(tr);
+    free(w);
+
+    /* data of the wrong size is refused with both sizes named */
+    ddpm_dataset wrong = *ds;
+    wrong.height = wrong.width = 14;
+    CHECK(ddpm_trainer_create(&tr, &run, &wrong, &err) == DDPM_ERR && strstr(err.msg, "1x14x14") &&
+          strstr(err.msg, "1x28x28"), "size mismatch: %s", err.msg);
+    run.batch = 0;
+    CHECK(ddpm_trainer_create(&tr, &run, ds, &err) == DDPM_ERR && strstr(err.msg, "batch"), "batch 0: %s", err.msg);
+}
+
+int main(void)
+{
+    ddpm_blas_set_threads(1);
+    ddpm_dataset ds = make_data();
+    check_learning(&ds);
+    check_resume_exact(&ds);
+    check_nan_guard(&ds);
+    free(ds.pixels);
+    TEST_PASS("test_trainer");
+}

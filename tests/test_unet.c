@@ -1,0 +1,321 @@
+/* test_unet.c: the whole UNet.  Its forward pass and every gradient match
+ * the PyTorch mirror (tools/torch_mirror.py -> tests/data/parity_*.safetensors);
+ * its gradients match finite differences for inputs and parameters; the
+ * presets build, count and describe themselves; bad configs are errors. */
+#include <string.h>
+
+#include "check.h"
+#include "ddpm/config.h"
+#include "ddpm/layers.h"
+#include "ddpm/safetensors.h"
+#include "ddpm/unet.h"
+
+/* max |a - b| / max |b| over n elements */
+static double rel_err(const float *a, const float *b, size_t n, size_t *worst)
+{
+    double num = 0, den = 0;
+    *worst = 0;
+    for (size_t i = 0; i < n; i++) {
+        double d = fabs((double)a[i] - b[i]);
+        if (d > num) num = d, *worst = i;
+        if (fabs(b[i]) > den) den = fabs(b[i]);
+    }
+    return den > 0 ? num / den : num;
+}
+
+static float *read_tensor(const ddpm_safetensors *f, const char *name, size_t *n_out)
+{
+    const ddpm_st_tensor *t = ddpm_safetensors_find(f, name);
+    CHECK(t, "reference lacks %s", name);
+    int64_t n = ddpm_st_numel(t);
+    float *buf = malloc(sizeof(float) * (size_t)(n ? n : 1));
+    ddpm_error err = {0};
+    CHECK(ddpm_safetensors_read_f32(f, name, t->shape, t->ndim, buf, &err) == 0, "%s", err.msg);
+    if (n_out) *n_out = (size_t)n;
+    return buf;
+}
+
+static void check_parity(const char *file)
+{
+    char path[512];
+    snprintf(path, sizeof path, "%s/%s", DDPM_TEST_DATA, file);
+    ddpm_error err = {0};
+    ddpm_safetensors *f;
+    CHECK(ddpm_safetensors_open(&f, path, 64u << 20, &err) == 0, "%s", err.msg);
+    ddpm_unet_config cfg;
+    CHECK(ddpm_unet_config_from_json(ddpm_safetensors_meta(f, "unet"), &cfg, &err) == 0, "%s", err.msg);
+    ddpm_unet *net;
+    CHECK(ddpm_unet_create(&net, &cfg, &err) == 0, "%s", err.msg);
+    const size_t P = ddpm_unet_num_params(net);
+    float *params = calloc(P, sizeof(float)), *grads = calloc(P, sizeof(float));
+    /* every tensor of the mirror is in the table with the same shape, and vice versa */
+    int n_model = 0;
+    for (int i = 0; i < ddpm_safetensors_count(f); i++)
+        n_model += strncmp(ddpm_safetensors_tensor(f, i)->name, "model.", 6) == 0;
+    CHECK(n_model == ddpm_unet_num_tensors(net), "mirror has %d tensors, C has %d", n_model, ddpm_unet_num_tensors(net));
+    for (int i = 0; i < ddpm_unet_num_tensors(net); i++) {
+        const ddpm_param_info *p = ddpm_unet_tensor(net, i);
+        char name[160];
+        snprintf(name, sizeof name, "model.%s", p->name);
+        int64_t shape[4];
+        for (int d = 0; d < p->ndim; d++) shape[d] = p->shape[d];
+        CHECK(ddpm_safetensors_read_f32(f, name, shape, p->ndim, params + p->offset, &err) == 0, "%s", err.msg);
+    }
+    size_t nx, nt, ntarget, nout;
+    float *x = read_tensor(f, "input.x", &nx);
+    float *tf = read_tensor(f, "input.t", &nt);
+    float *target = read_tensor(f, "input.target", &ntarget);
+    float *expect_out = read_tensor(f, "expect.out", &nout);
+    float *expect_loss = read_tensor(f, "expect.loss", NULL);
+    float *expect_dx = read_tensor(f, "expect.dx", NULL);
+    const int B = (int)nt;
+    int t[16];
+    for (int b = 0; b < B; b++) t[b] = (int)tf[b];
+
+    ddpm_unet_workspace *ws;
+    CHECK(ddpm_unet_workspace_create(&ws, net, B, true, &err) == 0, "%s", err.msg);
+    ddpm_unet_forward(net, params, ws, x, t, B, NULL);
+    const float *out = ddpm_unet_output(ws);
+    size_t worst;
+    double e = rel_err(out, expect_out, nout, &worst);
+    printf("%s: output rel. error %.2e\n", file, e);
+    CHECK(e < 1e-4, "%s: output differs from PyTorch: rel %.3g at %zu (%g vs %g)", file, e, worst, out[worst], expect_out[worst]);
+    double loss = ddpm_mse_forward(out, target, nout);
+    CHECK_CLOSE(loss, expect_loss[0], 1e-5, 0, "%s: loss", file);
+
+    float *dout = calloc(nout, sizeof(float)), *dx = calloc(nx, sizeof(float));
+    ddpm_mse_backward(dout, out, target, 1.0f, nout);
+    ddpm_unet_backward(net, params, grads, ws, dout, dx);
+    double worst_grad = 0;
+    for (int i = 0; i < ddpm_unet_num_tensors(net); i++) {
+        const ddpm_param_info *p = ddpm_unet_tensor(net, i);
+        char name[160];
+        snprintf(name, sizeof name, "grad.%s", p->name);
+        float *g = read_tensor(f, name, NULL);
+        double ge = rel_err(grads + p->offset, g, p->numel, &worst);
+        if (ge > worst_grad) worst_grad = ge;
+        CHECK(ge < 1e-4, "%s: gradient of %s differs from PyTorch: rel %.3g at %zu (%g vs %g)", file,
+              p->name, ge, worst, grads[p->offset + worst], g[worst]);
+        free(g);
+    }
+    double ex = rel_err(dx, expect_dx, nx, &worst);
+    CHECK(ex < 1e-4, "%s: input gradient differs: rel %.3g", file, ex);
+    printf("%s: %d gradients, worst rel. error %.2e; input gradient %.2e\n", file,
+           ddpm_unet_num_tensors(net), worst_grad, ex);
+
+    ddpm_unet_workspace_free(ws);
+    ddpm_unet_free(net);
+    ddpm_safetensors_close(f);
+    free(params), free(grads), free(x), free(tf), free(target), free(expect_out), free(expect_loss);
+    free(expect_dx), free(dout), free(dx);
+}
+
+/* ---- finite differences on a small net ------------------------------------------ */
+
+typedef struct {
+    ddpm_unet *net;
+    ddpm_unet_workspace *ws;
+    float *params, *x, *w;   /* w: the random projection of the loss */
+    int t[2];
+    int B;
+    size_t n_out;
+} fd_ctx;
+
+static double fd_loss(fd_ctx *c)
+{
+    ddpm_unet_forward(c->net, c->params, c->ws, c->x, c->t, c->B, NULL);
+    const float *out = ddpm_unet_output(c->ws);
+    double l = 0;
+    for (size_t i = 0; i < c->n_out; i++) l += (double)c->w[i] * out[i];
+    return l;
+}
+
+static void check_finite_differences(void)
+{
+    ddpm_unet_config cfg = {.in_channels = 2, .out_channels = 2, .image_size = 8, .base_channels = 4,
+                            .levels = 2, .channel_mult = {1, 2}, .res_blocks = 1,
+                            .attention = {false, true}, .mid_attention = true, .groups = 2,
+                            .time_embed_dim = 8, .dropout = 0.0f};
+    ddpm_error err = {0};
+    fd_ctx c = {.B = 2, .t = {3, 750}};
+    CHECK(ddpm_unet_create(&c.net, &cfg, &err) == 0, "%s", err.msg);
+    CHECK(ddpm_unet_workspace_create(&c.ws, c.net, 2, true, &err) == 0, "%s", err.msg);
+    const size_t P = ddpm_unet_num_params(c.net), nx = 2 * 2 * 8 * 8;
+    c.n_out = nx;
+    c.params = malloc(sizeof(float) * P);
+    float *grads = calloc(P, sizeof(float));
+    c.x = malloc(sizeof(float) * nx);
+    c.w = malloc(sizeof(float) * nx);
+    float *dx = calloc(nx, sizeof(float));
+    ddpm_rng r;
+    ddpm_rng_init(&r, 99, 0);
+    ddpm_unet_init_params(c.net, c.params, 5);
+    /* no zero-initialised layers: every path must carry gradient */
+    for (size_t i = 0; i < P; i++) c.params[i] += (float)(0.2 * ddpm_rng_normal(&r));
+    ddpm_rng_normal_fill(&r, c.x, nx);
+    ddpm_rng_normal_fill(&r, c.w, nx);
+
+    fd_loss(&c);
+    ddpm_unet_backward(c.net, c.params, grads, c.ws, c.w, dx);
+
+    /* central differences in float with h = 1e-2: smooth layers keep the
+     * truncation error ~1e-4, rounding ~1e-5 */
+    const float h = 1e-2f;
+    int checked = 0;
+    double worst = 0;
+    for (int i = 0; i < ddpm_unet_num_tensors(c.net); i++) {
+        const ddpm_param_info *p = ddpm_unet_tensor(c.net, i);
+        for (int k = 0; k < 3; k++) {
+            size_t j = p->offset + ddpm_rng_below(&r, (uint32_t)p->numel);
+            float keep = c.params[j];
+            c.params[j] = keep + h;
+            double lp = fd_loss(&c);
+            c.params[j] = keep - h;
+            double lm = fd_loss(&c);
+            c.params[j] = keep;
+            double num = (lp - lm) / (2 * h), ana = grads[j];
+            double e = fabs(num - ana) / fmax(1.0, fabs(num));
+            if (e > worst) worst = e;
+            CHECK(e < 2e-2, "d loss / d %s[%zu]: analytic %g, numeric %g", p->name, j - p->offset, ana, num);
+            checked++;
+        }
+    }
+    for (int k = 0; k < 20; k++) {
+        size_t j = ddpm_rng_below(&r, (uint32_t)nx);
+        float keep = c.x[j];
+        c.x[j] = keep + h;
+        double lp = fd_loss(&c);
+        c.x[j] = keep - h;
+        double lm = fd_loss(&c);
+        c.x[j] = keep;
+        double num = (lp - lm) / (2 * h);
+        double e = fabs(num - dx[j]) / fmax(1.0, fabs(num));
+        CHECK(e < 2e-2, "d loss / d x[%zu]: analytic %g, numeric %g", j, dx[j], num);
+    }
+    printf("finite differences: %d parameters and 20 inputs, worst rel. error %.2e\n", checked, worst);
+    ddpm_unet_workspace_free(c.ws);
+    ddpm_unet_free(c.net);
+    free(c.params), free(grads), free(c.x), free(c.w), free(dx);
+}
+
+/* ---- structure -------------------------------------------------------------------- */
+
+static void check_presets_and_configs(void)
+{
+    ddpm_error err = {0};
+    for (int i = 0; ddpm_unet_preset_names[i]; i++) {
+        ddpm_unet_config cfg;
+        CHECK(ddpm_unet_preset(ddpm_unet_preset_names[i], &cfg, &err) == 0, "%s", err.msg);
+        ddpm_unet *net;
+        CHECK(ddpm_unet_create(&net, &cfg, &err) == 0, "%s", err.msg);
+        char desc[256];
+        ddpm_unet_config_describe(&cfg, desc, sizeof desc);
+        printf("preset %-6s %8zu parameters, %7.1f MFLOP/image forward: %s\n", ddpm_unet_preset_names[i],
+               ddpm_unet_num_params(net), ddpm_unet_forward_flops(net) / 1e6, desc);
+        /* the parameter table tiles the arena and names are unique */
+        size_t off = 0;
+        for (int k = 0; k < ddpm_unet_num_tensors(net); k++) {
+            const ddpm_param_info *p = ddpm_unet_tensor(net, k);
+            CHECK(p->offset == off, "%s is not contiguous", p->name);
+            off += p->numel;
+            CHECK(ddpm_unet_find_tensor(net, p->name) == k, "duplicate name %s", p->name);
+        }
+        CHECK(off == ddpm_unet_num_params(net), "table does not cover the arena");
+        /* an EMA-only checkpoint of the preset stays under 8 MB */
+        CHECK(ddpm_unet_num_params(net) * 4 < 8u * 1000 * 1000, "%s is too large to bundle", ddpm_unet_preset_names[i]);
+        /* JSON round trip */
+        char *json = ddpm_unet_config_to_json(&cfg);
+        ddpm_unet_config back;
+        CHECK(ddpm_unet_config_from_json(json, &back, &err) == 0 && ddpm_unet_config_equal(&cfg, &back), "json: %s", json);
+        free(json);
+        ddpm_unet_free(net);
+    }
+    ddpm_unet_config cfg;
+    CHECK(ddpm_unet_preset("huge", &cfg, &err) == DDPM_ERR && strstr(err.msg, "tiny, small"), "unknown preset: %s", err.msg);
+    /* 28 -> 14 -> 7 works, a fourth level does not divide 28 */
+    CHECK(ddpm_unet_preset("tiny", &cfg, &err) == 0, "tiny");
+    cfg.levels = 4;
+    cfg.channel_mult[3] = 2;
+    CHECK(ddpm_unet_config_validate(&cfg, &err) == DDPM_ERR && strstr(err.msg, "divisible"), "levels: %s", err.msg);
+    CHECK(ddpm_unet_preset("tiny", &cfg, &err) == 0, "tiny");
+    cfg.groups = 5;
+    CHECK(ddpm_unet_config_validate(&cfg, &err) == DDPM_ERR && strstr(err.msg, "groups"), "groups: %s", err.msg);
+    CHECK(ddpm_unet_preset("tiny", &cfg, &err) == 0, "tiny");
+    cfg.dropout = NAN;
+    CHECK(ddpm_unet_config_validate(&cfg, &err) == DDPM_ERR, "NaN dropout accepted");
+    const char *bad_json[] = {"", "{", "[]", "{\"in_channels\": 1}", "null",
+                              "{\"in_channels\":1,\"out_channels\":1,\"image_size\":28,\"base_channels\":32,"
+                              "\"channel_mult\":[1,2,2],\"attention\":[false,false],\"res_blocks\":1,"
+                              "\"mid_attention\":true,\"groups\":8,\"time_embed_dim\":128,\"dropout\":0}",
+                              "{\"in_channels\":1e300,\"out_channels\":1,\"image_size\":28,\"base_channels\":32,"
+                              "\"channel_mult\":[1,2,2],\"attention\":[false,false,false],\"res_blocks\":1,"
+                              "\"mid_attention\":true,\"groups\":8,\"time_embed_dim\":128,\"dropout\":0}"};
+    for (size_t i = 0; i < sizeof bad_json / sizeof bad_json[0]; i++)
+        CHECK(ddpm_unet_config_from_json(bad_json[i], &cfg, &err) == DDPM_ERR, "bad json %zu accepted", i);
+    CHECK(ddpm_unet_config_from_json(NULL, &cfg, &err) == DDPM_ERR, "NULL json accepted");
+
+    /* RGB at 32x32 with three levels builds and runs */
+    ddpm_unet_config rgb = {.in_channels = 3, .out_channels = 3, .image_size = 32, .base_channels = 8,
+                            .levels = 3, .channel_mult = {1, 2, 2}, .res_blocks = 1,
+                            .attention = {false, false, true}, .mid_attention = true, .groups = 4,
+                            .time_embed_dim = 16};
+    ddpm_unet *net;
+    CHECK(ddpm_unet_create(&net, &rgb, &err) == 0, "%s", err.msg);
+    ddpm_unet_workspace *ws;
+    CHECK(ddpm_unet_workspace_create(&ws, net, 2, false, &err) == 0, "%s", err.msg);
+    float *p = calloc(ddpm_unet_num_params(net), sizeof(float)), x[2 * 3 * 32 * 32] = {0};
+    ddpm_unet_init_params(net, p, 1);
+    int t[2] = {0, 999};
+    ddpm_unet_forward(net, p, ws, x, t, 2, NULL);
+    /* zero-initialised conv_out: the untrained net outputs exactly zero */
+    for (int i = 0; i < 2 * 3 * 32 * 32; i++) CHECK(ddpm_unet_output(ws)[i] == 0.0f, "conv_out not zero-initialised");
+    free(p);
+    ddpm_unet_workspace_free(ws);
+    ddpm_unet_free(net);
+}
+
+/* The forward of a batch equals the forward of each image alone, and
+ * repeats bit for bit. */
+static void check_batch_independence(void)
+{
+    ddpm_unet_config cfg;
+    ddpm_error err = {0};
+    CHECK(ddpm_unet_preset("tiny", &cfg, &err) == 0, "tiny");
+    ddpm_unet *net;
+    CHECK(ddpm_unet_create(&net, &cfg, &err) == 0, "%s", err.msg);
+    const size_t P = ddpm_unet_num_params(net), D = 784;
+    float *params = malloc(sizeof(float) * P);
+    ddpm_unet_init_params(net, params, 3);
+    ddpm_rng r;
+    ddpm_rng_init(&r, 4, 0);
+    for (size_t i = 0; i < P; i++) params[i] += (float)(0.02 * ddpm_rng_normal(&r));
+    float x[4 * 784], out4[4 * 784];
+    ddpm_rng_normal_fill(&r, x, 4 * D);
+    int t[4] = {0, 10, 500, 999};
+    ddpm_unet_workspace *ws;
+    CHECK(ddpm_unet_workspace_create(&ws, net, 4, false, &err) == 0, "%s", err.msg);
+    ddpm_unet_forward(net, params, ws, x, t, 4, NULL);
+    memcpy(out4, ddpm_unet_output(ws), sizeof out4);
+    for (int b = 0; b < 4; b++) {
+        ddpm_unet_forward(net, params, ws, x + b * D, t + b, 1, NULL);
+        size_t worst;
+        double e = rel_err(ddpm_unet_output(ws), out4 + b * D, D, &worst);
+        CHECK(e < 1e-5, "image %d alone differs from the batch: %g", b, e);
+    }
+    ddpm_unet_forward(net, params, ws, x, t, 4, NULL);
+    CHECK(memcmp(out4, ddpm_unet_output(ws), sizeof out4) == 0, "forward is not repeatable");
+    ddpm_unet_workspace_free(ws);
+    ddpm_unet_free(net);
+    free(params);
+}
+
+int main(void)
+{
+    ddpm_blas_set_threads(1);
+    check_presets_and_configs();
+    check_batch_independence();
+    check_finite_differences();
+    check_parity("parity_gray.safetensors");
+    check_parity("parity_rgb.safetensors");
+    TEST_PASS("test_unet");
+}
