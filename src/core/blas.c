@@ -1,0 +1,66 @@
+/* blas.c: the one seam to BLAS.  Every matrix product in ddpm-lab goes
+ * through ddpm_sgemm, which is the only caller of cblas_sgemm; beside it sits
+ * the naive reference the tests compare against. */
+#include "ddpm/common.h"
+#include "ddpm/layers.h"
+
+#include <cblas.h>
+
+/* The row strides a row-major op(X) of rows x cols needs as stored:
+ * X itself is (rows, cols) untransposed, (cols, rows) transposed. */
+static int min_ld(int trans, int rows, int cols)
+{
+    int width = trans ? rows : cols;
+    return width > 1 ? width : 1;
+}
+
+static void check_args(int trans_a, int trans_b, int M, int N, int K, int lda, int ldb,
+                       int ldc)
+{
+    DDPM_ASSERT(M >= 0 && N >= 0 && K >= 0);
+    DDPM_ASSERT(lda >= min_ld(trans_a, M, K));
+    DDPM_ASSERT(ldb >= min_ld(trans_b, K, N));
+    DDPM_ASSERT(ldc >= (N > 1 ? N : 1));
+}
+
+void ddpm_sgemm(int trans_a, int trans_b, int M, int N, int K, float alpha,
+                const float *A, int lda, const float *B, int ldb, float beta,
+                float *C, int ldc)
+{
+    check_args(trans_a, trans_b, M, N, K, lda, ldb, ldc);
+    if (M == 0 || N == 0) return;
+    cblas_sgemm(CblasRowMajor, trans_a ? CblasTrans : CblasNoTrans,
+                trans_b ? CblasTrans : CblasNoTrans, M, N, K, alpha, A, lda, B, ldb, beta, C,
+                ldc);
+}
+
+void ddpm_sgemm_reference(int trans_a, int trans_b, int M, int N, int K, float alpha,
+                          const float *A, int lda, const float *B, int ldb, float beta,
+                          float *C, int ldc)
+{
+    check_args(trans_a, trans_b, M, N, K, lda, ldb, ldc);
+    for (int i = 0; i < M; i++) {
+        for (int j = 0; j < N; j++) {
+            double sum = 0.0;
+            for (int p = 0; p < K; p++) {
+                double a = trans_a ? A[(size_t)p * lda + i] : A[(size_t)i * lda + p];
+                double b = trans_b ? B[(size_t)j * ldb + p] : B[(size_t)p * ldb + j];
+                sum += a * b;
+            }
+            float *c = &C[(size_t)i * ldc + j];
+            /* BLAS semantics: with beta = 0, C is write-only (NaNs there vanish). */
+            double old = beta == 0.0f ? 0.0 : (double)beta * *c;
+            *c = (float)((double)alpha * sum + old);
+        }
+    }
+}
+
+void ddpm_blas_set_threads(int n)
+{
+    openblas_set_num_threads(n > 0 ? n : openblas_get_num_procs());
+}
+
+int ddpm_blas_get_threads(void)
+{
+    return openblas_get_num_threads();
+}

@@ -1,0 +1,104 @@
+/* test_blas.c: the BLAS seam against its naive double-accumulating reference,
+ * over all four transpose combinations, non-square and tiny shapes, padded
+ * leading dimensions, and alpha/beta != 1 (beta accumulates into C). */
+#include <string.h>
+
+#include "check.h"
+#include "ddpm/layers.h"
+#include "ddpm/rng.h"
+
+static void fill_normal(ddpm_rng *r, float *x, size_t n)
+{
+    ddpm_rng_normal_fill(r, x, n);
+}
+
+/* One product through both paths, C starting from the same random values;
+ * the padding columns of C (beyond N) must be left untouched. */
+static void check_case(ddpm_rng *r, int ta, int tb, int M, int N, int K, int pad, float alpha,
+                       float beta)
+{
+    const int a_rows = ta ? K : M, a_cols = ta ? M : K;
+    const int b_rows = tb ? N : K, b_cols = tb ? K : N;
+    const int lda = a_cols + pad, ldb = b_cols + pad, ldc = N + pad;
+    const size_t na = (size_t)a_rows * lda, nb = (size_t)b_rows * ldb, nc = (size_t)M * ldc;
+    float *A = malloc(sizeof(float) * na), *B = malloc(sizeof(float) * nb);
+    float *C = malloc(sizeof(float) * nc), *C_ref = malloc(sizeof(float) * nc);
+    fill_normal(r, A, na);
+    fill_normal(r, B, nb);
+    fill_normal(r, C, nc);
+    memcpy(C_ref, C, sizeof(float) * nc);
+    ddpm_sgemm(ta, tb, M, N, K, alpha, A, lda, B, ldb, beta, C, ldc);
+    ddpm_sgemm_reference(ta, tb, M, N, K, alpha, A, lda, B, ldb, beta, C_ref, ldc);
+    /* float rounding of a K-term dot product of unit normals: ~sqrt(K) * 6e-8 */
+    const double tol = 1e-5 * (1.0 + sqrt((double)K)) * (fabs(alpha) + fabs(beta));
+    for (int i = 0; i < M; i++)
+        for (int j = 0; j < ldc; j++) {
+            const size_t at = (size_t)i * ldc + j;
+            if (j >= N)
+                CHECK(memcmp(&C[at], &C_ref[at], sizeof(float)) == 0,
+                      "ta=%d tb=%d M=%d N=%d K=%d: padding C[%d][%d] was written", ta, tb, M, N,
+                      K, i, j);
+            else
+                CHECK_CLOSE(C[at], C_ref[at], 0.0, tol,
+                            "ta=%d tb=%d M=%d N=%d K=%d pad=%d alpha=%g beta=%g at C[%d][%d]", ta,
+                            tb, M, N, K, pad, alpha, beta, i, j);
+        }
+    free(A);
+    free(B);
+    free(C);
+    free(C_ref);
+}
+
+static void check_all_shapes(void)
+{
+    ddpm_rng r;
+    ddpm_rng_init(&r, 7, 0);
+    const int shapes[][3] = {{1, 1, 1}, {1, 7, 1}, {5, 1, 3}, {2, 3, 4},   {17, 9, 33},
+                             {64, 5, 130}, {3, 70, 2}, {40, 40, 40}, {1, 1, 300}};
+    const float ab[][2] = {{1.0f, 0.0f}, {1.0f, 1.0f}, {0.5f, -2.0f}, {-1.5f, 0.25f}};
+    int cases = 0;
+    for (size_t s = 0; s < sizeof shapes / sizeof shapes[0]; s++)
+        for (int ta = 0; ta < 2; ta++)
+            for (int tb = 0; tb < 2; tb++)
+                for (size_t k = 0; k < sizeof ab / sizeof ab[0]; k++)
+                    for (int pad = 0; pad <= 3; pad += 3) {
+                        check_case(&r, ta, tb, shapes[s][0], shapes[s][1], shapes[s][2], pad,
+                                   ab[k][0], ab[k][1]);
+                        cases++;
+                    }
+    printf("sgemm: %d cases match the reference\n", cases);
+}
+
+/* beta = 0 means C is write-only: NaNs already there must not leak out. */
+static void check_beta_zero_ignores_c(void)
+{
+    float A[6] = {1, 2, 3, 4, 5, 6}, B[6] = {1, 0, 0, 1, 1, 1};
+    float C[4], C_ref[4];
+    for (int i = 0; i < 4; i++) C[i] = C_ref[i] = NAN;
+    ddpm_sgemm(0, 0, 2, 2, 3, 1.0f, A, 3, B, 2, 0.0f, C, 2);
+    ddpm_sgemm_reference(0, 0, 2, 2, 3, 1.0f, A, 3, B, 2, 0.0f, C_ref, 2);
+    /* [1 2 3; 4 5 6] . [1 0; 0 1; 1 1] = [4 5; 10 11] */
+    const float want[4] = {4, 5, 10, 11};
+    for (int i = 0; i < 4; i++) {
+        CHECK(C[i] == want[i], "C[%d] = %g, want %g", i, C[i], want[i]);
+        CHECK(C_ref[i] == want[i], "C_ref[%d] = %g, want %g", i, C_ref[i], want[i]);
+    }
+}
+
+static void check_threads(void)
+{
+    const int before = ddpm_blas_get_threads();
+    ddpm_blas_set_threads(1);
+    CHECK(ddpm_blas_get_threads() == 1, "threads = %d after set(1)", ddpm_blas_get_threads());
+    ddpm_blas_set_threads(0);
+    CHECK(ddpm_blas_get_threads() >= 1, "threads = %d after set(0)", ddpm_blas_get_threads());
+    ddpm_blas_set_threads(before);
+}
+
+int main(void)
+{
+    check_all_shapes();
+    check_beta_zero_ignores_c();
+    check_threads();
+    TEST_PASS("test_blas");
+}

@@ -1,0 +1,1034 @@
+/* test_layers.c: every layer kernel against an independent oracle.
+ *   - conv2d's one-GEMM path against the direct seven-loop reference, over
+ *     every kernel/stride/pad combination and awkward sizes;
+ *   - forward values of the other layers against naive loops in double;
+ *   - every backward against central finite differences of a random
+ *     projection L = sum_i w_i out_i evaluated in double, for every input and
+ *     every parameter;
+ *   - every backward accumulates: two calls give twice one call;
+ *   - the timestep embedding against libm, dropout's statistics and seeding.
+ * A failure prints the first mismatch (the worst element for gradients). */
+#include <signal.h>
+#include <stdbool.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "check.h"
+#include "ddpm/layers.h"
+#include "ddpm/rng.h"
+
+/* ---- helpers ---------------------------------------------------------------- */
+
+static ddpm_rng rng; /* one stream for all random test data, seeded in main */
+
+static float *alloc_floats(size_t n)
+{
+    float *p = malloc(sizeof(float) * (n ? n : 1));
+    CHECK(p, "out of memory (%zu floats)", n);
+    return p;
+}
+
+static float *random_floats(size_t n, float scale)
+{
+    float *p = alloc_floats(n);
+    ddpm_rng_normal_fill(&rng, p, n);
+    for (size_t i = 0; i < n; i++) p[i] *= scale;
+    return p;
+}
+
+static float *zero_floats(size_t n)
+{
+    float *p = alloc_floats(n);
+    memset(p, 0, sizeof(float) * n);
+    return p;
+}
+
+static void fill_nan(float *p, size_t n)
+{
+    for (size_t i = 0; i < n; i++) p[i] = NAN;
+}
+
+/* sum_i w_i out_i in double: the scalar whose gradient backward computes
+ * when it is given dout = w. */
+static double project(const float *out, const float *w, size_t n)
+{
+    double sum = 0.0;
+    for (size_t i = 0; i < n; i++) sum += (double)w[i] * out[i];
+    return sum;
+}
+
+/* max |got - want| <= tol * max(max |want|, floor): one scale for the whole
+ * tensor, so near-zero elements do not need a relative match of their own. */
+static void check_tensor(const char *what, const float *got, const double *want, size_t n,
+                         double tol, double floor)
+{
+    double scale = floor, worst = 0.0;
+    size_t at = 0;
+    for (size_t i = 0; i < n; i++) scale = fmax(scale, fabs(want[i]));
+    for (size_t i = 0; i < n; i++) {
+        double diff = fabs((double)got[i] - want[i]);
+        if (!(diff <= worst)) { /* also catches NaN */
+            worst = diff;
+            at = i;
+        }
+    }
+    CHECK(worst <= tol * scale, "%s: element %zu is %.9g, want %.9g (max error %.3g, scale %.3g)",
+          what, at, got[at], want[at], worst, scale);
+}
+
+/* ---- gradient checking ------------------------------------------------------- */
+
+/* A layer under test: loss() runs forward on the current inputs and returns
+ * L = sum w_i out_i; backward() runs forward (for the saved statistics) and
+ * then backward with dout = w, accumulating into the gradient buffers. */
+typedef struct {
+    const char *name;
+    double (*loss)(void *ctx);
+    void (*backward)(void *ctx);
+    void *ctx;
+} layer_case;
+
+/* One input or parameter and the buffer backward accumulates its gradient in. */
+typedef struct {
+    const char *name;
+    float *x;
+    float *grad;
+    size_t n;
+} grad_slot;
+
+static double worst_grad_err = 0.0; /* the largest relative error seen, for the log */
+
+/* Zeroes the gradients, runs backward twice and checks that the second call
+ * doubled the first (backward accumulates), then leaves one call's worth in
+ * the buffers for the finite-difference comparison. */
+static void backward_twice(const layer_case *lc, grad_slot *slots, int nslots)
+{
+    for (int s = 0; s < nslots; s++) memset(slots[s].grad, 0, sizeof(float) * slots[s].n);
+    lc->backward(lc->ctx);
+    float **first = malloc(sizeof(float *) * (size_t)nslots);
+    for (int s = 0; s < nslots; s++) {
+        first[s] = alloc_floats(slots[s].n);
+        memcpy(first[s], slots[s].grad, sizeof(float) * slots[s].n);
+    }
+    lc->backward(lc->ctx);
+    for (int s = 0; s < nslots; s++) {
+        double scale = 1e-30;
+        for (size_t i = 0; i < slots[s].n; i++) scale = fmax(scale, fabs(first[s][i]));
+        for (size_t i = 0; i < slots[s].n; i++) {
+            /* 2x up to one rounding: BLAS may fuse alpha * acc + C */
+            double twice = 2.0 * first[s][i];
+            CHECK(fabs(slots[s].grad[i] - twice) <= 1e-6 * scale,
+                  "%s: d%s[%zu] is %.9g after two backward calls, want 2 x %.9g: backward "
+                  "must accumulate",
+                  lc->name, slots[s].name, i, slots[s].grad[i], first[s][i]);
+        }
+        memcpy(slots[s].grad, first[s], sizeof(float) * slots[s].n);
+        free(first[s]);
+    }
+    free(first);
+}
+
+/* Central differences of L with respect to every element of every slot,
+ * divided by the step actually taken in float, against the analytic gradient. */
+static void check_gradients(const layer_case *lc, grad_slot *slots, int nslots, float h,
+                            double tol)
+{
+    backward_twice(lc, slots, nslots);
+    for (int s = 0; s < nslots; s++) {
+        grad_slot *g = &slots[s];
+        double *numeric = malloc(sizeof(double) * g->n);
+        for (size_t i = 0; i < g->n; i++) {
+            const float x0 = g->x[i];
+            g->x[i] = x0 + h;
+            const double x_plus = g->x[i], l_plus = lc->loss(lc->ctx);
+            g->x[i] = x0 - h;
+            const double x_minus = g->x[i], l_minus = lc->loss(lc->ctx);
+            g->x[i] = x0;
+            numeric[i] = (l_plus - l_minus) / (x_plus - x_minus);
+        }
+        double scale = 1e-12, worst = 0.0;
+        size_t at = 0;
+        for (size_t i = 0; i < g->n; i++) scale = fmax(scale, fmax(fabs(numeric[i]), fabs(g->grad[i])));
+        for (size_t i = 0; i < g->n; i++) {
+            double diff = fabs(g->grad[i] - numeric[i]);
+            if (!(diff <= worst)) {
+                worst = diff;
+                at = i;
+            }
+        }
+        const double rel = worst / scale;
+        worst_grad_err = fmax(worst_grad_err, rel);
+        CHECK(rel <= tol,
+              "%s: d%s relative error %.3g > %.3g; worst element %zu of %zu: analytic %.9g, "
+              "numeric %.9g (gradient scale %.3g)",
+              lc->name, g->name, rel, tol, at, g->n, g->grad[at], numeric[at], scale);
+        free(numeric);
+    }
+    /* leave L's inputs where they were: the forward state is rebuilt by the caller */
+}
+
+/* The default step and tolerance: h = 1e-2 keeps float rounding of L below
+ * 1e-5 of the gradient, and the O(h^2) truncation error of the smooth layers
+ * is ~1e-5 too, so 1e-3 leaves a wide margin while any wrong term fails. */
+#define FD_STEP 1e-2f
+#define FD_TOL 1e-3
+
+/* ---- conv2d ------------------------------------------------------------------- */
+
+typedef struct {
+    ddpm_conv2d_dims d;
+    float *inp, *weight, *bias, *out, *scratch, *w;
+    float *dinp, *dweight, *dbias;
+    size_t n_out, n_scratch;
+} conv_ctx;
+
+static double conv_loss(void *p)
+{
+    conv_ctx *c = p;
+    ddpm_conv2d_forward(c->out, c->scratch, c->inp, c->weight, c->bias, &c->d);
+    return project(c->out, c->w, c->n_out);
+}
+
+static void conv_backward(void *p)
+{
+    conv_ctx *c = p;
+    ddpm_conv2d_forward(c->out, c->scratch, c->inp, c->weight, c->bias, &c->d);
+    /* backward must not rely on what forward left in scratch: the UNet shares
+     * one scratch buffer between all layers */
+    fill_nan(c->scratch, c->n_scratch);
+    ddpm_conv2d_backward(c->dinp, c->dweight, c->dbias, c->scratch, c->w, c->inp, c->weight, &c->d);
+}
+
+static bool conv_dims_valid(const ddpm_conv2d_dims *d)
+{
+    return d->H + 2 * d->pad >= d->kernel && d->W + 2 * d->pad >= d->kernel;
+}
+
+static void conv_ctx_init(conv_ctx *c, ddpm_conv2d_dims d, bool with_bias)
+{
+    memset(c, 0, sizeof *c);
+    c->d = d;
+    const size_t n_in = (size_t)d.B * d.C_in * d.H * d.W;
+    const size_t n_w = (size_t)d.C_out * d.C_in * d.kernel * d.kernel;
+    c->n_out = (size_t)d.B * d.C_out * ddpm_conv2d_out_h(&d) * ddpm_conv2d_out_w(&d);
+    c->n_scratch = ddpm_conv2d_scratch_floats(&d);
+    c->inp = random_floats(n_in, 1.0f);
+    c->weight = random_floats(n_w, 0.5f);
+    c->bias = with_bias ? random_floats((size_t)d.C_out, 1.0f) : NULL;
+    c->out = alloc_floats(c->n_out);
+    c->scratch = alloc_floats(c->n_scratch);
+    c->w = random_floats(c->n_out, 1.0f);
+    c->dinp = zero_floats(n_in);
+    c->dweight = zero_floats(n_w);
+    c->dbias = zero_floats((size_t)d.C_out);
+}
+
+static void conv_ctx_free(conv_ctx *c)
+{
+    free(c->inp), free(c->weight), free(c->bias), free(c->out), free(c->scratch), free(c->w);
+    free(c->dinp), free(c->dweight), free(c->dbias);
+}
+
+static void describe_conv(char *buf, size_t cap, const ddpm_conv2d_dims *d, bool bias)
+{
+    snprintf(buf, cap, "conv2d B=%d C_in=%d C_out=%d %dx%d k=%d s=%d p=%d%s", d->B, d->C_in,
+             d->C_out, d->H, d->W, d->kernel, d->stride, d->pad, bias ? " +bias" : "");
+}
+
+static const int conv_sizes[][2] = {{28, 28}, {14, 14}, {7, 7}, {5, 5}, {9, 6}, {6, 11}, {2, 3}, {1, 1}};
+#define N_CONV_SIZES (int)(sizeof conv_sizes / sizeof conv_sizes[0])
+
+/* The GEMM path against the seven-loop reference; scratch starts as NaN so
+ * any entry im2col forgets to write shows up. */
+static void check_conv_forward(void)
+{
+    int cases = 0;
+    for (int k = 1; k <= 3; k += 2)
+        for (int s = 1; s <= 2; s++)
+            for (int p = 0; p <= 1; p++)
+                for (int sz = 0; sz < N_CONV_SIZES; sz++)
+                    for (int B = 1; B <= 3; B += 2)
+                        for (int with_bias = 0; with_bias <= 1; with_bias++) {
+                            ddpm_conv2d_dims d = {.B = B, .C_in = 3, .H = conv_sizes[sz][0],
+                                                  .W = conv_sizes[sz][1], .C_out = 5,
+                                                  .kernel = k, .stride = s, .pad = p};
+                            if (!conv_dims_valid(&d)) continue;
+                            conv_ctx c;
+                            conv_ctx_init(&c, d, with_bias);
+                            fill_nan(c.scratch, c.n_scratch);
+                            ddpm_conv2d_forward(c.out, c.scratch, c.inp, c.weight, c.bias, &d);
+                            float *ref = alloc_floats(c.n_out);
+                            ddpm_conv2d_forward_reference(ref, c.inp, c.weight, c.bias, &d);
+                            double *want = malloc(sizeof(double) * c.n_out);
+                            for (size_t i = 0; i < c.n_out; i++) want[i] = ref[i];
+                            char what[128];
+                            describe_conv(what, sizeof what, &d, with_bias);
+                            check_tensor(what, c.out, want, c.n_out, 1e-5, 1.0);
+                            free(ref);
+                            free(want);
+                            conv_ctx_free(&c);
+                            cases++;
+                        }
+    /* wider channels, so the GEMM's K spans several of OpenBLAS's blocks */
+    ddpm_conv2d_dims wide = {.B = 2, .C_in = 40, .H = 14, .W = 14, .C_out = 24,
+                             .kernel = 3, .stride = 1, .pad = 1};
+    conv_ctx c;
+    conv_ctx_init(&c, wide, true);
+    ddpm_conv2d_forward(c.out, c.scratch, c.inp, c.weight, c.bias, &wide);
+    float *ref = alloc_floats(c.n_out);
+    ddpm_conv2d_forward_reference(ref, c.inp, c.weight, c.bias, &wide);
+    double *want = malloc(sizeof(double) * c.n_out);
+    for (size_t i = 0; i < c.n_out; i++) want[i] = ref[i];
+    check_tensor("conv2d wide", c.out, want, c.n_out, 1e-5, 1.0);
+    free(ref), free(want);
+    conv_ctx_free(&c);
+    printf("conv2d forward: %d shapes match the direct reference\n", cases + 1);
+}
+
+/* The shape of every output pixel: one output of a single-channel 3x3 conv
+ * with all-ones weights counts the in-image taps (9 inside, 4 in a corner). */
+static void check_conv_padding_counts(void)
+{
+    ddpm_conv2d_dims d = {.B = 1, .C_in = 1, .H = 4, .W = 5, .C_out = 1,
+                          .kernel = 3, .stride = 1, .pad = 1};
+    float inp[20], weight[9], out[20];
+    float *scratch = alloc_floats(ddpm_conv2d_scratch_floats(&d));
+    for (int i = 0; i < 20; i++) inp[i] = 1.0f;
+    for (int i = 0; i < 9; i++) weight[i] = 1.0f;
+    ddpm_conv2d_forward(out, scratch, inp, weight, NULL, &d);
+    for (int h = 0; h < 4; h++)
+        for (int w = 0; w < 5; w++) {
+            int rows = 3 - (h == 0) - (h == 3), cols = 3 - (w == 0) - (w == 4);
+            CHECK(out[h * 5 + w] == (float)(rows * cols), "padding count at (%d,%d) is %g, want %d",
+                  h, w, out[h * 5 + w], rows * cols);
+        }
+    free(scratch);
+}
+
+static void check_conv_backward(void)
+{
+    const int sizes[][2] = {{7, 6}, {5, 5}, {1, 1}, {2, 3}};
+    int cases = 0;
+    for (int k = 1; k <= 3; k += 2)
+        for (int s = 1; s <= 2; s++)
+            for (int p = 0; p <= 1; p++)
+                for (int sz = 0; sz < 4; sz++) {
+                    ddpm_conv2d_dims d = {.B = 2, .C_in = 3, .H = sizes[sz][0], .W = sizes[sz][1],
+                                          .C_out = 4, .kernel = k, .stride = s, .pad = p};
+                    if (!conv_dims_valid(&d)) continue;
+                    conv_ctx c;
+                    conv_ctx_init(&c, d, true);
+                    char name[128];
+                    describe_conv(name, sizeof name, &d, true);
+                    layer_case lc = {name, conv_loss, conv_backward, &c};
+                    const size_t n_w = (size_t)d.C_out * d.C_in * k * k;
+                    grad_slot slots[] = {{"inp", c.inp, c.dinp, (size_t)d.B * d.C_in * d.H * d.W},
+                                         {"weight", c.weight, c.dweight, n_w},
+                                         {"bias", c.bias, c.dbias, (size_t)d.C_out}};
+                    check_gradients(&lc, slots, 3, FD_STEP, FD_TOL);
+
+                    /* NULL dinp and dbias: dweight must be the same as before */
+                    float *dweight_all = alloc_floats(n_w);
+                    memcpy(dweight_all, c.dweight, sizeof(float) * n_w);
+                    memset(c.dweight, 0, sizeof(float) * n_w);
+                    ddpm_conv2d_backward(NULL, c.dweight, NULL, c.scratch, c.w, c.inp, c.weight, &d);
+                    for (size_t i = 0; i < n_w; i++)
+                        CHECK(c.dweight[i] == dweight_all[i], "%s: dweight[%zu] changes when dinp "
+                              "and dbias are NULL (%g vs %g)", name, i, c.dweight[i], dweight_all[i]);
+                    free(dweight_all);
+                    conv_ctx_free(&c);
+                    cases++;
+                }
+    printf("conv2d backward: %d shapes match finite differences\n", cases);
+}
+
+/* ---- linear ------------------------------------------------------------------- */
+
+typedef struct {
+    int B, IC, OC;
+    float *inp, *weight, *bias, *out, *w, *dinp, *dweight, *dbias;
+} linear_ctx;
+
+static double linear_loss(void *p)
+{
+    linear_ctx *c = p;
+    ddpm_linear_forward(c->out, c->inp, c->weight, c->bias, c->B, c->IC, c->OC);
+    return project(c->out, c->w, (size_t)c->B * c->OC);
+}
+
+static void linear_backward(void *p)
+{
+    linear_ctx *c = p;
+    ddpm_linear_backward(c->dinp, c->dweight, c->dbias, c->w, c->inp, c->weight, c->B, c->IC, c->OC);
+}
+
+static void check_linear(void)
+{
+    linear_ctx c = {.B = 3, .IC = 7, .OC = 5};
+    const size_t n_in = (size_t)c.B * c.IC, n_w = (size_t)c.OC * c.IC, n_out = (size_t)c.B * c.OC;
+    c.inp = random_floats(n_in, 1.0f), c.weight = random_floats(n_w, 0.5f);
+    c.bias = random_floats((size_t)c.OC, 1.0f), c.out = alloc_floats(n_out);
+    c.w = random_floats(n_out, 1.0f);
+    c.dinp = zero_floats(n_in), c.dweight = zero_floats(n_w), c.dbias = zero_floats((size_t)c.OC);
+
+    /* forward against the definition, with and without bias */
+    double want[15];
+    for (int with_bias = 0; with_bias <= 1; with_bias++) {
+        ddpm_linear_forward(c.out, c.inp, c.weight, with_bias ? c.bias : NULL, c.B, c.IC, c.OC);
+        for (int b = 0; b < c.B; b++)
+            for (int o = 0; o < c.OC; o++) {
+                double sum = with_bias ? c.bias[o] : 0.0;
+                for (int i = 0; i < c.IC; i++) sum += (double)c.inp[b * c.IC + i] * c.weight[o * c.IC + i];
+                want[b * c.OC + o] = sum;
+            }
+        check_tensor(with_bias ? "linear forward" : "linear forward, no bias", c.out, want, n_out,
+                     1e-6, 1.0);
+    }
+
+    layer_case lc = {"linear", linear_loss, linear_backward, &c};
+    grad_slot slots[] = {{"inp", c.inp, c.dinp, n_in}, {"weight", c.weight, c.dweight, n_w},
+                         {"bias", c.bias, c.dbias, (size_t)c.OC}};
+    check_gradients(&lc, slots, 3, FD_STEP, FD_TOL);
+    free(c.inp), free(c.weight), free(c.bias), free(c.out), free(c.w);
+    free(c.dinp), free(c.dweight), free(c.dbias);
+    printf("linear: forward and gradients match\n");
+}
+
+/* ---- group normalisation ------------------------------------------------------ */
+
+typedef struct {
+    int B, C, HW, G;
+    float eps;
+    float *inp, *gamma, *beta, *out, *mean, *rstd, *w, *dinp, *dgamma, *dbeta;
+} gn_ctx;
+
+static double gn_loss(void *p)
+{
+    gn_ctx *c = p;
+    ddpm_groupnorm_forward(c->out, c->mean, c->rstd, c->inp, c->gamma, c->beta, c->B, c->C, c->HW,
+                           c->G, c->eps);
+    return project(c->out, c->w, (size_t)c->B * c->C * c->HW);
+}
+
+static void gn_backward(void *p)
+{
+    gn_ctx *c = p;
+    gn_loss(c);
+    ddpm_groupnorm_backward(c->dinp, c->dgamma, c->dbeta, c->w, c->inp, c->mean, c->rstd,
+                            c->gamma, c->B, c->C, c->HW, c->G);
+}
+
+static void gn_ctx_init(gn_ctx *c, int B, int C, int HW, int G, float offset, float spread)
+{
+    *c = (gn_ctx){.B = B, .C = C, .HW = HW, .G = G, .eps = 1e-5f};
+    const size_t n = (size_t)B * C * HW;
+    c->inp = random_floats(n, spread);
+    for (size_t i = 0; i < n; i++) c->inp[i] += offset;
+    c->gamma = random_floats((size_t)C, 1.0f), c->beta = random_floats((size_t)C, 1.0f);
+    c->out = alloc_floats(n), c->w = random_floats(n, 1.0f);
+    c->mean = alloc_floats((size_t)B * G), c->rstd = alloc_floats((size_t)B * G);
+    c->dinp = zero_floats(n), c->dgamma = zero_floats((size_t)C), c->dbeta = zero_floats((size_t)C);
+}
+
+static void gn_ctx_free(gn_ctx *c)
+{
+    free(c->inp), free(c->gamma), free(c->beta), free(c->out), free(c->w), free(c->mean);
+    free(c->rstd), free(c->dinp), free(c->dgamma), free(c->dbeta);
+}
+
+/* Forward against the definition in double, including statistics. */
+static void check_gn_forward(gn_ctx *c, const char *what)
+{
+    gn_loss(c);
+    const int Cg = c->C / c->G;
+    const size_t n = (size_t)c->B * c->C * c->HW;
+    double *want = malloc(sizeof(double) * n);
+    double *want_mean = malloc(sizeof(double) * (size_t)c->B * c->G);
+    double *want_rstd = malloc(sizeof(double) * (size_t)c->B * c->G);
+    for (int b = 0; b < c->B; b++)
+        for (int g = 0; g < c->G; g++) {
+            const size_t base = ((size_t)b * c->C + (size_t)g * Cg) * c->HW, m = (size_t)Cg * c->HW;
+            double mu = 0.0, var = 0.0;
+            for (size_t i = 0; i < m; i++) mu += c->inp[base + i];
+            mu /= m;
+            for (size_t i = 0; i < m; i++) var += (c->inp[base + i] - mu) * (c->inp[base + i] - mu);
+            var /= m;
+            want_mean[b * c->G + g] = mu;
+            want_rstd[b * c->G + g] = 1.0 / sqrt(var + c->eps);
+            for (size_t i = 0; i < m; i++) {
+                const int ch = g * Cg + (int)(i / c->HW);
+                want[base + i] = (c->inp[base + i] - mu) / sqrt(var + c->eps) * c->gamma[ch] + c->beta[ch];
+            }
+        }
+    char buf[160];
+    snprintf(buf, sizeof buf, "%s: out", what);
+    check_tensor(buf, c->out, want, n, 1e-5, 1.0);
+    snprintf(buf, sizeof buf, "%s: mean", what);
+    check_tensor(buf, c->mean, want_mean, (size_t)c->B * c->G, 1e-6, 1e-3);
+    snprintf(buf, sizeof buf, "%s: rstd", what);
+    check_tensor(buf, c->rstd, want_rstd, (size_t)c->B * c->G, 1e-6, 1e-3);
+    free(want), free(want_mean), free(want_rstd);
+}
+
+static void check_groupnorm(void)
+{
+    /* (C, G): G = 1 (layer norm over C x HW), G = C (instance norm), and between */
+    const int cases[][2] = {{6, 1}, {6, 2}, {6, 3}, {6, 6}, {8, 4}};
+    for (size_t k = 0; k < sizeof cases / sizeof cases[0]; k++) {
+        gn_ctx c;
+        gn_ctx_init(&c, 2, cases[k][0], 5, cases[k][1], 0.0f, 1.0f);
+        char name[64];
+        snprintf(name, sizeof name, "groupnorm C=%d G=%d", c.C, c.G);
+        check_gn_forward(&c, name);
+        layer_case lc = {name, gn_loss, gn_backward, &c};
+        const size_t n = (size_t)c.B * c.C * c.HW;
+        grad_slot slots[] = {{"inp", c.inp, c.dinp, n}, {"gamma", c.gamma, c.dgamma, (size_t)c.C},
+                             {"beta", c.beta, c.dbeta, (size_t)c.C}};
+        check_gradients(&lc, slots, 3, FD_STEP, FD_TOL);
+        gn_ctx_free(&c);
+    }
+    /* A large mean against a small spread: the statistics must not lose the
+     * spread to cancellation (the normalised output stays accurate). */
+    gn_ctx c;
+    gn_ctx_init(&c, 2, 4, 64, 2, 300.0f, 0.05f);
+    check_gn_forward(&c, "groupnorm offset 300, spread 0.05");
+    gn_ctx_free(&c);
+    printf("groupnorm: forward and gradients match for G in {1, 2, 3, C}\n");
+}
+
+/* ---- SiLU --------------------------------------------------------------------- */
+
+typedef struct {
+    size_t n;
+    float *inp, *out, *w, *dinp;
+} unary_ctx;
+
+static double silu_loss(void *p)
+{
+    unary_ctx *c = p;
+    ddpm_silu_forward(c->out, c->inp, c->n);
+    return project(c->out, c->w, c->n);
+}
+
+static void silu_backward(void *p)
+{
+    unary_ctx *c = p;
+    ddpm_silu_backward(c->dinp, c->w, c->inp, c->n);
+}
+
+static void check_silu(void)
+{
+    unary_ctx c = {.n = 64};
+    c.inp = random_floats(c.n, 3.0f), c.out = alloc_floats(c.n), c.w = random_floats(c.n, 1.0f);
+    c.dinp = zero_floats(c.n);
+    ddpm_silu_forward(c.out, c.inp, c.n);
+    double want[64];
+    for (size_t i = 0; i < c.n; i++) want[i] = c.inp[i] / (1.0 + exp(-(double)c.inp[i]));
+    check_tensor("silu forward", c.out, want, c.n, 1e-6, 1.0);
+    /* the tails: no NaN, the right limits */
+    float tails[4] = {-200.0f, -88.0f, 88.0f, 200.0f}, tails_out[4];
+    ddpm_silu_forward(tails_out, tails, 4);
+    CHECK(tails_out[0] == 0.0f && fabsf(tails_out[1]) < 1e-30f, "silu(-200) = %g, silu(-88) = %g",
+          tails_out[0], tails_out[1]);
+    CHECK(tails_out[2] == 88.0f && tails_out[3] == 200.0f, "silu(88) = %g, silu(200) = %g",
+          tails_out[2], tails_out[3]);
+
+    layer_case lc = {"silu", silu_loss, silu_backward, &c};
+    grad_slot slots[] = {{"inp", c.inp, c.dinp, c.n}};
+    check_gradients(&lc, slots, 1, FD_STEP, FD_TOL);
+    free(c.inp), free(c.out), free(c.w), free(c.dinp);
+    printf("silu: forward, tails and gradients\n");
+}
+
+/* ---- timestep embedding ------------------------------------------------------- */
+
+/* The header's formula written independently: freq_i = max_period^(-i/half). */
+static void check_timestep_embedding(void)
+{
+    const int t[3] = {0, 1, 999}, B = 3, dim = 8, half = 4;
+    const float max_period = 10000.0f;
+    float out[3 * 8];
+    ddpm_timestep_embedding_forward(out, t, B, dim, max_period);
+    for (int b = 0; b < B; b++)
+        for (int i = 0; i < half; i++) {
+            double freq = pow(10000.0, -(double)i / half);
+            CHECK_CLOSE(out[b * dim + i], sin(t[b] * freq), 0.0, 1e-6, "sin part, t=%d i=%d", t[b], i);
+            CHECK_CLOSE(out[b * dim + half + i], cos(t[b] * freq), 0.0, 1e-6, "cos part, t=%d i=%d",
+                        t[b], i);
+        }
+    /* hand values: t = 0 is (0 0 0 0 | 1 1 1 1); i = 0 has freq 1; for t = 1,
+     * i = 2 has freq 10000^(-1/2) = 0.01 */
+    for (int i = 0; i < half; i++)
+        CHECK(out[i] == 0.0f && out[half + i] == 1.0f, "t=0 entry %d: %g %g", i, out[i], out[half + i]);
+    CHECK_CLOSE(out[dim + 0], 0.8414709848078965, 0.0, 1e-7, "sin(1)");
+    CHECK_CLOSE(out[dim + half], 0.5403023058681398, 0.0, 1e-7, "cos(1)");
+    CHECK_CLOSE(out[dim + 2], 0.009999833334166664, 0.0, 1e-9, "sin(0.01)");
+    CHECK_CLOSE(out[dim + half + 2], 0.9999500004166653, 0.0, 1e-7, "cos(0.01)");
+    /* t = 999, i = 1: freq 10000^(-1/4) = 0.1, sin(99.9) */
+    CHECK_CLOSE(out[2 * dim + 1], -0.5899241613174027, 0.0, 1e-6, "sin(99.9)");
+    printf("timestep embedding: matches libm\n");
+}
+
+/* ---- upsample ----------------------------------------------------------------- */
+
+typedef struct {
+    int B, C, H, W;
+    float *inp, *out, *w, *dinp;
+} upsample_ctx;
+
+static double upsample_loss(void *p)
+{
+    upsample_ctx *c = p;
+    ddpm_upsample2x_forward(c->out, c->inp, c->B, c->C, c->H, c->W);
+    return project(c->out, c->w, (size_t)c->B * c->C * 4 * c->H * c->W);
+}
+
+static void upsample_backward(void *p)
+{
+    upsample_ctx *c = p;
+    ddpm_upsample2x_backward(c->dinp, c->w, c->B, c->C, c->H, c->W);
+}
+
+static void check_upsample(void)
+{
+    upsample_ctx c = {.B = 2, .C = 3, .H = 3, .W = 5};
+    const size_t n_in = (size_t)c.B * c.C * c.H * c.W, n_out = 4 * n_in;
+    c.inp = random_floats(n_in, 1.0f), c.out = alloc_floats(n_out), c.w = random_floats(n_out, 1.0f);
+    c.dinp = zero_floats(n_in);
+    ddpm_upsample2x_forward(c.out, c.inp, c.B, c.C, c.H, c.W);
+    for (int pl = 0; pl < c.B * c.C; pl++)
+        for (int y = 0; y < 2 * c.H; y++)
+            for (int x = 0; x < 2 * c.W; x++) {
+                float got = c.out[((size_t)pl * 2 * c.H + y) * 2 * c.W + x];
+                float want = c.inp[((size_t)pl * c.H + y / 2) * c.W + x / 2];
+                CHECK(got == want, "upsample plane %d (%d,%d): %g, want %g", pl, y, x, got, want);
+            }
+    layer_case lc = {"upsample2x", upsample_loss, upsample_backward, &c};
+    grad_slot slots[] = {{"inp", c.inp, c.dinp, n_in}};
+    check_gradients(&lc, slots, 1, FD_STEP, FD_TOL);
+    free(c.inp), free(c.out), free(c.w), free(c.dinp);
+    printf("upsample2x: forward and gradients\n");
+}
+
+/* ---- concat ------------------------------------------------------------------- */
+
+typedef struct {
+    int B, C1, C2, HW;
+    float *a, *b, *out, *w, *da, *db;
+} concat_ctx;
+
+static double concat_loss(void *p)
+{
+    concat_ctx *c = p;
+    ddpm_concat_forward(c->out, c->a, c->b, c->B, c->C1, c->C2, c->HW);
+    return project(c->out, c->w, (size_t)c->B * (c->C1 + c->C2) * c->HW);
+}
+
+static void concat_backward(void *p)
+{
+    concat_ctx *c = p;
+    ddpm_concat_backward(c->da, c->db, c->w, c->B, c->C1, c->C2, c->HW);
+}
+
+static void check_concat(void)
+{
+    concat_ctx c = {.B = 3, .C1 = 2, .C2 = 3, .HW = 4};
+    const size_t na = (size_t)c.B * c.C1 * c.HW, nb = (size_t)c.B * c.C2 * c.HW, n = na + nb;
+    c.a = random_floats(na, 1.0f), c.b = random_floats(nb, 1.0f), c.out = alloc_floats(n);
+    c.w = random_floats(n, 1.0f), c.da = zero_floats(na), c.db = zero_floats(nb);
+    ddpm_concat_forward(c.out, c.a, c.b, c.B, c.C1, c.C2, c.HW);
+    for (int s = 0; s < c.B; s++)
+        for (int ch = 0; ch < c.C1 + c.C2; ch++)
+            for (int i = 0; i < c.HW; i++) {
+                float got = c.out[((size_t)s * (c.C1 + c.C2) + ch) * c.HW + i];
+                float want = ch < c.C1 ? c.a[((size_t)s * c.C1 + ch) * c.HW + i]
+                                       : c.b[((size_t)s * c.C2 + ch - c.C1) * c.HW + i];
+                CHECK(got == want, "concat sample %d channel %d [%d]: %g, want %g", s, ch, i, got, want);
+            }
+    layer_case lc = {"concat", concat_loss, concat_backward, &c};
+    grad_slot slots[] = {{"a", c.a, c.da, na}, {"b", c.b, c.db, nb}};
+    check_gradients(&lc, slots, 2, FD_STEP, FD_TOL);
+    free(c.a), free(c.b), free(c.out), free(c.w), free(c.da), free(c.db);
+    printf("concat: forward and gradients\n");
+}
+
+/* ---- attention ---------------------------------------------------------------- */
+
+typedef struct {
+    int B, C, N;
+    float *qkv, *out, *probs, *scratch, *w, *dqkv;
+} attn_ctx;
+
+static double attn_loss(void *p)
+{
+    attn_ctx *c = p;
+    ddpm_attention_forward(c->out, c->probs, c->qkv, c->B, c->C, c->N);
+    return project(c->out, c->w, (size_t)c->B * c->C * c->N);
+}
+
+static void attn_backward(void *p)
+{
+    attn_ctx *c = p;
+    attn_loss(c);
+    fill_nan(c->scratch, ddpm_attention_scratch_floats(c->C, c->N));
+    ddpm_attention_backward(c->dqkv, c->scratch, c->w, c->qkv, c->probs, c->B, c->C, c->N);
+}
+
+static void attn_ctx_init(attn_ctx *c, int B, int C, int N, float scale)
+{
+    *c = (attn_ctx){.B = B, .C = C, .N = N};
+    const size_t n_qkv = (size_t)B * 3 * C * N, n_out = (size_t)B * C * N;
+    c->qkv = random_floats(n_qkv, scale), c->out = alloc_floats(n_out);
+    c->probs = alloc_floats((size_t)B * N * N);
+    c->scratch = alloc_floats(ddpm_attention_scratch_floats(C, N));
+    c->w = random_floats(n_out, 1.0f), c->dqkv = zero_floats(n_qkv);
+}
+
+static void attn_ctx_free(attn_ctx *c)
+{
+    free(c->qkv), free(c->out), free(c->probs), free(c->scratch), free(c->w), free(c->dqkv);
+}
+
+/* Forward against the definition, in double. */
+static void check_attn_forward(attn_ctx *c, const char *what)
+{
+    const int B = c->B, C = c->C, N = c->N;
+    attn_loss(c);
+    double *want = malloc(sizeof(double) * (size_t)B * C * N);
+    double *want_p = malloc(sizeof(double) * (size_t)B * N * N);
+    double *row = malloc(sizeof(double) * (size_t)N);
+    for (int b = 0; b < B; b++) {
+        const float *q = c->qkv + (size_t)b * 3 * C * N, *k = q + C * N, *v = k + C * N;
+        for (int i = 0; i < N; i++) {
+            double max = -INFINITY, sum = 0.0;
+            for (int j = 0; j < N; j++) {
+                double s = 0.0;
+                for (int ch = 0; ch < C; ch++) s += (double)q[ch * N + i] * k[ch * N + j];
+                row[j] = s / sqrt((double)C);
+                max = fmax(max, row[j]);
+            }
+            for (int j = 0; j < N; j++) sum += row[j] = exp(row[j] - max);
+            for (int j = 0; j < N; j++) want_p[((size_t)b * N + i) * N + j] = row[j] / sum;
+            for (int ch = 0; ch < C; ch++) {
+                double o = 0.0;
+                for (int j = 0; j < N; j++) o += row[j] / sum * v[ch * N + j];
+                want[((size_t)b * C + ch) * N + i] = o;
+            }
+        }
+    }
+    char buf[128];
+    snprintf(buf, sizeof buf, "%s: probs", what);
+    check_tensor(buf, c->probs, want_p, (size_t)B * N * N, 1e-5, 1.0);
+    snprintf(buf, sizeof buf, "%s: out", what);
+    check_tensor(buf, c->out, want, (size_t)B * C * N, 1e-5, 1.0);
+    free(want), free(want_p), free(row);
+}
+
+static void check_attention(void)
+{
+    attn_ctx c;
+    attn_ctx_init(&c, 2, 4, 6, 1.0f);
+    check_attn_forward(&c, "attention");
+    layer_case lc = {"attention", attn_loss, attn_backward, &c};
+    grad_slot slots[] = {{"qkv", c.qkv, c.dqkv, (size_t)c.B * 3 * c.C * c.N}};
+    check_gradients(&lc, slots, 1, FD_STEP, FD_TOL);
+    attn_ctx_free(&c);
+
+    /* a single position and a single channel */
+    attn_ctx_init(&c, 1, 1, 1, 1.0f);
+    check_attn_forward(&c, "attention N=1");
+    attn_ctx_free(&c);
+
+    /* huge scores: the row max is subtracted, so no overflow to NaN */
+    attn_ctx_init(&c, 1, 3, 5, 60.0f);
+    check_attn_forward(&c, "attention, scores ~1e3");
+    attn_ctx_free(&c);
+    printf("attention: forward and gradients match\n");
+}
+
+/* ---- dropout ------------------------------------------------------------------ */
+
+typedef struct {
+    size_t n;
+    float p;
+    uint64_t seed;
+    uint8_t *mask;
+    float *inp, *out, *w, *dinp;
+} dropout_ctx;
+
+/* Re-seeds before every forward so that the mask is fixed across the
+ * finite-difference evaluations. */
+static double dropout_loss(void *p)
+{
+    dropout_ctx *c = p;
+    ddpm_rng r;
+    ddpm_rng_init(&r, c->seed, ddpm_rng_stream(DDPM_STREAM_DROPOUT, 0, 0));
+    ddpm_dropout_forward(c->out, c->mask, c->inp, c->p, &r, c->n);
+    return project(c->out, c->w, c->n);
+}
+
+static void dropout_backward(void *p)
+{
+    dropout_ctx *c = p;
+    dropout_loss(c);
+    ddpm_dropout_backward(c->dinp, c->w, c->mask, c->p, c->n);
+}
+
+static void dropout_p_one(void)
+{
+    float x = 1.0f, y;
+    uint8_t m;
+    ddpm_rng r;
+    ddpm_rng_init(&r, 1, 0);
+    ddpm_dropout_forward(&y, &m, &x, 1.0f, &r, 1);
+}
+
+static void dropout_p_negative(void)
+{
+    float x = 1.0f, y;
+    uint8_t m;
+    ddpm_rng r;
+    ddpm_rng_init(&r, 1, 0);
+    ddpm_dropout_forward(&y, &m, &x, -0.1f, &r, 1);
+}
+
+/* Runs fn in a child process and reports whether it aborted (DDPM_ASSERT). */
+static bool aborts(void (*fn)(void))
+{
+    fflush(NULL);
+    pid_t pid = fork();
+    CHECK(pid >= 0, "fork failed");
+    if (pid == 0) {
+        if (!freopen("/dev/null", "w", stderr)) _exit(3);
+        fn();
+        _exit(0);
+    }
+    int status = 0;
+    CHECK(waitpid(pid, &status, 0) == pid, "waitpid failed");
+    return WIFSIGNALED(status) && WTERMSIG(status) == SIGABRT;
+}
+
+static void check_dropout(void)
+{
+    const size_t n = 200000;
+    float *inp = random_floats(n, 1.0f), *out = alloc_floats(n), *out2 = alloc_floats(n);
+    uint8_t *mask = malloc(n), *mask2 = malloc(n);
+
+    /* p = 0: an exact copy, everything kept, and rng may be NULL */
+    ddpm_dropout_forward(out, mask, inp, 0.0f, NULL, n);
+    CHECK(memcmp(out, inp, sizeof(float) * n) == 0, "p = 0 is not an exact copy");
+    for (size_t i = 0; i < n; i++) CHECK(mask[i] == 1, "p = 0 dropped element %zu", i);
+
+    const float ps[3] = {0.1f, 0.5f, 0.9f};
+    for (int k = 0; k < 3; k++) {
+        const float p = ps[k];
+        ddpm_rng r;
+        ddpm_rng_init(&r, 42, ddpm_rng_stream(DDPM_STREAM_DROPOUT, 7, (uint64_t)k));
+        ddpm_dropout_forward(out, mask, inp, p, &r, n);
+        size_t kept = 0;
+        for (size_t i = 0; i < n; i++) {
+            CHECK(mask[i] <= 1, "mask[%zu] = %d", i, mask[i]);
+            kept += mask[i];
+            const float want = mask[i] ? inp[i] * (1.0f / (1.0f - p)) : 0.0f;
+            CHECK(out[i] == want, "p=%g element %zu: %g, want %g", p, i, out[i], want);
+        }
+        /* binomial: the kept fraction is 1 - p within 5 standard deviations */
+        const double frac = (double)kept / n, sigma = sqrt(p * (1.0 - p) / n);
+        CHECK(fabs(frac - (1.0 - p)) <= 5.0 * sigma, "p=%g: kept fraction %.5f, want %.5f +- %.5f",
+              p, frac, 1.0 - p, 5.0 * sigma);
+        /* the same seed gives the same mask; another stream a different one */
+        ddpm_rng_init(&r, 42, ddpm_rng_stream(DDPM_STREAM_DROPOUT, 7, (uint64_t)k));
+        ddpm_dropout_forward(out2, mask2, inp, p, &r, n);
+        CHECK(memcmp(mask, mask2, n) == 0 && memcmp(out, out2, sizeof(float) * n) == 0,
+              "p=%g: the same seed gave a different mask", p);
+        ddpm_rng_init(&r, 43, ddpm_rng_stream(DDPM_STREAM_DROPOUT, 7, (uint64_t)k));
+        ddpm_dropout_forward(out2, mask2, inp, p, &r, n);
+        CHECK(memcmp(mask, mask2, n) != 0, "p=%g: another seed gave the same mask", p);
+    }
+    free(inp), free(out), free(out2), free(mask), free(mask2);
+
+    CHECK(aborts(dropout_p_one), "dropout with p = 1 must assert");
+    CHECK(aborts(dropout_p_negative), "dropout with p < 0 must assert");
+
+    dropout_ctx c = {.n = 50, .p = 0.3f, .seed = 5};
+    c.inp = random_floats(c.n, 1.0f), c.out = alloc_floats(c.n), c.w = random_floats(c.n, 1.0f);
+    c.dinp = zero_floats(c.n), c.mask = malloc(c.n);
+    layer_case lc = {"dropout", dropout_loss, dropout_backward, &c};
+    grad_slot slots[] = {{"inp", c.inp, c.dinp, c.n}};
+    check_gradients(&lc, slots, 1, FD_STEP, FD_TOL);
+    free(c.inp), free(c.out), free(c.w), free(c.dinp), free(c.mask);
+    printf("dropout: copy at p = 0, kept fractions, seeding and gradients\n");
+}
+
+/* ---- element-wise --------------------------------------------------------------- */
+
+typedef struct {
+    size_t n;
+    float *a, *b, *out, *w, *da, *db;
+} add_ctx;
+
+static double add_loss(void *p)
+{
+    add_ctx *c = p;
+    ddpm_add_forward(c->out, c->a, c->b, c->n);
+    return project(c->out, c->w, c->n);
+}
+
+static void add_backward(void *p)
+{
+    add_ctx *c = p;
+    ddpm_add_backward(c->da, c->db, c->w, c->n);
+}
+
+typedef struct {
+    int B, C, HW;
+    float *inp, *bias, *out, *w, *dinp, *dbias;
+} chadd_ctx;
+
+static double chadd_loss(void *p)
+{
+    chadd_ctx *c = p;
+    ddpm_channel_add_forward(c->out, c->inp, c->bias, c->B, c->C, c->HW);
+    return project(c->out, c->w, (size_t)c->B * c->C * c->HW);
+}
+
+static void chadd_backward(void *p)
+{
+    chadd_ctx *c = p;
+    ddpm_channel_add_backward(c->dinp, c->dbias, c->w, c->B, c->C, c->HW);
+}
+
+static void check_elementwise(void)
+{
+    add_ctx a = {.n = 40};
+    a.a = random_floats(a.n, 1.0f), a.b = random_floats(a.n, 1.0f), a.out = alloc_floats(a.n);
+    a.w = random_floats(a.n, 1.0f), a.da = zero_floats(a.n), a.db = zero_floats(a.n);
+    layer_case lc = {"add", add_loss, add_backward, &a};
+    grad_slot slots[] = {{"a", a.a, a.da, a.n}, {"b", a.b, a.db, a.n}};
+    check_gradients(&lc, slots, 2, FD_STEP, FD_TOL);
+    /* out may alias an input */
+    float want = a.a[3] + a.b[3];
+    ddpm_add_forward(a.a, a.a, a.b, a.n);
+    CHECK(a.a[3] == want, "add in place: %g, want %g", a.a[3], want);
+    free(a.a), free(a.b), free(a.out), free(a.w), free(a.da), free(a.db);
+
+    chadd_ctx c = {.B = 2, .C = 3, .HW = 5};
+    const size_t n = (size_t)c.B * c.C * c.HW, nb = (size_t)c.B * c.C;
+    c.inp = random_floats(n, 1.0f), c.bias = random_floats(nb, 1.0f), c.out = alloc_floats(n);
+    c.w = random_floats(n, 1.0f), c.dinp = zero_floats(n), c.dbias = zero_floats(nb);
+    ddpm_channel_add_forward(c.out, c.inp, c.bias, c.B, c.C, c.HW);
+    for (size_t i = 0; i < n; i++)
+        CHECK(c.out[i] == c.inp[i] + c.bias[i / c.HW], "channel_add [%zu]: %g", i, c.out[i]);
+    layer_case lc2 = {"channel_add", chadd_loss, chadd_backward, &c};
+    grad_slot slots2[] = {{"inp", c.inp, c.dinp, n}, {"bias", c.bias, c.dbias, nb}};
+    check_gradients(&lc2, slots2, 2, FD_STEP, FD_TOL);
+    free(c.inp), free(c.bias), free(c.out), free(c.w), free(c.dinp), free(c.dbias);
+    printf("add, channel_add: values and gradients\n");
+}
+
+/* ---- losses ------------------------------------------------------------------- */
+
+typedef struct {
+    size_t n;
+    float scale;
+    float *pred, *target, *dpred;
+} mse_ctx;
+
+static double mse_loss(void *p)
+{
+    mse_ctx *c = p;
+    return c->scale * ddpm_mse_forward(c->pred, c->target, c->n);
+}
+
+static void mse_backward(void *p)
+{
+    mse_ctx *c = p;
+    ddpm_mse_backward(c->dpred, c->pred, c->target, c->scale, c->n);
+}
+
+typedef struct {
+    int B, K;
+    float scale;
+    float *logits, *probs, *dlogits;
+    uint8_t *labels;
+} xent_ctx;
+
+static double xent_loss(void *p)
+{
+    xent_ctx *c = p;
+    return c->scale * ddpm_softmax_xent_forward(c->probs, c->logits, c->labels, c->B, c->K);
+}
+
+static void xent_backward(void *p)
+{
+    xent_ctx *c = p;
+    xent_loss(c);
+    ddpm_softmax_xent_backward(c->dlogits, c->probs, c->labels, c->scale, c->B, c->K);
+}
+
+static void check_losses(void)
+{
+    const float pred[3] = {1.0f, -2.0f, 0.5f}, target[3] = {0.0f, 1.0f, 0.5f};
+    CHECK_CLOSE(ddpm_mse_forward(pred, target, 3), (1.0 + 9.0 + 0.0) / 3.0, 1e-15, 0.0, "mse");
+
+    mse_ctx m = {.n = 30, .scale = 0.7f};
+    m.pred = random_floats(m.n, 1.0f), m.target = random_floats(m.n, 1.0f), m.dpred = zero_floats(m.n);
+    layer_case lc = {"mse", mse_loss, mse_backward, &m};
+    grad_slot slots[] = {{"pred", m.pred, m.dpred, m.n}};
+    check_gradients(&lc, slots, 1, FD_STEP, FD_TOL);
+    free(m.pred), free(m.target), free(m.dpred);
+
+    xent_ctx x = {.B = 4, .K = 10, .scale = 1.3f};
+    const size_t n = (size_t)x.B * x.K;
+    x.logits = random_floats(n, 2.0f), x.probs = alloc_floats(n), x.dlogits = zero_floats(n);
+    x.labels = malloc((size_t)x.B);
+    for (int b = 0; b < x.B; b++) x.labels[b] = (uint8_t)ddpm_rng_below(&rng, (uint32_t)x.K);
+    /* value against the definition, -mean log softmax(z)[label] */
+    double want = 0.0;
+    for (int b = 0; b < x.B; b++) {
+        double sum = 0.0;
+        for (int k = 0; k < x.K; k++) sum += exp(x.logits[b * x.K + k]);
+        want -= log(exp(x.logits[b * x.K + x.labels[b]]) / sum);
+    }
+    CHECK_CLOSE(ddpm_softmax_xent_forward(x.probs, x.logits, x.labels, x.B, x.K), want / x.B, 1e-12,
+                1e-12, "softmax cross-entropy");
+    for (int b = 0; b < x.B; b++) {
+        double s = 0.0;
+        for (int k = 0; k < x.K; k++) s += x.probs[b * x.K + k];
+        CHECK_CLOSE(s, 1.0, 0.0, 1e-6, "probs row %d sums to 1", b);
+    }
+    layer_case lc2 = {"softmax_xent", xent_loss, xent_backward, &x};
+    grad_slot slots2[] = {{"logits", x.logits, x.dlogits, n}};
+    check_gradients(&lc2, slots2, 1, FD_STEP, FD_TOL);
+
+    /* huge logits: stable, and a confident right answer costs ~0 */
+    float big[3] = {1000.0f, 0.0f, -1000.0f}, probs[3];
+    uint8_t label0 = 0, label1 = 1;
+    CHECK_CLOSE(ddpm_softmax_xent_forward(probs, big, &label0, 1, 3), 0.0, 0.0, 1e-12, "confident");
+    CHECK_CLOSE(ddpm_softmax_xent_forward(probs, big, &label1, 1, 3), 1000.0, 1e-12, 0.0, "wrong");
+    CHECK(probs[0] == 1.0f && probs[2] == 0.0f, "probs of huge logits: %g %g %g", probs[0],
+          probs[1], probs[2]);
+    free(x.logits), free(x.probs), free(x.dlogits), free(x.labels);
+    printf("losses: mse and softmax cross-entropy values and gradients\n");
+}
+
+int main(void)
+{
+    ddpm_rng_init(&rng, 2024, 0);
+    check_conv_forward();
+    check_conv_padding_counts();
+    check_conv_backward();
+    check_linear();
+    check_groupnorm();
+    check_silu();
+    check_timestep_embedding();
+    check_upsample();
+    check_concat();
+    check_attention();
+    check_dropout();
+    check_elementwise();
+    check_losses();
+    printf("largest finite-difference relative error: %.3g (tolerance %.3g)\n", worst_grad_err, FD_TOL);
+    TEST_PASS("test_layers");
+}
