@@ -111,7 +111,7 @@ int ddpm_checkpoint_load(ddpm_checkpoint *ck, const char *path, unsigned require
         ddpm_fail_context(err, "'%s': bad metadata (%s)", path, FIX);
         goto fail;
     }
-    snprintf(ck->run.preset, sizeof ck->run.preset, "%s", train ? ck->run.preset : "custom");
+    if (!train) snprintf(ck->run.preset, sizeof ck->run.preset, "custom");
     const char *dataset = ddpm_safetensors_meta(f, "dataset");
     snprintf(ck->run.dataset, sizeof ck->run.dataset, "%s", dataset ? dataset : "digits");
     const char *seed = ddpm_safetensors_meta(f, "seed");

@@ -137,8 +137,8 @@ int ddpm_unet_config_from_json(const char *json, ddpm_unet_config *out, ddpm_err
     if (parse_object(json, what, &o, err) != DDPM_OK) return DDPM_ERR;
     ddpm_unet_config c;
     memset(&c, 0, sizeof c);
-    int64_t v;
-    double d;
+    int64_t v = 0;
+    double d = 0.0;
     int rc = DDPM_ERR;
     if (get_int(o, what, "in_channels", 1, 4, &v, err)) goto done;
     c.in_channels = (int)v;
@@ -208,7 +208,7 @@ int ddpm_scheduler_config_from_json(const char *json, ddpm_schedule_config *out,
     if (parse_object(json, what, &o, err) != DDPM_OK) return DDPM_ERR;
     ddpm_schedule_config s = ddpm_schedule_config_default();
     ddpm_prediction p = DDPM_PRED_EPS;
-    int64_t T;
+    int64_t T = 0;
     int rc = DDPM_ERR;
     const char *name = get_str(o, what, "schedule", err);
     if (!name || ddpm_schedule_parse(name, &s.kind, err) != DDPM_OK) goto done;
@@ -256,7 +256,7 @@ int ddpm_train_config_from_json(const char *json, ddpm_run_config *rc, ddpm_erro
     cJSON *o;
     if (parse_object(json, what, &o, err) != DDPM_OK) return DDPM_ERR;
     ddpm_run_config r = *rc;
-    int64_t v;
+    int64_t v = 0;
     int result = DDPM_ERR;
     const char *preset = get_str(o, what, "preset", err);
     if (!preset) goto done;
