@@ -130,6 +130,18 @@ void ddpm_unet_backward(const ddpm_unet *net, const float *params, float *grads,
                         ddpm_unet_workspace *ws, const float *dout /* (B, out, S, S) */,
                         float *dx);
 
+/* ---- as a denoiser ------------------------------------------------------------ */
+
+/* Binds weights and a workspace to a network, for ddpm_sample (ddpm/sampler.h). */
+typedef struct ddpm_unet_denoiser {
+    const ddpm_unet *net;
+    const float *weights;
+    ddpm_unet_workspace *ws;   /* inference workspace; batches larger than its max are split */
+} ddpm_unet_denoiser;
+
+/* A ddpm_denoise_fn: ctx is a ddpm_unet_denoiser. */
+int ddpm_unet_denoise(void *ctx, const float *x, const int *t, int B, float *out, ddpm_error *err);
+
 #ifdef __cplusplus
 }
 #endif

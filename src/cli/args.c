@@ -75,6 +75,13 @@ int ddpm_args_parse_positional(const ddpm_arg_spec *specs, int n_specs, int argc
         const char *a = argv[i];
         if (!a) break;
         if (strcmp(a, "-h") == 0 || strcmp(a, "--help") == 0) return DDPM_ARGS_HELP;
+        /* "-n 16": a one-letter option may be written with a single dash */
+        char long_form[8];
+        if (a[0] == '-' && a[1] != '-' && a[1] != '\0' && a[2] == '\0' &&
+            find_spec(specs, n_specs, a + 1, 1)) {
+            snprintf(long_form, sizeof long_form, "--%s", a + 1);
+            a = long_form;
+        }
         if (strncmp(a, "--", 2) != 0 || a[2] == '\0') {
             if (positional && n_positional && *n_positional < max_positional) {
                 positional[(*n_positional)++] = a;
@@ -117,10 +124,11 @@ void ddpm_args_usage(FILE *f, const char *cmd, const char *summary, const ddpm_a
     for (int i = 0; i < n_specs; i++) {
         const ddpm_arg_spec *s = &specs[i];
         char left[64];
+        const char *dashes = strlen(s->name) == 1 ? "-" : "--";
         if (s->type == ARG_FLAG)
-            snprintf(left, sizeof left, "--%s", s->name);
+            snprintf(left, sizeof left, "%s%s", dashes, s->name);
         else
-            snprintf(left, sizeof left, "--%s %s", s->name, s->metavar ? s->metavar : "VALUE");
+            snprintf(left, sizeof left, "%s%s %s", dashes, s->name, s->metavar ? s->metavar : "VALUE");
         char def[96] = "";
         switch (s->type) {
         case ARG_INT: snprintf(def, sizeof def, " (default %d)", *(int *)s->dest); break;

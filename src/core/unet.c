@@ -622,3 +622,17 @@ void ddpm_unet_backward(const ddpm_unet *n, const float *params, float *grads,
         for (size_t i = 0; i < len; i++) dx[i] += g[i];
     }
 }
+
+int ddpm_unet_denoise(void *ctx, const float *x, const int *t, int B, float *out, ddpm_error *err)
+{
+    ddpm_unet_denoiser *d = ctx;
+    DDPM_ASSERT(d && d->net && d->weights && d->ws);
+    const size_t per_image = d->net->slots[d->net->input_slot].per_image;
+    for (int b0 = 0; b0 < B; b0 += d->ws->max_batch) {
+        int nb = B - b0 < d->ws->max_batch ? B - b0 : d->ws->max_batch;
+        ddpm_unet_forward(d->net, d->weights, d->ws, x + (size_t)b0 * per_image, t + b0, nb, NULL);
+        memcpy(out + (size_t)b0 * per_image, ddpm_unet_output(d->ws), sizeof(float) * per_image * (size_t)nb);
+    }
+    (void)err;
+    return DDPM_OK;
+}

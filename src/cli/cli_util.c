@@ -1,0 +1,78 @@
+/* cli_util.c: helpers shared by the subcommands (see cli_util.h). */
+#include "cli_util.h"
+
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+int ddpm_cli_bad_input(const char *cmd, const ddpm_error *err)
+{
+    fprintf(stderr, "ddpm %s: %s\n", cmd, err->msg);
+    return DDPM_EXIT_BAD_INPUT;
+}
+
+const char *ddpm_cli_asset_dir(void)
+{
+    const char *env = getenv("DDPM_ASSETS");
+    return env && *env ? env : DDPM_ASSET_DIR;
+}
+
+void ddpm_cli_model_path(const char *name, char *buf, size_t cap)
+{
+    snprintf(buf, cap, "%s/models/%s.safetensors", ddpm_cli_asset_dir(), name);
+}
+
+int ddpm_cli_model_load(ddpm_cli_model *m, const char *path, int max_batch, ddpm_error *err)
+{
+    memset(m, 0, sizeof *m);
+    if (ddpm_checkpoint_load(&m->ck, path, DDPM_CKPT_WEIGHTS, err) != DDPM_OK) return DDPM_ERR;
+    if (ddpm_schedule_init(&m->schedule, &m->ck.run.schedule, err) != DDPM_OK ||
+        ddpm_unet_workspace_create(&m->ws, m->ck.net, max_batch, false, err) != DDPM_OK) {
+        ddpm_cli_model_free(m);
+        return DDPM_ERR;
+    }
+    m->denoiser.net = m->ck.net;
+    m->denoiser.weights = ddpm_checkpoint_weights(&m->ck);
+    m->denoiser.ws = m->ws;
+    return DDPM_OK;
+}
+
+void ddpm_cli_model_free(ddpm_cli_model *m)
+{
+    if (!m) return;
+    ddpm_unet_workspace_free(m->ws);
+    ddpm_schedule_free(&m->schedule);
+    ddpm_checkpoint_free(&m->ck);
+    memset(m, 0, sizeof *m);
+}
+
+int ddpm_cli_sample_grid_png(const ddpm_cli_sample_grid_args *a, const char *path, ddpm_error *err)
+{
+    const ddpm_unet_config *c = ddpm_unet_get_config(a->net);
+    const int S = c->image_size, C = c->out_channels;
+    float *x = malloc(sizeof(float) * (size_t)a->n * C * S * S);
+    if (!x) return ddpm_fail(err, "out of memory");
+    ddpm_unet_denoiser den = {a->net, a->weights, a->ws};
+    ddpm_sample_request req = {.schedule = a->schedule, .cfg = a->sampler, .pred = a->pred, .seed = a->seed};
+    int rc = ddpm_sample(&req, ddpm_unet_denoise, &den, a->n, C, S, S, x, NULL, NULL, NULL, err);
+    if (rc == DDPM_OK) {
+        ddpm_grid_spec gs = ddpm_grid_spec_default(a->n);
+        gs.scale = a->scale;
+        ddpm_image img;
+        ddpm_image_grid(&img, &gs, x, a->n, S, S);
+        rc = ddpm_png_write(path, &img, err);
+        ddpm_image_free(&img);
+    }
+    free(x);
+    return rc;
+}
+
+void ddpm_cli_to_bytes(const float *x, size_t n, uint8_t *out)
+{
+    for (size_t i = 0; i < n; i++) {
+        double v = (x[i] + 1.0) * 127.5;
+        v = isfinite(v) ? v : 0.0;
+        out[i] = (uint8_t)lrint(v < 0 ? 0 : (v > 255 ? 255 : v));
+    }
+}

@@ -1,0 +1,49 @@
+/* cli_util.h: pieces several subcommands share: error exits, the bundled
+ * model's path, a loaded model ready to sample, and sample grids as PNG. */
+#ifndef DDPM_CLI_UTIL_H
+#define DDPM_CLI_UTIL_H
+
+#include "ddpm/checkpoint.h"
+#include "ddpm/image.h"
+#include "ddpm/sampler.h"
+#include "ddpm/unet.h"
+
+/* Prints "ddpm <cmd>: <message>" and returns DDPM_EXIT_BAD_INPUT. */
+int ddpm_cli_bad_input(const char *cmd, const ddpm_error *err);
+
+/* The assets folder: $DDPM_ASSETS, else the build's DDPM_ASSET_DIR. */
+const char *ddpm_cli_asset_dir(void);
+/* "<assets>/models/<name>.safetensors" into buf. */
+void ddpm_cli_model_path(const char *name, char *buf, size_t cap);
+/* The model `ddpm sample` and `ddpm viz` use when given none. */
+#define DDPM_DEFAULT_MODEL "eps-linear"
+
+/* A checkpoint loaded for sampling: its network, EMA weights, schedule and
+ * an inference workspace. */
+typedef struct ddpm_cli_model {
+    ddpm_checkpoint ck;
+    ddpm_schedule schedule;
+    ddpm_unet_workspace *ws;
+    ddpm_unet_denoiser denoiser;   /* ctx for ddpm_unet_denoise */
+} ddpm_cli_model;
+
+int ddpm_cli_model_load(ddpm_cli_model *m, const char *path, int max_batch, ddpm_error *err);
+void ddpm_cli_model_free(ddpm_cli_model *m);
+
+/* Draws n samples with `sampler` and writes them as a PNG grid. */
+typedef struct ddpm_cli_sample_grid_args {
+    const ddpm_unet *net;
+    const float *weights;
+    ddpm_unet_workspace *ws;
+    const ddpm_schedule *schedule;
+    ddpm_sampler_config sampler;
+    ddpm_prediction pred;
+    uint64_t seed;
+    int n, scale;
+} ddpm_cli_sample_grid_args;
+int ddpm_cli_sample_grid_png(const ddpm_cli_sample_grid_args *a, const char *path, ddpm_error *err);
+
+/* Float images in [-1, 1] to bytes (round, clamp), as MNIST stores them. */
+void ddpm_cli_to_bytes(const float *x, size_t n, uint8_t *out);
+
+#endif

@@ -1,0 +1,393 @@
+/* cmd_train.c: `ddpm train`, a training run from the shell, with a progress
+ * bar, a loss CSV (with a loss-by-t breakdown), periodic sample grids and
+ * atomic checkpoints; --resume continues exactly; Ctrl-C saves and exits. */
+#include <errno.h>
+#include <inttypes.h>
+#include <math.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "args.h"
+#include "cli_util.h"
+#include "commands.h"
+#include "ddpm/fileio.h"
+#include "ddpm/layers.h"
+#include "ddpm/trainer.h"
+#include "progress.h"
+
+enum { LOSS_BINS = 10 };
+
+static const char *SUMMARY =
+    "Trains a denoising UNet on the bundled digits (or --data fashion / a folder of\n"
+    "MNIST-family IDX files).  The run folder (--out) receives:\n"
+    "  ckpt.safetensors   full training state (weights, EMA, Adam); --resume continues it\n"
+    "  model.safetensors  the EMA weights only, for `ddpm sample` and `ddpm viz`\n"
+    "  loss.csv           step, loss, smoothed loss, lr, grad norm, img/s, and the mean\n"
+    "                     loss in ten bands of t (loss_t000 = t in [0, T/10) ...)\n"
+    "  samples/           a DDIM grid of 16 EMA samples every --sample-every steps\n"
+    "Checkpoints are written atomically.  Ctrl-C saves and exits; a NaN loss stops the\n"
+    "run and keeps the last good checkpoint.";
+
+static volatile sig_atomic_t g_interrupted = 0;
+
+static void on_signal(int sig)
+{
+    (void)sig;
+    g_interrupted = 1;
+}
+
+typedef struct {
+    FILE *fp;
+    double elapsed_offset;   /* seconds already spent before a resume */
+    double smooth;           /* smoothed loss carried across a resume */
+    bool have_smooth;
+} loss_log;
+
+static void write_header(FILE *fp, int T)
+{
+    fprintf(fp, "step,loss,loss_smooth,lr,grad_norm,images_per_s,elapsed_s");
+    for (int b = 0; b < LOSS_BINS; b++) fprintf(fp, ",loss_t%03d", b * T / LOSS_BINS);
+    fprintf(fp, "\n");
+}
+
+/* Opens loss.csv.  A fresh run writes a new file; a resumed run keeps the rows
+ * up to the checkpoint's step (dropping any written after it, which the
+ * resumed run will write again) so the curve continues where it left off. */
+static int open_loss_log(loss_log *log, const char *path, int64_t resume_step, int T, ddpm_error *err)
+{
+    memset(log, 0, sizeof *log);
+    if (resume_step > 0 && ddpm_file_exists(path)) {
+        unsigned char *buf;
+        size_t len;
+        if (ddpm_read_file(path, (size_t)1 << 30, &buf, &len, err) != DDPM_OK) return DDPM_ERR;
+        size_t keep = 0;
+        char *text = (char *)buf;
+        for (size_t i = 0; i < len;) {
+            size_t j = i;
+            while (j < len && text[j] != '\n') j++;
+            bool header = i == 0;
+            long long step = -1;
+            double loss = 0, smooth = 0, lr = 0, gn = 0, ips = 0, elapsed = 0;
+            if (!header && sscanf(text + i, "%lld,%lf,%lf,%lf,%lf,%lf,%lf", &step, &loss, &smooth, &lr,
+                                  &gn, &ips, &elapsed) == 7) {
+                if (step > resume_step) break;
+                log->elapsed_offset = elapsed;
+                log->smooth = smooth;
+                log->have_smooth = true;
+            } else if (!header) {
+                break; /* a torn last line from a crash */
+            }
+            keep = j < len ? j + 1 : j;
+            i = j + 1;
+        }
+        int rc = ddpm_write_file_atomic(path, buf, keep, err);
+        free(buf);
+        if (rc != DDPM_OK) return DDPM_ERR;
+        log->fp = fopen(path, "a");
+    } else {
+        log->fp = fopen(path, "w");
+        if (log->fp) write_header(log->fp, T);
+    }
+    if (!log->fp)
+        return ddpm_fail(err, "cannot write '%s': %s; choose a writable --out folder", path, strerror(errno));
+    return DDPM_OK;
+}
+
+typedef struct {
+    int n;
+    double loss, grad_norm;
+    double bin_loss[LOSS_BINS];
+    int bin_n[LOSS_BINS];
+} interval_stats;
+
+static void accumulate(interval_stats *s, const ddpm_train_stats *st, int T)
+{
+    s->n++;
+    s->loss += st->loss;
+    s->grad_norm += st->grad_norm;
+    for (int b = 0; b < st->batch; b++) {
+        int bin = st->t[b] * LOSS_BINS / T;
+        s->bin_loss[bin] += st->sample_loss[b];
+        s->bin_n[bin]++;
+    }
+}
+
+static void write_row(loss_log *log, const interval_stats *s, int64_t step, double smooth, double lr,
+                      double ips, double elapsed)
+{
+    fprintf(log->fp, "%" PRId64 ",%.6g,%.6g,%.6g,%.6g,%.1f,%.1f", step, s->loss / s->n, smooth, lr,
+            s->grad_norm / s->n, ips, elapsed);
+    for (int b = 0; b < LOSS_BINS; b++) {
+        if (s->bin_n[b])
+            fprintf(log->fp, ",%.6g", s->bin_loss[b] / s->bin_n[b]);
+        else
+            fprintf(log->fp, ",");
+    }
+    fprintf(log->fp, "\n");
+    fflush(log->fp);
+}
+
+/* Saves the full state and the EMA export; both atomic. */
+static int save_run(const ddpm_trainer *tr, const char *dir, ddpm_error *err)
+{
+    char path[4096];
+    snprintf(path, sizeof path, "%s/ckpt.safetensors", dir);
+    if (ddpm_trainer_save(tr, path, err) != DDPM_OK) return DDPM_ERR;
+    snprintf(path, sizeof path, "%s/model.safetensors", dir);
+    return ddpm_trainer_export(tr, path, err);
+}
+
+static int save_preview(const ddpm_trainer *tr, ddpm_unet_workspace *ws, const char *dir, int steps,
+                        ddpm_error *err)
+{
+    const ddpm_run_config *run = ddpm_trainer_run(tr);
+    ddpm_sampler_config sc = ddpm_sampler_config_default();
+    sc.steps = steps < run->schedule.T ? steps : run->schedule.T;
+    sc.spacing = DDPM_SPACING_TRAILING;
+    char path[4096], latest[4096];
+    snprintf(path, sizeof path, "%s/samples/step_%06" PRId64 ".png", dir, ddpm_trainer_step_count(tr));
+    snprintf(latest, sizeof latest, "%s/samples/latest.png", dir);
+    ddpm_cli_sample_grid_args a = {.net = ddpm_trainer_net(tr), .weights = ddpm_trainer_ema(tr),
+                                   .ws = ws, .schedule = ddpm_trainer_schedule(tr), .sampler = sc,
+                                   .pred = run->prediction, .seed = 1234, .n = 16, .scale = 3};
+    if (ddpm_cli_sample_grid_png(&a, path, err) != DDPM_OK) return DDPM_ERR;
+    return ddpm_cli_sample_grid_png(&a, latest, err);
+}
+
+int ddpm_cmd_train(int argc, char **argv)
+{
+    const char *preset = "small", *data = "digits", *schedule = "linear", *pred = "eps";
+    const char *out = NULL, *from = NULL;
+    int T = DDPM_T_DEFAULT, batch = 64, warmup = 100, threads = 0;
+    int save_every = 500, sample_every = 1000, log_every = 25, preview_steps = 50;
+    int64_t steps64 = 0;
+    uint64_t seed = 0;
+    double beta_start = 1e-4, beta_end = 0.02, lr = 1e-3, clip = 1.0, wd = 0.0, ema = 0.999;
+    double dropout = -1;
+    bool resume = false, quiet = false;
+    uint64_t steps_u = 0;
+    const ddpm_arg_spec specs[] = {
+        {"preset", ARG_STRING, &preset, 0, 0, "NAME", "network size: tiny (live demos) or small (best quality)"},
+        {"data", ARG_STRING, &data, 0, 0, "SPEC", "digits (bundled), fashion, or a folder of IDX files"},
+        {"schedule", ARG_STRING, &schedule, 0, 0, "NAME", "linear|scaled-linear|cosine|sqrt|sigmoid"},
+        {"T", ARG_INT, &T, 0, 0, "N", "diffusion timesteps (2..4000)"},
+        {"beta-start", ARG_DOUBLE, &beta_start, 0, 0, "X", "first beta"},
+        {"beta-end", ARG_DOUBLE, &beta_end, 0, 0, "X", "last beta"},
+        {"pred", ARG_STRING, &pred, 0, 0, "TYPE", "what the model predicts: eps|v|x0"},
+        {"lr", ARG_DOUBLE, &lr, 0, 0, "X", "peak learning rate (AdamW)"},
+        {"warmup", ARG_INT, &warmup, 0, 0, "N", "learning-rate warmup steps"},
+        {"clip", ARG_DOUBLE, &clip, 0, 0, "X", "global gradient-norm clip (0 = off)"},
+        {"weight-decay", ARG_DOUBLE, &wd, 0, 0, "X", "AdamW weight decay"},
+        {"batch", ARG_INT, &batch, 0, 0, "N", "images per step (1..1024)"},
+        {"steps", ARG_U64, &steps_u, 0, 0, "N", "total optimizer steps (0 = the preset's default)"},
+        {"ema", ARG_DOUBLE, &ema, 0, 0, "X", "EMA decay of the weights sampling uses"},
+        {"dropout", ARG_DOUBLE, &dropout, 0, 0, "X", "ResBlock dropout (default: the preset's)"},
+        {"seed", ARG_U64, &seed, 0, 0, "N", "seed of weights, batches, t and noise"},
+        {"threads", ARG_INT, &threads, 0, 0, "N", "BLAS threads (0 = all cores)"},
+        {"out", ARG_STRING, &out, 0, 0, "DIR", "run folder (default runs/<preset>-<pred>-<schedule>)"},
+        {"resume", ARG_FLAG, &resume, 0, 0, NULL, "continue the run in --out from its ckpt.safetensors"},
+        {"from", ARG_STRING, &from, 0, 0, "CKPT", "start from a model's weights (fine-tune)"},
+        {"save-every", ARG_INT, &save_every, 1, 1e9, "N", "steps between checkpoints"},
+        {"sample-every", ARG_INT, &sample_every, 0, 1e9, "N", "steps between sample grids (0 = never)"},
+        {"log-every", ARG_INT, &log_every, 1, 1e9, "N", "steps per loss.csv row"},
+        {"preview-steps", ARG_INT, &preview_steps, 1, 4000, "N", "DDIM steps of the sample grids"},
+        {"quiet", ARG_FLAG, &quiet, 0, 0, NULL, "no progress bar"},
+    };
+    const int n_specs = (int)(sizeof specs / sizeof specs[0]);
+    ddpm_error err = {0};
+    int rc = ddpm_args_parse(specs, n_specs, argc, argv, &err);
+    if (rc == DDPM_ARGS_HELP) {
+        ddpm_args_usage(stdout, "train", SUMMARY, specs, n_specs);
+        return 0;
+    }
+    if (rc != DDPM_OK) return ddpm_cli_bad_input("train", &err);
+    steps64 = (int64_t)(steps_u > 100000000 ? 100000001 : steps_u);
+    if (resume && from) {
+        ddpm_fail(&err, "--resume and --from cannot be combined: --resume continues a run folder, "
+                        "--from starts a new run from a model");
+        return ddpm_cli_bad_input("train", &err);
+    }
+
+    /* the run's configuration: a fresh one from the flags, or the checkpoint's */
+    ddpm_run_config run;
+    ddpm_checkpoint ck = {0};
+    bool have_ck = false;
+    if (ddpm_run_config_default(&run, preset, &err) != DDPM_OK ||
+        ddpm_schedule_parse(schedule, &run.schedule.kind, &err) != DDPM_OK ||
+        ddpm_prediction_parse(pred, &run.prediction, &err) != DDPM_OK)
+        return ddpm_cli_bad_input("train", &err);
+    run.schedule.T = T;
+    run.schedule.beta_start = beta_start;
+    run.schedule.beta_end = beta_end;
+    snprintf(run.dataset, sizeof run.dataset, "%s", data);
+    run.batch = batch;
+    if (steps64 > 0) run.total_steps = steps64;
+    run.adam.lr = lr;
+    run.adam.warmup_steps = warmup;
+    run.adam.grad_clip = clip;
+    run.adam.weight_decay = wd;
+    run.ema_decay = ema;
+    run.seed = seed;
+    if (dropout >= 0) run.unet.dropout = (float)dropout;
+
+    char dir[2048];
+    if (out)
+        snprintf(dir, sizeof dir, "%s", out);
+    else
+        snprintf(dir, sizeof dir, "runs/%s-%s-%s", preset, pred, schedule);
+    char ckpt_path[4096];
+    snprintf(ckpt_path, sizeof ckpt_path, "%s/ckpt.safetensors", dir);
+    if (resume) {
+        if (!ddpm_file_exists(ckpt_path)) {
+            ddpm_fail(&err, "nothing to resume: '%s' does not exist; start the run without --resume "
+                            "or pass the run folder with --out", ckpt_path);
+            return ddpm_cli_bad_input("train", &err);
+        }
+        if (ddpm_checkpoint_load(&ck, ckpt_path, DDPM_CKPT_ALL, &err) != DDPM_OK)
+            return ddpm_cli_bad_input("train", &err);
+        have_ck = true;
+        int64_t keep_steps = ck.run.total_steps;
+        run = ck.run;
+        run.total_steps = steps64 > 0 ? steps64 : keep_steps;
+        if (run.total_steps <= ck.step) {
+            fprintf(stderr, "ddpm train: the run in '%s' already has %lld of %lld steps; pass a larger "
+                            "--steps to extend it\n", dir, (long long)ck.step, (long long)run.total_steps);
+            ddpm_checkpoint_free(&ck);
+            return 0;
+        }
+    } else if (from) {
+        if (ddpm_checkpoint_load(&ck, from, DDPM_CKPT_WEIGHTS, &err) != DDPM_OK)
+            return ddpm_cli_bad_input("train", &err);
+        have_ck = true;
+        ck.step = 0;   /* a new run that starts from these weights */
+        free(ck.adam_m), ck.adam_m = NULL;
+        free(ck.adam_v), ck.adam_v = NULL;
+    }
+    if (ddpm_run_config_validate(&run, &err) != DDPM_OK) {
+        if (have_ck) ddpm_checkpoint_free(&ck);
+        return ddpm_cli_bad_input("train", &err);
+    }
+
+    ddpm_dataset ds;
+    if (ddpm_dataset_open(&ds, run.dataset, DDPM_SPLIT_TRAIN, &err) != DDPM_OK) {
+        if (have_ck) ddpm_checkpoint_free(&ck);
+        return ddpm_cli_bad_input("train", &err);
+    }
+    ddpm_blas_set_threads(threads);
+    ddpm_trainer *tr = NULL;
+    rc = have_ck ? ddpm_trainer_resume(&tr, &ck, &run, &ds, &err) : ddpm_trainer_create(&tr, &run, &ds, &err);
+    if (have_ck) ddpm_checkpoint_free(&ck);
+    if (rc != DDPM_OK) {
+        ddpm_dataset_free(&ds);
+        return ddpm_cli_bad_input("train", &err);
+    }
+
+    int status = 1;
+    loss_log log = {0};
+    ddpm_unet_workspace *preview_ws = NULL;
+    char samples_dir[4096], csv_path[4096];
+    snprintf(samples_dir, sizeof samples_dir, "%s/samples", dir);
+    snprintf(csv_path, sizeof csv_path, "%s/loss.csv", dir);
+    if (ddpm_mkdir_p(samples_dir, &err) != DDPM_OK ||
+        open_loss_log(&log, csv_path, ddpm_trainer_step_count(tr), run.schedule.T, &err) != DDPM_OK ||
+        ddpm_unet_workspace_create(&preview_ws, ddpm_trainer_net(tr), 16, false, &err) != DDPM_OK) {
+        fprintf(stderr, "ddpm train: %s\n", err.msg);
+        status = DDPM_EXIT_BAD_INPUT;
+        goto done;
+    }
+
+    char desc[256];
+    ddpm_unet_config_describe(&run.unet, desc, sizeof desc);
+    const int64_t start = ddpm_trainer_step_count(tr);
+    fprintf(stderr,
+            "ddpm train: %s (%zu parameters, %.0f MFLOP/image), %s schedule T=%d, %s-prediction\n"
+            "  data %s (%zu images), batch %d, lr %g, EMA %g, seed %llu, %d BLAS threads\n"
+            "  %s step %lld of %lld into %s (%.0f MiB of training memory)\n",
+            desc, ddpm_unet_num_params(ddpm_trainer_net(tr)), ddpm_unet_forward_flops(ddpm_trainer_net(tr)) / 1e6,
+            ddpm_schedule_name(run.schedule.kind), run.schedule.T, ddpm_prediction_name(run.prediction),
+            ds.name, ds.n, run.batch, run.adam.lr, run.ema_decay, (unsigned long long)run.seed,
+            ddpm_blas_get_threads(), start > 0 ? "resuming at" : "starting at", (long long)start,
+            (long long)run.total_steps, dir, ddpm_trainer_bytes(tr) / 1048576.0);
+
+    struct sigaction sa = {0}, old_int, old_term;
+    sa.sa_handler = on_signal;
+    sigaction(SIGINT, &sa, &old_int);
+    sigaction(SIGTERM, &sa, &old_term);
+    g_interrupted = 0;
+
+    ddpm_progress prog;
+    ddpm_progress_start(&prog, "train", run.total_steps, start);
+    interval_stats iv = {0};
+    double smooth = log.have_smooth ? log.smooth : NAN;
+    double t0 = ddpm_now(), t_interval = t0;
+    int64_t step = start;
+    bool failed = false;
+    while (step < run.total_steps && !g_interrupted) {
+        ddpm_train_stats st;
+        if (ddpm_trainer_step(tr, &st, &err) != DDPM_OK) {
+            if (!quiet) ddpm_progress_finish(&prog);
+            fprintf(stderr, "ddpm train: %s\n", err.msg);
+            failed = true;
+            break;
+        }
+        step = st.step;
+        smooth = isnan(smooth) ? st.loss : 0.98 * smooth + 0.02 * st.loss;
+        accumulate(&iv, &st, run.schedule.T);
+        if (step % log_every == 0 || step == run.total_steps) {
+            double now = ddpm_now();
+            double ips = iv.n * run.batch / fmax(now - t_interval, 1e-9);
+            write_row(&log, &iv, step, smooth, st.lr, ips, log.elapsed_offset + now - t0);
+            memset(&iv, 0, sizeof iv);
+            t_interval = now;
+        }
+        if (!quiet) {
+            char extra[96];
+            double ips = (double)(step - start) * run.batch / fmax(ddpm_now() - t0, 1e-9);
+            snprintf(extra, sizeof extra, "loss %.4f  %.0f img/s", smooth, ips);
+            ddpm_progress_update(&prog, step, extra);
+        }
+        if (step % save_every == 0 && step < run.total_steps) {
+            if (save_run(tr, dir, &err) != DDPM_OK) {
+                if (!quiet) ddpm_progress_finish(&prog);
+                fprintf(stderr, "ddpm train: saving the checkpoint failed: %s\n"
+                                "  the previous checkpoint in '%s' is intact; free space and --resume\n",
+                        err.msg, dir);
+                failed = true;
+                break;
+            }
+        }
+        if (sample_every > 0 && step % sample_every == 0 &&
+            save_preview(tr, preview_ws, dir, preview_steps, &err) != DDPM_OK)
+            fprintf(stderr, "\nddpm train: could not write the sample grid: %s\n", err.msg);
+    }
+    if (!quiet && !failed) ddpm_progress_finish(&prog);
+    sigaction(SIGINT, &old_int, NULL);
+    sigaction(SIGTERM, &old_term, NULL);
+
+    if (failed) {
+        status = 1;
+    } else if (save_run(tr, dir, &err) != DDPM_OK) {
+        fprintf(stderr, "ddpm train: saving the final checkpoint failed: %s\n", err.msg);
+        status = 1;
+    } else {
+        if (sample_every > 0) save_preview(tr, preview_ws, dir, preview_steps, &err);
+        char took[32];
+        ddpm_format_duration(ddpm_now() - t0, took, sizeof took);
+        if (g_interrupted)
+            fprintf(stderr, "ddpm train: interrupted at step %lld; saved %s (continue with "
+                            "`ddpm train --out %s --resume`)\n", (long long)step, ckpt_path, dir);
+        else
+            fprintf(stderr, "ddpm train: done, %lld steps in %s, smoothed loss %.4f; peak memory %.0f MiB\n"
+                            "  model: %s/model.safetensors   samples: %s/samples/latest.png\n",
+                    (long long)(step - start), took, smooth, ddpm_peak_rss_bytes() / 1048576.0, dir, dir);
+        status = 0;
+    }
+done:
+    if (log.fp) fclose(log.fp);
+    ddpm_unet_workspace_free(preview_ws);
+    ddpm_trainer_free(tr);
+    ddpm_dataset_free(&ds);
+    return status;
+}
