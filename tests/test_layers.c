@@ -110,6 +110,9 @@ static void backward_twice(const layer_case *lc, grad_slot *slots, int nslots)
     for (int s = 0; s < nslots; s++) {
         first[s] = alloc_floats(slots[s].n);
         memcpy(first[s], slots[s].grad, sizeof(float) * slots[s].n);
+        for (size_t i = 0; i < slots[s].n; i++)
+            CHECK(isfinite(first[s][i]), "%s: d%s[%zu] is %g after one backward call", lc->name,
+                  slots[s].name, i, first[s][i]);
     }
     lc->backward(lc->ctx);
     for (int s = 0; s < nslots; s++) {
@@ -165,7 +168,6 @@ static void check_gradients(const layer_case *lc, grad_slot *slots, int nslots, 
               lc->name, g->name, rel, tol, at, g->n, g->grad[at], numeric[at], scale);
         free(numeric);
     }
-    /* leave L's inputs where they were: the forward state is rebuilt by the caller */
 }
 
 /* The default step and tolerance: h = 1e-2 keeps float rounding of L below
@@ -308,12 +310,13 @@ static void check_conv_padding_counts(void)
 
 static void check_conv_backward(void)
 {
-    const int sizes[][2] = {{7, 6}, {5, 5}, {1, 1}, {2, 3}};
+    const int sizes[][2] = {{7, 6}, {8, 9}, {5, 5}, {1, 1}, {2, 3}};
+    const int n_sizes = (int)(sizeof sizes / sizeof sizes[0]);
     int cases = 0;
     for (int k = 1; k <= 3; k += 2)
         for (int s = 1; s <= 2; s++)
             for (int p = 0; p <= 1; p++)
-                for (int sz = 0; sz < 4; sz++) {
+                for (int sz = 0; sz < n_sizes; sz++) {
                     ddpm_conv2d_dims d = {.B = 2, .C_in = 3, .H = sizes[sz][0], .W = sizes[sz][1],
                                           .C_out = 4, .kernel = k, .stride = s, .pad = p};
                     if (!conv_dims_valid(&d)) continue;
@@ -473,13 +476,13 @@ static void check_gn_forward(gn_ctx *c, const char *what)
 
 static void check_groupnorm(void)
 {
-    /* (C, G): G = 1 (layer norm over C x HW), G = C (instance norm), and between */
-    const int cases[][2] = {{6, 1}, {6, 2}, {6, 3}, {6, 6}, {8, 4}};
+    /* (C, G, HW): G = 1 (layer norm over C x HW), G = C (instance norm), and between */
+    const int cases[][3] = {{6, 1, 5}, {6, 2, 5}, {6, 3, 5}, {6, 6, 5}, {8, 4, 49}};
     for (size_t k = 0; k < sizeof cases / sizeof cases[0]; k++) {
         gn_ctx c;
-        gn_ctx_init(&c, 2, cases[k][0], 5, cases[k][1], 0.0f, 1.0f);
+        gn_ctx_init(&c, 2, cases[k][0], cases[k][2], cases[k][1], 0.0f, 1.0f);
         char name[64];
-        snprintf(name, sizeof name, "groupnorm C=%d G=%d", c.C, c.G);
+        snprintf(name, sizeof name, "groupnorm C=%d G=%d HW=%d", c.C, c.G, c.HW);
         check_gn_forward(&c, name);
         layer_case lc = {name, gn_loss, gn_backward, &c};
         const size_t n = (size_t)c.B * c.C * c.HW;

@@ -17,6 +17,8 @@
  *     is not wanted (for example dinp of the first layer).
  *   - Nothing here allocates.  Layers that need temporary memory take a
  *     `scratch` buffer whose size a *_scratch_floats() function gives.
+ *     Scratch carries nothing from one call to the next (backward recomputes
+ *     what it needs), so every layer may share one buffer.
  *   - Outputs never alias inputs unless a function says so.
  *   - Matrix products go through the one BLAS seam, ddpm_sgemm.
  */
@@ -163,7 +165,8 @@ void ddpm_attention_backward(float *dqkv,        /* (B, 3C, N) */
 
 /* ---- dropout (dropout.c), training only ----------------------------------
  * Zeroes each element with probability p and scales the rest by 1/(1-p)
- * (inverted dropout).  The mask comes from rng, so a seeded step repeats. */
+ * (inverted dropout).  The mask comes from rng, so a seeded step repeats.
+ * 0 <= p < 1 (asserted); p = 0 is an exact copy and then rng may be NULL. */
 void ddpm_dropout_forward(float *out,       /* (n) */
                           uint8_t *mask,    /* (n) 1 = kept, saved for backward */
                           const float *inp, /* (n) */

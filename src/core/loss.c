@@ -1,6 +1,6 @@
 /* loss.c: the two training losses.  MSE between the network output and its
  * target is DDPM's simplified objective (Ho et al. 2020, eq. 14); softmax
- * cross-entropy trains the small classifier used for guidance/metrics.
+ * cross-entropy trains the classifier.
  * Reductions are in double and the value is returned as double. */
 #include "ddpm/common.h"
 #include "ddpm/layers.h"
@@ -20,12 +20,13 @@ double ddpm_mse_forward(const float *pred,   /* (n) */
     return sum / (double)n;
 }
 
-void ddpm_mse_backward(float *dpred,        /* (n) */
+void ddpm_mse_backward(float *dpred,        /* (n) or NULL */
                        const float *pred,   /* (n) */
                        const float *target, /* (n) */
                        float scale, size_t n)
 {
-    DDPM_ASSERT(dpred && pred && target && n > 0);
+    if (!dpred) return;
+    DDPM_ASSERT(pred && target && n > 0);
     const float k = (float)(2.0 * scale / (double)n); /* d/dpred of mean (pred - target)^2 */
     for (size_t i = 0; i < n; i++) dpred[i] += k * (pred[i] - target[i]);
 }
@@ -53,12 +54,13 @@ double ddpm_softmax_xent_forward(float *probs,          /* (B, K) */
     return loss / B;
 }
 
-void ddpm_softmax_xent_backward(float *dlogits,        /* (B, K) */
+void ddpm_softmax_xent_backward(float *dlogits,        /* (B, K) or NULL */
                                 const float *probs,    /* (B, K) */
                                 const uint8_t *labels, /* (B) */
                                 float scale, int B, int K)
 {
-    DDPM_ASSERT(dlogits && probs && labels && B > 0 && K > 0);
+    if (!dlogits) return;
+    DDPM_ASSERT(probs && labels && B > 0 && K > 0);
     const float k_scale = scale / (float)B;
     for (int b = 0; b < B; b++) {
         DDPM_ASSERT(labels[b] < K);
