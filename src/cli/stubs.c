@@ -9,8 +9,6 @@ static int not_yet(const char *name)
     return 1;
 }
 
-int ddpm_cmd_train(int argc, char **argv) { (void)argc; (void)argv; return not_yet("train"); }
-int ddpm_cmd_sample(int argc, char **argv) { (void)argc; (void)argv; return not_yet("sample"); }
 int ddpm_cmd_sweep(int argc, char **argv) { (void)argc; (void)argv; return not_yet("sweep"); }
 int ddpm_cmd_eval(int argc, char **argv) { (void)argc; (void)argv; return not_yet("eval"); }
 int ddpm_cmd_bench(int argc, char **argv) { (void)argc; (void)argv; return not_yet("bench"); }

@@ -1,0 +1,297 @@
+/* cmd_sample.c: `ddpm sample`, images from a checkpoint: a PNG grid, an IDX
+ * file for scoring, and with --trajectory a PNG strip and an animated GIF of
+ * x_t and x0-hat over the reverse steps. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "args.h"
+#include "cli_util.h"
+#include "commands.h"
+#include "ddpm/idx.h"
+#include "ddpm/layers.h"
+#include "progress.h"
+
+static const char *SUMMARY =
+    "Samples images from a checkpoint (default: the bundled eps-prediction model).\n"
+    "\n"
+    "  ddpm sample --steps 50 --eta 0 -n 16 --out samples.png\n"
+    "  ddpm sample run/model.safetensors --sampler ddpm --steps 1000 --trajectory\n"
+    "\n"
+    "Writes the PNG grid (--out), the samples as an IDX3 ubyte file (--idx, default\n"
+    "<out>-images-idx3-ubyte) for `ddpm eval` or other tools, and with --trajectory\n"
+    "<out>-trajectory.png (x_t and x0-hat rows for up to 8 samples over the steps)\n"
+    "and <out>-trajectory.gif.  The same --seed gives the same x_T and the same noise\n"
+    "whatever --eta, --steps or --sampler, so runs are directly comparable.";
+
+/* ---- trajectory recording ------------------------------------------------------ */
+
+enum { TRAJ_MAX_SAMPLES = 8, TRAJ_STRIP_COLUMNS = 12 };
+
+typedef struct {
+    int n_show, S, size;
+    size_t per;                 /* floats per image */
+    float *x_t, *x0;            /* (steps + 1, n_show, per): x_t before each step, then x_0 */
+    int *t;                     /* (steps + 1) */
+    ddpm_progress *prog;
+    int64_t done_before;
+} trajectory;
+
+static bool record_step(void *ctx, const ddpm_step_view *v)
+{
+    trajectory *tr = ctx;
+    if (tr->x_t) {
+        size_t frame = (size_t)tr->n_show * tr->per;
+        memcpy(tr->x_t + (size_t)v->k * frame, v->x_t, sizeof(float) * frame);
+        memcpy(tr->x0 + (size_t)v->k * frame, v->parts.x0_hat, sizeof(float) * frame);
+        tr->t[v->k] = v->t;
+        if (v->k == v->steps - 1) {
+            memcpy(tr->x_t + (size_t)(v->k + 1) * frame, v->x_prev, sizeof(float) * frame);
+            memcpy(tr->x0 + (size_t)(v->k + 1) * frame, v->x_prev, sizeof(float) * frame);
+            tr->t[v->k + 1] = -1;
+        }
+    }
+    if (tr->prog) ddpm_progress_update(tr->prog, tr->done_before + v->k + 1, "");
+    return true;
+}
+
+/* One frame: a row of x_t images over a row of x0-hat images, with labels. */
+static void draw_frame(ddpm_image *img, const trajectory *tr, int k, int scale)
+{
+    const int S = tr->size, pad = 4, cell = S * scale;
+    const int label_h = ddpm_image_text_height(1) + 4;
+    ddpm_image_init(img, pad + tr->n_show * (cell + pad) + 40, label_h + 2 * (cell + pad) + pad);
+    ddpm_image_fill(img, (const uint8_t[3]){24, 24, 24});
+    char label[64];
+    if (tr->t[k] >= 0)
+        snprintf(label, sizeof label, "step %d/%d  t=%d", k + 1, tr->S, tr->t[k]);
+    else
+        snprintf(label, sizeof label, "x0 (done)");
+    ddpm_image_draw_text(img, pad, 2, label, 1, DDPM_RGB_WHITE);
+    size_t frame = (size_t)tr->n_show * tr->per;
+    for (int i = 0; i < tr->n_show; i++) {
+        int x = pad + i * (cell + pad);
+        ddpm_image_blit_gray(img, x, label_h, tr->x_t + k * frame + i * tr->per, S, S, scale, DDPM_TONE_UNIT);
+        ddpm_image_blit_gray(img, x, label_h + cell + pad, tr->x0 + k * frame + i * tr->per, S, S, scale,
+                             DDPM_TONE_UNIT);
+    }
+    int lx = pad + tr->n_show * (cell + pad);
+    ddpm_image_draw_text(img, lx, label_h + cell / 2, "x_t", 1, DDPM_RGB_YELLOW);
+    ddpm_image_draw_text(img, lx, label_h + cell + pad + cell / 2, "x0^", 1, DDPM_RGB_CYAN);
+}
+
+static int write_trajectory(const trajectory *tr, const char *base, ddpm_error *err)
+{
+    /* the strip: evenly spaced steps, first and last included */
+    const int frames = tr->S + 1;
+    int cols = frames < TRAJ_STRIP_COLUMNS ? frames : TRAJ_STRIP_COLUMNS;
+    const int scale = 2, S = tr->size, cell = S * scale, pad = 3;
+    const int label_h = ddpm_image_text_height(1) + 3;
+    ddpm_image strip;
+    ddpm_image_init(&strip, pad + cols * (cell + pad), label_h + 2 * tr->n_show * (cell + pad) + pad);
+    ddpm_image_fill(&strip, (const uint8_t[3]){24, 24, 24});
+    size_t frame = (size_t)tr->n_show * tr->per;
+    for (int c = 0; c < cols; c++) {
+        int k = cols == 1 ? frames - 1 : (int)((long)c * (frames - 1) / (cols - 1));
+        int x = pad + c * (cell + pad);
+        char label[16];
+        if (tr->t[k] >= 0)
+            snprintf(label, sizeof label, "t=%d", tr->t[k]);
+        else
+            snprintf(label, sizeof label, "x0");
+        ddpm_image_draw_text(&strip, x, 1, label, 1, DDPM_RGB_WHITE);
+        for (int i = 0; i < tr->n_show; i++) {
+            int y = label_h + 2 * i * (cell + pad);
+            ddpm_image_blit_gray(&strip, x, y, tr->x_t + k * frame + i * tr->per, S, S, scale, DDPM_TONE_UNIT);
+            ddpm_image_blit_gray(&strip, x, y + cell + pad, tr->x0 + k * frame + i * tr->per, S, S, scale,
+                                 DDPM_TONE_UNIT);
+        }
+    }
+    char path[4096];
+    snprintf(path, sizeof path, "%s-trajectory.png", base);
+    int rc = ddpm_png_write(path, &strip, err);
+    ddpm_image_free(&strip);
+    if (rc != DDPM_OK) return rc;
+
+    /* the GIF: every step up to 100 frames (a subsample beyond), then a pause on x0 */
+    snprintf(path, sizeof path, "%s-trajectory.gif", base);
+    ddpm_image img;
+    draw_frame(&img, tr, 0, 3);
+    ddpm_gif_writer gw;
+    rc = ddpm_gif_open(&gw, path, img.w, img.h, err);
+    ddpm_image_free(&img);
+    if (rc != DDPM_OK) return rc;
+    const int max_frames = 100;
+    int last_k = -1;
+    for (int f = 0; f < (frames < max_frames ? frames : max_frames) && rc == DDPM_OK; f++) {
+        int k = frames <= max_frames ? f : (int)((long)f * (frames - 1) / (max_frames - 1));
+        if (k == last_k) continue;
+        last_k = k;
+        draw_frame(&img, tr, k, 3);
+        rc = ddpm_gif_add_frame(&gw, &img, k == frames - 1 ? 250 : 8, err);
+        ddpm_image_free(&img);
+    }
+    if (rc != DDPM_OK) return rc; /* the writer released itself */
+    return ddpm_gif_close(&gw, err);
+}
+
+/* ---- the command ------------------------------------------------------------------ */
+
+int ddpm_cmd_sample(int argc, char **argv)
+{
+    const char *sampler = "ddim", *spacing = "leading", *variance = "small", *out = "samples.png";
+    const char *idx_path = NULL, *schedule_override = NULL;
+    int steps = 50, n = 16, batch = 64, threads = 0, scale = 2;
+    double eta = 0.0;
+    uint64_t seed = 0;
+    bool trajectory_on = false, clip = false, clip_recompute = false, quiet = false;
+    const ddpm_arg_spec specs[] = {
+        {"sampler", ARG_STRING, &sampler, 0, 0, "NAME", "ddpm (ancestral) or ddim"},
+        {"steps", ARG_INT, &steps, 0, 0, "S", "reverse steps (1..T)"},
+        {"eta", ARG_DOUBLE, &eta, 0, 0, "X", "DDIM eta in [0, 1]: 0 deterministic, 1 DDPM-like"},
+        {"spacing", ARG_STRING, &spacing, 0, 0, "NAME", "timestep spacing: leading|trailing|linspace"},
+        {"variance", ARG_STRING, &variance, 0, 0, "NAME", "DDPM variance: small (posterior) or large (beta)"},
+        {"clip", ARG_FLAG, &clip, 0, 0, NULL, "clamp x0-hat to [-1, 1] at every step"},
+        {"clip-eps", ARG_FLAG, &clip_recompute, 0, 0, NULL, "with --clip, recompute eps-hat from the clamped x0-hat"},
+        {"schedule", ARG_STRING, &schedule_override, 0, 0, "NAME", "sample with another schedule than the model's (a lesson in mismatch)"},
+        {"seed", ARG_U64, &seed, 0, 0, "N", "seed of x_T and of the per-step noise"},
+        {"n", ARG_INT, &n, 1, 100000, "N", "number of samples"},
+        {"batch", ARG_INT, &batch, 1, 1024, "N", "images per forward pass"},
+        {"out", ARG_STRING, &out, 0, 0, "FILE", "PNG grid"},
+        {"idx", ARG_STRING, &idx_path, 0, 0, "FILE", "IDX3 ubyte output (default <out>-images-idx3-ubyte)"},
+        {"scale", ARG_INT, &scale, 1, 16, "N", "zoom of the PNG grid"},
+        {"trajectory", ARG_FLAG, &trajectory_on, 0, 0, NULL, "also write <out>-trajectory.png and .gif"},
+        {"threads", ARG_INT, &threads, 0, 0, "N", "BLAS threads (0 = all cores)"},
+        {"quiet", ARG_FLAG, &quiet, 0, 0, NULL, "no progress bar"},
+    };
+    const int n_specs = (int)(sizeof specs / sizeof specs[0]);
+    ddpm_error err = {0};
+    const char *pos[1];
+    int n_pos = 0;
+    int rc = ddpm_args_parse_positional(specs, n_specs, argc, argv, pos, 1, &n_pos, &err);
+    if (rc == DDPM_ARGS_HELP) {
+        ddpm_args_usage(stdout, "sample [CHECKPOINT]", SUMMARY, specs, n_specs);
+        return 0;
+    }
+    if (rc != DDPM_OK) return ddpm_cli_bad_input("sample", &err);
+    char model_path[4096];
+    if (n_pos)
+        snprintf(model_path, sizeof model_path, "%s", pos[0]);
+    else
+        ddpm_cli_model_path(DDPM_DEFAULT_MODEL, model_path, sizeof model_path);
+
+    ddpm_sampler_config cfg = ddpm_sampler_config_default();
+    if (ddpm_sampler_parse(sampler, &cfg.sampler, &err) != DDPM_OK ||
+        ddpm_spacing_parse(spacing, &cfg.spacing, &err) != DDPM_OK ||
+        ddpm_variance_parse(variance, &cfg.variance, &err) != DDPM_OK)
+        return ddpm_cli_bad_input("sample", &err);
+    cfg.steps = steps;
+    cfg.eta = eta;
+    cfg.clip_x0 = clip;
+    cfg.clip_recompute_eps = clip && clip_recompute;
+
+    ddpm_cli_model m;
+    if (ddpm_cli_model_load(&m, model_path, batch < n ? batch : n, &err) != DDPM_OK)
+        return ddpm_cli_bad_input("sample", &err);
+    if (schedule_override) {
+        ddpm_schedule_config sc = m.ck.run.schedule;
+        if (ddpm_schedule_parse(schedule_override, &sc.kind, &err) != DDPM_OK) {
+            ddpm_cli_model_free(&m);
+            return ddpm_cli_bad_input("sample", &err);
+        }
+        if (sc.kind != m.ck.run.schedule.kind)
+            fprintf(stderr, "ddpm sample: note: sampling with the %s schedule, the model was trained with %s\n",
+                    ddpm_schedule_name(sc.kind), ddpm_schedule_name(m.ck.run.schedule.kind));
+        ddpm_schedule_free(&m.schedule);
+        if (ddpm_schedule_init(&m.schedule, &sc, &err) != DDPM_OK) {
+            ddpm_cli_model_free(&m);
+            return ddpm_cli_bad_input("sample", &err);
+        }
+    }
+    if (ddpm_sampler_config_validate(&cfg, m.schedule.T, &err) != DDPM_OK) {
+        ddpm_cli_model_free(&m);
+        return ddpm_cli_bad_input("sample", &err);
+    }
+    ddpm_blas_set_threads(threads);
+
+    const ddpm_unet_config *uc = &m.ck.run.unet;
+    const int S = uc->image_size, C = uc->out_channels;
+    const size_t per = (size_t)C * S * S;
+    float *x = malloc(sizeof(float) * per * (size_t)n);
+    trajectory tr = {0};
+    tr.size = S;
+    tr.per = per;
+    tr.S = steps;
+    if (trajectory_on) {
+        tr.n_show = n < TRAJ_MAX_SAMPLES ? n : TRAJ_MAX_SAMPLES;
+        size_t frames = (size_t)steps + 1;
+        tr.x_t = malloc(sizeof(float) * frames * tr.n_show * per);
+        tr.x0 = malloc(sizeof(float) * frames * tr.n_show * per);
+        tr.t = malloc(sizeof(int) * frames);
+    }
+    if (!x || (trajectory_on && (!tr.x_t || !tr.x0 || !tr.t))) {
+        ddpm_fail(&err, "out of memory for %d samples", n);
+        free(x), free(tr.x_t), free(tr.x0), free(tr.t);
+        ddpm_cli_model_free(&m);
+        return ddpm_cli_bad_input("sample", &err);
+    }
+    ddpm_progress prog;
+    const int64_t chunks = (n + batch - 1) / batch;
+    ddpm_progress_start(&prog, "sample", chunks * steps, 0);
+    tr.prog = quiet ? NULL : &prog;
+    double t0 = ddpm_now();
+    int status = 0;
+    for (int b0 = 0; b0 < n; b0 += batch) {
+        int nb = n - b0 < batch ? n - b0 : batch;
+        ddpm_sample_request req = {.schedule = &m.schedule, .cfg = cfg, .pred = m.ck.run.prediction,
+                                   .seed = seed, .first_index = b0};
+        trajectory *cb_ctx = &tr;
+        trajectory no_record = tr;
+        if (b0 > 0) {
+            no_record.x_t = NULL; /* only the first chunk is recorded */
+            cb_ctx = &no_record;
+        }
+        cb_ctx->done_before = (int64_t)(b0 / batch) * steps;
+        bool need_cb = tr.prog || cb_ctx->x_t;
+        if (ddpm_sample(&req, ddpm_unet_denoise, &m.denoiser, nb, C, S, S, x + (size_t)b0 * per, NULL,
+                        need_cb ? record_step : NULL, cb_ctx, &err) != DDPM_OK) {
+            fprintf(stderr, "\nddpm sample: %s\n", err.msg);
+            status = 1;
+            break;
+        }
+    }
+    if (!quiet) ddpm_progress_finish(&prog);
+    double secs = ddpm_now() - t0;
+
+    if (status == 0) {
+        ddpm_grid_spec gs = ddpm_grid_spec_default(n);
+        gs.scale = scale;
+        ddpm_image img;
+        ddpm_image_grid(&img, &gs, x, n, S, S);
+        if (ddpm_png_write(out, &img, &err) != DDPM_OK) status = DDPM_EXIT_BAD_INPUT;
+        ddpm_image_free(&img);
+    }
+    char base[4096];
+    snprintf(base, sizeof base, "%s", out);
+    char *dot = strrchr(base, '.');
+    if (dot && strcmp(dot, ".png") == 0) *dot = '\0';
+    if (status == 0 && C == 1) {
+        char path[4200];
+        if (!idx_path) snprintf(path, sizeof path, "%s-images-idx3-ubyte", base);
+        uint8_t *bytes = malloc(per * (size_t)n);
+        ddpm_cli_to_bytes(x, per * (size_t)n, bytes);
+        if (ddpm_idx_write_images(idx_path ? idx_path : path, bytes, (size_t)n, S, S, &err) != DDPM_OK)
+            status = DDPM_EXIT_BAD_INPUT;
+        free(bytes);
+    }
+    if (status == 0 && trajectory_on && write_trajectory(&tr, base, &err) != DDPM_OK)
+        status = DDPM_EXIT_BAD_INPUT;
+    if (status == DDPM_EXIT_BAD_INPUT)
+        fprintf(stderr, "ddpm sample: %s\n", err.msg);
+    else if (status == 0)
+        fprintf(stderr, "ddpm sample: %d samples in %.1f s (%s, %d steps, eta %g) -> %s%s\n", n, secs,
+                ddpm_sampler_name(cfg.sampler), steps, eta, out, trajectory_on ? " (+ trajectory)" : "");
+    free(x), free(tr.x_t), free(tr.x0), free(tr.t);
+    ddpm_cli_model_free(&m);
+    return status;
+}
