@@ -1,0 +1,124 @@
+/* ddpm/dataset.h: the training images, as floats in [-1, 1], and the
+ * deterministic order in which training visits them.
+ *
+ *   ddpm_dataset ds;
+ *   if (ddpm_dataset_open(&ds, "digits", DDPM_SPLIT_TRAIN, &err) != 0) ...;  // 9,000 images
+ *   // ds.pixels: (ds.n, 1, ds.height, ds.width); ds.labels: (ds.n) or NULL
+ *
+ *   ddpm_batch_sampler bs;
+ *   ddpm_batch_sampler_init(&bs, ds.n, seed);
+ *   uint32_t idx[64];
+ *   ddpm_batch_sampler_draw(&bs, step, 64, idx);       // same (seed, step) -> same batch
+ *   ddpm_dataset_gather(&ds, idx, 64, x0, labels);     // x0: (64, 1, H, W)
+ *   ddpm_batch_sampler_free(&bs);
+ *   ddpm_dataset_free(&ds);
+ *
+ * Datasets, by spec (ddpm_dataset_open):
+ *   "digits"   (the default) 10,000 MNIST digits bundled in assets/digits/
+ *              (see assets/README.md).  Held-out = the file's last 1,000
+ *              (100 per class), train = the other 9,000.  The assets folder
+ *              is DDPM_ASSET_DIR (set at build time) unless the environment
+ *              variable DDPM_ASSETS names another.
+ *   "fashion"  Fashion-MNIST from Debian's dataset-fashion-mnist package in
+ *              DDPM_FASHION_DIR.  Train = 60,000 train files, held-out =
+ *              10,000 t10k files.
+ *   a folder   holding MNIST-family IDX files under their usual names
+ *              (train-images-idx3-ubyte[.gz], t10k-labels-idx1-ubyte[.gz],
+ *              also spelled train-images.idx3-ubyte), directly or in
+ *              torchvision's MNIST/raw or FashionMNIST/raw.  Splits as for
+ *              "fashion".  A folder called "digits" or "fashion" needs a
+ *              path prefix: "./digits".
+ * DDPM_SPLIT_ALL is train followed by held-out.
+ *
+ * Pixels are x / 127.5 - 1 for bytes x, so 0 -> -1 and 255 -> +1 exactly.
+ *
+ * Ownership: a dataset filled by a successful open owns pixels and labels;
+ * ddpm_dataset_free releases them.  On failure nothing is left to free.
+ */
+#ifndef DDPM_DATASET_H
+#define DDPM_DATASET_H
+
+#include "ddpm/common.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+#define DDPM_FASHION_DIR "/usr/share/datasets/fashion-mnist"
+
+enum { DDPM_DIGITS_HELDOUT = 1000 };  /* the bundled digits' held-out tail */
+
+typedef enum {
+    DDPM_SPLIT_TRAIN,     /* what training sees */
+    DDPM_SPLIT_HELDOUT,   /* never trained on; for evaluation */
+    DDPM_SPLIT_ALL,       /* train, then held-out */
+    DDPM_SPLIT_COUNT
+} ddpm_split;
+
+typedef struct ddpm_dataset {
+    char name[256];      /* "digits", "fashion" or the folder it came from */
+    size_t n;            /* number of images */
+    int channels;        /* always 1 */
+    int height, width;   /* 28 x 28 for the MNIST family */
+    float *pixels;       /* (n, 1, height, width) in [-1, 1]; owned */
+    uint8_t *labels;     /* (n) class of each image, or NULL without labels; owned */
+    int num_classes;     /* 1 + the largest label; 0 without labels */
+} ddpm_dataset;
+
+/* "train", "heldout", "all".  Parse also accepts "test" for held-out; an
+ * unknown name is a runtime error that lists the valid ones. */
+const char *ddpm_split_name(ddpm_split split);
+int ddpm_split_parse(const char *name, ddpm_split *out, ddpm_error *err);
+
+/* Opens a dataset by spec (see above; NULL or "" means "digits").
+ * Returns DDPM_OK, or DDPM_ERR with a message naming what is missing and how
+ * to get it. */
+int ddpm_dataset_open(ddpm_dataset *ds, const char *spec, ddpm_split split, ddpm_error *err);
+
+/* The same, for one kind of source with an explicit location:
+ * assets_dir: the folder holding digits/ (NULL: $DDPM_ASSETS, else DDPM_ASSET_DIR);
+ * root: the Fashion-MNIST folder (NULL: DDPM_FASHION_DIR);
+ * dir: a folder of MNIST-family files. */
+int ddpm_dataset_open_digits(ddpm_dataset *ds, const char *assets_dir, ddpm_split split,
+                             ddpm_error *err);
+int ddpm_dataset_open_fashion(ddpm_dataset *ds, const char *root, ddpm_split split,
+                              ddpm_error *err);
+int ddpm_dataset_open_dir(ddpm_dataset *ds, const char *dir, ddpm_split split, ddpm_error *err);
+
+/* Releases pixels and labels and zeroes *ds; safe on a zeroed dataset. */
+void ddpm_dataset_free(ddpm_dataset *ds);
+
+/* Image i: (1, height, width).  i < ds->n (asserted). */
+const float *ddpm_dataset_image(const ddpm_dataset *ds, size_t i);
+
+/* Copies images indices[0..count) into pixels (count, 1, H, W) and, when
+ * labels is not NULL, their labels into labels (count); labels needs
+ * ds->labels.  Every index must be < ds->n (asserted). */
+void ddpm_dataset_gather(const ddpm_dataset *ds, const uint32_t *indices, size_t count,
+                         float *pixels, uint8_t *labels);
+
+/* ---- batch order (batch_sampler.c) ----------------------------------------
+ * Training step s takes positions s*B .. s*B+B-1 of an endless sequence of
+ * epochs; each epoch is a fresh permutation of 0..n-1 drawn from the stream
+ * (seed, DDPM_STREAM_DATA, epoch).  So every image is seen once per epoch,
+ * and the batch of a step depends only on (n, seed, step, B): a resumed run
+ * sees the same batches as one that never stopped.  The sampler caches the
+ * current epoch's permutation; that cache changes no result. */
+typedef struct ddpm_batch_sampler {
+    size_t n;             /* dataset size, 1 .. UINT32_MAX */
+    uint64_t seed;
+    uint32_t *order;      /* (n) permutation of the cached epoch; owned */
+    uint64_t epoch;       /* which epoch `order` holds, valid when has_epoch */
+    bool has_epoch;
+} ddpm_batch_sampler;
+
+void ddpm_batch_sampler_init(ddpm_batch_sampler *bs, size_t n, uint64_t seed);
+void ddpm_batch_sampler_free(ddpm_batch_sampler *bs);
+/* Fills indices[0..batch) (each < n) for training step `step`. */
+void ddpm_batch_sampler_draw(ddpm_batch_sampler *bs, uint64_t step, size_t batch,
+                             uint32_t *indices);
+
+#ifdef __cplusplus
+}
+#endif
+#endif
