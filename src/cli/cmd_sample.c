@@ -107,7 +107,7 @@ static int write_trajectory(const trajectory *tr, const char *base, ddpm_error *
                                  DDPM_TONE_UNIT);
         }
     }
-    char path[4096];
+    char path[4200];
     snprintf(path, sizeof path, "%s-trajectory.png", base);
     int rc = ddpm_png_write(path, &strip, err);
     ddpm_image_free(&strip);
