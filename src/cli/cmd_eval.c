@@ -1,0 +1,288 @@
+/* cmd_eval.c: `ddpm eval`, sample quality from the bundled digit classifier:
+ * scores of an IDX file of samples or of fresh samples from a checkpoint,
+ * beside the same scores for real digits (the floor); and, with
+ * --train-classifier, the training of that classifier. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "args.h"
+#include "commands.h"
+#include "ddpm/idx.h"
+#include "ddpm/layers.h"
+#include "scoring.h"
+
+static const char *SUMMARY =
+    "Scores digit samples with the bundled classifier, beside real digits.\n"
+    "\n"
+    "  ddpm eval samples-images-idx3-ubyte          an IDX file, e.g. from `ddpm sample`\n"
+    "  ddpm eval --checkpoint run/model.safetensors --steps 50 --eta 0 -n 1000\n"
+    "  ddpm eval --train-classifier [--epochs 8] [--out assets/classifier.safetensors]\n"
+    "\n"
+    "Scores: confidence (mean max softmax probability), entropy of the predicted-label\n"
+    "histogram (nats; ln 10 = 2.303 is perfect diversity), classifier-based inception\n"
+    "score (1..10), and the Frechet distance (FD) of the classifier's 128 penultimate\n"
+    "features to those of the 1,000 held-out digits.  The reference line ('floor') is\n"
+    "the same scores for as many real digits from the training split, evenly strided,\n"
+    "so FD/floor is the samples' FD in units of what sampling noise alone costs.\n"
+    "Samples are quantised to bytes first, so --checkpoint gives the numbers that\n"
+    "`ddpm sample` + `ddpm eval FILE` give.  Default n: 1000 with --checkpoint, the\n"
+    "whole file otherwise.";
+
+/* ---- --train-classifier -------------------------------------------------------- */
+
+typedef struct {
+    ddpm_progress prog;
+    char label[32];           /* the bar's label, which prog points to */
+    bool quiet, bar_open;
+} train_view;
+
+static bool on_train_progress(void *ctx, const ddpm_classifier_epoch_stats *s, bool epoch_done)
+{
+    train_view *v = ctx;
+    if (!epoch_done) {
+        if (v->quiet) return true;
+        const int64_t per_epoch = s->total_steps / s->epochs;
+        if (!v->bar_open) {
+            snprintf(v->label, sizeof v->label, "epoch %d/%d", s->epoch, s->epochs);
+            ddpm_progress_start(&v->prog, v->label, per_epoch, 0);
+            v->bar_open = true;
+        }
+        char extra[64];
+        snprintf(extra, sizeof extra, "loss %.4f  acc %.2f%%", s->loss, 100 * s->train_accuracy);
+        ddpm_progress_update(&v->prog, s->step - (int64_t)(s->epoch - 1) * per_epoch, extra);
+        return true;
+    }
+    if (v->bar_open) ddpm_progress_finish(&v->prog);
+    v->bar_open = false;
+    printf("epoch %2d/%d  loss %.4f  train acc %6.2f%% (augmented)  held-out acc %6.2f%%  %6.1f s\n",
+           s->epoch, s->epochs, s->loss, 100 * s->train_accuracy, 100 * s->heldout_accuracy, s->seconds);
+    fflush(stdout);
+    return true;
+}
+
+static int train_classifier(const char *out, int epochs, int batch, double lr, uint64_t seed, bool quiet)
+{
+    ddpm_error err = {0};
+    char path[4096];
+    if (out)
+        snprintf(path, sizeof path, "%s", out);
+    else
+        ddpm_classifier_default_path(path, sizeof path);
+    ddpm_dataset train, heldout;
+    if (ddpm_dataset_open_digits(&train, NULL, DDPM_SPLIT_TRAIN, &err) != DDPM_OK)
+        return ddpm_cli_bad_input("eval", &err);
+    if (ddpm_dataset_open_digits(&heldout, NULL, DDPM_SPLIT_HELDOUT, &err) != DDPM_OK) {
+        ddpm_dataset_free(&train);
+        return ddpm_cli_bad_input("eval", &err);
+    }
+    ddpm_classifier_train_config cfg = ddpm_classifier_train_config_default();
+    cfg.epochs = epochs;
+    cfg.batch = batch;
+    cfg.lr = lr;
+    cfg.seed = seed;
+    ddpm_classifier clf;
+    ddpm_classifier_init(&clf, seed);
+    printf("training the digit classifier: %zu parameters, %zu training / %zu held-out digits, "
+           "%d epochs, batch %d, lr %g, shifts +-%d px, seed %llu, %d BLAS threads\n  %s\n",
+           ddpm_classifier_num_params(), train.n, heldout.n, cfg.epochs, cfg.batch, cfg.lr, cfg.max_shift,
+           (unsigned long long)seed, ddpm_blas_get_threads(), DDPM_CLASSIFIER_ARCHITECTURE);
+    fflush(stdout);
+    train_view view = {.quiet = quiet};
+    int status = 0;
+    if (ddpm_classifier_train(&clf, &cfg, &train, &heldout, on_train_progress, &view, &err) != DDPM_OK) {
+        if (view.bar_open) ddpm_progress_finish(&view.prog);
+        fprintf(stderr, "ddpm eval: %s\n", err.msg);
+        status = 1;
+    } else if (ddpm_classifier_save(&clf, path, &err) != DDPM_OK) {
+        status = ddpm_cli_bad_input("eval", &err);
+    } else {
+        printf("saved %s (held-out accuracy %.2f%%)\n", path, 100 * clf.heldout_accuracy);
+    }
+    ddpm_classifier_free(&clf);
+    ddpm_dataset_free(&heldout);
+    ddpm_dataset_free(&train);
+    return status;
+}
+
+/* ---- the images to score --------------------------------------------------------- */
+
+/* Reads an IDX image file as floats in [-1, 1]; at most max_n images (0: all). */
+static int read_idx_images(const char *path, size_t max_n, float **out, size_t *out_n, ddpm_error *err)
+{
+    ddpm_idx idx;
+    if (ddpm_idx_read(path, DDPM_IDX_IMAGES, &idx, err) != DDPM_OK)
+        return ddpm_fail_context(err, "cannot score '%s' (give an IDX3 ubyte image file, e.g. what "
+                                      "`ddpm sample --idx` writes)", path);
+    if (idx.dims[1] != DDPM_CLASSIFIER_SIZE || idx.dims[2] != DDPM_CLASSIFIER_SIZE) {
+        ddpm_fail(err, "'%s' holds %ux%u images; the classifier scores 28x28 digits (MNIST-sized samples)",
+                  path, idx.dims[1], idx.dims[2]);
+        ddpm_idx_free(&idx);
+        return DDPM_ERR;
+    }
+    size_t n = idx.dims[0];
+    if (max_n > 0 && max_n < n) n = max_n;
+    const size_t per = (size_t)DDPM_CLASSIFIER_SIZE * DDPM_CLASSIFIER_SIZE;
+    float *x = malloc(sizeof(float) * n * per);
+    if (!x) {
+        ddpm_idx_free(&idx);
+        return ddpm_fail(err, "out of memory for %zu images of '%s'", n, path);
+    }
+    for (size_t i = 0; i < n * per; i++) x[i] = (float)idx.data[i] / 127.5f - 1.0f;
+    ddpm_idx_free(&idx);
+    *out = x;
+    *out_n = n;
+    return DDPM_OK;
+}
+
+/* ---- output ---------------------------------------------------------------------- */
+
+static void print_row(const char *name, const ddpm_quality *q, double floor_fd, bool csv)
+{
+    const double ratio = floor_fd > 0 ? q->fd / floor_fd : 0.0;
+    if (csv)
+        printf("%s,%zu,%.6f,%.6f,%.6f,%.6f,%.6f\n", name, q->n, q->confidence, q->entropy,
+               q->inception_score, q->fd, ratio);
+    else
+        printf("%-20s %6zu %11.4f %8.4f %8.3f %10.3f %9.2f\n", name, q->n, q->confidence, q->entropy,
+               q->inception_score, q->fd, ratio);
+}
+
+/* ---- the command --------------------------------------------------------------------- */
+
+int ddpm_cmd_eval(int argc, char **argv)
+{
+    const char *checkpoint = NULL, *classifier = NULL, *out = NULL;
+    const char *sampler = "ddim", *spacing = "leading", *variance = "small";
+    int steps = 50, n = 0, batch = 64, threads = 0, epochs = 0;
+    double eta = 0.0, lr = 0.0;
+    uint64_t seed = 0;
+    bool csv = false, quiet = false, train = false;
+    const ddpm_classifier_train_config train_defaults = ddpm_classifier_train_config_default();
+    epochs = train_defaults.epochs;
+    lr = train_defaults.lr;
+    const ddpm_arg_spec specs[] = {
+        {"checkpoint", ARG_STRING, &checkpoint, 0, 0, "FILE", "sample from this model instead of reading an IDX file"},
+        {"sampler", ARG_STRING, &sampler, 0, 0, "NAME", "with --checkpoint: ddpm (ancestral) or ddim"},
+        {"steps", ARG_INT, &steps, 0, 0, "S", "with --checkpoint: reverse steps (1..T)"},
+        {"eta", ARG_DOUBLE, &eta, 0, 0, "X", "with --checkpoint: DDIM eta in [0, 1]"},
+        {"spacing", ARG_STRING, &spacing, 0, 0, "NAME", "with --checkpoint: leading|trailing|linspace"},
+        {"variance", ARG_STRING, &variance, 0, 0, "NAME", "with --checkpoint: DDPM variance small|large"},
+        {"seed", ARG_U64, &seed, 0, 0, "N", "seed of the samples (or of the classifier's training)"},
+        {"n", ARG_INT, &n, 0, 100000, "N", "images to score (0: 1000 samples, or the whole IDX file)"},
+        {"batch", ARG_INT, &batch, 1, 1024, "N", "images per forward pass"},
+        {"classifier", ARG_STRING, &classifier, 0, 0, "FILE", "classifier (default <assets>/classifier.safetensors)"},
+        {"csv", ARG_FLAG, &csv, 0, 0, NULL, "print CSV: set,n,confidence,entropy,inception_score,fd,fd_ratio"},
+        {"train-classifier", ARG_FLAG, &train, 0, 0, NULL, "train the classifier on the training split and save it"},
+        {"out", ARG_STRING, &out, 0, 0, "FILE", "with --train-classifier: where (default <assets>/classifier.safetensors)"},
+        {"epochs", ARG_INT, &epochs, 1, 1000, "N", "with --train-classifier: epochs"},
+        {"lr", ARG_DOUBLE, &lr, 1e-6, 1, "X", "with --train-classifier: peak learning rate"},
+        {"threads", ARG_INT, &threads, 0, 0, "N", "BLAS threads (0 = all cores)"},
+        {"quiet", ARG_FLAG, &quiet, 0, 0, NULL, "no progress bar"},
+    };
+    const int n_specs = (int)(sizeof specs / sizeof specs[0]);
+    ddpm_error err = {0};
+    const char *pos[2];
+    int n_pos = 0;
+    int rc = ddpm_args_parse_positional(specs, n_specs, argc, argv, pos, 2, &n_pos, &err);
+    if (rc == DDPM_ARGS_HELP) {
+        ddpm_args_usage(stdout, "eval [SAMPLES-IDX]", SUMMARY, specs, n_specs);
+        return 0;
+    }
+    if (rc != DDPM_OK) return ddpm_cli_bad_input("eval", &err);
+    ddpm_blas_set_threads(threads);
+    if (train) {
+        if (n_pos || checkpoint) {
+            ddpm_fail(&err, "--train-classifier takes no samples; run it on its own");
+            return ddpm_cli_bad_input("eval", &err);
+        }
+        return train_classifier(out, epochs, batch, lr, seed, quiet);
+    }
+    if (n_pos > 1 || (n_pos == 1) == (checkpoint != NULL)) {
+        ddpm_fail(&err, "give exactly one of an IDX file of samples or --checkpoint MODEL (see --help)");
+        return ddpm_cli_bad_input("eval", &err);
+    }
+
+    /* the classifier first: a bad one should fail before a long sampling run */
+    ddpm_cli_scorer scorer;
+    if (ddpm_cli_scorer_open(&scorer, classifier, &err) != DDPM_OK) return ddpm_cli_bad_input("eval", &err);
+
+    float *x = NULL;
+    size_t count = 0;
+    char what[4400];
+    if (checkpoint) {
+        ddpm_sampler_config cfg = ddpm_sampler_config_default();
+        ddpm_cli_model m;
+        if (ddpm_sampler_parse(sampler, &cfg.sampler, &err) != DDPM_OK ||
+            ddpm_spacing_parse(spacing, &cfg.spacing, &err) != DDPM_OK ||
+            ddpm_variance_parse(variance, &cfg.variance, &err) != DDPM_OK) {
+            ddpm_cli_scorer_close(&scorer);
+            return ddpm_cli_bad_input("eval", &err);
+        }
+        cfg.steps = steps;
+        cfg.eta = eta;
+        count = n > 0 ? (size_t)n : 1000;
+        if (ddpm_cli_model_load(&m, checkpoint, batch < (int)count ? batch : (int)count, &err) != DDPM_OK ||
+            ddpm_sampler_config_validate(&cfg, m.schedule.T, &err) != DDPM_OK) {
+            ddpm_cli_model_free(&m);
+            ddpm_cli_scorer_close(&scorer);
+            return ddpm_cli_bad_input("eval", &err);
+        }
+        const ddpm_unet_config *uc = &m.ck.run.unet;
+        if (uc->out_channels != 1 || uc->image_size != DDPM_CLASSIFIER_SIZE) {
+            ddpm_fail(&err, "'%s' makes %dx%dx%d images; the classifier scores 1x28x28 digits", checkpoint,
+                      uc->out_channels, uc->image_size, uc->image_size);
+            ddpm_cli_model_free(&m);
+            ddpm_cli_scorer_close(&scorer);
+            return ddpm_cli_bad_input("eval", &err);
+        }
+        const size_t per = (size_t)DDPM_CLASSIFIER_SIZE * DDPM_CLASSIFIER_SIZE;
+        x = ddpm_xmalloc(sizeof(float) * count * per);
+        ddpm_progress prog;
+        ddpm_progress_start(&prog, "sample", (int64_t)count * steps, 0);
+        ddpm_cli_sample_progress sp = {.prog = quiet ? NULL : &prog};
+        const double t0 = ddpm_now();
+        rc = ddpm_cli_sample_batched(&m, &cfg, seed, (int)count, batch, x, &sp, &err);
+        if (!quiet) ddpm_progress_finish(&prog);
+        snprintf(what, sizeof what, "%zu samples from %s (%s, %d steps, eta %g, %s spacing, seed %llu; %.1f s)",
+                 count, checkpoint, ddpm_sampler_name(cfg.sampler), steps, eta, ddpm_spacing_name(cfg.spacing),
+                 (unsigned long long)seed, ddpm_now() - t0);
+        ddpm_cli_model_free(&m);
+        if (rc != DDPM_OK) {
+            fprintf(stderr, "ddpm eval: %s\n", err.msg);
+            free(x);
+            ddpm_cli_scorer_close(&scorer);
+            return 1;
+        }
+        ddpm_cli_quantize(x, count * per);
+    } else {
+        if (read_idx_images(pos[0], (size_t)n, &x, &count, &err) != DDPM_OK) {
+            ddpm_cli_scorer_close(&scorer);
+            return ddpm_cli_bad_input("eval", &err);
+        }
+        snprintf(what, sizeof what, "%zu images from %s", count, pos[0]);
+    }
+
+    ddpm_quality q, floor;
+    ddpm_quality_score(&scorer.ref, x, count, &q);
+    ddpm_quality_floor(&scorer.ref, count, &floor);
+    free(x);
+    if (csv) {
+        printf("set,n,confidence,entropy,inception_score,fd,fd_ratio\n");
+    } else {
+        printf("scoring %s\n\n", what);
+        printf("%-20s %6s %11s %8s %8s %10s %9s\n", "", "n", "confidence", "entropy", "IS", "FD", "FD/floor");
+    }
+    print_row("samples", &q, floor.fd, csv);
+    print_row(csv ? "floor" : "real digits (floor)", &floor, floor.fd, csv);
+    if (!csv) {
+        printf("\nclassifier %s", scorer.path);
+        if (scorer.classifier.heldout_accuracy >= 0)
+            printf(" (held-out accuracy %.2f%%)", 100 * scorer.classifier.heldout_accuracy);
+        printf("\nFD reference: the %zu held-out digits; floor: %zu training digits, evenly strided\n"
+               "entropy in nats (ln 10 = 2.303 is perfect diversity); IS in 1..10\n",
+               scorer.ref.heldout.n, floor.n);
+    }
+    ddpm_cli_scorer_close(&scorer);
+    return 0;
+}

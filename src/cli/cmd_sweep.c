@@ -1,0 +1,422 @@
+/* cmd_sweep.c: `ddpm sweep`, the "prediction type x steps x eta" study as
+ * one command: for each checkpoint, a labelled sheet of samples (rows eta,
+ * columns step counts) drawn from the same x_T and the same per-step noise
+ * in every cell, and a CSV of classifier scores and timings per cell. */
+#include <errno.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "args.h"
+#include "commands.h"
+#include "ddpm/layers.h"
+#include "scoring.h"
+
+static const char *SUMMARY =
+    "Compares checkpoints over eta x steps on identical noise.\n"
+    "\n"
+    "  ddpm sweep eps.safetensors v.safetensors --eta 0,0.5,1 --steps 10,50,1000\n"
+    "\n"
+    "For every checkpoint: a sheet with one row per eta and one column per step count,\n"
+    "each cell a grid of the first -n samples.  Every cell starts from the same x_T and\n"
+    "draws the same noise (the sampler's locked streams), so the differences between\n"
+    "cells are the sampler settings alone.  The sheets of all checkpoints are stacked\n"
+    "top to bottom in one PNG (--out), each titled with the checkpoint's name,\n"
+    "prediction type and schedule.  Each cell also scores its first --score-n samples\n"
+    "(see `ddpm eval --help`; 0 = no scoring) and the CSV (--csv, default <out>.csv,\n"
+    "written row by row) holds: checkpoint, prediction, schedule, eta, steps, n_scored,\n"
+    "confidence, entropy, inception_score, fd, fd_ratio (FD / the real-digit floor at\n"
+    "the same n), seconds (time to sample the cell).  Cost grows with the sum of the\n"
+    "step counts; an estimate is printed before sampling starts.";
+
+enum { MAX_LIST = 32 };
+
+/* ---- the lists ------------------------------------------------------------------- */
+
+/* Splits a comma-separated list into items; rejects empty items and lists. */
+static int split_list(const char *text, const char *flag, char items[MAX_LIST][64], int *n,
+                      ddpm_error *err)
+{
+    *n = 0;
+    const char *p = text;
+    for (;;) {
+        const char *comma = strchr(p, ',');
+        size_t len = comma ? (size_t)(comma - p) : strlen(p);
+        if (len == 0)
+            return ddpm_fail(err, "--%s '%s' has an empty item; write values separated by commas, "
+                                  "e.g. --%s %s", flag, text, flag,
+                             strcmp(flag, "eta") == 0 ? "0,0.5,1" : "10,50,1000");
+        if (*n == MAX_LIST) return ddpm_fail(err, "--%s lists more than %d values", flag, MAX_LIST);
+        if (len >= sizeof items[0]) return ddpm_fail(err, "--%s: '%.20s...' is not a number", flag, p);
+        memcpy(items[*n], p, len);
+        items[*n][len] = '\0';
+        (*n)++;
+        if (!comma) return DDPM_OK;
+        p = comma + 1;
+    }
+}
+
+static int parse_etas(const char *text, double *out, int *n, ddpm_error *err)
+{
+    char items[MAX_LIST][64];
+    if (split_list(text, "eta", items, n, err) != DDPM_OK) return DDPM_ERR;
+    for (int i = 0; i < *n; i++) {
+        char *end;
+        errno = 0;
+        out[i] = strtod(items[i], &end);
+        if (*end != '\0' || errno == ERANGE || !isfinite(out[i]))
+            return ddpm_fail(err, "--eta: '%s' is not a number", items[i]);
+        if (out[i] < 0.0 || out[i] > 1.0)
+            return ddpm_fail(err, "--eta: %s is outside [0, 1] (0 = deterministic DDIM, 1 = DDPM-like)", items[i]);
+    }
+    return DDPM_OK;
+}
+
+static int parse_steps(const char *text, int *out, int *n, ddpm_error *err)
+{
+    char items[MAX_LIST][64];
+    if (split_list(text, "steps", items, n, err) != DDPM_OK) return DDPM_ERR;
+    for (int i = 0; i < *n; i++) {
+        char *end;
+        errno = 0;
+        long v = strtol(items[i], &end, 10);
+        if (*end != '\0' || errno == ERANGE)
+            return ddpm_fail(err, "--steps: '%s' is not an integer", items[i]);
+        if (v < 1 || v > DDPM_T_MAX)
+            return ddpm_fail(err, "--steps: %ld is out of range; step counts are 1..T", v);
+        out[i] = (int)v;
+    }
+    return DDPM_OK;
+}
+
+/* ---- checking the checkpoints before the long part --------------------------------- */
+
+typedef struct {
+    const char *path;
+    const char *name;            /* the file name without its folders */
+    double seconds_per_unit;     /* one UNet evaluation of one image, measured */
+} sweep_model;
+
+/* Loads path, checks every cell's sampler settings and the image size, and
+ * times a forward pass for the estimate. */
+static int check_model(sweep_model *sm, const ddpm_sampler_config *base, const double *etas, int n_eta,
+                       const int *steps, int n_steps, int batch, bool scoring, ddpm_error *err)
+{
+    ddpm_cli_model m;
+    if (ddpm_cli_model_load(&m, sm->path, batch, err) != DDPM_OK) return DDPM_ERR;
+    int rc = DDPM_OK;
+    for (int r = 0; r < n_eta && rc == DDPM_OK; r++)
+        for (int c = 0; c < n_steps && rc == DDPM_OK; c++) {
+            ddpm_sampler_config cfg = *base;
+            cfg.eta = etas[r];
+            cfg.steps = steps[c];
+            if (steps[c] > m.schedule.T)
+                rc = ddpm_fail(err, "--steps %d exceeds T = %d of '%s'; use step counts in 1..%d", steps[c],
+                               m.schedule.T, sm->path, m.schedule.T);
+            else if (ddpm_sampler_config_validate(&cfg, m.schedule.T, err) != DDPM_OK)
+                rc = ddpm_fail_context(err, "'%s'", sm->path);
+        }
+    const ddpm_unet_config *uc = &m.ck.run.unet;
+    if (rc == DDPM_OK && scoring && (uc->out_channels != 1 || uc->image_size != DDPM_CLASSIFIER_SIZE))
+        rc = ddpm_fail(err, "'%s' makes %dx%dx%d images; the classifier scores 1x28x28 digits (use --score-n 0 "
+                            "to sweep without scores)", sm->path, uc->out_channels, uc->image_size, uc->image_size);
+    if (rc == DDPM_OK) {
+        const size_t per = (size_t)uc->in_channels * uc->image_size * uc->image_size;
+        float *x = ddpm_xcalloc(per * (size_t)batch * 2, sizeof(float));
+        int *t = ddpm_xcalloc((size_t)batch, sizeof(int));
+        for (int b = 0; b < batch; b++) t[b] = m.schedule.T - 1;
+        double secs = 0;
+        for (int rep = 0; rep < 2 && rc == DDPM_OK; rep++) { /* the first pass warms caches and threads */
+            const double t0 = ddpm_now();
+            rc = ddpm_unet_denoise(&m.denoiser, x, t, batch, x + per * (size_t)batch, err);
+            secs = ddpm_now() - t0;
+        }
+        sm->seconds_per_unit = secs / batch;
+        free(t);
+        free(x);
+    }
+    ddpm_cli_model_free(&m);
+    return rc;
+}
+
+/* ---- one cell ------------------------------------------------------------------------ */
+
+/* The grid of the first n samples with, when scored, "FD <fd> x<ratio>" below. */
+static void draw_cell(ddpm_image *cell, const float *x, int n, int S, int scale, const ddpm_quality *q,
+                      double floor_fd)
+{
+    ddpm_grid_spec gs = ddpm_grid_spec_default(n);
+    gs.scale = scale;
+    ddpm_image grid;
+    ddpm_image_grid(&grid, &gs, x, n, S, S);
+    char text[64] = "";
+    if (q) snprintf(text, sizeof text, "FD %.1f x%.1f", q->fd, floor_fd > 0 ? q->fd / floor_fd : 0.0);
+    const int text_w = ddpm_image_text_width(text, 1), line = q ? ddpm_image_text_height(1) + 2 : 0;
+    ddpm_image_init(cell, grid.w > text_w ? grid.w : text_w, grid.h + line);
+    ddpm_image_blit(cell, 0, 0, &grid);
+    if (q) ddpm_image_draw_text(cell, 0, grid.h + 1, text, 1, DDPM_RGB_YELLOW);
+    ddpm_image_free(&grid);
+}
+
+/* ---- the command ------------------------------------------------------------------------ */
+
+typedef struct {
+    ddpm_quality q;
+    double seconds;
+} cell_result;
+
+/* Prints FD / floor as a matrix, rows eta and columns steps. */
+static void print_summary(const sweep_model *sm, const ddpm_checkpoint *ck, const cell_result *res,
+                          const double *etas, int n_eta, const int *steps, int n_steps, const ddpm_quality *floor)
+{
+    printf("\n%s (%s prediction, %s schedule): ", sm->name, ddpm_prediction_name(ck->run.prediction),
+           ddpm_schedule_name(ck->run.schedule.kind));
+    if (floor)
+        printf("FD / floor (floor FD %.3f at n = %zu)\n", floor->fd, floor->n);
+    else
+        printf("seconds per cell (no scoring)\n");
+    printf("%-12s", "eta \\ steps");
+    for (int c = 0; c < n_steps; c++) printf(" %8d", steps[c]);
+    printf("\n");
+    for (int r = 0; r < n_eta; r++) {
+        printf("%-12g", etas[r]);
+        for (int c = 0; c < n_steps; c++) {
+            const cell_result *cr = &res[r * n_steps + c];
+            printf(" %8.2f", floor ? cr->q.fd / floor->fd : cr->seconds);
+        }
+        printf("\n");
+    }
+}
+
+int ddpm_cmd_sweep(int argc, char **argv)
+{
+    const char *eta_list = "0,0.2,0.5,1", *steps_list = "5,10,20,50,100,1000";
+    const char *sampler = "ddim", *spacing = "leading", *variance = "small";
+    const char *out = "sweep.png", *csv_arg = NULL, *classifier = NULL;
+    int n = 8, score_n = 200, batch = 64, scale = 1, threads = 0;
+    uint64_t seed = 0;
+    bool quiet = false;
+    const ddpm_arg_spec specs[] = {
+        {"eta", ARG_STRING, &eta_list, 0, 0, "LIST", "eta values, one row each (in [0, 1])"},
+        {"steps", ARG_STRING, &steps_list, 0, 0, "LIST", "step counts, one column each (1..T)"},
+        {"n", ARG_INT, &n, 1, 256, "N", "samples shown per cell"},
+        {"score-n", ARG_INT, &score_n, 0, 100000, "N", "samples scored per cell (0 = no scoring, else >= 2)"},
+        {"seed", ARG_U64, &seed, 0, 0, "N", "seed of x_T and of the per-step noise"},
+        {"sampler", ARG_STRING, &sampler, 0, 0, "NAME", "ddim, or ddpm (which ignores eta)"},
+        {"spacing", ARG_STRING, &spacing, 0, 0, "NAME", "timestep spacing: leading|trailing|linspace"},
+        {"variance", ARG_STRING, &variance, 0, 0, "NAME", "DDPM variance: small|large"},
+        {"out", ARG_STRING, &out, 0, 0, "FILE", "the PNG of all sheets"},
+        {"csv", ARG_STRING, &csv_arg, 0, 0, "FILE", "the per-cell CSV (default <out>.csv)"},
+        {"scale", ARG_INT, &scale, 1, 8, "N", "zoom of the sample grids"},
+        {"batch", ARG_INT, &batch, 1, 1024, "N", "images per forward pass"},
+        {"classifier", ARG_STRING, &classifier, 0, 0, "FILE", "classifier (default <assets>/classifier.safetensors)"},
+        {"threads", ARG_INT, &threads, 0, 0, "N", "BLAS threads (0 = all cores)"},
+        {"quiet", ARG_FLAG, &quiet, 0, 0, NULL, "no progress bar"},
+    };
+    const int n_specs = (int)(sizeof specs / sizeof specs[0]);
+    enum { MAX_MODELS = 16 };
+    ddpm_error err = {0};
+    const char *pos[MAX_MODELS + 1];
+    int n_pos = 0;
+    int rc = ddpm_args_parse_positional(specs, n_specs, argc, argv, pos, MAX_MODELS + 1, &n_pos, &err);
+    if (rc == DDPM_ARGS_HELP) {
+        ddpm_args_usage(stdout, "sweep CHECKPOINT [CHECKPOINT...]", SUMMARY, specs, n_specs);
+        return 0;
+    }
+    if (rc != DDPM_OK) return ddpm_cli_bad_input("sweep", &err);
+    if (n_pos == 0 || n_pos > MAX_MODELS) {
+        ddpm_fail(&err, n_pos ? "at most %d checkpoints per sweep" : "name at least one checkpoint to sweep "
+                                                                    "(e.g. run/model.safetensors); at most %d",
+                  MAX_MODELS);
+        return ddpm_cli_bad_input("sweep", &err);
+    }
+    double etas[MAX_LIST];
+    int steps[MAX_LIST], n_eta = 0, n_steps = 0;
+    ddpm_sampler_config base = ddpm_sampler_config_default();
+    if (parse_etas(eta_list, etas, &n_eta, &err) != DDPM_OK ||
+        parse_steps(steps_list, steps, &n_steps, &err) != DDPM_OK ||
+        ddpm_sampler_parse(sampler, &base.sampler, &err) != DDPM_OK ||
+        ddpm_spacing_parse(spacing, &base.spacing, &err) != DDPM_OK ||
+        ddpm_variance_parse(variance, &base.variance, &err) != DDPM_OK)
+        return ddpm_cli_bad_input("sweep", &err);
+    if (score_n == 1) {
+        ddpm_fail(&err, "--score-n 1: a covariance needs at least 2 samples; use 0 (no scores) or >= 2 (200 is usual)");
+        return ddpm_cli_bad_input("sweep", &err);
+    }
+    if (base.sampler == DDPM_SAMPLER_DDPM && n_eta > 1)
+        fprintf(stderr, "ddpm sweep: note: --sampler ddpm ignores eta; the rows will be identical\n");
+    ddpm_blas_set_threads(threads);
+    const int N = n > score_n ? n : score_n;  /* samples per cell */
+    const int nb = batch < N ? batch : N;
+
+    char csv_path[4200];
+    if (csv_arg) {
+        snprintf(csv_path, sizeof csv_path, "%s", csv_arg);
+    } else {
+        snprintf(csv_path, sizeof csv_path, "%s", out);
+        char *dot = strrchr(csv_path, '.');
+        if (dot && strcmp(dot, ".png") == 0) *dot = '\0';
+        strncat(csv_path, ".csv", sizeof csv_path - strlen(csv_path) - 1);
+    }
+
+    /* everything that can be wrong is checked before the first sample */
+    ddpm_cli_scorer scorer;
+    const bool scoring = score_n > 0;
+    if (scoring && ddpm_cli_scorer_open(&scorer, classifier, &err) != DDPM_OK)
+        return ddpm_cli_bad_input("sweep", &err);
+    sweep_model models[MAX_MODELS];
+    double estimate = 0, column_max = 0;
+    int64_t sum_steps = 0, total_units = 0;
+    for (int c = 0; c < n_steps; c++) sum_steps += steps[c];
+    int status = 0;
+    for (int i = 0; i < n_pos && status == 0; i++) {
+        models[i].path = pos[i];
+        const char *slash = strrchr(pos[i], '/');
+        models[i].name = slash ? slash + 1 : pos[i];
+        if (check_model(&models[i], &base, etas, n_eta, steps, n_steps, nb, scoring, &err) != DDPM_OK) {
+            status = ddpm_cli_bad_input("sweep", &err);
+            break;
+        }
+        const double units = (double)N * n_eta * (double)sum_steps;
+        total_units += (int64_t)units;
+        estimate += units * models[i].seconds_per_unit;
+        int longest = 0;
+        for (int c = 0; c < n_steps; c++) longest = steps[c] > longest ? steps[c] : longest;
+        column_max += (double)N * n_eta * longest * models[i].seconds_per_unit;
+    }
+    FILE *csv = NULL;
+    if (status == 0) {
+        csv = fopen(csv_path, "w");
+        if (!csv) {
+            ddpm_fail(&err, "cannot write '%s': %s; choose a writable --csv path", csv_path, strerror(errno));
+            status = ddpm_cli_bad_input("sweep", &err);
+        }
+    }
+    if (status != 0) {
+        if (scoring) ddpm_cli_scorer_close(&scorer);
+        return status;
+    }
+    fprintf(csv, "checkpoint,prediction,schedule,eta,steps,n_scored,confidence,entropy,inception_score,fd,"
+                 "fd_ratio,seconds\n");
+    char est[32], est_col[32];
+    ddpm_format_duration(estimate, est, sizeof est);
+    ddpm_format_duration(column_max, est_col, sizeof est_col);
+    fprintf(stderr,
+            "ddpm sweep: %d checkpoint%s x %d eta x %d step counts = %d cells of %d samples (%d shown, %d scored);\n"
+            "  %lld image-steps, estimated %s (the longest column alone: %s)\n",
+            n_pos, n_pos > 1 ? "s" : "", n_eta, n_steps, n_pos * n_eta * n_steps, N, n, score_n,
+            (long long)total_units, est, est_col);
+
+    ddpm_quality floor = {0};
+    if (scoring) ddpm_quality_floor(&scorer.ref, (size_t)score_n, &floor);
+    const int n_cells = n_eta * n_steps;
+    ddpm_image *sheets = ddpm_xcalloc((size_t)n_pos, sizeof *sheets);
+    ddpm_image *cells = ddpm_xcalloc((size_t)n_cells, sizeof *cells);
+    cell_result *results = ddpm_xcalloc((size_t)n_cells, sizeof *results);
+    char (*row_text)[32] = ddpm_xcalloc((size_t)n_eta, sizeof *row_text);
+    char (*col_text)[32] = ddpm_xcalloc((size_t)n_steps, sizeof *col_text);
+    const char **row_labels = ddpm_xcalloc((size_t)n_eta, sizeof *row_labels);
+    const char **col_labels = ddpm_xcalloc((size_t)n_steps, sizeof *col_labels);
+    for (int r = 0; r < n_eta; r++) {
+        snprintf(row_text[r], sizeof row_text[r], "eta=%g", etas[r]);
+        row_labels[r] = row_text[r];
+    }
+    for (int c = 0; c < n_steps; c++) {
+        snprintf(col_text[c], sizeof col_text[c], "steps=%d", steps[c]);
+        col_labels[c] = col_text[c];
+    }
+    float *x = NULL;
+    ddpm_progress prog;
+    ddpm_progress_start(&prog, "sweep", total_units, 0);
+    char extra[160];
+    ddpm_cli_sample_progress sp = {.prog = quiet ? NULL : &prog, .extra = extra};
+    int done_sheets = 0;
+    for (int i = 0; i < n_pos && status == 0; i++) {
+        ddpm_cli_model m;
+        if (ddpm_cli_model_load(&m, models[i].path, nb, &err) != DDPM_OK) {
+            status = DDPM_EXIT_BAD_INPUT;  /* it loaded a moment ago: changed on disk */
+            break;
+        }
+        const ddpm_run_config *run = &m.ck.run;
+        const int S = run->unet.image_size, C = run->unet.out_channels;
+        const size_t per = (size_t)C * S * S;
+        free(x);
+        x = ddpm_xmalloc(sizeof(float) * per * (size_t)N);
+        for (int k = 0; k < n_cells && status == 0; k++) {
+            const int r = k / n_steps, c = k % n_steps;
+            ddpm_sampler_config cfg = base;
+            cfg.eta = etas[r];
+            cfg.steps = steps[c];
+            snprintf(extra, sizeof extra, "%.40s eta=%g steps=%d", models[i].name, etas[r], steps[c]);
+            const double t0 = ddpm_now();
+            if (ddpm_cli_sample_batched(&m, &cfg, seed, N, nb, x, &sp, &err) != DDPM_OK) {
+                status = 1;
+                break;
+            }
+            cell_result *cr = &results[k];
+            cr->seconds = ddpm_now() - t0;
+            ddpm_cli_quantize(x, per * (size_t)N);
+            if (scoring) ddpm_quality_score(&scorer.ref, x, (size_t)score_n, &cr->q);
+            draw_cell(&cells[k], x, n, S, scale, scoring ? &cr->q : NULL, floor.fd);
+            fprintf(csv, "%s,%s,%s,%g,%d,%d,", models[i].name, ddpm_prediction_name(run->prediction),
+                    ddpm_schedule_name(run->schedule.kind), etas[r], steps[c], score_n);
+            if (scoring)
+                fprintf(csv, "%.6f,%.6f,%.6f,%.6f,%.6f,", cr->q.confidence, cr->q.entropy, cr->q.inception_score,
+                        cr->q.fd, floor.fd > 0 ? cr->q.fd / floor.fd : 0.0);
+            else
+                fprintf(csv, ",,,,,");
+            fprintf(csv, "%.3f\n", cr->seconds);
+            fflush(csv);
+        }
+        if (status == 0) {
+            char title[512];
+            snprintf(title, sizeof title, "%s: %s prediction, %s schedule (T=%d), %s, %s spacing, seed %llu",
+                     models[i].name, ddpm_prediction_name(run->prediction), ddpm_schedule_name(run->schedule.kind),
+                     m.schedule.T, ddpm_sampler_name(base.sampler), ddpm_spacing_name(base.spacing),
+                     (unsigned long long)seed);
+            ddpm_sheet_spec spec = ddpm_sheet_spec_default(n_eta, n_steps);
+            spec.title = title;
+            spec.row_labels = row_labels;
+            spec.col_labels = col_labels;
+            ddpm_image_sheet(&sheets[i], &spec, cells);
+            done_sheets++;
+            if (!quiet) ddpm_progress_finish(&prog);  /* end the bar's line before the table */
+            print_summary(&models[i], &m.ck, results, etas, n_eta, steps, n_steps, scoring ? &floor : NULL);
+            fflush(stdout);
+        }
+        for (int k = 0; k < n_cells; k++) ddpm_image_free(&cells[k]);
+        ddpm_cli_model_free(&m);
+    }
+    if (status == 1) {
+        if (!quiet) ddpm_progress_finish(&prog);
+        fprintf(stderr, "ddpm sweep: %s\n", err.msg);
+    } else if (status != 0) {
+        fprintf(stderr, "ddpm sweep: %s\n", err.msg);
+    }
+    if (fclose(csv) != 0 && status == 0) {
+        ddpm_fail(&err, "writing '%s' failed: %s", csv_path, strerror(errno));
+        status = ddpm_cli_bad_input("sweep", &err);
+    }
+    if (status == 0) {
+        /* stack the sheets, left-aligned */
+        int w = 0, h = 0;
+        for (int i = 0; i < done_sheets; i++) {
+            w = sheets[i].w > w ? sheets[i].w : w;
+            h += sheets[i].h;
+        }
+        ddpm_image all;
+        ddpm_image_init(&all, w, h);
+        for (int i = 0, y = 0; i < done_sheets; y += sheets[i].h, i++) ddpm_image_blit(&all, 0, y, &sheets[i]);
+        if (ddpm_png_write(out, &all, &err) != DDPM_OK)
+            status = ddpm_cli_bad_input("sweep", &err);
+        else
+            fprintf(stderr, "ddpm sweep: wrote %s and %s\n", out, csv_path);
+        ddpm_image_free(&all);
+    }
+    for (int i = 0; i < n_pos; i++) ddpm_image_free(&sheets[i]);
+    free(sheets), free(cells), free(results), free(row_text), free(col_text), free(row_labels), free(col_labels);
+    free(x);
+    if (scoring) ddpm_cli_scorer_close(&scorer);
+    return status;
+}

@@ -1,0 +1,64 @@
+/* scoring.c: pieces shared by `ddpm eval` and `ddpm sweep` (see scoring.h). */
+#include "scoring.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+int ddpm_cli_scorer_open(ddpm_cli_scorer *s, const char *path, ddpm_error *err)
+{
+    memset(s, 0, sizeof *s);
+    if (path)
+        snprintf(s->path, sizeof s->path, "%s", path);
+    else
+        ddpm_classifier_default_path(s->path, sizeof s->path);
+    if (ddpm_classifier_load(&s->classifier, s->path, err) != DDPM_OK) return DDPM_ERR;
+    if (ddpm_quality_reference_init(&s->ref, &s->classifier, NULL, err) != DDPM_OK) {
+        ddpm_classifier_free(&s->classifier);
+        return ddpm_fail_context(err, "the FD reference needs the bundled held-out digits");
+    }
+    return DDPM_OK;
+}
+
+void ddpm_cli_scorer_close(ddpm_cli_scorer *s)
+{
+    if (!s) return;
+    ddpm_quality_reference_free(&s->ref);
+    ddpm_classifier_free(&s->classifier);
+}
+
+static bool on_step(void *ctx, const ddpm_step_view *v)
+{
+    ddpm_cli_sample_progress *p = ctx;
+    p->done += v->B;
+    ddpm_progress_update(p->prog, p->done, p->extra ? p->extra : "");
+    return true;
+}
+
+int ddpm_cli_sample_batched(ddpm_cli_model *m, const ddpm_sampler_config *cfg, uint64_t seed,
+                            int n, int batch, float *x, ddpm_cli_sample_progress *progress,
+                            ddpm_error *err)
+{
+    DDPM_ASSERT(m && cfg && x && n > 0 && batch > 0);
+    const ddpm_unet_config *uc = &m->ck.run.unet;
+    const int S = uc->image_size, C = uc->out_channels;
+    const size_t per = (size_t)C * S * S;
+    for (int b0 = 0; b0 < n; b0 += batch) {
+        const int nb = n - b0 < batch ? n - b0 : batch;
+        ddpm_sample_request req = {.schedule = &m->schedule, .cfg = *cfg, .pred = m->ck.run.prediction,
+                                   .seed = seed, .first_index = b0};
+        if (ddpm_sample(&req, ddpm_unet_denoise, &m->denoiser, nb, C, S, S, x + (size_t)b0 * per, NULL,
+                        progress && progress->prog ? on_step : NULL, progress, err) != DDPM_OK)
+            return DDPM_ERR;
+    }
+    return DDPM_OK;
+}
+
+void ddpm_cli_quantize(float *x, size_t n)
+{
+    for (size_t i = 0; i < n; i++) {
+        uint8_t byte;
+        ddpm_cli_to_bytes(x + i, 1, &byte);
+        x[i] = (float)byte / 127.5f - 1.0f;  /* as ddpm_dataset reads bytes */
+    }
+}

@@ -1,0 +1,296 @@
+/* classifier.c: the digit classifier's parameter table, forward and backward
+ * (see ddpm/classifier.h).  Five layers in a fixed chain, so the forward is
+ * written out rather than interpreted from an op list like the UNet's. */
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "ddpm/classifier.h"
+#include "ddpm/layers.h"
+#include "ddpm/rng.h"
+
+const char DDPM_CLASSIFIER_ARCHITECTURE[] =
+    "conv3x3 1->16 s1, SiLU, conv3x3 16->64 s2, SiLU, conv3x3 64->64 s2, SiLU, "
+    "flatten 3136, linear 3136->128 (features, pre-SiLU), SiLU, linear 128->10";
+
+enum { C1 = 16, C2 = 64, C3 = 64, S0 = 28, S1 = 28, S2 = 14, S3 = 7, FLAT = C3 * S3 * S3 };
+
+/* Tensor indices into the table below. */
+enum { CONV1_W, CONV1_B, CONV2_W, CONV2_B, CONV3_W, CONV3_B, FC1_W, FC1_B, FC2_W, FC2_B, N_TENSORS };
+
+static ddpm_classifier_tensor_info g_table[N_TENSORS] = {
+    {"conv1.weight", 4, {C1, 1, 3, 3}, 0, 0},
+    {"conv1.bias", 1, {C1}, 0, 0},
+    {"conv2.weight", 4, {C2, C1, 3, 3}, 0, 0},
+    {"conv2.bias", 1, {C2}, 0, 0},
+    {"conv3.weight", 4, {C3, C2, 3, 3}, 0, 0},
+    {"conv3.bias", 1, {C3}, 0, 0},
+    {"fc1.weight", 2, {DDPM_CLASSIFIER_FEATURES, FLAT}, 0, 0},
+    {"fc1.bias", 1, {DDPM_CLASSIFIER_FEATURES}, 0, 0},
+    {"fc2.weight", 2, {DDPM_CLASSIFIER_CLASSES, DDPM_CLASSIFIER_FEATURES}, 0, 0},
+    {"fc2.bias", 1, {DDPM_CLASSIFIER_CLASSES}, 0, 0},
+};
+static size_t g_total;
+
+/* Fills offsets and sizes on first use; the result is the same every time,
+ * so concurrent first calls write identical values. */
+static void table_init(void)
+{
+    if (g_total) return;
+    size_t at = 0;
+    for (int i = 0; i < N_TENSORS; i++) {
+        size_t numel = 1;
+        for (int d = 0; d < g_table[i].ndim; d++) numel *= (size_t)g_table[i].shape[d];
+        g_table[i].offset = at;
+        g_table[i].numel = numel;
+        at += numel;
+    }
+    g_total = at;
+}
+
+int ddpm_classifier_num_tensors(void) { return N_TENSORS; }
+
+const ddpm_classifier_tensor_info *ddpm_classifier_tensor(int i)
+{
+    DDPM_ASSERT(i >= 0 && i < N_TENSORS);
+    table_init();
+    return &g_table[i];
+}
+
+size_t ddpm_classifier_num_params(void)
+{
+    table_init();
+    return g_total;
+}
+
+void ddpm_classifier_init(ddpm_classifier *c, uint64_t seed)
+{
+    DDPM_ASSERT(c);
+    table_init();
+    memset(c, 0, sizeof *c);
+    c->params = ddpm_xmalloc(sizeof(float) * g_total);
+    c->heldout_accuracy = -1.0;
+    c->seed = seed;
+    /* fan_in of a tensor's layer: the weight's numel / output channels */
+    for (int i = 0; i < N_TENSORS; i++) {
+        const ddpm_classifier_tensor_info *w = &g_table[i & ~1];
+        const double bound = 1.0 / sqrt((double)(w->numel / (size_t)w->shape[0]));
+        ddpm_rng r;
+        ddpm_rng_init(&r, seed, ddpm_rng_stream(DDPM_STREAM_INIT, (uint64_t)i, 1));
+        float *p = c->params + g_table[i].offset;
+        for (size_t k = 0; k < g_table[i].numel; k++)
+            p[k] = (float)((2.0 * ddpm_rng_uniform(&r) - 1.0) * bound);
+    }
+}
+
+void ddpm_classifier_free(ddpm_classifier *c)
+{
+    if (!c) return;
+    free(c->params);
+    memset(c, 0, sizeof *c);
+}
+
+/* ---- workspace ------------------------------------------------------------- */
+
+/* Activations, per image, in the order of the forward pass. */
+enum { A1, H1, A2, H2, A3, H3, FEAT, G, LOGITS, PROBS, N_ACTS };
+static const size_t act_size[N_ACTS] = {
+    C1 * S1 * S1, C1 * S1 * S1, C2 * S2 * S2, C2 * S2 * S2, C3 * S3 * S3, C3 * S3 * S3,
+    DDPM_CLASSIFIER_FEATURES, DDPM_CLASSIFIER_FEATURES, DDPM_CLASSIFIER_CLASSES,
+    DDPM_CLASSIFIER_CLASSES,
+};
+
+struct ddpm_classifier_workspace {
+    int max_batch, B;
+    bool training, have_labels;
+    float *arena;             /* activations, then their gradients when training */
+    float *act[N_ACTS];       /* (B, act_size[i]) each */
+    float *dact[N_ACTS];      /* the same shapes, or NULL */
+    size_t act_floats;        /* of all activations for max_batch */
+    float *scratch;           /* the largest conv scratch */
+    uint8_t *labels;          /* (max_batch) of the last forward */
+    const float *x;           /* the input of the last forward (borrowed) */
+};
+
+static ddpm_conv2d_dims conv_dims(int layer, int B)
+{
+    static const int cin[3] = {1, C1, C2}, cout[3] = {C1, C2, C3}, size[3] = {S0, S1, S2},
+                     stride[3] = {1, 2, 2};
+    ddpm_conv2d_dims d = {.B = B, .C_in = cin[layer], .H = size[layer], .W = size[layer],
+                          .C_out = cout[layer], .kernel = 3, .stride = stride[layer], .pad = 1};
+    return d;
+}
+
+int ddpm_classifier_workspace_create(ddpm_classifier_workspace **out, int max_batch,
+                                     bool training, ddpm_error *err)
+{
+    DDPM_ASSERT(out && max_batch > 0);
+    *out = NULL;
+    ddpm_classifier_workspace *ws = calloc(1, sizeof *ws);
+    if (!ws) return ddpm_fail(err, "out of memory for the classifier workspace");
+    ws->max_batch = max_batch;
+    ws->training = training;
+    size_t per_image = 0;
+    for (int i = 0; i < N_ACTS; i++) per_image += act_size[i];
+    ws->act_floats = per_image * (size_t)max_batch;
+    size_t scratch = 0;
+    for (int l = 0; l < 3; l++) {
+        ddpm_conv2d_dims d = conv_dims(l, max_batch);
+        size_t s = ddpm_conv2d_scratch_floats(&d);
+        scratch = s > scratch ? s : scratch;
+    }
+    ws->arena = malloc(sizeof(float) * ws->act_floats * (training ? 2 : 1));
+    ws->scratch = malloc(sizeof(float) * scratch);
+    ws->labels = calloc((size_t)max_batch, 1);
+    if (!ws->arena || !ws->scratch || !ws->labels) {
+        ddpm_classifier_workspace_free(ws);
+        return ddpm_fail(err, "out of memory for the classifier workspace (batch %d)", max_batch);
+    }
+    size_t at = 0;
+    for (int i = 0; i < N_ACTS; i++) {
+        ws->act[i] = ws->arena + at;
+        if (training) ws->dact[i] = ws->arena + ws->act_floats + at;
+        at += act_size[i] * (size_t)max_batch;
+    }
+    *out = ws;
+    return DDPM_OK;
+}
+
+void ddpm_classifier_workspace_free(ddpm_classifier_workspace *ws)
+{
+    if (!ws) return;
+    free(ws->arena);
+    free(ws->scratch);
+    free(ws->labels);
+    free(ws);
+}
+
+/* ---- forward and backward ---------------------------------------------------- */
+
+static const float *param(const float *params, int tensor)
+{
+    return params + g_table[tensor].offset;
+}
+
+double ddpm_classifier_forward(const float *params, ddpm_classifier_workspace *ws,
+                               const float *x, const uint8_t *labels, int B,
+                               ddpm_classifier_output *out)
+{
+    DDPM_ASSERT(params && ws && x && B > 0 && B <= ws->max_batch);
+    table_init();
+    ws->B = B;
+    ws->x = x;
+    ws->have_labels = labels != NULL;
+    if (labels) {
+        for (int b = 0; b < B; b++) DDPM_ASSERT(labels[b] < DDPM_CLASSIFIER_CLASSES);
+        memcpy(ws->labels, labels, (size_t)B);
+    } else {
+        memset(ws->labels, 0, (size_t)B);
+    }
+    float *const *a = ws->act;
+    const float *inp = x;
+    for (int l = 0; l < 3; l++) {
+        ddpm_conv2d_dims d = conv_dims(l, B);
+        ddpm_conv2d_forward(a[A1 + 2 * l], ws->scratch, inp, param(params, CONV1_W + 2 * l),
+                            param(params, CONV1_B + 2 * l), &d);
+        ddpm_silu_forward(a[H1 + 2 * l], a[A1 + 2 * l], act_size[A1 + 2 * l] * (size_t)B);
+        inp = a[H1 + 2 * l];
+    }
+    /* (B, 64, 7, 7) is already (B, 3136) row-major: flattening is free */
+    ddpm_linear_forward(a[FEAT], a[H3], param(params, FC1_W), param(params, FC1_B), B, FLAT,
+                        DDPM_CLASSIFIER_FEATURES);
+    ddpm_silu_forward(a[G], a[FEAT], act_size[G] * (size_t)B);
+    ddpm_linear_forward(a[LOGITS], a[G], param(params, FC2_W), param(params, FC2_B), B,
+                        DDPM_CLASSIFIER_FEATURES, DDPM_CLASSIFIER_CLASSES);
+    /* The one softmax of the project lives in the cross-entropy; without
+     * labels it runs against label 0 and the loss is discarded. */
+    double loss = ddpm_softmax_xent_forward(a[PROBS], a[LOGITS], ws->labels, B,
+                                            DDPM_CLASSIFIER_CLASSES);
+    if (out) {
+        out->logits = a[LOGITS];
+        out->probs = a[PROBS];
+        out->features = a[FEAT];
+    }
+    return labels ? loss : 0.0;
+}
+
+static float *grad(float *grads, int tensor)
+{
+    return grads + g_table[tensor].offset;
+}
+
+void ddpm_classifier_backward(const float *params, float *grads, ddpm_classifier_workspace *ws)
+{
+    DDPM_ASSERT(params && grads && ws && ws->training && ws->have_labels && ws->B > 0);
+    const int B = ws->B;
+    float *const *a = ws->act, *const *da = ws->dact;
+    memset(ws->dact[0], 0, sizeof(float) * ws->act_floats);
+    ddpm_softmax_xent_backward(da[LOGITS], a[PROBS], ws->labels, 1.0f, B, DDPM_CLASSIFIER_CLASSES);
+    ddpm_linear_backward(da[G], grad(grads, FC2_W), grad(grads, FC2_B), da[LOGITS], a[G],
+                         param(params, FC2_W), B, DDPM_CLASSIFIER_FEATURES, DDPM_CLASSIFIER_CLASSES);
+    ddpm_silu_backward(da[FEAT], da[G], a[FEAT], act_size[G] * (size_t)B);
+    ddpm_linear_backward(da[H3], grad(grads, FC1_W), grad(grads, FC1_B), da[FEAT], a[H3],
+                         param(params, FC1_W), B, FLAT, DDPM_CLASSIFIER_FEATURES);
+    for (int l = 2; l >= 0; l--) {
+        ddpm_silu_backward(da[A1 + 2 * l], da[H1 + 2 * l], a[A1 + 2 * l],
+                           act_size[A1 + 2 * l] * (size_t)B);
+        ddpm_conv2d_dims d = conv_dims(l, B);
+        ddpm_conv2d_backward(l > 0 ? da[H1 + 2 * (l - 1)] : NULL, grad(grads, CONV1_W + 2 * l),
+                             grad(grads, CONV1_B + 2 * l), ws->scratch, da[A1 + 2 * l],
+                             l > 0 ? a[H1 + 2 * (l - 1)] : ws->x, param(params, CONV1_W + 2 * l),
+                             &d);
+    }
+}
+
+/* ---- inference over any number of images --------------------------------------- */
+
+enum { PREDICT_BATCH = 100 };
+
+void ddpm_classifier_predict(const ddpm_classifier *c, const float *x, size_t n, float *probs,
+                             float *features)
+{
+    DDPM_ASSERT(c && c->params && (x || n == 0));
+    if (n == 0) return;
+    ddpm_classifier_workspace *ws;
+    ddpm_error err = {0};
+    int max_batch = n < PREDICT_BATCH ? (int)n : PREDICT_BATCH;
+    if (ddpm_classifier_workspace_create(&ws, max_batch, false, &err) != DDPM_OK) {
+        fprintf(stderr, "ddpm: %s\n", err.msg);
+        abort();
+    }
+    const size_t per_image = (size_t)DDPM_CLASSIFIER_SIZE * DDPM_CLASSIFIER_SIZE;
+    for (size_t i = 0; i < n; i += (size_t)max_batch) {
+        int B = n - i < (size_t)max_batch ? (int)(n - i) : max_batch;
+        ddpm_classifier_output o;
+        ddpm_classifier_forward(c->params, ws, x + i * per_image, NULL, B, &o);
+        if (probs)
+            memcpy(probs + i * DDPM_CLASSIFIER_CLASSES, o.probs,
+                   sizeof(float) * (size_t)B * DDPM_CLASSIFIER_CLASSES);
+        if (features)
+            memcpy(features + i * DDPM_CLASSIFIER_FEATURES, o.features,
+                   sizeof(float) * (size_t)B * DDPM_CLASSIFIER_FEATURES);
+    }
+    ddpm_classifier_workspace_free(ws);
+}
+
+static int argmax(const float *p, int k)
+{
+    int best = 0;
+    for (int i = 1; i < k; i++)
+        if (p[i] > p[best]) best = i;
+    return best;
+}
+
+double ddpm_classifier_accuracy(const ddpm_classifier *c, const ddpm_dataset *ds)
+{
+    DDPM_ASSERT(c && ds && ds->labels && ds->n > 0);
+    DDPM_ASSERT(ds->height == DDPM_CLASSIFIER_SIZE && ds->width == DDPM_CLASSIFIER_SIZE);
+    float *probs = ddpm_xmalloc(sizeof(float) * ds->n * DDPM_CLASSIFIER_CLASSES);
+    ddpm_classifier_predict(c, ds->pixels, ds->n, probs, NULL);
+    size_t right = 0;
+    for (size_t i = 0; i < ds->n; i++)
+        right += argmax(probs + i * DDPM_CLASSIFIER_CLASSES, DDPM_CLASSIFIER_CLASSES) == ds->labels[i];
+    free(probs);
+    return (double)right / (double)ds->n;
+}

@@ -1,0 +1,75 @@
+#!/bin/bash
+# test_eval.sh: `ddpm eval` scores an IDX file and a checkpoint's fresh
+# samples identically (both are quantised the same way), prints the floor
+# beside them, and refuses bad files with exit 2 and a message that names the
+# file and the fix.
+# usage: test_eval.sh path/to/ddpm source-dir
+set -u
+ddpm="$1"
+tmp=$(mktemp -d /tmp/ddpm_test_eval_XXXXXX)
+trap 'rm -rf "$tmp"' EXIT
+
+fail() {
+    echo "FAIL: $*" >&2
+    exit 1
+}
+
+"$ddpm" train --preset tiny --steps 3 --batch 4 --preview-steps 1 --sample-every 0 --quiet \
+    --out "$tmp/run" >"$tmp/train.log" 2>&1 || fail "training the test model: $(cat "$tmp/train.log")"
+model="$tmp/run/model.safetensors"
+"$ddpm" sample "$model" -n 12 --steps 2 --seed 3 --quiet --out "$tmp/s.png" >"$tmp/sample.log" 2>&1 ||
+    fail "sampling: $(cat "$tmp/sample.log")"
+idx="$tmp/s-images-idx3-ubyte"
+[ -s "$idx" ] || fail "ddpm sample wrote no IDX file"
+
+# ---- the table and the CSV ----------------------------------------------------------------
+"$ddpm" eval "$idx" >"$tmp/table.out" 2>&1 || fail "eval of an IDX file: $(cat "$tmp/table.out")"
+grep -q "^samples " "$tmp/table.out" && grep -q "^real digits (floor) " "$tmp/table.out" ||
+    fail "table lacks the samples or the floor line: $(cat "$tmp/table.out")"
+"$ddpm" eval "$idx" --csv >"$tmp/idx.csv" 2>"$tmp/idx.err" || fail "eval --csv: $(cat "$tmp/idx.err")"
+[ "$(head -n 1 "$tmp/idx.csv")" = "set,n,confidence,entropy,inception_score,fd,fd_ratio" ] ||
+    fail "CSV header: $(head -n 1 "$tmp/idx.csv")"
+[ "$(wc -l <"$tmp/idx.csv")" -eq 3 ] || fail "CSV should have a samples and a floor row: $(cat "$tmp/idx.csv")"
+awk -F, 'NR == 2 && !($1 == "samples" && $2 == 12) { bad = 1 }
+         NR == 3 && !($1 == "floor" && $2 == 12 && $7 == "1.000000" && $3 > 0.8) { bad = 1 }
+         NR > 1 && NF != 7 { bad = 1 } END { exit bad }' "$tmp/idx.csv" || fail "CSV rows: $(cat "$tmp/idx.csv")"
+# -n takes the first images of a file
+"$ddpm" eval "$idx" -n 5 --csv >"$tmp/five.csv" 2>/dev/null || fail "eval -n 5"
+awk -F, 'NR > 1 && $2 != 5 { bad = 1 } END { exit bad }' "$tmp/five.csv" || fail "-n 5: $(cat "$tmp/five.csv")"
+
+# ---- --checkpoint: the same numbers as sample + eval --------------------------------------------
+"$ddpm" eval --checkpoint "$model" -n 12 --steps 2 --seed 3 --batch 5 --quiet --csv >"$tmp/ckpt.csv" 2>"$tmp/ckpt.err" ||
+    fail "eval --checkpoint: $(cat "$tmp/ckpt.err")"
+cmp -s "$tmp/ckpt.csv" "$tmp/idx.csv" ||
+    fail "eval --checkpoint differs from sample + eval: $(cat "$tmp/ckpt.csv") vs $(cat "$tmp/idx.csv")"
+
+# ---- bad input: exit 2 with the file and the fix ---------------------------------------------------
+expect_bad() {
+    local what="$1" needle="$2"
+    shift 2
+    "$ddpm" eval "$@" >"$tmp/bad.out" 2>&1
+    local rc=$?
+    [ "$rc" -eq 2 ] || fail "$what: exit code $rc, expected 2: $(cat "$tmp/bad.out")"
+    grep -q -- "$needle" "$tmp/bad.out" || fail "$what: message lacks '$needle': $(cat "$tmp/bad.out")"
+}
+expect_bad "a missing IDX file" "$tmp/none-idx3-ubyte" "$tmp/none-idx3-ubyte"
+: >"$tmp/empty"
+expect_bad "an empty file" "$tmp/empty" "$tmp/empty"
+head -c 3000 /dev/urandom >"$tmp/noise"
+expect_bad "random bytes" "$tmp/noise" "$tmp/noise"
+printf '\x00\x00\x08\x03\x00\x00\x00\x00\x00\x00\x00\x1c\x00\x00\x00\x1c' >"$tmp/zero-images"
+expect_bad "an IDX file of zero images" "$tmp/zero-images" "$tmp/zero-images"
+{ printf '\x00\x00\x08\x03\x00\x00\x00\x02\x00\x00\x00\x0e\x00\x00\x00\x0e'; head -c 392 /dev/zero; } >"$tmp/small"
+expect_bad "14x14 images" "28x28" "$tmp/small"
+{ printf '\x00\x00\x08\x01\x00\x00\x00\x03'; printf '\x01\x02\x03'; } >"$tmp/labels"
+expect_bad "a label file" "$tmp/labels" "$tmp/labels"
+expect_bad "a missing classifier" "train-classifier" "$idx" --classifier "$tmp/none.safetensors"
+head -c 5000 "$model" >"$tmp/cut.safetensors"
+expect_bad "a truncated classifier" "train-classifier" "$idx" --classifier "$tmp/cut.safetensors"
+expect_bad "a UNet checkpoint as classifier" "not a digit classifier" "$idx" --classifier "$model"
+expect_bad "a missing checkpoint" "$tmp/none.safetensors" --checkpoint "$tmp/none.safetensors"
+expect_bad "both an IDX file and a checkpoint" "exactly one" "$idx" --checkpoint "$model"
+expect_bad "neither" "exactly one"
+expect_bad "steps beyond T" "T = 1000" --checkpoint "$model" --steps 1001 -n 2
+expect_bad "zero epochs" "--epochs" --train-classifier --epochs 0
+echo "test_eval: all checks passed"

@@ -1,0 +1,94 @@
+#!/bin/bash
+# test_sweep.sh: `ddpm sweep` on a checkpoint trained here in a second: the
+# PNG and the CSV exist with the expected rows and columns, every cell is
+# reproducible (within a run and across runs), eta changes what it should,
+# several checkpoints stack, and bad lists or files are refused with exit 2
+# before anything is written.
+# usage: test_sweep.sh path/to/ddpm source-dir
+set -u
+ddpm="$1"
+tmp=$(mktemp -d /tmp/ddpm_test_sweep_XXXXXX)
+trap 'rm -rf "$tmp"' EXIT
+
+fail() {
+    echo "FAIL: $*" >&2
+    exit 1
+}
+
+"$ddpm" train --preset tiny --steps 3 --batch 4 --preview-steps 1 --sample-every 0 --quiet \
+    --out "$tmp/run" >"$tmp/train.log" 2>&1 || fail "training the test model: $(cat "$tmp/train.log")"
+model="$tmp/run/model.safetensors"
+
+sweep() { "$ddpm" sweep "$model" --eta 0,0.5,0 --steps 1,3 -n 3 --score-n 8 --quiet "$@"; }
+
+# ---- one sweep: files, shape of the CSV ---------------------------------------------
+sweep --out "$tmp/a.png" >"$tmp/a.out" 2>&1 || fail "sweep failed: $(cat "$tmp/a.out")"
+[ -s "$tmp/a.png" ] || fail "no PNG written"
+[ "$(head -c 8 "$tmp/a.png" | od -An -tx1 | tr -d ' \n')" = "89504e470d0a1a0a" ] || fail "a.png is not a PNG"
+[ -s "$tmp/a.csv" ] || fail "no CSV at the default <out>.csv"
+header="checkpoint,prediction,schedule,eta,steps,n_scored,confidence,entropy,inception_score,fd,fd_ratio,seconds"
+[ "$(head -n 1 "$tmp/a.csv")" = "$header" ] || fail "CSV header: $(head -n 1 "$tmp/a.csv")"
+[ "$(wc -l <"$tmp/a.csv")" -eq 7 ] || fail "expected 1 + 3 eta x 2 steps rows, got $(wc -l <"$tmp/a.csv") lines"
+awk -F, 'NR > 1 && NF != 12 { bad = 1 } END { exit bad }' "$tmp/a.csv" || fail "a row without 12 fields"
+# cells in order: eta rows, step columns; scores are numbers in range
+expected_cells="0:1 0:3 0.5:1 0.5:3 0:1 0:3"
+got_cells=$(awk -F, 'NR > 1 { printf "%s%s:%s", (NR > 2 ? " " : ""), $4, $5 }' "$tmp/a.csv")
+[ "$got_cells" = "$expected_cells" ] || fail "cells '$got_cells', expected '$expected_cells'"
+awk -F, 'NR > 1 && !($1 == "model.safetensors" && $2 == "eps" && $3 == "linear" && $6 == 8 &&
+         $7 > 0 && $7 <= 1 && $8 >= 0 && $8 <= 2.31 && $9 >= 1 && $9 <= 10 && $10 > 0 && $11 > 0 &&
+         $12 >= 0) { print "bad row " NR ": " $0; bad = 1 } END { exit bad }' "$tmp/a.csv" ||
+    fail "implausible values"
+grep -q "FD / floor" "$tmp/a.out" || fail "no summary table on stdout"
+
+# ---- determinism: eta = 0 twice in one run, and a second run -------------------------
+cut -d, -f1-11 "$tmp/a.csv" >"$tmp/a.cut"
+[ "$(sed -n 2,3p "$tmp/a.cut")" = "$(sed -n 6,7p "$tmp/a.cut")" ] ||
+    fail "the two eta=0 rows differ: $(sed -n '2,3p;6,7p' "$tmp/a.cut")"
+# one step lands on x0 with no noise whatever eta; three steps with eta 0.5 add noise
+[ "$(sed -n 2p "$tmp/a.cut" | cut -d, -f5-)" = "$(sed -n 4p "$tmp/a.cut" | cut -d, -f5-)" ] ||
+    fail "a 1-step cell depends on eta"
+[ "$(sed -n 3p "$tmp/a.cut" | cut -d, -f7-)" != "$(sed -n 5p "$tmp/a.cut" | cut -d, -f7-)" ] ||
+    fail "eta 0.5 changed nothing at 3 steps"
+sweep --out "$tmp/b.png" --csv "$tmp/b-scores.csv" --batch 2 >"$tmp/b.out" 2>&1 ||
+    fail "second sweep failed: $(cat "$tmp/b.out")"
+[ -s "$tmp/b-scores.csv" ] || fail "--csv was not honoured"
+cut -d, -f1-11 "$tmp/b-scores.csv" | cmp -s - "$tmp/a.cut" || fail "a second run (another batch size) gives other scores"
+cmp -s "$tmp/a.png" "$tmp/b.png" || fail "a second run gives another PNG"
+
+# ---- several checkpoints stack vertically in one PNG -----------------------------------
+png_height() { od -An -tu1 -j 20 -N 4 "$1" | awk '{ print $1 * 16777216 + $2 * 65536 + $3 * 256 + $4 }'; }
+"$ddpm" sweep "$model" --eta 0 --steps 1 -n 2 --score-n 0 --quiet --out "$tmp/one.png" >/dev/null 2>&1 ||
+    fail "single unscored sweep"
+"$ddpm" sweep "$model" "$model" --eta 0 --steps 1 -n 2 --score-n 0 --quiet --out "$tmp/two.png" >/dev/null 2>&1 ||
+    fail "two-checkpoint sweep"
+[ "$(png_height "$tmp/two.png")" -eq $((2 * $(png_height "$tmp/one.png"))) ] ||
+    fail "two sheets are $(png_height "$tmp/two.png") px tall, one is $(png_height "$tmp/one.png")"
+[ "$(wc -l <"$tmp/two.csv")" -eq 3 ] || fail "two checkpoints x 1 cell should give 2 rows"
+awk -F, 'NR > 1 && !($6 == 0 && $7 == "" && $10 == "" && $12 >= 0) { bad = 1 } END { exit bad }' "$tmp/two.csv" ||
+    fail "unscored rows should leave the score fields empty: $(cat "$tmp/two.csv")"
+
+# ---- bad input: exit 2, a message naming the problem, nothing written -------------------
+expect_bad() {
+    local what="$1" needle="$2"
+    shift 2
+    rm -f "$tmp/bad.png" "$tmp/bad.csv"
+    "$ddpm" sweep "$@" --quiet --out "$tmp/bad.png" >"$tmp/bad.out" 2>&1
+    local rc=$?
+    [ "$rc" -eq 2 ] || fail "$what: exit code $rc, expected 2: $(cat "$tmp/bad.out")"
+    grep -q -- "$needle" "$tmp/bad.out" || fail "$what: message lacks '$needle': $(cat "$tmp/bad.out")"
+    [ ! -e "$tmp/bad.png" ] && [ ! -e "$tmp/bad.csv" ] || fail "$what: files were written"
+}
+expect_bad "an empty eta list" "--eta" "$model" --eta ""
+expect_bad "an empty eta item" "empty item" "$model" --eta 0,,1
+expect_bad "a trailing comma" "empty item" "$model" --steps 10,
+expect_bad "eta above 1" "outside \[0, 1\]" "$model" --eta 0,1.5
+expect_bad "a negative eta" "outside \[0, 1\]" "$model" --eta -0.1
+expect_bad "eta not a number" "not a number" "$model" --eta 0,abc
+expect_bad "zero steps" "out of range" "$model" --steps 0,10
+expect_bad "steps above T" "exceeds T = 1000" "$model" --steps 10,1001
+expect_bad "fractional steps" "not an integer" "$model" --steps 2.5
+expect_bad "no checkpoint" "at least one checkpoint"
+expect_bad "a missing checkpoint" "nope.safetensors" "$tmp/nope.safetensors"
+expect_bad "one scored sample" "score-n 1" "$model" --score-n 1
+expect_bad "a missing classifier" "train-classifier" "$model" --classifier "$tmp/none.safetensors"
+echo "test_sweep: all checks passed"
