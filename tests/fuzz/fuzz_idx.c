@@ -1,9 +1,10 @@
 /* fuzz_idx.c: libFuzzer target for the IDX parser, raw and gzip'ed.
  *
- *   clang -fsanitize=fuzzer,address,undefined -Iinclude tests/fuzz/fuzz_idx.c \
- *         src/core/[a-z]*.c $(pkg-config --cflags --libs zlib libpng libgif libcjson openblas) -lm
+ *   CC=clang cmake -S . -B build-fuzz -DDDPM_FUZZ=ON -DDDPM_BUILD_UI=OFF
+ *   cmake --build build-fuzz -j2 --target fuzz_idx
  *   mkdir -p tests/fuzz/corpus-work/idx
- *   ./a.out -max_len=4096 tests/fuzz/corpus-work/idx tests/fuzz/corpus/idx
+ *   build-fuzz/tests/fuzz/fuzz_idx -max_len=4096 -max_total_time=120 \
+ *       tests/fuzz/corpus-work/idx tests/fuzz/corpus/idx
  *
  * Gzip is detected from the bytes, so each input is parsed as it is (raw, or
  * gzip when it starts with 1f 8b).  It is also gzip'ed here and parsed
