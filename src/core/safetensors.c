@@ -250,11 +250,13 @@ static size_t json_number_len(const unsigned char *p, size_t n)
 }
 
 /* Checks the header's tokens, which cJSON checks loosely, and counts its
- * values, which cJSON allocates ~80 bytes each for.  Structure (nesting,
- * commas, colons, escapes) is left to cJSON. */
-static int scan_header(const unsigned char *h, size_t n, const char *source, ddpm_error *err)
+ * values, which cJSON allocates ~80 bytes each for (an upper bound: every
+ * value but the first follows a '{', '[' or ','; *values gets the count so
+ * far).  Structure (nesting, commas, colons, escapes) is left to cJSON. */
+static int scan_header(const unsigned char *h, size_t n, size_t *values, const char *source,
+                       ddpm_error *err)
 {
-    size_t values = 1;
+    *values = 1;
     for (size_t i = 0; i < n;) {
         unsigned char c = h[i];
         size_t at = i;
@@ -285,7 +287,7 @@ static int scan_header(const unsigned char *h, size_t n, const char *source, ddp
                 }
             }
         } else if (c == '{' || c == '[' || c == ',') {
-            values++;
+            ++*values;
             i++;
         } else if (c && strchr("}]: \t\n\r", c)) {
             i++;
@@ -303,7 +305,7 @@ static int scan_header(const unsigned char *h, size_t n, const char *source, ddp
             return fail_at(err, source, HINT_CORRUPT, "the header is not valid JSON: "
                            "unexpected byte 0x%02x at header byte %zu", c, at);
         }
-        if (values > DDPM_ST_MAX_JSON_VALUES)
+        if (*values > DDPM_ST_MAX_JSON_VALUES)
             return fail_at(err, source, HINT_CORRUPT, "the header holds more than %d JSON "
                            "values, more than any checkpoint this loader supports",
                            DDPM_ST_MAX_JSON_VALUES);
@@ -464,9 +466,13 @@ int ddpm_safetensors_write(const char *path, const ddpm_st_tensor *tensors, int 
     emit_header(&fill, tensors, n_tensors, meta, n_meta);
     DDPM_ASSERT(fill.len == measure.len);
     memset(head + 8 + fill.len, ' ', header_len - fill.len);
-    /* Never write what the reader would refuse: the same size and token
-     * limits apply (they allow ~70k tensors). */
-    if (header_len > DDPM_ST_MAX_HEADER_BYTES || scan_header(head + 8, header_len, path, NULL)) {
+    /* Never write what the reader would refuse: the same size and value
+     * limits apply (they allow ~70k tensors).  Any other complaint of the
+     * scan would be a bug here. */
+    size_t values;
+    int scanned = scan_header(head + 8, header_len, &values, path, NULL);
+    DDPM_ASSERT(scanned == DDPM_OK || values > DDPM_ST_MAX_JSON_VALUES);
+    if (header_len > DDPM_ST_MAX_HEADER_BYTES || scanned != DDPM_OK) {
         free(head);
         return ddpm_fail(err, "cannot save '%s': %d tensors and %d metadata entries make a "
                          "header larger than safetensors readers accept (%d bytes or %d JSON "
@@ -687,7 +693,8 @@ static int parse_file(ddpm_safetensors *f, size_t len, ddpm_error *err)
                        "only %zu bytes follow it (the file is truncated?)",
                        (unsigned long long)n, len - 8);
     size_t header_len = (size_t)n, data_start = 8 + header_len, data_len = len - data_start;
-    if (scan_header(f->bytes + 8, header_len, src, err) != DDPM_OK) return DDPM_ERR;
+    size_t values;
+    if (scan_header(f->bytes + 8, header_len, &values, src, err) != DDPM_OK) return DDPM_ERR;
 
     /* cJSON gets its own NUL-terminated copy: it never reads past a
      * terminator, and the data buffer may later move over the header. */
