@@ -301,6 +301,14 @@ static void test_batches(void)
     int identity = 0;
     for (int i = 0; i < N; i++) identity += epoch0[i] == (uint32_t)i;
     CHECK(identity < 10, "epoch 0 is nearly unshuffled (%d fixed points)", identity);
+    /* A uniform permutation has one fixed point on average; a biased
+     * shuffle (Sattolo's, j < i) never has any.  50 epochs: expect ~50. */
+    int fixed = 0;
+    for (int step = 0; step < 50 * N / B; step++) {
+        ddpm_batch_sampler_draw(&a, (uint64_t)step, B, idx);
+        for (int k = 0; k < B; k++) fixed += idx[k] == (uint32_t)((step * B + k) % N);
+    }
+    CHECK(fixed > 20 && fixed < 90, "%d fixed points in 50 epochs, expected about 50", fixed);
 
     /* A fresh sampler asked for step 17 directly (a resumed run) agrees. */
     ddpm_batch_sampler_draw(&b, 17, B, idx2);

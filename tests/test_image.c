@@ -179,9 +179,12 @@ static void test_gif(void)
     uint8_t pal[256][3];
     ddpm_gif_palette(pal);
     CHECK(pal[0][0] == 0 && pal[239][0] == 255, "gray ends");
-    for (int v = 0; v < 256; v++) {
+    for (int v = 0; v < 256; v++) {  /* each gray goes to the nearest of the 240 */
         int i = ddpm_gif_palette_index((uint8_t[3]){(uint8_t)v, (uint8_t)v, (uint8_t)v});
         CHECK(i < 240 && abs(pal[i][0] - v) <= 1, "gray %d -> index %d (%d)", v, i, pal[i][0]);
+        for (int j = 0; j < 240; j++)
+            CHECK(abs(pal[i][0] - v) <= abs(pal[j][0] - v), "gray %d: %d is nearer than %d", v,
+                  pal[j][0], pal[i][0]);
     }
     CHECK(memcmp(pal[ddpm_gif_palette_index(DDPM_RGB_RED)], DDPM_RGB_RED, 3) == 0, "red exact");
     CHECK(memcmp(pal[ddpm_gif_palette_index(DDPM_RGB_ORANGE)], DDPM_RGB_ORANGE, 3) == 0, "orange");

@@ -28,7 +28,9 @@
  *              torchvision's MNIST/raw or FashionMNIST/raw.  Splits as for
  *              "fashion".  A folder called "digits" or "fashion" needs a
  *              path prefix: "./digits".
- * DDPM_SPLIT_ALL is train followed by held-out.
+ * DDPM_SPLIT_ALL is train followed by held-out (for a folder, whichever of
+ * the two it has).  Label files are optional for folders: without them
+ * labels is NULL.
  *
  * Pixels are x / 127.5 - 1 for bytes x, so 0 -> -1 and 255 -> +1 exactly.
  *

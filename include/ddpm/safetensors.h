@@ -33,7 +33,7 @@
  * byte string gives either a valid handle or DDPM_ERR with a message naming
  * the file (or "<memory>"), the problem and what to do.
  *
- * All functions are reentrant; one handle may be read from several threads.
+ * An open handle is never modified, so several threads may read it at once.
  */
 #ifndef DDPM_SAFETENSORS_H
 #define DDPM_SAFETENSORS_H

@@ -31,6 +31,9 @@ extern "C" {
 
 typedef struct ddpm_trainer ddpm_trainer;
 
+/* A batch loss above this stops training as diverged (see trainer.c). */
+#define DDPM_TRAIN_DIVERGED_LOSS 10.0
+
 typedef struct ddpm_train_stats {
     int64_t step;              /* steps done, after this one */
     double loss;               /* mean MSE over the batch */
@@ -55,8 +58,9 @@ int ddpm_trainer_resume(ddpm_trainer **out, const ddpm_checkpoint *ck, const ddp
 
 void ddpm_trainer_free(ddpm_trainer *tr);
 
-/* One optimizer step.  A non-finite loss or gradient is DDPM_ERR and leaves
- * the weights, EMA and optimizer state as they were. */
+/* One optimizer step.  A non-finite loss or gradient, or a loss above
+ * DDPM_TRAIN_DIVERGED_LOSS, is DDPM_ERR and leaves the weights, EMA and
+ * optimizer state as they were. */
 int ddpm_trainer_step(ddpm_trainer *tr, ddpm_train_stats *stats, ddpm_error *err);
 
 /* Saves weights, EMA and optimizer state (atomic). */

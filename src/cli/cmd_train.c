@@ -164,9 +164,9 @@ int ddpm_cmd_train(int argc, char **argv)
     int save_every = 500, sample_every = 1000, log_every = 25, preview_steps = 50;
     int64_t steps64 = 0;
     uint64_t seed = 0;
-    double beta_start = 1e-4, beta_end = 0.02, lr = 1e-3, clip = 1.0, wd = 0.0, ema = 0.999;
+    double beta_start = 1e-4, beta_end = 0.02, lr = 0.0, clip = 1.0, wd = 0.0, ema = 0.999;
     double dropout = -1;
-    bool resume = false, quiet = false;
+    bool resume = false, quiet = false, force = false;
     uint64_t steps_u = 0;
     const ddpm_arg_spec specs[] = {
         {"preset", ARG_STRING, &preset, 0, 0, "NAME", "network size: tiny (live demos) or small (best quality)"},
@@ -176,7 +176,7 @@ int ddpm_cmd_train(int argc, char **argv)
         {"beta-start", ARG_DOUBLE, &beta_start, 0, 0, "X", "first beta"},
         {"beta-end", ARG_DOUBLE, &beta_end, 0, 0, "X", "last beta"},
         {"pred", ARG_STRING, &pred, 0, 0, "TYPE", "what the model predicts: eps|v|x0"},
-        {"lr", ARG_DOUBLE, &lr, 0, 0, "X", "peak learning rate (AdamW)"},
+        {"lr", ARG_DOUBLE, &lr, 0, 0, "X", "peak learning rate (AdamW; default 1e-3, or the resumed run's)"},
         {"warmup", ARG_INT, &warmup, 0, 0, "N", "learning-rate warmup steps"},
         {"clip", ARG_DOUBLE, &clip, 0, 0, "X", "global gradient-norm clip (0 = off)"},
         {"weight-decay", ARG_DOUBLE, &wd, 0, 0, "X", "AdamW weight decay"},
@@ -194,6 +194,7 @@ int ddpm_cmd_train(int argc, char **argv)
         {"log-every", ARG_INT, &log_every, 1, 1e9, "N", "steps per loss.csv row"},
         {"preview-steps", ARG_INT, &preview_steps, 1, 4000, "N", "DDIM steps of the sample grids"},
         {"quiet", ARG_FLAG, &quiet, 0, 0, NULL, "no progress bar"},
+        {"force", ARG_FLAG, &force, 0, 0, NULL, "start a new run in a folder that already holds one"},
     };
     const int n_specs = (int)(sizeof specs / sizeof specs[0]);
     ddpm_error err = {0};
@@ -224,7 +225,7 @@ int ddpm_cmd_train(int argc, char **argv)
     snprintf(run.dataset, sizeof run.dataset, "%s", data);
     run.batch = batch;
     if (steps64 > 0) run.total_steps = steps64;
-    run.adam.lr = lr;
+    if (lr > 0) run.adam.lr = lr;
     run.adam.warmup_steps = warmup;
     run.adam.grad_clip = clip;
     run.adam.weight_decay = wd;
@@ -251,13 +252,19 @@ int ddpm_cmd_train(int argc, char **argv)
         int64_t keep_steps = ck.run.total_steps;
         run = ck.run;
         run.total_steps = steps64 > 0 ? steps64 : keep_steps;
+        if (lr > 0) run.adam.lr = lr; /* the remedy for a run that diverged */
         if (run.total_steps <= ck.step) {
             fprintf(stderr, "ddpm train: the run in '%s' already has %lld of %lld steps; pass a larger "
                             "--steps to extend it\n", dir, (long long)ck.step, (long long)run.total_steps);
             ddpm_checkpoint_free(&ck);
             return 0;
         }
-    } else if (from) {
+    } else if (ddpm_file_exists(ckpt_path) && !force) {
+        ddpm_fail(&err, "'%s' already holds a run (ckpt.safetensors); continue it with --resume, pick "
+                        "another --out, or pass --force to start over and replace it", dir);
+        return ddpm_cli_bad_input("train", &err);
+    }
+    if (!resume && from) {
         if (ddpm_checkpoint_load(&ck, from, DDPM_CKPT_WEIGHTS, &err) != DDPM_OK)
             return ddpm_cli_bad_input("train", &err);
         have_ck = true;

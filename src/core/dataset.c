@@ -199,16 +199,15 @@ int ddpm_dataset_open_dir(ddpm_dataset *ds, const char *dir, ddpm_split split, d
                               "train-images-idx3-ubyte and t10k-images-idx3-ubyte (also with "
                               "'.idx3-ubyte' and '.gz') in it and in its MNIST/raw, "
                               "FashionMNIST/raw and raw subfolders", dir);
-    bool want_train = split != DDPM_SPLIT_HELDOUT, want_test = split != DDPM_SPLIT_TRAIN;
-    /* "all" takes whichever sets exist; a named split needs its own files. */
+    /* A named split needs its own files; "all" takes whichever sets exist. */
     if (split == DDPM_SPLIT_TRAIN && !train.found)
         return ddpm_fail(err, "'%s' has no training images (train-images-idx3-ubyte[.gz]); "
                               "only t10k files were found", base);
     if (split == DDPM_SPLIT_HELDOUT && !test.found)
         return ddpm_fail(err, "'%s' has no held-out images (t10k-images-idx3-ubyte[.gz]); "
-                              "only train files were found: use --split train", base);
-    want_train = want_train && train.found;
-    want_test = want_test && test.found;
+                              "only train files were found: use the train split", base);
+    bool want_train = train.found && split != DDPM_SPLIT_HELDOUT;
+    bool want_test = test.found && split != DDPM_SPLIT_TRAIN;
 
     int rc = DDPM_OK;
     part parts[2];

@@ -211,6 +211,108 @@ int64_t ddpm_st_numel(const ddpm_st_tensor *t)
     return n;
 }
 
+/* ---- the header's tokens ------------------------------------------------ */
+
+static bool is_digit(unsigned char c)
+{
+    return c >= '0' && c <= '9';
+}
+
+/* Length of the JSON number at p (RFC 8259: -?(0|[1-9][0-9]*)(.[0-9]+)?
+ * ([eE][+-]?[0-9]+)?), or 0 if malformed.  A number running on into more
+ * number characters ("01", "1.2.3") is malformed too: cJSON would take the
+ * whole run to strtod, which accepts more than JSON does. */
+static size_t json_number_len(const unsigned char *p, size_t n)
+{
+    size_t i = 0;
+    if (i < n && p[i] == '-') i++;
+    if (i < n && p[i] == '0') {
+        i++;
+    } else if (i < n && p[i] >= '1' && p[i] <= '9') {
+        while (i < n && is_digit(p[i])) i++;
+    } else {
+        return 0;
+    }
+    if (i < n && p[i] == '.') {
+        size_t first = ++i;
+        while (i < n && is_digit(p[i])) i++;
+        if (i == first) return 0;
+    }
+    if (i < n && (p[i] == 'e' || p[i] == 'E')) {
+        i++;
+        if (i < n && (p[i] == '+' || p[i] == '-')) i++;
+        size_t first = i;
+        while (i < n && is_digit(p[i])) i++;
+        if (i == first) return 0;
+    }
+    if (i < n && p[i] && strchr("0123456789+-.eE", p[i])) return 0;
+    return i;
+}
+
+/* Checks the header's tokens, which cJSON checks loosely, and counts its
+ * values, which cJSON allocates ~80 bytes each for (an upper bound: every
+ * value but the first follows a '{', '[' or ','; *values gets the count so
+ * far).  Structure (nesting, commas, colons, escapes) is left to cJSON. */
+static int scan_header(const unsigned char *h, size_t n, size_t *values, const char *source,
+                       ddpm_error *err)
+{
+    *values = 1;
+    for (size_t i = 0; i < n;) {
+        unsigned char c = h[i];
+        size_t at = i;
+        if (c == '"') {
+            for (i++;;) {
+                if (i >= n)
+                    return fail_at(err, source, HINT_CORRUPT, "the header is not valid JSON: "
+                                   "the string at header byte %zu never ends", at);
+                c = h[i];
+                if (c == '"') {
+                    i++;
+                    break;
+                }
+                if (c == '\\') {
+                    i += 2; /* the escape itself is cJSON's to check */
+                } else if (c < 0x20) {
+                    return fail_at(err, source, HINT_CORRUPT, "the header is not valid JSON: "
+                                   "raw control byte 0x%02x in a string at header byte %zu",
+                                   c, i);
+                } else if (c >= 0x80) {
+                    size_t len = utf8_seq_len(h + i, n - i);
+                    if (!len)
+                        return fail_at(err, source, HINT_CORRUPT, "the header is not valid "
+                                       "UTF-8 (byte 0x%02x at header byte %zu)", c, i);
+                    i += len;
+                } else {
+                    i++;
+                }
+            }
+        } else if (c == '{' || c == '[' || c == ',') {
+            ++*values;
+            i++;
+        } else if (c && strchr("}]: \t\n\r", c)) {
+            i++;
+        } else if (c == '-' || is_digit(c)) {
+            size_t len = json_number_len(h + i, n - i);
+            if (!len)
+                return fail_at(err, source, HINT_CORRUPT, "the header is not valid JSON: "
+                               "malformed number at header byte %zu", at);
+            i += len;
+        } else if (n - i >= 4 && (memcmp(h + i, "true", 4) == 0 || memcmp(h + i, "null", 4) == 0)) {
+            i += 4;
+        } else if (n - i >= 5 && memcmp(h + i, "false", 5) == 0) {
+            i += 5;
+        } else {
+            return fail_at(err, source, HINT_CORRUPT, "the header is not valid JSON: "
+                           "unexpected byte 0x%02x at header byte %zu", c, at);
+        }
+        if (*values > DDPM_ST_MAX_JSON_VALUES)
+            return fail_at(err, source, HINT_CORRUPT, "the header holds more than %d JSON "
+                           "values, more than any checkpoint this loader supports",
+                           DDPM_ST_MAX_JSON_VALUES);
+    }
+    return DDPM_OK;
+}
+
 /* ---- writing ----------------------------------------------------------- */
 
 /* JSON text is produced twice by the same code: first to measure (buf NULL),
@@ -364,6 +466,19 @@ int ddpm_safetensors_write(const char *path, const ddpm_st_tensor *tensors, int 
     emit_header(&fill, tensors, n_tensors, meta, n_meta);
     DDPM_ASSERT(fill.len == measure.len);
     memset(head + 8 + fill.len, ' ', header_len - fill.len);
+    /* Never write what the reader would refuse: the same size and value
+     * limits apply (they allow ~70k tensors).  Any other complaint of the
+     * scan would be a bug here. */
+    size_t values;
+    int scanned = scan_header(head + 8, header_len, &values, path, NULL);
+    DDPM_ASSERT(scanned == DDPM_OK || values > DDPM_ST_MAX_JSON_VALUES);
+    if (header_len > DDPM_ST_MAX_HEADER_BYTES || scanned != DDPM_OK) {
+        free(head);
+        return ddpm_fail(err, "cannot save '%s': %d tensors and %d metadata entries make a "
+                         "header larger than safetensors readers accept (%d bytes or %d JSON "
+                         "values); split the checkpoint", path, n_tensors, n_meta,
+                         DDPM_ST_MAX_HEADER_BYTES, DDPM_ST_MAX_JSON_VALUES);
+    }
 
     ddpm_atomic_file af;
     int rc = ddpm_atomic_open(&af, path, err);
@@ -391,106 +506,6 @@ int ddpm_safetensors_write(const char *path, const ddpm_st_tensor *tensors, int 
     return rc;
 }
 
-/* ---- reading: lexical scan --------------------------------------------- */
-
-static bool is_digit(unsigned char c)
-{
-    return c >= '0' && c <= '9';
-}
-
-/* Length of the JSON number at p (RFC 8259: -?(0|[1-9][0-9]*)(.[0-9]+)?
- * ([eE][+-]?[0-9]+)?), or 0 if malformed.  A number running on into more
- * number characters ("01", "1.2.3") is malformed too: cJSON would take the
- * whole run to strtod, which accepts more than JSON does. */
-static size_t json_number_len(const unsigned char *p, size_t n)
-{
-    size_t i = 0;
-    if (i < n && p[i] == '-') i++;
-    if (i < n && p[i] == '0') {
-        i++;
-    } else if (i < n && p[i] >= '1' && p[i] <= '9') {
-        while (i < n && is_digit(p[i])) i++;
-    } else {
-        return 0;
-    }
-    if (i < n && p[i] == '.') {
-        size_t first = ++i;
-        while (i < n && is_digit(p[i])) i++;
-        if (i == first) return 0;
-    }
-    if (i < n && (p[i] == 'e' || p[i] == 'E')) {
-        i++;
-        if (i < n && (p[i] == '+' || p[i] == '-')) i++;
-        size_t first = i;
-        while (i < n && is_digit(p[i])) i++;
-        if (i == first) return 0;
-    }
-    if (i < n && p[i] && strchr("0123456789+-.eE", p[i])) return 0;
-    return i;
-}
-
-/* Checks the header's tokens, which cJSON checks loosely, and counts its
- * values, which cJSON allocates ~80 bytes each for.  Structure (nesting,
- * commas, colons, escapes) is left to cJSON. */
-static int scan_header(const unsigned char *h, size_t n, const char *source, ddpm_error *err)
-{
-    size_t values = 1;
-    for (size_t i = 0; i < n;) {
-        unsigned char c = h[i];
-        size_t at = i;
-        if (c == '"') {
-            for (i++;;) {
-                if (i >= n)
-                    return fail_at(err, source, HINT_CORRUPT, "the header is not valid JSON: "
-                                   "the string at header byte %zu never ends", at);
-                c = h[i];
-                if (c == '"') {
-                    i++;
-                    break;
-                }
-                if (c == '\\') {
-                    i += 2; /* the escape itself is cJSON's to check */
-                } else if (c < 0x20) {
-                    return fail_at(err, source, HINT_CORRUPT, "the header is not valid JSON: "
-                                   "raw control byte 0x%02x in a string at header byte %zu",
-                                   c, i);
-                } else if (c >= 0x80) {
-                    size_t len = utf8_seq_len(h + i, n - i);
-                    if (!len)
-                        return fail_at(err, source, HINT_CORRUPT, "the header is not valid "
-                                       "UTF-8 (byte 0x%02x at header byte %zu)", c, i);
-                    i += len;
-                } else {
-                    i++;
-                }
-            }
-        } else if (c == '{' || c == '[' || c == ',') {
-            values++;
-            i++;
-        } else if (c && strchr("}]: \t\n\r", c)) {
-            i++;
-        } else if (c == '-' || is_digit(c)) {
-            size_t len = json_number_len(h + i, n - i);
-            if (!len)
-                return fail_at(err, source, HINT_CORRUPT, "the header is not valid JSON: "
-                               "malformed number at header byte %zu", at);
-            i += len;
-        } else if (n - i >= 4 && (memcmp(h + i, "true", 4) == 0 || memcmp(h + i, "null", 4) == 0)) {
-            i += 4;
-        } else if (n - i >= 5 && memcmp(h + i, "false", 5) == 0) {
-            i += 5;
-        } else {
-            return fail_at(err, source, HINT_CORRUPT, "the header is not valid JSON: "
-                           "unexpected byte 0x%02x at header byte %zu", c, at);
-        }
-        if (values > DDPM_ST_MAX_JSON_VALUES)
-            return fail_at(err, source, HINT_CORRUPT, "the header holds more than %d JSON "
-                           "values, more than any checkpoint this loader supports",
-                           DDPM_ST_MAX_JSON_VALUES);
-    }
-    return DDPM_OK;
-}
-
 /* ---- reading: entries -------------------------------------------------- */
 
 static const char *json_kind(const cJSON *v)
@@ -505,8 +520,9 @@ static const char *json_kind(const cJSON *v)
 }
 
 /* A JSON number that must be a non-negative integer.  cJSON keeps numbers
- * as doubles, exact for integers up to 2^53: more than any offset into a
- * file that fits in memory.  Larger values are refused rather than rounded. */
+ * as doubles, exact for integers below 2^53: more than any offset into a
+ * file that fits in memory.  Larger values are refused rather than rounded
+ * (a literal 2^53 + 1 would read as 2^53, hence the strict bound). */
 static int read_count(const cJSON *v, const char *source, const char *tensor, const char *field,
                       int index, int64_t *out, ddpm_error *err)
 {
@@ -514,9 +530,9 @@ static int read_count(const cJSON *v, const char *source, const char *tensor, co
         return fail_at(err, source, HINT_CORRUPT, "tensor '%s': %s[%d] is %s, not a "
                        "non-negative integer", show(tensor).text, field, index, json_kind(v));
     double x = v->valuedouble;
-    if (!(x >= 0 && x <= 9007199254740992.0 && x == floor(x)))
+    if (!(x >= 0 && x < 9007199254740992.0 && x == floor(x)))
         return fail_at(err, source, HINT_CORRUPT, "tensor '%s': %s[%d] is %.17g, not an "
-                       "integer in [0, 2^53]", show(tensor).text, field, index, x);
+                       "integer in [0, 2^53)", show(tensor).text, field, index, x);
     *out = (int64_t)x;
     return DDPM_OK;
 }
@@ -677,7 +693,8 @@ static int parse_file(ddpm_safetensors *f, size_t len, ddpm_error *err)
                        "only %zu bytes follow it (the file is truncated?)",
                        (unsigned long long)n, len - 8);
     size_t header_len = (size_t)n, data_start = 8 + header_len, data_len = len - data_start;
-    if (scan_header(f->bytes + 8, header_len, src, err) != DDPM_OK) return DDPM_ERR;
+    size_t values;
+    if (scan_header(f->bytes + 8, header_len, &values, src, err) != DDPM_OK) return DDPM_ERR;
 
     /* cJSON gets its own NUL-terminated copy: it never reads past a
      * terminator, and the data buffer may later move over the header. */

@@ -176,6 +176,15 @@ int ddpm_trainer_step(ddpm_trainer *tr, ddpm_train_stats *stats, ddpm_error *err
                               "not updated and the last saved checkpoint is intact; lower --lr or "
                               "resume from the last checkpoint",
                          loss, (long long)tr->step);
+    /* Every target (eps, v, x0 of images in [-1, 1]) has a second moment of
+     * at most about 1, which is the loss of a network that outputs zeros (as
+     * a fresh one does: conv_out starts at zero).  A loss ten times that is a
+     * network far worse than doing nothing: it has diverged. */
+    if (loss > DDPM_TRAIN_DIVERGED_LOSS)
+        return ddpm_fail(err, "the loss jumped to %.3g at step %lld, %g times what a network that "
+                              "outputs zeros scores: training diverged (is the learning rate %g too "
+                              "high?); the last saved checkpoint is intact; lower --lr and resume it",
+                         loss, (long long)tr->step, DDPM_TRAIN_DIVERGED_LOSS, tr->run.adam.lr);
 
     memset(tr->dout, 0, sizeof(float) * n);
     ddpm_mse_backward(tr->dout, out, tr->target, 1.0f, n);
