@@ -277,10 +277,31 @@ static void check_real_and_bad(void)
     for (int i = 0; i < ref.heldout.dim; i++) trace += ref.heldout.cov[i * ref.heldout.dim + i];
     printf("  (trace of the held-out feature covariance: %.1f)\n", trace);
     CHECK(floor.fd > 0 && floor.fd < 0.05 * trace, "real digits' FD %g vs total variance %g", floor.fd, trace);
-    ddpm_quality more;
-    ddpm_quality_floor(&ref, 100000, &more);
-    CHECK(more.n == 9000, "a floor larger than the training split uses all of it (%zu)", more.n);
-    CHECK(more.fd < floor.fd, "FD should shrink with n: %g at 9000 vs %g at 1000", more.fd, floor.fd);
+    ddpm_quality fewer;
+    ddpm_quality_floor(&ref, 200, &fewer);
+    printf("floor (200 training digits): FD %.3f\n", fewer.fd);
+    CHECK(fewer.fd > floor.fd, "FD's small-sample bias should grow as n shrinks: %g at 200 vs %g at 1000",
+          fewer.fd, floor.fd);
+    /* the floor's digits are the evenly strided i * 9000 / n */
+    {
+        enum { NF = 100 };
+        uint32_t idx[NF];
+        for (int i = 0; i < NF; i++) idx[i] = (uint32_t)(i * 90);
+        float *digits = malloc(sizeof(float) * NF * 784);
+        ddpm_dataset_gather(&ref.train, idx, NF, digits, NULL);
+        ddpm_quality direct, f100;
+        ddpm_quality_score(&ref, digits, NF, &direct);
+        ddpm_quality_floor(&ref, NF, &f100);
+        CHECK(direct.fd == f100.fd && direct.confidence == f100.confidence, "the floor of 100 is not digits 0, 90, 180, ...");
+        free(digits);
+    }
+    /* a floor larger than the training split uses all of it (shown on a split cut to 50 digits) */
+    const size_t full = ref.train.n;
+    ref.train.n = 50;
+    ddpm_quality capped;
+    ddpm_quality_floor(&ref, 80, &capped);
+    ref.train.n = full;
+    CHECK(capped.n == 50, "a floor of 80 from 50 digits scored %zu", capped.n);
 
     enum { NB = 300, P = 784 };
     float *x = malloc(sizeof(float) * NB * P);

@@ -203,39 +203,38 @@ int ddpm_cmd_eval(int argc, char **argv)
         return ddpm_cli_bad_input("eval", &err);
     }
 
-    /* the classifier first: a bad one should fail before a long sampling run */
-    ddpm_cli_scorer scorer;
-    if (ddpm_cli_scorer_open(&scorer, classifier, &err) != DDPM_OK) return ddpm_cli_bad_input("eval", &err);
-
+    /* the cheap checks first (the files and the settings), then the
+     * classifier, and only then the long part, sampling */
     float *x = NULL;
     size_t count = 0;
     char what[4400];
+    ddpm_sampler_config cfg = ddpm_sampler_config_default();
+    ddpm_cli_model m;
+    memset(&m, 0, sizeof m);
+    ddpm_cli_scorer scorer;
     if (checkpoint) {
-        ddpm_sampler_config cfg = ddpm_sampler_config_default();
-        ddpm_cli_model m;
         if (ddpm_sampler_parse(sampler, &cfg.sampler, &err) != DDPM_OK ||
             ddpm_spacing_parse(spacing, &cfg.spacing, &err) != DDPM_OK ||
-            ddpm_variance_parse(variance, &cfg.variance, &err) != DDPM_OK) {
-            ddpm_cli_scorer_close(&scorer);
-            return ddpm_cli_bad_input("eval", &err);
-        }
+            ddpm_variance_parse(variance, &cfg.variance, &err) != DDPM_OK)
+            goto bad_input;
         cfg.steps = steps;
         cfg.eta = eta;
         count = n > 0 ? (size_t)n : 1000;
         if (ddpm_cli_model_load(&m, checkpoint, batch < (int)count ? batch : (int)count, &err) != DDPM_OK ||
-            ddpm_sampler_config_validate(&cfg, m.schedule.T, &err) != DDPM_OK) {
-            ddpm_cli_model_free(&m);
-            ddpm_cli_scorer_close(&scorer);
-            return ddpm_cli_bad_input("eval", &err);
-        }
+            ddpm_sampler_config_validate(&cfg, m.schedule.T, &err) != DDPM_OK)
+            goto bad_input;
         const ddpm_unet_config *uc = &m.ck.run.unet;
         if (uc->out_channels != 1 || uc->image_size != DDPM_CLASSIFIER_SIZE) {
             ddpm_fail(&err, "'%s' makes %dx%dx%d images; the classifier scores 1x28x28 digits", checkpoint,
                       uc->out_channels, uc->image_size, uc->image_size);
-            ddpm_cli_model_free(&m);
-            ddpm_cli_scorer_close(&scorer);
-            return ddpm_cli_bad_input("eval", &err);
+            goto bad_input;
         }
+    } else {
+        if (read_idx_images(pos[0], (size_t)n, &x, &count, &err) != DDPM_OK) goto bad_input;
+        snprintf(what, sizeof what, "%zu images from %s", count, pos[0]);
+    }
+    if (ddpm_cli_scorer_open(&scorer, classifier, &err) != DDPM_OK) goto bad_input;
+    if (checkpoint) {
         const size_t per = (size_t)DDPM_CLASSIFIER_SIZE * DDPM_CLASSIFIER_SIZE;
         x = ddpm_xmalloc(sizeof(float) * count * per);
         ddpm_progress prog;
@@ -255,12 +254,6 @@ int ddpm_cmd_eval(int argc, char **argv)
             return 1;
         }
         ddpm_cli_quantize(x, count * per);
-    } else {
-        if (read_idx_images(pos[0], (size_t)n, &x, &count, &err) != DDPM_OK) {
-            ddpm_cli_scorer_close(&scorer);
-            return ddpm_cli_bad_input("eval", &err);
-        }
-        snprintf(what, sizeof what, "%zu images from %s", count, pos[0]);
     }
 
     ddpm_quality q, floor;
@@ -285,4 +278,9 @@ int ddpm_cmd_eval(int argc, char **argv)
     }
     ddpm_cli_scorer_close(&scorer);
     return 0;
+
+bad_input: /* the model and the images, whichever exists; a zeroed model frees as nothing */
+    ddpm_cli_model_free(&m);
+    free(x);
+    return ddpm_cli_bad_input("eval", &err);
 }

@@ -260,11 +260,9 @@ int ddpm_cmd_sweep(int argc, char **argv)
         strncat(csv_path, ".csv", sizeof csv_path - strlen(csv_path) - 1);
     }
 
-    /* everything that can be wrong is checked before the first sample */
-    ddpm_cli_scorer scorer;
+    /* everything that can be wrong is checked before the first sample,
+     * the cheap checks first */
     const bool scoring = score_n > 0;
-    if (scoring && ddpm_cli_scorer_open(&scorer, classifier, &err) != DDPM_OK)
-        return ddpm_cli_bad_input("sweep", &err);
     sweep_model models[MAX_MODELS];
     double estimate = 0, column_max = 0;
     int64_t sum_steps = 0, total_units = 0;
@@ -285,6 +283,10 @@ int ddpm_cmd_sweep(int argc, char **argv)
         for (int c = 0; c < n_steps; c++) longest = steps[c] > longest ? steps[c] : longest;
         column_max += (double)N * n_eta * longest * models[i].seconds_per_unit;
     }
+    if (status != 0) return status;
+    ddpm_cli_scorer scorer;
+    if (scoring && ddpm_cli_scorer_open(&scorer, classifier, &err) != DDPM_OK)
+        return ddpm_cli_bad_input("sweep", &err);
     FILE *csv = NULL;
     if (status == 0) {
         csv = fopen(csv_path, "w");
