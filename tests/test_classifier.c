@@ -118,13 +118,26 @@ static void check_training(const ddpm_dataset *train)
           "two runs with the same seed differ");
     CHECK(a.epochs == 4 && a.seed == 11 && a.heldout_accuracy == -1.0, "provenance fields");
 
-    /* another seed is another run */
-    ddpm_classifier other;
-    cfg.seed = 12;
+    /* From the same initial weights, one epoch: the seed orders the batches
+     * (checked without shifts) and draws the shifts. */
+    ddpm_classifier base, other;
+    const size_t bytes = sizeof(float) * ddpm_classifier_num_params();
+    ddpm_classifier_init(&base, 1);
+    ddpm_classifier_init(&other, 1);
     cfg.epochs = 1;
-    ddpm_classifier_init(&other, cfg.seed);
+    cfg.max_shift = 0;
+    cfg.seed = 11;
+    CHECK(ddpm_classifier_train(&base, &cfg, &small, NULL, NULL, NULL, &err) == 0, "%s", err.msg);
+    cfg.seed = 12;
     CHECK(ddpm_classifier_train(&other, &cfg, &small, NULL, NULL, NULL, &err) == 0, "%s", err.msg);
-    CHECK(memcmp(a.params, other.params, sizeof(float) * 64) != 0, "the seed changes nothing");
+    CHECK(memcmp(base.params, other.params, bytes) != 0, "the seed does not change the batch order");
+    ddpm_classifier_free(&other);
+    ddpm_classifier_init(&other, 1);
+    cfg.seed = 11;
+    cfg.max_shift = 2;
+    CHECK(ddpm_classifier_train(&other, &cfg, &small, NULL, NULL, NULL, &err) == 0, "%s", err.msg);
+    CHECK(memcmp(base.params, other.params, bytes) != 0, "the shifts change nothing");
+    ddpm_classifier_free(&base);
 
     /* unfit data is refused */
     ddpm_dataset unlabelled = small;

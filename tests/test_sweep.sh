@@ -38,7 +38,7 @@ awk -F, 'NR > 1 && !($1 == "model.safetensors" && $2 == "eps" && $3 == "linear" 
          $7 > 0 && $7 <= 1 && $8 >= 0 && $8 <= 2.31 && $9 >= 1 && $9 <= 10 && $10 > 0 && $11 > 0 &&
          $12 >= 0) { print "bad row " NR ": " $0; bad = 1 } END { exit bad }' "$tmp/a.csv" ||
     fail "implausible values"
-grep -q "FD / floor" "$tmp/a.out" || fail "no summary table on stdout"
+grep -q "FD / floor (floor FD [0-9.]* at n = 8)" "$tmp/a.out" || fail "no summary table with the floor at n = 8: $(cat "$tmp/a.out")"
 
 # ---- determinism: eta = 0 twice in one run, and a second run ----------------------------
 cut -d, -f1-11 "$tmp/a.csv" >"$tmp/a.cut"
@@ -67,6 +67,9 @@ unscored "$model" "$model" --out "$tmp/two.png" >/dev/null 2>&1 || fail "two-che
 png_height() { od -An -tu1 -j 20 -N 4 "$1" | awk '{ print $1 * 16777216 + $2 * 65536 + $3 * 256 + $4 }'; }
 [ "$(png_height "$tmp/two.png")" -eq $((2 * $(png_height "$tmp/c.png"))) ] ||
     fail "two sheets are $(png_height "$tmp/two.png") px tall, one is $(png_height "$tmp/c.png")"
+# the lower sheet is drawn, not left black: it compresses no better than the upper one
+[ "$(stat -c %s "$tmp/two.png")" -gt $((16 * $(stat -c %s "$tmp/c.png") / 10)) ] ||
+    fail "two.png ($(stat -c %s "$tmp/two.png") bytes) is not about twice c.png ($(stat -c %s "$tmp/c.png"))"
 [ "$(wc -l <"$tmp/two.csv")" -eq 9 ] || fail "two checkpoints x 4 cells should give 8 rows"
 
 # ---- bad input: exit 2, a message naming the problem, nothing written -------------------
