@@ -17,7 +17,7 @@ static const char *SUMMARY =
     "\n"
     "  ddpm eval samples-images-idx3-ubyte          an IDX file, e.g. from `ddpm sample`\n"
     "  ddpm eval --checkpoint run/model.safetensors --steps 50 --eta 0 -n 1000\n"
-    "  ddpm eval --train-classifier [--epochs 8] [--out assets/classifier.safetensors]\n"
+    "  ddpm eval --train-classifier [--epochs 12] [--out assets/classifier.safetensors]\n"
     "\n"
     "Scores: confidence (mean max softmax probability), entropy of the predicted-label\n"
     "histogram (nats; ln 10 = 2.303 is perfect diversity), classifier-based inception\n"
