@@ -90,49 +90,60 @@ static int parse_steps(const char *text, int *out, int *n, ddpm_error *err)
     return DDPM_OK;
 }
 
-/* ---- checking the checkpoints before the long part --------------------------------- */
+/* ---- the plan ------------------------------------------------------------------------ */
+
+/* Everything the sweep will do, settled before the first sample. */
+typedef struct {
+    double etas[MAX_LIST];
+    int steps[MAX_LIST];
+    int n_eta, n_steps;
+    ddpm_sampler_config base;     /* sampler, spacing, variance; eta and steps per cell */
+    uint64_t seed;
+    int n_show, n_score;          /* samples drawn in a cell's grid / scored */
+    int n_sample;                 /* samples drawn per cell: the larger of the two */
+    int batch, scale;
+} sweep_plan;
 
 typedef struct {
     const char *path;
-    const char *name;            /* the file name without its folders */
-    double seconds_per_unit;     /* one UNet evaluation of one image, measured */
+    const char *name;             /* the file name without its folders */
+    double seconds_per_unit;      /* one UNet evaluation of one image, measured */
 } sweep_model;
 
-/* Loads path, checks every cell's sampler settings and the image size, and
- * times a forward pass for the estimate. */
-static int check_model(sweep_model *sm, const ddpm_sampler_config *base, const double *etas, int n_eta,
-                       const int *steps, int n_steps, int batch, bool scoring, ddpm_error *err)
+/* Loads sm->path, checks every cell's sampler settings and the image size,
+ * and times a forward pass for the estimate. */
+static int check_model(sweep_model *sm, const sweep_plan *p, ddpm_error *err)
 {
+    const int nb = p->batch < p->n_sample ? p->batch : p->n_sample;
     ddpm_cli_model m;
-    if (ddpm_cli_model_load(&m, sm->path, batch, err) != DDPM_OK) return DDPM_ERR;
+    if (ddpm_cli_model_load(&m, sm->path, nb, err) != DDPM_OK) return DDPM_ERR;
     int rc = DDPM_OK;
-    for (int r = 0; r < n_eta && rc == DDPM_OK; r++)
-        for (int c = 0; c < n_steps && rc == DDPM_OK; c++) {
-            ddpm_sampler_config cfg = *base;
-            cfg.eta = etas[r];
-            cfg.steps = steps[c];
-            if (steps[c] > m.schedule.T)
-                rc = ddpm_fail(err, "--steps %d exceeds T = %d of '%s'; use step counts in 1..%d", steps[c],
-                               m.schedule.T, sm->path, m.schedule.T);
-            else if (ddpm_sampler_config_validate(&cfg, m.schedule.T, err) != DDPM_OK)
-                rc = ddpm_fail_context(err, "'%s'", sm->path);
-        }
+    for (int k = 0; k < p->n_eta * p->n_steps && rc == DDPM_OK; k++) {
+        ddpm_sampler_config cfg = p->base;
+        cfg.eta = p->etas[k / p->n_steps];
+        cfg.steps = p->steps[k % p->n_steps];
+        if (cfg.steps > m.schedule.T)
+            rc = ddpm_fail(err, "--steps %d exceeds T = %d of '%s'; use step counts in 1..%d", cfg.steps,
+                           m.schedule.T, sm->path, m.schedule.T);
+        else if (ddpm_sampler_config_validate(&cfg, m.schedule.T, err) != DDPM_OK)
+            rc = ddpm_fail_context(err, "'%s'", sm->path);
+    }
     const ddpm_unet_config *uc = &m.ck.run.unet;
-    if (rc == DDPM_OK && scoring && (uc->out_channels != 1 || uc->image_size != DDPM_CLASSIFIER_SIZE))
+    if (rc == DDPM_OK && p->n_score > 0 && (uc->out_channels != 1 || uc->image_size != DDPM_CLASSIFIER_SIZE))
         rc = ddpm_fail(err, "'%s' makes %dx%dx%d images; the classifier scores 1x28x28 digits (use --score-n 0 "
                             "to sweep without scores)", sm->path, uc->out_channels, uc->image_size, uc->image_size);
     if (rc == DDPM_OK) {
         const size_t per = (size_t)uc->in_channels * uc->image_size * uc->image_size;
-        float *x = ddpm_xcalloc(per * (size_t)batch * 2, sizeof(float));
-        int *t = ddpm_xcalloc((size_t)batch, sizeof(int));
-        for (int b = 0; b < batch; b++) t[b] = m.schedule.T - 1;
+        float *x = ddpm_xcalloc(per * (size_t)nb * 2, sizeof(float));
+        int *t = ddpm_xcalloc((size_t)nb, sizeof(int));
+        for (int b = 0; b < nb; b++) t[b] = m.schedule.T - 1;
         double secs = 0;
         for (int rep = 0; rep < 2 && rc == DDPM_OK; rep++) { /* the first pass warms caches and threads */
             const double t0 = ddpm_now();
-            rc = ddpm_unet_denoise(&m.denoiser, x, t, batch, x + per * (size_t)batch, err);
+            rc = ddpm_unet_denoise(&m.denoiser, x, t, nb, x + per * (size_t)nb, err);
             secs = ddpm_now() - t0;
         }
-        sm->seconds_per_unit = secs / batch;
+        sm->seconds_per_unit = secs / nb;
         free(t);
         free(x);
     }
@@ -140,18 +151,35 @@ static int check_model(sweep_model *sm, const ddpm_sampler_config *base, const d
     return rc;
 }
 
-/* ---- one cell ------------------------------------------------------------------------ */
+/* ---- one checkpoint --------------------------------------------------------------------- */
+
+typedef struct {
+    ddpm_quality q;
+    double seconds;
+} cell_result;
+
+/* What every checkpoint's run shares. */
+typedef struct {
+    const sweep_plan *plan;
+    const ddpm_quality_reference *ref;   /* NULL without scoring */
+    const ddpm_quality *floor;           /* NULL without scoring */
+    FILE *csv;
+    ddpm_cli_sample_progress *progress;
+    char *progress_text;                 /* (PROGRESS_TEXT) shown after the bar */
+} sweep_run;
+
+enum { PROGRESS_TEXT = 160 };
 
 /* The grid of the first n samples with, when scored, "FD <fd> x<ratio>" below. */
 static void draw_cell(ddpm_image *cell, const float *x, int n, int S, int scale, const ddpm_quality *q,
-                      double floor_fd)
+                      const ddpm_quality *floor)
 {
     ddpm_grid_spec gs = ddpm_grid_spec_default(n);
     gs.scale = scale;
     ddpm_image grid;
     ddpm_image_grid(&grid, &gs, x, n, S, S);
     char text[64] = "";
-    if (q) snprintf(text, sizeof text, "FD %.1f x%.1f", q->fd, floor_fd > 0 ? q->fd / floor_fd : 0.0);
+    if (q) snprintf(text, sizeof text, "FD %.1f x%.1f", q->fd, floor->fd > 0 ? q->fd / floor->fd : 0.0);
     const int text_w = ddpm_image_text_width(text, 1), line = q ? ddpm_image_text_height(1) + 2 : 0;
     ddpm_image_init(cell, grid.w > text_w ? grid.w : text_w, grid.h + line);
     ddpm_image_blit(cell, 0, 0, &grid);
@@ -159,57 +187,155 @@ static void draw_cell(ddpm_image *cell, const float *x, int n, int S, int scale,
     ddpm_image_free(&grid);
 }
 
-/* ---- the command ------------------------------------------------------------------------ */
-
-typedef struct {
-    ddpm_quality q;
-    double seconds;
-} cell_result;
-
-/* Prints FD / floor as a matrix, rows eta and columns steps. */
-static void print_summary(const sweep_model *sm, const ddpm_checkpoint *ck, const cell_result *res,
-                          const double *etas, int n_eta, const int *steps, int n_steps, const ddpm_quality *floor)
+static void write_csv_row(FILE *csv, const char *name, const ddpm_run_config *run, double eta, int steps,
+                          const sweep_run *sr, const cell_result *cr)
 {
-    printf("\n%s (%s prediction, %s schedule): ", sm->name, ddpm_prediction_name(ck->run.prediction),
-           ddpm_schedule_name(ck->run.schedule.kind));
-    if (floor)
-        printf("FD / floor (floor FD %.3f at n = %zu)\n", floor->fd, floor->n);
+    fprintf(csv, "%s,%s,%s,%g,%d,%d,", name, ddpm_prediction_name(run->prediction),
+            ddpm_schedule_name(run->schedule.kind), eta, steps, sr->plan->n_score);
+    if (sr->ref)
+        fprintf(csv, "%.6f,%.6f,%.6f,%.6f,%.6f,", cr->q.confidence, cr->q.entropy, cr->q.inception_score,
+                cr->q.fd, sr->floor->fd > 0 ? cr->q.fd / sr->floor->fd : 0.0);
+    else
+        fprintf(csv, ",,,,,");
+    fprintf(csv, "%.3f\n", cr->seconds);
+    fflush(csv);  /* a long sweep's finished cells survive an interruption */
+}
+
+/* Prints FD / floor (or seconds, unscored) as a matrix, rows eta and columns steps. */
+static void print_summary(const char *name, const ddpm_run_config *run, const sweep_run *sr,
+                          const cell_result *res)
+{
+    const sweep_plan *p = sr->plan;
+    printf("\n%s (%s prediction, %s schedule): ", name, ddpm_prediction_name(run->prediction),
+           ddpm_schedule_name(run->schedule.kind));
+    if (sr->floor)
+        printf("FD / floor (floor FD %.3f at n = %zu)\n", sr->floor->fd, sr->floor->n);
     else
         printf("seconds per cell (no scoring)\n");
     printf("%-12s", "eta \\ steps");
-    for (int c = 0; c < n_steps; c++) printf(" %8d", steps[c]);
+    for (int c = 0; c < p->n_steps; c++) printf(" %8d", p->steps[c]);
     printf("\n");
-    for (int r = 0; r < n_eta; r++) {
-        printf("%-12g", etas[r]);
-        for (int c = 0; c < n_steps; c++) {
-            const cell_result *cr = &res[r * n_steps + c];
-            printf(" %8.2f", floor ? cr->q.fd / floor->fd : cr->seconds);
+    for (int r = 0; r < p->n_eta; r++) {
+        printf("%-12g", p->etas[r]);
+        for (int c = 0; c < p->n_steps; c++) {
+            const cell_result *cr = &res[r * p->n_steps + c];
+            printf(" %8.2f", sr->floor ? cr->q.fd / sr->floor->fd : cr->seconds);
         }
         printf("\n");
     }
+    fflush(stdout);
 }
+
+/* Samples, scores and draws every cell of one checkpoint into *sheet and
+ * the CSV.  Returns 0, or an exit code with err filled. */
+static int sweep_checkpoint(const sweep_run *sr, const sweep_model *sm, ddpm_image *sheet, ddpm_error *err)
+{
+    const sweep_plan *p = sr->plan;
+    ddpm_cli_model m;
+    const int nb = p->batch < p->n_sample ? p->batch : p->n_sample;
+    if (ddpm_cli_model_load(&m, sm->path, nb, err) != DDPM_OK)
+        return DDPM_EXIT_BAD_INPUT;  /* it loaded a moment ago: it changed on disk */
+    const ddpm_run_config *run = &m.ck.run;
+    const int S = run->unet.image_size;
+    const size_t values = (size_t)run->unet.out_channels * S * S * (size_t)p->n_sample;
+    const int n_cells = p->n_eta * p->n_steps;
+    float *x = ddpm_xmalloc(sizeof(float) * values);
+    ddpm_image *cells = ddpm_xcalloc((size_t)n_cells, sizeof *cells);
+    cell_result *results = ddpm_xcalloc((size_t)n_cells, sizeof *results);
+    int status = 0;
+    for (int k = 0; k < n_cells; k++) {
+        const double eta = p->etas[k / p->n_steps];
+        const int steps = p->steps[k % p->n_steps];
+        ddpm_sampler_config cfg = p->base;
+        cfg.eta = eta;
+        cfg.steps = steps;
+        snprintf(sr->progress_text, PROGRESS_TEXT, "%.40s eta=%g steps=%d", sm->name, eta, steps);
+        const double t0 = ddpm_now();
+        if (ddpm_cli_sample_batched(&m, &cfg, p->seed, p->n_sample, nb, x, sr->progress, err) != DDPM_OK) {
+            status = 1;
+            break;
+        }
+        cell_result *cr = &results[k];
+        cr->seconds = ddpm_now() - t0;
+        ddpm_cli_quantize(x, values);
+        if (sr->ref) ddpm_quality_score(sr->ref, x, (size_t)p->n_score, &cr->q);
+        draw_cell(&cells[k], x, p->n_show, S, p->scale, sr->ref ? &cr->q : NULL, sr->floor);
+        write_csv_row(sr->csv, sm->name, run, eta, steps, sr, cr);
+    }
+    if (sr->progress->prog) ddpm_progress_finish(sr->progress->prog);  /* end the bar's line */
+    if (status == 0) {
+        char title[512];
+        snprintf(title, sizeof title, "%s: %s prediction, %s schedule (T=%d), %s, %s spacing, seed %llu", sm->name,
+                 ddpm_prediction_name(run->prediction), ddpm_schedule_name(run->schedule.kind), m.schedule.T,
+                 ddpm_sampler_name(p->base.sampler), ddpm_spacing_name(p->base.spacing),
+                 (unsigned long long)p->seed);
+        char (*row_text)[32] = ddpm_xcalloc((size_t)p->n_eta, sizeof *row_text);
+        char (*col_text)[32] = ddpm_xcalloc((size_t)p->n_steps, sizeof *col_text);
+        const char **row_labels = ddpm_xcalloc((size_t)p->n_eta, sizeof *row_labels);
+        const char **col_labels = ddpm_xcalloc((size_t)p->n_steps, sizeof *col_labels);
+        for (int r = 0; r < p->n_eta; r++) {
+            snprintf(row_text[r], sizeof row_text[r], "eta=%g", p->etas[r]);
+            row_labels[r] = row_text[r];
+        }
+        for (int c = 0; c < p->n_steps; c++) {
+            snprintf(col_text[c], sizeof col_text[c], "steps=%d", p->steps[c]);
+            col_labels[c] = col_text[c];
+        }
+        ddpm_sheet_spec spec = ddpm_sheet_spec_default(p->n_eta, p->n_steps);
+        spec.title = title;
+        spec.row_labels = row_labels;
+        spec.col_labels = col_labels;
+        ddpm_image_sheet(sheet, &spec, cells);
+        free(row_text), free(col_text), free(row_labels), free(col_labels);
+        print_summary(sm->name, run, sr, results);
+    }
+    for (int k = 0; k < n_cells; k++) ddpm_image_free(&cells[k]);
+    free(cells);
+    free(results);
+    free(x);
+    ddpm_cli_model_free(&m);
+    return status;
+}
+
+/* Stacks the sheets top to bottom, left-aligned, and writes the PNG. */
+static int write_stacked_png(const char *path, const ddpm_image *sheets, int n, ddpm_error *err)
+{
+    int w = 0, h = 0;
+    for (int i = 0; i < n; i++) {
+        w = sheets[i].w > w ? sheets[i].w : w;
+        h += sheets[i].h;
+    }
+    ddpm_image all;
+    ddpm_image_init(&all, w, h);
+    for (int i = 0, y = 0; i < n; y += sheets[i].h, i++) ddpm_image_blit(&all, 0, y, &sheets[i]);
+    const int rc = ddpm_png_write(path, &all, err);
+    ddpm_image_free(&all);
+    return rc;
+}
+
+/* ---- the command ------------------------------------------------------------------------ */
 
 int ddpm_cmd_sweep(int argc, char **argv)
 {
     const char *eta_list = "0,0.2,0.5,1", *steps_list = "5,10,20,50,100,1000";
     const char *sampler = "ddim", *spacing = "leading", *variance = "small";
     const char *out = "sweep.png", *csv_arg = NULL, *classifier = NULL;
-    int n = 8, score_n = 200, batch = 64, scale = 1, threads = 0;
-    uint64_t seed = 0;
+    sweep_plan p = {.base = ddpm_sampler_config_default(), .n_show = 8, .n_score = 200, .batch = 64, .scale = 1};
+    int threads = 0;
     bool quiet = false;
     const ddpm_arg_spec specs[] = {
         {"eta", ARG_STRING, &eta_list, 0, 0, "LIST", "eta values, one row each (in [0, 1])"},
         {"steps", ARG_STRING, &steps_list, 0, 0, "LIST", "step counts, one column each (1..T)"},
-        {"n", ARG_INT, &n, 1, 256, "N", "samples shown per cell"},
-        {"score-n", ARG_INT, &score_n, 0, 100000, "N", "samples scored per cell (0 = no scoring, else >= 2)"},
-        {"seed", ARG_U64, &seed, 0, 0, "N", "seed of x_T and of the per-step noise"},
+        {"n", ARG_INT, &p.n_show, 1, 256, "N", "samples shown per cell"},
+        {"score-n", ARG_INT, &p.n_score, 0, 100000, "N", "samples scored per cell (0 = no scoring, else >= 2)"},
+        {"seed", ARG_U64, &p.seed, 0, 0, "N", "seed of x_T and of the per-step noise"},
         {"sampler", ARG_STRING, &sampler, 0, 0, "NAME", "ddim, or ddpm (which ignores eta)"},
         {"spacing", ARG_STRING, &spacing, 0, 0, "NAME", "timestep spacing: leading|trailing|linspace"},
         {"variance", ARG_STRING, &variance, 0, 0, "NAME", "DDPM variance: small|large"},
         {"out", ARG_STRING, &out, 0, 0, "FILE", "the PNG of all sheets"},
         {"csv", ARG_STRING, &csv_arg, 0, 0, "FILE", "the per-cell CSV (default <out>.csv)"},
-        {"scale", ARG_INT, &scale, 1, 8, "N", "zoom of the sample grids"},
-        {"batch", ARG_INT, &batch, 1, 1024, "N", "images per forward pass"},
+        {"scale", ARG_INT, &p.scale, 1, 8, "N", "zoom of the sample grids"},
+        {"batch", ARG_INT, &p.batch, 1, 1024, "N", "images per forward pass"},
         {"classifier", ARG_STRING, &classifier, 0, 0, "FILE", "classifier (default <assets>/classifier.safetensors)"},
         {"threads", ARG_INT, &threads, 0, 0, "N", "BLAS threads (0 = all cores)"},
         {"quiet", ARG_FLAG, &quiet, 0, 0, NULL, "no progress bar"},
@@ -231,25 +357,45 @@ int ddpm_cmd_sweep(int argc, char **argv)
                   MAX_MODELS);
         return ddpm_cli_bad_input("sweep", &err);
     }
-    double etas[MAX_LIST];
-    int steps[MAX_LIST], n_eta = 0, n_steps = 0;
-    ddpm_sampler_config base = ddpm_sampler_config_default();
-    if (parse_etas(eta_list, etas, &n_eta, &err) != DDPM_OK ||
-        parse_steps(steps_list, steps, &n_steps, &err) != DDPM_OK ||
-        ddpm_sampler_parse(sampler, &base.sampler, &err) != DDPM_OK ||
-        ddpm_spacing_parse(spacing, &base.spacing, &err) != DDPM_OK ||
-        ddpm_variance_parse(variance, &base.variance, &err) != DDPM_OK)
+    if (parse_etas(eta_list, p.etas, &p.n_eta, &err) != DDPM_OK ||
+        parse_steps(steps_list, p.steps, &p.n_steps, &err) != DDPM_OK ||
+        ddpm_sampler_parse(sampler, &p.base.sampler, &err) != DDPM_OK ||
+        ddpm_spacing_parse(spacing, &p.base.spacing, &err) != DDPM_OK ||
+        ddpm_variance_parse(variance, &p.base.variance, &err) != DDPM_OK)
         return ddpm_cli_bad_input("sweep", &err);
-    if (score_n == 1) {
+    if (p.n_score == 1) {
         ddpm_fail(&err, "--score-n 1: a covariance needs at least 2 samples; use 0 (no scores) or >= 2 (200 is usual)");
         return ddpm_cli_bad_input("sweep", &err);
     }
-    if (base.sampler == DDPM_SAMPLER_DDPM && n_eta > 1)
+    if (p.base.sampler == DDPM_SAMPLER_DDPM && p.n_eta > 1)
         fprintf(stderr, "ddpm sweep: note: --sampler ddpm ignores eta; the rows will be identical\n");
+    p.n_sample = p.n_show > p.n_score ? p.n_show : p.n_score;
     ddpm_blas_set_threads(threads);
-    const int N = n > score_n ? n : score_n;  /* samples per cell */
-    const int nb = batch < N ? batch : N;
 
+    /* Everything that can be wrong is checked before the first sample, the
+     * cheap checks first: the lists (above), the checkpoints, the classifier,
+     * the CSV path. */
+    sweep_model models[MAX_MODELS];
+    int64_t sum_steps = 0, longest = 0, total_units = 0;
+    for (int c = 0; c < p.n_steps; c++) {
+        sum_steps += p.steps[c];
+        longest = p.steps[c] > longest ? p.steps[c] : longest;
+    }
+    double estimate = 0, estimate_longest = 0;
+    for (int i = 0; i < n_pos; i++) {
+        models[i].path = pos[i];
+        const char *slash = strrchr(pos[i], '/');
+        models[i].name = slash ? slash + 1 : pos[i];
+        if (check_model(&models[i], &p, &err) != DDPM_OK) return ddpm_cli_bad_input("sweep", &err);
+        const double per_column = (double)p.n_sample * p.n_eta * models[i].seconds_per_unit;
+        total_units += (int64_t)p.n_sample * p.n_eta * sum_steps;
+        estimate += per_column * (double)sum_steps;
+        estimate_longest += per_column * (double)longest;
+    }
+    const bool scoring = p.n_score > 0;
+    ddpm_cli_scorer scorer;
+    if (scoring && ddpm_cli_scorer_open(&scorer, classifier, &err) != DDPM_OK)
+        return ddpm_cli_bad_input("sweep", &err);
     char csv_path[4200];
     if (csv_arg) {
         snprintf(csv_path, sizeof csv_path, "%s", csv_arg);
@@ -259,166 +405,48 @@ int ddpm_cmd_sweep(int argc, char **argv)
         if (dot && strcmp(dot, ".png") == 0) *dot = '\0';
         strncat(csv_path, ".csv", sizeof csv_path - strlen(csv_path) - 1);
     }
-
-    /* everything that can be wrong is checked before the first sample,
-     * the cheap checks first */
-    const bool scoring = score_n > 0;
-    sweep_model models[MAX_MODELS];
-    double estimate = 0, column_max = 0;
-    int64_t sum_steps = 0, total_units = 0;
-    for (int c = 0; c < n_steps; c++) sum_steps += steps[c];
-    int status = 0;
-    for (int i = 0; i < n_pos && status == 0; i++) {
-        models[i].path = pos[i];
-        const char *slash = strrchr(pos[i], '/');
-        models[i].name = slash ? slash + 1 : pos[i];
-        if (check_model(&models[i], &base, etas, n_eta, steps, n_steps, nb, scoring, &err) != DDPM_OK) {
-            status = ddpm_cli_bad_input("sweep", &err);
-            break;
-        }
-        const double units = (double)N * n_eta * (double)sum_steps;
-        total_units += (int64_t)units;
-        estimate += units * models[i].seconds_per_unit;
-        int longest = 0;
-        for (int c = 0; c < n_steps; c++) longest = steps[c] > longest ? steps[c] : longest;
-        column_max += (double)N * n_eta * longest * models[i].seconds_per_unit;
-    }
-    if (status != 0) return status;
-    ddpm_cli_scorer scorer;
-    if (scoring && ddpm_cli_scorer_open(&scorer, classifier, &err) != DDPM_OK)
-        return ddpm_cli_bad_input("sweep", &err);
-    FILE *csv = NULL;
-    if (status == 0) {
-        csv = fopen(csv_path, "w");
-        if (!csv) {
-            ddpm_fail(&err, "cannot write '%s': %s; choose a writable --csv path", csv_path, strerror(errno));
-            status = ddpm_cli_bad_input("sweep", &err);
-        }
-    }
-    if (status != 0) {
+    FILE *csv = fopen(csv_path, "w");
+    if (!csv) {
+        ddpm_fail(&err, "cannot write '%s': %s; choose a writable --csv path", csv_path, strerror(errno));
         if (scoring) ddpm_cli_scorer_close(&scorer);
-        return status;
+        return ddpm_cli_bad_input("sweep", &err);
     }
     fprintf(csv, "checkpoint,prediction,schedule,eta,steps,n_scored,confidence,entropy,inception_score,fd,"
                  "fd_ratio,seconds\n");
-    char est[32], est_col[32];
+
+    char est[32], est_longest[32];
     ddpm_format_duration(estimate, est, sizeof est);
-    ddpm_format_duration(column_max, est_col, sizeof est_col);
+    ddpm_format_duration(estimate_longest, est_longest, sizeof est_longest);
     fprintf(stderr,
             "ddpm sweep: %d checkpoint%s x %d eta x %d step counts = %d cells of %d samples (%d shown, %d scored);\n"
             "  %lld image-steps, estimated %s (the longest column alone: %s)\n",
-            n_pos, n_pos > 1 ? "s" : "", n_eta, n_steps, n_pos * n_eta * n_steps, N, n, score_n,
-            (long long)total_units, est, est_col);
+            n_pos, n_pos > 1 ? "s" : "", p.n_eta, p.n_steps, n_pos * p.n_eta * p.n_steps, p.n_sample, p.n_show,
+            p.n_score, (long long)total_units, est, est_longest);
 
     ddpm_quality floor = {0};
-    if (scoring) ddpm_quality_floor(&scorer.ref, (size_t)score_n, &floor);
-    const int n_cells = n_eta * n_steps;
-    ddpm_image *sheets = ddpm_xcalloc((size_t)n_pos, sizeof *sheets);
-    ddpm_image *cells = ddpm_xcalloc((size_t)n_cells, sizeof *cells);
-    cell_result *results = ddpm_xcalloc((size_t)n_cells, sizeof *results);
-    char (*row_text)[32] = ddpm_xcalloc((size_t)n_eta, sizeof *row_text);
-    char (*col_text)[32] = ddpm_xcalloc((size_t)n_steps, sizeof *col_text);
-    const char **row_labels = ddpm_xcalloc((size_t)n_eta, sizeof *row_labels);
-    const char **col_labels = ddpm_xcalloc((size_t)n_steps, sizeof *col_labels);
-    for (int r = 0; r < n_eta; r++) {
-        snprintf(row_text[r], sizeof row_text[r], "eta=%g", etas[r]);
-        row_labels[r] = row_text[r];
-    }
-    for (int c = 0; c < n_steps; c++) {
-        snprintf(col_text[c], sizeof col_text[c], "steps=%d", steps[c]);
-        col_labels[c] = col_text[c];
-    }
-    float *x = NULL;
+    if (scoring) ddpm_quality_floor(&scorer.ref, (size_t)p.n_score, &floor);
     ddpm_progress prog;
     ddpm_progress_start(&prog, "sweep", total_units, 0);
-    char extra[160];
-    ddpm_cli_sample_progress sp = {.prog = quiet ? NULL : &prog, .extra = extra};
-    int done_sheets = 0;
-    for (int i = 0; i < n_pos && status == 0; i++) {
-        ddpm_cli_model m;
-        if (ddpm_cli_model_load(&m, models[i].path, nb, &err) != DDPM_OK) {
-            status = DDPM_EXIT_BAD_INPUT;  /* it loaded a moment ago: changed on disk */
-            break;
-        }
-        const ddpm_run_config *run = &m.ck.run;
-        const int S = run->unet.image_size, C = run->unet.out_channels;
-        const size_t per = (size_t)C * S * S;
-        free(x);
-        x = ddpm_xmalloc(sizeof(float) * per * (size_t)N);
-        for (int k = 0; k < n_cells && status == 0; k++) {
-            const int r = k / n_steps, c = k % n_steps;
-            ddpm_sampler_config cfg = base;
-            cfg.eta = etas[r];
-            cfg.steps = steps[c];
-            snprintf(extra, sizeof extra, "%.40s eta=%g steps=%d", models[i].name, etas[r], steps[c]);
-            const double t0 = ddpm_now();
-            if (ddpm_cli_sample_batched(&m, &cfg, seed, N, nb, x, &sp, &err) != DDPM_OK) {
-                status = 1;
-                break;
-            }
-            cell_result *cr = &results[k];
-            cr->seconds = ddpm_now() - t0;
-            ddpm_cli_quantize(x, per * (size_t)N);
-            if (scoring) ddpm_quality_score(&scorer.ref, x, (size_t)score_n, &cr->q);
-            draw_cell(&cells[k], x, n, S, scale, scoring ? &cr->q : NULL, floor.fd);
-            fprintf(csv, "%s,%s,%s,%g,%d,%d,", models[i].name, ddpm_prediction_name(run->prediction),
-                    ddpm_schedule_name(run->schedule.kind), etas[r], steps[c], score_n);
-            if (scoring)
-                fprintf(csv, "%.6f,%.6f,%.6f,%.6f,%.6f,", cr->q.confidence, cr->q.entropy, cr->q.inception_score,
-                        cr->q.fd, floor.fd > 0 ? cr->q.fd / floor.fd : 0.0);
-            else
-                fprintf(csv, ",,,,,");
-            fprintf(csv, "%.3f\n", cr->seconds);
-            fflush(csv);
-        }
-        if (status == 0) {
-            char title[512];
-            snprintf(title, sizeof title, "%s: %s prediction, %s schedule (T=%d), %s, %s spacing, seed %llu",
-                     models[i].name, ddpm_prediction_name(run->prediction), ddpm_schedule_name(run->schedule.kind),
-                     m.schedule.T, ddpm_sampler_name(base.sampler), ddpm_spacing_name(base.spacing),
-                     (unsigned long long)seed);
-            ddpm_sheet_spec spec = ddpm_sheet_spec_default(n_eta, n_steps);
-            spec.title = title;
-            spec.row_labels = row_labels;
-            spec.col_labels = col_labels;
-            ddpm_image_sheet(&sheets[i], &spec, cells);
-            done_sheets++;
-            if (!quiet) ddpm_progress_finish(&prog);  /* end the bar's line before the table */
-            print_summary(&models[i], &m.ck, results, etas, n_eta, steps, n_steps, scoring ? &floor : NULL);
-            fflush(stdout);
-        }
-        for (int k = 0; k < n_cells; k++) ddpm_image_free(&cells[k]);
-        ddpm_cli_model_free(&m);
-    }
-    if (status == 1) {
-        if (!quiet) ddpm_progress_finish(&prog);
-        fprintf(stderr, "ddpm sweep: %s\n", err.msg);
-    } else if (status != 0) {
-        fprintf(stderr, "ddpm sweep: %s\n", err.msg);
-    }
+    char progress_text[PROGRESS_TEXT] = "";
+    ddpm_cli_sample_progress progress = {.prog = quiet ? NULL : &prog, .extra = progress_text};
+    const sweep_run sr = {.plan = &p, .ref = scoring ? &scorer.ref : NULL, .floor = scoring ? &floor : NULL,
+                          .csv = csv, .progress = &progress, .progress_text = progress_text};
+    ddpm_image *sheets = ddpm_xcalloc((size_t)n_pos, sizeof *sheets);
+    int status = 0;
+    for (int i = 0; i < n_pos && status == 0; i++) status = sweep_checkpoint(&sr, &models[i], &sheets[i], &err);
+    if (status != 0) fprintf(stderr, "ddpm sweep: %s\n", err.msg);
     if (fclose(csv) != 0 && status == 0) {
         ddpm_fail(&err, "writing '%s' failed: %s", csv_path, strerror(errno));
         status = ddpm_cli_bad_input("sweep", &err);
     }
     if (status == 0) {
-        /* stack the sheets, left-aligned */
-        int w = 0, h = 0;
-        for (int i = 0; i < done_sheets; i++) {
-            w = sheets[i].w > w ? sheets[i].w : w;
-            h += sheets[i].h;
-        }
-        ddpm_image all;
-        ddpm_image_init(&all, w, h);
-        for (int i = 0, y = 0; i < done_sheets; y += sheets[i].h, i++) ddpm_image_blit(&all, 0, y, &sheets[i]);
-        if (ddpm_png_write(out, &all, &err) != DDPM_OK)
+        if (write_stacked_png(out, sheets, n_pos, &err) != DDPM_OK)
             status = ddpm_cli_bad_input("sweep", &err);
         else
             fprintf(stderr, "ddpm sweep: wrote %s and %s\n", out, csv_path);
-        ddpm_image_free(&all);
     }
     for (int i = 0; i < n_pos; i++) ddpm_image_free(&sheets[i]);
-    free(sheets), free(cells), free(results), free(row_text), free(col_text), free(row_labels), free(col_labels);
-    free(x);
+    free(sheets);
     if (scoring) ddpm_cli_scorer_close(&scorer);
     return status;
 }
