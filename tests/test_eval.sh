@@ -70,4 +70,5 @@ expect_bad "both an IDX file and a checkpoint" "exactly one" "$idx" --checkpoint
 expect_bad "neither" "exactly one"
 expect_bad "steps beyond T" "T = 1000" --checkpoint "$model" --steps 1001 -n 2
 expect_bad "zero epochs" "--epochs" --train-classifier --epochs 0
+expect_bad "an unwritable classifier path" "$tmp/no/such/dir" --train-classifier --out "$tmp/no/such/dir/c.safetensors"
 echo "test_eval: all checks passed"

@@ -2,9 +2,12 @@
  * scores of an IDX file of samples or of fresh samples from a checkpoint,
  * beside the same scores for real digits (the floor); and, with
  * --train-classifier, the training of that classifier. */
+#include <errno.h>
+#include <libgen.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "args.h"
 #include "commands.h"
@@ -69,6 +72,13 @@ static int train_classifier(const char *out, int epochs, int batch, double lr, u
         snprintf(path, sizeof path, "%s", out);
     else
         ddpm_classifier_default_path(path, sizeof path);
+    /* the file is written at the end; find an unwritable folder now, not in minutes */
+    char folder[4096];
+    snprintf(folder, sizeof folder, "%s", path);
+    if (access(dirname(folder), W_OK) != 0) {
+        ddpm_fail(&err, "cannot write '%s': %s; choose a writable --out", path, strerror(errno));
+        return ddpm_cli_bad_input("eval", &err);
+    }
     ddpm_dataset train, heldout;
     if (ddpm_dataset_open_digits(&train, NULL, DDPM_SPLIT_TRAIN, &err) != DDPM_OK)
         return ddpm_cli_bad_input("eval", &err);

@@ -19,60 +19,54 @@ enum { C1 = 16, C2 = 64, C3 = 64, S0 = 28, S1 = 28, S2 = 14, S3 = 7, FLAT = C3 *
 /* Tensor indices into the table below. */
 enum { CONV1_W, CONV1_B, CONV2_W, CONV2_B, CONV3_W, CONV3_B, FC1_W, FC1_B, FC2_W, FC2_B, N_TENSORS };
 
-static ddpm_classifier_tensor_info g_table[N_TENSORS] = {
-    {"conv1.weight", 4, {C1, 1, 3, 3}, 0, 0},
-    {"conv1.bias", 1, {C1}, 0, 0},
-    {"conv2.weight", 4, {C2, C1, 3, 3}, 0, 0},
-    {"conv2.bias", 1, {C2}, 0, 0},
-    {"conv3.weight", 4, {C3, C2, 3, 3}, 0, 0},
-    {"conv3.bias", 1, {C3}, 0, 0},
-    {"fc1.weight", 2, {DDPM_CLASSIFIER_FEATURES, FLAT}, 0, 0},
-    {"fc1.bias", 1, {DDPM_CLASSIFIER_FEATURES}, 0, 0},
-    {"fc2.weight", 2, {DDPM_CLASSIFIER_CLASSES, DDPM_CLASSIFIER_FEATURES}, 0, 0},
-    {"fc2.bias", 1, {DDPM_CLASSIFIER_CLASSES}, 0, 0},
+/* Sizes and offsets are compile-time constants, so the table is immutable
+ * and any thread may read it. */
+enum {
+    N_CONV1_W = C1 * 1 * 9, N_CONV1_B = C1,
+    N_CONV2_W = C2 * C1 * 9, N_CONV2_B = C2,
+    N_CONV3_W = C3 * C2 * 9, N_CONV3_B = C3,
+    N_FC1_W = DDPM_CLASSIFIER_FEATURES * FLAT, N_FC1_B = DDPM_CLASSIFIER_FEATURES,
+    N_FC2_W = DDPM_CLASSIFIER_CLASSES * DDPM_CLASSIFIER_FEATURES, N_FC2_B = DDPM_CLASSIFIER_CLASSES,
+    O_CONV1_W = 0, O_CONV1_B = O_CONV1_W + N_CONV1_W,
+    O_CONV2_W = O_CONV1_B + N_CONV1_B, O_CONV2_B = O_CONV2_W + N_CONV2_W,
+    O_CONV3_W = O_CONV2_B + N_CONV2_B, O_CONV3_B = O_CONV3_W + N_CONV3_W,
+    O_FC1_W = O_CONV3_B + N_CONV3_B, O_FC1_B = O_FC1_W + N_FC1_W,
+    O_FC2_W = O_FC1_B + N_FC1_B, O_FC2_B = O_FC2_W + N_FC2_W,
+    N_PARAMS = O_FC2_B + N_FC2_B,
 };
-static size_t g_total;
 
-/* Fills offsets and sizes on first use; the result is the same every time,
- * so concurrent first calls write identical values. */
-static void table_init(void)
-{
-    if (g_total) return;
-    size_t at = 0;
-    for (int i = 0; i < N_TENSORS; i++) {
-        size_t numel = 1;
-        for (int d = 0; d < g_table[i].ndim; d++) numel *= (size_t)g_table[i].shape[d];
-        g_table[i].offset = at;
-        g_table[i].numel = numel;
-        at += numel;
-    }
-    g_total = at;
-}
+static const ddpm_classifier_tensor_info g_table[N_TENSORS] = {
+    {"conv1.weight", 4, {C1, 1, 3, 3}, O_CONV1_W, N_CONV1_W},
+    {"conv1.bias", 1, {C1}, O_CONV1_B, N_CONV1_B},
+    {"conv2.weight", 4, {C2, C1, 3, 3}, O_CONV2_W, N_CONV2_W},
+    {"conv2.bias", 1, {C2}, O_CONV2_B, N_CONV2_B},
+    {"conv3.weight", 4, {C3, C2, 3, 3}, O_CONV3_W, N_CONV3_W},
+    {"conv3.bias", 1, {C3}, O_CONV3_B, N_CONV3_B},
+    {"fc1.weight", 2, {DDPM_CLASSIFIER_FEATURES, FLAT}, O_FC1_W, N_FC1_W},
+    {"fc1.bias", 1, {DDPM_CLASSIFIER_FEATURES}, O_FC1_B, N_FC1_B},
+    {"fc2.weight", 2, {DDPM_CLASSIFIER_CLASSES, DDPM_CLASSIFIER_FEATURES}, O_FC2_W, N_FC2_W},
+    {"fc2.bias", 1, {DDPM_CLASSIFIER_CLASSES}, O_FC2_B, N_FC2_B},
+};
 
 int ddpm_classifier_num_tensors(void) { return N_TENSORS; }
 
 const ddpm_classifier_tensor_info *ddpm_classifier_tensor(int i)
 {
     DDPM_ASSERT(i >= 0 && i < N_TENSORS);
-    table_init();
     return &g_table[i];
 }
 
-size_t ddpm_classifier_num_params(void)
-{
-    table_init();
-    return g_total;
-}
+size_t ddpm_classifier_num_params(void) { return N_PARAMS; }
 
 void ddpm_classifier_init(ddpm_classifier *c, uint64_t seed)
 {
     DDPM_ASSERT(c);
-    table_init();
     memset(c, 0, sizeof *c);
-    c->params = ddpm_xmalloc(sizeof(float) * g_total);
+    c->params = ddpm_xmalloc(sizeof(float) * N_PARAMS);
     c->heldout_accuracy = -1.0;
     c->seed = seed;
-    /* fan_in of a tensor's layer: the weight's numel / output channels */
+    /* Tensors alternate weight, bias, so i & ~1 is the weight of tensor i's
+     * layer; its fan_in is numel / output channels. */
     for (int i = 0; i < N_TENSORS; i++) {
         const ddpm_classifier_tensor_info *w = &g_table[i & ~1];
         const double bound = 1.0 / sqrt((double)(w->numel / (size_t)w->shape[0]));
@@ -178,7 +172,6 @@ double ddpm_classifier_forward(const float *params, ddpm_classifier_workspace *w
                                ddpm_classifier_output *out)
 {
     DDPM_ASSERT(params && ws && x && B > 0 && B <= ws->max_batch);
-    table_init();
     ws->B = B;
     ws->x = x;
     ws->have_labels = labels != NULL;
