@@ -162,12 +162,14 @@ int ddpm_checkpoint_load(ddpm_checkpoint *ck, const char *path, unsigned require
         ddpm_fail(err, "'%s' holds no weights (neither ema.* nor model.* tensors); %s", path, FIX);
         goto fail;
     }
-    unsigned need = require & DDPM_CKPT_ALL;
-    if ((ck->groups & need) != need) {
-        ddpm_fail(err, "'%s' lacks %s%s%s; %s", path,
-                  (need & ~ck->groups & DDPM_CKPT_EMA) ? "the EMA weights " : "",
-                  (need & ~ck->groups & DDPM_CKPT_MODEL) ? "the raw weights " : "",
-                  (need & ~ck->groups & DDPM_CKPT_OPTIM) ? "the optimizer state " : "",
+    unsigned need = require & DDPM_CKPT_ALL, missing = need & ~ck->groups;
+    if (missing) {
+        char what[128] = "";
+        if (missing & DDPM_CKPT_EMA) strcat(what, "the EMA weights, ");
+        if (missing & DDPM_CKPT_MODEL) strcat(what, "the raw weights, ");
+        if (missing & DDPM_CKPT_OPTIM) strcat(what, "the optimizer state, ");
+        what[strlen(what) - 2] = '\0';
+        ddpm_fail(err, "'%s' lacks %s; %s", path, what,
                   (need & DDPM_CKPT_OPTIM) ? "resume needs a training checkpoint (ckpt.safetensors in "
                                              "the run folder), not an exported model"
                                            : "use a training checkpoint");

@@ -1,0 +1,75 @@
+#!/usr/bin/env bash
+# test_bad_input.sh: runs every row of tests/bad_input_table.txt: each hostile
+# input must exit with code 2 and a message containing the expected phrase.
+# Usage: test_bad_input.sh <ddpm> <source dir>
+set -u
+ddpm=$1
+src=$2
+T=$(mktemp -d)
+trap 'rm -rf "$T"' EXIT
+fail=0
+
+# ---- fixtures ----
+idx_header() { # magic-hex n rows cols
+  printf "$(printf '\\x%s' $(echo "$1" | sed 's/../& /g'))"
+  for v in "${@:2}"; do printf "$(printf '\\x%02x\\x%02x\\x%02x\\x%02x' $((v>>24&255)) $((v>>16&255)) $((v>>8&255)) $((v&255)))"; done
+}
+mkdir -p "$T"/{empty,badmagic,swapped,overflow,truncated,notgzip,small14}
+: > "$T/empty/train-images-idx3-ubyte"
+{ idx_header 00000804 2 28 28; head -c 1568 /dev/zero; } > "$T/badmagic/train-images-idx3-ubyte"
+{ idx_header 00000801 2; printf '\x01\x02'; } > "$T/swapped/train-images-idx3-ubyte"
+{ idx_header 00000803 65536 65536 65536; } > "$T/overflow/train-images-idx3-ubyte"
+{ idx_header 00000803 10 28 28; head -c 1000 /dev/zero; } > "$T/truncated/train-images-idx3-ubyte"
+printf 'this is not gzip at all' > "$T/notgzip/train-images-idx3-ubyte.gz"
+{ idx_header 00000803 3 14 14; head -c 588 /dev/zero; } > "$T/small14/train-images-idx3-ubyte"
+{ idx_header 00000801 3; printf '\x01\x02\x03'; } > "$T/small14/train-labels-idx1-ubyte"
+touch "$T/afile"
+
+"$ddpm" train --preset tiny --batch 2 --steps 2 --sample-every 0 --quiet --threads 1 --out "$T/run" 2>/dev/null \
+  || { echo "FAIL: cannot train the fixture model" >&2; exit 1; }
+M="$T/run/model.safetensors"
+: > "$T/empty.safetensors"
+head -c 4096 /dev/urandom > "$T/random.safetensors"
+head -c 3000 "$M" > "$T/truncated.safetensors"
+{ printf '\xff\xff\xff\xff\xff\xff\xff\x7f'; head -c 64 /dev/zero; } > "$T/hugeheader.safetensors"
+mkdir -p "$T/exported" && cp "$M" "$T/exported/ckpt.safetensors"
+# a foreign file, another config's tensors under this header, NaN weights: edit the header
+python_free_edit() { # in out sed-expression (edits the JSON header in place, same length)
+  local len
+  len=$(od -An -tu8 -N8 "$1" | tr -d ' ')
+  { head -c $((8 + len)) "$1" | tail -c "$len" | sed "$3"; } > "$T/h.json"
+  [ "$(stat -c %s "$T/h.json")" -eq "$len" ] || { echo "FAIL: header edit changed the length" >&2; exit 1; }
+  { head -c 8 "$1"; cat "$T/h.json"; tail -c +$((9 + len)) "$1"; } > "$2"
+}
+python_free_edit "$M" "$T/foreign.safetensors" 's/"format":"ddpm-lab"/"format":"othr-lab"/'
+cmp -s "$M" "$T/foreign.safetensors" && { echo "FAIL: the foreign fixture was not edited" >&2; exit 1; }
+python_free_edit "$M" "$T/mismatch.safetensors" 's/base_channels\\":16/base_channels\\":24/'
+cmp -s "$M" "$T/mismatch.safetensors" && { echo "FAIL: the mismatch fixture was not edited" >&2; exit 1; }
+# NaN: overwrite the first float of the data with a quiet NaN
+len=$(od -An -tu8 -N8 "$M" | tr -d ' ')
+cp "$M" "$T/nan.safetensors"
+printf '\x00\x00\xc0\x7f' | dd of="$T/nan.safetensors" bs=1 seek=$((8 + len)) conv=notrunc 2>/dev/null
+
+# ---- the table ----
+rows=0
+while IFS= read -r line; do
+  case "$line" in ''|'#'*) continue ;; esac
+  name=$(echo "$line" | awk -F' [|] ' '{print $1}' | sed 's/ *$//')
+  want=$(echo "$line" | awk -F' [|] ' '{print $2}' | sed 's/ *$//')
+  args=$(echo "$line" | awk -F' [|] ' '{print $3}')
+  args=${args//\$T/$T}
+  args=${args//\$M/$M}
+  # shellcheck disable=SC2086
+  timeout 60 "$ddpm" $args > /dev/null 2> "$T/err" < /dev/null
+  rc=$?
+  rows=$((rows + 1))
+  if [ $rc -ne 2 ] || ! grep -qF -- "$want" "$T/err"; then
+    echo "FAIL: $name: exit $rc, expected 2 and '$want'; said: $(head -c 400 "$T/err")" >&2
+    fail=1
+  else
+    printf '%-26s -> %s\n' "$name" "$(head -n 1 "$T/err" | cut -c1-150)"
+  fi
+done < "$src/tests/bad_input_table.txt"
+[ $rows -ge 30 ] || { echo "FAIL: only $rows rows ran" >&2; exit 1; }
+[ $fail -eq 0 ] || exit 1
+echo "test_bad_input: all $rows rows passed"
