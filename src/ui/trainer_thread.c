@@ -39,6 +39,7 @@ struct viz_trainer {
     command queue[QUEUE_CAP];
     int q_head, q_len;
     bool want_running;
+    bool stepping;            /* a step is under way (a pause takes effect after it) */
     bool failed;
     viz_train_event events[EVENT_CAP];
     int ev_head, ev_len;
@@ -91,7 +92,7 @@ static void update_state_locked(viz_trainer *vt)
     st->has_run = vt->tr != NULL;
     if (vt->failed) st->state = VIZ_TRAIN_FAILED;
     else if (!vt->tr && !vt->want_running) st->state = VIZ_TRAIN_IDLE;
-    else st->state = vt->want_running ? VIZ_TRAIN_RUNNING : VIZ_TRAIN_PAUSED;
+    else st->state = vt->want_running || vt->stepping ? VIZ_TRAIN_RUNNING : VIZ_TRAIN_PAUSED;
 }
 
 static void clear_history_locked(viz_trainer *vt, int T)
@@ -199,7 +200,7 @@ static void do_continue(viz_trainer *vt, const command *c)
     }
     ddpm_run_config run = ck.run;
     if (vt->opt.batch > 0) run.batch = vt->opt.batch;
-    run.total_steps = ck.step + 100000000;
+    run.total_steps = 100000000; /* the most a config allows: live training runs until paused */
     ddpm_trainer_free(vt->tr);
     vt->tr = NULL;
     ddpm_trainer *tr = NULL;
@@ -346,11 +347,14 @@ static int trainer_main(void *arg)
                 vt->status.busy = true;
                 snprintf(vt->status.busy_what, sizeof vt->status.busy_what, "creating a run");
             }
+            vt->stepping = !need_run;
             SDL_UnlockMutex(vt->lock);
             if (need_run) do_reset(vt, true);
             else do_step(vt);
             SDL_LockMutex(vt->lock);
             vt->status.busy = false;
+            vt->stepping = false;
+            update_state_locked(vt);
             continue;
         }
         update_state_locked(vt);
@@ -535,7 +539,7 @@ bool viz_trainer_poll_event(viz_trainer *vt, viz_train_event *ev)
 bool viz_trainer_pending(viz_trainer *vt)
 {
     SDL_LockMutex(vt->lock);
-    bool p = vt->q_len > 0 || vt->status.busy;
+    bool p = vt->q_len > 0 || vt->status.busy || (vt->stepping && !vt->want_running);
     SDL_UnlockMutex(vt->lock);
     return p;
 }
