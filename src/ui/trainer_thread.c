@@ -367,7 +367,7 @@ static int trainer_main(void *arg)
 int viz_trainer_start(viz_trainer **out, const viz_trainer_options *o, ddpm_error *err)
 {
     *out = NULL;
-    DDPM_ASSERT(o && o->data && o->publish_every >= 1);
+    DDPM_ASSERT(o && o->publish_every >= 1); /* data may be NULL: training then fails with a message */
     viz_trainer *vt = calloc(1, sizeof *vt);
     if (!vt) return ddpm_fail(err, "out of memory");
     vt->opt = *o;

@@ -111,12 +111,14 @@ int viz_steps_ladder(int steps, int T, int dir)
 
 static void side_label(viz_side *s)
 {
-    if (s->cfg.sampler == DDPM_SAMPLER_DDIM)
-        snprintf(s->label, sizeof s->label, "DDIM \xCE\xB7=%.2g, %d steps, %s", s->cfg.eta, s->cfg.steps,
-                 ddpm_schedule_name(s->schedule.kind));
-    else
-        snprintf(s->label, sizeof s->label, "DDPM, %d steps, %s", s->cfg.steps,
-                 ddpm_schedule_name(s->schedule.kind));
+    const char *sched = ddpm_schedule_name(s->schedule.kind);
+    if (s->cfg.sampler == DDPM_SAMPLER_DDIM) {
+        snprintf(s->label, sizeof s->label, "DDIM \xCE\xB7=%.2g, %d steps, %s", s->cfg.eta, s->cfg.steps, sched);
+        snprintf(s->label_ascii, sizeof s->label_ascii, "DDIM eta=%.2g, %d steps, %s", s->cfg.eta, s->cfg.steps, sched);
+    } else {
+        snprintf(s->label, sizeof s->label, "DDPM, %d steps, %s", s->cfg.steps, sched);
+        snprintf(s->label_ascii, sizeof s->label_ascii, "%s", s->label);
+    }
 }
 
 int viz_job_sides(const viz_params *p, const ddpm_schedule_config *model, int T,
@@ -202,6 +204,24 @@ void viz_settings_init(viz_settings *s, const viz_params *p)
     s->playing = s->lecture = s->help = s->fps = s->controls = -1;
 }
 
+void viz_settings_apply(const viz_settings *s, viz_params *p)
+{
+    const viz_params *q = &s->params;
+    if (s->set & VIZ_SET_ETA) p->eta = q->eta;
+    if (s->set & VIZ_SET_STEPS) p->steps = q->steps;
+    if (s->set & VIZ_SET_SCHEDULE) p->schedule = q->schedule;
+    if (s->set & VIZ_SET_SPACING) p->spacing = q->spacing;
+    if (s->set & VIZ_SET_SAMPLER) p->sampler = q->sampler;
+    if (s->set & VIZ_SET_SEED) p->seed = q->seed;
+    if (s->set & VIZ_SET_CLIP) p->clip_x0 = q->clip_x0;
+    if (s->set & VIZ_SET_VIEW) p->view = q->view;
+    if (s->set & VIZ_SET_COMPARE) p->compare = q->compare;
+    if (s->set & VIZ_SET_DECOMP) p->decomposition = q->decomposition;
+    if (s->set & VIZ_SET_FOCUS) p->focus = q->focus;
+    if (s->set & VIZ_SET_SPEED) p->speed = q->speed;
+    if (s->set & VIZ_SET_DIGIT) p->digit = q->digit;
+}
+
 static int parse_long(const char *key, const char *v, long lo, long hi, long *out, ddpm_error *err)
 {
     char *end = NULL;
@@ -254,28 +274,35 @@ static int apply_one(viz_settings *s, const char *key, const char *v, ddpm_error
     viz_params *p = &s->params;
     long l = 0;
     int b = 0, c = 0;
-    if (!strcmp(key, "eta")) return parse_double(key, v, 0.0, 1.0, &p->eta, err);
+    if (!strcmp(key, "eta")) {
+        s->set |= VIZ_SET_ETA;
+        return parse_double(key, v, 0.0, 1.0, &p->eta, err);
+    }
     if (!strcmp(key, "steps")) {
         if (parse_long(key, v, 1, DDPM_T_MAX, &l, err)) return DDPM_ERR;
         p->steps = (int)l;
+        s->set |= VIZ_SET_STEPS;
         return DDPM_OK;
     }
     if (!strcmp(key, "schedule")) {
         ddpm_schedule_kind k;
         if (ddpm_schedule_parse(v, &k, err)) return ddpm_fail_context(err, "--set schedule");
         p->schedule = k;
+        s->set |= VIZ_SET_SCHEDULE;
         return DDPM_OK;
     }
     if (!strcmp(key, "spacing")) {
         ddpm_spacing k;
         if (ddpm_spacing_parse(v, &k, err)) return ddpm_fail_context(err, "--set spacing");
         p->spacing = k;
+        s->set |= VIZ_SET_SPACING;
         return DDPM_OK;
     }
     if (!strcmp(key, "sampler")) {
         ddpm_sampler_kind k;
         if (ddpm_sampler_parse(v, &k, err)) return ddpm_fail_context(err, "--set sampler");
         p->sampler = k;
+        s->set |= VIZ_SET_SAMPLER;
         return DDPM_OK;
     }
     if (!strcmp(key, "seed")) {
@@ -285,39 +312,49 @@ static int apply_one(viz_settings *s, const char *key, const char *v, ddpm_error
         if (v[0] == '-' || end == v || *end || errno == ERANGE)
             return ddpm_fail(err, "--set seed=%s: expected a non-negative integer", v);
         p->seed = (uint64_t)x;
+        s->set |= VIZ_SET_SEED;
         return DDPM_OK;
     }
     if (!strcmp(key, "clip")) {
         if (parse_bool(key, v, &b, err)) return DDPM_ERR;
         p->clip_x0 = b;
+        s->set |= VIZ_SET_CLIP;
         return DDPM_OK;
     }
     if (!strcmp(key, "mode") || !strcmp(key, "view")) {
         static const char *const names[] = {"single", "grid", "compare"};
         if (parse_choice(key, v, names, VIZ_VIEW_COUNT, &c, err)) return DDPM_ERR;
         p->view = (viz_view)c;
+        s->set |= VIZ_SET_VIEW;
         return DDPM_OK;
     }
     if (!strcmp(key, "compare")) {
         static const char *const names[] = {"sampler", "eta", "steps", "schedule"};
         if (parse_choice(key, v, names, VIZ_COMPARE_COUNT, &c, err)) return DDPM_ERR;
         p->compare = (viz_compare)c;
+        s->set |= VIZ_SET_COMPARE;
         return DDPM_OK;
     }
     if (!strcmp(key, "decomp") || !strcmp(key, "decomposition")) {
         if (parse_bool(key, v, &b, err)) return DDPM_ERR;
         p->decomposition = b;
+        s->set |= VIZ_SET_DECOMP;
         return DDPM_OK;
     }
     if (!strcmp(key, "focus")) {
         if (parse_long(key, v, 0, VIZ_GRID_N - 1, &l, err)) return DDPM_ERR;
         p->focus = (int)l;
+        s->set |= VIZ_SET_FOCUS;
         return DDPM_OK;
     }
-    if (!strcmp(key, "speed")) return parse_double(key, v, VIZ_SPEED_MIN, VIZ_SPEED_MAX, &p->speed, err);
+    if (!strcmp(key, "speed")) {
+        s->set |= VIZ_SET_SPEED;
+        return parse_double(key, v, VIZ_SPEED_MIN, VIZ_SPEED_MAX, &p->speed, err);
+    }
     if (!strcmp(key, "digit")) {
         if (parse_long(key, v, 0, 1000000000L, &l, err)) return DDPM_ERR;
         p->digit = (int)l;
+        s->set |= VIZ_SET_DIGIT;
         return DDPM_OK;
     }
     if (!strcmp(key, "model")) {

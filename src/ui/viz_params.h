@@ -98,7 +98,8 @@ int viz_steps_ladder(int steps, int T, int dir);
 typedef struct viz_side {
     ddpm_sampler_config cfg;
     ddpm_schedule_config schedule;
-    char label[64];                /* "DDIM eta=0 50 steps" */
+    char label[64];                /* "DDIM η=0, 50 steps, linear" (UTF-8) */
+    char label_ascii[64];          /* the same with "eta", for the bitmap font */
 } viz_side;
 
 /* The configurations the current view samples: one, or two in the
@@ -125,9 +126,19 @@ const char *viz_compare_name(viz_compare c);
 
 /* ---- --set key=value,... -------------------------------------------------- */
 
-/* Settings that are not sampling parameters but can be given by --set. */
+/* Which fields of viz_settings.params a --set list gave. */
+enum {
+    VIZ_SET_ETA = 1 << 0, VIZ_SET_STEPS = 1 << 1, VIZ_SET_SCHEDULE = 1 << 2, VIZ_SET_SPACING = 1 << 3,
+    VIZ_SET_SAMPLER = 1 << 4, VIZ_SET_SEED = 1 << 5, VIZ_SET_CLIP = 1 << 6, VIZ_SET_VIEW = 1 << 7,
+    VIZ_SET_COMPARE = 1 << 8, VIZ_SET_DECOMP = 1 << 9, VIZ_SET_FOCUS = 1 << 10, VIZ_SET_SPEED = 1 << 11,
+    VIZ_SET_DIGIT = 1 << 12,
+};
+
+/* A --set list: parameter values, and settings that are not sampling
+ * parameters. */
 typedef struct viz_settings {
     viz_params params;
+    unsigned set;         /* VIZ_SET_* of the params given */
     char model_name[VIZ_MODEL_NAME_MAX];  /* "" = unchanged */
     int phase;            /* -1 unchanged, 0 forward, 1 reverse */
     double frame;         /* reverse frame (step index); -1 unchanged, 1e9 = the end */
@@ -138,6 +149,9 @@ typedef struct viz_settings {
 
 /* Initialises the optional settings to "unchanged" around p. */
 void viz_settings_init(viz_settings *s, const viz_params *p);
+
+/* Copies the params that s gave into p. */
+void viz_settings_apply(const viz_settings *s, viz_params *p);
 
 /* Applies "eta=0.5,steps=20,schedule=cosine,mode=compare,..." to s.  Keys:
  * eta, steps, schedule, spacing, sampler, seed, clip, mode (single|grid|

@@ -1,0 +1,864 @@
+/* app.c: the visualizer's state and frame loop: events and keys, the
+ * sliders -> sampling-job wiring, the handoff from the worker threads, and
+ * the layout that places every panel. */
+#include "app.h"
+
+#include <math.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cli_util.h"
+#include "ddpm/layers.h"
+#include "ddpm/rng.h"
+#include "viz_util.h"
+
+void viz_options_default(viz_options *o)
+{
+    memset(o, 0, sizeof *o);
+    o->width = 1280;
+    o->height = 720;
+    o->frames = 3;
+    o->export_dir = "ddpm-viz";
+    viz_params none;
+    memset(&none, 0, sizeof none);
+    viz_settings_init(&o->settings, &none); /* nothing set */
+}
+
+/* ---- messages ----------------------------------------------------------------------- */
+
+static void message_v(viz_message *m, viz_level level, double until, const char *fmt, va_list ap)
+{
+    vsnprintf(m->text, sizeof m->text, fmt, ap);
+    m->level = level;
+    m->until = until;
+}
+
+void viz_app_toast(viz_app *a, viz_level level, const char *fmt, ...)
+{
+    if (a->n_toasts == VIZ_MAX_TOASTS) {
+        memmove(a->toasts, a->toasts + 1, sizeof a->toasts[0] * (VIZ_MAX_TOASTS - 1));
+        a->n_toasts--;
+    }
+    va_list ap;
+    va_start(ap, fmt);
+    message_v(&a->toasts[a->n_toasts++], level, ddpm_now() + 5.0, fmt, ap);
+    va_end(ap);
+    fprintf(stderr, "ddpm viz: %s\n", a->toasts[a->n_toasts - 1].text);
+}
+
+void viz_app_banner(viz_app *a, viz_level level, const char *fmt, ...)
+{
+    viz_message m;
+    va_list ap;
+    va_start(ap, fmt);
+    message_v(&m, level, 0, fmt, ap);
+    va_end(ap);
+    for (int i = 0; i < a->n_banners; i++)
+        if (strcmp(a->banners[i].text, m.text) == 0) return;
+    if (a->n_banners == VIZ_MAX_BANNERS) return;
+    a->banners[a->n_banners++] = m;
+    fprintf(stderr, "ddpm viz: %s\n", m.text);
+}
+
+/* ---- staging buffers and textures --------------------------------------------------------- */
+
+uint32_t *viz_app_pixels(viz_app *a, size_t n)
+{
+    if (n > a->pixels_cap) {
+        uint32_t *p = realloc(a->pixels, n * sizeof *p);
+        if (!p) return NULL;
+        a->pixels = p;
+        a->pixels_cap = n;
+    }
+    return a->pixels;
+}
+
+float *viz_app_scratch(viz_app *a, size_t n)
+{
+    if (n > a->scratch_cap) {
+        float *p = realloc(a->scratch, n * sizeof *p);
+        if (!p) return NULL;
+        a->scratch = p;
+        a->scratch_cap = n;
+    }
+    return a->scratch;
+}
+
+static uint32_t argb(SDL_Color c) { return 0xFF000000u | (uint32_t)c.r << 16 | (uint32_t)c.g << 8 | c.b; }
+
+void viz_app_upload_images(viz_app *a, int slot, uint64_t key, const float *images, int B, int H, int W,
+                           viz_tone tone, float m)
+{
+    viz_image_tex *t = &a->tex[slot];
+    if (key && t->key == key && t->tex) return;
+    int cols = 1;
+    while (cols * cols < B) cols++;
+    int gw, gh;
+    viz_tone_grid_size(B, cols, W, H, B > 1 ? 1 : 0, &gw, &gh);
+    uint32_t *px = viz_app_pixels(a, (size_t)gw * gh);
+    if (!px) return;
+    viz_tone_grid(px, images, B, cols, W, H, B > 1 ? 1 : 0, argb(a->draw.theme.panel), tone, m);
+    viz_image_update(&a->draw, t, key, px, gw, gh);
+}
+
+/* ---- models and schedules ----------------------------------------------------------------- */
+
+const viz_model *viz_app_model(const viz_app *a) { return &a->models.items[a->p.model]; }
+
+static const ddpm_run_config *model_run(const viz_app *a)
+{
+    const viz_model *m = viz_app_model(a);
+    return m->live ? &a->train.run : &m->ck.run;
+}
+
+int viz_app_T(const viz_app *a) { return model_run(a)->schedule.T; }
+
+bool viz_app_mismatch(const viz_app *a) { return viz_schedule_mismatch(&a->p, &model_run(a)->schedule); }
+
+/* Selects model i, loading it; a broken file falls back to the live network. */
+static void select_model(viz_app *a, int i)
+{
+    ddpm_error err = {0};
+    if (viz_models_load(&a->models, i, &err) != DDPM_OK) {
+        viz_app_banner(a, VIZ_LEVEL_ERROR, "Could not load model '%s': %s. Showing the live (untrained) network instead.",
+                       a->models.items[i].name, err.msg);
+        i = viz_models_live(&a->models);
+    }
+    a->p.model = i;
+    a->p.schedule = model_run(a)->schedule.kind; /* a new model starts matched */
+    viz_params_clamp(&a->p, viz_app_T(a), a->models.n, a->have_digits ? (int)a->digits.n : 1);
+}
+
+static void update_schedules(viz_app *a)
+{
+    const ddpm_schedule_config mc = model_run(a)->schedule;
+    const ddpm_schedule_config sc = viz_schedule_config(&a->p, &mc);
+    ddpm_error err = {0};
+    bool changed = false;
+    if (!a->sched_ok || memcmp(&sc, &a->sched_cfg, sizeof sc) != 0) {
+        ddpm_schedule_free(&a->sched);
+        a->sched_ok = ddpm_schedule_init(&a->sched, &sc, &err) == DDPM_OK;
+        a->sched_cfg = sc;
+        changed = true;
+    }
+    if (memcmp(&mc, &a->model_sched_cfg, sizeof mc) != 0 || !a->model_sched.T) {
+        ddpm_schedule_free(&a->model_sched);
+        if (ddpm_schedule_init(&a->model_sched, &mc, &err) != DDPM_OK) memset(&a->model_sched, 0, sizeof a->model_sched);
+        a->model_sched_cfg = mc;
+        changed = true;
+    }
+    if (!a->sched_ok) return;
+    /* the timesteps the sampler will visit, for the schedule plot's ticks */
+    ddpm_sampler_config cfg = viz_sampler_config(&a->p);
+    if (cfg.steps > a->sched.T) cfg.steps = a->sched.T;
+    if (changed || memcmp(&cfg, &a->ts_cfg, sizeof cfg) != 0 || a->n_ts == 0) {
+        int *ts = realloc(a->ts, sizeof(int) * (size_t)a->sched.T);
+        if (!ts) return;
+        a->ts = ts;
+        a->n_ts = ddpm_timesteps(a->sched.T, &cfg, a->ts, &err);
+        if (a->n_ts < 0) a->n_ts = 0;
+        a->ts_cfg = cfg;
+    }
+}
+
+/* ---- the forward panel's digit ----------------------------------------------------------- */
+
+static void update_forward_digit(viz_app *a)
+{
+    if (!a->have_digits) return;
+    const size_t per = (size_t)a->digits.height * a->digits.width;
+    if (!a->fwd_x0) {
+        a->fwd_x0 = malloc(sizeof(float) * per * 3);
+        if (!a->fwd_x0) return;
+        a->fwd_eps = a->fwd_x0 + per;
+        a->fwd_xt = a->fwd_x0 + 2 * per;
+        a->fwd_digit = -1;
+    }
+    if (a->fwd_digit == a->p.digit && a->fwd_seed == a->p.seed) return;
+    memcpy(a->fwd_x0, ddpm_dataset_image(&a->digits, (size_t)a->p.digit), sizeof(float) * per);
+    /* one fixed epsilon per (seed, digit): the animation is smooth because
+     * only t changes from frame to frame */
+    ddpm_rng r;
+    ddpm_rng_init(&r, a->p.seed, ddpm_rng_stream(DDPM_STREAM_FORWARD, (uint64_t)a->p.digit, 0));
+    ddpm_rng_normal_fill(&r, a->fwd_eps, per);
+    a->fwd_digit = a->p.digit;
+    a->fwd_seed = a->p.seed;
+}
+
+/* ---- sampling jobs ------------------------------------------------------------------------- */
+
+static int result_steps(const viz_result *r)
+{
+    int S = 1;
+    for (int i = 0; i < r->job.n_sides; i++)
+        if (r->traj[i].S > S) S = r->traj[i].S;
+    return S;
+}
+
+static void maybe_submit(viz_app *a)
+{
+    if (!a->sampler) return;
+    const viz_model *m = viz_app_model(a);
+    const uint64_t live_version = a->trainer ? viz_weights_version(viz_trainer_weights(a->trainer)) : 0;
+    bool want = !a->has_submitted || !viz_params_same_job(&a->p, &a->submitted);
+    if (m->live && a->has_submitted && live_version != a->submitted_weights && !viz_sampler_busy(a->sampler)) {
+        /* follow the training: fresh samples about once a second while it runs */
+        const double wait = a->train.state == VIZ_TRAIN_RUNNING ? 1.0 : 0.0;
+        if (a->now - a->submitted_at >= wait) want = true;
+    }
+    if (!want) return;
+    if (m->live && !a->trainer) return;
+    viz_job job = {0};
+    if (!m->live) {
+        job.net = m->ck.net;
+        job.weights = ddpm_checkpoint_weights(&m->ck);
+        job.pred = m->ck.run.prediction;
+    }
+    job.n_sides = viz_job_sides(&a->p, &model_run(a)->schedule, viz_app_T(a), job.sides);
+    job.seed = a->p.seed;
+    job.first_index = viz_job_first_index(&a->p);
+    job.B = viz_job_batch(&a->p);
+    job.focus = job.B > 1 ? a->p.focus : 0;
+    viz_sampler_submit(a->sampler, &job);
+    a->submitted = a->p;
+    a->has_submitted = true;
+    a->submitted_weights = live_version;
+    a->submitted_at = a->now;
+}
+
+/* Shows the newest result once it can show the current frame, or after a
+ * moment: dragging a slider then does not flash half-finished trajectories. */
+static void update_shown(viz_app *a)
+{
+    if (!a->sampler) return;
+    viz_result *newest = viz_sampler_acquire(a->sampler);
+    if (!newest) return;
+    if (newest == a->shown) {
+        viz_result_release(newest);
+        return;
+    }
+    if (newest->id != a->newest_id) {
+        a->newest_id = newest->id;
+        a->newest_since = a->now;
+    }
+    viz_progress pr;
+    viz_sampler_progress(a->sampler, newest, &pr);
+    const int S_new = result_steps(newest);
+    const int S_old = a->shown ? result_steps(a->shown) : S_new;
+    int need = a->pb.phase == VIZ_PHASE_REVERSE ? viz_playback_frame(&a->pb, S_old) : 0;
+    need = (int)lrint((double)need * newest->traj[0].S / (S_old > 0 ? S_old : 1));
+    const bool ready = pr.state != VIZ_JOB_RUNNING || pr.done[0] >= need || a->now - a->newest_since > 0.35 ||
+                       a->headless;
+    if (!a->shown || ready) {
+        viz_result_release(a->shown);
+        a->shown = newest;
+        if (a->last_S && a->last_S != S_new) viz_playback_remap(&a->pb, a->last_S, S_new);
+        a->last_S = S_new;
+        a->dirty = true;
+    } else {
+        viz_result_release(newest);
+    }
+}
+
+bool viz_app_frame_view(viz_app *a, int side, viz_frame_view *v)
+{
+    memset(v, 0, sizeof *v);
+    const viz_result *r = a->shown;
+    if (!r || side >= r->job.n_sides || !r->traj[side].x_t) return false;
+    viz_progress pr;
+    viz_sampler_progress(a->sampler, r, &pr);
+    const viz_traj *tr = &r->traj[side];
+    const int S_play = result_steps(r);
+    const int frame = viz_playback_frame(&a->pb, S_play);
+    int k = (int)lrint((double)frame * tr->S / S_play);
+    const int done = pr.done[side];
+    if (k > done) k = done;
+    const size_t fr = (size_t)r->B * r->per;
+    v->r = r;
+    v->tr = tr;
+    v->side = side;
+    v->k = k;
+    v->S = tr->S;
+    v->done = done;
+    v->complete = done == tr->S;
+    v->t = tr->t[k];
+    v->x_t = tr->x_t + (size_t)k * fr;
+    if (k < done) {
+        v->x0_hat = tr->x0_hat + (size_t)k * fr;
+        v->x_prev = tr->x_t + (size_t)(k + 1) * fr;
+        v->step = k;
+    } else if (k == tr->S) {
+        v->x0_hat = v->x_t;
+        v->step = tr->S - 1;
+    } else {
+        v->step = -1;
+    }
+    return true;
+}
+
+int viz_app_current_t(viz_app *a)
+{
+    const int T = a->sched_ok ? a->sched.T : viz_app_T(a);
+    if (a->pb.phase == VIZ_PHASE_FORWARD) return viz_playback_forward_t(&a->pb, T);
+    viz_frame_view v;
+    if (viz_app_frame_view(a, 0, &v)) return v.t;
+    if (a->n_ts > 0) return a->ts[0];
+    return T - 1;
+}
+
+/* ---- panels' frame ---------------------------------------------------------------------------- */
+
+SDL_Rect viz_panel_begin(viz_app *a, SDL_Rect r, const char *title, const char *subtitle)
+{
+    viz_draw *d = &a->draw;
+    viz_fill_round(d, r, viz_px(d, 8), d->theme.panel);
+    if (d->lecture) viz_outline(d, r, 1, d->theme.panel_edge);
+    const int pad = viz_px(d, 10);
+    int x = r.x + pad, y = r.y + viz_px(d, 7);
+    int w = viz_label_bold(d, x, y, VIZ_ALIGN_LEFT, VIZ_SIZE_TITLE, d->theme.title, "%s", title);
+    const int th = viz_line_h(d, VIZ_SIZE_TITLE);
+    if (subtitle && *subtitle) {
+        int sh = viz_line_h(d, VIZ_SIZE_SMALL);
+        viz_label(d, x + w + viz_px(d, 10), y + th - sh - viz_px(d, 1), VIZ_ALIGN_LEFT, VIZ_SIZE_SMALL,
+                  d->theme.text_dim, "%s", subtitle);
+    }
+    const int top = viz_px(d, 7) + th + viz_px(d, 6);
+    return (SDL_Rect){r.x + pad, r.y + top, r.w - 2 * pad, r.h - top - pad};
+}
+
+/* ---- actions ------------------------------------------------------------------------------------ */
+
+static bool training_active(const viz_app *a)
+{
+    return a->trainer && a->train.state == VIZ_TRAIN_RUNNING;
+}
+
+void viz_app_request_quit(viz_app *a)
+{
+    if (a->quit_dialog || a->quit_after_save) return;
+    if (training_active(a) && !a->headless) {
+        a->quit_dialog = true; /* offer to save first */
+        return;
+    }
+    a->quit = true;
+}
+
+void viz_app_toggle_training(viz_app *a)
+{
+    if (!a->trainer) {
+        viz_app_toast(a, VIZ_LEVEL_ERROR, "Training is unavailable: no training data (%s)", "assets/digits");
+        return;
+    }
+    if (a->train.state == VIZ_TRAIN_RUNNING) {
+        viz_trainer_pause(a->trainer);
+        viz_app_toast(a, VIZ_LEVEL_INFO, "Training paused at step %lld", (long long)a->train.step);
+    } else {
+        viz_trainer_train(a->trainer);
+        /* show what is being trained: the live network */
+        if (!viz_app_model(a)->live) select_model(a, viz_models_live(&a->models));
+        viz_app_toast(a, VIZ_LEVEL_INFO, a->train.has_run ? "Training resumed" : "Training a %s network from scratch",
+                      a->train.run.preset);
+    }
+}
+
+void viz_app_save_checkpoint(viz_app *a)
+{
+    if (!a->trainer || !a->train.has_run) {
+        viz_app_toast(a, VIZ_LEVEL_WARN, "Nothing to save yet: press T to train a network first");
+        return;
+    }
+    char path[4096];
+    snprintf(path, sizeof path, "%.3000s/checkpoints/live-step%06lld.safetensors", a->opt.export_dir,
+             (long long)a->train.step);
+    viz_trainer_save(a->trainer, path);
+}
+
+void viz_app_continue_training(viz_app *a)
+{
+    if (!a->trainer) return;
+    int i = a->p.model;
+    if (a->models.items[i].live) i = a->models.n_files > 0 ? 0 : -1;
+    if (i < 0) {
+        viz_app_toast(a, VIZ_LEVEL_WARN, "No bundled model to continue from (none in %s)", a->models.dir);
+        return;
+    }
+    viz_trainer_continue_from(a->trainer, a->models.items[i].path, a->models.items[i].name, true);
+    select_model(a, viz_models_live(&a->models));
+    viz_app_toast(a, VIZ_LEVEL_INFO, "Loading %s to continue its training...", a->models.items[i].name);
+}
+
+void viz_app_set_lecture(viz_app *a, bool on)
+{
+    a->lecture = on;
+    a->dirty = true;
+}
+
+void viz_app_toggle_fullscreen(viz_app *a)
+{
+    a->fullscreen = !a->fullscreen;
+    if (a->window) SDL_SetWindowFullscreen(a->window, a->fullscreen ? SDL_WINDOW_FULLSCREEN_DESKTOP : 0);
+    viz_app_set_lecture(a, a->fullscreen);
+}
+
+/* ---- keys ---------------------------------------------------------------------------------------- */
+
+static void step_params_after_change(viz_app *a)
+{
+    viz_params_clamp(&a->p, viz_app_T(a), a->models.n, a->have_digits ? (int)a->digits.n : 1);
+}
+
+static void handle_key(viz_app *a, const SDL_KeyboardEvent *e)
+{
+    const SDL_Keycode k = e->keysym.sym;
+    const bool shift = (e->keysym.mod & KMOD_SHIFT) != 0, ctrl = (e->keysym.mod & KMOD_CTRL) != 0;
+    const bool repeat = e->repeat != 0;
+    const int S = a->shown ? result_steps(a->shown) : a->p.steps;
+    const int T = viz_app_T(a);
+    viz_params *p = &a->p;
+    a->dirty = true;
+
+    if (a->quit_dialog) {
+        if (k == SDLK_ESCAPE) a->quit_dialog = false;
+        return;
+    }
+    if (a->show_help && (k == SDLK_ESCAPE || k == SDLK_h || k == SDLK_F1)) {
+        a->show_help = false;
+        return;
+    }
+    switch (k) {
+    case SDLK_SPACE: if (!repeat) viz_playback_toggle(&a->pb, S, T); break;
+    case SDLK_LEFT: viz_playback_step(&a->pb, -1, shift ? 10 : 1, S, T); break;
+    case SDLK_RIGHT: viz_playback_step(&a->pb, +1, shift ? 10 : 1, S, T); break;
+    case SDLK_HOME: a->pb.playing = false; a->pb.pos = 0; break;
+    case SDLK_END: a->pb.playing = false; viz_playback_seek(&a->pb, 1.0, S, T); break;
+    case SDLK_LEFTBRACKET: p->steps = viz_steps_ladder(p->steps, T, -1); break;
+    case SDLK_RIGHTBRACKET: p->steps = viz_steps_ladder(p->steps, T, +1); break;
+    case SDLK_MINUS: case SDLK_KP_MINUS: p->speed /= 1.5; break;
+    case SDLK_EQUALS: case SDLK_PLUS: case SDLK_KP_PLUS: p->speed *= 1.5; break;
+    case SDLK_e: if (!repeat) p->eta = p->eta < 0.5 ? 1.0 : 0.0; break;
+    case SDLK_s:
+        if (ctrl) viz_app_save_checkpoint(a);
+        else if (!repeat) p->sampler = p->sampler == DDPM_SAMPLER_DDIM ? DDPM_SAMPLER_DDPM : DDPM_SAMPLER_DDIM;
+        break;
+    case SDLK_c: p->schedule = (ddpm_schedule_kind)((p->schedule + (shift ? DDPM_SCHEDULE_COUNT - 1 : 1)) % DDPM_SCHEDULE_COUNT); break;
+    case SDLK_k: p->spacing = (ddpm_spacing)((p->spacing + 1) % DDPM_SPACING_COUNT); break;
+    case SDLK_x: if (!repeat) p->clip_x0 = !p->clip_x0; break;
+    case SDLK_r: p->seed = viz_seed_step(p->seed, shift ? -1 : +1); break;
+    case SDLK_g: if (!repeat) p->view = p->view == VIZ_VIEW_GRID ? VIZ_VIEW_SINGLE : VIZ_VIEW_GRID; break;
+    case SDLK_m: if (!repeat) p->view = p->view == VIZ_VIEW_COMPARE ? VIZ_VIEW_SINGLE : VIZ_VIEW_COMPARE; break;
+    case SDLK_v: p->compare = (viz_compare)((p->compare + 1) % VIZ_COMPARE_COUNT); p->view = VIZ_VIEW_COMPARE; break;
+    case SDLK_d: if (!repeat) p->decomposition = !p->decomposition; break;
+    case SDLK_UP: p->digit++; break;
+    case SDLK_DOWN: p->digit--; break;
+    case SDLK_n: {
+        ddpm_rng r;
+        ddpm_rng_init(&r, (uint64_t)a->frame_count, ddpm_rng_stream(DDPM_STREAM_DATA, 77, (uint64_t)p->digit));
+        p->digit = (int)ddpm_rng_below(&r, a->have_digits ? (uint32_t)a->digits.n : 1u);
+        break;
+    }
+    case SDLK_f:
+        if (!repeat) {
+            a->pb.phase = a->pb.phase == VIZ_PHASE_FORWARD ? VIZ_PHASE_REVERSE : VIZ_PHASE_FORWARD;
+            a->pb.pos = 0;
+            a->pb.playing = true;
+        }
+        break;
+    case SDLK_o: {
+        int n = a->models.n, i = (p->model + (shift ? n - 1 : 1)) % n;
+        select_model(a, i);
+        break;
+    }
+    case SDLK_t: if (!repeat) viz_app_toggle_training(a); break;
+    case SDLK_p:
+        if (!repeat) {
+            if (shift) viz_app_export_trajectory(a);
+            else viz_app_export_view(a);
+        }
+        break;
+    case SDLK_F11: if (!repeat) viz_app_toggle_fullscreen(a); break;
+    case SDLK_l: if (!repeat) viz_app_set_lecture(a, !a->lecture); break;
+    case SDLK_F3: if (!repeat) a->show_fps = !a->show_fps; break;
+    case SDLK_TAB: if (!repeat) a->controls_hidden = !a->controls_hidden; break;
+    case SDLK_h: case SDLK_F1: if (!repeat) a->show_help = !a->show_help; break;
+    case SDLK_q: if (ctrl) viz_app_request_quit(a); break;
+    case SDLK_ESCAPE: viz_app_request_quit(a); break;
+    default: break;
+    }
+    step_params_after_change(a);
+}
+
+/* ---- events --------------------------------------------------------------------------------------- */
+
+static void poll_events(viz_app *a, viz_input *in)
+{
+    memset(in, 0, sizeof *in);
+    in->mx = a->ui.in.mx;
+    in->my = a->ui.in.my;
+    in->down = a->ui.in.down;
+    if (a->headless) return;
+    SDL_Event e;
+    while (SDL_PollEvent(&e)) {
+        switch (e.type) {
+        case SDL_QUIT: viz_app_request_quit(a); break;
+        case SDL_KEYDOWN: handle_key(a, &e.key); break;
+        case SDL_MOUSEMOTION:
+            in->mx = (int)(e.motion.x * a->mouse_scale);
+            in->my = (int)(e.motion.y * a->mouse_scale);
+            a->dirty = true;
+            break;
+        case SDL_MOUSEBUTTONDOWN:
+            if (e.button.button == SDL_BUTTON_LEFT) {
+                in->down = in->pressed = true;
+                in->mx = (int)(e.button.x * a->mouse_scale);
+                in->my = (int)(e.button.y * a->mouse_scale);
+            }
+            a->dirty = true;
+            break;
+        case SDL_MOUSEBUTTONUP:
+            if (e.button.button == SDL_BUTTON_LEFT) {
+                in->down = false;
+                in->released = true;
+            }
+            a->dirty = true;
+            break;
+        case SDL_MOUSEWHEEL: in->wheel += e.wheel.y; a->dirty = true; break;
+        case SDL_WINDOWEVENT: a->dirty = true; break;
+        default: break;
+        }
+    }
+}
+
+static void update_size(viz_app *a)
+{
+    int w = a->w, h = a->h;
+    if (a->window) {
+        SDL_GetRendererOutputSize(a->renderer, &w, &h);
+        int ww = 1, wh = 1;
+        SDL_GetWindowSize(a->window, &ww, &wh);
+        a->mouse_scale = ww > 0 ? (float)w / ww : 1.0f;
+    }
+    a->w = w;
+    a->h = h;
+    float scale = viz_layout_scale(w, h);
+    viz_draw_set_scale(&a->draw, scale, a->lecture);
+    viz_layout_compute(&a->layout, w, h, scale, !a->controls_hidden, a->p.decomposition);
+}
+
+static void poll_trainer(viz_app *a)
+{
+    if (!a->trainer) return;
+    viz_trainer_get_status(a->trainer, &a->train);
+    viz_trainer_copy_history(a->trainer, &a->history);
+    viz_train_event ev;
+    while (viz_trainer_poll_event(a->trainer, &ev)) {
+        viz_level lv = ev.kind == VIZ_TRAIN_EVENT_ERROR ? VIZ_LEVEL_ERROR
+                     : ev.kind == VIZ_TRAIN_EVENT_SAVED ? VIZ_LEVEL_OK : VIZ_LEVEL_INFO;
+        viz_app_toast(a, lv, "%s", ev.text);
+        if (a->quit_after_save && ev.kind == VIZ_TRAIN_EVENT_SAVED) a->quit = true;
+        if (a->quit_after_save && ev.kind == VIZ_TRAIN_EVENT_ERROR) a->quit_after_save = false; /* stay: not saved */
+    }
+}
+
+/* ---- the frame ------------------------------------------------------------------------------------- */
+
+static void draw_all(viz_app *a)
+{
+    viz_draw *d = &a->draw;
+    SDL_SetRenderDrawColor(a->renderer, d->theme.bg.r, d->theme.bg.g, d->theme.bg.b, 255);
+    SDL_RenderClear(a->renderer);
+    const viz_layout *L = &a->layout;
+    a->ui.top_layer = a->quit_dialog ? 2 : a->show_help ? 1 : 0;
+    viz_panel_header(a, L->panel[VIZ_PANEL_HEADER]);
+    if (L->panel[VIZ_PANEL_FORWARD].w) viz_panel_forward(a, L->panel[VIZ_PANEL_FORWARD]);
+    if (L->panel[VIZ_PANEL_REVERSE].w) viz_panel_reverse(a, L->panel[VIZ_PANEL_REVERSE]);
+    if (L->panel[VIZ_PANEL_SCHEDULE].w) viz_panel_schedule(a, L->panel[VIZ_PANEL_SCHEDULE]);
+    if (L->panel[VIZ_PANEL_TRAINING].w) viz_panel_training(a, L->panel[VIZ_PANEL_TRAINING]);
+    if (L->panel[VIZ_PANEL_DECOMP].w) viz_panel_decomposition(a, L->panel[VIZ_PANEL_DECOMP]);
+    viz_panel_timeline(a, L->panel[VIZ_PANEL_TIMELINE]);
+    if (L->panel[VIZ_PANEL_CONTROLS].w) viz_panel_controls(a, L->panel[VIZ_PANEL_CONTROLS]);
+    viz_overlay_banners(a);
+    viz_overlay_toasts(a);
+    if (a->show_fps) viz_overlay_fps(a);
+    a->ui.layer = 1;
+    if (a->show_help) viz_overlay_help(a);
+    a->ui.layer = 2;
+    if (a->quit_dialog) viz_overlay_quit_dialog(a);
+    a->ui.layer = 0;
+}
+
+static void update_state(viz_app *a, double dt)
+{
+    poll_trainer(a);
+    if (a->models.items[a->p.model].live == false && !a->models.items[a->p.model].loaded)
+        select_model(a, a->p.model);
+    step_params_after_change(a);
+    update_schedules(a);
+    update_forward_digit(a);
+    maybe_submit(a);
+    update_shown(a);
+
+    const int S = a->shown ? result_steps(a->shown) : a->p.steps;
+    const int T = a->sched_ok ? a->sched.T : viz_app_T(a);
+    viz_playback_advance(&a->pb, dt, a->p.speed, S, T);
+    /* while playing, the playhead waits for steps still being computed */
+    if (a->shown && a->pb.phase == VIZ_PHASE_REVERSE && a->pb.playing) {
+        viz_progress pr;
+        viz_sampler_progress(a->sampler, a->shown, &pr);
+        double limit = (double)pr.done[0] * S / (a->shown->traj[0].S > 0 ? a->shown->traj[0].S : 1);
+        if (pr.state == VIZ_JOB_RUNNING && a->pb.pos > limit) a->pb.pos = limit;
+    }
+    viz_playback_clamp(&a->pb, S, T);
+}
+
+void viz_app_frame(viz_app *a, double dt)
+{
+    a->now = ddpm_now();
+    viz_input in;
+    poll_events(a, &in);
+    update_size(a);
+    update_state(a, dt);
+    /* the layout may depend on toggles changed by keys */
+    viz_layout_compute(&a->layout, a->w, a->h, a->draw.scale, !a->controls_hidden, a->p.decomposition);
+    viz_ui_begin(&a->ui, &in);
+    draw_all(a);
+    viz_ui_end(&a->ui);
+    if (a->export_view_pending) viz_export_pending_view(a);
+    viz_text_end_frame(a->text);
+    if (!a->headless) SDL_RenderPresent(a->renderer);
+
+    /* frame time, smoothed */
+    const double t = ddpm_now();
+    if (a->last_frame > 0) {
+        double ft = t - a->last_frame;
+        a->frame_ms = a->frame_ms > 0 ? 0.9 * a->frame_ms + 0.1 * (t - a->now) * 1000.0 : (t - a->now) * 1000.0;
+        double inst = ft > 0 ? 1.0 / ft : 0;
+        a->fps = a->fps > 0 ? 0.9 * a->fps + 0.1 * inst : inst;
+    }
+    a->last_frame = t;
+    a->frame_count++;
+    a->dirty = false;
+    for (int i = 0; i < a->n_toasts; i++)
+        if (a->toasts[i].until < a->now) {
+            memmove(a->toasts + i, a->toasts + i + 1, sizeof a->toasts[0] * (size_t)(a->n_toasts - i - 1));
+            a->n_toasts--;
+            i--;
+        }
+}
+
+int viz_app_capture(viz_app *a, ddpm_image *out, ddpm_error *err)
+{
+    viz_input in = {0};
+    in.mx = in.my = -1000; /* no hover highlights in a capture */
+    a->ui.in = in;
+    viz_ui_begin(&a->ui, &in);
+    draw_all(a);
+    viz_ui_end(&a->ui);
+    ddpm_image_init(out, a->w, a->h);
+    if (SDL_RenderReadPixels(a->renderer, NULL, SDL_PIXELFORMAT_RGB24, out->rgb, a->w * 3) != 0) {
+        ddpm_image_free(out);
+        return ddpm_fail(err, "cannot read the rendered pixels back: %s", SDL_GetError());
+    }
+    return DDPM_OK;
+}
+
+/* ---- create / free -------------------------------------------------------------------------------- */
+
+static void wake_ui(void *ctx)
+{
+    viz_app *a = ctx;
+    SDL_Event e;
+    memset(&e, 0, sizeof e);
+    e.type = a->wake_event;
+    SDL_PushEvent(&e); /* thread-safe; wakes SDL_WaitEventTimeout */
+}
+
+static int open_output(viz_app *a, ddpm_error *err)
+{
+    if (a->headless) {
+        a->surface = SDL_CreateRGBSurfaceWithFormat(0, a->w, a->h, 32, SDL_PIXELFORMAT_ARGB8888);
+        if (!a->surface) return ddpm_fail(err, "cannot create a %dx%d surface: %s", a->w, a->h, SDL_GetError());
+        a->renderer = SDL_CreateSoftwareRenderer(a->surface);
+        if (!a->renderer) return ddpm_fail(err, "cannot create a software renderer: %s", SDL_GetError());
+        a->mouse_scale = 1.0f;
+        return DDPM_OK;
+    }
+    if (SDL_InitSubSystem(SDL_INIT_VIDEO | SDL_INIT_EVENTS) != 0)
+        return ddpm_fail(err, "no video device (%s). Is a display available? For headless use, render to a "
+                              "file with --screenshot out.png (works without a display)", SDL_GetError());
+    Uint32 flags = SDL_WINDOW_RESIZABLE | SDL_WINDOW_ALLOW_HIGHDPI;
+    if (a->fullscreen) flags |= SDL_WINDOW_FULLSCREEN_DESKTOP;
+    a->window = SDL_CreateWindow("ddpm viz", SDL_WINDOWPOS_CENTERED, SDL_WINDOWPOS_CENTERED, a->w, a->h, flags);
+    if (!a->window)
+        return ddpm_fail(err, "cannot open a window (%s). For headless use, render to a file with "
+                              "--screenshot out.png", SDL_GetError());
+    SDL_SetWindowMinimumSize(a->window, VIZ_MIN_W, VIZ_MIN_H);
+    a->renderer = SDL_CreateRenderer(a->window, -1, SDL_RENDERER_ACCELERATED | SDL_RENDERER_PRESENTVSYNC);
+    if (!a->renderer) a->renderer = SDL_CreateRenderer(a->window, -1, SDL_RENDERER_SOFTWARE);
+    if (!a->renderer) return ddpm_fail(err, "cannot create a renderer: %s", SDL_GetError());
+    a->wake_event = SDL_RegisterEvents(1);
+    return DDPM_OK;
+}
+
+static int apply_settings(viz_app *a, const viz_settings *s, ddpm_error *err)
+{
+    if (s->model_name[0]) {
+        int i = viz_models_find(&a->models, s->model_name);
+        if (i < 0) {
+            char names[512] = "";
+            for (int j = 0; j < a->models.n; j++) {
+                strncat(names, a->models.items[j].name, sizeof names - strlen(names) - 1);
+                if (j + 1 < a->models.n) strncat(names, ", ", sizeof names - strlen(names) - 1);
+            }
+            return ddpm_fail(err, "--set model=%s: no such model; available: %s", s->model_name, names);
+        }
+        select_model(a, i);
+    }
+    if ((s->set & VIZ_SET_STEPS) && s->params.steps > viz_app_T(a))
+        return ddpm_fail(err, "--set steps=%d exceeds T = %d of model '%s'; use 1..%d", s->params.steps,
+                         viz_app_T(a), viz_app_model(a)->name, viz_app_T(a));
+    viz_settings_apply(s, &a->p);
+    step_params_after_change(a);
+    if (s->phase >= 0) a->pb.phase = s->phase ? VIZ_PHASE_REVERSE : VIZ_PHASE_FORWARD;
+    if (s->forward_t >= 0) {
+        a->pb.phase = VIZ_PHASE_FORWARD;
+        a->pb.pos = s->forward_t;
+    }
+    if (s->frame >= 0) {
+        a->pb.phase = VIZ_PHASE_REVERSE;
+        a->pb.pos = s->frame;
+    }
+    if (s->playing >= 0) a->pb.playing = s->playing;
+    if (s->lecture >= 0) a->lecture = s->lecture;
+    if (s->help >= 0) a->show_help = s->help;
+    if (s->fps >= 0) a->show_fps = s->fps;
+    if (s->controls >= 0) a->controls_hidden = !s->controls;
+    return DDPM_OK;
+}
+
+int viz_app_create(viz_app **out, const viz_options *opt, ddpm_error *err)
+{
+    *out = NULL;
+    viz_app *a = calloc(1, sizeof *a);
+    if (!a) return ddpm_fail(err, "out of memory");
+    a->opt = *opt;
+    a->headless = opt->screenshot != NULL;
+    a->lecture = opt->lecture || opt->fullscreen;
+    a->fullscreen = opt->fullscreen && !a->headless;
+    a->show_fps = opt->show_fps;
+    a->started_at = a->now = ddpm_now();
+    a->pb = viz_playback_initial();
+
+    int w = opt->width, h = opt->height;
+    char size_note[200] = "";
+    if (w < VIZ_MIN_W || h < VIZ_MIN_H || w > VIZ_MAX_W || h > VIZ_MAX_H) {
+        int cw = w < VIZ_MIN_W ? VIZ_MIN_W : w > VIZ_MAX_W ? VIZ_MAX_W : w;
+        int ch = h < VIZ_MIN_H ? VIZ_MIN_H : h > VIZ_MAX_H ? VIZ_MAX_H : h;
+        snprintf(size_note, sizeof size_note, "Window size %dx%d is outside %dx%d..%dx%d; using %dx%d", w, h,
+                 VIZ_MIN_W, VIZ_MIN_H, VIZ_MAX_W, VIZ_MAX_H, cw, ch);
+        w = cw, h = ch;
+    }
+    a->w = w;
+    a->h = h;
+    /* two compute threads on a two-core laptop: one BLAS thread each */
+    ddpm_blas_set_threads(1);
+    if (open_output(a, err) != DDPM_OK) {
+        viz_app_free(a);
+        return DDPM_ERR;
+    }
+
+    char font_dir[4096], warning[4200];
+    if (opt->font_dir) viz_copy_str(font_dir, sizeof font_dir, opt->font_dir);
+    else snprintf(font_dir, sizeof font_dir, "%.4000s/fonts", ddpm_cli_asset_dir());
+    a->text = viz_text_create(a->renderer, font_dir, warning, sizeof warning);
+    if (!a->text) {
+        viz_app_free(a);
+        return ddpm_fail(err, "out of memory");
+    }
+    viz_draw_init(&a->draw, a->renderer, a->text);
+    viz_ui_init(&a->ui, &a->draw);
+    a->ui.in.mx = a->ui.in.my = -1000;
+    if (warning[0]) viz_app_banner(a, VIZ_LEVEL_WARN, "%s", warning);
+    if (size_note[0]) viz_app_banner(a, VIZ_LEVEL_WARN, "%s", size_note);
+
+    /* data: the forward panel's digits and the live trainer's training set */
+    ddpm_error derr = {0};
+    a->have_digits = ddpm_dataset_open(&a->digits, "digits", DDPM_SPLIT_TRAIN, &derr) == DDPM_OK;
+    if (!a->have_digits)
+        viz_app_banner(a, VIZ_LEVEL_ERROR, "No training digits: %s (the forward process and live training are off)", derr.msg);
+
+    /* models */
+    char models_dir[4096];
+    if (opt->models_dir) viz_copy_str(models_dir, sizeof models_dir, opt->models_dir);
+    else snprintf(models_dir, sizeof models_dir, "%.4000s/models", ddpm_cli_asset_dir());
+    if (viz_models_scan(&a->models, models_dir, opt->model_path, err) != DDPM_OK) {
+        viz_app_free(a);
+        return DDPM_ERR;
+    }
+
+    /* workers */
+    viz_trainer_options to = viz_trainer_options_default(a->have_digits ? &a->digits : NULL);
+    to.batch = opt->train_batch;
+    if (!a->headless) {
+        to.notify = wake_ui;
+        to.notify_ctx = a;
+    }
+    if (viz_trainer_start(&a->trainer, &to, err) != DDPM_OK ||
+        viz_sampler_start(&a->sampler, viz_trainer_weights(a->trainer), a->headless ? NULL : wake_ui, a, err) != DDPM_OK) {
+        viz_app_free(a);
+        return DDPM_ERR;
+    }
+    viz_trainer_get_status(a->trainer, &a->train);
+
+    /* the starting model: --model, else eps-linear, else the first bundled one, else live */
+    int start = -1;
+    if (opt->model_path) start = viz_models_find(&a->models, opt->model_path);
+    if (start < 0) start = viz_models_find(&a->models, DDPM_DEFAULT_MODEL);
+    if (start < 0 && a->models.n_files > 0 && !opt->model_path) start = 0;
+    if (start < 0) {
+        start = viz_models_live(&a->models);
+        if (a->models.n_files == 0)
+            viz_app_banner(a, VIZ_LEVEL_WARN,
+                           "No bundled model found in %s \xE2\x80\x94 showing an untrained network; press T to train one live",
+                           models_dir);
+    }
+    viz_params_default(&a->p, &a->train.run.schedule);
+    select_model(a, start); /* a broken file falls back to live, with a banner */
+    if (apply_settings(a, &opt->settings, err) != DDPM_OK) {
+        viz_app_free(a);
+        return DDPM_ERR;
+    }
+    if (opt->train_seconds > 0) {
+        viz_trainer_train(a->trainer);
+        a->training_requested = true;
+    }
+    update_size(a);
+    *out = a;
+    return DDPM_OK;
+}
+
+void viz_app_free(viz_app *a)
+{
+    if (!a) return;
+    /* stop the workers first: they may hold pointers into the models */
+    viz_sampler_stop(a->sampler);
+    viz_trainer_stop(a->trainer);
+    viz_result_release(a->shown);
+    viz_loss_history_free(&a->history);
+    for (size_t i = 0; i < sizeof a->tex / sizeof a->tex[0]; i++) viz_image_free(&a->tex[i]);
+    viz_text_free(a->text);
+    if (a->renderer) SDL_DestroyRenderer(a->renderer);
+    if (a->window) SDL_DestroyWindow(a->window);
+    if (a->surface) SDL_FreeSurface(a->surface);
+    viz_models_free(&a->models);
+    if (a->have_digits) ddpm_dataset_free(&a->digits);
+    ddpm_schedule_free(&a->sched);
+    ddpm_schedule_free(&a->model_sched);
+    free(a->ts);
+    free(a->fwd_x0);
+    free(a->pixels);
+    free(a->scratch);
+    if (!a->headless) SDL_QuitSubSystem(SDL_INIT_VIDEO | SDL_INIT_EVENTS);
+    free(a);
+}
