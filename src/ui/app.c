@@ -319,7 +319,9 @@ SDL_Rect viz_panel_begin(viz_app *a, SDL_Rect r, const char *title, const char *
     int x = r.x + pad, y = r.y + viz_px(d, 7);
     int w = viz_label_bold(d, x, y, VIZ_ALIGN_LEFT, VIZ_SIZE_TITLE, d->theme.title, "%s", title);
     const int th = viz_line_h(d, VIZ_SIZE_TITLE);
-    if (subtitle && *subtitle) {
+    int sw = 0;
+    if (subtitle && *subtitle) viz_measure(d, VIZ_SIZE_SMALL, false, subtitle, &sw, NULL);
+    if (subtitle && *subtitle && w + viz_px(d, 10) + sw <= r.w - 2 * pad) {
         int sh = viz_line_h(d, VIZ_SIZE_SMALL);
         viz_label(d, x + w + viz_px(d, 10), y + th - sh - viz_px(d, 1), VIZ_ALIGN_LEFT, VIZ_SIZE_SMALL,
                   d->theme.text_dim, "%s", subtitle);
@@ -543,7 +545,7 @@ static void update_size(viz_app *a)
     a->h = h;
     float scale = viz_layout_scale(w, h);
     viz_draw_set_scale(&a->draw, scale, a->lecture);
-    viz_layout_compute(&a->layout, w, h, scale, !a->controls_hidden, a->p.decomposition);
+    viz_layout_compute(&a->layout, w, h, scale, !a->controls_hidden, a->p.decomposition, viz_overlay_banners_height(a));
 }
 
 static void poll_trainer(viz_app *a)
@@ -570,14 +572,19 @@ static void draw_all(viz_app *a)
     SDL_RenderClear(a->renderer);
     const viz_layout *L = &a->layout;
     a->ui.top_layer = a->quit_dialog ? 2 : a->show_help ? 1 : 0;
-    viz_panel_header(a, L->panel[VIZ_PANEL_HEADER]);
-    if (L->panel[VIZ_PANEL_FORWARD].w) viz_panel_forward(a, L->panel[VIZ_PANEL_FORWARD]);
-    if (L->panel[VIZ_PANEL_REVERSE].w) viz_panel_reverse(a, L->panel[VIZ_PANEL_REVERSE]);
-    if (L->panel[VIZ_PANEL_SCHEDULE].w) viz_panel_schedule(a, L->panel[VIZ_PANEL_SCHEDULE]);
-    if (L->panel[VIZ_PANEL_TRAINING].w) viz_panel_training(a, L->panel[VIZ_PANEL_TRAINING]);
-    if (L->panel[VIZ_PANEL_DECOMP].w) viz_panel_decomposition(a, L->panel[VIZ_PANEL_DECOMP]);
-    viz_panel_timeline(a, L->panel[VIZ_PANEL_TIMELINE]);
-    if (L->panel[VIZ_PANEL_CONTROLS].w) viz_panel_controls(a, L->panel[VIZ_PANEL_CONTROLS]);
+    /* each panel draws clipped to its own rectangle: nothing spills over */
+    static void (*const panels[VIZ_PANEL_COUNT])(viz_app *, SDL_Rect) = {
+        [VIZ_PANEL_HEADER] = viz_panel_header,       [VIZ_PANEL_CONTROLS] = viz_panel_controls,
+        [VIZ_PANEL_FORWARD] = viz_panel_forward,     [VIZ_PANEL_REVERSE] = viz_panel_reverse,
+        [VIZ_PANEL_SCHEDULE] = viz_panel_schedule,   [VIZ_PANEL_TRAINING] = viz_panel_training,
+        [VIZ_PANEL_DECOMP] = viz_panel_decomposition, [VIZ_PANEL_TIMELINE] = viz_panel_timeline,
+    };
+    for (int i = 0; i < VIZ_PANEL_COUNT; i++) {
+        if (L->panel[i].w <= 0 || L->panel[i].h <= 0) continue;
+        SDL_RenderSetClipRect(a->renderer, &L->panel[i]);
+        panels[i](a, L->panel[i]);
+        SDL_RenderSetClipRect(a->renderer, NULL);
+    }
     viz_overlay_banners(a);
     viz_overlay_toasts(a);
     if (a->show_fps) viz_overlay_fps(a);
@@ -620,7 +627,8 @@ void viz_app_frame(viz_app *a, double dt)
     update_size(a);
     update_state(a, dt);
     /* the layout may depend on toggles changed by keys */
-    viz_layout_compute(&a->layout, a->w, a->h, a->draw.scale, !a->controls_hidden, a->p.decomposition);
+    viz_layout_compute(&a->layout, a->w, a->h, a->draw.scale, !a->controls_hidden, a->p.decomposition,
+                       viz_overlay_banners_height(a));
     viz_ui_begin(&a->ui, &in);
     draw_all(a);
     viz_ui_end(&a->ui);

@@ -204,6 +204,7 @@ void viz_panel_training(viz_app *a, SDL_Rect r);
 void viz_panel_decomposition(viz_app *a, SDL_Rect r);
 void viz_panel_timeline(viz_app *a, SDL_Rect r);
 void viz_overlay_banners(viz_app *a);
+int viz_overlay_banners_height(viz_app *a);   /* the space banners take under the header */
 void viz_overlay_toasts(viz_app *a);
 void viz_overlay_help(viz_app *a);
 void viz_overlay_quit_dialog(viz_app *a);

@@ -14,7 +14,7 @@ static int u(float scale, float units) { return (int)lrintf(units * scale); }
 
 static SDL_Rect rect(int x, int y, int w, int h) { return (SDL_Rect){x, y, w > 0 ? w : 0, h > 0 ? h : 0}; }
 
-void viz_layout_compute(viz_layout *L, int w, int h, float scale, bool controls, bool decomposition)
+void viz_layout_compute(viz_layout *L, int w, int h, float scale, bool controls, bool decomposition, int banner_h)
 {
     memset(L, 0, sizeof *L);
     const int gap = u(scale, 8);
@@ -25,8 +25,9 @@ void viz_layout_compute(viz_layout *L, int w, int h, float scale, bool controls,
 
     int side_w = controls ? u(scale, 292) : 0;
     if (side_w > w * 32 / 100) side_w = w * 32 / 100;
-    const int top = header_h + gap;
-    if (controls) L->panel[VIZ_PANEL_CONTROLS] = rect(gap, top, side_w, h - top - gap);
+    if (controls) L->panel[VIZ_PANEL_CONTROLS] = rect(gap, header_h + gap, side_w, h - header_h - 2 * gap);
+    if (banner_h > h / 4) banner_h = h / 4;
+    const int top = header_h + gap + banner_h;
 
     const int mx = controls ? gap + side_w + gap : gap;
     const int mw = w - mx - gap;

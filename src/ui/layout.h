@@ -35,7 +35,8 @@ typedef struct viz_layout {
  * the smaller of the two ratios (so 4K or a 2x high-DPI screen gives 2-3). */
 float viz_layout_scale(int w, int h);
 
-void viz_layout_compute(viz_layout *L, int w, int h, float scale, bool controls, bool decomposition);
+/* banner_h: pixels reserved under the header for banners (0 for none). */
+void viz_layout_compute(viz_layout *L, int w, int h, float scale, bool controls, bool decomposition, int banner_h);
 
 const char *viz_panel_name(viz_panel p);
 

@@ -11,29 +11,29 @@ static SDL_Color level_color(const viz_theme *t, viz_level lv)
     return lv == VIZ_LEVEL_ERROR ? t->error : lv == VIZ_LEVEL_WARN ? t->warn : lv == VIZ_LEVEL_OK ? t->ok : t->accent;
 }
 
+static int banner_h(viz_app *a) { return viz_line_h(&a->draw, VIZ_SIZE_BODY) + viz_px(&a->draw, 10); }
+
+int viz_overlay_banners_height(viz_app *a)
+{
+    return a->n_banners ? a->n_banners * (banner_h(a) + viz_px(&a->draw, 4)) : 0;
+}
+
+/* Banners sit in the strip the layout reserves under the header, right of the controls. */
 void viz_overlay_banners(viz_app *a)
 {
     viz_draw *d = &a->draw;
     const viz_theme *t = &d->theme;
     const SDL_Rect head = a->layout.panel[VIZ_PANEL_HEADER];
-    const SDL_Rect rev = a->layout.panel[VIZ_PANEL_REVERSE];
-    int y = head.y + head.h + viz_px(d, 4);
+    const SDL_Rect tl = a->layout.panel[VIZ_PANEL_TIMELINE];
+    int y = head.y + head.h + a->layout.gap;
     for (int i = 0; i < a->n_banners; i++) {
         const viz_message *m = &a->banners[i];
-        int w, h;
-        viz_measure(d, VIZ_SIZE_BODY, true, m->text, &w, &h);
-        const int pad = viz_px(d, 10);
-        int bw = w + 2 * pad + viz_px(d, 6);
-        const int max_w = a->w - 2 * viz_px(d, 16);
-        if (bw > max_w) bw = max_w;
-        SDL_Rect r = {rev.x + rev.w / 2 - bw / 2, y, bw, h + viz_px(d, 10)};
-        if (r.x + r.w > a->w - viz_px(d, 8)) r.x = a->w - viz_px(d, 8) - r.w;
-        if (r.x < viz_px(d, 8)) r.x = viz_px(d, 8);
+        SDL_Rect r = {tl.x, y, tl.w, banner_h(a)};
         SDL_Color c = level_color(t, m->level);
-        viz_fill_round(d, r, viz_px(d, 6), viz_rgba(12, 12, 16, 235));
+        viz_fill_round(d, r, viz_px(d, 6), viz_mix(t->panel, c, 0.16f));
         viz_fill_round(d, (SDL_Rect){r.x, r.y, viz_px(d, 5), r.h}, viz_px(d, 2), c);
         SDL_RenderSetClipRect(d->r, &r);
-        viz_label_bold(d, r.x + pad + viz_px(d, 4), r.y + viz_px(d, 5), VIZ_ALIGN_LEFT, VIZ_SIZE_BODY, c, "%s", m->text);
+        viz_label_bold(d, r.x + viz_px(d, 14), r.y + viz_px(d, 5), VIZ_ALIGN_LEFT, VIZ_SIZE_BODY, c, "%s", m->text);
         SDL_RenderSetClipRect(d->r, NULL);
         y += r.h + viz_px(d, 4);
     }

@@ -152,4 +152,17 @@ void viz_panel_controls(viz_app *a, SDL_Rect r)
     snprintf(buf, sizeof buf, p->speed < 10 ? "%.2g steps/s" : "%.0f steps/s", p->speed);
     if (viz_ui_slider(ui, viz_ui_id("speed", 0), row(&c, c.slider_h), "Speed", buf, &sp_u))
         p->speed = log_value(sp_u, VIZ_SPEED_MIN, VIZ_SPEED_MAX);
+
+    /* the most used keys, where there is room */
+    static const char *const hints[] = {
+        "Space play \xC2\xB7 \xE2\x86\x90\xE2\x86\x92 step \xC2\xB7 [ ] steps \xC2\xB7 E \xCE\xB7",
+        "R seed \xC2\xB7 G grid \xC2\xB7 M compare \xC2\xB7 D terms",
+        "T train \xC2\xB7 P export \xC2\xB7 H all keys",
+    };
+    const int sh = viz_line_h(d, VIZ_SIZE_SMALL) + viz_px(d, 3);
+    const int n_hints = (int)(sizeof hints / sizeof hints[0]);
+    int hy = c.r.y + c.r.h - n_hints * sh;
+    if (hy > c.y)
+        for (int i = 0; i < n_hints; i++, hy += sh)
+            viz_label(d, c.r.x, hy, VIZ_ALIGN_LEFT, VIZ_SIZE_SMALL, t->text_dim, "%s", hints[i]);
 }

@@ -51,16 +51,18 @@ void viz_panel_decomposition(viz_app *a, SDL_Rect r)
     int img = c.h - text_h - viz_px(d, 4);
     if (img > cell) img = cell;
     const int y_img = c.y + lh + viz_px(d, 4);
-    static const char *const names[4] = {"\xE2\x88\x9A\xCE\xB1\xCC\x84\xE2\x82\x9C\xE2\x82\x8B\xE2\x82\x81 x\xCC\x82\xE2\x82\x80",
-                                         "direction to x\xE2\x82\x9C", "\xCF\x83\xE2\x82\x9C z (noise)",
-                                         "x\xE2\x82\x9C\xE2\x82\x8B\xE2\x82\x81"};
+    static const char *const names[4] = {"\xE2\x88\x9A\xCE\xB1\xCC\x84\xE2\x82\x9C\xE2\x82\x8B\xE2\x82\x81\xC2\xB7x\xCC\x82\xE2\x82\x80",
+                                         "direction", "\xCF\x83\xE2\x82\x9C\xC2\xB7z", "x\xE2\x82\x9C\xE2\x82\x8B\xE2\x82\x81"};
     const int slots[4] = {VIZ_TEX_TERM0, VIZ_TEX_TERM1, VIZ_TEX_TERM2, VIZ_TEX_TERM_SUM};
     const double coef[3] = {sqrt(cf->alpha_bar_prev), cf->dir_coef, cf->sigma};
     static const char *const coef_names[3] = {"coef %.3f", "coef %.3f", "\xCF\x83 = %.3f"};
     for (int i = 0; i < 4; i++) {
         const int x = c.x + i * (cell + op_w);
         SDL_Color col = i == 3 ? t->title : i == 2 ? t->second : t->accent;
-        viz_label_bold(d, x, c.y, VIZ_ALIGN_LEFT, VIZ_SIZE_SMALL, col, "%s", names[i]);
+        SDL_Rect clip = {x, c.y, cell + op_w / 2, lh + viz_px(d, 4)};
+        SDL_RenderSetClipRect(d->r, &clip);
+        viz_label_bold(d, x, c.y, VIZ_ALIGN_LEFT, VIZ_SIZE_BODY, col, "%s", names[i]);
+        SDL_RenderSetClipRect(d->r, NULL);
         const uint64_t key = viz_key(res->id, 0xDC, (uint64_t)k, (uint64_t)i);
         if (i < 3) viz_app_upload_images(a, slots[i], key, terms[i], 1, res->H, res->W, VIZ_TONE_SIGNED, m);
         else viz_app_upload_images(a, slots[i], key, sum, 1, res->H, res->W, VIZ_TONE_UNIT, 0);

@@ -62,7 +62,7 @@ void viz_panel_forward(viz_app *a, SDL_Rect r)
 
     /* layout: big x_t on the left, x_0 and epsilon small on the right, text below */
     const int lh = viz_line_h(d, VIZ_SIZE_BODY), sh = viz_line_h(d, VIZ_SIZE_SMALL);
-    const int text_h = lh + 2 * (sh + viz_px(d, 3)) + viz_px(d, 8);
+    const int text_h = lh + 3 * (sh + viz_px(d, 3)) + viz_px(d, 10);
     const int buttons_h = viz_px(d, 26);
     SDL_Rect img_area = {c.x, c.y, c.w, c.h - text_h - buttons_h - viz_px(d, 10)};
     int big = img_area.h;
@@ -90,16 +90,19 @@ void viz_panel_forward(viz_app *a, SDL_Rect r)
     viz_outline(d, drawn, 1, t->image_frame);
 
     /* numbers, straight from the schedule's tables */
-    int y = img_area.y + img_area.h + viz_px(d, 8);
+    int y = img_area.y + img_area.h + viz_px(d, 6);
+    const int bars_y = y + lh + sh + viz_px(d, 6);
     if (t_now >= 0) {
         const double ab = s->alpha_bar[t_now], snr = s->snr[t_now];
-        viz_label_bold(d, c.x, y, VIZ_ALIGN_LEFT, VIZ_SIZE_BODY, t->title,
-                       "t = %d   \xCE\xB1\xCC\x84 = %.4f   SNR = %.3g   log SNR = %+.2f", t_now, ab, snr, log(snr));
-        signal_noise_bars(a, (SDL_Rect){c.x, y + lh + viz_px(d, 4), c.w, 0}, s->sqrt_alpha_bar[t_now],
-                          s->sqrt_one_minus_alpha_bar[t_now]);
+        int w = viz_label_bold(d, c.x, y, VIZ_ALIGN_LEFT, VIZ_SIZE_BODY, t->title, "t = %d", t_now);
+        viz_label_bold(d, c.x + w + viz_px(d, 14), y, VIZ_ALIGN_LEFT, VIZ_SIZE_BODY, t->accent, "\xCE\xB1\xCC\x84 = %.4f", ab);
+        viz_label(d, c.x, y + lh + viz_px(d, 1), VIZ_ALIGN_LEFT, VIZ_SIZE_SMALL, t->text,
+                  "SNR %.3g  \xC2\xB7  log SNR %+.2f", snr, log(snr));
+        signal_noise_bars(a, (SDL_Rect){c.x, bars_y, c.w, 0}, s->sqrt_alpha_bar[t_now], s->sqrt_one_minus_alpha_bar[t_now]);
     } else {
-        viz_label_bold(d, c.x, y, VIZ_ALIGN_LEFT, VIZ_SIZE_BODY, t->title, "t = \xE2\x88\x92" "1: clean data (\xCE\xB1\xCC\x84 = 1)");
-        signal_noise_bars(a, (SDL_Rect){c.x, y + lh + viz_px(d, 4), c.w, 0}, 1.0, 0.0);
+        viz_label_bold(d, c.x, y, VIZ_ALIGN_LEFT, VIZ_SIZE_BODY, t->title, "t = \xE2\x88\x92" "1: clean data");
+        viz_label(d, c.x, y + lh + viz_px(d, 1), VIZ_ALIGN_LEFT, VIZ_SIZE_SMALL, t->text, "\xCE\xB1\xCC\x84 = 1, no noise left");
+        signal_noise_bars(a, (SDL_Rect){c.x, bars_y, c.w, 0}, 1.0, 0.0);
     }
 
     /* digit buttons */

@@ -132,11 +132,20 @@ static void single_or_grid(viz_app *a, SDL_Rect c)
 
     step_caption(a, &v, cap, sizeof cap);
     int y = area.y + area.h + viz_px(d, 4);
-    int w = viz_label_bold(d, c.x, y, VIZ_ALIGN_LEFT, VIZ_SIZE_BODY, t->title, "%s", cap);
-    viz_label(d, c.x + w + viz_px(d, 12), y, VIZ_ALIGN_LEFT, VIZ_SIZE_BODY, t->text_dim, "%s \xC2\xB7 seed %llu%s",
-              res->job.sides[0].label, (unsigned long long)res->job.seed,
-              res->weights_step >= 0 ? " \xC2\xB7 live weights" : "");
-    if (grid) viz_label(d, c.x + c.w, y, VIZ_ALIGN_RIGHT, VIZ_SIZE_SMALL, t->text_dim, "click a sample to follow it");
+    int x = c.x + viz_label_bold(d, c.x, y, VIZ_ALIGN_LEFT, VIZ_SIZE_BODY, t->title, "%s", cap) + viz_px(d, 12);
+    char more[160];
+    snprintf(more, sizeof more, "%s \xC2\xB7 seed %llu%s", res->job.sides[0].label, (unsigned long long)res->job.seed,
+             res->weights_step >= 0 ? " \xC2\xB7 live weights" : "");
+    int mw;
+    viz_measure(d, VIZ_SIZE_BODY, false, more, &mw, NULL);
+    if (x + mw <= c.x + c.w) {
+        viz_label(d, x, y, VIZ_ALIGN_LEFT, VIZ_SIZE_BODY, t->text_dim, "%s", more);
+        x += mw + viz_px(d, 12);
+    }
+    const char *hint = "click a sample to follow it";
+    int hw;
+    viz_measure(d, VIZ_SIZE_SMALL, false, hint, &hw, NULL);
+    if (grid && x + hw <= c.x + c.w) viz_label(d, c.x + c.w, y, VIZ_ALIGN_RIGHT, VIZ_SIZE_SMALL, t->text_dim, "%s", hint);
     if (strip_h) x0_strip(a, (SDL_Rect){c.x, c.y + c.h - strip_h, c.w, strip_h}, &v);
 }
 
@@ -191,16 +200,18 @@ static void compare_view(viz_app *a, SDL_Rect c)
                   viz_key(res->id, (uint64_t)side, (uint64_t)v[side].k, 2), v[side].x0_hat, B, VIZ_TONE_UNIT, 0, cap,
                   side ? t->second : t->accent);
     }
-    /* differences of identical noise: a floor keeps float noise from filling the range */
+    /* differences of identical noise: a floor keeps float noise from filling the
+     * range, and a ceiling of 2 (the width of the data range) keeps one
+     * diverged pixel from turning the rest gray */
     const int x = c.x + 2 * (col_w + gap);
     snprintf(cap, sizeof cap, "\xCE\x94x\xE2\x82\x9C  max |\xCE\x94| = %.3g", m_xt);
     image_box(a, (SDL_Rect){x, y0, col_w, row_h}, VIZ_TEX_DIFF_XT,
               viz_key(res->id, 7, (uint64_t)v[0].k, (uint64_t)v[1].k), diff, B, VIZ_TONE_SIGNED,
-              m_xt > 0.05f ? m_xt : 0.05f, cap, t->text);
+              m_xt < 0.05f ? 0.05f : m_xt > 2.0f ? 2.0f : m_xt, cap, t->text);
     snprintf(cap, sizeof cap, "\xCE\x94%s  max |\xCE\x94| = %.3g", SUB_X0, m_x0);
     image_box(a, (SDL_Rect){x, y0 + row_h + gap, col_w, row_h}, VIZ_TEX_DIFF_X0,
               viz_key(res->id, 8, (uint64_t)v[0].k, (uint64_t)v[1].k), both_x0 && diff ? diff + n : NULL, B,
-              VIZ_TONE_SIGNED, m_x0 > 0.05f ? m_x0 : 0.05f, cap, t->text);
+              VIZ_TONE_SIGNED, m_x0 < 0.05f ? 0.05f : m_x0 > 2.0f ? 2.0f : m_x0, cap, t->text);
     viz_label(d, c.x, c.y + c.h - lh, VIZ_ALIGN_LEFT, VIZ_SIZE_BODY, t->text_dim,
               "Same seed %llu: identical x_T and per-step noise on both sides; gray = no difference",
               (unsigned long long)res->job.seed);

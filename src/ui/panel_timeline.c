@@ -19,7 +19,10 @@ void viz_panel_timeline(viz_app *a, SDL_Rect r)
 
     static const char *const phases[] = {"Forward", "Reverse"};
     int phase = a->pb.phase == VIZ_PHASE_FORWARD ? 0 : 1;
-    const int seg_w = viz_px(d, 150);
+    int fw, fh;
+    viz_measure(d, VIZ_SIZE_BODY, true, "Forward", &fw, &fh);
+    int seg_w = 2 * (fw + viz_px(d, 20));
+    if (seg_w < viz_px(d, 150)) seg_w = viz_px(d, 150);
     if (viz_ui_segmented(ui, viz_ui_id("phase", 0), (SDL_Rect){x, r.y + pad, seg_w, bh}, phases, 2, &phase)) {
         a->pb.phase = phase ? VIZ_PHASE_REVERSE : VIZ_PHASE_FORWARD;
         a->pb.pos = 0;

@@ -106,26 +106,54 @@ void viz_panel_training(viz_app *a, SDL_Rect r)
     int x = c.x + viz_label_bold(d, c.x, c.y, VIZ_ALIGN_LEFT, VIZ_SIZE_BODY, sc, "\xE2\x97\x8F %s", state);
     snprintf(buf, sizeof buf, "step %lld \xC2\xB7 %.0f img/s \xC2\xB7 loss %.4f", (long long)st->step, st->images_per_s,
              st->loss_smooth);
-    viz_label(d, x + viz_px(d, 12), c.y, VIZ_ALIGN_LEFT, VIZ_SIZE_BODY, t->text, "%s", buf);
+    int sw, shh;
+    viz_measure(d, VIZ_SIZE_BODY, false, buf, &sw, &shh);
+    const bool narrow = x + viz_px(d, 12) + sw > c.x + c.w; /* then the numbers get their own line */
+    int by = c.y + lh + viz_px(d, 8);
+    if (narrow) {
+        viz_label(d, c.x, c.y + lh + viz_px(d, 2), VIZ_ALIGN_LEFT, VIZ_SIZE_BODY, t->text, "%s", buf);
+        by += lh;
+    } else {
+        viz_label(d, x + viz_px(d, 12), c.y, VIZ_ALIGN_LEFT, VIZ_SIZE_BODY, t->text, "%s", buf);
+    }
 
-    /* buttons */
-    const int by = c.y + lh + viz_px(d, 8), bh = viz_px(d, 28), g = viz_px(d, 6);
-    const int bw = (c.w - 3 * g) / 4;
-    const char *train_label = st->state == VIZ_TRAIN_RUNNING ? "Pause (T)" : st->has_run ? "Resume (T)" : "Train (T)";
-    if (viz_ui_button(ui, viz_ui_id("train", 0), (SDL_Rect){c.x, by, bw, bh}, train_label, true)) viz_app_toggle_training(a);
-    if (viz_ui_button(ui, viz_ui_id("train-reset", 0), (SDL_Rect){c.x + bw + g, by, bw, bh}, "Reset", false)) {
+    /* buttons: one row of four, or two rows of two when the labels do not fit */
+    const int bh = viz_px(d, 28), g = viz_px(d, 6);
+    int tw, th;
+    viz_measure(d, VIZ_SIZE_BODY, true, "Continue", &tw, &th);
+    const bool two_rows = tw + viz_px(d, 12) > (c.w - 3 * g) / 4;
+    const int per_row = two_rows ? 2 : 4;
+    const int bw = (c.w - (per_row - 1) * g) / per_row;
+    viz_measure(d, VIZ_SIZE_BODY, true, "Resume (T)", &tw, &th);
+    const bool short_labels = tw + viz_px(d, 8) > bw;
+    const char *train_label = st->state == VIZ_TRAIN_RUNNING ? (short_labels ? "Pause" : "Pause (T)")
+                            : st->has_run ? (short_labels ? "Resume" : "Resume (T)") : (short_labels ? "Train" : "Train (T)");
+    SDL_Rect b[4];
+    for (int i = 0; i < 4; i++)
+        b[i] = (SDL_Rect){c.x + (i % per_row) * (bw + g), by + (i / per_row) * (bh + g), bw, bh};
+    if (viz_ui_button(ui, viz_ui_id("train", 0), b[0], train_label, true)) viz_app_toggle_training(a);
+    if (viz_ui_button(ui, viz_ui_id("train-reset", 0), b[1], "Reset", false)) {
         viz_trainer_reset(a->trainer, st->state == VIZ_TRAIN_RUNNING);
         viz_app_toast(a, VIZ_LEVEL_INFO, "Training restarts from scratch (%s preset)", st->run.preset);
     }
-    if (viz_ui_button(ui, viz_ui_id("train-continue", 0), (SDL_Rect){c.x + 2 * (bw + g), by, bw, bh}, "Continue", false))
-        viz_app_continue_training(a);
-    if (viz_ui_button(ui, viz_ui_id("train-save", 0), (SDL_Rect){c.x + 3 * (bw + g), by, bw, bh}, "Save", false))
-        viz_app_save_checkpoint(a);
+    if (viz_ui_button(ui, viz_ui_id("train-continue", 0), b[2], "Continue", false)) viz_app_continue_training(a);
+    if (viz_ui_button(ui, viz_ui_id("train-save", 0), b[3], "Save", false)) viz_app_save_checkpoint(a);
+    by += (two_rows ? 2 : 1) * (bh + g) - g;
 
     /* plots */
-    const int py = by + bh + viz_px(d, 8);
+    const int py = by + viz_px(d, 8);
     SDL_Rect plots = {c.x, py, c.w, c.y + c.h - py};
     const int left_w = plots.w * 58 / 100;
-    loss_curve(a, (SDL_Rect){plots.x, plots.y, left_w, plots.h});
-    loss_by_t(a, (SDL_Rect){plots.x + left_w + viz_px(d, 10), plots.y, plots.w - left_w - viz_px(d, 10), plots.h});
+    SDL_Rect lr = {plots.x, plots.y, left_w, plots.h};
+    SDL_Rect rr = {plots.x + left_w + viz_px(d, 10), plots.y, plots.w - left_w - viz_px(d, 10), plots.h};
+    SDL_Rect clip;
+    if (SDL_IntersectRect(&lr, &r, &clip)) {
+        SDL_RenderSetClipRect(d->r, &clip);
+        loss_curve(a, lr);
+    }
+    if (SDL_IntersectRect(&rr, &r, &clip)) {
+        SDL_RenderSetClipRect(d->r, &clip);
+        loss_by_t(a, rr);
+    }
+    SDL_RenderSetClipRect(d->r, &r);
 }

@@ -213,8 +213,12 @@ bool viz_ui_stepper(viz_ui *u, uint32_t id, SDL_Rect r, const char *label, const
     viz_ui_draw_icon(d, viz_inset(right, right.h / 4), VIZ_ICON_RIGHT, t->text_dim);
     int w;
     viz_measure(d, VIZ_SIZE_BODY, true, value_text, &w, &h);
-    viz_text_draw(d->text, viz_text_px(d, VIZ_SIZE_BODY), VIZ_FONT_BOLD, value_text, mid.x + (mid.w - w) / 2,
-                  mid.y + (mid.h - h) / 2, t->accent);
+    SDL_Rect old_clip;
+    SDL_RenderGetClipRect(d->r, &old_clip);
+    SDL_RenderSetClipRect(d->r, &mid); /* a long model name must not spill over the arrows */
+    viz_text_draw(d->text, viz_text_px(d, VIZ_SIZE_BODY), VIZ_FONT_BOLD, value_text,
+                  w <= mid.w ? mid.x + (mid.w - w) / 2 : mid.x, mid.y + (mid.h - h) / 2, t->accent);
+    SDL_RenderSetClipRect(d->r, old_clip.w > 0 ? &old_clip : NULL);
     return *index != old;
 }
 
