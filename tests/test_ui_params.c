@@ -204,6 +204,9 @@ static void test_locked_noise_jobs(void)
     CHECK(viz_job_batch(&a) == 1 && viz_job_first_index(&a) == 7, "single view shows sample 7");
     a.view = VIZ_VIEW_GRID;
     CHECK(viz_job_batch(&a) == VIZ_GRID_N && viz_job_first_index(&a) == 0, "grid from 0");
+    a.view = VIZ_VIEW_COMPARE;
+    CHECK(viz_job_batch(&a) == VIZ_COMPARE_N && viz_job_first_index(&a) == 0, "comparison: the first 4 of the grid");
+    a.view = VIZ_VIEW_GRID;
     b = a;
     b.focus = 3;
     CHECK(viz_params_same_job(&a, &b), "focus in the grid changes nothing sampled");

@@ -103,6 +103,13 @@ void viz_app_upload_images(viz_app *a, int slot, uint64_t key, const float *imag
     viz_image_update(&a->draw, t, key, px, gw, gh);
 }
 
+SDL_Rect viz_app_draw_tex(viz_app *a, int slot, SDL_Rect area)
+{
+    SDL_Rect r = viz_image_draw(&a->draw, &a->tex[slot], area);
+    a->tex_rect[slot] = r;
+    return r;
+}
+
 /* ---- models and schedules ----------------------------------------------------------------- */
 
 const viz_model *viz_app_model(const viz_app *a) { return &a->models.items[a->p.model]; }
@@ -571,6 +578,7 @@ static void draw_all(viz_app *a)
     SDL_SetRenderDrawColor(a->renderer, d->theme.bg.r, d->theme.bg.g, d->theme.bg.b, 255);
     SDL_RenderClear(a->renderer);
     const viz_layout *L = &a->layout;
+    memset(a->tex_rect, 0, sizeof a->tex_rect);
     a->ui.top_layer = a->quit_dialog ? 2 : a->show_help ? 1 : 0;
     /* each panel draws clipped to its own rectangle: nothing spills over */
     static void (*const panels[VIZ_PANEL_COUNT])(viz_app *, SDL_Rect) = {

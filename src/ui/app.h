@@ -127,6 +127,7 @@ typedef struct viz_app {
 
     /* textures and a staging buffer */
     viz_image_tex tex[24];
+    SDL_Rect tex_rect[24];       /* where each slot was drawn this frame (tests read it) */
     uint32_t *pixels;
     size_t pixels_cap;
     float *scratch;              /* float staging (difference images) */
@@ -175,6 +176,8 @@ float *viz_app_scratch(viz_app *a, size_t n);
 /* Uploads B images (per = H * W floats each) as one grid texture (1 image: no grid). */
 void viz_app_upload_images(viz_app *a, int slot, uint64_t key, const float *images, int B, int H, int W,
                            viz_tone tone, float m);
+/* Draws texture slot `slot` fitted into area and records where (tex_rect). */
+SDL_Rect viz_app_draw_tex(viz_app *a, int slot, SDL_Rect area);
 void viz_app_toast(viz_app *a, viz_level level, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
 void viz_app_banner(viz_app *a, viz_level level, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
 

@@ -42,6 +42,9 @@ void viz_panel_decomposition(viz_app *a, SDL_Rect r)
         float mi = viz_tone_absmax(terms[i], per);
         if (mi > m) m = mi;
     }
+    /* a ceiling of 3 (noise rarely exceeds 3 sigma): an untrained or diverged
+     * model's huge x0-hat must not flatten the other two terms to gray */
+    if (m > 3.0f) m = 3.0f;
     const ddpm_step_coefs *cf = &tr->coefs[k];
 
     const int sh = viz_line_h(d, VIZ_SIZE_SMALL), lh = viz_line_h(d, VIZ_SIZE_BODY);
@@ -66,7 +69,7 @@ void viz_panel_decomposition(viz_app *a, SDL_Rect r)
         const uint64_t key = viz_key(res->id, 0xDC, (uint64_t)k, (uint64_t)i);
         if (i < 3) viz_app_upload_images(a, slots[i], key, terms[i], 1, res->H, res->W, VIZ_TONE_SIGNED, m);
         else viz_app_upload_images(a, slots[i], key, sum, 1, res->H, res->W, VIZ_TONE_UNIT, 0);
-        SDL_Rect drawn = viz_image_draw(d, &a->tex[slots[i]], (SDL_Rect){x, y_img, cell, img});
+        SDL_Rect drawn = viz_app_draw_tex(a, slots[i], (SDL_Rect){x, y_img, cell, img});
         viz_outline(d, drawn, 1, t->image_frame);
         if (i < 3) {
             viz_label(d, x, y_img + img + viz_px(d, 4), VIZ_ALIGN_LEFT, VIZ_SIZE_SMALL, t->text_dim, coef_names[i], coef[i]);

@@ -71,7 +71,7 @@ void viz_panel_forward(viz_app *a, SDL_Rect r)
     SDL_Rect big_r = {img_area.x, img_area.y, big, big};
     const uint64_t kx = viz_key(0xF0, (uint64_t)a->p.digit, (uint64_t)(t_now + 2), a->p.seed ^ (uint64_t)a->sched_cfg.kind);
     viz_app_upload_images(a, VIZ_TEX_FWD_XT, kx, a->fwd_xt, 1, H, W, VIZ_TONE_UNIT, 0);
-    SDL_Rect drawn = viz_image_draw(d, &a->tex[VIZ_TEX_FWD_XT], big_r);
+    SDL_Rect drawn = viz_app_draw_tex(a, VIZ_TEX_FWD_XT, big_r);
     viz_outline(d, drawn, 1, t->image_frame);
     viz_label_bold(d, drawn.x + viz_px(d, 5), drawn.y + viz_px(d, 3), VIZ_ALIGN_LEFT, VIZ_SIZE_BODY, t->second, "x\xE2\x82\x9C");
 
@@ -82,11 +82,11 @@ void viz_panel_forward(viz_app *a, SDL_Rect r)
     viz_app_upload_images(a, VIZ_TEX_FWD_EPS, viz_key(0xF2, (uint64_t)a->p.digit, a->p.seed, 0), a->fwd_eps, 1, H, W,
                           VIZ_TONE_SIGNED, 3.0f);
     viz_label(d, sx, img_area.y, VIZ_ALIGN_LEFT, VIZ_SIZE_SMALL, t->text_dim, "x\xE2\x82\x80 (data)");
-    drawn = viz_image_draw(d, &a->tex[VIZ_TEX_FWD_X0], x0_r);
+    drawn = viz_app_draw_tex(a, VIZ_TEX_FWD_X0, x0_r);
     viz_outline(d, drawn, 1, t->image_frame);
     viz_label(d, sx, x0_r.y + small_size + viz_px(d, 4), VIZ_ALIGN_LEFT, VIZ_SIZE_SMALL, t->text_dim,
               "\xCE\xB5 (fixed)");
-    drawn = viz_image_draw(d, &a->tex[VIZ_TEX_FWD_EPS], eps_r);
+    drawn = viz_app_draw_tex(a, VIZ_TEX_FWD_EPS, eps_r);
     viz_outline(d, drawn, 1, t->image_frame);
 
     /* numbers, straight from the schedule's tables */

@@ -30,7 +30,7 @@ static SDL_Rect image_box(viz_app *a, SDL_Rect r, int slot, uint64_t key, const 
         return ph;
     }
     viz_app_upload_images(a, slot, key, img, B, H, W, tone, m);
-    SDL_Rect drawn = viz_image_draw(d, &a->tex[slot], area);
+    SDL_Rect drawn = viz_app_draw_tex(a, slot, area);
     viz_outline(d, drawn, 1, d->theme.image_frame);
     return drawn;
 }
@@ -76,7 +76,7 @@ static void x0_strip(viz_app *a, SDL_Rect r, const viz_frame_view *v)
                       VIZ_TONE_UNIT, 0);
         viz_image_update(d, t, key, px, gw, gh);
     }
-    SDL_Rect drawn = viz_image_draw(d, t, area);
+    SDL_Rect drawn = viz_app_draw_tex(a, VIZ_TEX_STRIP, area);
     /* mark the strip cell nearest the current step */
     if (drawn.w > 0) {
         int best = 0;

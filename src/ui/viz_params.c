@@ -160,7 +160,10 @@ int viz_job_sides(const viz_params *p, const ddpm_schedule_config *model, int T,
     return 2;
 }
 
-int viz_job_batch(const viz_params *p) { return p->view == VIZ_VIEW_SINGLE ? 1 : VIZ_GRID_N; }
+int viz_job_batch(const viz_params *p)
+{
+    return p->view == VIZ_VIEW_SINGLE ? 1 : p->view == VIZ_VIEW_COMPARE ? VIZ_COMPARE_N : VIZ_GRID_N;
+}
 
 int64_t viz_job_first_index(const viz_params *p) { return p->view == VIZ_VIEW_SINGLE ? p->focus : 0; }
 

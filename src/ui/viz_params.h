@@ -36,6 +36,8 @@ typedef enum {
 
 enum {
     VIZ_GRID_N = 16,          /* samples in the grid view */
+    VIZ_COMPARE_N = 4,        /* samples per side in the comparison view (2 x 2): two
+                                 trajectories must finish about as fast as one grid */
     VIZ_MAX_SIDES = 2,        /* configurations of one sampling job */
     VIZ_MODEL_NAME_MAX = 64,
 };
@@ -107,7 +109,7 @@ typedef struct viz_side {
 int viz_job_sides(const viz_params *p, const ddpm_schedule_config *model, int T,
                   viz_side out[VIZ_MAX_SIDES]);
 
-/* Images per job (1 or VIZ_GRID_N) and the index of the first, for the
+/* Images per job (1, VIZ_GRID_N or VIZ_COMPARE_N) and the index of the first, for the
  * locked noise streams: the single view shows grid sample `focus`, with
  * exactly the noise it has in the grid. */
 int viz_job_batch(const viz_params *p);
