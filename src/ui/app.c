@@ -456,8 +456,16 @@ static void handle_key(viz_app *a, const SDL_KeyboardEvent *e)
     case SDLK_x: if (!repeat) p->clip_x0 = !p->clip_x0; break;
     case SDLK_r: p->seed = viz_seed_step(p->seed, shift ? -1 : +1); break;
     case SDLK_g: if (!repeat) p->view = p->view == VIZ_VIEW_GRID ? VIZ_VIEW_SINGLE : VIZ_VIEW_GRID; break;
-    case SDLK_m: if (!repeat) p->view = p->view == VIZ_VIEW_COMPARE ? VIZ_VIEW_SINGLE : VIZ_VIEW_COMPARE; break;
-    case SDLK_v: p->compare = (viz_compare)((p->compare + 1) % VIZ_COMPARE_COUNT); p->view = VIZ_VIEW_COMPARE; break;
+    case SDLK_m:
+        if (!repeat) {
+            if (p->view == VIZ_VIEW_COMPARE) p->view = a->view_before_compare;
+            else a->view_before_compare = p->view, p->view = VIZ_VIEW_COMPARE;
+        }
+        break;
+    case SDLK_v:
+        p->compare = (viz_compare)((p->compare + 1) % VIZ_COMPARE_COUNT);
+        if (p->view != VIZ_VIEW_COMPARE) a->view_before_compare = p->view, p->view = VIZ_VIEW_COMPARE;
+        break;
     case SDLK_d: if (!repeat) p->decomposition = !p->decomposition; break;
     case SDLK_UP: p->digit++; break;
     case SDLK_DOWN: p->digit--; break;

@@ -108,6 +108,7 @@ typedef struct viz_app {
     double submitted_at;
     int last_S;                  /* playback steps, to remap the playhead */
     viz_playback pb;
+    viz_view view_before_compare; /* M returns to it */
     viz_result *shown;           /* the trajectory on screen (a reference) */
     double newest_since;         /* when a newer result than `shown` appeared */
     uint64_t newest_id;
