@@ -119,6 +119,7 @@ static viz_job live_job(int steps, double eta, int B)
     j.first_index = 0;
     j.B = B;
     j.focus = B - 1;
+    j.threads = 1;
     return j;
 }
 
@@ -256,11 +257,40 @@ static void test_threads(const ddpm_dataset *digits)
     CHECK(memcmp(res_d->traj[0].x_t, res_d->traj[1].x_t, sizeof(float) * 2 * res_d->per) == 0,
           "both sides start from the same x_T");
 
+    /* a batch split over two threads gives exactly the one-thread result */
+    viz_job one = live_job(4, 1.0, 5), two = one;
+    two.threads = 2;
+    viz_trainer_pause(r.vt);
+    CHECK(wait_for(trainer_settled, &r, 30), "paused for a fixed snapshot");
+    viz_sampler_submit(r.s, &one);
+    CHECK(viz_sampler_wait_idle(r.s, 120), "one thread");
+    viz_result *r1 = viz_sampler_acquire(r.s);
+    viz_sampler_submit(r.s, &two);
+    CHECK(viz_sampler_wait_idle(r.s, 120), "two threads");
+    viz_result *r2 = viz_sampler_acquire(r.s);
+    check_complete(r.s, r1, 1);
+    check_complete(r.s, r2, 1);
+    CHECK(r1->weights_step == r2->weights_step, "same weights");
+    const size_t all = (size_t)(r1->traj[0].S + 1) * r1->B * r1->per;
+    /* GEMM blocking depends on the batch size, so allow rounding differences */
+    double worst = 0;
+    for (size_t i = 0; i < all; i++) worst = fmax(worst, fabs(r1->traj[0].x_t[i] - r2->traj[0].x_t[i]));
+    CHECK(worst < 1e-3, "split batch == whole batch, every frame (max diff %g)", worst);
+    printf("split vs whole batch: max |diff| %g\n", worst);
+    worst = 0;
+    for (size_t i = 0; i < (size_t)r1->traj[0].S * r1->per; i++)
+        worst = fmax(worst, fabs(r1->traj[0].noise_term[i] - r2->traj[0].noise_term[i]));
+    CHECK(worst < 1e-4, "the followed image's terms too (it is in the second half): %g", worst);
+    viz_result_release(r1);
+    viz_result_release(r2);
+    viz_trainer_train(r.vt);
+
     /* reset clears the history; stop everything while training runs, with a job queued */
     viz_trainer_reset(r.vt, true);
     CHECK(wait_for(trainer_settled, &r, 60), "reset finishes");
     viz_trainer_get_status(r.vt, &st);
     CHECK(strstr(st.origin, "scratch") != NULL, "a scratch run: %s", st.origin);
+    long_job.threads = 2;
     viz_sampler_submit(r.s, &long_job);
     SDL_Delay(20);
     const double t0 = ddpm_now();

@@ -228,6 +228,8 @@ static void maybe_submit(viz_app *a)
     job.first_index = viz_job_first_index(&a->p);
     job.B = viz_job_batch(&a->p);
     job.focus = job.B > 1 ? a->p.focus : 0;
+    /* two cores: the sampler takes both unless the trainer is using one */
+    job.threads = a->train.state == VIZ_TRAIN_RUNNING || SDL_GetCPUCount() < 2 ? 1 : 2;
     viz_sampler_submit(a->sampler, &job);
     a->submitted = a->p;
     a->has_submitted = true;

@@ -24,10 +24,10 @@ struct viz_sampler {
     uint64_t next_id, pending_id;
     viz_result *latest;    /* the sampler's reference */
 
-    /* this thread only: an inference workspace for the last network used,
-     * and the live network built from the weights' config */
-    const ddpm_unet *ws_net;
-    ddpm_unet_workspace *ws;
+    /* this thread (and its helper, one slot each): inference workspaces for
+     * the last network used, and the live network built from the weights' config */
+    const ddpm_unet *ws_net[2];
+    ddpm_unet_workspace *ws[2];
     ddpm_unet *live_net;
 };
 
@@ -73,42 +73,71 @@ static int traj_alloc(viz_traj *tr, const viz_side *side, int T, int B, size_t p
 
 /* ---- running a job ---------------------------------------------------------------------- */
 
-typedef struct step_ctx {
+/* One half of a batch (images b0 .. b0+nb-1) of one side, sampled by one thread. */
+typedef struct half_run {
     viz_sampler *s;
     viz_result *r;
-    int side;
-} step_ctx;
+    int side, b0, nb;
+    struct half_run *other;    /* the other half of the batch, or NULL */
+    int done;                  /* steps finished; guarded by s->lock */
+    /* inputs and outputs of the run */
+    const ddpm_schedule *sched;
+    ddpm_unet_denoiser den;
+    float *x0;                 /* (nb, per) scratch */
+    ddpm_error err;
+    int rc;
+} half_run;
 
 static bool on_step(void *ctx, const ddpm_step_view *v)
 {
-    step_ctx *c = ctx;
-    viz_result *r = c->r;
-    viz_traj *tr = &r->traj[c->side];
-    const size_t frame = (size_t)r->B * r->per, per = r->per;
-    const int k = v->k, f = r->job.focus;
-    memcpy(tr->x_t + (size_t)(k + 1) * frame, v->x_prev, sizeof(float) * frame);
-    memcpy(tr->x0_hat + (size_t)k * frame, v->parts.x0_hat, sizeof(float) * frame);
-    memcpy(tr->x0_term + (size_t)k * per, v->parts.x0_term + (size_t)f * per, sizeof(float) * per);
-    memcpy(tr->dir_term + (size_t)k * per, v->parts.dir_term + (size_t)f * per, sizeof(float) * per);
-    memcpy(tr->noise_term + (size_t)k * per, v->parts.noise_term + (size_t)f * per, sizeof(float) * per);
-    tr->coefs[k] = v->coefs;
-    SDL_LockMutex(c->s->lock);
-    r->done[c->side] = k + 1;
+    half_run *h = ctx;
+    viz_result *r = h->r;
+    viz_traj *tr = &r->traj[h->side];
+    const size_t per = r->per, frame = (size_t)r->B * per, mine = (size_t)h->nb * per;
+    const size_t off = (size_t)h->b0 * per;
+    const int k = v->k, f = r->job.focus - h->b0;
+    memcpy(tr->x_t + (size_t)(k + 1) * frame + off, v->x_prev, sizeof(float) * mine);
+    memcpy(tr->x0_hat + (size_t)k * frame + off, v->parts.x0_hat, sizeof(float) * mine);
+    if (f >= 0 && f < h->nb) { /* the followed image is in this half */
+        memcpy(tr->x0_term + (size_t)k * per, v->parts.x0_term + (size_t)f * per, sizeof(float) * per);
+        memcpy(tr->dir_term + (size_t)k * per, v->parts.dir_term + (size_t)f * per, sizeof(float) * per);
+        memcpy(tr->noise_term + (size_t)k * per, v->parts.noise_term + (size_t)f * per, sizeof(float) * per);
+        tr->coefs[k] = v->coefs;
+    }
+    SDL_LockMutex(h->s->lock);
+    h->done = k + 1;
+    /* a frame is complete when both halves have it */
+    r->done[h->side] = h->other && h->other->done < h->done ? h->other->done : h->done;
     /* a newer job waiting is the cancel signal */
-    const bool go_on = !c->s->has_pending && !atomic_load(&c->s->quit);
-    SDL_UnlockMutex(c->s->lock);
-    if (c->s->notify) c->s->notify(c->s->notify_ctx);
+    const bool go_on = !h->s->has_pending && !atomic_load(&h->s->quit);
+    SDL_UnlockMutex(h->s->lock);
+    if (h->s->notify) h->s->notify(h->s->notify_ctx);
     return go_on;
 }
 
-static int ensure_workspace(viz_sampler *s, const ddpm_unet *net, ddpm_error *err)
+static void run_half(half_run *h)
 {
-    if (s->ws && s->ws_net == net) return DDPM_OK;
-    ddpm_unet_workspace_free(s->ws);
-    s->ws = NULL;
-    s->ws_net = NULL;
-    if (ddpm_unet_workspace_create(&s->ws, net, VIZ_GRID_N, false, err) != DDPM_OK) return DDPM_ERR;
-    s->ws_net = net;
+    const viz_result *r = h->r;
+    ddpm_sample_request req = {.schedule = h->sched, .cfg = r->job.sides[h->side].cfg, .pred = r->pred,
+                               .seed = r->job.seed, .first_index = r->job.first_index + h->b0};
+    const float *x_T = r->traj[h->side].x_t + (size_t)h->b0 * r->per;
+    h->rc = ddpm_sample(&req, ddpm_unet_denoise, &h->den, h->nb, r->C, r->H, r->W, h->x0, x_T, on_step, h, &h->err);
+}
+
+static int half_main(void *arg)
+{
+    run_half(arg);
+    return 0;
+}
+
+static int ensure_workspace(viz_sampler *s, int slot, const ddpm_unet *net, ddpm_error *err)
+{
+    if (s->ws[slot] && s->ws_net[slot] == net) return DDPM_OK;
+    ddpm_unet_workspace_free(s->ws[slot]);
+    s->ws[slot] = NULL;
+    s->ws_net[slot] = NULL;
+    if (ddpm_unet_workspace_create(&s->ws[slot], net, VIZ_GRID_N, false, err) != DDPM_OK) return DDPM_ERR;
+    s->ws_net[slot] = net;
     return DDPM_OK;
 }
 
@@ -116,11 +145,12 @@ static int ensure_workspace(viz_sampler *s, const ddpm_unet *net, ddpm_error *er
 static int ensure_live_net(viz_sampler *s, const ddpm_unet_config *cfg, ddpm_error *err)
 {
     if (s->live_net && ddpm_unet_config_equal(ddpm_unet_get_config(s->live_net), cfg)) return DDPM_OK;
-    if (s->ws_net == s->live_net) { /* the workspace belongs to the old network */
-        ddpm_unet_workspace_free(s->ws);
-        s->ws = NULL;
-        s->ws_net = NULL;
-    }
+    for (int i = 0; i < 2; i++)
+        if (s->ws_net[i] == s->live_net) { /* the workspace belongs to the old network */
+            ddpm_unet_workspace_free(s->ws[i]);
+            s->ws[i] = NULL;
+            s->ws_net[i] = NULL;
+        }
     ddpm_unet_free(s->live_net);
     s->live_net = NULL;
     return ddpm_unet_create(&s->live_net, cfg, err);
@@ -131,7 +161,7 @@ static void finish(viz_sampler *s, viz_result *r, viz_job_state state, double t0
     SDL_LockMutex(s->lock);
     r->state = state;
     r->seconds = ddpm_now() - t0;
-    if (error && error != r->error) viz_copy_str(r->error, sizeof r->error, error);
+    if (error) viz_copy_str(r->error, sizeof r->error, error);
     SDL_UnlockMutex(s->lock);
 }
 
@@ -171,7 +201,8 @@ static void run_job(viz_sampler *s, const viz_job *job, uint64_t id)
         r->C = uc->out_channels;
         r->H = r->W = uc->image_size;
         r->per = (size_t)r->C * r->H * r->W;
-        rc = ensure_workspace(s, net, &err);
+        rc = ensure_workspace(s, 0, net, &err);
+        if (rc == DDPM_OK && job->threads > 1 && job->B > 1) rc = ensure_workspace(s, 1, net, &err);
     }
     ddpm_schedule sched[VIZ_MAX_SIDES];
     memset(sched, 0, sizeof sched);
@@ -197,32 +228,44 @@ static void run_job(viz_sampler *s, const viz_job *job, uint64_t id)
     if (s->notify) s->notify(s->notify_ctx);
 
     if (rc == DDPM_OK) {
-        ddpm_unet_denoiser den = {net, weights, s->ws};
+        /* two threads split the batch when asked (nobody else computes);
+         * the locked noise makes the halves identical to one whole batch */
+        const bool split = job->threads > 1 && r->B > 1;
         float *x0 = malloc(sizeof(float) * (size_t)r->B * r->per);
-        viz_job_state state = VIZ_JOB_DONE;
-        const char *msg = NULL;
-        if (!x0) {
-            state = VIZ_JOB_FAILED;
-            msg = "out of memory";
-        }
+        viz_job_state state = x0 ? VIZ_JOB_DONE : VIZ_JOB_FAILED;
+        char msg[256];
+        viz_copy_str(msg, sizeof msg, x0 ? "" : "out of memory");
         for (int i = 0; i < job->n_sides && state == VIZ_JOB_DONE; i++) {
-            ddpm_sample_request req = {.schedule = &sched[i], .cfg = job->sides[i].cfg,
-                                       .pred = r->pred, .seed = job->seed,
-                                       .first_index = job->first_index};
-            step_ctx ctx = {s, r, i};
-            if (ddpm_sample(&req, ddpm_unet_denoise, &den, r->B, r->C, r->H, r->W, x0,
-                            r->traj[i].x_t, on_step, &ctx, &err) != DDPM_OK) {
+            half_run h[2];
+            memset(h, 0, sizeof h);
+            const int n0 = split ? r->B / 2 : r->B;
+            for (int j = 0; j < (split ? 2 : 1); j++) {
+                h[j] = (half_run){.s = s, .r = r, .side = i, .b0 = j ? n0 : 0, .nb = j ? r->B - n0 : n0,
+                                  .other = split ? &h[1 - j] : NULL, .sched = &sched[i],
+                                  .den = {net, weights, s->ws[j]}, .x0 = x0 + (size_t)(j ? n0 : 0) * r->per};
+            }
+            SDL_Thread *helper = split ? SDL_CreateThread(half_main, "ddpm-sampler-2", &h[1]) : NULL;
+            if (split && !helper) { /* no second thread: do both halves here */
+                run_half(&h[0]);
+                if (h[0].rc == DDPM_OK) run_half(&h[1]);
+                else h[1].rc = DDPM_OK;
+            } else {
+                run_half(&h[0]);
+                if (helper) SDL_WaitThread(helper, NULL);
+            }
+            const int failed = h[0].rc != DDPM_OK ? 0 : (split && h[1].rc != DDPM_OK) ? 1 : -1;
+            if (failed >= 0) {
                 SDL_LockMutex(s->lock);
                 const bool cancelled = s->has_pending || atomic_load(&s->quit);
                 SDL_UnlockMutex(s->lock);
                 state = cancelled ? VIZ_JOB_CANCELLED : VIZ_JOB_FAILED;
-                msg = cancelled ? NULL : err.msg;
+                viz_copy_str(msg, sizeof msg, cancelled ? "" : h[failed].err.msg);
             }
         }
         free(x0);
-        finish(s, r, state, t0, msg);
+        finish(s, r, state, t0, msg[0] ? msg : NULL);
     } else {
-        finish(s, r, VIZ_JOB_FAILED, t0, r->error);
+        finish(s, r, VIZ_JOB_FAILED, t0, NULL); /* r->error was set before publishing */
     }
     for (int i = 0; i < VIZ_MAX_SIDES; i++) ddpm_schedule_free(&sched[i]);
     free(live_copy);
@@ -290,7 +333,8 @@ void viz_sampler_stop(viz_sampler *s)
     SDL_UnlockMutex(s->lock);
     SDL_WaitThread(s->thread, NULL);
     viz_result_release(s->latest);
-    ddpm_unet_workspace_free(s->ws);
+    ddpm_unet_workspace_free(s->ws[0]);
+    ddpm_unet_workspace_free(s->ws[1]);
     ddpm_unet_free(s->live_net);
     SDL_DestroyCond(s->idle);
     SDL_DestroyCond(s->wake);

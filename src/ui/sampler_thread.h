@@ -42,6 +42,8 @@ typedef struct viz_job {
     int64_t first_index;       /* the locked-noise index of the first image */
     int B;                     /* images, 1..VIZ_GRID_N */
     int focus;                 /* the image (0..B-1) whose step terms are kept */
+    int threads;               /* 1, or 2 to split the batch over two threads (when
+                                  nothing else computes, e.g. training is paused) */
 } viz_job;
 
 /* One side's trajectory.  S reverse steps, B images of per floats. */
