@@ -77,6 +77,7 @@ static viz_options base_options(const char *set)
     viz_options_default(&o);
     o.screenshot = g_out;         /* headless */
     o.export_dir = "/tmp";
+    o.train_batch = 4; /* if a test trains: quick steps */
     o.frames = 2;
     ddpm_error err = {0};
     if (set) CHECK(viz_settings_parse(&o.settings, set, &err) == DDPM_OK, "--set %s: %s", set, err.msg);
@@ -296,6 +297,83 @@ static void test_training_panel(void)
     viz_app_free(a);
 }
 
+static bool file_starts_with(const char *path, const char *magic)
+{
+    FILE *f = fopen(path, "rb");
+    if (!f) return false;
+    char buf[16] = {0};
+    size_t n = fread(buf, 1, strlen(magic), f);
+    fclose(f);
+    return n == strlen(magic) && memcmp(buf, magic, n) == 0;
+}
+
+static void test_export_and_quit(void)
+{
+    char dir[256], base[300], path[400];
+    snprintf(dir, sizeof dir, "/tmp/ddpm-test-ui-export-%d", (int)getpid());
+    viz_options o = base_options("mode=grid,steps=5,frame=end");
+    o.export_dir = dir;
+    ddpm_image img;
+    viz_app *a = render(&o, &img);
+    ddpm_image_free(&img);
+    ddpm_error err = {0};
+    CHECK(ddpm_mkdir_p(dir, &err) == DDPM_OK, "%s", err.msg);
+    snprintf(base, sizeof base, "%s/traj", dir);
+    char made[9000];
+    CHECK(viz_export_trajectory_files(a, base, made, sizeof made, &err) == DDPM_OK, "%s", err.msg);
+    snprintf(path, sizeof path, "%s.gif", base);
+    CHECK(file_starts_with(path, "GIF89a"), "an animated GIF: %s", path);
+    remove(path);
+    snprintf(path, sizeof path, "%s-strip.png", base);
+    CHECK(file_starts_with(path, "\x89PNG"), "a PNG strip: %s", path);
+    remove(path);
+    snprintf(path, sizeof path, "%s/view.png", dir);
+    CHECK(viz_export_read_view(a, path, &err) == DDPM_OK && file_starts_with(path, "\x89PNG"), "%s", err.msg);
+    remove(path);
+
+    /* quitting while training offers to save; "Save & quit" saves, then quits */
+    viz_app_request_quit(a);
+    CHECK(a->quit && !a->quit_dialog, "no training: quit at once");
+    a->quit = false;
+    viz_app_toggle_training(a);
+    const double end = ddpm_now() + 120;
+    while (a->train.step < 1 && ddpm_now() < end) {
+        viz_app_frame(a, 1.0 / 60);
+        SDL_Delay(10);
+    }
+    CHECK(a->train.state == VIZ_TRAIN_RUNNING, "training runs");
+    viz_app_request_quit(a);
+    CHECK(a->quit_dialog && !a->quit, "training: the dialog asks first");
+    viz_app_quit_choice(a, VIZ_QUIT_CANCEL);
+    CHECK(!a->quit_dialog && !a->quit, "cancel keeps the app open");
+    viz_app_request_quit(a);
+    viz_app_quit_choice(a, VIZ_QUIT_SAVE);
+    while (!a->quit && ddpm_now() < end) {
+        viz_app_frame(a, 1.0 / 60);
+        SDL_Delay(10);
+    }
+    CHECK(a->quit, "quit after the save landed");
+    const int64_t step = a->train.step;
+    /* the toast names the file; its name carries the step actually saved */
+    const char *saved = NULL;
+    for (int i = 0; i < a->n_toasts; i++)
+        if (a->toasts[i].level == VIZ_LEVEL_OK && strstr(a->toasts[i].text, " to ")) saved = strstr(a->toasts[i].text, " to ") + 4;
+    CHECK(saved, "a toast says where the checkpoint went");
+    snprintf(path, sizeof path, "%s", saved);
+    char expect[64];
+    snprintf(expect, sizeof expect, "live-step%06lld.safetensors", (long long)step);
+    CHECK(strstr(path, dir) == path && strstr(path, expect), "%s is in %s and named %s", path, dir, expect);
+    viz_app_free(a); /* joins the threads */
+    CHECK(ddpm_file_exists(path), "the checkpoint %s was saved", path);
+    ddpm_checkpoint ck;
+    CHECK(ddpm_checkpoint_load(&ck, path, DDPM_CKPT_ALL, &err) == DDPM_OK && ck.step == step, "%s", err.msg);
+    ddpm_checkpoint_free(&ck);
+    remove(path);
+    snprintf(path, sizeof path, "%s/checkpoints", dir);
+    rmdir(path);
+    rmdir(dir);
+}
+
 static int run_cmd(const char *const *args)
 {
     char *argv[32];
@@ -388,6 +466,7 @@ int main(void)
         {"comparison", test_comparison},
         {"lecture mode and sizes", test_lecture_and_sizes},
         {"training panel", test_training_panel},
+        {"export and quit dialog", test_export_and_quit},
         {"command and bad input", test_command_and_bad_input},
     };
     for (size_t i = 0; i < sizeof tests / sizeof tests[0]; i++) {

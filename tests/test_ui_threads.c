@@ -208,8 +208,10 @@ static void test_threads(const ddpm_dataset *digits)
 
     /* save, then continue from the saved checkpoint */
     char path[256];
-    snprintf(path, sizeof path, "/tmp/ddpm-test-ui-threads-%d/live.safetensors", (int)getpid());
-    viz_trainer_save(r.vt, path);
+    char templ[256];
+    snprintf(templ, sizeof templ, "/tmp/ddpm-test-ui-threads-%d/live-{step}.safetensors", (int)getpid());
+    snprintf(path, sizeof path, "/tmp/ddpm-test-ui-threads-%d/live-%06lld.safetensors", (int)getpid(), (long long)paused_at);
+    viz_trainer_save(r.vt, templ);
     CHECK(wait_for(trainer_settled, &r, 60), "save finishes");
     viz_train_event ev;
     CHECK(viz_trainer_poll_event(r.vt, &ev) && ev.kind == VIZ_TRAIN_EVENT_SAVED && strstr(ev.text, path),
@@ -306,6 +308,9 @@ static void test_threads(const ddpm_dataset *digits)
     viz_loss_history_free(&h);
     free(xT);
     remove(path);
+    char *slash = strrchr(path, '/');
+    *slash = '\0';
+    rmdir(path);
 }
 
 int main(void)

@@ -349,11 +349,22 @@ static bool training_active(const viz_app *a)
 void viz_app_request_quit(viz_app *a)
 {
     if (a->quit_dialog || a->quit_after_save) return;
-    if (training_active(a) && !a->headless) {
+    if (training_active(a)) {
         a->quit_dialog = true; /* offer to save first */
         return;
     }
     a->quit = true;
+}
+
+void viz_app_quit_choice(viz_app *a, viz_quit_choice c)
+{
+    a->quit_dialog = false;
+    if (c == VIZ_QUIT_NOW) a->quit = true;
+    if (c != VIZ_QUIT_SAVE) return;
+    /* pause, save at the next step boundary, quit when the save has landed */
+    viz_trainer_pause(a->trainer);
+    a->quit_after_save = true;
+    viz_app_save_checkpoint(a);
 }
 
 void viz_app_toggle_training(viz_app *a)
@@ -381,8 +392,7 @@ void viz_app_save_checkpoint(viz_app *a)
         return;
     }
     char path[4096];
-    snprintf(path, sizeof path, "%.3000s/checkpoints/live-step%06lld.safetensors", a->opt.export_dir,
-             (long long)a->train.step);
+    snprintf(path, sizeof path, "%.3000s/checkpoints/live-step{step}.safetensors", a->opt.export_dir);
     viz_trainer_save(a->trainer, path);
 }
 
@@ -431,7 +441,9 @@ static void handle_key(viz_app *a, const SDL_KeyboardEvent *e)
     a->dirty = true;
 
     if (a->quit_dialog) {
-        if (k == SDLK_ESCAPE) a->quit_dialog = false;
+        if (k == SDLK_ESCAPE) viz_app_quit_choice(a, VIZ_QUIT_CANCEL);
+        if (k == SDLK_RETURN || k == SDLK_KP_ENTER || k == SDLK_s) viz_app_quit_choice(a, VIZ_QUIT_SAVE);
+        if (k == SDLK_q) viz_app_quit_choice(a, VIZ_QUIT_NOW);
         return;
     }
     if (a->show_help && (k == SDLK_ESCAPE || k == SDLK_h || k == SDLK_F1)) {

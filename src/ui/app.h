@@ -184,6 +184,9 @@ void viz_app_banner(viz_app *a, viz_level level, const char *fmt, ...) __attribu
 
 /* Actions the keys, buttons and dialogs share. */
 void viz_app_request_quit(viz_app *a);
+/* The quit dialog's three answers. */
+typedef enum { VIZ_QUIT_SAVE, VIZ_QUIT_NOW, VIZ_QUIT_CANCEL } viz_quit_choice;
+void viz_app_quit_choice(viz_app *a, viz_quit_choice c);
 void viz_app_toggle_training(viz_app *a);
 void viz_app_save_checkpoint(viz_app *a);
 void viz_app_continue_training(viz_app *a);

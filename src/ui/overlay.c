@@ -172,15 +172,9 @@ void viz_overlay_quit_dialog(viz_app *a)
     SDL_Rect b1 = {box.x + pad, by, bwid, bh2};
     SDL_Rect b2 = {b1.x + bwid + viz_px(d, 10), by, bwid, bh2};
     SDL_Rect b3 = {b2.x + bwid + viz_px(d, 10), by, bwid, bh2};
-    if (viz_ui_button(&a->ui, viz_ui_id("quit-save", 0), b1, "Save & quit", true)) {
-        a->quit_dialog = false;
-        a->quit_after_save = true;
-        viz_trainer_pause(a->trainer);
-        viz_app_save_checkpoint(a);
-    }
-    if (viz_ui_button(&a->ui, viz_ui_id("quit-now", 0), b2, "Quit", false)) {
-        a->quit_dialog = false;
-        a->quit = true;
-    }
-    if (viz_ui_button(&a->ui, viz_ui_id("quit-cancel", 0), b3, "Cancel", false)) a->quit_dialog = false;
+    if (viz_ui_button(&a->ui, viz_ui_id("quit-save", 0), b1, "Save & quit (Enter)", true))
+        viz_app_quit_choice(a, VIZ_QUIT_SAVE);
+    if (viz_ui_button(&a->ui, viz_ui_id("quit-now", 0), b2, "Quit (Q)", false)) viz_app_quit_choice(a, VIZ_QUIT_NOW);
+    if (viz_ui_button(&a->ui, viz_ui_id("quit-cancel", 0), b3, "Cancel (Esc)", false))
+        viz_app_quit_choice(a, VIZ_QUIT_CANCEL);
 }

@@ -61,7 +61,15 @@ void viz_panel_timeline(viz_app *a, SDL_Rect r)
     }
     int lw, lh;
     viz_measure(d, VIZ_SIZE_BODY, true, "step 1000 / 1000 \xC2\xB7 t = 999", &lw, &lh);
-    const int label_x = r.x + r.w - pad - lw;
+    /* exports, for slides */
+    int ew, eh;
+    viz_measure(d, VIZ_SIZE_BODY, false, "GIF", &ew, &eh);
+    const int eb = ew + viz_px(d, 20);
+    SDL_Rect gif_b = {r.x + r.w - pad - eb, r.y + pad, eb, bh};
+    SDL_Rect png_b = {gif_b.x - viz_px(d, 4) - eb, r.y + pad, eb, bh};
+    if (viz_ui_button(ui, viz_ui_id("export-png", 0), png_b, "PNG", false)) viz_app_export_view(a);
+    if (viz_ui_button(ui, viz_ui_id("export-gif", 0), gif_b, "GIF", false)) viz_app_export_trajectory(a);
+    const int label_x = png_b.x - pad - lw;
     viz_label_bold(d, label_x, r.y + (r.h - lh) / 2, VIZ_ALIGN_LEFT, VIZ_SIZE_BODY, t->title, "%s", label);
 
     /* the scrubber */

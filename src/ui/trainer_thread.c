@@ -226,9 +226,17 @@ static void do_save(viz_trainer *vt, const command *c)
         post(vt, VIZ_TRAIN_EVENT_ERROR, "Nothing to save yet: start training first (T)");
         return;
     }
+    /* "{step}" becomes the step being saved: the UI cannot know it when it asks */
+    char path[4096];
+    const char *mark = strstr(c->path, "{step}");
+    if (mark)
+        snprintf(path, sizeof path, "%.*s%06lld%s", (int)(mark - c->path), c->path,
+                 (long long)ddpm_trainer_step_count(vt->tr), mark + 6);
+    else
+        viz_copy_str(path, sizeof path, c->path);
     ddpm_error err = {0};
     char dir[4096];
-    snprintf(dir, sizeof dir, "%s", c->path);
+    viz_copy_str(dir, sizeof dir, path);
     char *slash = strrchr(dir, '/');
     if (slash && slash != dir) {
         *slash = '\0';
@@ -237,12 +245,11 @@ static void do_save(viz_trainer *vt, const command *c)
             return;
         }
     }
-    if (ddpm_trainer_save(vt->tr, c->path, &err) != DDPM_OK) {
+    if (ddpm_trainer_save(vt->tr, path, &err) != DDPM_OK) {
         post(vt, VIZ_TRAIN_EVENT_ERROR, "Save failed: %s", err.msg);
         return;
     }
-    post(vt, VIZ_TRAIN_EVENT_SAVED, "Saved step %lld to %s", (long long)ddpm_trainer_step_count(vt->tr),
-         c->path);
+    post(vt, VIZ_TRAIN_EVENT_SAVED, "Saved step %lld to %s", (long long)ddpm_trainer_step_count(vt->tr), path);
 }
 
 /* ---- one training step ------------------------------------------------------------------ */

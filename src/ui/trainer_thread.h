@@ -94,7 +94,8 @@ void viz_trainer_pause(viz_trainer *vt);
 void viz_trainer_reset(viz_trainer *vt, bool run_after);   /* a fresh scratch run */
 /* Continue (fine-tune) from a checkpoint's weights; label names it in the UI. */
 void viz_trainer_continue_from(viz_trainer *vt, const char *path, const char *label, bool run_after);
-/* Saves the full training state to path (atomically); an event says where. */
+/* Saves the full training state to path (atomically); "{step}" in path
+ * becomes the step saved, zero-padded.  An event says where. */
 void viz_trainer_save(viz_trainer *vt, const char *path);
 
 void viz_trainer_get_status(viz_trainer *vt, viz_train_status *st);
