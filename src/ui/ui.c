@@ -189,7 +189,10 @@ bool viz_ui_stepper(viz_ui *u, uint32_t id, SDL_Rect r, const char *label, const
     viz_draw *d = u->d;
     const viz_theme *t = &d->theme;
     const int bw = r.h;
-    const int box_w = r.w * 58 / 100;
+    int label_w = 0;
+    viz_measure(d, VIZ_SIZE_BODY, false, label, &label_w, NULL);
+    int box_w = r.w - label_w - viz_px(d, 12); /* the value gets all the room the label leaves */
+    if (box_w < r.w * 45 / 100) box_w = r.w * 45 / 100;
     SDL_Rect box = {r.x + r.w - box_w, r.y, box_w, r.h};
     SDL_Rect left = {box.x, box.y, bw, box.h}, right = {box.x + box.w - bw, box.y, bw, box.h};
     SDL_Rect mid = {box.x + bw, box.y, box.w - 2 * bw, box.h};
