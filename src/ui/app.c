@@ -239,8 +239,23 @@ static void maybe_submit(viz_app *a)
 
 /* Shows the newest result once it can show the current frame, or after a
  * moment: dragging a slider then does not flash half-finished trajectories. */
+/* With --fps: one line per finished job, for performance reports. */
+static void log_job(viz_app *a)
+{
+    if (!a->show_fps || !a->shown || a->shown->id == a->reported_job) return;
+    viz_progress pr;
+    viz_sampler_progress(a->sampler, a->shown, &pr);
+    if (pr.state != VIZ_JOB_DONE) return;
+    a->reported_job = a->shown->id;
+    const viz_job *j = &a->shown->job;
+    fprintf(stderr, "ddpm viz: job %llu: %d image(s) x %d side(s), %s, in %.2f s on %d thread(s)%s\n",
+            (unsigned long long)a->shown->id, j->B, j->n_sides, j->sides[0].label_ascii, pr.seconds, j->threads,
+            a->train.state == VIZ_TRAIN_RUNNING ? " while training" : "");
+}
+
 static void update_shown(viz_app *a)
 {
+    log_job(a);
     if (!a->sampler) return;
     viz_result *newest = viz_sampler_acquire(a->sampler);
     if (!newest) return;
@@ -670,6 +685,15 @@ void viz_app_frame(viz_app *a, double dt)
     const double t = ddpm_now();
     if (a->last_frame > 0) {
         double ft = t - a->last_frame;
+        if (a->show_fps && !a->headless) {
+            if (a->n_frame_times == a->frame_cap) {
+                int cap = a->frame_cap ? a->frame_cap * 2 : 4096;
+                double *ft_new = realloc(a->frame_times, sizeof(double) * (size_t)cap);
+                if (ft_new) a->frame_times = ft_new, a->frame_cap = cap;
+            }
+            if (a->n_frame_times < a->frame_cap) a->frame_times[a->n_frame_times++] = ft;
+            if (a->train.state == VIZ_TRAIN_RUNNING) a->frames_training++;
+        }
         a->frame_ms = a->frame_ms > 0 ? 0.9 * a->frame_ms + 0.1 * (t - a->now) * 1000.0 : (t - a->now) * 1000.0;
         double inst = ft > 0 ? 1.0 / ft : 0;
         a->fps = a->fps > 0 ? 0.9 * a->fps + 0.1 * inst : inst;
@@ -736,6 +760,10 @@ static int open_output(viz_app *a, ddpm_error *err)
     if (!a->renderer) a->renderer = SDL_CreateRenderer(a->window, -1, SDL_RENDERER_SOFTWARE);
     if (!a->renderer) return ddpm_fail(err, "cannot create a renderer: %s", SDL_GetError());
     a->wake_event = SDL_RegisterEvents(1);
+    SDL_RendererInfo info;
+    if (a->show_fps && SDL_GetRendererInfo(a->renderer, &info) == 0)
+        fprintf(stderr, "ddpm viz: renderer %s%s, %d CPUs\n", info.name,
+                info.flags & SDL_RENDERER_PRESENTVSYNC ? " with vsync" : "", SDL_GetCPUCount());
     return DDPM_OK;
 }
 
@@ -876,9 +904,31 @@ int viz_app_create(viz_app **out, const viz_options *opt, ddpm_error *err)
     return DDPM_OK;
 }
 
+static int cmp_double(const void *x, const void *y)
+{
+    double a = *(const double *)x, b = *(const double *)y;
+    return a < b ? -1 : a > b;
+}
+
+/* The --fps summary: how smooth the window was. */
+static void print_frame_summary(viz_app *a)
+{
+    if (a->n_frame_times < 10) return;
+    const int n = a->n_frame_times;
+    double total = 0;
+    for (int i = 0; i < n; i++) total += a->frame_times[i];
+    qsort(a->frame_times, (size_t)n, sizeof(double), cmp_double);
+    fprintf(stderr,
+            "ddpm viz: %d frames in %.1f s: %.1f fps on average; median frame %.1f ms, 95th percentile %.1f ms, "
+            "worst %.1f ms; training ran during %.0f%% of the frames\n",
+            n, total, n / total, 1000 * a->frame_times[n / 2], 1000 * a->frame_times[n * 95 / 100],
+            1000 * a->frame_times[n - 1], 100.0 * a->frames_training / n);
+}
+
 void viz_app_free(viz_app *a)
 {
     if (!a) return;
+    print_frame_summary(a);
     /* stop the workers first: they may hold pointers into the models */
     viz_sampler_stop(a->sampler);
     viz_trainer_stop(a->trainer);
@@ -894,6 +944,7 @@ void viz_app_free(viz_app *a)
     ddpm_schedule_free(&a->sched);
     ddpm_schedule_free(&a->model_sched);
     free(a->ts);
+    free(a->frame_times);
     free(a->fwd_x0);
     free(a->pixels);
     free(a->scratch);

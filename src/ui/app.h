@@ -139,8 +139,12 @@ typedef struct viz_app {
     viz_message toasts[VIZ_MAX_TOASTS];
     int n_toasts;
 
-    /* frame timing */
+    /* frame timing, and a log of both for --fps (printed at exit) */
     double fps, frame_ms, last_frame;
+    double *frame_times;         /* (frame_cap) seconds between frames */
+    int n_frame_times, frame_cap;
+    double frames_training;      /* frames drawn while training ran */
+    uint64_t reported_job;       /* last finished job written to the log */
     int frame_count;
     bool dirty;                  /* something changed: draw again soon */
 } viz_app;

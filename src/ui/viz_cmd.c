@@ -40,10 +40,13 @@ static int parse_size(const char *s, int *w, int *h, ddpm_error *err)
     return DDPM_OK;
 }
 
+/* Whether the next frame is due at once.  Training alone does not count: the
+ * trainer wakes the loop after each step (the only time its plots change),
+ * which leaves the CPU to the trainer and the sampler; input wakes it too. */
 static bool animating(const viz_app *a)
 {
-    return a->pb.playing || a->dirty || a->n_toasts > 0 || a->show_fps ||
-           (a->sampler && viz_sampler_busy(a->sampler)) || a->train.state == VIZ_TRAIN_RUNNING || a->train.busy;
+    return a->pb.playing || a->dirty || a->n_toasts > 0 || a->show_fps || a->ui.active != 0 ||
+           (a->sampler && viz_sampler_busy(a->sampler));
 }
 
 static int run_window(viz_app *a)
