@@ -236,7 +236,13 @@ static void test_threads(const ddpm_dataset *digits)
     viz_trainer_train(r.vt);
     viz_job long_job = live_job(400, 0.0, 4);
     uint64_t id_long = viz_sampler_submit(r.s, &long_job);
-    SDL_Delay(30);
+    viz_result *res_long = NULL;
+    for (int i = 0; i < 2000 && !res_long; i++) { /* wait until it runs */
+        viz_result *x = viz_sampler_acquire(r.s);
+        if (x && x->id == id_long) res_long = x;
+        else viz_result_release(x), SDL_Delay(2);
+    }
+    CHECK(res_long, "the long job started");
     viz_job short_job = live_job(3, 0.5, 1);
     uint64_t id_short = viz_sampler_submit(r.s, &short_job);
     CHECK(id_short > id_long, "ids grow");
@@ -244,6 +250,11 @@ static void test_threads(const ddpm_dataset *digits)
     viz_result *res_c = viz_sampler_acquire(r.s);
     CHECK(res_c->id == id_short, "the newest job's result is shown");
     check_complete(r.s, res_c, 1);
+    viz_progress pl;
+    viz_sampler_progress(r.s, res_long, &pl);
+    CHECK(pl.state == VIZ_JOB_CANCELLED && pl.done[0] < 400, "the newer job cancelled the long one at step %d (state %d)",
+          pl.done[0], pl.state);
+    viz_result_release(res_long);
     viz_result_release(res_c);
 
     /* a comparison job: two sides on identical x_T */
