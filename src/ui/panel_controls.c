@@ -62,7 +62,7 @@ void viz_panel_controls(viz_app *a, SDL_Rect r)
     c.gap = viz_px(d, 7);
     c.section_gap = viz_px(d, 8);
     const bool compare = p->view == VIZ_VIEW_COMPARE;
-    const int rows = 9 + (compare ? 1 : 0), sliders = 3, sections = 5, smalls = 1;
+    const int rows = 8 + (compare ? 1 : 0), sliders = 3, sections = 5, smalls = 1;
     /* squeeze when the window is short (lecture text at 720p) */
     for (int pass = 0; pass < 3 && needed(&c, rows, sliders, sections, smalls) > c.r.h; pass++) {
         if (pass == 0) c.gap = viz_px(d, 3), c.section_gap = viz_px(d, 4);

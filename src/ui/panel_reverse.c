@@ -111,7 +111,7 @@ static void single_or_grid(viz_app *a, SDL_Rect c)
                               viz_key(res->id, 0, (uint64_t)v.k, 1), v.x_t, res->B, VIZ_TONE_UNIT, 0, cap, t->second);
     char cap2[96];
     snprintf(cap2, sizeof cap2, "%s  predicted from x\xE2\x82\x9C", SUB_X0);
-    image_box(a, (SDL_Rect){area.x + half + gap, area.y, area.w - half - gap, area.h}, VIZ_TEX_X00,
+    image_box(a, (SDL_Rect){area.x + half + gap, area.y, half, area.h}, VIZ_TEX_X00,
               viz_key(res->id, 0, (uint64_t)v.k, 2), v.x0_hat, res->B, VIZ_TONE_UNIT, 0, cap2, t->accent);
 
     /* grid: click a cell to follow that sample (single view, decomposition) */
@@ -167,14 +167,19 @@ static void compare_view(viz_app *a, SDL_Rect c)
     const int col_w = (c.w - 2 * gap) / 3;
     const int row_h = (c.h - head_h - lh - viz_px(d, 10) - gap) / 2;
     const char *heads[3] = {"A", "B", "difference A \xE2\x88\x92 B"};
+    SDL_Rect panel_clip;
+    SDL_RenderGetClipRect(d->r, &panel_clip);
     for (int col = 0; col < 3; col++) {
         int x = c.x + col * (col_w + gap);
+        SDL_Rect head = {x, c.y, col_w, head_h};
+        SDL_RenderSetClipRect(d->r, &head); /* a long label must not run into the next column */
         SDL_Color hc = col == 0 ? t->accent : col == 1 ? t->second : t->text;
         int w = viz_label_bold(d, x, c.y, VIZ_ALIGN_LEFT, VIZ_SIZE_SMALL, hc, "%s", heads[col]);
         if (col < 2)
             viz_label(d, x + w + viz_px(d, 6), c.y, VIZ_ALIGN_LEFT, VIZ_SIZE_SMALL, t->text_dim, "%s",
                       res->job.sides[col].label);
     }
+    SDL_RenderSetClipRect(d->r, panel_clip.w > 0 ? &panel_clip : NULL);
     const int y0 = c.y + head_h;
     /* differences, only where both sides have the frame */
     float *diff = viz_app_scratch(a, 2 * n);
@@ -213,7 +218,7 @@ static void compare_view(viz_app *a, SDL_Rect c)
               viz_key(res->id, 8, (uint64_t)v[0].k, (uint64_t)v[1].k), both_x0 && diff ? diff + n : NULL, B,
               VIZ_TONE_SIGNED, m_x0 < 0.05f ? 0.05f : m_x0 > 2.0f ? 2.0f : m_x0, cap, t->text);
     viz_label(d, c.x, c.y + c.h - lh, VIZ_ALIGN_LEFT, VIZ_SIZE_BODY, t->text_dim,
-              "Same seed %llu: identical x_T and per-step noise on both sides; gray = no difference",
+              "Seed %llu on both sides: the same x_T and noise \xC2\xB7 gray = no difference",
               (unsigned long long)res->job.seed);
 }
 

@@ -59,8 +59,14 @@ void viz_panel_timeline(viz_app *a, SDL_Rect r)
             snprintf(label, sizeof label, "step 0 / %d", S);
         if (viz_app_frame_view(a, 0, &v) && v.t >= 0) snprintf(label, sizeof label, "step %d / %d \xC2\xB7 t = %d", v.k, v.S, v.t);
     }
+    /* the label keeps one width (the track must not jump); smaller when space is short */
+    viz_text_size_kind label_size = VIZ_SIZE_BODY;
     int lw, lh;
-    viz_measure(d, VIZ_SIZE_BODY, true, "step 1000 / 1000 \xC2\xB7 t = 999", &lw, &lh);
+    viz_measure(d, label_size, true, "step 1000 / 1000 \xC2\xB7 t = 999", &lw, &lh);
+    if (lw > r.w / 4) {
+        label_size = VIZ_SIZE_SMALL;
+        viz_measure(d, label_size, true, "step 1000 / 1000 \xC2\xB7 t = 999", &lw, &lh);
+    }
     /* exports, for slides */
     int ew, eh;
     viz_measure(d, VIZ_SIZE_BODY, false, "GIF", &ew, &eh);
@@ -70,7 +76,7 @@ void viz_panel_timeline(viz_app *a, SDL_Rect r)
     if (viz_ui_button(ui, viz_ui_id("export-png", 0), png_b, "PNG", false)) viz_app_export_view(a);
     if (viz_ui_button(ui, viz_ui_id("export-gif", 0), gif_b, "GIF", false)) viz_app_export_trajectory(a);
     const int label_x = png_b.x - pad - lw;
-    viz_label_bold(d, label_x, r.y + (r.h - lh) / 2, VIZ_ALIGN_LEFT, VIZ_SIZE_BODY, t->title, "%s", label);
+    viz_label_bold(d, label_x, r.y + (r.h - lh) / 2, VIZ_ALIGN_LEFT, label_size, t->title, "%s", label);
 
     /* the scrubber */
     SDL_Rect track = {x, r.y + r.h / 2 - viz_px(d, 4), label_x - x - 2 * pad, viz_px(d, 8)};

@@ -34,8 +34,10 @@ static void loss_curve(viz_app *a, SDL_Rect r)
         if (e < llo || e > lhi) continue;
         float y = (float)(p.y + p.h - (e - llo) / (lhi - llo) * p.h);
         viz_fill(d, (SDL_Rect){p.x, (int)y, p.w, 1}, t->grid);
-        viz_label(d, p.x - viz_px(d, 4), (int)y - sh / 2, VIZ_ALIGN_RIGHT, VIZ_SIZE_SMALL, t->text_dim, "1e%d", e);
+        if (p.h > viz_px(d, 50))
+            viz_label(d, p.x - viz_px(d, 4), (int)y - sh / 2, VIZ_ALIGN_RIGHT, VIZ_SIZE_SMALL, t->text_dim, "1e%d", e);
     }
+    const bool roomy = p.h > viz_px(d, 50); /* axis labels only where they do not cover the curve */
     const int n = (int)(h->n < CURVE_POINTS ? h->n : CURVE_POINTS);
     SDL_FPoint raw[CURVE_POINTS], smooth[CURVE_POINTS];
     for (int i = 0; i < n; i++) {
@@ -49,6 +51,7 @@ static void loss_curve(viz_app *a, SDL_Rect r)
     faint.a = 70;
     viz_polyline(d, raw, n, 1.0f * d->scale, faint);
     viz_polyline(d, smooth, n, t->line * d->scale, t->accent);
+    if (!roomy) return;
     viz_label(d, p.x, p.y + p.h + viz_px(d, 3), VIZ_ALIGN_LEFT, VIZ_SIZE_SMALL, t->text_dim, "step %lld",
               (long long)h->step[0]);
     viz_label(d, p.x + p.w, p.y + p.h + viz_px(d, 3), VIZ_ALIGN_RIGHT, VIZ_SIZE_SMALL, t->text_dim, "%lld",
