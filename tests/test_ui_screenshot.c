@@ -407,6 +407,7 @@ static void test_command_and_bad_input(void)
         {"viz", "--screenshot", g_out, "--size", "big", NULL},
         {"viz", "--screenshot", g_out, "--frames", "0", NULL},
         {"viz", "--bogus", NULL},
+        {"viz", "--trajectory", "/tmp/x", NULL},                          /* needs --screenshot */
     };
     for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
         int rc = run_cmd(bad[i]);

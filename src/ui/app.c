@@ -596,6 +596,12 @@ static void poll_trainer(viz_app *a)
 {
     if (!a->trainer) return;
     viz_trainer_get_status(a->trainer, &a->train);
+    /* a new live run (reset, or continued from a model trained with another
+     * schedule): the live view starts matched to it, like a model switch */
+    if (a->train.run.schedule.kind != a->live_schedule_seen) {
+        if (viz_app_model(a)->live) a->p.schedule = a->train.run.schedule.kind;
+        a->live_schedule_seen = a->train.run.schedule.kind;
+    }
     viz_trainer_copy_history(a->trainer, &a->history);
     viz_train_event ev;
     while (viz_trainer_poll_event(a->trainer, &ev)) {
@@ -876,6 +882,7 @@ int viz_app_create(viz_app **out, const viz_options *opt, ddpm_error *err)
         return DDPM_ERR;
     }
     viz_trainer_get_status(a->trainer, &a->train);
+    a->live_schedule_seen = a->train.run.schedule.kind;
 
     /* the starting model: --model, else eps-linear, else the first bundled one, else live */
     int start = -1;

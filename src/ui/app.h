@@ -97,6 +97,7 @@ typedef struct viz_app {
     viz_trainer *trainer;
     viz_sampler *sampler;
     viz_train_status train;      /* copied every frame */
+    ddpm_schedule_kind live_schedule_seen; /* to notice a live run with another schedule */
     viz_loss_history history;
     bool training_requested;     /* headless --train-seconds */
 

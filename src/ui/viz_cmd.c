@@ -72,7 +72,7 @@ static int run_window(viz_app *a)
     return 0;
 }
 
-static int run_headless(viz_app *a, const char *path)
+static int run_headless(viz_app *a, const char *path, const char *trajectory)
 {
     const double dt = 1.0 / 60.0;
     for (int i = 0; i < a->opt.frames; i++) viz_app_frame(a, dt);
@@ -112,6 +112,12 @@ static int run_headless(viz_app *a, const char *path)
     ddpm_image_free(&img);
     if (rc != DDPM_OK) return ddpm_cli_bad_input("viz", &err);
     fprintf(stderr, "ddpm viz: wrote %s (%dx%d)\n", path, a->w, a->h);
+    if (trajectory) {
+        char made[9000];
+        if (viz_export_trajectory_files(a, trajectory, made, sizeof made, &err) != DDPM_OK)
+            return ddpm_cli_bad_input("viz", &err);
+        fprintf(stderr, "ddpm viz: wrote %s\n", made);
+    }
     return 0;
 }
 
@@ -119,7 +125,7 @@ int ddpm_cmd_viz(int argc, char **argv)
 {
     viz_options o;
     viz_options_default(&o);
-    const char *size = NULL, *set = NULL;
+    const char *size = NULL, *set = NULL, *trajectory = NULL;
     const ddpm_arg_spec specs[] = {
         {"model", ARG_STRING, &o.model_path, 0, 0, "PATH", "a checkpoint to show (also listed with the bundled ones)"},
         {"models-dir", ARG_STRING, &o.models_dir, 0, 0, "DIR", "folder of bundled models (default <assets>/models)"},
@@ -130,6 +136,7 @@ int ddpm_cmd_viz(int argc, char **argv)
         {"set", ARG_STRING, &set, 0, 0, "K=V,...", "initial settings, e.g. eta=0.5,steps=20,mode=grid"},
         {"screenshot", ARG_STRING, &o.screenshot, 0, 0, "PNG", "render headless to this file and exit"},
         {"frames", ARG_INT, &o.frames, 1, 100000, "N", "headless: frames to run before the capture"},
+        {"trajectory", ARG_STRING, &trajectory, 0, 0, "BASE", "headless: also write BASE.gif and BASE-strip.png"},
         {"train-seconds", ARG_DOUBLE, &o.train_seconds, 0, 86400, "S", "train live from the start (headless: for S seconds)"},
         {"train-batch", ARG_INT, &o.train_batch, 0, 1024, "N", "batch of live training (0 = the preset's)"},
         {"export-dir", ARG_STRING, &o.export_dir, 0, 0, "DIR", "where exports and checkpoints go"},
@@ -146,6 +153,10 @@ int ddpm_cmd_viz(int argc, char **argv)
     if (rc != DDPM_OK) return ddpm_cli_bad_input("viz", &err);
     if (size && parse_size(size, &o.width, &o.height, &err) != DDPM_OK) return ddpm_cli_bad_input("viz", &err);
     if (set && viz_settings_parse(&o.settings, set, &err) != DDPM_OK) return ddpm_cli_bad_input("viz", &err);
+    if (trajectory && !o.screenshot) {
+        ddpm_fail(&err, "--trajectory needs --screenshot (in the window, Shift+P exports it)");
+        return ddpm_cli_bad_input("viz", &err);
+    }
 
     if (o.screenshot) {
         /* no display needed: a software renderer on a surface; the threads
@@ -163,7 +174,7 @@ int ddpm_cmd_viz(int argc, char **argv)
         SDL_Quit();
         return ddpm_cli_bad_input("viz", &err);
     }
-    rc = o.screenshot ? run_headless(a, o.screenshot) : run_window(a);
+    rc = o.screenshot ? run_headless(a, o.screenshot, trajectory) : run_window(a);
     viz_app_free(a);
     SDL_Quit();
     return rc;
