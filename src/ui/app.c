@@ -1,6 +1,8 @@
-/* app.c: the visualizer's state and frame loop: events and keys, the
- * sliders -> sampling-job wiring, the handoff from the worker threads, and
- * the layout that places every panel. */
+/* app.c: the visualizer's lifetime and frame loop: creating the window (or
+ * the headless surface), the models, data and worker threads; each frame,
+ * events in, state from the workers, panels drawn in their layout rectangles.
+ * Sampling jobs live in app_jobs.c, keys in app_keys.c, actions in
+ * app_actions.c. */
 #include "app.h"
 
 #include <math.h>
@@ -114,18 +116,18 @@ SDL_Rect viz_app_draw_tex(viz_app *a, int slot, SDL_Rect area)
 
 const viz_model *viz_app_model(const viz_app *a) { return &a->models.items[a->p.model]; }
 
-static const ddpm_run_config *model_run(const viz_app *a)
+const ddpm_run_config *viz_app_run_config(const viz_app *a)
 {
     const viz_model *m = viz_app_model(a);
     return m->live ? &a->train.run : &m->ck.run;
 }
 
-int viz_app_T(const viz_app *a) { return model_run(a)->schedule.T; }
+int viz_app_T(const viz_app *a) { return viz_app_run_config(a)->schedule.T; }
 
-bool viz_app_mismatch(const viz_app *a) { return viz_schedule_mismatch(&a->p, &model_run(a)->schedule); }
+bool viz_app_mismatch(const viz_app *a) { return viz_schedule_mismatch(&a->p, &viz_app_run_config(a)->schedule); }
 
 /* Selects model i, loading it; a broken file falls back to the live network. */
-static void select_model(viz_app *a, int i)
+void viz_app_select_model(viz_app *a, int i)
 {
     ddpm_error err = {0};
     if (viz_models_load(&a->models, i, &err) != DDPM_OK) {
@@ -134,13 +136,13 @@ static void select_model(viz_app *a, int i)
         i = viz_models_live(&a->models);
     }
     a->p.model = i;
-    a->p.schedule = model_run(a)->schedule.kind; /* a new model starts matched */
+    a->p.schedule = viz_app_run_config(a)->schedule.kind; /* a new model starts matched */
     viz_params_clamp(&a->p, viz_app_T(a), a->models.n, a->have_digits ? (int)a->digits.n : 1);
 }
 
 static void update_schedules(viz_app *a)
 {
-    const ddpm_schedule_config mc = model_run(a)->schedule;
+    const ddpm_schedule_config mc = viz_app_run_config(a)->schedule;
     const ddpm_schedule_config sc = viz_schedule_config(&a->p, &mc);
     ddpm_error err = {0};
     bool changed = false;
@@ -170,6 +172,11 @@ static void update_schedules(viz_app *a)
     }
 }
 
+void viz_app_clamp_params(viz_app *a)
+{
+    viz_params_clamp(&a->p, viz_app_T(a), a->models.n, a->have_digits ? (int)a->digits.n : 1);
+}
+
 /* ---- the forward panel's digit ----------------------------------------------------------- */
 
 static void update_forward_digit(viz_app *a)
@@ -194,144 +201,6 @@ static void update_forward_digit(viz_app *a)
     a->fwd_seed = a->p.seed;
 }
 
-/* ---- sampling jobs ------------------------------------------------------------------------- */
-
-static int result_steps(const viz_result *r)
-{
-    int S = 1;
-    for (int i = 0; i < r->job.n_sides; i++)
-        if (r->traj[i].S > S) S = r->traj[i].S;
-    return S;
-}
-
-static void maybe_submit(viz_app *a)
-{
-    if (!a->sampler) return;
-    const viz_model *m = viz_app_model(a);
-    const uint64_t live_version = a->trainer ? viz_weights_version(viz_trainer_weights(a->trainer)) : 0;
-    bool want = !a->has_submitted || !viz_params_same_job(&a->p, &a->submitted);
-    if (m->live && a->has_submitted && live_version != a->submitted_weights && !viz_sampler_busy(a->sampler)) {
-        /* follow the training: fresh samples about once a second while it runs */
-        const double wait = a->train.state == VIZ_TRAIN_RUNNING ? 1.0 : 0.0;
-        if (a->now - a->submitted_at >= wait) want = true;
-    }
-    if (!want) return;
-    if (m->live && !a->trainer) return;
-    viz_job job = {0};
-    if (!m->live) {
-        job.net = m->ck.net;
-        job.weights = ddpm_checkpoint_weights(&m->ck);
-        job.pred = m->ck.run.prediction;
-    }
-    job.n_sides = viz_job_sides(&a->p, &model_run(a)->schedule, viz_app_T(a), job.sides);
-    job.seed = a->p.seed;
-    job.first_index = viz_job_first_index(&a->p);
-    job.B = viz_job_batch(&a->p);
-    job.focus = job.B > 1 ? a->p.focus : 0;
-    /* two cores: the sampler takes both unless the trainer is using one */
-    job.threads = a->train.state == VIZ_TRAIN_RUNNING || SDL_GetCPUCount() < 2 ? 1 : 2;
-    viz_sampler_submit(a->sampler, &job);
-    a->submitted = a->p;
-    a->has_submitted = true;
-    a->submitted_weights = live_version;
-    a->submitted_at = a->now;
-}
-
-/* Shows the newest result once it can show the current frame, or after a
- * moment: dragging a slider then does not flash half-finished trajectories. */
-/* With --fps: one line per finished job, for performance reports. */
-static void log_job(viz_app *a)
-{
-    if (!a->show_fps || !a->shown || a->shown->id == a->reported_job) return;
-    viz_progress pr;
-    viz_sampler_progress(a->sampler, a->shown, &pr);
-    if (pr.state != VIZ_JOB_DONE) return;
-    a->reported_job = a->shown->id;
-    const viz_job *j = &a->shown->job;
-    fprintf(stderr, "ddpm viz: job %llu: %d image(s) x %d side(s), %s, in %.2f s on %d thread(s)%s\n",
-            (unsigned long long)a->shown->id, j->B, j->n_sides, j->sides[0].label_ascii, pr.seconds, j->threads,
-            a->train.state == VIZ_TRAIN_RUNNING ? " while training" : "");
-}
-
-static void update_shown(viz_app *a)
-{
-    log_job(a);
-    if (!a->sampler) return;
-    viz_result *newest = viz_sampler_acquire(a->sampler);
-    if (!newest) return;
-    if (newest == a->shown) {
-        viz_result_release(newest);
-        return;
-    }
-    if (newest->id != a->newest_id) {
-        a->newest_id = newest->id;
-        a->newest_since = a->now;
-    }
-    viz_progress pr;
-    viz_sampler_progress(a->sampler, newest, &pr);
-    const int S_new = result_steps(newest);
-    const int S_old = a->shown ? result_steps(a->shown) : S_new;
-    int need = a->pb.phase == VIZ_PHASE_REVERSE ? viz_playback_frame(&a->pb, S_old) : 0;
-    need = (int)lrint((double)need * newest->traj[0].S / (S_old > 0 ? S_old : 1));
-    const bool ready = pr.state != VIZ_JOB_RUNNING || pr.done[0] >= need || a->now - a->newest_since > 0.35 ||
-                       a->headless;
-    if (!a->shown || ready) {
-        viz_result_release(a->shown);
-        a->shown = newest;
-        if (a->last_S && a->last_S != S_new) viz_playback_remap(&a->pb, a->last_S, S_new);
-        a->last_S = S_new;
-        a->dirty = true;
-    } else {
-        viz_result_release(newest);
-    }
-}
-
-bool viz_app_frame_view(viz_app *a, int side, viz_frame_view *v)
-{
-    memset(v, 0, sizeof *v);
-    const viz_result *r = a->shown;
-    if (!r || side >= r->job.n_sides || !r->traj[side].x_t) return false;
-    viz_progress pr;
-    viz_sampler_progress(a->sampler, r, &pr);
-    const viz_traj *tr = &r->traj[side];
-    const int S_play = result_steps(r);
-    const int frame = viz_playback_frame(&a->pb, S_play);
-    int k = (int)lrint((double)frame * tr->S / S_play);
-    const int done = pr.done[side];
-    if (k > done) k = done;
-    const size_t fr = (size_t)r->B * r->per;
-    v->r = r;
-    v->tr = tr;
-    v->side = side;
-    v->k = k;
-    v->S = tr->S;
-    v->done = done;
-    v->complete = done == tr->S;
-    v->t = tr->t[k];
-    v->x_t = tr->x_t + (size_t)k * fr;
-    if (k < done) {
-        v->x0_hat = tr->x0_hat + (size_t)k * fr;
-        v->x_prev = tr->x_t + (size_t)(k + 1) * fr;
-        v->step = k;
-    } else if (k == tr->S) {
-        v->x0_hat = v->x_t;
-        v->step = tr->S - 1;
-    } else {
-        v->step = -1;
-    }
-    return true;
-}
-
-int viz_app_current_t(viz_app *a)
-{
-    const int T = a->sched_ok ? a->sched.T : viz_app_T(a);
-    if (a->pb.phase == VIZ_PHASE_FORWARD) return viz_playback_forward_t(&a->pb, T);
-    viz_frame_view v;
-    if (viz_app_frame_view(a, 0, &v)) return v.t;
-    if (a->n_ts > 0) return a->ts[0];
-    return T - 1;
-}
-
 /* ---- panels' frame ---------------------------------------------------------------------------- */
 
 SDL_Rect viz_panel_begin(viz_app *a, SDL_Rect r, const char *title, const char *subtitle)
@@ -354,187 +223,6 @@ SDL_Rect viz_panel_begin(viz_app *a, SDL_Rect r, const char *title, const char *
     return (SDL_Rect){r.x + pad, r.y + top, r.w - 2 * pad, r.h - top - pad};
 }
 
-/* ---- actions ------------------------------------------------------------------------------------ */
-
-static bool training_active(const viz_app *a)
-{
-    return a->trainer && a->train.state == VIZ_TRAIN_RUNNING;
-}
-
-void viz_app_request_quit(viz_app *a)
-{
-    if (a->quit_dialog || a->quit_after_save) return;
-    if (training_active(a)) {
-        a->quit_dialog = true; /* offer to save first */
-        return;
-    }
-    a->quit = true;
-}
-
-void viz_app_quit_choice(viz_app *a, viz_quit_choice c)
-{
-    a->quit_dialog = false;
-    if (c == VIZ_QUIT_NOW) a->quit = true;
-    if (c != VIZ_QUIT_SAVE) return;
-    /* pause, save at the next step boundary, quit when the save has landed */
-    viz_trainer_pause(a->trainer);
-    a->quit_after_save = true;
-    viz_app_save_checkpoint(a);
-}
-
-void viz_app_toggle_training(viz_app *a)
-{
-    if (!a->trainer) {
-        viz_app_toast(a, VIZ_LEVEL_ERROR, "Training is unavailable: no training data (%s)", "assets/digits");
-        return;
-    }
-    if (a->train.state == VIZ_TRAIN_RUNNING) {
-        viz_trainer_pause(a->trainer);
-        viz_app_toast(a, VIZ_LEVEL_INFO, "Training paused at step %lld", (long long)a->train.step);
-    } else {
-        viz_trainer_train(a->trainer);
-        /* show what is being trained: the live network */
-        if (!viz_app_model(a)->live) select_model(a, viz_models_live(&a->models));
-        viz_app_toast(a, VIZ_LEVEL_INFO, a->train.has_run ? "Training resumed" : "Training a %s network from scratch",
-                      a->train.run.preset);
-    }
-}
-
-void viz_app_save_checkpoint(viz_app *a)
-{
-    if (!a->trainer || !a->train.has_run) {
-        viz_app_toast(a, VIZ_LEVEL_WARN, "Nothing to save yet: press T to train a network first");
-        return;
-    }
-    char path[4096];
-    snprintf(path, sizeof path, "%.3000s/checkpoints/live-step{step}.safetensors", a->opt.export_dir);
-    viz_trainer_save(a->trainer, path);
-}
-
-void viz_app_continue_training(viz_app *a)
-{
-    if (!a->trainer) return;
-    int i = a->p.model;
-    if (a->models.items[i].live) i = a->models.n_files > 0 ? 0 : -1;
-    if (i < 0) {
-        viz_app_toast(a, VIZ_LEVEL_WARN, "No bundled model to continue from (none in %s)", a->models.dir);
-        return;
-    }
-    viz_trainer_continue_from(a->trainer, a->models.items[i].path, a->models.items[i].name, true);
-    select_model(a, viz_models_live(&a->models));
-    viz_app_toast(a, VIZ_LEVEL_INFO, "Loading %s to continue its training...", a->models.items[i].name);
-}
-
-void viz_app_set_lecture(viz_app *a, bool on)
-{
-    a->lecture = on;
-    a->dirty = true;
-}
-
-void viz_app_toggle_fullscreen(viz_app *a)
-{
-    a->fullscreen = !a->fullscreen;
-    if (a->window) SDL_SetWindowFullscreen(a->window, a->fullscreen ? SDL_WINDOW_FULLSCREEN_DESKTOP : 0);
-    viz_app_set_lecture(a, a->fullscreen);
-}
-
-/* ---- keys ---------------------------------------------------------------------------------------- */
-
-static void step_params_after_change(viz_app *a)
-{
-    viz_params_clamp(&a->p, viz_app_T(a), a->models.n, a->have_digits ? (int)a->digits.n : 1);
-}
-
-static void handle_key(viz_app *a, const SDL_KeyboardEvent *e)
-{
-    const SDL_Keycode k = e->keysym.sym;
-    const bool shift = (e->keysym.mod & KMOD_SHIFT) != 0, ctrl = (e->keysym.mod & KMOD_CTRL) != 0;
-    const bool repeat = e->repeat != 0;
-    const int S = a->shown ? result_steps(a->shown) : a->p.steps;
-    const int T = viz_app_T(a);
-    viz_params *p = &a->p;
-    a->dirty = true;
-
-    if (a->quit_dialog) {
-        if (k == SDLK_ESCAPE) viz_app_quit_choice(a, VIZ_QUIT_CANCEL);
-        if (k == SDLK_RETURN || k == SDLK_KP_ENTER || k == SDLK_s) viz_app_quit_choice(a, VIZ_QUIT_SAVE);
-        if (k == SDLK_q) viz_app_quit_choice(a, VIZ_QUIT_NOW);
-        return;
-    }
-    if (a->show_help && (k == SDLK_ESCAPE || k == SDLK_h || k == SDLK_F1)) {
-        a->show_help = false;
-        return;
-    }
-    switch (k) {
-    case SDLK_SPACE: if (!repeat) viz_playback_toggle(&a->pb, S, T); break;
-    case SDLK_LEFT: viz_playback_step(&a->pb, -1, shift ? 10 : 1, S, T); break;
-    case SDLK_RIGHT: viz_playback_step(&a->pb, +1, shift ? 10 : 1, S, T); break;
-    case SDLK_HOME: a->pb.playing = false; a->pb.pos = 0; break;
-    case SDLK_END: a->pb.playing = false; viz_playback_seek(&a->pb, 1.0, S, T); break;
-    case SDLK_LEFTBRACKET: p->steps = viz_steps_ladder(p->steps, T, -1); break;
-    case SDLK_RIGHTBRACKET: p->steps = viz_steps_ladder(p->steps, T, +1); break;
-    case SDLK_MINUS: case SDLK_KP_MINUS: p->speed /= 1.5; break;
-    case SDLK_EQUALS: case SDLK_PLUS: case SDLK_KP_PLUS: p->speed *= 1.5; break;
-    case SDLK_e: if (!repeat) p->eta = p->eta < 0.5 ? 1.0 : 0.0; break;
-    case SDLK_s:
-        if (ctrl) viz_app_save_checkpoint(a);
-        else if (!repeat) p->sampler = p->sampler == DDPM_SAMPLER_DDIM ? DDPM_SAMPLER_DDPM : DDPM_SAMPLER_DDIM;
-        break;
-    case SDLK_c: p->schedule = (ddpm_schedule_kind)((p->schedule + (shift ? DDPM_SCHEDULE_COUNT - 1 : 1)) % DDPM_SCHEDULE_COUNT); break;
-    case SDLK_k: p->spacing = (ddpm_spacing)((p->spacing + 1) % DDPM_SPACING_COUNT); break;
-    case SDLK_x: if (!repeat) p->clip_x0 = !p->clip_x0; break;
-    case SDLK_r: p->seed = viz_seed_step(p->seed, shift ? -1 : +1); break;
-    case SDLK_g: if (!repeat) p->view = p->view == VIZ_VIEW_GRID ? VIZ_VIEW_SINGLE : VIZ_VIEW_GRID; break;
-    case SDLK_m:
-        if (!repeat) {
-            if (p->view == VIZ_VIEW_COMPARE) p->view = a->view_before_compare;
-            else a->view_before_compare = p->view, p->view = VIZ_VIEW_COMPARE;
-        }
-        break;
-    case SDLK_v:
-        p->compare = (viz_compare)((p->compare + 1) % VIZ_COMPARE_COUNT);
-        if (p->view != VIZ_VIEW_COMPARE) a->view_before_compare = p->view, p->view = VIZ_VIEW_COMPARE;
-        break;
-    case SDLK_d: if (!repeat) p->decomposition = !p->decomposition; break;
-    case SDLK_UP: p->digit++; break;
-    case SDLK_DOWN: p->digit--; break;
-    case SDLK_n: {
-        ddpm_rng r;
-        ddpm_rng_init(&r, (uint64_t)a->frame_count, ddpm_rng_stream(DDPM_STREAM_DATA, 77, (uint64_t)p->digit));
-        p->digit = (int)ddpm_rng_below(&r, a->have_digits ? (uint32_t)a->digits.n : 1u);
-        break;
-    }
-    case SDLK_f:
-        if (!repeat) {
-            a->pb.phase = a->pb.phase == VIZ_PHASE_FORWARD ? VIZ_PHASE_REVERSE : VIZ_PHASE_FORWARD;
-            a->pb.pos = 0;
-            a->pb.playing = true;
-        }
-        break;
-    case SDLK_o: {
-        int n = a->models.n, i = (p->model + (shift ? n - 1 : 1)) % n;
-        select_model(a, i);
-        break;
-    }
-    case SDLK_t: if (!repeat) viz_app_toggle_training(a); break;
-    case SDLK_p:
-        if (!repeat) {
-            if (shift) viz_app_export_trajectory(a);
-            else viz_app_export_view(a);
-        }
-        break;
-    case SDLK_F11: if (!repeat) viz_app_toggle_fullscreen(a); break;
-    case SDLK_l: if (!repeat) viz_app_set_lecture(a, !a->lecture); break;
-    case SDLK_F3: if (!repeat) a->show_fps = !a->show_fps; break;
-    case SDLK_TAB: if (!repeat) a->controls_hidden = !a->controls_hidden; break;
-    case SDLK_h: case SDLK_F1: if (!repeat) a->show_help = !a->show_help; break;
-    case SDLK_q: if (ctrl) viz_app_request_quit(a); break;
-    case SDLK_ESCAPE: viz_app_request_quit(a); break;
-    default: break;
-    }
-    step_params_after_change(a);
-}
-
 /* ---- events --------------------------------------------------------------------------------------- */
 
 static void poll_events(viz_app *a, viz_input *in)
@@ -548,7 +236,7 @@ static void poll_events(viz_app *a, viz_input *in)
     while (SDL_PollEvent(&e)) {
         switch (e.type) {
         case SDL_QUIT: viz_app_request_quit(a); break;
-        case SDL_KEYDOWN: handle_key(a, &e.key); break;
+        case SDL_KEYDOWN: viz_app_handle_key(a, &e.key); break;
         case SDL_MOUSEMOTION:
             in->mx = (int)(e.motion.x * a->mouse_scale);
             in->my = (int)(e.motion.y * a->mouse_scale);
@@ -650,14 +338,14 @@ static void update_state(viz_app *a, double dt)
 {
     poll_trainer(a);
     if (a->models.items[a->p.model].live == false && !a->models.items[a->p.model].loaded)
-        select_model(a, a->p.model);
-    step_params_after_change(a);
+        viz_app_select_model(a, a->p.model);
+    viz_app_clamp_params(a);
     update_schedules(a);
     update_forward_digit(a);
-    maybe_submit(a);
-    update_shown(a);
+    viz_app_submit_jobs(a);
+    viz_app_update_shown(a);
 
-    const int S = a->shown ? result_steps(a->shown) : a->p.steps;
+    const int S = a->shown ? viz_result_steps(a->shown) : a->p.steps;
     const int T = a->sched_ok ? a->sched.T : viz_app_T(a);
     viz_playback_advance(&a->pb, dt, a->p.speed, S, T);
     /* while playing, the playhead waits for steps still being computed */
@@ -785,13 +473,13 @@ static int apply_settings(viz_app *a, const viz_settings *s, ddpm_error *err)
             }
             return ddpm_fail(err, "--set model=%s: no such model; available: %s", s->model_name, names);
         }
-        select_model(a, i);
+        viz_app_select_model(a, i);
     }
     if ((s->set & VIZ_SET_STEPS) && s->params.steps > viz_app_T(a))
         return ddpm_fail(err, "--set steps=%d exceeds T = %d of model '%s'; use 1..%d", s->params.steps,
                          viz_app_T(a), viz_app_model(a)->name, viz_app_T(a));
     viz_settings_apply(s, &a->p);
-    step_params_after_change(a);
+    viz_app_clamp_params(a);
     if (s->phase >= 0) a->pb.phase = s->phase ? VIZ_PHASE_REVERSE : VIZ_PHASE_FORWARD;
     if (s->forward_t >= 0) {
         a->pb.phase = VIZ_PHASE_FORWARD;
@@ -897,7 +585,7 @@ int viz_app_create(viz_app **out, const viz_options *opt, ddpm_error *err)
                            models_dir);
     }
     viz_params_default(&a->p, &a->train.run.schedule);
-    select_model(a, start); /* a broken file falls back to live, with a banner */
+    viz_app_select_model(a, start); /* a broken file falls back to live, with a banner */
     if (apply_settings(a, &opt->settings, err) != DDPM_OK) {
         viz_app_free(a);
         return DDPM_ERR;

@@ -164,6 +164,20 @@ void viz_app_frame(viz_app *a, double dt);
 int viz_app_capture(viz_app *a, ddpm_image *out, ddpm_error *err);
 void viz_app_free(viz_app *a);
 
+/* ---- inside the app (app.c, app_jobs.c, app_keys.c) ------------------------------------ */
+
+/* Selects model i (loading it); a broken file falls back to the live network with a banner. */
+void viz_app_select_model(viz_app *a, int i);
+/* Brings a->p into range for the selected model. */
+void viz_app_clamp_params(viz_app *a);
+/* The run config (network, schedule, prediction) of the selected model. */
+const ddpm_run_config *viz_app_run_config(const viz_app *a);
+/* Playback length of a result: its largest number of steps. */
+int viz_result_steps(const viz_result *r);
+void viz_app_submit_jobs(viz_app *a);
+void viz_app_update_shown(viz_app *a);
+void viz_app_handle_key(viz_app *a, const SDL_KeyboardEvent *e);
+
 /* ---- shared by the panels (app.c) ---------------------------------------------------- */
 
 /* Draws a panel's background and title; returns the content rectangle. */
