@@ -8,6 +8,8 @@ set -u
 DDPM=$1
 fail() { echo "FAIL: $*" >&2; exit 1; }
 
+"$DDPM" viz --help >/dev/null 2>&1 || { echo "SKIP: this ddpm was built without the visualizer"; exit 77; }
+
 # 1. no video device at all: a clear message and exit code 2
 out=$(env -u DISPLAY -u WAYLAND_DISPLAY SDL_VIDEODRIVER=x11 "$DDPM" viz --quit-after 1 2>&1)
 rc=$?

@@ -86,7 +86,10 @@ void viz_app_handle_key(viz_app *a, const SDL_KeyboardEvent *e)
     case SDLK_TAB: if (!repeat) a->controls_hidden = !a->controls_hidden; break;
     case SDLK_h: case SDLK_F1: if (!repeat) a->show_help = !a->show_help; break;
     case SDLK_q: if (ctrl) viz_app_request_quit(a); break;
-    case SDLK_ESCAPE: viz_app_request_quit(a); break;
+    case SDLK_ESCAPE: /* leave fullscreen first, as everywhere else */
+        if (a->fullscreen) viz_app_toggle_fullscreen(a);
+        else viz_app_request_quit(a);
+        break;
     default: break;
     }
     viz_app_clamp_params(a);

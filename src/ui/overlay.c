@@ -109,7 +109,8 @@ static const char *const KEYS[][2] = {
     {"Tab", "hide / show the controls"},
     {"F3", "frames per second"},
     {"H / F1", "this help"},
-    {"Esc / Ctrl+Q", "close / quit"},
+    {"Esc", "close this / leave fullscreen / quit"},
+    {"Ctrl+Q", "quit (offers to save a running training)"},
 };
 
 void viz_overlay_help(viz_app *a)
