@@ -121,9 +121,56 @@ static TTF_Font *font_for(viz_text *tx, int px, viz_font_style style)
     return fs->font[style];
 }
 
-/* White text on a transparent surface, from the bitmap font. */
-static SDL_Surface *render_bitmap(const char *s, int px)
+/* The bitmap font is ASCII: spell the UI's few other characters in ASCII
+ * (x_t for xₜ, eta for η, ...) and drop combining marks (the hat of x̂). */
+static void to_ascii(const char *in, char *out, size_t cap)
 {
+    static const struct { const char *utf8, *ascii; } map[] = {
+        {"\xCE\xB7", "eta"}, {"\xCE\xB1", "a"}, {"\xCF\x83", "sigma"}, {"\xCE\xB5", "eps"}, {"\xCE\x94", "d"},
+        {"\xC2\xB7", "|"}, {"\xE2\x88\x92", "-"}, {"\xE2\x88\x9A", "sqrt"}, {"\xC3\x97", "x"},
+        {"\xE2\x86\x94", "<->"}, {"\xE2\x86\x92", "->"}, {"\xE2\x86\x90", "<-"}, {"\xE2\x86\x91", "up"},
+        {"\xE2\x86\x93", "down"}, {"\xE2\x96\xB6", ">"}, {"\xE2\x97\x80", "<"}, {"\xE2\x9A\xA0", "!"},
+        {"\xE2\x97\x8F", "*"}, {"\xE2\x80\x94", "-"}, {"\xE2\x80\xA6", "..."}, {"\xE2\x82\x9C", "_t"},
+        {"\xE2\x82\x8B", "-"}, {"\xC2\xB1", "+-"},
+    };
+    size_t o = 0;
+    while (*in && o + 1 < cap) {
+        const unsigned char c = (unsigned char)*in;
+        if (c < 0x80) {
+            out[o++] = *in++;
+            continue;
+        }
+        if (c == 0xCC || c == 0xCD) { /* combining marks U+0300..U+036F */
+            in += in[1] ? 2 : 1;
+            continue;
+        }
+        if (c == 0xE2 && (unsigned char)in[1] == 0x82 && (unsigned char)in[2] >= 0x80 && (unsigned char)in[2] <= 0x89) {
+            out[o++] = (char)('0' + ((unsigned char)in[2] - 0x80)); /* subscript digits */
+            in += 3;
+            continue;
+        }
+        bool found = false;
+        for (size_t i = 0; i < sizeof map / sizeof map[0] && !found; i++) {
+            size_t n = strlen(map[i].utf8);
+            if (strncmp(in, map[i].utf8, n) == 0) {
+                for (const char *a = map[i].ascii; *a && o + 1 < cap; a++) out[o++] = *a;
+                in += n;
+                found = true;
+            }
+        }
+        if (found) continue;
+        out[o++] = '?'; /* anything else: one '?' per character */
+        in++;
+        while (((unsigned char)*in & 0xC0) == 0x80) in++;
+    }
+    out[o] = '\0';
+}
+
+/* White text on a transparent surface, from the bitmap font. */
+static SDL_Surface *render_bitmap(const char *utf8, int px)
+{
+    char s[1024];
+    to_ascii(utf8, s, sizeof s);
     int scale = (px + 6) / 11;
     if (scale < 1) scale = 1;
     int w = ddpm_image_text_width(s, scale), h = ddpm_image_text_height(scale);
