@@ -161,8 +161,8 @@ void viz_settings_apply(const viz_settings *s, viz_params *p);
  * model, phase (forward|reverse), frame (a step index or "end"), t (forward
  * t), play, lecture, help, fps, controls.  A bad key or value is DDPM_ERR
  * with a message naming it and the valid choices; s is then unspecified.
- * Steps are checked against T later (viz_params_clamp), when the model is
- * known; here they only have to be >= 1. */
+ * Steps only have to be >= 1 here: the app checks them against the model's
+ * T once it is loaded (and `ddpm viz` exits with 2 when they exceed it). */
 int viz_settings_parse(viz_settings *s, const char *spec, ddpm_error *err);
 
 #endif
