@@ -1,0 +1,648 @@
+/* app.c: the visualizer's lifetime and frame loop: creating the window (or
+ * the headless surface), the models, data and worker threads; each frame,
+ * events in, state from the workers, panels drawn in their layout rectangles.
+ * Sampling jobs live in app_jobs.c, keys in app_keys.c, actions in
+ * app_actions.c. */
+#include "app.h"
+
+#include <math.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cli_util.h"
+#include "ddpm/layers.h"
+#include "ddpm/rng.h"
+#include "viz_util.h"
+
+void viz_options_default(viz_options *o)
+{
+    memset(o, 0, sizeof *o);
+    o->width = 1280;
+    o->height = 720;
+    o->frames = 3;
+    o->export_dir = "ddpm-viz";
+    viz_params none;
+    memset(&none, 0, sizeof none);
+    viz_settings_init(&o->settings, &none); /* nothing set */
+}
+
+/* ---- messages ----------------------------------------------------------------------- */
+
+static void message_v(viz_message *m, viz_level level, double until, const char *fmt, va_list ap)
+{
+    vsnprintf(m->text, sizeof m->text, fmt, ap);
+    m->level = level;
+    m->until = until;
+}
+
+void viz_app_toast(viz_app *a, viz_level level, const char *fmt, ...)
+{
+    if (a->n_toasts == VIZ_MAX_TOASTS) {
+        memmove(a->toasts, a->toasts + 1, sizeof a->toasts[0] * (VIZ_MAX_TOASTS - 1));
+        a->n_toasts--;
+    }
+    va_list ap;
+    va_start(ap, fmt);
+    message_v(&a->toasts[a->n_toasts++], level, ddpm_now() + 5.0, fmt, ap);
+    va_end(ap);
+    fprintf(stderr, "ddpm viz: %s\n", a->toasts[a->n_toasts - 1].text);
+}
+
+void viz_app_banner(viz_app *a, viz_level level, const char *fmt, ...)
+{
+    viz_message m;
+    va_list ap;
+    va_start(ap, fmt);
+    message_v(&m, level, 0, fmt, ap);
+    va_end(ap);
+    for (int i = 0; i < a->n_banners; i++)
+        if (strcmp(a->banners[i].text, m.text) == 0) return;
+    if (a->n_banners == VIZ_MAX_BANNERS) return;
+    a->banners[a->n_banners++] = m;
+    fprintf(stderr, "ddpm viz: %s\n", m.text);
+}
+
+/* ---- staging buffers and textures --------------------------------------------------------- */
+
+uint32_t *viz_app_pixels(viz_app *a, size_t n)
+{
+    if (n > a->pixels_cap) {
+        uint32_t *p = realloc(a->pixels, n * sizeof *p);
+        if (!p) return NULL;
+        a->pixels = p;
+        a->pixels_cap = n;
+    }
+    return a->pixels;
+}
+
+float *viz_app_scratch(viz_app *a, size_t n)
+{
+    if (n > a->scratch_cap) {
+        float *p = realloc(a->scratch, n * sizeof *p);
+        if (!p) return NULL;
+        a->scratch = p;
+        a->scratch_cap = n;
+    }
+    return a->scratch;
+}
+
+static uint32_t argb(SDL_Color c) { return 0xFF000000u | (uint32_t)c.r << 16 | (uint32_t)c.g << 8 | c.b; }
+
+void viz_app_upload_images(viz_app *a, int slot, uint64_t key, const float *images, int B, int H, int W,
+                           viz_tone tone, float m)
+{
+    viz_image_tex *t = &a->tex[slot];
+    if (key && t->key == key && t->tex) return;
+    int cols = 1;
+    while (cols * cols < B) cols++;
+    int gw, gh;
+    viz_tone_grid_size(B, cols, W, H, B > 1 ? 1 : 0, &gw, &gh);
+    uint32_t *px = viz_app_pixels(a, (size_t)gw * gh);
+    if (!px) return;
+    viz_tone_grid(px, images, B, cols, W, H, B > 1 ? 1 : 0, argb(a->draw.theme.panel), tone, m);
+    viz_image_update(&a->draw, t, key, px, gw, gh);
+}
+
+SDL_Rect viz_app_draw_tex(viz_app *a, int slot, SDL_Rect area)
+{
+    SDL_Rect r = viz_image_draw(&a->draw, &a->tex[slot], area);
+    a->tex_rect[slot] = r;
+    return r;
+}
+
+/* ---- models and schedules ----------------------------------------------------------------- */
+
+const viz_model *viz_app_model(const viz_app *a) { return &a->models.items[a->p.model]; }
+
+const ddpm_run_config *viz_app_run_config(const viz_app *a)
+{
+    const viz_model *m = viz_app_model(a);
+    return m->live ? &a->train.run : &m->ck.run;
+}
+
+int viz_app_T(const viz_app *a) { return viz_app_run_config(a)->schedule.T; }
+
+bool viz_app_mismatch(const viz_app *a) { return viz_schedule_mismatch(&a->p, &viz_app_run_config(a)->schedule); }
+
+/* Selects model i, loading it; a broken file falls back to the live network. */
+void viz_app_select_model(viz_app *a, int i)
+{
+    ddpm_error err = {0};
+    if (viz_models_load(&a->models, i, &err) != DDPM_OK) {
+        viz_app_banner(a, VIZ_LEVEL_ERROR, "Could not load model '%s': %s. Showing the live (untrained) network instead.",
+                       a->models.items[i].name, err.msg);
+        i = viz_models_live(&a->models);
+    }
+    a->p.model = i;
+    a->p.schedule = viz_app_run_config(a)->schedule.kind; /* a new model starts matched */
+    viz_params_clamp(&a->p, viz_app_T(a), a->models.n, a->have_digits ? (int)a->digits.n : 1);
+}
+
+static void update_schedules(viz_app *a)
+{
+    const ddpm_schedule_config mc = viz_app_run_config(a)->schedule;
+    const ddpm_schedule_config sc = viz_schedule_config(&a->p, &mc);
+    ddpm_error err = {0};
+    bool changed = false;
+    if (!a->sched_ok || memcmp(&sc, &a->sched_cfg, sizeof sc) != 0) {
+        ddpm_schedule_free(&a->sched);
+        a->sched_ok = ddpm_schedule_init(&a->sched, &sc, &err) == DDPM_OK;
+        a->sched_cfg = sc;
+        changed = true;
+    }
+    if (memcmp(&mc, &a->model_sched_cfg, sizeof mc) != 0 || !a->model_sched.T) {
+        ddpm_schedule_free(&a->model_sched);
+        if (ddpm_schedule_init(&a->model_sched, &mc, &err) != DDPM_OK) memset(&a->model_sched, 0, sizeof a->model_sched);
+        a->model_sched_cfg = mc;
+        changed = true;
+    }
+    if (!a->sched_ok) return;
+    /* the timesteps the sampler will visit, for the schedule plot's ticks */
+    ddpm_sampler_config cfg = viz_sampler_config(&a->p);
+    if (cfg.steps > a->sched.T) cfg.steps = a->sched.T;
+    if (changed || memcmp(&cfg, &a->ts_cfg, sizeof cfg) != 0 || a->n_ts == 0) {
+        int *ts = realloc(a->ts, sizeof(int) * (size_t)a->sched.T);
+        if (!ts) return;
+        a->ts = ts;
+        a->n_ts = ddpm_timesteps(a->sched.T, &cfg, a->ts, &err);
+        if (a->n_ts < 0) a->n_ts = 0;
+        a->ts_cfg = cfg;
+    }
+}
+
+void viz_app_clamp_params(viz_app *a)
+{
+    viz_params_clamp(&a->p, viz_app_T(a), a->models.n, a->have_digits ? (int)a->digits.n : 1);
+}
+
+/* ---- the forward panel's digit ----------------------------------------------------------- */
+
+static void update_forward_digit(viz_app *a)
+{
+    if (!a->have_digits) return;
+    const size_t per = (size_t)a->digits.height * a->digits.width;
+    if (!a->fwd_x0) {
+        a->fwd_x0 = malloc(sizeof(float) * per * 3);
+        if (!a->fwd_x0) return;
+        a->fwd_eps = a->fwd_x0 + per;
+        a->fwd_xt = a->fwd_x0 + 2 * per;
+        a->fwd_digit = -1;
+    }
+    if (a->fwd_digit == a->p.digit && a->fwd_seed == a->p.seed) return;
+    memcpy(a->fwd_x0, ddpm_dataset_image(&a->digits, (size_t)a->p.digit), sizeof(float) * per);
+    /* one fixed epsilon per (seed, digit): the animation is smooth because
+     * only t changes from frame to frame */
+    ddpm_rng r;
+    ddpm_rng_init(&r, a->p.seed, ddpm_rng_stream(DDPM_STREAM_FORWARD, (uint64_t)a->p.digit, 0));
+    ddpm_rng_normal_fill(&r, a->fwd_eps, per);
+    a->fwd_digit = a->p.digit;
+    a->fwd_seed = a->p.seed;
+}
+
+/* ---- panels' frame ---------------------------------------------------------------------------- */
+
+SDL_Rect viz_panel_begin(viz_app *a, SDL_Rect r, const char *title, const char *subtitle)
+{
+    viz_draw *d = &a->draw;
+    viz_fill_round(d, r, viz_px(d, 8), d->theme.panel);
+    if (d->lecture) viz_outline(d, r, 1, d->theme.panel_edge);
+    const int pad = viz_px(d, 10);
+    int x = r.x + pad, y = r.y + viz_px(d, 7);
+    int w = viz_label_bold(d, x, y, VIZ_ALIGN_LEFT, VIZ_SIZE_TITLE, d->theme.title, "%s", title);
+    const int th = viz_line_h(d, VIZ_SIZE_TITLE);
+    int sw = 0;
+    if (subtitle && *subtitle) viz_measure(d, VIZ_SIZE_SMALL, false, subtitle, &sw, NULL);
+    if (subtitle && *subtitle && w + viz_px(d, 10) + sw <= r.w - 2 * pad) {
+        int sh = viz_line_h(d, VIZ_SIZE_SMALL);
+        viz_label(d, x + w + viz_px(d, 10), y + th - sh - viz_px(d, 1), VIZ_ALIGN_LEFT, VIZ_SIZE_SMALL,
+                  d->theme.text_dim, "%s", subtitle);
+    }
+    const int top = viz_px(d, 7) + th + viz_px(d, 6);
+    return (SDL_Rect){r.x + pad, r.y + top, r.w - 2 * pad, r.h - top - pad};
+}
+
+/* ---- events --------------------------------------------------------------------------------------- */
+
+static void poll_events(viz_app *a, viz_input *in)
+{
+    memset(in, 0, sizeof *in);
+    in->mx = a->ui.in.mx;
+    in->my = a->ui.in.my;
+    in->down = a->ui.in.down;
+    if (a->headless) return;
+    SDL_Event e;
+    while (SDL_PollEvent(&e)) {
+        switch (e.type) {
+        case SDL_QUIT: viz_app_request_quit(a); break;
+        case SDL_KEYDOWN: viz_app_handle_key(a, &e.key); break;
+        case SDL_MOUSEMOTION:
+            in->mx = (int)(e.motion.x * a->mouse_scale);
+            in->my = (int)(e.motion.y * a->mouse_scale);
+            a->dirty = true;
+            break;
+        case SDL_MOUSEBUTTONDOWN:
+            if (e.button.button == SDL_BUTTON_LEFT) {
+                in->down = in->pressed = true;
+                in->mx = (int)(e.button.x * a->mouse_scale);
+                in->my = (int)(e.button.y * a->mouse_scale);
+            }
+            a->dirty = true;
+            break;
+        case SDL_MOUSEBUTTONUP:
+            if (e.button.button == SDL_BUTTON_LEFT) {
+                in->down = false;
+                in->released = true;
+            }
+            a->dirty = true;
+            break;
+        case SDL_MOUSEWHEEL: in->wheel += e.wheel.y; a->dirty = true; break;
+        case SDL_WINDOWEVENT: a->dirty = true; break;
+        default: break;
+        }
+    }
+}
+
+static void update_size(viz_app *a)
+{
+    int w = a->w, h = a->h;
+    if (a->window) {
+        SDL_GetRendererOutputSize(a->renderer, &w, &h);
+        int ww = 1, wh = 1;
+        SDL_GetWindowSize(a->window, &ww, &wh);
+        a->mouse_scale = ww > 0 ? (float)w / ww : 1.0f;
+    }
+    a->w = w;
+    a->h = h;
+    float scale = viz_layout_scale(w, h);
+    viz_draw_set_scale(&a->draw, scale, a->lecture);
+    viz_layout_compute(&a->layout, w, h, scale, !a->controls_hidden, a->p.decomposition, viz_overlay_banners_height(a));
+}
+
+static void poll_trainer(viz_app *a)
+{
+    if (!a->trainer) return;
+    viz_trainer_get_status(a->trainer, &a->train);
+    /* a new live run (reset, or continued from a model trained with another
+     * schedule): the live view starts matched to it, like a model switch */
+    if (a->train.run.schedule.kind != a->live_schedule_seen) {
+        if (viz_app_model(a)->live) a->p.schedule = a->train.run.schedule.kind;
+        a->live_schedule_seen = a->train.run.schedule.kind;
+    }
+    viz_trainer_copy_history(a->trainer, &a->history);
+    viz_train_event ev;
+    while (viz_trainer_poll_event(a->trainer, &ev)) {
+        viz_level lv = ev.kind == VIZ_TRAIN_EVENT_ERROR ? VIZ_LEVEL_ERROR
+                     : ev.kind == VIZ_TRAIN_EVENT_SAVED ? VIZ_LEVEL_OK : VIZ_LEVEL_INFO;
+        viz_app_toast(a, lv, "%s", ev.text);
+        if (a->quit_after_save && ev.kind == VIZ_TRAIN_EVENT_SAVED) a->quit = true;
+        if (a->quit_after_save && ev.kind == VIZ_TRAIN_EVENT_ERROR) a->quit_after_save = false; /* stay: not saved */
+    }
+}
+
+/* ---- the frame ------------------------------------------------------------------------------------- */
+
+static void draw_all(viz_app *a)
+{
+    viz_draw *d = &a->draw;
+    SDL_SetRenderDrawColor(a->renderer, d->theme.bg.r, d->theme.bg.g, d->theme.bg.b, 255);
+    SDL_RenderClear(a->renderer);
+    const viz_layout *L = &a->layout;
+    memset(a->tex_rect, 0, sizeof a->tex_rect);
+    a->ui.top_layer = a->quit_dialog ? 2 : a->show_help ? 1 : 0;
+    /* each panel draws clipped to its own rectangle: nothing spills over */
+    static void (*const panels[VIZ_PANEL_COUNT])(viz_app *, SDL_Rect) = {
+        [VIZ_PANEL_HEADER] = viz_panel_header,       [VIZ_PANEL_CONTROLS] = viz_panel_controls,
+        [VIZ_PANEL_FORWARD] = viz_panel_forward,     [VIZ_PANEL_REVERSE] = viz_panel_reverse,
+        [VIZ_PANEL_SCHEDULE] = viz_panel_schedule,   [VIZ_PANEL_TRAINING] = viz_panel_training,
+        [VIZ_PANEL_DECOMP] = viz_panel_decomposition, [VIZ_PANEL_TIMELINE] = viz_panel_timeline,
+    };
+    for (int i = 0; i < VIZ_PANEL_COUNT; i++) {
+        if (L->panel[i].w <= 0 || L->panel[i].h <= 0) continue;
+        SDL_RenderSetClipRect(a->renderer, &L->panel[i]);
+        panels[i](a, L->panel[i]);
+        SDL_RenderSetClipRect(a->renderer, NULL);
+    }
+    viz_overlay_banners(a);
+    viz_overlay_toasts(a);
+    if (a->show_fps) viz_overlay_fps(a);
+    a->ui.layer = 1;
+    if (a->show_help) viz_overlay_help(a);
+    a->ui.layer = 2;
+    if (a->quit_dialog) viz_overlay_quit_dialog(a);
+    a->ui.layer = 0;
+}
+
+static void update_state(viz_app *a, double dt)
+{
+    poll_trainer(a);
+    if (a->models.items[a->p.model].live == false && !a->models.items[a->p.model].loaded)
+        viz_app_select_model(a, a->p.model);
+    viz_app_clamp_params(a);
+    update_schedules(a);
+    update_forward_digit(a);
+    viz_app_submit_jobs(a);
+    viz_app_update_shown(a);
+
+    const int S = a->shown ? viz_result_steps(a->shown) : a->p.steps;
+    const int T = a->sched_ok ? a->sched.T : viz_app_T(a);
+    viz_playback_advance(&a->pb, dt, a->p.speed, S, T);
+    /* while playing, the playhead waits for steps still being computed */
+    if (a->shown && a->pb.phase == VIZ_PHASE_REVERSE && a->pb.playing) {
+        viz_progress pr;
+        viz_sampler_progress(a->sampler, a->shown, &pr);
+        double limit = (double)pr.done[0] * S / (a->shown->traj[0].S > 0 ? a->shown->traj[0].S : 1);
+        if (pr.state == VIZ_JOB_RUNNING && a->pb.pos > limit) a->pb.pos = limit;
+    }
+    viz_playback_clamp(&a->pb, S, T);
+}
+
+void viz_app_frame(viz_app *a, double dt)
+{
+    a->now = ddpm_now();
+    viz_input in;
+    poll_events(a, &in);
+    update_size(a);
+    update_state(a, dt);
+    /* the layout may depend on toggles changed by keys */
+    viz_layout_compute(&a->layout, a->w, a->h, a->draw.scale, !a->controls_hidden, a->p.decomposition,
+                       viz_overlay_banners_height(a));
+    viz_ui_begin(&a->ui, &in);
+    draw_all(a);
+    viz_ui_end(&a->ui);
+    if (a->export_view_pending) viz_export_pending_view(a);
+    viz_text_end_frame(a->text);
+    if (!a->headless) SDL_RenderPresent(a->renderer);
+
+    /* frame time, smoothed */
+    const double t = ddpm_now();
+    if (a->last_frame > 0) {
+        double ft = t - a->last_frame;
+        if (a->show_fps && !a->headless) {
+            if (a->n_frame_times == a->frame_cap) {
+                int cap = a->frame_cap ? a->frame_cap * 2 : 4096;
+                double *ft_new = realloc(a->frame_times, sizeof(double) * (size_t)cap);
+                if (ft_new) a->frame_times = ft_new, a->frame_cap = cap;
+            }
+            if (a->n_frame_times < a->frame_cap) a->frame_times[a->n_frame_times++] = ft;
+            if (a->train.state == VIZ_TRAIN_RUNNING) a->frames_training++;
+        }
+        a->frame_ms = a->frame_ms > 0 ? 0.9 * a->frame_ms + 0.1 * (t - a->now) * 1000.0 : (t - a->now) * 1000.0;
+        double inst = ft > 0 ? 1.0 / ft : 0;
+        a->fps = a->fps > 0 ? 0.9 * a->fps + 0.1 * inst : inst;
+    }
+    a->last_frame = t;
+    a->frame_count++;
+    a->dirty = false;
+    for (int i = 0; i < a->n_toasts; i++)
+        if (a->toasts[i].until < a->now) {
+            memmove(a->toasts + i, a->toasts + i + 1, sizeof a->toasts[0] * (size_t)(a->n_toasts - i - 1));
+            a->n_toasts--;
+            i--;
+        }
+}
+
+int viz_app_capture(viz_app *a, ddpm_image *out, ddpm_error *err)
+{
+    viz_input in = {0};
+    in.mx = in.my = -1000; /* no hover highlights in a capture */
+    a->ui.in = in;
+    viz_ui_begin(&a->ui, &in);
+    draw_all(a);
+    viz_ui_end(&a->ui);
+    ddpm_image_init(out, a->w, a->h);
+    if (SDL_RenderReadPixels(a->renderer, NULL, SDL_PIXELFORMAT_RGB24, out->rgb, a->w * 3) != 0) {
+        ddpm_image_free(out);
+        return ddpm_fail(err, "cannot read the rendered pixels back: %s", SDL_GetError());
+    }
+    return DDPM_OK;
+}
+
+/* ---- create / free -------------------------------------------------------------------------------- */
+
+static void wake_ui(void *ctx)
+{
+    viz_app *a = ctx;
+    SDL_Event e;
+    memset(&e, 0, sizeof e);
+    e.type = a->wake_event;
+    SDL_PushEvent(&e); /* thread-safe; wakes SDL_WaitEventTimeout */
+}
+
+static int open_output(viz_app *a, ddpm_error *err)
+{
+    if (a->headless) {
+        a->surface = SDL_CreateRGBSurfaceWithFormat(0, a->w, a->h, 32, SDL_PIXELFORMAT_ARGB8888);
+        if (!a->surface) return ddpm_fail(err, "cannot create a %dx%d surface: %s", a->w, a->h, SDL_GetError());
+        a->renderer = SDL_CreateSoftwareRenderer(a->surface);
+        if (!a->renderer) return ddpm_fail(err, "cannot create a software renderer: %s", SDL_GetError());
+        a->mouse_scale = 1.0f;
+        return DDPM_OK;
+    }
+    if (SDL_InitSubSystem(SDL_INIT_VIDEO | SDL_INIT_EVENTS) != 0)
+        return ddpm_fail(err, "no video device (%s). Is a display available? For headless use, render to a "
+                              "file with --screenshot out.png (works without a display)", SDL_GetError());
+    Uint32 flags = SDL_WINDOW_RESIZABLE | SDL_WINDOW_ALLOW_HIGHDPI;
+    if (a->fullscreen) flags |= SDL_WINDOW_FULLSCREEN_DESKTOP;
+    a->window = SDL_CreateWindow("ddpm viz", SDL_WINDOWPOS_CENTERED, SDL_WINDOWPOS_CENTERED, a->w, a->h, flags);
+    if (!a->window)
+        return ddpm_fail(err, "cannot open a window (%s). For headless use, render to a file with "
+                              "--screenshot out.png", SDL_GetError());
+    SDL_SetWindowMinimumSize(a->window, VIZ_MIN_W, VIZ_MIN_H);
+    a->renderer = SDL_CreateRenderer(a->window, -1, SDL_RENDERER_ACCELERATED | SDL_RENDERER_PRESENTVSYNC);
+    if (!a->renderer) a->renderer = SDL_CreateRenderer(a->window, -1, SDL_RENDERER_SOFTWARE);
+    if (!a->renderer) return ddpm_fail(err, "cannot create a renderer: %s", SDL_GetError());
+    a->wake_event = SDL_RegisterEvents(1);
+    SDL_RendererInfo info;
+    if (a->show_fps && SDL_GetRendererInfo(a->renderer, &info) == 0)
+        fprintf(stderr, "ddpm viz: renderer %s%s, %d CPUs\n", info.name,
+                info.flags & SDL_RENDERER_PRESENTVSYNC ? " with vsync" : "", SDL_GetCPUCount());
+    return DDPM_OK;
+}
+
+static int apply_settings(viz_app *a, const viz_settings *s, ddpm_error *err)
+{
+    if (s->model_name[0]) {
+        int i = viz_models_find(&a->models, s->model_name);
+        if (i < 0) {
+            char names[512] = "";
+            for (int j = 0; j < a->models.n; j++) {
+                strncat(names, a->models.items[j].name, sizeof names - strlen(names) - 1);
+                if (j + 1 < a->models.n) strncat(names, ", ", sizeof names - strlen(names) - 1);
+            }
+            return ddpm_fail(err, "--set model=%s: no such model; available: %s", s->model_name, names);
+        }
+        viz_app_select_model(a, i);
+    }
+    if ((s->set & VIZ_SET_STEPS) && s->params.steps > viz_app_T(a))
+        return ddpm_fail(err, "--set steps=%d exceeds T = %d of model '%s'; use 1..%d", s->params.steps,
+                         viz_app_T(a), viz_app_model(a)->name, viz_app_T(a));
+    viz_settings_apply(s, &a->p);
+    viz_app_clamp_params(a);
+    if (s->phase >= 0) a->pb.phase = s->phase ? VIZ_PHASE_REVERSE : VIZ_PHASE_FORWARD;
+    if (s->forward_t >= 0) {
+        a->pb.phase = VIZ_PHASE_FORWARD;
+        a->pb.pos = s->forward_t;
+    }
+    if (s->frame >= 0) {
+        a->pb.phase = VIZ_PHASE_REVERSE;
+        a->pb.pos = s->frame;
+    }
+    if (s->playing >= 0) a->pb.playing = s->playing;
+    if (s->lecture >= 0) a->lecture = s->lecture;
+    if (s->help >= 0) a->show_help = s->help;
+    if (s->fps >= 0) a->show_fps = s->fps;
+    if (s->controls >= 0) a->controls_hidden = !s->controls;
+    return DDPM_OK;
+}
+
+int viz_app_create(viz_app **out, const viz_options *opt, ddpm_error *err)
+{
+    *out = NULL;
+    viz_app *a = calloc(1, sizeof *a);
+    if (!a) return ddpm_fail(err, "out of memory");
+    a->opt = *opt;
+    a->headless = opt->screenshot != NULL;
+    a->lecture = opt->lecture || opt->fullscreen;
+    a->fullscreen = opt->fullscreen && !a->headless;
+    a->show_fps = opt->show_fps;
+    a->started_at = a->now = ddpm_now();
+    a->pb = viz_playback_initial();
+
+    int w = opt->width, h = opt->height;
+    char size_note[200] = "";
+    if (w < VIZ_MIN_W || h < VIZ_MIN_H || w > VIZ_MAX_W || h > VIZ_MAX_H) {
+        int cw = w < VIZ_MIN_W ? VIZ_MIN_W : w > VIZ_MAX_W ? VIZ_MAX_W : w;
+        int ch = h < VIZ_MIN_H ? VIZ_MIN_H : h > VIZ_MAX_H ? VIZ_MAX_H : h;
+        snprintf(size_note, sizeof size_note, "Window size %dx%d is outside %dx%d..%dx%d; using %dx%d", w, h,
+                 VIZ_MIN_W, VIZ_MIN_H, VIZ_MAX_W, VIZ_MAX_H, cw, ch);
+        w = cw, h = ch;
+    }
+    a->w = w;
+    a->h = h;
+    /* two compute threads on a two-core laptop: one BLAS thread each */
+    ddpm_blas_set_threads(1);
+    if (open_output(a, err) != DDPM_OK) {
+        viz_app_free(a);
+        return DDPM_ERR;
+    }
+
+    char font_dir[4096], warning[4200];
+    if (opt->font_dir) viz_copy_str(font_dir, sizeof font_dir, opt->font_dir);
+    else snprintf(font_dir, sizeof font_dir, "%.4000s/fonts", ddpm_cli_asset_dir());
+    a->text = viz_text_create(a->renderer, font_dir, warning, sizeof warning);
+    if (!a->text) {
+        viz_app_free(a);
+        return ddpm_fail(err, "out of memory");
+    }
+    viz_draw_init(&a->draw, a->renderer, a->text);
+    viz_ui_init(&a->ui, &a->draw);
+    a->ui.in.mx = a->ui.in.my = -1000;
+    if (warning[0]) viz_app_banner(a, VIZ_LEVEL_WARN, "%s", warning);
+    if (size_note[0]) viz_app_banner(a, VIZ_LEVEL_WARN, "%s", size_note);
+
+    /* data: the forward panel's digits and the live trainer's training set */
+    ddpm_error derr = {0};
+    a->have_digits = ddpm_dataset_open(&a->digits, "digits", DDPM_SPLIT_TRAIN, &derr) == DDPM_OK;
+    if (!a->have_digits)
+        viz_app_banner(a, VIZ_LEVEL_ERROR, "No training digits: %s (the forward process and live training are off)", derr.msg);
+
+    /* models */
+    char models_dir[4096];
+    if (opt->models_dir) viz_copy_str(models_dir, sizeof models_dir, opt->models_dir);
+    else snprintf(models_dir, sizeof models_dir, "%.4000s/models", ddpm_cli_asset_dir());
+    if (viz_models_scan(&a->models, models_dir, opt->model_path, err) != DDPM_OK) {
+        viz_app_free(a);
+        return DDPM_ERR;
+    }
+
+    /* workers */
+    viz_trainer_options to = viz_trainer_options_default(a->have_digits ? &a->digits : NULL);
+    to.batch = opt->train_batch;
+    if (!a->headless) {
+        to.notify = wake_ui;
+        to.notify_ctx = a;
+    }
+    if (viz_trainer_start(&a->trainer, &to, err) != DDPM_OK ||
+        viz_sampler_start(&a->sampler, viz_trainer_weights(a->trainer), a->headless ? NULL : wake_ui, a, err) != DDPM_OK) {
+        viz_app_free(a);
+        return DDPM_ERR;
+    }
+    viz_trainer_get_status(a->trainer, &a->train);
+    a->live_schedule_seen = a->train.run.schedule.kind;
+
+    /* the starting model: --model, else eps-linear, else the first bundled one, else live */
+    int start = -1;
+    if (opt->model_path) start = viz_models_find(&a->models, opt->model_path);
+    if (start < 0) start = viz_models_find(&a->models, DDPM_DEFAULT_MODEL);
+    if (start < 0 && a->models.n_files > 0 && !opt->model_path) start = 0;
+    if (start < 0) {
+        start = viz_models_live(&a->models);
+        if (a->models.n_files == 0)
+            viz_app_banner(a, VIZ_LEVEL_WARN,
+                           "No bundled model found in %s \xE2\x80\x94 showing an untrained network; press T to train one live",
+                           models_dir);
+    }
+    viz_params_default(&a->p, &a->train.run.schedule);
+    viz_app_select_model(a, start); /* a broken file falls back to live, with a banner */
+    if (apply_settings(a, &opt->settings, err) != DDPM_OK) {
+        viz_app_free(a);
+        return DDPM_ERR;
+    }
+    if (opt->train_seconds > 0) {
+        viz_trainer_train(a->trainer);
+        a->training_requested = true;
+    }
+    update_size(a);
+    *out = a;
+    return DDPM_OK;
+}
+
+static int cmp_double(const void *x, const void *y)
+{
+    double a = *(const double *)x, b = *(const double *)y;
+    return a < b ? -1 : a > b;
+}
+
+/* The --fps summary: how smooth the window was. */
+static void print_frame_summary(viz_app *a)
+{
+    if (a->n_frame_times < 10) return;
+    const int n = a->n_frame_times;
+    double total = 0;
+    for (int i = 0; i < n; i++) total += a->frame_times[i];
+    qsort(a->frame_times, (size_t)n, sizeof(double), cmp_double);
+    fprintf(stderr,
+            "ddpm viz: %d frames in %.1f s: %.1f fps on average; median frame %.1f ms, 95th percentile %.1f ms, "
+            "worst %.1f ms; training ran during %.0f%% of the frames\n",
+            n, total, n / total, 1000 * a->frame_times[n / 2], 1000 * a->frame_times[n * 95 / 100],
+            1000 * a->frame_times[n - 1], 100.0 * a->frames_training / n);
+}
+
+void viz_app_free(viz_app *a)
+{
+    if (!a) return;
+    print_frame_summary(a);
+    /* stop the workers first: they may hold pointers into the models */
+    viz_sampler_stop(a->sampler);
+    viz_trainer_stop(a->trainer);
+    viz_result_release(a->shown);
+    viz_loss_history_free(&a->history);
+    for (size_t i = 0; i < sizeof a->tex / sizeof a->tex[0]; i++) viz_image_free(&a->tex[i]);
+    viz_text_free(a->text);
+    if (a->renderer) SDL_DestroyRenderer(a->renderer);
+    if (a->window) SDL_DestroyWindow(a->window);
+    if (a->surface) SDL_FreeSurface(a->surface);
+    viz_models_free(&a->models);
+    if (a->have_digits) ddpm_dataset_free(&a->digits);
+    ddpm_schedule_free(&a->sched);
+    ddpm_schedule_free(&a->model_sched);
+    free(a->ts);
+    free(a->frame_times);
+    free(a->fwd_x0);
+    free(a->pixels);
+    free(a->scratch);
+    if (!a->headless) SDL_QuitSubSystem(SDL_INIT_VIDEO | SDL_INIT_EVENTS);
+    free(a);
+}

@@ -1,0 +1,239 @@
+/* app.h: the visualizer application: its state, the frame loop and the
+ * pieces the panels share.  Only the main thread touches any of this; the
+ * trainer and sampler threads are reached through their bridges.
+ *
+ *   viz_app *a;
+ *   if (viz_app_create(&a, &opt, &err) != 0) ...;        // window, or headless surface
+ *   while (!a->quit) viz_app_frame(a, dt);               // poll, ui, draw, present
+ *   viz_app_free(a);                                     // stops the threads
+ *
+ * Panels live in panel_*.c, one per file; each draws into the rectangle the
+ * layout gives it and edits a->p (the sliders) or calls the bridges.
+ */
+#ifndef VIZ_APP_H
+#define VIZ_APP_H
+
+#include <SDL.h>
+
+#include "ddpm/dataset.h"
+#include "ddpm/image.h"
+#include "draw.h"
+#include "layout.h"
+#include "models.h"
+#include "tone.h"
+#include "sampler_thread.h"
+#include "trainer_thread.h"
+#include "ui.h"
+#include "viz_params.h"
+#include "viz_playback.h"
+
+typedef struct viz_options {
+    const char *model_path;      /* --model: also selected at start */
+    const char *models_dir;      /* NULL: <assets>/models */
+    const char *font_dir;        /* NULL: <assets>/fonts */
+    const char *export_dir;      /* where P / Shift+P / Ctrl+S write */
+    const char *screenshot;      /* headless: capture to this PNG and exit */
+    int width, height;
+    int frames;                  /* headless: frames to run before the capture */
+    bool lecture, fullscreen, show_fps;
+    double train_seconds;        /* > 0: train from the start for this long (headless waits) */
+    int train_batch;             /* 0: the preset's */
+    double quit_after;           /* windowed smoke tests: quit after this many seconds */
+    viz_settings settings;       /* --set */
+} viz_options;
+
+void viz_options_default(viz_options *o);
+
+enum { VIZ_MAX_BANNERS = 6, VIZ_MAX_TOASTS = 4 };
+
+typedef enum { VIZ_LEVEL_INFO, VIZ_LEVEL_OK, VIZ_LEVEL_WARN, VIZ_LEVEL_ERROR } viz_level;
+
+typedef struct viz_message {
+    char text[700];
+    viz_level level;
+    double until;                /* toasts: when it disappears */
+} viz_message;
+
+/* What one side of the shown trajectory looks like at the current frame. */
+typedef struct viz_frame_view {
+    const viz_result *r;
+    const viz_traj *tr;
+    int side;
+    int k;                       /* the frame shown: playback frame, limited to what is done */
+    int S, done;
+    bool complete;               /* every step finished */
+    int t;                       /* timestep of frame k (-1: clean) */
+    const float *x_t;            /* (B, per) frame k */
+    const float *x0_hat;         /* (B, per) prediction at frame k (frame S: the result) */
+    const float *x_prev;         /* (B, per) frame k + 1, or NULL at the end */
+    int step;                    /* the reverse step whose terms belong to this frame (-1: none) */
+} viz_frame_view;
+
+typedef struct viz_app {
+    viz_options opt;
+    bool headless;
+    SDL_Window *window;
+    SDL_Surface *surface;        /* headless render target */
+    SDL_Renderer *renderer;
+    viz_text *text;
+    viz_draw draw;
+    viz_ui ui;
+    viz_layout layout;
+    int w, h;                    /* renderer output, pixels */
+    float mouse_scale;           /* window coordinates -> renderer pixels */
+    Uint32 wake_event;           /* pushed by the worker threads */
+
+    bool quit;                   /* leave the loop */
+    bool lecture, fullscreen, show_help, show_fps, controls_hidden;
+    bool quit_dialog;            /* "Save & quit / Quit / Cancel" is open */
+    bool quit_after_save;        /* waiting for the save to land, then quit */
+    bool export_view_pending;    /* P: read the next drawn frame back into a PNG */
+    double started_at, now;
+
+    /* data and workers */
+    ddpm_dataset digits;         /* the training split: forward panel and trainer */
+    bool have_digits;
+    viz_models models;
+    viz_trainer *trainer;
+    viz_sampler *sampler;
+    viz_train_status train;      /* copied every frame */
+    ddpm_schedule_kind live_schedule_seen; /* to notice a live run with another schedule */
+    viz_loss_history history;
+    bool training_requested;     /* headless --train-seconds */
+
+    /* what the sliders say, and what was last sent to the sampler */
+    viz_params p;
+    viz_params submitted;
+    bool has_submitted;
+    uint64_t submitted_weights;  /* live weights version of the last job */
+    double submitted_at;
+    int last_S;                  /* playback steps, to remap the playhead */
+    viz_playback pb;
+    viz_view view_before_compare; /* M returns to it */
+    viz_result *shown;           /* the trajectory on screen (a reference) */
+    double newest_since;         /* when a newer result than `shown` appeared */
+    uint64_t newest_id;
+
+    /* schedules for display: selected kind, and the model's own */
+    ddpm_schedule sched, model_sched;
+    ddpm_schedule_config sched_cfg, model_sched_cfg;
+    bool sched_ok;
+    int *ts;                     /* (T) the timesteps the sampler will visit */
+    int n_ts;
+    ddpm_sampler_config ts_cfg;  /* what ts was computed for */
+
+    /* forward panel: the digit and its fixed noise */
+    float *fwd_x0, *fwd_eps, *fwd_xt;   /* (per) each */
+    int fwd_digit;
+    uint64_t fwd_seed;
+
+    /* textures and a staging buffer */
+    viz_image_tex tex[24];
+    SDL_Rect tex_rect[24];       /* where each slot was drawn this frame (tests read it) */
+    uint32_t *pixels;
+    size_t pixels_cap;
+    float *scratch;              /* float staging (difference images) */
+    size_t scratch_cap;
+
+    viz_message banners[VIZ_MAX_BANNERS];
+    int n_banners;
+    viz_message toasts[VIZ_MAX_TOASTS];
+    int n_toasts;
+
+    /* frame timing, and a log of both for --fps (printed at exit) */
+    double fps, frame_ms, last_frame;
+    double *frame_times;         /* (frame_cap) seconds between frames */
+    int n_frame_times, frame_cap;
+    double frames_training;      /* frames drawn while training ran */
+    uint64_t reported_job;       /* last finished job written to the log */
+    int frame_count;
+    bool dirty;                  /* something changed: draw again soon */
+} viz_app;
+
+/* Texture slots. */
+enum {
+    VIZ_TEX_FWD_X0, VIZ_TEX_FWD_XT, VIZ_TEX_FWD_EPS,
+    VIZ_TEX_XT0, VIZ_TEX_X00, VIZ_TEX_XT1, VIZ_TEX_X01, VIZ_TEX_DIFF_XT, VIZ_TEX_DIFF_X0,
+    VIZ_TEX_TERM0, VIZ_TEX_TERM1, VIZ_TEX_TERM2, VIZ_TEX_TERM_SUM, VIZ_TEX_STRIP,
+};
+
+int viz_app_create(viz_app **out, const viz_options *opt, ddpm_error *err);
+/* One frame: events, state, widgets, drawing, present.  dt in seconds. */
+void viz_app_frame(viz_app *a, double dt);
+/* Draws the current state once more without presenting, then reads it back. */
+int viz_app_capture(viz_app *a, ddpm_image *out, ddpm_error *err);
+void viz_app_free(viz_app *a);
+
+/* ---- inside the app (app.c, app_jobs.c, app_keys.c) ------------------------------------ */
+
+/* Selects model i (loading it); a broken file falls back to the live network with a banner. */
+void viz_app_select_model(viz_app *a, int i);
+/* Brings a->p into range for the selected model. */
+void viz_app_clamp_params(viz_app *a);
+/* The run config (network, schedule, prediction) of the selected model. */
+const ddpm_run_config *viz_app_run_config(const viz_app *a);
+/* Playback length of a result: its largest number of steps. */
+int viz_result_steps(const viz_result *r);
+void viz_app_submit_jobs(viz_app *a);
+void viz_app_update_shown(viz_app *a);
+void viz_app_handle_key(viz_app *a, const SDL_KeyboardEvent *e);
+
+/* ---- shared by the panels (app.c) ---------------------------------------------------- */
+
+/* Draws a panel's background and title; returns the content rectangle. */
+SDL_Rect viz_panel_begin(viz_app *a, SDL_Rect r, const char *title, const char *subtitle);
+/* The model entry that is selected, and its schedule and prediction. */
+const viz_model *viz_app_model(const viz_app *a);
+int viz_app_T(const viz_app *a);
+bool viz_app_mismatch(const viz_app *a);
+/* The shown trajectory at the current frame; false when there is none. */
+bool viz_app_frame_view(viz_app *a, int side, viz_frame_view *v);
+/* The current timestep the panels mark (-1: clean data). */
+int viz_app_current_t(viz_app *a);
+/* ARGB staging for n pixels (grows). */
+uint32_t *viz_app_pixels(viz_app *a, size_t n);
+float *viz_app_scratch(viz_app *a, size_t n);
+/* Uploads B images (per = H * W floats each) as one grid texture (1 image: no grid). */
+void viz_app_upload_images(viz_app *a, int slot, uint64_t key, const float *images, int B, int H, int W,
+                           viz_tone tone, float m);
+/* Draws texture slot `slot` fitted into area and records where (tex_rect). */
+SDL_Rect viz_app_draw_tex(viz_app *a, int slot, SDL_Rect area);
+void viz_app_toast(viz_app *a, viz_level level, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+void viz_app_banner(viz_app *a, viz_level level, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+
+/* Actions the keys, buttons and dialogs share. */
+void viz_app_request_quit(viz_app *a);
+/* The quit dialog's three answers. */
+typedef enum { VIZ_QUIT_SAVE, VIZ_QUIT_NOW, VIZ_QUIT_CANCEL } viz_quit_choice;
+void viz_app_quit_choice(viz_app *a, viz_quit_choice c);
+void viz_app_toggle_training(viz_app *a);
+void viz_app_save_checkpoint(viz_app *a);
+void viz_app_continue_training(viz_app *a);
+void viz_app_export_view(viz_app *a);
+void viz_app_export_trajectory(viz_app *a);
+void viz_app_set_lecture(viz_app *a, bool on);
+/* export.c: the drawn frame to a PNG (P, done between drawing and presenting);
+ * the shown trajectory as <base>.gif and <base>-strip.png (made: the paths). */
+int viz_export_read_view(viz_app *a, const char *path, ddpm_error *err);
+void viz_export_pending_view(viz_app *a);
+int viz_export_trajectory_files(viz_app *a, const char *base, char *made, size_t cap, ddpm_error *err);
+void viz_app_toggle_fullscreen(viz_app *a);
+
+/* ---- panels (panel_*.c, overlay.c) ----------------------------------------------------- */
+
+void viz_panel_header(viz_app *a, SDL_Rect r);
+void viz_panel_controls(viz_app *a, SDL_Rect r);
+void viz_panel_forward(viz_app *a, SDL_Rect r);
+void viz_panel_reverse(viz_app *a, SDL_Rect r);
+void viz_panel_schedule(viz_app *a, SDL_Rect r);
+void viz_panel_training(viz_app *a, SDL_Rect r);
+void viz_panel_decomposition(viz_app *a, SDL_Rect r);
+void viz_panel_timeline(viz_app *a, SDL_Rect r);
+void viz_overlay_banners(viz_app *a);
+int viz_overlay_banners_height(viz_app *a);   /* the space banners take under the header */
+void viz_overlay_toasts(viz_app *a);
+void viz_overlay_help(viz_app *a);
+void viz_overlay_quit_dialog(viz_app *a);
+void viz_overlay_fps(viz_app *a);
+
+#endif

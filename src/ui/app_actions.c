@@ -1,0 +1,87 @@
+/* app_actions.c: what keys, buttons and the quit dialog do to the app:
+ * training, checkpoints, quitting (with an offer to save), lecture mode. */
+#include <stdio.h>
+
+#include "app.h"
+
+static bool training_active(const viz_app *a)
+{
+    return a->trainer && a->train.state == VIZ_TRAIN_RUNNING;
+}
+
+void viz_app_request_quit(viz_app *a)
+{
+    if (a->quit_dialog || a->quit_after_save) return;
+    if (training_active(a)) {
+        a->quit_dialog = true; /* offer to save first */
+        return;
+    }
+    a->quit = true;
+}
+
+void viz_app_quit_choice(viz_app *a, viz_quit_choice c)
+{
+    a->quit_dialog = false;
+    if (c == VIZ_QUIT_NOW) a->quit = true;
+    if (c != VIZ_QUIT_SAVE) return;
+    /* pause, save at the next step boundary, quit when the save has landed */
+    viz_trainer_pause(a->trainer);
+    a->quit_after_save = true;
+    viz_app_save_checkpoint(a);
+}
+
+void viz_app_toggle_training(viz_app *a)
+{
+    if (!a->trainer) {
+        viz_app_toast(a, VIZ_LEVEL_ERROR, "Training is unavailable: no training data (%s)", "assets/digits");
+        return;
+    }
+    if (a->train.state == VIZ_TRAIN_RUNNING) {
+        viz_trainer_pause(a->trainer);
+        viz_app_toast(a, VIZ_LEVEL_INFO, "Training paused at step %lld", (long long)a->train.step);
+    } else {
+        viz_trainer_train(a->trainer);
+        /* show what is being trained: the live network */
+        if (!viz_app_model(a)->live) viz_app_select_model(a, viz_models_live(&a->models));
+        viz_app_toast(a, VIZ_LEVEL_INFO, a->train.has_run ? "Training resumed" : "Training a %s network from scratch",
+                      a->train.run.preset);
+    }
+}
+
+void viz_app_save_checkpoint(viz_app *a)
+{
+    if (!a->trainer || !a->train.has_run) {
+        viz_app_toast(a, VIZ_LEVEL_WARN, "Nothing to save yet: press T to train a network first");
+        return;
+    }
+    char path[4096];
+    snprintf(path, sizeof path, "%.3000s/checkpoints/live-step{step}.safetensors", a->opt.export_dir);
+    viz_trainer_save(a->trainer, path);
+}
+
+void viz_app_continue_training(viz_app *a)
+{
+    if (!a->trainer) return;
+    int i = a->p.model;
+    if (a->models.items[i].live) i = a->models.n_files > 0 ? 0 : -1;
+    if (i < 0) {
+        viz_app_toast(a, VIZ_LEVEL_WARN, "No bundled model to continue from (none in %s)", a->models.dir);
+        return;
+    }
+    viz_trainer_continue_from(a->trainer, a->models.items[i].path, a->models.items[i].name, true);
+    viz_app_select_model(a, viz_models_live(&a->models));
+    viz_app_toast(a, VIZ_LEVEL_INFO, "Loading %s to continue its training...", a->models.items[i].name);
+}
+
+void viz_app_set_lecture(viz_app *a, bool on)
+{
+    a->lecture = on;
+    a->dirty = true;
+}
+
+void viz_app_toggle_fullscreen(viz_app *a)
+{
+    a->fullscreen = !a->fullscreen;
+    if (a->window) SDL_SetWindowFullscreen(a->window, a->fullscreen ? SDL_WINDOW_FULLSCREEN_DESKTOP : 0);
+    viz_app_set_lecture(a, a->fullscreen);
+}

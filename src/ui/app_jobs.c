@@ -1,0 +1,145 @@
+/* app_jobs.c: the sliders -> sampling jobs, and which trajectory is on
+ * screen: submitting a job when what it would sample changed (or the live
+ * weights moved on), switching to its result without flicker, and the view
+ * of one frame that every panel reads. */
+#include <math.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "app.h"
+
+int viz_result_steps(const viz_result *r)
+{
+    int S = 1;
+    for (int i = 0; i < r->job.n_sides; i++)
+        if (r->traj[i].S > S) S = r->traj[i].S;
+    return S;
+}
+
+void viz_app_submit_jobs(viz_app *a)
+{
+    if (!a->sampler) return;
+    const viz_model *m = viz_app_model(a);
+    const uint64_t live_version = a->trainer ? viz_weights_version(viz_trainer_weights(a->trainer)) : 0;
+    bool want = !a->has_submitted || !viz_params_same_job(&a->p, &a->submitted);
+    if (m->live && a->has_submitted && live_version != a->submitted_weights && !viz_sampler_busy(a->sampler)) {
+        /* follow the training: fresh samples about once a second while it runs */
+        const double wait = a->train.state == VIZ_TRAIN_RUNNING ? 1.0 : 0.0;
+        if (a->now - a->submitted_at >= wait) want = true;
+    }
+    if (!want) return;
+    if (m->live && !a->trainer) return;
+    viz_job job = {0};
+    if (!m->live) {
+        job.net = m->ck.net;
+        job.weights = ddpm_checkpoint_weights(&m->ck);
+        job.pred = m->ck.run.prediction;
+    }
+    job.n_sides = viz_job_sides(&a->p, &viz_app_run_config(a)->schedule, viz_app_T(a), job.sides);
+    job.seed = a->p.seed;
+    job.first_index = viz_job_first_index(&a->p);
+    job.B = viz_job_batch(&a->p);
+    job.focus = job.B > 1 ? a->p.focus : 0;
+    /* two cores: the sampler takes both unless the trainer is using one */
+    job.threads = a->train.state == VIZ_TRAIN_RUNNING || SDL_GetCPUCount() < 2 ? 1 : 2;
+    viz_sampler_submit(a->sampler, &job);
+    a->submitted = a->p;
+    a->has_submitted = true;
+    a->submitted_weights = live_version;
+    a->submitted_at = a->now;
+}
+
+/* With --fps: one line per finished job, for performance reports. */
+static void log_job(viz_app *a)
+{
+    if (!a->show_fps || !a->shown || a->shown->id == a->reported_job) return;
+    viz_progress pr;
+    viz_sampler_progress(a->sampler, a->shown, &pr);
+    if (pr.state != VIZ_JOB_DONE) return;
+    a->reported_job = a->shown->id;
+    const viz_job *j = &a->shown->job;
+    fprintf(stderr, "ddpm viz: job %llu: %d image(s) x %d side(s), %s, in %.2f s on %d thread(s)%s\n",
+            (unsigned long long)a->shown->id, j->B, j->n_sides, j->sides[0].label_ascii, pr.seconds, j->threads,
+            a->train.state == VIZ_TRAIN_RUNNING ? " while training" : "");
+}
+
+/* Shows the newest result once it can show the current frame, or after a
+ * moment: dragging a slider then does not flash half-finished trajectories. */
+void viz_app_update_shown(viz_app *a)
+{
+    log_job(a);
+    if (!a->sampler) return;
+    viz_result *newest = viz_sampler_acquire(a->sampler);
+    if (!newest) return;
+    if (newest == a->shown) {
+        viz_result_release(newest);
+        return;
+    }
+    if (newest->id != a->newest_id) {
+        a->newest_id = newest->id;
+        a->newest_since = a->now;
+    }
+    viz_progress pr;
+    viz_sampler_progress(a->sampler, newest, &pr);
+    const int S_new = viz_result_steps(newest);
+    const int S_old = a->shown ? viz_result_steps(a->shown) : S_new;
+    int need = a->pb.phase == VIZ_PHASE_REVERSE ? viz_playback_frame(&a->pb, S_old) : 0;
+    need = (int)lrint((double)need * newest->traj[0].S / (S_old > 0 ? S_old : 1));
+    const bool ready = pr.state != VIZ_JOB_RUNNING || pr.done[0] >= need || a->now - a->newest_since > 0.35 ||
+                       a->headless;
+    if (!a->shown || ready) {
+        viz_result_release(a->shown);
+        a->shown = newest;
+        if (a->last_S && a->last_S != S_new) viz_playback_remap(&a->pb, a->last_S, S_new);
+        a->last_S = S_new;
+        a->dirty = true;
+    } else {
+        viz_result_release(newest);
+    }
+}
+
+bool viz_app_frame_view(viz_app *a, int side, viz_frame_view *v)
+{
+    memset(v, 0, sizeof *v);
+    const viz_result *r = a->shown;
+    if (!r || side >= r->job.n_sides || !r->traj[side].x_t) return false;
+    viz_progress pr;
+    viz_sampler_progress(a->sampler, r, &pr);
+    const viz_traj *tr = &r->traj[side];
+    const int S_play = viz_result_steps(r);
+    const int frame = viz_playback_frame(&a->pb, S_play);
+    int k = (int)lrint((double)frame * tr->S / S_play);
+    const int done = pr.done[side];
+    if (k > done) k = done;
+    const size_t fr = (size_t)r->B * r->per;
+    v->r = r;
+    v->tr = tr;
+    v->side = side;
+    v->k = k;
+    v->S = tr->S;
+    v->done = done;
+    v->complete = done == tr->S;
+    v->t = tr->t[k];
+    v->x_t = tr->x_t + (size_t)k * fr;
+    if (k < done) {
+        v->x0_hat = tr->x0_hat + (size_t)k * fr;
+        v->x_prev = tr->x_t + (size_t)(k + 1) * fr;
+        v->step = k;
+    } else if (k == tr->S) {
+        v->x0_hat = v->x_t;
+        v->step = tr->S - 1;
+    } else {
+        v->step = -1;
+    }
+    return true;
+}
+
+int viz_app_current_t(viz_app *a)
+{
+    const int T = a->sched_ok ? a->sched.T : viz_app_T(a);
+    if (a->pb.phase == VIZ_PHASE_FORWARD) return viz_playback_forward_t(&a->pb, T);
+    viz_frame_view v;
+    if (viz_app_frame_view(a, 0, &v)) return v.t;
+    if (a->n_ts > 0) return a->ts[0];
+    return T - 1;
+}

@@ -1,0 +1,96 @@
+/* app_keys.c: every keyboard shortcut (the help overlay in overlay.c lists them). */
+#include "app.h"
+#include "ddpm/rng.h"
+
+void viz_app_handle_key(viz_app *a, const SDL_KeyboardEvent *e)
+{
+    const SDL_Keycode k = e->keysym.sym;
+    const bool shift = (e->keysym.mod & KMOD_SHIFT) != 0, ctrl = (e->keysym.mod & KMOD_CTRL) != 0;
+    const bool repeat = e->repeat != 0;
+    const int S = a->shown ? viz_result_steps(a->shown) : a->p.steps;
+    const int T = viz_app_T(a);
+    viz_params *p = &a->p;
+    a->dirty = true;
+
+    if (a->quit_dialog) {
+        if (k == SDLK_ESCAPE) viz_app_quit_choice(a, VIZ_QUIT_CANCEL);
+        if (k == SDLK_RETURN || k == SDLK_KP_ENTER || k == SDLK_s) viz_app_quit_choice(a, VIZ_QUIT_SAVE);
+        if (k == SDLK_q) viz_app_quit_choice(a, VIZ_QUIT_NOW);
+        return;
+    }
+    if (a->show_help && (k == SDLK_ESCAPE || k == SDLK_h || k == SDLK_F1)) {
+        a->show_help = false;
+        return;
+    }
+    switch (k) {
+    case SDLK_SPACE: if (!repeat) viz_playback_toggle(&a->pb, S, T); break;
+    case SDLK_LEFT: viz_playback_step(&a->pb, -1, shift ? 10 : 1, S, T); break;
+    case SDLK_RIGHT: viz_playback_step(&a->pb, +1, shift ? 10 : 1, S, T); break;
+    case SDLK_HOME: a->pb.playing = false; a->pb.pos = 0; break;
+    case SDLK_END: a->pb.playing = false; viz_playback_seek(&a->pb, 1.0, S, T); break;
+    case SDLK_LEFTBRACKET: p->steps = viz_steps_ladder(p->steps, T, -1); break;
+    case SDLK_RIGHTBRACKET: p->steps = viz_steps_ladder(p->steps, T, +1); break;
+    case SDLK_MINUS: case SDLK_KP_MINUS: p->speed /= 1.5; break;
+    case SDLK_EQUALS: case SDLK_PLUS: case SDLK_KP_PLUS: p->speed *= 1.5; break;
+    case SDLK_e: if (!repeat) p->eta = p->eta < 0.5 ? 1.0 : 0.0; break;
+    case SDLK_s:
+        if (ctrl) viz_app_save_checkpoint(a);
+        else if (!repeat) p->sampler = p->sampler == DDPM_SAMPLER_DDIM ? DDPM_SAMPLER_DDPM : DDPM_SAMPLER_DDIM;
+        break;
+    case SDLK_c: p->schedule = (ddpm_schedule_kind)((p->schedule + (shift ? DDPM_SCHEDULE_COUNT - 1 : 1)) % DDPM_SCHEDULE_COUNT); break;
+    case SDLK_k: p->spacing = (ddpm_spacing)((p->spacing + 1) % DDPM_SPACING_COUNT); break;
+    case SDLK_x: if (!repeat) p->clip_x0 = !p->clip_x0; break;
+    case SDLK_r: p->seed = viz_seed_step(p->seed, shift ? -1 : +1); break;
+    case SDLK_g: if (!repeat) p->view = p->view == VIZ_VIEW_GRID ? VIZ_VIEW_SINGLE : VIZ_VIEW_GRID; break;
+    case SDLK_m:
+        if (!repeat) {
+            if (p->view == VIZ_VIEW_COMPARE) p->view = a->view_before_compare;
+            else a->view_before_compare = p->view, p->view = VIZ_VIEW_COMPARE;
+        }
+        break;
+    case SDLK_v:
+        p->compare = (viz_compare)((p->compare + 1) % VIZ_COMPARE_COUNT);
+        if (p->view != VIZ_VIEW_COMPARE) a->view_before_compare = p->view, p->view = VIZ_VIEW_COMPARE;
+        break;
+    case SDLK_d: if (!repeat) p->decomposition = !p->decomposition; break;
+    case SDLK_UP: p->digit++; break;
+    case SDLK_DOWN: p->digit--; break;
+    case SDLK_n: {
+        ddpm_rng r;
+        ddpm_rng_init(&r, (uint64_t)a->frame_count, ddpm_rng_stream(DDPM_STREAM_DATA, 77, (uint64_t)p->digit));
+        p->digit = (int)ddpm_rng_below(&r, a->have_digits ? (uint32_t)a->digits.n : 1u);
+        break;
+    }
+    case SDLK_f:
+        if (!repeat) {
+            a->pb.phase = a->pb.phase == VIZ_PHASE_FORWARD ? VIZ_PHASE_REVERSE : VIZ_PHASE_FORWARD;
+            a->pb.pos = 0;
+            a->pb.playing = true;
+        }
+        break;
+    case SDLK_o: {
+        int n = a->models.n, i = (p->model + (shift ? n - 1 : 1)) % n;
+        viz_app_select_model(a, i);
+        break;
+    }
+    case SDLK_t: if (!repeat) viz_app_toggle_training(a); break;
+    case SDLK_p:
+        if (!repeat) {
+            if (shift) viz_app_export_trajectory(a);
+            else viz_app_export_view(a);
+        }
+        break;
+    case SDLK_F11: if (!repeat) viz_app_toggle_fullscreen(a); break;
+    case SDLK_l: if (!repeat) viz_app_set_lecture(a, !a->lecture); break;
+    case SDLK_F3: if (!repeat) a->show_fps = !a->show_fps; break;
+    case SDLK_TAB: if (!repeat) a->controls_hidden = !a->controls_hidden; break;
+    case SDLK_h: case SDLK_F1: if (!repeat) a->show_help = !a->show_help; break;
+    case SDLK_q: if (ctrl) viz_app_request_quit(a); break;
+    case SDLK_ESCAPE: /* leave fullscreen first, as everywhere else */
+        if (a->fullscreen) viz_app_toggle_fullscreen(a);
+        else viz_app_request_quit(a);
+        break;
+    default: break;
+    }
+    viz_app_clamp_params(a);
+}

@@ -1,0 +1,76 @@
+/* layout.c: panel rectangles from the window size (see layout.h). */
+#include "layout.h"
+
+#include <math.h>
+#include <string.h>
+
+float viz_layout_scale(int w, int h)
+{
+    float s = fminf((float)w / 1280.0f, (float)h / 720.0f);
+    return s < 0.75f ? 0.75f : s > 4.0f ? 4.0f : s;
+}
+
+static int u(float scale, float units) { return (int)lrintf(units * scale); }
+
+static SDL_Rect rect(int x, int y, int w, int h) { return (SDL_Rect){x, y, w > 0 ? w : 0, h > 0 ? h : 0}; }
+
+void viz_layout_compute(viz_layout *L, int w, int h, float scale, bool controls, bool decomposition, int banner_h)
+{
+    memset(L, 0, sizeof *L);
+    const int gap = u(scale, 8);
+    L->gap = gap;
+    const int header_h = u(scale, 44);
+    const int timeline_h = u(scale, 58);
+    L->panel[VIZ_PANEL_HEADER] = rect(0, 0, w, header_h);
+
+    int side_w = controls ? u(scale, 292) : 0;
+    if (side_w > w * 32 / 100) side_w = w * 32 / 100;
+    if (controls) L->panel[VIZ_PANEL_CONTROLS] = rect(gap, header_h + gap, side_w, h - header_h - 2 * gap);
+    if (banner_h > h / 4) banner_h = h / 4;
+    const int top = header_h + gap + banner_h;
+
+    const int mx = controls ? gap + side_w + gap : gap;
+    const int mw = w - mx - gap;
+    const int mh = h - top - gap - timeline_h - gap;
+    L->panel[VIZ_PANEL_TIMELINE] = rect(mx, top + mh + gap, mw, timeline_h);
+
+    if (w * 5 >= h * 4 + h / 4) {
+        /* wide: two rows */
+        const int row1 = mh * 57 / 100, row2 = mh - row1 - gap;
+        const int fw = mw * 31 / 100;
+        L->panel[VIZ_PANEL_FORWARD] = rect(mx, top, fw, row1);
+        L->panel[VIZ_PANEL_REVERSE] = rect(mx + fw + gap, top, mw - fw - gap, row1);
+        const int y2 = top + row1 + gap;
+        if (decomposition) {
+            const int a = mw * 27 / 100, c = mw * 30 / 100, b = mw - a - c - 2 * gap;
+            L->panel[VIZ_PANEL_SCHEDULE] = rect(mx, y2, a, row2);
+            L->panel[VIZ_PANEL_DECOMP] = rect(mx + a + gap, y2, b, row2);
+            L->panel[VIZ_PANEL_TRAINING] = rect(mx + a + gap + b + gap, y2, c, row2);
+        } else {
+            const int a = (mw - gap) * 45 / 100;
+            L->panel[VIZ_PANEL_SCHEDULE] = rect(mx, y2, a, row2);
+            L->panel[VIZ_PANEL_TRAINING] = rect(mx + a + gap, y2, mw - a - gap, row2);
+        }
+    } else {
+        /* narrow: reverse on top, then forward | schedule, then training | decomposition */
+        const int r1 = mh * 44 / 100, r2 = (mh - r1 - 2 * gap) / 2, r3 = mh - r1 - r2 - 2 * gap;
+        const int half = (mw - gap) / 2;
+        L->panel[VIZ_PANEL_REVERSE] = rect(mx, top, mw, r1);
+        L->panel[VIZ_PANEL_FORWARD] = rect(mx, top + r1 + gap, half, r2);
+        L->panel[VIZ_PANEL_SCHEDULE] = rect(mx + half + gap, top + r1 + gap, mw - half - gap, r2);
+        const int y3 = top + r1 + r2 + 2 * gap;
+        if (decomposition) {
+            L->panel[VIZ_PANEL_TRAINING] = rect(mx, y3, half, r3);
+            L->panel[VIZ_PANEL_DECOMP] = rect(mx + half + gap, y3, mw - half - gap, r3);
+        } else {
+            L->panel[VIZ_PANEL_TRAINING] = rect(mx, y3, mw, r3);
+        }
+    }
+}
+
+const char *viz_panel_name(viz_panel p)
+{
+    static const char *names[] = {"header", "controls", "forward", "reverse", "schedule",
+                                  "training", "decomposition", "timeline"};
+    return (int)p >= 0 && p < VIZ_PANEL_COUNT ? names[p] : "?";
+}

@@ -1,0 +1,43 @@
+/* layout.h: where the panels go, as a pure function of the window size
+ * (no SDL calls), so that tests know each panel's rectangle.
+ *
+ * Wide windows: the controls on the left; forward and reverse panels on
+ * top; schedule, (decomposition) and training below; the timeline at the
+ * bottom.  Narrow windows (taller than ~4:5) stack the panels instead.
+ * Everything is in renderer pixels; `scale` is pixels per design unit.
+ */
+#ifndef VIZ_LAYOUT_H
+#define VIZ_LAYOUT_H
+
+#include <SDL_rect.h>
+#include <stdbool.h>
+
+typedef enum {
+    VIZ_PANEL_HEADER,
+    VIZ_PANEL_CONTROLS,
+    VIZ_PANEL_FORWARD,
+    VIZ_PANEL_REVERSE,
+    VIZ_PANEL_SCHEDULE,
+    VIZ_PANEL_TRAINING,
+    VIZ_PANEL_DECOMP,
+    VIZ_PANEL_TIMELINE,
+    VIZ_PANEL_COUNT
+} viz_panel;
+
+enum { VIZ_MIN_W = 960, VIZ_MIN_H = 540, VIZ_MAX_W = 7680, VIZ_MAX_H = 4320 };
+
+typedef struct viz_layout {
+    SDL_Rect panel[VIZ_PANEL_COUNT];   /* w = h = 0 when hidden */
+    int gap;
+} viz_layout;
+
+/* The UI scale for an output of w x h pixels: 1 at 1280 x 720, growing with
+ * the smaller of the two ratios (so 4K or a 2x high-DPI screen gives 2-3). */
+float viz_layout_scale(int w, int h);
+
+/* banner_h: pixels reserved under the header for banners (0 for none). */
+void viz_layout_compute(viz_layout *L, int w, int h, float scale, bool controls, bool decomposition, int banner_h);
+
+const char *viz_panel_name(viz_panel p);
+
+#endif

@@ -1,0 +1,168 @@
+/* panel_controls.c: the sliders and switches, top to bottom: model,
+ * sampler, noise, view, playback.  Every widget edits a->p; the app turns
+ * a->p into sampling jobs (viz_params.c). */
+#include <math.h>
+#include <stdio.h>
+
+#include "app.h"
+
+typedef struct column {
+    viz_app *a;
+    SDL_Rect r;
+    int y;
+    int row_h, slider_h, gap, section_gap;
+    bool titles;
+} column;
+
+static SDL_Rect row(column *c, int h)
+{
+    SDL_Rect r = {c->r.x, c->y, c->r.w, h};
+    c->y += h + c->gap;
+    return r;
+}
+
+static void section(column *c, const char *title)
+{
+    c->y += c->section_gap;
+    if (!c->titles) return;
+    viz_draw *d = &c->a->draw;
+    const int h = viz_line_h(d, VIZ_SIZE_SMALL);
+    viz_label_bold(d, c->r.x, c->y, VIZ_ALIGN_LEFT, VIZ_SIZE_SMALL, d->theme.text_dim, "%s", title);
+    viz_fill(d, (SDL_Rect){c->r.x, c->y + h + viz_px(d, 2), c->r.w, 1}, d->theme.panel_edge);
+    c->y += h + viz_px(d, 7);
+}
+
+/* The height the column needs with these sizes (the same sequence as draw). */
+static int needed(const column *c, int n_rows, int n_sliders, int n_sections, int small_lines)
+{
+    viz_draw *d = &c->a->draw;
+    int sec = c->section_gap + (c->titles ? viz_line_h(d, VIZ_SIZE_SMALL) + viz_px(d, 7) : 0);
+    return n_rows * (c->row_h + c->gap) + n_sliders * (c->slider_h + c->gap) + n_sections * sec +
+           small_lines * (viz_line_h(d, VIZ_SIZE_SMALL) + c->gap);
+}
+
+static double log_unit(double v, double lo, double hi) { return log(v / lo) / log(hi / lo); }
+static double log_value(double u, double lo, double hi) { return lo * exp(u * log(hi / lo)); }
+
+void viz_panel_controls(viz_app *a, SDL_Rect r)
+{
+    viz_draw *d = &a->draw;
+    viz_ui *ui = &a->ui;
+    const viz_theme *t = &d->theme;
+    viz_params *p = &a->p;
+    const int T = viz_app_T(a);
+    viz_fill_round(d, r, viz_px(d, 8), t->panel);
+    if (d->lecture) viz_outline(d, r, 1, t->panel_edge);
+
+    column c = {a, viz_inset(r, viz_px(d, 12)), 0, 0, 0, 0, 0, true};
+    c.y = c.r.y - viz_px(d, 4);
+    const int lh = viz_line_h(d, VIZ_SIZE_BODY);
+    c.row_h = lh + viz_px(d, 10);
+    c.slider_h = lh + viz_px(d, 20);
+    c.gap = viz_px(d, 7);
+    c.section_gap = viz_px(d, 8);
+    const bool compare = p->view == VIZ_VIEW_COMPARE;
+    const int rows = 8 + (compare ? 1 : 0), sliders = 3, sections = 5, smalls = 1;
+    /* squeeze when the window is short (lecture text at 720p) */
+    for (int pass = 0; pass < 3 && needed(&c, rows, sliders, sections, smalls) > c.r.h; pass++) {
+        if (pass == 0) c.gap = viz_px(d, 3), c.section_gap = viz_px(d, 4);
+        if (pass == 1) c.titles = false;
+        if (pass == 2) c.row_h = lh + viz_px(d, 4), c.slider_h = lh + viz_px(d, 14);
+    }
+    char buf[128];
+
+    /* ---- model ---- */
+    section(&c, "MODEL");
+    int mi = p->model;
+    const viz_model *m = viz_app_model(a);
+    snprintf(buf, sizeof buf, "%s%s", m->name, m->broken ? " (broken)" : "");
+    if (viz_ui_stepper(ui, viz_ui_id("model", 0), row(&c, c.row_h), "Model", buf, &mi, a->models.n)) {
+        /* the app loads it (and falls back if it cannot) */
+        p->model = mi;
+        p->schedule = a->models.items[mi].live ? a->train.run.schedule.kind
+                    : a->models.items[mi].loaded ? a->models.items[mi].ck.run.schedule.kind : p->schedule;
+    }
+    m = viz_app_model(a);
+    if (m->loaded || m->live) {
+        const ddpm_run_config *run = m->live ? &a->train.run : &m->ck.run;
+        snprintf(buf, sizeof buf, "%s-pred \xC2\xB7 %s \xC2\xB7 T=%d \xC2\xB7 %s", ddpm_prediction_name(run->prediction),
+                 ddpm_schedule_name(run->schedule.kind), run->schedule.T, run->preset);
+    } else {
+        snprintf(buf, sizeof buf, "loading...");
+    }
+    SDL_Rect info = row(&c, viz_line_h(d, VIZ_SIZE_SMALL));
+    viz_label(d, info.x, info.y, VIZ_ALIGN_LEFT, VIZ_SIZE_SMALL, t->text_dim, "%s", buf);
+
+    /* ---- sampler ---- */
+    section(&c, "SAMPLER");
+    static const char *const samplers[] = {"DDPM", "DDIM"};
+    int si = (int)p->sampler;
+    if (viz_ui_segmented(ui, viz_ui_id("sampler", 0), row(&c, c.row_h), samplers, 2, &si))
+        p->sampler = (ddpm_sampler_kind)si;
+    double eta_u = p->eta;
+    if (p->sampler == DDPM_SAMPLER_DDIM) snprintf(buf, sizeof buf, "%.2f", p->eta);
+    else snprintf(buf, sizeof buf, "%.2f (DDIM only)", p->eta);
+    if (viz_ui_slider(ui, viz_ui_id("eta", 0), row(&c, c.slider_h), "\xCE\xB7  (0 = deterministic)", buf, &eta_u))
+        p->eta = floor(eta_u * 100.0 + 0.5) / 100.0; /* two decimals, and 0 and 1 exactly at the ends */
+    double steps_u = viz_steps_to_unit(p->steps, T);
+    snprintf(buf, sizeof buf, "%d / %d", p->steps, T);
+    if (viz_ui_slider(ui, viz_ui_id("steps", 0), row(&c, c.slider_h), "Steps", buf, &steps_u))
+        p->steps = viz_steps_from_unit(steps_u, T);
+    int sp = (int)p->spacing;
+    if (viz_ui_stepper(ui, viz_ui_id("spacing", 0), row(&c, c.row_h), "Spacing", ddpm_spacing_name(p->spacing), &sp,
+                       DDPM_SPACING_COUNT))
+        p->spacing = (ddpm_spacing)sp;
+    int sk = (int)p->schedule;
+    snprintf(buf, sizeof buf, "%s%s", ddpm_schedule_name(p->schedule), viz_app_mismatch(a) ? " \xE2\x9A\xA0" : "");
+    if (viz_ui_stepper(ui, viz_ui_id("schedule", 0), row(&c, c.row_h), "Schedule", buf, &sk, DDPM_SCHEDULE_COUNT))
+        p->schedule = (ddpm_schedule_kind)sk;
+    viz_ui_toggle(ui, viz_ui_id("clip", 0), row(&c, c.row_h), "Clip x\xCC\x82\xE2\x82\x80 to [\xE2\x88\x92" "1, 1]",
+                  &p->clip_x0);
+
+    /* ---- noise ---- */
+    section(&c, "NOISE (LOCKED PER SEED)");
+    SDL_Rect seed_row = row(&c, c.row_h);
+    const int bw = seed_row.w * 30 / 100;
+    SDL_Rect seed_box = {seed_row.x, seed_row.y, seed_row.w - bw - viz_px(d, 6), seed_row.h};
+    int dir = 1; /* the stepper's index trick: 0 = back, 1 = stay, 2 = forward */
+    snprintf(buf, sizeof buf, "%llu", (unsigned long long)p->seed);
+    if (viz_ui_stepper(ui, viz_ui_id("seed", 0), seed_box, "Seed", buf, &dir, 3))
+        p->seed = viz_seed_step(p->seed, dir == 0 ? -1 : +1);
+    if (viz_ui_button(ui, viz_ui_id("new-seed", 0), (SDL_Rect){seed_row.x + seed_row.w - bw, seed_row.y, bw, seed_row.h},
+                      "New (R)", false))
+        p->seed = viz_seed_step(p->seed, +1);
+
+    /* ---- view ---- */
+    section(&c, "VIEW");
+    static const char *const views[] = {"Single", "Grid 4\xC3\x97" "4", "Compare"};
+    int vi = (int)p->view;
+    if (viz_ui_segmented(ui, viz_ui_id("view", 0), row(&c, c.row_h), views, 3, &vi)) p->view = (viz_view)vi;
+    if (compare) {
+        static const char *const names[] = {"DDIM vs DDPM", "\xCE\xB7=0 vs \xCE\xB7=1", "10 vs 50 steps", "schedules"};
+        int ci = (int)p->compare;
+        if (viz_ui_stepper(ui, viz_ui_id("compare", 0), row(&c, c.row_h), "Compare", names[p->compare], &ci,
+                           VIZ_COMPARE_COUNT))
+            p->compare = (viz_compare)ci;
+    }
+    viz_ui_toggle(ui, viz_ui_id("decomp", 0), row(&c, c.row_h), "Step decomposition (D)", &p->decomposition);
+
+    /* ---- playback ---- */
+    section(&c, "PLAYBACK");
+    double sp_u = log_unit(p->speed, VIZ_SPEED_MIN, VIZ_SPEED_MAX);
+    snprintf(buf, sizeof buf, p->speed < 10 ? "%.2g steps/s" : "%.0f steps/s", p->speed);
+    if (viz_ui_slider(ui, viz_ui_id("speed", 0), row(&c, c.slider_h), "Speed", buf, &sp_u))
+        p->speed = log_value(sp_u, VIZ_SPEED_MIN, VIZ_SPEED_MAX);
+
+    /* the most used keys, where there is room */
+    static const char *const hints[] = {
+        "Space play \xC2\xB7 \xE2\x86\x90\xE2\x86\x92 step \xC2\xB7 [ ] steps \xC2\xB7 E \xCE\xB7",
+        "R seed \xC2\xB7 G grid \xC2\xB7 M compare \xC2\xB7 D terms",
+        "T train \xC2\xB7 P export \xC2\xB7 H all keys",
+    };
+    const int sh = viz_line_h(d, VIZ_SIZE_SMALL) + viz_px(d, 3);
+    const int n_hints = (int)(sizeof hints / sizeof hints[0]);
+    int hy = c.r.y + c.r.h - n_hints * sh;
+    if (hy > c.y)
+        for (int i = 0; i < n_hints; i++, hy += sh)
+            viz_label(d, c.r.x, hy, VIZ_ALIGN_LEFT, VIZ_SIZE_SMALL, t->text_dim, "%s", hints[i]);
+}

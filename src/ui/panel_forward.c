@@ -1,0 +1,119 @@
+/* panel_forward.c: the forward process q(x_t | x_0) on a real digit, with a
+ * fixed epsilon so that the animation is smooth: x_t = ddpm_q_sample(t).
+ * During the reverse phase it shows real data at the sampler's current
+ * noise level, for comparison. */
+#include <math.h>
+#include <stdio.h>
+
+#include "app.h"
+
+/* Two bars: how much of x_t is signal (sqrt(ab)) and how much is noise (sqrt(1-ab)). */
+static void signal_noise_bars(viz_app *a, SDL_Rect r, double signal, double noise)
+{
+    viz_draw *d = &a->draw;
+    const viz_theme *t = &d->theme;
+    const int lh = viz_line_h(d, VIZ_SIZE_SMALL);
+    const int bar_h = viz_px(d, 7);
+    const char *names[2] = {"signal \xE2\x88\x9A\xCE\xB1\xCC\x84", "noise \xE2\x88\x9A(1\xE2\x88\x92\xCE\xB1\xCC\x84)"};
+    const double v[2] = {signal, noise};
+    const SDL_Color col[2] = {t->accent, t->second};
+    int label_w = 0;
+    for (int i = 0; i < 2; i++) {
+        int w, h;
+        viz_measure(d, VIZ_SIZE_SMALL, false, names[i], &w, &h);
+        if (w > label_w) label_w = w;
+    }
+    for (int i = 0; i < 2; i++) {
+        int y = r.y + i * (lh + viz_px(d, 3));
+        viz_label(d, r.x, y, VIZ_ALIGN_LEFT, VIZ_SIZE_SMALL, t->text_dim, "%s", names[i]);
+        SDL_Rect track = {r.x + label_w + viz_px(d, 8), y + (lh - bar_h) / 2, r.w - label_w - viz_px(d, 60), bar_h};
+        viz_fill_round(d, track, bar_h / 2, t->track);
+        SDL_Rect fill = track;
+        fill.w = (int)lrint(track.w * (v[i] < 0 ? 0 : v[i] > 1 ? 1 : v[i]));
+        viz_fill_round(d, fill, bar_h / 2, col[i]);
+        viz_label_bold(d, r.x + r.w, y, VIZ_ALIGN_RIGHT, VIZ_SIZE_SMALL, t->text, "%.3f", v[i]);
+    }
+}
+
+void viz_panel_forward(viz_app *a, SDL_Rect r)
+{
+    viz_draw *d = &a->draw;
+    viz_ui *ui = &a->ui;
+    const viz_theme *t = &d->theme;
+    const bool forward = a->pb.phase == VIZ_PHASE_FORWARD;
+    char sub[96];
+    if (a->have_digits)
+        snprintf(sub, sizeof sub, "digit #%d (a %d)", a->p.digit,
+                 a->digits.labels ? a->digits.labels[a->p.digit] : -1);
+    else
+        snprintf(sub, sizeof sub, "no data");
+    SDL_Rect c = viz_panel_begin(a, r, forward ? "Forward process q(x\xE2\x82\x9C | x\xE2\x82\x80)" : "Real data at this t",
+                                 sub);
+    if (!a->have_digits || !a->fwd_x0 || !a->sched_ok) {
+        viz_label(d, c.x, c.y, VIZ_ALIGN_LEFT, VIZ_SIZE_BODY, t->text_dim, "The bundled digits are missing.");
+        return;
+    }
+    const ddpm_schedule *s = &a->sched;
+    const int H = a->digits.height, W = a->digits.width;
+    const size_t per = (size_t)H * W;
+    const int t_now = viz_app_current_t(a);
+    if (t_now >= 0) ddpm_q_sample(s, t_now, a->fwd_x0, a->fwd_eps, a->fwd_xt, per);
+    else for (size_t i = 0; i < per; i++) a->fwd_xt[i] = a->fwd_x0[i];
+
+    /* layout: big x_t on the left, x_0 and epsilon small on the right, text below */
+    const int lh = viz_line_h(d, VIZ_SIZE_BODY), sh = viz_line_h(d, VIZ_SIZE_SMALL);
+    const int text_h = lh + 3 * (sh + viz_px(d, 3)) + viz_px(d, 10);
+    const int buttons_h = viz_px(d, 26);
+    SDL_Rect img_area = {c.x, c.y, c.w, c.h - text_h - buttons_h - viz_px(d, 10)};
+    int big = img_area.h;
+    if (big > img_area.w * 68 / 100) big = img_area.w * 68 / 100;
+    const int small_size = (big - viz_px(d, 8) - 2 * sh) / 2;
+    SDL_Rect big_r = {img_area.x, img_area.y, big, big};
+    const uint64_t kx = viz_key(0xF0, (uint64_t)a->p.digit, (uint64_t)(t_now + 2), a->p.seed ^ (uint64_t)a->sched_cfg.kind);
+    viz_app_upload_images(a, VIZ_TEX_FWD_XT, kx, a->fwd_xt, 1, H, W, VIZ_TONE_UNIT, 0);
+    SDL_Rect drawn = viz_app_draw_tex(a, VIZ_TEX_FWD_XT, big_r);
+    viz_outline(d, drawn, 1, t->image_frame);
+    viz_label_bold(d, drawn.x + viz_px(d, 5), drawn.y + viz_px(d, 3), VIZ_ALIGN_LEFT, VIZ_SIZE_BODY, t->second, "x\xE2\x82\x9C");
+
+    const int sx = big_r.x + big + viz_px(d, 12);
+    SDL_Rect x0_r = {sx, img_area.y + sh + viz_px(d, 2), small_size, small_size};
+    SDL_Rect eps_r = {sx, x0_r.y + small_size + sh + viz_px(d, 6), small_size, small_size};
+    viz_app_upload_images(a, VIZ_TEX_FWD_X0, viz_key(0xF1, (uint64_t)a->p.digit, 0, 0), a->fwd_x0, 1, H, W, VIZ_TONE_UNIT, 0);
+    viz_app_upload_images(a, VIZ_TEX_FWD_EPS, viz_key(0xF2, (uint64_t)a->p.digit, a->p.seed, 0), a->fwd_eps, 1, H, W,
+                          VIZ_TONE_SIGNED, 3.0f);
+    viz_label(d, sx, img_area.y, VIZ_ALIGN_LEFT, VIZ_SIZE_SMALL, t->text_dim, "x\xE2\x82\x80 (data)");
+    drawn = viz_app_draw_tex(a, VIZ_TEX_FWD_X0, x0_r);
+    viz_outline(d, drawn, 1, t->image_frame);
+    viz_label(d, sx, x0_r.y + small_size + viz_px(d, 4), VIZ_ALIGN_LEFT, VIZ_SIZE_SMALL, t->text_dim,
+              "\xCE\xB5 (fixed)");
+    drawn = viz_app_draw_tex(a, VIZ_TEX_FWD_EPS, eps_r);
+    viz_outline(d, drawn, 1, t->image_frame);
+
+    /* numbers, straight from the schedule's tables */
+    int y = img_area.y + img_area.h + viz_px(d, 6);
+    const int bars_y = y + lh + sh + viz_px(d, 6);
+    if (t_now >= 0) {
+        const double ab = s->alpha_bar[t_now], snr = s->snr[t_now];
+        int w = viz_label_bold(d, c.x, y, VIZ_ALIGN_LEFT, VIZ_SIZE_BODY, t->title, "t = %d", t_now);
+        viz_label_bold(d, c.x + w + viz_px(d, 14), y, VIZ_ALIGN_LEFT, VIZ_SIZE_BODY, t->accent, "\xCE\xB1\xCC\x84 = %.4f", ab);
+        viz_label(d, c.x, y + lh + viz_px(d, 1), VIZ_ALIGN_LEFT, VIZ_SIZE_SMALL, t->text,
+                  "SNR %.3g  \xC2\xB7  log SNR %+.2f", snr, log(snr));
+        signal_noise_bars(a, (SDL_Rect){c.x, bars_y, c.w, 0}, s->sqrt_alpha_bar[t_now], s->sqrt_one_minus_alpha_bar[t_now]);
+    } else {
+        viz_label_bold(d, c.x, y, VIZ_ALIGN_LEFT, VIZ_SIZE_BODY, t->title, "t = \xE2\x88\x92" "1: clean data");
+        viz_label(d, c.x, y + lh + viz_px(d, 1), VIZ_ALIGN_LEFT, VIZ_SIZE_SMALL, t->text, "\xCE\xB1\xCC\x84 = 1, no noise left");
+        signal_noise_bars(a, (SDL_Rect){c.x, bars_y, c.w, 0}, 1.0, 0.0);
+    }
+
+    /* digit buttons */
+    const int by = r.y + r.h - viz_px(d, 10) - buttons_h;
+    const int bw = (c.w - 2 * viz_px(d, 6)) / 3;
+    if (viz_ui_button(ui, viz_ui_id("digit-prev", 0), (SDL_Rect){c.x, by, bw, buttons_h}, "\xE2\x97\x80 digit", false))
+        a->p.digit--;
+    if (viz_ui_button(ui, viz_ui_id("digit-rand", 0), (SDL_Rect){c.x + bw + viz_px(d, 6), by, bw, buttons_h}, "random",
+                      false))
+        a->p.digit = (int)((a->p.digit * 2654435761u + 40503u + (unsigned)a->frame_count) % (unsigned)a->digits.n);
+    if (viz_ui_button(ui, viz_ui_id("digit-next", 0), (SDL_Rect){c.x + 2 * (bw + viz_px(d, 6)), by, bw, buttons_h},
+                      "digit \xE2\x96\xB6", false))
+        a->p.digit++;
+}

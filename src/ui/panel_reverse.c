@@ -1,0 +1,238 @@
+/* panel_reverse.c: the reverse trajectory from a seeded x_T down to x_0:
+ * x_t beside the model's prediction x0-hat at every step (one sample or a
+ * 4 x 4 grid), a strip of x0-hat over the steps, and the comparison view
+ * (two configurations on identical noise, and their difference). */
+#include <math.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "app.h"
+
+enum { STRIP_N = 10 };
+
+static const char *SUB_X0 = "x\xCC\x82\xE2\x82\x80";   /* x̂0 */
+
+/* An image slot with a caption above; draws a placeholder when img is NULL. */
+static SDL_Rect image_box(viz_app *a, SDL_Rect r, int slot, uint64_t key, const float *img, int B, viz_tone tone,
+                          float m, const char *caption, SDL_Color cap_color)
+{
+    viz_draw *d = &a->draw;
+    const int sh = viz_line_h(d, VIZ_SIZE_BODY);
+    viz_label_bold(d, r.x, r.y, VIZ_ALIGN_LEFT, VIZ_SIZE_BODY, cap_color, "%s", caption);
+    SDL_Rect area = {r.x, r.y + sh + viz_px(d, 3), r.w, r.h - sh - viz_px(d, 3)};
+    const viz_result *res = a->shown;
+    int H = res ? res->H : 28, W = res ? res->W : 28;
+    if (!img) {
+        SDL_Rect ph = viz_fit(area, W, H);
+        viz_fill(d, ph, viz_mix(d->theme.panel, d->theme.widget, 0.7f));
+        viz_label(d, ph.x + ph.w / 2, ph.y + ph.h / 2 - sh / 2, VIZ_ALIGN_CENTER, VIZ_SIZE_BODY, d->theme.text_dim,
+                  "computing\xE2\x80\xA6");
+        return ph;
+    }
+    viz_app_upload_images(a, slot, key, img, B, H, W, tone, m);
+    SDL_Rect drawn = viz_app_draw_tex(a, slot, area);
+    viz_outline(d, drawn, 1, d->theme.image_frame);
+    return drawn;
+}
+
+static void step_caption(viz_app *a, const viz_frame_view *v, char *buf, size_t cap)
+{
+    (void)a;
+    if (v->k >= v->S) snprintf(buf, cap, "step %d/%d \xC2\xB7 done: x\xE2\x82\x80", v->k, v->S);
+    else snprintf(buf, cap, "step %d/%d \xC2\xB7 t = %d", v->k, v->S, v->t);
+}
+
+/* x0-hat of the focus sample at STRIP_N evenly spaced steps up to the end. */
+static void x0_strip(viz_app *a, SDL_Rect r, const viz_frame_view *v)
+{
+    viz_draw *d = &a->draw;
+    const viz_result *res = v->r;
+    const int n = v->S < STRIP_N ? v->S : STRIP_N;
+    if (n < 2 || r.h < viz_px(d, 20)) return;
+    const size_t per = res->per, fr = (size_t)res->B * per;
+    const int b = res->B > 1 ? res->job.focus : 0;
+    float *buf = viz_app_scratch(a, per * (size_t)n);
+    if (!buf) return;
+    int ks[STRIP_N];
+    for (int i = 0; i < n; i++) {
+        int k = (int)((long)i * (v->S - 1) / (n - 1));
+        ks[i] = k;
+        if (k < v->done) memcpy(buf + (size_t)i * per, v->tr->x0_hat + (size_t)k * fr + (size_t)b * per, sizeof(float) * per);
+        else for (size_t j = 0; j < per; j++) buf[(size_t)i * per + j] = -1.0f;
+    }
+    const int sh = viz_line_h(d, VIZ_SIZE_SMALL);
+    viz_label(d, r.x, r.y, VIZ_ALIGN_LEFT, VIZ_SIZE_SMALL, d->theme.text_dim, "%s over the steps", SUB_X0);
+    SDL_Rect area = {r.x, r.y + sh + viz_px(d, 2), r.w, r.h - sh - viz_px(d, 2)};
+    /* one row: a grid with n columns */
+    int gw, gh;
+    viz_tone_grid_size(n, n, res->W, res->H, 2, &gw, &gh);
+    uint32_t *px = viz_app_pixels(a, (size_t)gw * gh);
+    if (!px) return;
+    const uint64_t key = viz_key(res->id, 0x57, (uint64_t)v->done, (uint64_t)b);
+    viz_image_tex *t = &a->tex[VIZ_TEX_STRIP];
+    if (t->key != key) {
+        SDL_Color bg = d->theme.panel;
+        viz_tone_grid(px, buf, n, n, res->W, res->H, 2, 0xFF000000u | (uint32_t)bg.r << 16 | (uint32_t)bg.g << 8 | bg.b,
+                      VIZ_TONE_UNIT, 0);
+        viz_image_update(d, t, key, px, gw, gh);
+    }
+    SDL_Rect drawn = viz_app_draw_tex(a, VIZ_TEX_STRIP, area);
+    /* mark the strip cell nearest the current step */
+    if (drawn.w > 0) {
+        int best = 0;
+        for (int i = 0; i < n; i++)
+            if (abs(ks[i] - v->k) < abs(ks[best] - v->k)) best = i;
+        const float cell = (float)drawn.w / gw * (res->W + 2);
+        SDL_Rect m = {drawn.x + (int)(best * cell) - 1, drawn.y - 1, (int)(cell) , drawn.h + 2};
+        viz_outline(d, m, viz_px(d, 2), d->theme.cursor);
+    }
+}
+
+static void single_or_grid(viz_app *a, SDL_Rect c)
+{
+    viz_draw *d = &a->draw;
+    const viz_theme *t = &d->theme;
+    viz_frame_view v;
+    if (!viz_app_frame_view(a, 0, &v)) {
+        viz_label(d, c.x, c.y, VIZ_ALIGN_LEFT, VIZ_SIZE_BODY, t->text_dim, "Waiting for the sampler\xE2\x80\xA6");
+        return;
+    }
+    const viz_result *res = v.r;
+    const int lh = viz_line_h(d, VIZ_SIZE_BODY);
+    const bool grid = res->B > 1;
+    const int strip_h = c.h > viz_px(d, 260) ? (int)(c.h * 0.2f) : 0;
+    SDL_Rect area = {c.x, c.y, c.w, c.h - strip_h - lh - viz_px(d, 8)};
+    const int gap = viz_px(d, 16);
+    const int half = (area.w - gap) / 2;
+    char cap[96];
+    snprintf(cap, sizeof cap, "x\xE2\x82\x9C  (t = %d)", v.t);
+    if (v.k >= v.S) snprintf(cap, sizeof cap, "x\xE2\x82\x80  (final sample)");
+    SDL_Rect left = image_box(a, (SDL_Rect){area.x, area.y, half, area.h}, VIZ_TEX_XT0,
+                              viz_key(res->id, 0, (uint64_t)v.k, 1), v.x_t, res->B, VIZ_TONE_UNIT, 0, cap, t->second);
+    char cap2[96];
+    snprintf(cap2, sizeof cap2, "%s  predicted from x\xE2\x82\x9C", SUB_X0);
+    image_box(a, (SDL_Rect){area.x + half + gap, area.y, half, area.h}, VIZ_TEX_X00,
+              viz_key(res->id, 0, (uint64_t)v.k, 2), v.x0_hat, res->B, VIZ_TONE_UNIT, 0, cap2, t->accent);
+
+    /* grid: click a cell to follow that sample (single view, decomposition) */
+    if (grid && left.w > 0) {
+        int cols = 1;
+        while (cols * cols < res->B) cols++;
+        const float cell = (float)left.w / cols;
+        const int fx = a->p.focus % cols, fy = a->p.focus / cols;
+        viz_outline(d, (SDL_Rect){left.x + (int)(fx * cell), left.y + (int)(fy * cell), (int)cell + 1, (int)cell + 1},
+                    viz_px(d, 2), t->cursor);
+        if (viz_ui_hover(&a->ui, left) && a->ui.in.pressed && !a->ui.mouse_used) {
+            int cx = (int)((a->ui.in.mx - left.x) / cell), cy = (int)((a->ui.in.my - left.y) / cell);
+            int f = cy * cols + cx;
+            if (f >= 0 && f < res->B) a->p.focus = f;
+            a->ui.mouse_used = true;
+        }
+    }
+
+    step_caption(a, &v, cap, sizeof cap);
+    int y = area.y + area.h + viz_px(d, 4);
+    int x = c.x + viz_label_bold(d, c.x, y, VIZ_ALIGN_LEFT, VIZ_SIZE_BODY, t->title, "%s", cap) + viz_px(d, 12);
+    char more[160];
+    snprintf(more, sizeof more, "%s \xC2\xB7 seed %llu%s", res->job.sides[0].label, (unsigned long long)res->job.seed,
+             res->weights_step >= 0 ? " \xC2\xB7 live weights" : "");
+    int mw;
+    viz_measure(d, VIZ_SIZE_BODY, false, more, &mw, NULL);
+    if (x + mw <= c.x + c.w) {
+        viz_label(d, x, y, VIZ_ALIGN_LEFT, VIZ_SIZE_BODY, t->text_dim, "%s", more);
+        x += mw + viz_px(d, 12);
+    }
+    const char *hint = "click a sample to follow it";
+    int hw;
+    viz_measure(d, VIZ_SIZE_SMALL, false, hint, &hw, NULL);
+    if (grid && x + hw <= c.x + c.w) viz_label(d, c.x + c.w, y, VIZ_ALIGN_RIGHT, VIZ_SIZE_SMALL, t->text_dim, "%s", hint);
+    if (strip_h) x0_strip(a, (SDL_Rect){c.x, c.y + c.h - strip_h, c.w, strip_h}, &v);
+}
+
+static void compare_view(viz_app *a, SDL_Rect c)
+{
+    viz_draw *d = &a->draw;
+    const viz_theme *t = &d->theme;
+    viz_frame_view v[2];
+    if (!viz_app_frame_view(a, 0, &v[0]) || !viz_app_frame_view(a, 1, &v[1])) {
+        viz_label(d, c.x, c.y, VIZ_ALIGN_LEFT, VIZ_SIZE_BODY, t->text_dim, "Waiting for the sampler\xE2\x80\xA6");
+        return;
+    }
+    const viz_result *res = v[0].r;
+    const int B = res->B;
+    const size_t n = (size_t)B * res->per;
+    const int lh = viz_line_h(d, VIZ_SIZE_BODY), sh = viz_line_h(d, VIZ_SIZE_SMALL);
+    const int gap = viz_px(d, 12);
+    const int head_h = sh + viz_px(d, 4);
+    const int col_w = (c.w - 2 * gap) / 3;
+    const int row_h = (c.h - head_h - lh - viz_px(d, 10) - gap) / 2;
+    const char *heads[3] = {"A", "B", "difference A \xE2\x88\x92 B"};
+    SDL_Rect panel_clip;
+    SDL_RenderGetClipRect(d->r, &panel_clip);
+    for (int col = 0; col < 3; col++) {
+        int x = c.x + col * (col_w + gap);
+        SDL_Rect head = {x, c.y, col_w, head_h};
+        SDL_RenderSetClipRect(d->r, &head); /* a long label must not run into the next column */
+        SDL_Color hc = col == 0 ? t->accent : col == 1 ? t->second : t->text;
+        int w = viz_label_bold(d, x, c.y, VIZ_ALIGN_LEFT, VIZ_SIZE_SMALL, hc, "%s", heads[col]);
+        if (col < 2)
+            viz_label(d, x + w + viz_px(d, 6), c.y, VIZ_ALIGN_LEFT, VIZ_SIZE_SMALL, t->text_dim, "%s",
+                      res->job.sides[col].label);
+    }
+    SDL_RenderSetClipRect(d->r, panel_clip.w > 0 ? &panel_clip : NULL);
+    const int y0 = c.y + head_h;
+    /* differences, only where both sides have the frame */
+    float *diff = viz_app_scratch(a, 2 * n);
+    float m_xt = 0, m_x0 = 0;
+    const bool both_x0 = v[0].x0_hat && v[1].x0_hat;
+    if (diff) {
+        for (size_t i = 0; i < n; i++) diff[i] = v[0].x_t[i] - v[1].x_t[i];
+        if (both_x0)
+            for (size_t i = 0; i < n; i++) diff[n + i] = v[0].x0_hat[i] - v[1].x0_hat[i];
+        m_xt = viz_tone_absmax(diff, n);
+        if (both_x0) m_x0 = viz_tone_absmax(diff + n, n);
+    }
+    char cap[96];
+    for (int side = 0; side < 2; side++) {
+        int x = c.x + side * (col_w + gap);
+        snprintf(cap, sizeof cap, "x\xE2\x82\x9C  t = %d", v[side].t);
+        if (v[side].k >= v[side].S) snprintf(cap, sizeof cap, "x\xE2\x82\x80 (final)");
+        image_box(a, (SDL_Rect){x, y0, col_w, row_h}, side ? VIZ_TEX_XT1 : VIZ_TEX_XT0,
+                  viz_key(res->id, (uint64_t)side, (uint64_t)v[side].k, 1), v[side].x_t, B, VIZ_TONE_UNIT, 0, cap,
+                  side ? t->second : t->accent);
+        snprintf(cap, sizeof cap, "%s  step %d/%d", SUB_X0, v[side].k, v[side].S);
+        image_box(a, (SDL_Rect){x, y0 + row_h + gap, col_w, row_h}, side ? VIZ_TEX_X01 : VIZ_TEX_X00,
+                  viz_key(res->id, (uint64_t)side, (uint64_t)v[side].k, 2), v[side].x0_hat, B, VIZ_TONE_UNIT, 0, cap,
+                  side ? t->second : t->accent);
+    }
+    /* differences of identical noise: a floor keeps float noise from filling the
+     * range, and a ceiling of 2 (the width of the data range) keeps one
+     * diverged pixel from turning the rest gray */
+    const int x = c.x + 2 * (col_w + gap);
+    snprintf(cap, sizeof cap, "\xCE\x94x\xE2\x82\x9C  max |\xCE\x94| = %.3g", m_xt);
+    image_box(a, (SDL_Rect){x, y0, col_w, row_h}, VIZ_TEX_DIFF_XT,
+              viz_key(res->id, 7, (uint64_t)v[0].k, (uint64_t)v[1].k), diff, B, VIZ_TONE_SIGNED,
+              m_xt < 0.05f ? 0.05f : m_xt > 2.0f ? 2.0f : m_xt, cap, t->text);
+    snprintf(cap, sizeof cap, "\xCE\x94%s  max |\xCE\x94| = %.3g", SUB_X0, m_x0);
+    image_box(a, (SDL_Rect){x, y0 + row_h + gap, col_w, row_h}, VIZ_TEX_DIFF_X0,
+              viz_key(res->id, 8, (uint64_t)v[0].k, (uint64_t)v[1].k), both_x0 && diff ? diff + n : NULL, B,
+              VIZ_TONE_SIGNED, m_x0 < 0.05f ? 0.05f : m_x0 > 2.0f ? 2.0f : m_x0, cap, t->text);
+    viz_label(d, c.x, c.y + c.h - lh, VIZ_ALIGN_LEFT, VIZ_SIZE_BODY, t->text_dim,
+              "Seed %llu on both sides: the same x_T and noise \xC2\xB7 gray = no difference",
+              (unsigned long long)res->job.seed);
+}
+
+void viz_panel_reverse(viz_app *a, SDL_Rect r)
+{
+    const viz_view view = a->shown ? (a->shown->job.n_sides > 1 ? VIZ_VIEW_COMPARE : a->shown->B > 1 ? VIZ_VIEW_GRID
+                                                                                                      : VIZ_VIEW_SINGLE)
+                                   : a->p.view;
+    static const char *const titles[] = {"Reverse process: x\xE2\x82\x9C and its prediction x\xCC\x82\xE2\x82\x80",
+                                         "Reverse process: 16 samples",
+                                         "Comparison on identical noise"};
+    char sub[64] = "";
+    if (a->pb.phase == VIZ_PHASE_FORWARD) snprintf(sub, sizeof sub, "waits at x_T while the forward process plays");
+    SDL_Rect c = viz_panel_begin(a, r, titles[view], sub);
+    if (view == VIZ_VIEW_COMPARE) compare_view(a, c);
+    else single_or_grid(a, c);
+}

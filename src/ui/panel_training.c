@@ -1,0 +1,162 @@
+/* panel_training.c: live training: buttons (train / pause / resume, reset
+ * to scratch, continue from a bundled model, save), the smoothed loss curve
+ * and the loss in bands of t, from the trainer thread's history. */
+#include <math.h>
+#include <stdio.h>
+
+#include "app.h"
+
+enum { CURVE_POINTS = 400 };
+
+static void loss_curve(viz_app *a, SDL_Rect r)
+{
+    viz_draw *d = &a->draw;
+    const viz_theme *t = &d->theme;
+    const viz_loss_history *h = &a->history;
+    const int sh = viz_line_h(d, VIZ_SIZE_SMALL);
+    viz_label(d, r.x, r.y, VIZ_ALIGN_LEFT, VIZ_SIZE_SMALL, t->text_dim, "loss (log scale), smoothed");
+    SDL_Rect p = {r.x + viz_px(d, 34), r.y + sh + viz_px(d, 4), r.w - viz_px(d, 38), r.h - 2 * sh - viz_px(d, 10)};
+    viz_fill(d, p, viz_mix(t->panel, t->bg, 0.5f));
+    if (p.w < 10 || p.h < 10) return;
+    if (h->n < 2) {
+        viz_label(d, p.x + p.w / 2, p.y + p.h / 2 - sh / 2, VIZ_ALIGN_CENTER, VIZ_SIZE_SMALL, t->text_dim,
+                  h->n ? "one step so far" : "press T to train");
+        return;
+    }
+    double lo = 1e30, hi = -1e30;
+    for (size_t i = 0; i < h->n; i++) {
+        double v = h->loss[i];
+        if (v > 0 && isfinite(v)) lo = fmin(lo, v), hi = fmax(hi, v);
+    }
+    if (!(lo < hi)) hi = lo * 2 + 1e-6;
+    const double llo = floor(log10(lo) * 4) / 4, lhi = ceil(log10(hi) * 4) / 4;
+    for (int e = (int)floor(llo); e <= (int)ceil(lhi); e++) {
+        if (e < llo || e > lhi) continue;
+        float y = (float)(p.y + p.h - (e - llo) / (lhi - llo) * p.h);
+        viz_fill(d, (SDL_Rect){p.x, (int)y, p.w, 1}, t->grid);
+        if (p.h > viz_px(d, 50))
+            viz_label(d, p.x - viz_px(d, 4), (int)y - sh / 2, VIZ_ALIGN_RIGHT, VIZ_SIZE_SMALL, t->text_dim, "1e%d", e);
+    }
+    const bool roomy = p.h > viz_px(d, 50); /* axis labels only where they do not cover the curve */
+    const int n = (int)(h->n < CURVE_POINTS ? h->n : CURVE_POINTS);
+    SDL_FPoint raw[CURVE_POINTS], smooth[CURVE_POINTS];
+    for (int i = 0; i < n; i++) {
+        size_t j = (size_t)((double)i * (h->n - 1) / (n - 1));
+        float x = (float)(p.x + (double)i / (n - 1) * p.w);
+        double lr = log10(h->loss[j] > 0 ? h->loss[j] : lo), ls = log10(h->smooth[j] > 0 ? h->smooth[j] : lo);
+        raw[i] = (SDL_FPoint){x, (float)(p.y + p.h - (lr - llo) / (lhi - llo) * p.h)};
+        smooth[i] = (SDL_FPoint){x, (float)(p.y + p.h - (ls - llo) / (lhi - llo) * p.h)};
+    }
+    SDL_Color faint = t->accent;
+    faint.a = 70;
+    viz_polyline(d, raw, n, 1.0f * d->scale, faint);
+    viz_polyline(d, smooth, n, t->line * d->scale, t->accent);
+    if (!roomy) return;
+    viz_label(d, p.x, p.y + p.h + viz_px(d, 3), VIZ_ALIGN_LEFT, VIZ_SIZE_SMALL, t->text_dim, "step %lld",
+              (long long)h->step[0]);
+    viz_label(d, p.x + p.w, p.y + p.h + viz_px(d, 3), VIZ_ALIGN_RIGHT, VIZ_SIZE_SMALL, t->text_dim, "%lld",
+              (long long)h->step[h->n - 1]);
+}
+
+static void loss_by_t(viz_app *a, SDL_Rect r)
+{
+    viz_draw *d = &a->draw;
+    const viz_theme *t = &d->theme;
+    const viz_loss_history *h = &a->history;
+    const int sh = viz_line_h(d, VIZ_SIZE_SMALL);
+    viz_label(d, r.x, r.y, VIZ_ALIGN_LEFT, VIZ_SIZE_SMALL, t->text_dim, "recent loss by t (%d bands)", VIZ_LOSS_BANDS);
+    SDL_Rect p = {r.x, r.y + sh + viz_px(d, 4), r.w, r.h - 2 * sh - viz_px(d, 10)};
+    viz_fill(d, p, viz_mix(t->panel, t->bg, 0.5f));
+    if (p.w < 10 || p.h < 10) return;
+    double hi = 0;
+    for (int b = 0; b < VIZ_LOSS_BANDS; b++)
+        if (h->band_count[b] > 0 && h->band_loss[b] > hi) hi = h->band_loss[b];
+    if (hi <= 0) {
+        viz_label(d, p.x + p.w / 2, p.y + p.h / 2 - sh / 2, VIZ_ALIGN_CENTER, VIZ_SIZE_SMALL, t->text_dim, "no data yet");
+        return;
+    }
+    const int bw = p.w / VIZ_LOSS_BANDS;
+    const int cur = viz_app_current_t(a);
+    for (int b = 0; b < VIZ_LOSS_BANDS; b++) {
+        if (h->band_count[b] == 0) continue;
+        int bh = (int)lrint(h->band_loss[b] / hi * (p.h - viz_px(d, 4)));
+        SDL_Rect bar = {p.x + b * bw + 1, p.y + p.h - bh, bw - 2, bh};
+        const bool here = h->T > 0 && cur >= 0 && cur * VIZ_LOSS_BANDS / h->T == b;
+        viz_fill(d, bar, here ? t->cursor : t->second);
+    }
+    viz_label(d, p.x + p.w - viz_px(d, 2), p.y + viz_px(d, 2), VIZ_ALIGN_RIGHT, VIZ_SIZE_SMALL, t->text_dim, "max %.3g", hi);
+    viz_label(d, p.x, p.y + p.h + viz_px(d, 3), VIZ_ALIGN_LEFT, VIZ_SIZE_SMALL, t->text_dim, "t = 0");
+    viz_label(d, p.x + p.w, p.y + p.h + viz_px(d, 3), VIZ_ALIGN_RIGHT, VIZ_SIZE_SMALL, t->text_dim, "T");
+}
+
+void viz_panel_training(viz_app *a, SDL_Rect r)
+{
+    viz_draw *d = &a->draw;
+    viz_ui *ui = &a->ui;
+    const viz_theme *t = &d->theme;
+    const viz_train_status *st = &a->train;
+    SDL_Rect c = viz_panel_begin(a, r, "Training", st->origin);
+    const int lh = viz_line_h(d, VIZ_SIZE_BODY);
+
+    /* status line */
+    char buf[256];
+    SDL_Color sc = t->text_dim;
+    const char *state = "not started";
+    if (st->busy) state = st->busy_what, sc = t->warn;
+    else if (st->state == VIZ_TRAIN_RUNNING) state = "running", sc = t->ok;
+    else if (st->state == VIZ_TRAIN_PAUSED) state = "paused", sc = t->warn;
+    else if (st->state == VIZ_TRAIN_FAILED) state = "stopped (error)", sc = t->error;
+    int x = c.x + viz_label_bold(d, c.x, c.y, VIZ_ALIGN_LEFT, VIZ_SIZE_BODY, sc, "\xE2\x97\x8F %s", state);
+    snprintf(buf, sizeof buf, "step %lld \xC2\xB7 %.0f img/s \xC2\xB7 loss %.4f", (long long)st->step, st->images_per_s,
+             st->loss_smooth);
+    int sw, shh;
+    viz_measure(d, VIZ_SIZE_BODY, false, buf, &sw, &shh);
+    const bool narrow = x + viz_px(d, 12) + sw > c.x + c.w; /* then the numbers get their own line */
+    int by = c.y + lh + viz_px(d, 8);
+    if (narrow) {
+        viz_label(d, c.x, c.y + lh + viz_px(d, 2), VIZ_ALIGN_LEFT, VIZ_SIZE_BODY, t->text, "%s", buf);
+        by += lh;
+    } else {
+        viz_label(d, x + viz_px(d, 12), c.y, VIZ_ALIGN_LEFT, VIZ_SIZE_BODY, t->text, "%s", buf);
+    }
+
+    /* buttons: one row of four, or two rows of two when the labels do not fit */
+    const int bh = viz_px(d, 28), g = viz_px(d, 6);
+    int tw, th;
+    viz_measure(d, VIZ_SIZE_BODY, true, "Continue", &tw, &th);
+    const bool two_rows = tw + viz_px(d, 12) > (c.w - 3 * g) / 4;
+    const int per_row = two_rows ? 2 : 4;
+    const int bw = (c.w - (per_row - 1) * g) / per_row;
+    viz_measure(d, VIZ_SIZE_BODY, true, "Resume (T)", &tw, &th);
+    const bool short_labels = tw + viz_px(d, 8) > bw;
+    const char *train_label = st->state == VIZ_TRAIN_RUNNING ? (short_labels ? "Pause" : "Pause (T)")
+                            : st->has_run ? (short_labels ? "Resume" : "Resume (T)") : (short_labels ? "Train" : "Train (T)");
+    SDL_Rect b[4];
+    for (int i = 0; i < 4; i++)
+        b[i] = (SDL_Rect){c.x + (i % per_row) * (bw + g), by + (i / per_row) * (bh + g), bw, bh};
+    if (viz_ui_button(ui, viz_ui_id("train", 0), b[0], train_label, true)) viz_app_toggle_training(a);
+    if (viz_ui_button(ui, viz_ui_id("train-reset", 0), b[1], "Reset", false)) {
+        viz_trainer_reset(a->trainer, st->state == VIZ_TRAIN_RUNNING);
+        viz_app_toast(a, VIZ_LEVEL_INFO, "Training restarts from scratch (%s preset)", st->run.preset);
+    }
+    if (viz_ui_button(ui, viz_ui_id("train-continue", 0), b[2], "Continue", false)) viz_app_continue_training(a);
+    if (viz_ui_button(ui, viz_ui_id("train-save", 0), b[3], "Save", false)) viz_app_save_checkpoint(a);
+    by += (two_rows ? 2 : 1) * (bh + g) - g;
+
+    /* plots */
+    const int py = by + viz_px(d, 8);
+    SDL_Rect plots = {c.x, py, c.w, c.y + c.h - py};
+    const int left_w = plots.w * 58 / 100;
+    SDL_Rect lr = {plots.x, plots.y, left_w, plots.h};
+    SDL_Rect rr = {plots.x + left_w + viz_px(d, 10), plots.y, plots.w - left_w - viz_px(d, 10), plots.h};
+    SDL_Rect clip;
+    if (SDL_IntersectRect(&lr, &r, &clip)) {
+        SDL_RenderSetClipRect(d->r, &clip);
+        loss_curve(a, lr);
+    }
+    if (SDL_IntersectRect(&rr, &r, &clip)) {
+        SDL_RenderSetClipRect(d->r, &clip);
+        loss_by_t(a, rr);
+    }
+    SDL_RenderSetClipRect(d->r, &r);
+}

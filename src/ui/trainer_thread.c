@@ -1,0 +1,554 @@
+/* trainer_thread.c: the live-training thread and its bridge to the UI
+ * (see trainer_thread.h).  The ddpm_trainer itself is touched only by this
+ * thread; the UI sees copies made under the mutex. */
+#include "trainer_thread.h"
+#include "viz_util.h"
+
+#include <SDL_thread.h>
+#include <math.h>
+#include <stdarg.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "ddpm/checkpoint.h"
+#include "ddpm/fileio.h"
+#include "ddpm/unet.h"
+
+enum { QUEUE_CAP = 8, EVENT_CAP = 16 };
+
+typedef enum { CMD_RESET, CMD_CONTINUE, CMD_SAVE } command_kind;
+
+typedef struct command {
+    command_kind kind;
+    bool run_after;
+    char path[4096];
+    char label[128];
+} command;
+
+struct viz_trainer {
+    viz_trainer_options opt;
+    SDL_Thread *thread;
+    SDL_mutex *lock;
+    SDL_cond *wake;
+    atomic_bool quit;
+    viz_weights weights;
+
+    /* guarded by lock */
+    command queue[QUEUE_CAP];
+    int q_head, q_len;
+    bool want_running;
+    bool stepping;            /* a step is under way (a pause takes effect after it) */
+    bool failed;
+    viz_train_event events[EVENT_CAP];
+    int ev_head, ev_len;
+    viz_train_status status;
+    viz_loss_history hist;
+
+    /* this thread only */
+    ddpm_trainer *tr;
+    double smooth_acc;        /* EMA of the loss, before bias correction */
+    int64_t smooth_n;
+    double last_time;
+};
+
+static const double LOSS_SMOOTHING = 0.98;
+static const double BAND_SMOOTHING = 0.05;
+
+viz_trainer_options viz_trainer_options_default(const ddpm_dataset *data)
+{
+    viz_trainer_options o = {.data = data, .batch = 0, .seed = 0, .publish_every = 1};
+    snprintf(o.preset, sizeof o.preset, "tiny");
+    return o;
+}
+
+void viz_loss_history_free(viz_loss_history *h)
+{
+    if (!h) return;
+    free(h->step);
+    free(h->loss);
+    free(h->smooth);
+    memset(h, 0, sizeof *h);
+}
+
+/* ---- helpers called with the lock held -------------------------------------------- */
+
+static void push_event_locked(viz_trainer *vt, viz_train_event_kind kind, const char *text)
+{
+    if (vt->ev_len == EVENT_CAP) { /* drop the oldest: the newest matters most */
+        vt->ev_head = (vt->ev_head + 1) % EVENT_CAP;
+        vt->ev_len--;
+    }
+    viz_train_event *e = &vt->events[(vt->ev_head + vt->ev_len) % EVENT_CAP];
+    e->kind = kind;
+    viz_copy_str(e->text, sizeof e->text, text);
+    vt->ev_len++;
+}
+
+static void update_state_locked(viz_trainer *vt)
+{
+    viz_train_status *st = &vt->status;
+    st->has_run = vt->tr != NULL;
+    if (vt->failed) st->state = VIZ_TRAIN_FAILED;
+    else if (!vt->tr && !vt->want_running) st->state = VIZ_TRAIN_IDLE;
+    else st->state = vt->want_running || vt->stepping ? VIZ_TRAIN_RUNNING : VIZ_TRAIN_PAUSED;
+}
+
+static void clear_history_locked(viz_trainer *vt, int T)
+{
+    vt->hist.n = 0;
+    for (int b = 0; b < VIZ_LOSS_BANDS; b++) {
+        vt->hist.band_loss[b] = 0.0;
+        vt->hist.band_count[b] = 0;
+    }
+    vt->hist.T = T;
+    vt->hist.version++;
+    vt->status.history_version = vt->hist.version;
+}
+
+static void notify(viz_trainer *vt)
+{
+    if (vt->opt.notify) vt->opt.notify(vt->opt.notify_ctx);
+}
+
+static void post(viz_trainer *vt, viz_train_event_kind kind, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+static void post(viz_trainer *vt, viz_train_event_kind kind, const char *fmt, ...)
+{
+    char text[sizeof ((viz_train_event *)0)->text];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(text, sizeof text, fmt, ap); /* long paths are shortened, on purpose */
+    va_end(ap);
+    SDL_LockMutex(vt->lock);
+    push_event_locked(vt, kind, text);
+    SDL_UnlockMutex(vt->lock);
+    notify(vt);
+}
+
+/* ---- commands, carried out on the thread ---------------------------------------------- */
+
+/* Installs a freshly created trainer: publishes its EMA and clears the history. */
+static int install(viz_trainer *vt, ddpm_trainer *tr, const char *origin, bool run_after,
+                   ddpm_error *err)
+{
+    const ddpm_run_config *run = ddpm_trainer_run(tr);
+    const size_t n = ddpm_unet_num_params(ddpm_trainer_net(tr));
+    if (viz_weights_reset(&vt->weights, run, n, ddpm_trainer_ema(tr), ddpm_trainer_step_count(tr),
+                          err) != DDPM_OK) {
+        ddpm_trainer_free(tr);
+        return DDPM_ERR;
+    }
+    ddpm_trainer_free(vt->tr);
+    vt->tr = tr;
+    vt->smooth_acc = 0.0;
+    vt->smooth_n = 0;
+    vt->last_time = 0.0;
+    SDL_LockMutex(vt->lock);
+    clear_history_locked(vt, run->schedule.T);
+    vt->failed = false;
+    vt->want_running = run_after;
+    vt->status.step = ddpm_trainer_step_count(tr);
+    vt->status.loss = vt->status.loss_smooth = 0.0;
+    vt->status.images_per_s = 0.0;
+    vt->status.run = *run;
+    snprintf(vt->status.origin, sizeof vt->status.origin, "%s", origin);
+    update_state_locked(vt);
+    SDL_UnlockMutex(vt->lock);
+    return DDPM_OK;
+}
+
+static int scratch_config(const viz_trainer_options *o, ddpm_run_config *run, ddpm_error *err)
+{
+    if (ddpm_run_config_default(run, o->preset, err) != DDPM_OK) return DDPM_ERR;
+    if (o->batch > 0) run->batch = o->batch;
+    run->seed = o->seed;
+    run->total_steps = 100000000; /* live training runs until paused */
+    return DDPM_OK;
+}
+
+static void do_reset(viz_trainer *vt, bool run_after)
+{
+    ddpm_error err = {0};
+    ddpm_run_config run;
+    ddpm_trainer *tr = NULL;
+    /* free the old run first: two training workspaces at once may not fit */
+    ddpm_trainer_free(vt->tr);
+    vt->tr = NULL;
+    char origin[160];
+    snprintf(origin, sizeof origin, "scratch (%s preset)", vt->opt.preset);
+    if (scratch_config(&vt->opt, &run, &err) != DDPM_OK ||
+        ddpm_trainer_create(&tr, &run, vt->opt.data, &err) != DDPM_OK ||
+        install(vt, tr, origin, run_after, &err) != DDPM_OK) {
+        SDL_LockMutex(vt->lock);
+        vt->failed = true;
+        vt->want_running = false;
+        update_state_locked(vt);
+        SDL_UnlockMutex(vt->lock);
+        post(vt, VIZ_TRAIN_EVENT_ERROR, "Could not start training: %s", err.msg);
+    }
+}
+
+static void do_continue(viz_trainer *vt, const command *c)
+{
+    ddpm_error err = {0};
+    ddpm_checkpoint ck;
+    if (ddpm_checkpoint_load(&ck, c->path, DDPM_CKPT_WEIGHTS, &err) != DDPM_OK) {
+        post(vt, VIZ_TRAIN_EVENT_ERROR, "Cannot continue from %s: %s", c->label, err.msg);
+        return;
+    }
+    ddpm_run_config run = ck.run;
+    if (vt->opt.batch > 0) run.batch = vt->opt.batch;
+    run.total_steps = 100000000; /* the most a config allows: live training runs until paused */
+    ddpm_trainer_free(vt->tr);
+    vt->tr = NULL;
+    ddpm_trainer *tr = NULL;
+    char origin[160];
+    snprintf(origin, sizeof origin, "continued from %s", c->label);
+    int rc = ddpm_trainer_resume(&tr, &ck, &run, vt->opt.data, &err);
+    ddpm_checkpoint_free(&ck);
+    if (rc != DDPM_OK || install(vt, tr, origin, c->run_after, &err) != DDPM_OK) {
+        SDL_LockMutex(vt->lock);
+        vt->want_running = false;
+        update_state_locked(vt);
+        SDL_UnlockMutex(vt->lock);
+        post(vt, VIZ_TRAIN_EVENT_ERROR, "Cannot continue from %s: %s", c->label, err.msg);
+        return;
+    }
+    post(vt, VIZ_TRAIN_EVENT_INFO, "Training continues from %s (step %lld)", c->label,
+             (long long)ddpm_trainer_step_count(tr));
+}
+
+static void do_save(viz_trainer *vt, const command *c)
+{
+    if (!vt->tr) {
+        post(vt, VIZ_TRAIN_EVENT_ERROR, "Nothing to save yet: start training first (T)");
+        return;
+    }
+    /* "{step}" becomes the step being saved: the UI cannot know it when it asks */
+    char path[4096];
+    const char *mark = strstr(c->path, "{step}");
+    if (mark)
+        snprintf(path, sizeof path, "%.*s%06lld%s", (int)(mark - c->path), c->path,
+                 (long long)ddpm_trainer_step_count(vt->tr), mark + 6);
+    else
+        viz_copy_str(path, sizeof path, c->path);
+    ddpm_error err = {0};
+    char dir[4096];
+    viz_copy_str(dir, sizeof dir, path);
+    char *slash = strrchr(dir, '/');
+    if (slash && slash != dir) {
+        *slash = '\0';
+        if (ddpm_mkdir_p(dir, &err) != DDPM_OK) {
+            post(vt, VIZ_TRAIN_EVENT_ERROR, "Save failed: %s", err.msg);
+            return;
+        }
+    }
+    if (ddpm_trainer_save(vt->tr, path, &err) != DDPM_OK) {
+        post(vt, VIZ_TRAIN_EVENT_ERROR, "Save failed: %s", err.msg);
+        return;
+    }
+    post(vt, VIZ_TRAIN_EVENT_SAVED, "Saved step %lld to %s", (long long)ddpm_trainer_step_count(vt->tr), path);
+}
+
+/* ---- one training step ------------------------------------------------------------------ */
+
+static int grow_history_locked(viz_loss_history *h)
+{
+    if (h->n < h->cap) return DDPM_OK;
+    size_t cap = h->cap ? h->cap * 2 : 1024;
+    int64_t *s = realloc(h->step, sizeof *s * cap);
+    if (s) h->step = s;
+    float *l = realloc(h->loss, sizeof *l * cap);
+    if (l) h->loss = l;
+    float *m = realloc(h->smooth, sizeof *m * cap);
+    if (m) h->smooth = m;
+    if (!s || !l || !m) return DDPM_ERR;
+    h->cap = cap;
+    return DDPM_OK;
+}
+
+static void do_step(viz_trainer *vt)
+{
+    ddpm_error err = {0};
+    ddpm_train_stats st;
+    const double t0 = ddpm_now();
+    if (ddpm_trainer_step(vt->tr, &st, &err) != DDPM_OK) {
+        SDL_LockMutex(vt->lock);
+        vt->failed = true;
+        vt->want_running = false;
+        update_state_locked(vt);
+        SDL_UnlockMutex(vt->lock);
+        post(vt, VIZ_TRAIN_EVENT_ERROR, "Training stopped: %s", err.msg);
+        return;
+    }
+    const double dt = ddpm_now() - t0;
+    vt->smooth_acc = LOSS_SMOOTHING * vt->smooth_acc + (1.0 - LOSS_SMOOTHING) * st.loss;
+    vt->smooth_n++;
+    /* bias correction, as in Adam: the average starts at 0 */
+    const double smooth = vt->smooth_acc / (1.0 - pow(LOSS_SMOOTHING, (double)vt->smooth_n));
+    const int T = ddpm_trainer_schedule(vt->tr)->T;
+
+    SDL_LockMutex(vt->lock);
+    viz_loss_history *h = &vt->hist;
+    if (grow_history_locked(h) == DDPM_OK) {
+        h->step[h->n] = st.step;
+        h->loss[h->n] = (float)st.loss;
+        h->smooth[h->n] = (float)smooth;
+        h->n++;
+    }
+    for (int b = 0; b < st.batch; b++) {
+        int band = (int)((int64_t)st.t[b] * VIZ_LOSS_BANDS / T);
+        if (band >= VIZ_LOSS_BANDS) band = VIZ_LOSS_BANDS - 1;
+        double l = st.sample_loss[b];
+        h->band_loss[band] = h->band_count[band] == 0
+                                 ? l
+                                 : (1.0 - BAND_SMOOTHING) * h->band_loss[band] + BAND_SMOOTHING * l;
+        h->band_count[band]++;
+    }
+    h->version++;
+    viz_train_status *s = &vt->status;
+    s->history_version = h->version;
+    s->step = st.step;
+    s->loss = st.loss;
+    s->loss_smooth = smooth;
+    const double ips = dt > 0 ? st.batch / dt : 0.0;
+    s->images_per_s = s->images_per_s > 0 ? 0.8 * s->images_per_s + 0.2 * ips : ips;
+    SDL_UnlockMutex(vt->lock);
+
+    if (st.step % vt->opt.publish_every == 0)
+        viz_weights_publish(&vt->weights, ddpm_trainer_ema(vt->tr), st.step);
+    notify(vt);
+}
+
+/* ---- the thread ---------------------------------------------------------------------------- */
+
+static int trainer_main(void *arg)
+{
+    viz_trainer *vt = arg;
+    SDL_LockMutex(vt->lock);
+    while (!atomic_load(&vt->quit)) {
+        if (vt->q_len > 0) {
+            command c = vt->queue[vt->q_head];
+            vt->q_head = (vt->q_head + 1) % QUEUE_CAP;
+            vt->q_len--;
+            vt->status.busy = true;
+            snprintf(vt->status.busy_what, sizeof vt->status.busy_what, "%s",
+                     c.kind == CMD_SAVE ? "saving" : c.kind == CMD_RESET ? "creating a run" : "loading");
+            SDL_UnlockMutex(vt->lock);
+            if (c.kind == CMD_RESET) do_reset(vt, c.run_after);
+            else if (c.kind == CMD_CONTINUE) do_continue(vt, &c);
+            else do_save(vt, &c);
+            SDL_LockMutex(vt->lock);
+            vt->status.busy = false;
+            update_state_locked(vt);
+            SDL_UnlockMutex(vt->lock);
+            notify(vt);
+            SDL_LockMutex(vt->lock);
+            continue;
+        }
+        if (vt->want_running && !vt->failed) {
+            const bool need_run = vt->tr == NULL;
+            if (need_run) {
+                vt->status.busy = true;
+                snprintf(vt->status.busy_what, sizeof vt->status.busy_what, "creating a run");
+            }
+            vt->stepping = !need_run;
+            SDL_UnlockMutex(vt->lock);
+            if (need_run) do_reset(vt, true);
+            else do_step(vt);
+            SDL_LockMutex(vt->lock);
+            vt->status.busy = false;
+            vt->stepping = false;
+            update_state_locked(vt);
+            continue;
+        }
+        update_state_locked(vt);
+        SDL_CondWait(vt->wake, vt->lock); /* paused or idle: sleep until a command */
+    }
+    SDL_UnlockMutex(vt->lock);
+    return 0;
+}
+
+int viz_trainer_start(viz_trainer **out, const viz_trainer_options *o, ddpm_error *err)
+{
+    *out = NULL;
+    DDPM_ASSERT(o && o->publish_every >= 1); /* data may be NULL: training then fails with a message */
+    viz_trainer *vt = calloc(1, sizeof *vt);
+    if (!vt) return ddpm_fail(err, "out of memory");
+    vt->opt = *o;
+    atomic_init(&vt->quit, false);
+    vt->lock = SDL_CreateMutex();
+    vt->wake = SDL_CreateCond();
+    if (!vt->lock || !vt->wake || viz_weights_init(&vt->weights, err) != DDPM_OK) {
+        if (vt->lock && vt->wake) ddpm_fail(err, "cannot create the trainer's lock: %s", SDL_GetError());
+        goto fail;
+    }
+    /* The untrained network, exactly as a scratch run starts (same seed), so
+     * that the sampler has weights before the first step. */
+    ddpm_run_config run;
+    if (scratch_config(o, &run, err) != DDPM_OK) goto fail;
+    ddpm_unet *net = NULL;
+    if (ddpm_unet_create(&net, &run.unet, err) != DDPM_OK) goto fail;
+    const size_t n = ddpm_unet_num_params(net);
+    float *init = malloc(sizeof(float) * n);
+    if (!init) {
+        ddpm_unet_free(net);
+        ddpm_fail(err, "out of memory");
+        goto fail;
+    }
+    ddpm_unet_init_params(net, init, run.seed);
+    int rc = viz_weights_reset(&vt->weights, &run, n, init, 0, err);
+    free(init);
+    ddpm_unet_free(net);
+    if (rc != DDPM_OK) goto fail;
+    vt->status.run = run;
+    snprintf(vt->status.origin, sizeof vt->status.origin, "untrained (%s preset)", o->preset);
+    vt->hist.T = run.schedule.T;
+    vt->thread = SDL_CreateThread(trainer_main, "ddpm-trainer", vt);
+    if (!vt->thread) {
+        ddpm_fail(err, "cannot start the training thread: %s", SDL_GetError());
+        goto fail;
+    }
+    *out = vt;
+    return DDPM_OK;
+fail:
+    viz_weights_free(&vt->weights);
+    if (vt->wake) SDL_DestroyCond(vt->wake);
+    if (vt->lock) SDL_DestroyMutex(vt->lock);
+    free(vt);
+    return DDPM_ERR;
+}
+
+void viz_trainer_stop(viz_trainer *vt)
+{
+    if (!vt) return;
+    SDL_LockMutex(vt->lock);
+    atomic_store(&vt->quit, true);
+    SDL_CondSignal(vt->wake);
+    SDL_UnlockMutex(vt->lock);
+    SDL_WaitThread(vt->thread, NULL);
+    ddpm_trainer_free(vt->tr);
+    viz_weights_free(&vt->weights);
+    viz_loss_history_free(&vt->hist);
+    SDL_DestroyCond(vt->wake);
+    SDL_DestroyMutex(vt->lock);
+    free(vt);
+}
+
+static void enqueue(viz_trainer *vt, const command *c)
+{
+    SDL_LockMutex(vt->lock);
+    if (vt->q_len == QUEUE_CAP) vt->q_len--; /* replace the newest: the user clicked too much */
+    vt->queue[(vt->q_head + vt->q_len) % QUEUE_CAP] = *c;
+    vt->q_len++;
+    vt->status.busy = true;
+    SDL_CondSignal(vt->wake);
+    SDL_UnlockMutex(vt->lock);
+}
+
+void viz_trainer_train(viz_trainer *vt)
+{
+    SDL_LockMutex(vt->lock);
+    vt->want_running = true;
+    vt->failed = false; /* a fresh attempt after a failure */
+    update_state_locked(vt);
+    SDL_CondSignal(vt->wake);
+    SDL_UnlockMutex(vt->lock);
+}
+
+void viz_trainer_pause(viz_trainer *vt)
+{
+    SDL_LockMutex(vt->lock);
+    vt->want_running = false;
+    update_state_locked(vt);
+    SDL_CondSignal(vt->wake);
+    SDL_UnlockMutex(vt->lock);
+}
+
+void viz_trainer_reset(viz_trainer *vt, bool run_after)
+{
+    command c = {.kind = CMD_RESET, .run_after = run_after};
+    enqueue(vt, &c);
+}
+
+void viz_trainer_continue_from(viz_trainer *vt, const char *path, const char *label, bool run_after)
+{
+    command c = {.kind = CMD_CONTINUE, .run_after = run_after};
+    snprintf(c.path, sizeof c.path, "%s", path);
+    snprintf(c.label, sizeof c.label, "%s", label);
+    enqueue(vt, &c);
+}
+
+void viz_trainer_save(viz_trainer *vt, const char *path)
+{
+    command c = {.kind = CMD_SAVE};
+    snprintf(c.path, sizeof c.path, "%s", path);
+    enqueue(vt, &c);
+}
+
+void viz_trainer_get_status(viz_trainer *vt, viz_train_status *st)
+{
+    SDL_LockMutex(vt->lock);
+    *st = vt->status;
+    SDL_UnlockMutex(vt->lock);
+}
+
+bool viz_trainer_copy_history(viz_trainer *vt, viz_loss_history *h)
+{
+    bool changed = false;
+    SDL_LockMutex(vt->lock);
+    const viz_loss_history *src = &vt->hist;
+    if (src->version != h->version) {
+        if (h->cap < src->n) {
+            size_t cap = src->n + 1024;
+            int64_t *s = realloc(h->step, sizeof *s * cap);
+            if (s) h->step = s;
+            float *l = realloc(h->loss, sizeof *l * cap);
+            if (l) h->loss = l;
+            float *m = realloc(h->smooth, sizeof *m * cap);
+            if (m) h->smooth = m;
+            if (s && l && m) h->cap = cap;
+        }
+        if (h->cap >= src->n) {
+            if (src->n) {
+                memcpy(h->step, src->step, sizeof *h->step * src->n);
+                memcpy(h->loss, src->loss, sizeof *h->loss * src->n);
+                memcpy(h->smooth, src->smooth, sizeof *h->smooth * src->n);
+            }
+            h->n = src->n;
+            memcpy(h->band_loss, src->band_loss, sizeof h->band_loss);
+            memcpy(h->band_count, src->band_count, sizeof h->band_count);
+            h->T = src->T;
+            h->version = src->version;
+            changed = true;
+        }
+    }
+    SDL_UnlockMutex(vt->lock);
+    return changed;
+}
+
+bool viz_trainer_poll_event(viz_trainer *vt, viz_train_event *ev)
+{
+    bool got = false;
+    SDL_LockMutex(vt->lock);
+    if (vt->ev_len > 0) {
+        *ev = vt->events[vt->ev_head];
+        vt->ev_head = (vt->ev_head + 1) % EVENT_CAP;
+        vt->ev_len--;
+        got = true;
+    }
+    SDL_UnlockMutex(vt->lock);
+    return got;
+}
+
+bool viz_trainer_pending(viz_trainer *vt)
+{
+    SDL_LockMutex(vt->lock);
+    bool p = vt->q_len > 0 || vt->status.busy || (vt->stepping && !vt->want_running);
+    SDL_UnlockMutex(vt->lock);
+    return p;
+}
+
+viz_weights *viz_trainer_weights(viz_trainer *vt) { return &vt->weights; }

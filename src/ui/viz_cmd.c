@@ -1,0 +1,181 @@
+/* viz_cmd.c: `ddpm viz`: flags, the windowed loop with its frame pacing,
+ * and the headless screenshot mode; turns failures into exit codes
+ * (0 fine, 1 runtime failure, 2 bad input or no display). */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "app.h"
+#include "args.h"
+#include "cli_util.h"
+#include "commands.h"
+
+static const char *SUMMARY =
+    "Opens the visualizer: the forward noising of a digit, the reverse trajectory with x_t\n"
+    "and its prediction x0-hat at every step, the schedule, step decomposition, a comparison\n"
+    "view on identical noise, and live training in the background.  Press H for every key.\n"
+    "\n"
+    "  ddpm viz                                   # the bundled model\n"
+    "  ddpm viz --model runs/tiny/model.safetensors --lecture\n"
+    "  ddpm viz --screenshot slide.png --set eta=1,steps=20,mode=grid,frame=end\n"
+    "\n"
+    "--screenshot renders without a display (software renderer, no window), waits for\n"
+    "sampling to finish and writes the PNG: for tests and for making slides.\n"
+    "--set takes key=value pairs: eta, steps, schedule, spacing, sampler (ddim|ddpm), seed,\n"
+    "clip, mode (single|grid|compare), compare (sampler|eta|steps|schedule), decomp, focus,\n"
+    "speed, digit, model (a name from assets/models or 'live'), phase (forward|reverse),\n"
+    "frame (a step index or 'end'), t (forward-process t), play, lecture, help, fps, controls.";
+
+static int parse_size(const char *s, int *w, int *h, ddpm_error *err)
+{
+    char *end = NULL;
+    long a = strtol(s, &end, 10);
+    if (end == s || (*end != 'x' && *end != 'X')) return ddpm_fail(err, "--size %s: expected WxH, e.g. 1920x1080", s);
+    const char *b_s = end + 1;
+    long b = strtol(b_s, &end, 10);
+    if (end == b_s || *end) return ddpm_fail(err, "--size %s: expected WxH, e.g. 1920x1080", s);
+    if (a < 1 || b < 1 || a > 100000 || b > 100000) return ddpm_fail(err, "--size %s: width and height must be positive", s);
+    *w = (int)a;
+    *h = (int)b;
+    return DDPM_OK;
+}
+
+/* Whether the next frame is due at once.  Training alone does not count: the
+ * trainer wakes the loop after each step (the only time its plots change),
+ * which leaves the CPU to the trainer and the sampler; input wakes it too. */
+static bool animating(const viz_app *a)
+{
+    return a->pb.playing || a->dirty || a->n_toasts > 0 || a->show_fps || a->ui.active != 0 ||
+           (a->sampler && viz_sampler_busy(a->sampler));
+}
+
+static int run_window(viz_app *a)
+{
+    const double frame_budget = 1.0 / 60.0;
+    double last = ddpm_now();
+    while (!a->quit) {
+        const double now = ddpm_now();
+        double dt = now - last;
+        if (dt > 0.25) dt = 0.25; /* after a stall, do not jump the playhead */
+        last = now;
+        viz_app_frame(a, dt);
+        if (a->opt.quit_after > 0 && now - a->started_at > a->opt.quit_after) a->quit = true;
+        /* pace: 60 fps while something moves (vsync may already do it); when
+         * idle, sleep until an event arrives (workers push one) */
+        const double spent = ddpm_now() - now;
+        if (animating(a)) {
+            if (spent < frame_budget) SDL_Delay((Uint32)((frame_budget - spent) * 1000.0));
+        } else {
+            SDL_WaitEventTimeout(NULL, 250);
+        }
+    }
+    return 0;
+}
+
+static int run_headless(viz_app *a, const char *path, const char *trajectory)
+{
+    const double dt = 1.0 / 60.0;
+    for (int i = 0; i < a->opt.frames; i++) viz_app_frame(a, dt);
+    if (a->opt.train_seconds > 0) {
+        /* let the trainer run for real time, drawing now and then */
+        const double end = a->started_at + a->opt.train_seconds;
+        while (ddpm_now() < end) {
+            viz_app_frame(a, dt);
+            SDL_Delay(50);
+        }
+        /* pause and wait until at least one step has landed */
+        for (int i = 0; i < 600 && a->train.step < 1 && a->train.state != VIZ_TRAIN_FAILED; i++) {
+            SDL_Delay(50);
+            viz_app_frame(a, dt);
+        }
+        viz_trainer_pause(a->trainer);
+        for (int i = 0; i < 600 && viz_trainer_pending(a->trainer); i++) SDL_Delay(20);
+        viz_app_frame(a, dt);
+    }
+    /* wait for sampling to finish, so the capture shows whole trajectories */
+    for (int round = 0; round < 4; round++) {
+        if (!viz_sampler_wait_idle(a->sampler, 300.0)) {
+            fprintf(stderr, "ddpm viz: sampling did not finish within 300 s; capturing anyway\n");
+            break;
+        }
+        viz_app_frame(a, 0.0); /* picks up the result, may submit a follow-up job */
+        if (!viz_sampler_busy(a->sampler)) break;
+    }
+    viz_app_frame(a, 0.0);
+    ddpm_image img;
+    ddpm_error err = {0};
+    if (viz_app_capture(a, &img, &err) != DDPM_OK) {
+        fprintf(stderr, "ddpm viz: %s\n", err.msg);
+        return 1;
+    }
+    int rc = ddpm_png_write(path, &img, &err);
+    ddpm_image_free(&img);
+    if (rc != DDPM_OK) return ddpm_cli_bad_input("viz", &err);
+    fprintf(stderr, "ddpm viz: wrote %s (%dx%d)\n", path, a->w, a->h);
+    if (trajectory) {
+        char made[9000];
+        if (viz_export_trajectory_files(a, trajectory, made, sizeof made, &err) != DDPM_OK)
+            return ddpm_cli_bad_input("viz", &err);
+        fprintf(stderr, "ddpm viz: wrote %s\n", made);
+    }
+    return 0;
+}
+
+int ddpm_cmd_viz(int argc, char **argv)
+{
+    viz_options o;
+    viz_options_default(&o);
+    const char *size = NULL, *set = NULL, *trajectory = NULL;
+    const ddpm_arg_spec specs[] = {
+        {"model", ARG_STRING, &o.model_path, 0, 0, "PATH", "a checkpoint to show (also listed with the bundled ones)"},
+        {"models-dir", ARG_STRING, &o.models_dir, 0, 0, "DIR", "folder of bundled models (default <assets>/models)"},
+        {"size", ARG_STRING, &size, 0, 0, "WxH", "window or screenshot size (default 1280x720)"},
+        {"lecture", ARG_FLAG, &o.lecture, 0, 0, NULL, "lecture style: larger text, high contrast"},
+        {"fullscreen", ARG_FLAG, &o.fullscreen, 0, 0, NULL, "start in fullscreen lecture mode (F11)"},
+        {"fps", ARG_FLAG, &o.show_fps, 0, 0, NULL, "show frames per second (F3)"},
+        {"set", ARG_STRING, &set, 0, 0, "K=V,...", "initial settings, e.g. eta=0.5,steps=20,mode=grid"},
+        {"screenshot", ARG_STRING, &o.screenshot, 0, 0, "PNG", "render headless to this file and exit"},
+        {"frames", ARG_INT, &o.frames, 1, 100000, "N", "headless: frames to run before the capture"},
+        {"trajectory", ARG_STRING, &trajectory, 0, 0, "BASE", "headless: also write BASE.gif and BASE-strip.png"},
+        {"train-seconds", ARG_DOUBLE, &o.train_seconds, 0, 86400, "S", "train live from the start (headless: for S seconds)"},
+        {"train-batch", ARG_INT, &o.train_batch, 0, 1024, "N", "batch of live training (0 = the preset's)"},
+        {"export-dir", ARG_STRING, &o.export_dir, 0, 0, "DIR", "where exports and checkpoints go"},
+        {"font-dir", ARG_STRING, &o.font_dir, 0, 0, "DIR", "folder with DejaVuSans.ttf (default <assets>/fonts)"},
+        {"quit-after", ARG_DOUBLE, &o.quit_after, 0, 86400, "S", "close the window after S seconds (smoke tests)"},
+    };
+    const int n_specs = (int)(sizeof specs / sizeof specs[0]);
+    ddpm_error err = {0};
+    int rc = ddpm_args_parse(specs, n_specs, argc, argv, &err);
+    if (rc == DDPM_ARGS_HELP) {
+        ddpm_args_usage(stdout, "viz", SUMMARY, specs, n_specs);
+        return 0;
+    }
+    if (rc != DDPM_OK) return ddpm_cli_bad_input("viz", &err);
+    if (size && parse_size(size, &o.width, &o.height, &err) != DDPM_OK) return ddpm_cli_bad_input("viz", &err);
+    if (set && viz_settings_parse(&o.settings, set, &err) != DDPM_OK) return ddpm_cli_bad_input("viz", &err);
+    if (trajectory && !o.screenshot) {
+        ddpm_fail(&err, "--trajectory needs --screenshot (in the window, Shift+P exports it)");
+        return ddpm_cli_bad_input("viz", &err);
+    }
+
+    if (o.screenshot) {
+        /* no display needed: a software renderer on a surface; the threads
+         * need no video driver either */
+        if (SDL_Init(0) != 0) {
+            fprintf(stderr, "ddpm viz: SDL failed to start: %s\n", SDL_GetError());
+            return 1;
+        }
+    } else if (SDL_Init(SDL_INIT_EVENTS) != 0) {
+        fprintf(stderr, "ddpm viz: SDL failed to start: %s\n", SDL_GetError());
+        return 1;
+    }
+    viz_app *a = NULL;
+    if (viz_app_create(&a, &o, &err) != DDPM_OK) {
+        SDL_Quit();
+        return ddpm_cli_bad_input("viz", &err);
+    }
+    rc = o.screenshot ? run_headless(a, o.screenshot, trajectory) : run_window(a);
+    viz_app_free(a);
+    SDL_Quit();
+    return rc;
+}

@@ -1,0 +1,416 @@
+/* viz_params.c: slider state -> sampler and schedule configurations (pure). */
+#include "viz_params.h"
+
+#include <errno.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+void viz_params_default(viz_params *p, const ddpm_schedule_config *model_schedule)
+{
+    memset(p, 0, sizeof *p);
+    p->eta = 0.0;
+    p->steps = model_schedule->T < 50 ? model_schedule->T : 50;
+    p->schedule = model_schedule->kind;
+    p->spacing = DDPM_SPACING_LEADING;
+    p->sampler = DDPM_SAMPLER_DDIM;
+    p->seed = 0;
+    p->view = VIZ_VIEW_SINGLE;
+    p->compare = VIZ_COMPARE_SAMPLER;
+    p->speed = 20.0;
+}
+
+static int clamp_int(int v, int lo, int hi) { return v < lo ? lo : v > hi ? hi : v; }
+
+void viz_params_clamp(viz_params *p, int T, int n_models, int n_digits)
+{
+    DDPM_ASSERT(T >= 1);
+    p->steps = clamp_int(p->steps, 1, T);
+    if (!(p->eta >= 0.0)) p->eta = 0.0; /* also NaN */
+    if (p->eta > 1.0) p->eta = 1.0;
+    if ((int)p->schedule < 0 || p->schedule >= DDPM_SCHEDULE_COUNT) p->schedule = 0;
+    if ((int)p->spacing < 0 || p->spacing >= DDPM_SPACING_COUNT) p->spacing = 0;
+    if ((int)p->sampler < 0 || p->sampler >= DDPM_SAMPLER_COUNT) p->sampler = 0;
+    if ((int)p->view < 0 || p->view >= VIZ_VIEW_COUNT) p->view = 0;
+    if ((int)p->compare < 0 || p->compare >= VIZ_COMPARE_COUNT) p->compare = 0;
+    p->focus = clamp_int(p->focus, 0, VIZ_GRID_N - 1);
+    if (!(p->speed >= VIZ_SPEED_MIN)) p->speed = VIZ_SPEED_MIN;
+    if (p->speed > VIZ_SPEED_MAX) p->speed = VIZ_SPEED_MAX;
+    p->model = n_models > 0 ? clamp_int(p->model, 0, n_models - 1) : 0;
+    if (n_digits > 0) {
+        p->digit %= n_digits;
+        if (p->digit < 0) p->digit += n_digits;
+    } else {
+        p->digit = 0;
+    }
+}
+
+ddpm_sampler_config viz_sampler_config(const viz_params *p)
+{
+    ddpm_sampler_config c = ddpm_sampler_config_default();
+    c.sampler = p->sampler;
+    c.steps = p->steps;
+    c.eta = p->sampler == DDPM_SAMPLER_DDIM ? p->eta : 0.0;
+    c.spacing = p->spacing;
+    c.clip_x0 = p->clip_x0;
+    return c;
+}
+
+ddpm_schedule_config viz_schedule_config(const viz_params *p, const ddpm_schedule_config *model)
+{
+    ddpm_schedule_config c = *model;
+    c.kind = p->schedule;
+    return c;
+}
+
+bool viz_schedule_mismatch(const viz_params *p, const ddpm_schedule_config *model)
+{
+    return p->schedule != model->kind;
+}
+
+/* ---- steps slider ------------------------------------------------------------ */
+
+int viz_steps_from_unit(double u, int T)
+{
+    DDPM_ASSERT(T >= 1);
+    if (!(u > 0.0)) return 1;
+    if (u >= 1.0) return T;
+    int s = (int)lround(exp(u * log((double)T)));
+    return clamp_int(s, 1, T);
+}
+
+double viz_steps_to_unit(int steps, int T)
+{
+    DDPM_ASSERT(T >= 1);
+    steps = clamp_int(steps, 1, T);
+    if (T == 1) return 1.0;
+    return log((double)steps) / log((double)T);
+}
+
+int viz_steps_ladder(int steps, int T, int dir)
+{
+    static const int ladder[] = {1, 2, 5, 10, 20, 25, 50, 100, 200, 250, 500, 1000, 2000, 4000};
+    const int n = (int)(sizeof ladder / sizeof ladder[0]);
+    steps = clamp_int(steps, 1, T);
+    if (dir > 0) {
+        for (int i = 0; i < n; i++)
+            if (ladder[i] > steps && ladder[i] < T) return ladder[i];
+        return T;
+    }
+    if (dir < 0) {
+        int best = 1;
+        for (int i = 0; i < n; i++)
+            if (ladder[i] < steps && ladder[i] <= T) best = ladder[i];
+        return best;
+    }
+    return steps;
+}
+
+/* ---- jobs ------------------------------------------------------------------------ */
+
+static void side_label(viz_side *s)
+{
+    const char *sched = ddpm_schedule_name(s->schedule.kind);
+    if (s->cfg.sampler == DDPM_SAMPLER_DDIM) {
+        snprintf(s->label, sizeof s->label, "DDIM \xCE\xB7=%.2g, %d steps, %s", s->cfg.eta, s->cfg.steps, sched);
+        snprintf(s->label_ascii, sizeof s->label_ascii, "DDIM eta=%.2g, %d steps, %s", s->cfg.eta, s->cfg.steps, sched);
+    } else {
+        snprintf(s->label, sizeof s->label, "DDPM, %d steps, %s", s->cfg.steps, sched);
+        snprintf(s->label_ascii, sizeof s->label_ascii, "%s", s->label);
+    }
+}
+
+int viz_job_sides(const viz_params *p, const ddpm_schedule_config *model, int T,
+                  viz_side out[VIZ_MAX_SIDES])
+{
+    viz_side base = {.cfg = viz_sampler_config(p), .schedule = viz_schedule_config(p, model)};
+    base.cfg.steps = clamp_int(base.cfg.steps, 1, T);
+    out[0] = base;
+    if (p->view != VIZ_VIEW_COMPARE) {
+        side_label(&out[0]);
+        return 1;
+    }
+    out[1] = base;
+    switch (p->compare) {
+    case VIZ_COMPARE_SAMPLER:
+        out[0].cfg.sampler = DDPM_SAMPLER_DDIM;
+        out[1].cfg.sampler = DDPM_SAMPLER_DDPM;
+        out[1].cfg.eta = 0.0;
+        break;
+    case VIZ_COMPARE_ETA:
+        out[0].cfg.sampler = out[1].cfg.sampler = DDPM_SAMPLER_DDIM;
+        out[0].cfg.eta = 0.0;
+        out[1].cfg.eta = 1.0;
+        break;
+    case VIZ_COMPARE_STEPS:
+        out[0].cfg.steps = T < 10 ? T : 10;
+        out[1].cfg.steps = T < 50 ? T : 50;
+        break;
+    case VIZ_COMPARE_SCHEDULE:
+        out[0].schedule = *model;
+        if (out[1].schedule.kind == model->kind)
+            out[1].schedule.kind = (ddpm_schedule_kind)((model->kind + 1) % DDPM_SCHEDULE_COUNT);
+        break;
+    default:
+        break;
+    }
+    side_label(&out[0]);
+    side_label(&out[1]);
+    return 2;
+}
+
+int viz_job_batch(const viz_params *p)
+{
+    return p->view == VIZ_VIEW_SINGLE ? 1 : p->view == VIZ_VIEW_COMPARE ? VIZ_COMPARE_N : VIZ_GRID_N;
+}
+
+int64_t viz_job_first_index(const viz_params *p) { return p->view == VIZ_VIEW_SINGLE ? p->focus : 0; }
+
+bool viz_params_same_job(const viz_params *a, const viz_params *b)
+{
+    if (a->view != b->view) return false;
+    if (a->view == VIZ_VIEW_SINGLE && a->focus != b->focus) return false;
+    if (a->view == VIZ_VIEW_COMPARE && a->compare != b->compare) return false;
+    /* DDPM ignores eta, but a re-run is cheap and keeps the rule simple */
+    return a->eta == b->eta && a->steps == b->steps && a->schedule == b->schedule &&
+           a->spacing == b->spacing && a->sampler == b->sampler && a->clip_x0 == b->clip_x0 &&
+           a->seed == b->seed && a->model == b->model;
+}
+
+uint64_t viz_seed_step(uint64_t seed, int dir)
+{
+    return dir >= 0 ? seed + 1 : seed - 1; /* wraps, deliberately: every u64 is a seed */
+}
+
+const char *viz_view_name(viz_view v)
+{
+    static const char *names[] = {"single", "grid", "compare"};
+    return (int)v >= 0 && v < VIZ_VIEW_COUNT ? names[v] : "?";
+}
+
+const char *viz_compare_name(viz_compare c)
+{
+    static const char *names[] = {"sampler", "eta", "steps", "schedule"};
+    return (int)c >= 0 && c < VIZ_COMPARE_COUNT ? names[c] : "?";
+}
+
+/* ---- --set ------------------------------------------------------------------------- */
+
+void viz_settings_init(viz_settings *s, const viz_params *p)
+{
+    memset(s, 0, sizeof *s);
+    s->params = *p;
+    s->phase = -1;
+    s->frame = -1;
+    s->forward_t = -1;
+    s->playing = s->lecture = s->help = s->fps = s->controls = -1;
+}
+
+void viz_settings_apply(const viz_settings *s, viz_params *p)
+{
+    const viz_params *q = &s->params;
+    if (s->set & VIZ_SET_ETA) p->eta = q->eta;
+    if (s->set & VIZ_SET_STEPS) p->steps = q->steps;
+    if (s->set & VIZ_SET_SCHEDULE) p->schedule = q->schedule;
+    if (s->set & VIZ_SET_SPACING) p->spacing = q->spacing;
+    if (s->set & VIZ_SET_SAMPLER) p->sampler = q->sampler;
+    if (s->set & VIZ_SET_SEED) p->seed = q->seed;
+    if (s->set & VIZ_SET_CLIP) p->clip_x0 = q->clip_x0;
+    if (s->set & VIZ_SET_VIEW) p->view = q->view;
+    if (s->set & VIZ_SET_COMPARE) p->compare = q->compare;
+    if (s->set & VIZ_SET_DECOMP) p->decomposition = q->decomposition;
+    if (s->set & VIZ_SET_FOCUS) p->focus = q->focus;
+    if (s->set & VIZ_SET_SPEED) p->speed = q->speed;
+    if (s->set & VIZ_SET_DIGIT) p->digit = q->digit;
+}
+
+static int parse_long(const char *key, const char *v, long lo, long hi, long *out, ddpm_error *err)
+{
+    char *end = NULL;
+    errno = 0;
+    long x = strtol(v, &end, 10);
+    if (end == v || *end || errno == ERANGE)
+        return ddpm_fail(err, "--set %s=%s: expected an integer", key, v);
+    if (x < lo || x > hi) return ddpm_fail(err, "--set %s=%s is out of range; use %ld..%ld", key, v, lo, hi);
+    *out = x;
+    return DDPM_OK;
+}
+
+static int parse_double(const char *key, const char *v, double lo, double hi, double *out,
+                        ddpm_error *err)
+{
+    char *end = NULL;
+    double x = strtod(v, &end);
+    if (end == v || *end || !isfinite(x)) return ddpm_fail(err, "--set %s=%s: expected a number", key, v);
+    if (x < lo || x > hi) return ddpm_fail(err, "--set %s=%s is out of range; use %g..%g", key, v, lo, hi);
+    *out = x;
+    return DDPM_OK;
+}
+
+static int parse_bool(const char *key, const char *v, int *out, ddpm_error *err)
+{
+    if (!strcmp(v, "1") || !strcmp(v, "on") || !strcmp(v, "true") || !strcmp(v, "yes")) *out = 1;
+    else if (!strcmp(v, "0") || !strcmp(v, "off") || !strcmp(v, "false") || !strcmp(v, "no")) *out = 0;
+    else return ddpm_fail(err, "--set %s=%s: expected 0/1 (or on/off)", key, v);
+    return DDPM_OK;
+}
+
+static int parse_choice(const char *key, const char *v, const char *const *names, int n, int *out,
+                        ddpm_error *err)
+{
+    for (int i = 0; i < n; i++)
+        if (strcmp(v, names[i]) == 0) {
+            *out = i;
+            return DDPM_OK;
+        }
+    char list[256] = "";
+    for (int i = 0; i < n; i++) {
+        strncat(list, names[i], sizeof list - strlen(list) - 1);
+        if (i + 1 < n) strncat(list, ", ", sizeof list - strlen(list) - 1);
+    }
+    return ddpm_fail(err, "--set %s=%s: unknown value; use one of %s", key, v, list);
+}
+
+static int apply_one(viz_settings *s, const char *key, const char *v, ddpm_error *err)
+{
+    viz_params *p = &s->params;
+    long l = 0;
+    int b = 0, c = 0;
+    if (!strcmp(key, "eta")) {
+        s->set |= VIZ_SET_ETA;
+        return parse_double(key, v, 0.0, 1.0, &p->eta, err);
+    }
+    if (!strcmp(key, "steps")) {
+        if (parse_long(key, v, 1, DDPM_T_MAX, &l, err)) return DDPM_ERR;
+        p->steps = (int)l;
+        s->set |= VIZ_SET_STEPS;
+        return DDPM_OK;
+    }
+    if (!strcmp(key, "schedule")) {
+        ddpm_schedule_kind k;
+        if (ddpm_schedule_parse(v, &k, err)) return ddpm_fail_context(err, "--set schedule");
+        p->schedule = k;
+        s->set |= VIZ_SET_SCHEDULE;
+        return DDPM_OK;
+    }
+    if (!strcmp(key, "spacing")) {
+        ddpm_spacing k;
+        if (ddpm_spacing_parse(v, &k, err)) return ddpm_fail_context(err, "--set spacing");
+        p->spacing = k;
+        s->set |= VIZ_SET_SPACING;
+        return DDPM_OK;
+    }
+    if (!strcmp(key, "sampler")) {
+        ddpm_sampler_kind k;
+        if (ddpm_sampler_parse(v, &k, err)) return ddpm_fail_context(err, "--set sampler");
+        p->sampler = k;
+        s->set |= VIZ_SET_SAMPLER;
+        return DDPM_OK;
+    }
+    if (!strcmp(key, "seed")) {
+        char *end = NULL;
+        errno = 0;
+        unsigned long long x = strtoull(v, &end, 10);
+        if (v[0] == '-' || end == v || *end || errno == ERANGE)
+            return ddpm_fail(err, "--set seed=%s: expected a non-negative integer", v);
+        p->seed = (uint64_t)x;
+        s->set |= VIZ_SET_SEED;
+        return DDPM_OK;
+    }
+    if (!strcmp(key, "clip")) {
+        if (parse_bool(key, v, &b, err)) return DDPM_ERR;
+        p->clip_x0 = b;
+        s->set |= VIZ_SET_CLIP;
+        return DDPM_OK;
+    }
+    if (!strcmp(key, "mode") || !strcmp(key, "view")) {
+        static const char *const names[] = {"single", "grid", "compare"};
+        if (parse_choice(key, v, names, VIZ_VIEW_COUNT, &c, err)) return DDPM_ERR;
+        p->view = (viz_view)c;
+        s->set |= VIZ_SET_VIEW;
+        return DDPM_OK;
+    }
+    if (!strcmp(key, "compare")) {
+        static const char *const names[] = {"sampler", "eta", "steps", "schedule"};
+        if (parse_choice(key, v, names, VIZ_COMPARE_COUNT, &c, err)) return DDPM_ERR;
+        p->compare = (viz_compare)c;
+        s->set |= VIZ_SET_COMPARE;
+        return DDPM_OK;
+    }
+    if (!strcmp(key, "decomp") || !strcmp(key, "decomposition")) {
+        if (parse_bool(key, v, &b, err)) return DDPM_ERR;
+        p->decomposition = b;
+        s->set |= VIZ_SET_DECOMP;
+        return DDPM_OK;
+    }
+    if (!strcmp(key, "focus")) {
+        if (parse_long(key, v, 0, VIZ_GRID_N - 1, &l, err)) return DDPM_ERR;
+        p->focus = (int)l;
+        s->set |= VIZ_SET_FOCUS;
+        return DDPM_OK;
+    }
+    if (!strcmp(key, "speed")) {
+        s->set |= VIZ_SET_SPEED;
+        return parse_double(key, v, VIZ_SPEED_MIN, VIZ_SPEED_MAX, &p->speed, err);
+    }
+    if (!strcmp(key, "digit")) {
+        if (parse_long(key, v, 0, 1000000000L, &l, err)) return DDPM_ERR;
+        p->digit = (int)l;
+        s->set |= VIZ_SET_DIGIT;
+        return DDPM_OK;
+    }
+    if (!strcmp(key, "model")) {
+        if (strlen(v) >= sizeof s->model_name)
+            return ddpm_fail(err, "--set model=%s: name too long", v);
+        snprintf(s->model_name, sizeof s->model_name, "%s", v);
+        return DDPM_OK;
+    }
+    if (!strcmp(key, "phase")) {
+        static const char *const names[] = {"forward", "reverse"};
+        if (parse_choice(key, v, names, 2, &c, err)) return DDPM_ERR;
+        s->phase = c;
+        return DDPM_OK;
+    }
+    if (!strcmp(key, "frame")) {
+        if (!strcmp(v, "end")) {
+            s->frame = 1e9;
+            return DDPM_OK;
+        }
+        if (parse_long(key, v, 0, DDPM_T_MAX, &l, err)) return DDPM_ERR;
+        s->frame = (double)l;
+        return DDPM_OK;
+    }
+    if (!strcmp(key, "t")) {
+        if (parse_long(key, v, 0, DDPM_T_MAX - 1, &l, err)) return DDPM_ERR;
+        s->forward_t = (int)l;
+        return DDPM_OK;
+    }
+    int *flag = !strcmp(key, "play") ? &s->playing : !strcmp(key, "lecture") ? &s->lecture
+              : !strcmp(key, "help") ? &s->help : !strcmp(key, "fps") ? &s->fps
+              : !strcmp(key, "controls") ? &s->controls : NULL;
+    if (flag) return parse_bool(key, v, flag, err);
+    return ddpm_fail(err,
+                     "--set: unknown key '%s'; valid keys: eta, steps, schedule, spacing, sampler, "
+                     "seed, clip, mode, compare, decomp, focus, speed, digit, model, phase, frame, "
+                     "t, play, lecture, help, fps, controls",
+                     key);
+}
+
+int viz_settings_parse(viz_settings *s, const char *spec, ddpm_error *err)
+{
+    char buf[1024];
+    if (strlen(spec) >= sizeof buf) return ddpm_fail(err, "--set: the list is too long (max %zu bytes)", sizeof buf - 1);
+    snprintf(buf, sizeof buf, "%s", spec);
+    char *save = NULL;
+    for (char *item = strtok_r(buf, ",", &save); item; item = strtok_r(NULL, ",", &save)) {
+        while (*item == ' ') item++;
+        if (!*item) continue;
+        char *eq = strchr(item, '=');
+        if (!eq || eq == item || !eq[1])
+            return ddpm_fail(err, "--set: '%s' is not key=value (example: --set eta=0.5,steps=20)", item);
+        *eq = '\0';
+        if (apply_one(s, item, eq + 1, err) != DDPM_OK) return DDPM_ERR;
+    }
+    return DDPM_OK;
+}

@@ -1,0 +1,168 @@
+/* viz_params.h: what the visualizer's sliders and switches mean for the
+ * sampler, as pure functions (no SDL), so that the wiring is unit-tested.
+ *
+ *   viz_params p;
+ *   viz_params_default(&p, &model_schedule);          // the model's schedule, DDIM-50, eta 0
+ *   p.steps = viz_steps_from_unit(slider_u, T);       // the steps slider is logarithmic
+ *   viz_params_clamp(&p, T);                          // after any change, and when T changes
+ *   ddpm_sampler_config cfg = viz_sampler_config(&p);
+ *   ddpm_schedule_config sc = viz_schedule_config(&p, &model_schedule);
+ *   if (viz_schedule_mismatch(&p, &model_schedule)) draw the badge;
+ *
+ * Locked noise: a sampling job is named by (seed, first sample index); eta,
+ * steps, sampler, spacing and schedule never change them, so the core's
+ * locked noise streams (ddpm/sampler.h) give the same x_T and the same
+ * per-step noise, and the slider change is the only difference on screen.
+ */
+#ifndef VIZ_PARAMS_H
+#define VIZ_PARAMS_H
+
+#include "ddpm/scheduler.h"
+
+typedef enum {
+    VIZ_VIEW_SINGLE,     /* one large sample */
+    VIZ_VIEW_GRID,       /* a 4 x 4 grid */
+    VIZ_VIEW_COMPARE,    /* two configurations on identical noise, and their difference */
+    VIZ_VIEW_COUNT
+} viz_view;
+
+typedef enum {
+    VIZ_COMPARE_SAMPLER,   /* DDIM (the current eta) vs DDPM ancestral, same steps */
+    VIZ_COMPARE_ETA,       /* DDIM eta = 0 vs eta = 1 */
+    VIZ_COMPARE_STEPS,     /* 10 vs 50 steps */
+    VIZ_COMPARE_SCHEDULE,  /* the model's own schedule vs the selected one */
+    VIZ_COMPARE_COUNT
+} viz_compare;
+
+enum {
+    VIZ_GRID_N = 16,          /* samples in the grid view */
+    VIZ_COMPARE_N = 4,        /* samples per side in the comparison view (2 x 2): two
+                                 trajectories must finish about as fast as one grid */
+    VIZ_MAX_SIDES = 2,        /* configurations of one sampling job */
+    VIZ_MODEL_NAME_MAX = 64,
+};
+
+#define VIZ_SPEED_MIN 0.25    /* reverse steps per second */
+#define VIZ_SPEED_MAX 240.0
+
+typedef struct viz_params {
+    /* what the sampler does */
+    double eta;                    /* DDIM eta, 0..1 */
+    int steps;                     /* 1..T */
+    ddpm_schedule_kind schedule;   /* may differ from the model's: a lesson */
+    ddpm_spacing spacing;
+    ddpm_sampler_kind sampler;
+    bool clip_x0;
+    uint64_t seed;
+    int model;                     /* index into the app's model list */
+    /* what is shown */
+    viz_view view;
+    viz_compare compare;
+    bool decomposition;            /* the three terms of x_{t-1} */
+    int focus;                     /* the grid sample the single view and the decomposition follow */
+    double speed;                  /* playback, reverse steps per second */
+    int digit;                     /* dataset image of the forward panel */
+} viz_params;
+
+/* The model's schedule, DDIM with min(50, T) steps, eta 0, leading spacing,
+ * seed 0, single view, speed 20 steps/s. */
+void viz_params_default(viz_params *p, const ddpm_schedule_config *model_schedule);
+
+/* Brings every field into range for a model with T timesteps: steps into
+ * 1..T (this is also what happens when the model, and so T, changes), eta into
+ * [0, 1] (NaN becomes 0), unknown enums to their first value, focus into the
+ * grid, speed into [VIZ_SPEED_MIN, VIZ_SPEED_MAX].  n_models and n_digits
+ * bound model and digit (digit wraps around, so "next" after the last is 0). */
+void viz_params_clamp(viz_params *p, int T, int n_models, int n_digits);
+
+/* The sampler configuration of the sliders.  DDPM ignores eta. */
+ddpm_sampler_config viz_sampler_config(const viz_params *p);
+
+/* The model's schedule (T, beta range) with the selected kind. */
+ddpm_schedule_config viz_schedule_config(const viz_params *p, const ddpm_schedule_config *model);
+
+/* True when the selected schedule is not the one the model was trained with. */
+bool viz_schedule_mismatch(const viz_params *p, const ddpm_schedule_config *model);
+
+/* ---- the steps slider: logarithmic, so that 1..20 is as easy to pick as 100..1000 */
+
+/* u in [0, 1] -> steps in 1..T; u <= 0 gives 1 and u >= 1 gives T exactly. */
+int viz_steps_from_unit(double u, int T);
+/* The inverse (steps clamped to 1..T first); 0 for 1 step, 1 for T. */
+double viz_steps_to_unit(int steps, int T);
+/* The next round number of steps up (dir > 0) or down (dir < 0) among
+ * 1, 2, 5, 10, 20, 25, 50, 100, 200, 250, 500, 1000, ... and T itself. */
+int viz_steps_ladder(int steps, int T, int dir);
+
+/* ---- sampling jobs ----------------------------------------------------- */
+
+/* One configuration of a job. */
+typedef struct viz_side {
+    ddpm_sampler_config cfg;
+    ddpm_schedule_config schedule;
+    char label[64];                /* "DDIM η=0, 50 steps, linear" (UTF-8) */
+    char label_ascii[64];          /* the same with "eta", for the bitmap font */
+} viz_side;
+
+/* The configurations the current view samples: one, or two in the
+ * comparison view.  Returns their number. */
+int viz_job_sides(const viz_params *p, const ddpm_schedule_config *model, int T,
+                  viz_side out[VIZ_MAX_SIDES]);
+
+/* Images per job (1, VIZ_GRID_N or VIZ_COMPARE_N) and the index of the first, for the
+ * locked noise streams: the single view shows grid sample `focus`, with
+ * exactly the noise it has in the grid. */
+int viz_job_batch(const viz_params *p);
+int64_t viz_job_first_index(const viz_params *p);
+
+/* True when a and b give the same sampling job (so no re-run is needed):
+ * playback speed, the digit, the decomposition switch and the focus in the
+ * grid view change nothing that is sampled. */
+bool viz_params_same_job(const viz_params *a, const viz_params *b);
+
+/* The next seed for "new seed" (dir > 0) or the previous one (dir < 0). */
+uint64_t viz_seed_step(uint64_t seed, int dir);
+
+const char *viz_view_name(viz_view v);
+const char *viz_compare_name(viz_compare c);
+
+/* ---- --set key=value,... -------------------------------------------------- */
+
+/* Which fields of viz_settings.params a --set list gave. */
+enum {
+    VIZ_SET_ETA = 1 << 0, VIZ_SET_STEPS = 1 << 1, VIZ_SET_SCHEDULE = 1 << 2, VIZ_SET_SPACING = 1 << 3,
+    VIZ_SET_SAMPLER = 1 << 4, VIZ_SET_SEED = 1 << 5, VIZ_SET_CLIP = 1 << 6, VIZ_SET_VIEW = 1 << 7,
+    VIZ_SET_COMPARE = 1 << 8, VIZ_SET_DECOMP = 1 << 9, VIZ_SET_FOCUS = 1 << 10, VIZ_SET_SPEED = 1 << 11,
+    VIZ_SET_DIGIT = 1 << 12,
+};
+
+/* A --set list: parameter values, and settings that are not sampling
+ * parameters. */
+typedef struct viz_settings {
+    viz_params params;
+    unsigned set;         /* VIZ_SET_* of the params given */
+    char model_name[VIZ_MODEL_NAME_MAX];  /* "" = unchanged */
+    int phase;            /* -1 unchanged, 0 forward, 1 reverse */
+    double frame;         /* reverse frame (step index); -1 unchanged, 1e9 = the end */
+    int forward_t;        /* forward-panel t; -1 unchanged */
+    int playing;          /* -1 unchanged, 0, 1 */
+    int lecture, help, fps, controls;   /* -1 unchanged, 0, 1 */
+} viz_settings;
+
+/* Initialises the optional settings to "unchanged" around p. */
+void viz_settings_init(viz_settings *s, const viz_params *p);
+
+/* Copies the params that s gave into p. */
+void viz_settings_apply(const viz_settings *s, viz_params *p);
+
+/* Applies "eta=0.5,steps=20,schedule=cosine,mode=compare,..." to s.  Keys:
+ * eta, steps, schedule, spacing, sampler, seed, clip, mode (single|grid|
+ * compare), compare (sampler|eta|steps|schedule), decomp, focus, speed, digit,
+ * model, phase (forward|reverse), frame (a step index or "end"), t (forward
+ * t), play, lecture, help, fps, controls.  A bad key or value is DDPM_ERR
+ * with a message naming it and the valid choices; s is then unspecified.
+ * Steps only have to be >= 1 here: the app checks them against the model's
+ * T once it is loaded (and `ddpm viz` exits with 2 when they exceed it). */
+int viz_settings_parse(viz_settings *s, const char *spec, ddpm_error *err);
+
+#endif

@@ -1,0 +1,481 @@
+/* test_ui_screenshot.c: headless renders of every panel and mode through the
+ * same app code the window uses (software renderer on a surface, no
+ * display): each panel has content, the reverse panel's x0-hat differs from
+ * x_t, eta = 0 leaves the noise term flat and eta = 1 does not, the
+ * comparison shows a difference, lecture mode changes the theme, training
+ * fills the loss plots, sizes are honoured or clamped, and bad input gives
+ * exit code 2 or a banner, never a crash. */
+#include <SDL.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "app.h"
+#include "check.h"
+#include "cli_util.h"
+#include "commands.h"
+#include "ddpm/fileio.h"
+
+static char g_out[256];
+
+/* A rectangle's pixel statistics in an RGB capture. */
+typedef struct {
+    double mean, var;
+    int distinct;           /* distinct gray levels (of 256), a texture measure */
+} stats;
+
+static stats region(const ddpm_image *img, SDL_Rect r)
+{
+    stats s = {0};
+    bool seen[256] = {false};
+    double sum = 0, sum2 = 0;
+    long n = 0;
+    for (int y = r.y; y < r.y + r.h && y < img->h; y++)
+        for (int x = r.x; x < r.x + r.w && x < img->w; x++) {
+            const uint8_t *p = ddpm_image_pixel(img, x, y);
+            double v = (p[0] + p[1] + p[2]) / 3.0;
+            sum += v, sum2 += v * v, n++;
+            seen[(p[0] + p[1] + p[2]) / 3] = true;
+        }
+    if (n) {
+        s.mean = sum / n;
+        s.var = sum2 / n - s.mean * s.mean;
+    }
+    for (int i = 0; i < 256; i++) s.distinct += seen[i];
+    return s;
+}
+
+/* Mean absolute difference of two equally sized regions (resampled to the smaller). */
+static double region_diff(const ddpm_image *img, SDL_Rect a, SDL_Rect b)
+{
+    int w = a.w < b.w ? a.w : b.w, h = a.h < b.h ? a.h : b.h;
+    double sum = 0;
+    long n = 0;
+    for (int y = 0; y < h; y++)
+        for (int x = 0; x < w; x++) {
+            const uint8_t *p = ddpm_image_pixel(img, a.x + x * a.w / w, a.y + y * a.h / h);
+            const uint8_t *q = ddpm_image_pixel(img, b.x + x * b.w / w, b.y + y * b.h / h);
+            sum += abs(p[0] - q[0]) + abs(p[1] - q[1]) + abs(p[2] - q[2]);
+            n++;
+        }
+    return n ? sum / (3.0 * n) : 0;
+}
+
+static long count_color(const ddpm_image *img, SDL_Rect r, SDL_Color c, int tol)
+{
+    long n = 0;
+    for (int y = r.y; y < r.y + r.h && y < img->h; y++)
+        for (int x = r.x; x < r.x + r.w && x < img->w; x++) {
+            const uint8_t *p = ddpm_image_pixel(img, x, y);
+            if (abs(p[0] - c.r) <= tol && abs(p[1] - c.g) <= tol && abs(p[2] - c.b) <= tol) n++;
+        }
+    return n;
+}
+
+static viz_options base_options(const char *set)
+{
+    viz_options o;
+    viz_options_default(&o);
+    o.screenshot = g_out;         /* headless */
+    o.export_dir = "/tmp";
+    o.train_batch = 4; /* if a test trains: quick steps */
+    o.frames = 2;
+    ddpm_error err = {0};
+    if (set) CHECK(viz_settings_parse(&o.settings, set, &err) == DDPM_OK, "--set %s: %s", set, err.msg);
+    return o;
+}
+
+/* Creates the app, waits for sampling, draws, captures. */
+static viz_app *render(const viz_options *o, ddpm_image *img)
+{
+    viz_app *a = NULL;
+    ddpm_error err = {0};
+    CHECK(viz_app_create(&a, o, &err) == DDPM_OK, "%s", err.msg);
+    for (int i = 0; i < o->frames; i++) viz_app_frame(a, 1.0 / 60);
+    CHECK(viz_sampler_wait_idle(a->sampler, 120), "sampling finishes");
+    viz_app_frame(a, 0);
+    CHECK(viz_sampler_wait_idle(a->sampler, 120), "no follow-up job left");
+    viz_app_frame(a, 0);
+    CHECK(viz_app_capture(a, img, &err) == DDPM_OK, "%s", err.msg);
+    CHECK(img->w == a->w && img->h == a->h, "capture size");
+    return a;
+}
+
+static void check_panels_have_content(const viz_app *a, const ddpm_image *img, const char *what)
+{
+    for (int p = 0; p < VIZ_PANEL_COUNT; p++) {
+        SDL_Rect r = a->layout.panel[p];
+        if (r.w == 0) continue;
+        stats s = region(img, r);
+        CHECK(s.var > 20.0 && s.distinct >= 4, "%s: panel %s looks empty (variance %.1f, %d levels)", what,
+              viz_panel_name((viz_panel)p), s.var, s.distinct);
+    }
+}
+
+/* A trained model for the x0-hat check: $DDPM_VIZ_TEST_MODEL, else the bundled
+ * default; NULL when neither exists (the untrained network is used). */
+static const char *trained_model(void)
+{
+    static char path[4096];
+    const char *env = getenv("DDPM_VIZ_TEST_MODEL");
+    if (env && *env) return env;
+    ddpm_cli_model_path(DDPM_DEFAULT_MODEL, path, sizeof path);
+    return ddpm_file_exists(path) ? path : NULL;
+}
+
+static void test_single_view(void)
+{
+    const char *model = trained_model();
+    /* an untrained network predicts eps = 0 (zero-initialised output layer),
+     * so its x0-hat is x_t scaled: they look alike once both saturate; at
+     * x_T they still differ.  A trained model's x0-hat is a digit. */
+    viz_options o = base_options(model ? "steps=20,frame=10" : "steps=20,frame=0");
+    o.model_path = model;
+    ddpm_image img;
+    viz_app *a = render(&o, &img);
+    CHECK(img.w == 1280 && img.h == 720, "default size 1280x720, got %dx%d", img.w, img.h);
+    check_panels_have_content(a, &img, "single");
+    SDL_Rect xt = a->tex_rect[VIZ_TEX_XT0], x0 = a->tex_rect[VIZ_TEX_X00];
+    CHECK(xt.w > 50 && x0.w > 50, "x_t and x0-hat are drawn large: %d, %d", xt.w, x0.w);
+    CHECK(xt.x + xt.w <= x0.x, "side by side");
+    stats sx = region(&img, xt), s0 = region(&img, x0);
+    CHECK(sx.var > 100 && s0.var > 100, "both have content: %.0f, %.0f", sx.var, s0.var);
+    double diff = region_diff(&img, xt, x0);
+    printf("x0-hat vs x_t (%s model): mean |diff| %.1f\n", model ? model : "untrained", diff);
+    CHECK(diff > 10.0, "x0-hat differs from x_t (mean |diff| %.1f)", diff);
+    if (model) {
+        /* a digit: mostly dark background, some bright strokes */
+        stats d0 = region(&img, viz_inset(x0, 1));
+        CHECK(d0.mean < 110, "the prediction looks like a digit on black: mean %.1f", d0.mean);
+    }
+    CHECK(a->tex_rect[VIZ_TEX_FWD_XT].w > 40 && region(&img, a->tex_rect[VIZ_TEX_FWD_XT]).var > 100,
+          "forward panel shows x_t");
+    CHECK(a->tex_rect[VIZ_TEX_TERM0].w == 0, "no decomposition unless asked");
+    viz_frame_view v;
+    CHECK(viz_app_frame_view(a, 0, &v) && v.k == (model ? 10 : 0) && v.S == 20 && v.complete, "frame of 20, complete");
+    ddpm_image_free(&img);
+    viz_app_free(a);
+}
+
+static void test_grid_and_decomposition(void)
+{
+    viz_options o = base_options("mode=grid,steps=8,frame=4,decomp=1,eta=0,focus=5");
+    ddpm_image img;
+    viz_app *a = render(&o, &img);
+    check_panels_have_content(a, &img, "grid+decomposition");
+    CHECK(a->shown && a->shown->B == VIZ_GRID_N && a->shown->job.focus == 5, "a 4x4 job following sample 5");
+    SDL_Rect xt = a->tex_rect[VIZ_TEX_XT0];
+    CHECK(xt.w > 100, "grid drawn: %d", xt.w);
+    /* the decomposition: eta = 0 -> the noise term is flat mid-gray */
+    SDL_Rect noise = a->tex_rect[VIZ_TEX_TERM2], x0t = a->tex_rect[VIZ_TEX_TERM0];
+    CHECK(noise.w > 20 && x0t.w > 20 && a->tex_rect[VIZ_TEX_TERM1].w > 20 && a->tex_rect[VIZ_TEX_TERM_SUM].w > 20,
+          "the three terms and their sum are drawn (%d %d %d %d)", a->tex_rect[VIZ_TEX_TERM0].w,
+          a->tex_rect[VIZ_TEX_TERM1].w, a->tex_rect[VIZ_TEX_TERM2].w, a->tex_rect[VIZ_TEX_TERM_SUM].w);
+    stats sn = region(&img, viz_inset(noise, 2)), s0 = region(&img, viz_inset(x0t, 2));
+    CHECK(sn.var < 1.0 && sn.mean > 110 && sn.mean < 145, "eta 0: sigma z is zero (mid-gray): mean %.1f var %.2f",
+          sn.mean, sn.var);
+    CHECK(s0.var > 50, "the x0-hat term has structure: var %.1f", s0.var);
+    ddpm_image_free(&img);
+    viz_app_free(a);
+
+    o = base_options("mode=single,steps=8,frame=4,decomp=1,eta=1");
+    a = render(&o, &img);
+    noise = a->tex_rect[VIZ_TEX_TERM2];
+    sn = region(&img, viz_inset(noise, 2));
+    CHECK(sn.var > 50, "eta 1: sigma z adds noise: var %.1f", sn.var);
+    ddpm_image_free(&img);
+    viz_app_free(a);
+}
+
+static void test_comparison(void)
+{
+    viz_options o = base_options("mode=compare,compare=eta,steps=6,frame=end");
+    ddpm_image img;
+    viz_app *a = render(&o, &img);
+    check_panels_have_content(a, &img, "compare");
+    CHECK(a->shown && a->shown->job.n_sides == 2, "two sides");
+    CHECK(a->shown->job.sides[0].cfg.eta == 0.0 && a->shown->job.sides[1].cfg.eta == 1.0, "eta 0 vs 1");
+    SDL_Rect ra = a->tex_rect[VIZ_TEX_XT0], rb = a->tex_rect[VIZ_TEX_XT1], rd = a->tex_rect[VIZ_TEX_DIFF_XT];
+    CHECK(ra.w > 30 && rb.w > 30 && rd.w > 30, "A, B and the difference are drawn");
+    CHECK(region_diff(&img, ra, rb) > 3.0, "eta changes the result");
+    CHECK(region(&img, rd).var > 5.0, "the difference image is not flat");
+    /* identical x_T: frame 0 of both sides is the same image */
+    const size_t n = (size_t)a->shown->B * a->shown->per;
+    CHECK(memcmp(a->shown->traj[0].x_t, a->shown->traj[1].x_t, n * sizeof(float)) == 0, "same x_T");
+    ddpm_image_free(&img);
+    viz_app_free(a);
+
+    /* 10 vs 50 steps: both finish */
+    o = base_options("mode=compare,compare=steps,frame=end");
+    a = render(&o, &img);
+    viz_progress pr;
+    viz_sampler_progress(a->sampler, a->shown, &pr);
+    CHECK(pr.done[0] == 10 && pr.done[1] == 50, "10 and 50 steps done: %d %d", pr.done[0], pr.done[1]);
+    ddpm_image_free(&img);
+    viz_app_free(a);
+}
+
+static void test_lecture_and_sizes(void)
+{
+    viz_options o = base_options("steps=5,frame=end");
+    o.lecture = true;
+    o.width = 1920;
+    o.height = 1080;
+    ddpm_image img;
+    viz_app *a = render(&o, &img);
+    CHECK(img.w == 1920 && img.h == 1080, "requested size");
+    check_panels_have_content(a, &img, "lecture");
+    CHECK(a->draw.lecture && a->draw.scale >= 1.49f, "lecture mode at scale %.2f", a->draw.scale);
+    const uint8_t *bg = ddpm_image_pixel(&img, img.w - 2, img.h - 2);
+    CHECK(bg[0] == 0 && bg[1] == 0 && bg[2] == 0, "high contrast: a black background (%d,%d,%d)", bg[0], bg[1], bg[2]);
+    CHECK(viz_text_px(&a->draw, VIZ_SIZE_BODY) >= 24, "large text: %d px", viz_text_px(&a->draw, VIZ_SIZE_BODY));
+    ddpm_image_free(&img);
+    viz_app_free(a);
+
+    /* 4K: everything scales */
+    o = base_options("steps=3");
+    o.width = 3840;
+    o.height = 2160;
+    a = render(&o, &img);
+    CHECK(img.w == 3840 && a->draw.scale >= 2.9f, "4K at scale %.2f", a->draw.scale);
+    check_panels_have_content(a, &img, "4K");
+    ddpm_image_free(&img);
+    viz_app_free(a);
+
+    /* too small: clamped, with a banner */
+    o = base_options("steps=3");
+    o.width = 300;
+    o.height = 200;
+    a = render(&o, &img);
+    CHECK(img.w == VIZ_MIN_W && img.h == VIZ_MIN_H, "clamped to the minimum: %dx%d", img.w, img.h);
+    bool banner = false;
+    for (int i = 0; i < a->n_banners; i++) banner |= strstr(a->banners[i].text, "300x200") != NULL;
+    CHECK(banner, "a banner explains the clamp");
+    ddpm_image_free(&img);
+    viz_app_free(a);
+
+    /* narrow (portrait) windows stack the panels */
+    o = base_options("steps=3");
+    o.width = 1080;
+    o.height = 1920;
+    a = render(&o, &img);
+    check_panels_have_content(a, &img, "portrait");
+    CHECK(a->layout.panel[VIZ_PANEL_REVERSE].w > a->layout.panel[VIZ_PANEL_FORWARD].w, "reverse gets the full width");
+    ddpm_image_free(&img);
+    viz_app_free(a);
+}
+
+static void test_training_panel(void)
+{
+    viz_options o = base_options("steps=3,frame=end");
+    o.train_seconds = 0.1; /* starts training at creation */
+    o.train_batch = 4;
+    viz_app *a = NULL;
+    ddpm_error err = {0};
+    CHECK(viz_app_create(&a, &o, &err) == DDPM_OK, "%s", err.msg);
+    const double end = ddpm_now() + 120;
+    while (a->train.step < 4 && ddpm_now() < end) {
+        viz_app_frame(a, 1.0 / 60);
+        SDL_Delay(20);
+    }
+    CHECK(a->train.step >= 4, "training ran: step %lld", (long long)a->train.step);
+    CHECK(viz_app_model(a)->live, "training shows the live network");
+    viz_trainer_pause(a->trainer);
+    while (viz_trainer_pending(a->trainer)) SDL_Delay(10);
+    viz_app_frame(a, 0);
+    viz_sampler_wait_idle(a->sampler, 60);
+    viz_app_frame(a, 0);
+    ddpm_image img;
+    CHECK(viz_app_capture(a, &img, &err) == DDPM_OK, "%s", err.msg);
+    SDL_Rect tp = a->layout.panel[VIZ_PANEL_TRAINING];
+    CHECK(a->history.n >= 4, "history copied: %zu", a->history.n);
+    CHECK(count_color(&img, tp, a->draw.theme.accent, 12) > 30, "the loss curve is drawn");
+    CHECK(count_color(&img, tp, a->draw.theme.second, 12) > 30, "loss-by-t bars are drawn");
+    viz_frame_view v;
+    CHECK(viz_app_frame_view(a, 0, &v) && v.r->weights_step >= 1, "samples come from trained live weights (step %lld)",
+          v.r ? (long long)v.r->weights_step : -1LL);
+    ddpm_image_free(&img);
+    viz_app_free(a);
+}
+
+static bool file_starts_with(const char *path, const char *magic)
+{
+    FILE *f = fopen(path, "rb");
+    if (!f) return false;
+    char buf[16] = {0};
+    size_t n = fread(buf, 1, strlen(magic), f);
+    fclose(f);
+    return n == strlen(magic) && memcmp(buf, magic, n) == 0;
+}
+
+static void test_export_and_quit(void)
+{
+    char dir[256], base[300], path[400];
+    snprintf(dir, sizeof dir, "/tmp/ddpm-test-ui-export-%d", (int)getpid());
+    viz_options o = base_options("mode=grid,steps=5,frame=end");
+    o.export_dir = dir;
+    ddpm_image img;
+    viz_app *a = render(&o, &img);
+    ddpm_image_free(&img);
+    ddpm_error err = {0};
+    CHECK(ddpm_mkdir_p(dir, &err) == DDPM_OK, "%s", err.msg);
+    snprintf(base, sizeof base, "%s/traj", dir);
+    char made[9000];
+    CHECK(viz_export_trajectory_files(a, base, made, sizeof made, &err) == DDPM_OK, "%s", err.msg);
+    snprintf(path, sizeof path, "%s.gif", base);
+    CHECK(file_starts_with(path, "GIF89a"), "an animated GIF: %s", path);
+    remove(path);
+    snprintf(path, sizeof path, "%s-strip.png", base);
+    CHECK(file_starts_with(path, "\x89PNG"), "a PNG strip: %s", path);
+    remove(path);
+    snprintf(path, sizeof path, "%s/view.png", dir);
+    CHECK(viz_export_read_view(a, path, &err) == DDPM_OK && file_starts_with(path, "\x89PNG"), "%s", err.msg);
+    remove(path);
+
+    /* quitting while training offers to save; "Save & quit" saves, then quits */
+    viz_app_request_quit(a);
+    CHECK(a->quit && !a->quit_dialog, "no training: quit at once");
+    a->quit = false;
+    viz_app_toggle_training(a);
+    const double end = ddpm_now() + 120;
+    while (a->train.step < 1 && ddpm_now() < end) {
+        viz_app_frame(a, 1.0 / 60);
+        SDL_Delay(10);
+    }
+    CHECK(a->train.state == VIZ_TRAIN_RUNNING, "training runs");
+    viz_app_request_quit(a);
+    CHECK(a->quit_dialog && !a->quit, "training: the dialog asks first");
+    viz_app_quit_choice(a, VIZ_QUIT_CANCEL);
+    CHECK(!a->quit_dialog && !a->quit, "cancel keeps the app open");
+    viz_app_request_quit(a);
+    viz_app_quit_choice(a, VIZ_QUIT_SAVE);
+    while (!a->quit && ddpm_now() < end) {
+        viz_app_frame(a, 1.0 / 60);
+        SDL_Delay(10);
+    }
+    CHECK(a->quit, "quit after the save landed");
+    const int64_t step = a->train.step;
+    /* the toast names the file; its name carries the step actually saved */
+    const char *saved = NULL;
+    for (int i = 0; i < a->n_toasts; i++)
+        if (a->toasts[i].level == VIZ_LEVEL_OK && strstr(a->toasts[i].text, " to ")) saved = strstr(a->toasts[i].text, " to ") + 4;
+    CHECK(saved, "a toast says where the checkpoint went");
+    snprintf(path, sizeof path, "%s", saved);
+    char expect[64];
+    snprintf(expect, sizeof expect, "live-step%06lld.safetensors", (long long)step);
+    CHECK(strstr(path, dir) == path && strstr(path, expect), "%s is in %s and named %s", path, dir, expect);
+    viz_app_free(a); /* joins the threads */
+    CHECK(ddpm_file_exists(path), "the checkpoint %s was saved", path);
+    ddpm_checkpoint ck;
+    CHECK(ddpm_checkpoint_load(&ck, path, DDPM_CKPT_ALL, &err) == DDPM_OK && ck.step == step, "%s", err.msg);
+    ddpm_checkpoint_free(&ck);
+    remove(path);
+    snprintf(path, sizeof path, "%s/checkpoints", dir);
+    rmdir(path);
+    rmdir(dir);
+}
+
+static int run_cmd(const char *const *args)
+{
+    char *argv[32];
+    int argc = 0;
+    for (; args[argc]; argc++) argv[argc] = (char *)args[argc];
+    argv[argc] = NULL;
+    return ddpm_cmd_viz(argc, argv);
+}
+
+static void test_command_and_bad_input(void)
+{
+    /* the command writes a PNG of the requested size */
+    const char *ok[] = {"viz", "--screenshot", g_out, "--size", "1024x600", "--set", "steps=4,mode=grid", NULL};
+    remove(g_out);
+    CHECK(run_cmd(ok) == 0, "screenshot command");
+    CHECK(ddpm_file_exists(g_out), "wrote %s", g_out);
+    FILE *f = fopen(g_out, "rb");
+    unsigned char hdr[24];
+    CHECK(f && fread(hdr, 1, 24, f) == 24, "read PNG header");
+    fclose(f);
+    const unsigned w = (unsigned)hdr[16] << 24 | hdr[17] << 16 | hdr[18] << 8 | hdr[19];
+    const unsigned h = (unsigned)hdr[20] << 24 | hdr[21] << 16 | hdr[22] << 8 | hdr[23];
+    CHECK(memcmp(hdr + 1, "PNG", 3) == 0 && w == 1024 && h == 600, "PNG %ux%u", w, h);
+
+    const char *bad[][8] = {
+        {"viz", "--screenshot", g_out, "--set", "eta=2", NULL},
+        {"viz", "--screenshot", g_out, "--set", "colour=red", NULL},
+        {"viz", "--screenshot", g_out, "--set", "schedule=cubic", NULL},
+        {"viz", "--screenshot", g_out, "--set", "steps=2000", NULL},   /* > T */
+        {"viz", "--screenshot", g_out, "--set", "model=nope", NULL},
+        {"viz", "--screenshot", g_out, "--size", "big", NULL},
+        {"viz", "--screenshot", g_out, "--frames", "0", NULL},
+        {"viz", "--bogus", NULL},
+        {"viz", "--trajectory", "/tmp/x", NULL},                          /* needs --screenshot */
+    };
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+        int rc = run_cmd(bad[i]);
+        CHECK(rc == DDPM_EXIT_BAD_INPUT, "case %zu (%s %s) gives exit code 2, got %d", i, bad[i][3] ? bad[i][3] : "",
+              bad[i][4] ? bad[i][4] : "", rc);
+    }
+
+    /* a missing font: the bitmap font stands in, with a banner */
+    viz_options o = base_options("steps=3");
+    o.font_dir = "/nonexistent-fonts";
+    ddpm_image img;
+    viz_app *a = render(&o, &img);
+    CHECK(viz_text_is_fallback(a->text), "bitmap font in use");
+    bool banner = false;
+    for (int i = 0; i < a->n_banners; i++) banner |= strstr(a->banners[i].text, "Font not found") != NULL;
+    CHECK(banner, "a banner says the font is missing");
+    check_panels_have_content(a, &img, "bitmap font");
+    ddpm_image_free(&img);
+    viz_app_free(a);
+
+    /* a corrupt model: banner, and the untrained live network instead */
+    char bad_model[256];
+    snprintf(bad_model, sizeof bad_model, "/tmp/ddpm-test-ui-%d-corrupt.safetensors", (int)getpid());
+    f = fopen(bad_model, "wb");
+    fputs("this is not a safetensors file", f);
+    fclose(f);
+    o = base_options("steps=3");
+    o.model_path = bad_model;
+    a = render(&o, &img);
+    CHECK(viz_app_model(a)->live, "fell back to the live network");
+    banner = false;
+    for (int i = 0; i < a->n_banners; i++) banner |= strstr(a->banners[i].text, "Could not load") != NULL;
+    CHECK(banner, "a banner names the broken model");
+    check_panels_have_content(a, &img, "corrupt model");
+    ddpm_image_free(&img);
+    viz_app_free(a);
+    remove(bad_model);
+
+    /* an empty models folder: the "no bundled model" banner */
+    o = base_options("steps=3");
+    o.models_dir = "/nonexistent-models";
+    a = render(&o, &img);
+    banner = false;
+    for (int i = 0; i < a->n_banners; i++) banner |= strstr(a->banners[i].text, "No bundled model found") != NULL;
+    CHECK(banner && viz_app_model(a)->live, "untrained network with a banner");
+    ddpm_image_free(&img);
+    viz_app_free(a);
+}
+
+int main(void)
+{
+    snprintf(g_out, sizeof g_out, "/tmp/ddpm-test-ui-%d.png", (int)getpid());
+    CHECK(SDL_Init(0) == 0, "SDL_Init: %s", SDL_GetError());
+    static const struct { const char *name; void (*fn)(void); } tests[] = {
+        {"single view", test_single_view},
+        {"grid and decomposition", test_grid_and_decomposition},
+        {"comparison", test_comparison},
+        {"lecture mode and sizes", test_lecture_and_sizes},
+        {"training panel", test_training_panel},
+        {"export and quit dialog", test_export_and_quit},
+        {"command and bad input", test_command_and_bad_input},
+    };
+    for (size_t i = 0; i < sizeof tests / sizeof tests[0]; i++) {
+        const double t0 = ddpm_now();
+        tests[i].fn();
+        printf("  %-24s %.2f s\n", tests[i].name, ddpm_now() - t0);
+    }
+    remove(g_out);
+    SDL_Quit();
+    TEST_PASS("test_ui_screenshot");
+}
