@@ -101,6 +101,9 @@ void ddpm_conv2d_backward(float *dinp,         /* (B, H, W, C_in) or NULL */
                           const float *inp,    /* (B, H, W, C_in) */
                           const float *wb,     /* ddpm_conv2d_pack_wb(weight), or NULL */
                           const ddpm_conv2d_dims *d);
+/* The instruction set the kernels chose on this CPU: "avx512", "avx2" or
+ * "generic". */
+const char *ddpm_conv2d_isa(void);
 /* dweight (C_out, C_in, k, k) += dwf laid out as PyTorch's weight. */
 void ddpm_conv2d_unpack_grad(float *dweight, const float *dwf, const ddpm_conv2d_dims *d);
 /* Direct seven-loop convolution in double, for tests. */

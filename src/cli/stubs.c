@@ -11,4 +11,3 @@ static int not_yet(const char *name)
 
 int ddpm_cmd_sweep(int argc, char **argv) { (void)argc; (void)argv; return not_yet("sweep"); }
 int ddpm_cmd_eval(int argc, char **argv) { (void)argc; (void)argv; return not_yet("eval"); }
-int ddpm_cmd_bench(int argc, char **argv) { (void)argc; (void)argv; return not_yet("bench"); }

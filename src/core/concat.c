@@ -4,6 +4,7 @@
 #include "ddpm/layers.h"
 
 #include <string.h>
+#include "simd.h"
 
 void ddpm_concat_forward(float *out,     /* (rows, C1 + C2) */
                          const float *a, /* (rows, C1) */
@@ -20,6 +21,7 @@ void ddpm_concat_forward(float *out,     /* (rows, C1 + C2) */
 }
 
 /* dst[i] += src[i] */
+DDPM_VECTORIZE
 static void add_into(float *restrict dst, const float *restrict src, size_t n)
 {
     for (size_t i = 0; i < n; i++) dst[i] += src[i];

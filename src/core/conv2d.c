@@ -27,6 +27,7 @@
 #include <string.h>
 
 #include "microkernel.h"
+#include "simd.h"
 
 /* A conv on more rows than this would need larger tap tables (stack). */
 enum { MAX_ROWS = 1024 };
@@ -40,6 +41,8 @@ int ddpm_conv2d_out_w(const ddpm_conv2d_dims *d)
 {
     return (d->W + 2 * d->pad - d->kernel) / d->stride + 1;
 }
+
+const char *ddpm_conv2d_isa(void) { return ddpm_mk_isa_name(ddpm_mk_selected()); }
 
 static size_t round16(int n) { return ((size_t)n + 15) / 16 * 16; }
 
@@ -211,6 +214,7 @@ void ddpm_conv2d_forward(float *out,          /* (B, Ho, Wo, C_out) */
 }
 
 /* dbias += the sum of dout over its n pixels, in double, 256 channels at a time. */
+DDPM_VECTORIZE
 static void bias_grad(float *dbias, const float *dout, size_t n, int C)
 {
     for (int o0 = 0; o0 < C; o0 += 256) {

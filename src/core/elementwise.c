@@ -3,7 +3,9 @@
  * alias their inputs (the header allows it), so no pointer here is restrict. */
 #include "ddpm/common.h"
 #include "ddpm/layers.h"
+#include "simd.h"
 
+DDPM_VECTORIZE
 void ddpm_add_forward(float *out,     /* (n) */
                       const float *a, /* (n) */
                       const float *b, /* (n) */
@@ -13,6 +15,7 @@ void ddpm_add_forward(float *out,     /* (n) */
     for (size_t i = 0; i < n; i++) out[i] = a[i] + b[i];
 }
 
+DDPM_VECTORIZE
 void ddpm_add_backward(float *da,         /* (n) or NULL */
                        float *db,         /* (n) or NULL */
                        const float *dout, /* (n) */
@@ -25,6 +28,7 @@ void ddpm_add_backward(float *da,         /* (n) or NULL */
         for (size_t i = 0; i < n; i++) db[i] += dout[i];
 }
 
+DDPM_VECTORIZE
 void ddpm_channel_add_forward(float *out,        /* (B, HW, C) */
                               const float *inp,  /* (B, HW, C) */
                               const float *bias, /* (B, C) */
@@ -40,6 +44,7 @@ void ddpm_channel_add_forward(float *out,        /* (B, HW, C) */
     }
 }
 
+DDPM_VECTORIZE
 void ddpm_channel_add_backward(float *dinp,       /* (B, HW, C) or NULL */
                                float *dbias,      /* (B, C) or NULL */
                                const float *dout, /* (B, HW, C) */

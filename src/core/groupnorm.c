@@ -21,6 +21,7 @@
 #include "ddpm/layers.h"
 
 #include <math.h>
+#include "simd.h"
 
 enum { BLOCK = 256 };
 
@@ -38,7 +39,7 @@ static int block_channels(int C, int Cg)
 
 /* sum[j] += sum over the HW pixels of f(x[p, c0 + j]) for j < m, where f is
  * x itself (shift == NULL) or (x - shift[j])^2. */
-static void channel_sums(double *sum, const float *x, int HW, int C, int c0, int m,
+static inline __attribute__((always_inline)) void channel_sums(double *sum, const float *x, int HW, int C, int c0, int m,
                          const double *shift)
 {
     const float *row = x + c0;
@@ -54,6 +55,7 @@ static void channel_sums(double *sum, const float *x, int HW, int C, int c0, int
     }
 }
 
+DDPM_VECTORIZE
 void ddpm_groupnorm_forward(float *out,         /* (B, HW, C) */
                             float *mean,        /* (B, G) saved for backward */
                             float *rstd,        /* (B, G) 1/sqrt(var + eps) */
@@ -117,6 +119,7 @@ void ddpm_groupnorm_forward(float *out,         /* (B, HW, C) */
     }
 }
 
+DDPM_VECTORIZE
 void ddpm_groupnorm_backward(float *dinp,        /* (B, HW, C) or NULL */
                              float *dgamma,      /* (C) or NULL */
                              float *dbeta,       /* (C) or NULL */

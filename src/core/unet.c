@@ -598,6 +598,11 @@ static size_t bytes_for(const ddpm_unet *n, int B, bool training, int threads)
     return floats * sizeof(float) + sizeof(int) * (size_t)B;
 }
 
+size_t ddpm_unet_activation_bytes(const ddpm_unet *n, int B)
+{
+    return arena_floats_for(n, B) * sizeof(float);
+}
+
 size_t ddpm_unet_workspace_bytes_for(const ddpm_unet *n, int B, bool training)
 {
     return bytes_for(n, B, training, ddpm_get_threads());

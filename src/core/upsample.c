@@ -5,6 +5,7 @@
 #include "ddpm/layers.h"
 
 #include <string.h>
+#include "simd.h"
 
 void ddpm_upsample2x_forward(float *out,       /* (B, 2H, 2W, C) */
                              const float *inp, /* (B, H, W, C) */
@@ -23,6 +24,7 @@ void ddpm_upsample2x_forward(float *out,       /* (B, 2H, 2W, C) */
     }
 }
 
+DDPM_VECTORIZE
 void ddpm_upsample2x_backward(float *dinp,       /* (B, H, W, C) or NULL */
                               const float *dout, /* (B, 2H, 2W, C) */
                               int B, int H, int W, int C)
