@@ -630,6 +630,59 @@ static void check_groupnorm(void)
     printf("groupnorm: forward and gradients match for G in {1, 2, 3, C}\n");
 }
 
+/* GroupNorm + SiLU fused: forward against the two layers one after the
+ * other, backward against finite differences (gamma, beta and the input). */
+typedef struct {
+    gn_ctx gn;
+    float *tmp;
+} gn_silu_ctx;
+
+static double gn_silu_loss(void *p)
+{
+    gn_ctx *c = &((gn_silu_ctx *)p)->gn;
+    ddpm_groupnorm_silu_forward(c->out, c->mean, c->rstd, c->inp, c->gamma, c->beta, c->B, c->HW, c->C,
+                                c->G, c->eps);
+    return project(c->out, c->w, (size_t)c->B * c->C * c->HW);
+}
+
+static void gn_silu_backward(void *p)
+{
+    gn_ctx *c = &((gn_silu_ctx *)p)->gn;
+    gn_silu_loss(p);
+    ddpm_groupnorm_silu_backward(c->dinp, c->dgamma, c->dbeta, c->w, c->inp, c->mean, c->rstd,
+                                 c->gamma, c->beta, c->B, c->HW, c->C, c->G);
+}
+
+static void check_groupnorm_silu(void)
+{
+    const int cases[][3] = {{6, 2, 5}, {32, 8, 49}, {600, 2, 3}};
+    for (size_t k = 0; k < sizeof cases / sizeof cases[0]; k++) {
+        gn_silu_ctx f;
+        gn_ctx *c = &f.gn;
+        gn_ctx_init(c, 2, cases[k][0], cases[k][2], cases[k][1], 0.3f, 1.5f);
+        const size_t n = (size_t)c->B * c->C * c->HW;
+        f.tmp = alloc_floats(n);
+        float *want = alloc_floats(n);
+        ddpm_groupnorm_forward(f.tmp, c->mean, c->rstd, c->inp, c->gamma, c->beta, c->B, c->HW, c->C, c->G, c->eps);
+        ddpm_silu_forward(want, f.tmp, n);
+        gn_silu_loss(&f);
+        double *want_d = malloc(sizeof(double) * n);
+        for (size_t i = 0; i < n; i++) want_d[i] = want[i];
+        char name[80];
+        snprintf(name, sizeof name, "groupnorm+silu C=%d G=%d HW=%d", c->C, c->G, c->HW);
+        check_tensor(name, c->out, want_d, n, 1e-6, 1.0);
+        if (c->C <= 32) {
+            layer_case lc = {name, gn_silu_loss, gn_silu_backward, &f};
+            grad_slot slots[] = {{"inp", c->inp, c->dinp, n}, {"gamma", c->gamma, c->dgamma, (size_t)c->C},
+                                 {"beta", c->beta, c->dbeta, (size_t)c->C}};
+            check_gradients(&lc, slots, 3, FD_STEP, FD_TOL);
+        }
+        free(want), free(want_d), free(f.tmp);
+        gn_ctx_free(c);
+    }
+    printf("groupnorm+silu: equals the two layers; gradients match\n");
+}
+
 /* ---- SiLU --------------------------------------------------------------------- */
 
 typedef struct {
@@ -1178,6 +1231,7 @@ int main(void)
     check_conv_backward();
     check_linear();
     check_groupnorm();
+    check_groupnorm_silu();
     check_fast_exp();
     check_silu();
     check_timestep_embedding();

@@ -147,6 +147,27 @@ void ddpm_groupnorm_backward(float *dinp,        /* (B, HW, C) or NULL */
                              const float *gamma, /* (C) */
                              int B, int HW, int C, int G);
 
+/* GroupNorm then SiLU in one pass: out = silu(groupnorm(inp)).  The
+ * normalised values are not kept; backward recomputes them from inp, the
+ * statistics and gamma, beta. */
+void ddpm_groupnorm_silu_forward(float *out,         /* (B, HW, C) */
+                                 float *mean,        /* (B, G) saved for backward */
+                                 float *rstd,        /* (B, G) */
+                                 const float *inp,   /* (B, HW, C) */
+                                 const float *gamma, /* (C) */
+                                 const float *beta,  /* (C) */
+                                 int B, int HW, int C, int G, float eps);
+void ddpm_groupnorm_silu_backward(float *dinp,        /* (B, HW, C) or NULL */
+                                  float *dgamma,      /* (C) */
+                                  float *dbeta,       /* (C) */
+                                  const float *dout,  /* (B, HW, C) */
+                                  const float *inp,   /* (B, HW, C) */
+                                  const float *mean,  /* (B, G) */
+                                  const float *rstd,  /* (B, G) */
+                                  const float *gamma, /* (C) */
+                                  const float *beta,  /* (C) */
+                                  int B, int HW, int C, int G);
+
 /* ---- SiLU (activations.c): x * sigmoid(x) ------------------------------ */
 void ddpm_silu_forward(float *out, const float *inp, size_t n);
 /* dinp += dout * silu'(inp) */

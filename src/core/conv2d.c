@@ -152,21 +152,30 @@ size_t ddpm_conv2d_scratch_floats(const ddpm_conv2d_dims *d)
     return xpad_floats(d, &g) + doutpad_floats(d, &g) + 1;
 }
 
-/* Copies one image into the interior of a zero-bordered buffer of Hp x Wp
- * pixels, `ld` floats per pixel; the border was zeroed once per call. */
-static void copy_into_padded(float *dst, const float *src, int H, int W, int C, int pad,
-                             size_t ld, int Wp)
+/* Writes one image (H, W, C) into a buffer of (H + 2 pad, W + 2 pad) pixels
+ * of `ld` >= C floats: the image in the interior, zeros in the border and in
+ * each pixel's channels C..ld, so the whole buffer is written in one pass. */
+static void copy_into_padded(float *dst, const float *src, int H, int W, int C, int pad, size_t ld)
 {
+    const int Wp = W + 2 * pad;
+    const size_t row = (size_t)Wp * ld;
+    memset(dst, 0, sizeof(float) * row * (size_t)pad);
     for (int h = 0; h < H; h++) {
-        float *drow = dst + ((size_t)(h + pad) * Wp + pad) * ld;
+        float *drow = dst + (size_t)(h + pad) * row;
         const float *srow = src + (size_t)h * W * C;
+        memset(drow, 0, sizeof(float) * (size_t)pad * ld);
         if (ld == (size_t)C) {
-            memcpy(drow, srow, sizeof(float) * (size_t)W * C);
+            memcpy(drow + (size_t)pad * ld, srow, sizeof(float) * (size_t)W * C);
         } else {
-            for (int w = 0; w < W; w++)
-                memcpy(drow + (size_t)w * ld, srow + (size_t)w * C, sizeof(float) * (size_t)C);
+            for (int w = 0; w < W; w++) {
+                float *px = drow + (size_t)(w + pad) * ld;
+                memcpy(px, srow + (size_t)w * C, sizeof(float) * (size_t)C);
+                memset(px + C, 0, sizeof(float) * (ld - (size_t)C));
+            }
         }
+        memset(drow + (size_t)(W + pad) * ld, 0, sizeof(float) * (size_t)pad * ld);
     }
+    memset(dst + (size_t)(H + pad) * row, 0, sizeof(float) * row * (size_t)pad);
 }
 
 void ddpm_conv2d_forward(float *out,          /* (B, Ho, Wo, C_out) */
@@ -181,7 +190,6 @@ void ddpm_conv2d_forward(float *out,          /* (B, Ho, Wo, C_out) */
     const int C_in = d->C_in, C_out = d->C_out;
     const size_t in_image = (size_t)d->H * d->W * C_in, out_image = (size_t)g.Ho * g.Wo * C_out;
     float *x_pad = scratch;
-    if (g.p) memset(x_pad, 0, sizeof(float) * xpad_floats(d, &g));
     ptrdiff_t a_off[9];
     const float *b[9];
     for (int t = 0; t < g.taps; t++) {
@@ -194,7 +202,7 @@ void ddpm_conv2d_forward(float *out,          /* (B, Ho, Wo, C_out) */
     for (int n = 0; n < d->B; n++) {
         const float *x = inp + (size_t)n * in_image;
         if (g.p) {
-            copy_into_padded(x_pad, x, d->H, d->W, C_in, g.p, (size_t)C_in, g.Wp);
+            copy_into_padded(x_pad, x, d->H, d->W, C_in, g.p, (size_t)C_in);
             x = x_pad;
         }
         float *y = out + (size_t)n * out_image;
@@ -322,8 +330,6 @@ void ddpm_conv2d_backward(float *dinp,         /* (B, H, W, C_in) or NULL */
     float *x_pad = scratch;
     float *dpad = x_pad + xpad_floats(d, &g);
     const bool copy_dout = dout_needs_copy(d, &g);
-    if (g.p && dwf) memset(x_pad, 0, sizeof(float) * xpad_floats(d, &g));
-    if (copy_dout) memset(dpad, 0, sizeof(float) * doutpad_floats(d, &g));
     const size_t dld = copy_dout ? g.ldf : (size_t)C_out; /* floats per pixel of the dout read */
     if (dbias) bias_grad(dbias, dout, (size_t)d->B * g.Ho * g.Wo, C_out);
 
@@ -331,13 +337,13 @@ void ddpm_conv2d_backward(float *dinp,         /* (B, H, W, C_in) or NULL */
         const float *dy = dout + (size_t)n * out_image;
         const float *dy_pad = dy; /* (Hd, Wd, dld) */
         if (copy_dout) {
-            copy_into_padded(dpad, dy, g.Ho, g.Wo, C_out, g.pd, g.ldf, g.Wd);
+            copy_into_padded(dpad, dy, g.Ho, g.Wo, C_out, g.pd, g.ldf);
             dy_pad = dpad;
         }
         if (dwf) {
             const float *x = inp + (size_t)n * in_image;
             if (g.p) {
-                copy_into_padded(x_pad, x, d->H, d->W, C_in, g.p, (size_t)C_in, g.Wp);
+                copy_into_padded(x_pad, x, d->H, d->W, C_in, g.p, (size_t)C_in);
                 x = x_pad;
             }
             const float *rows = dy_pad + ((size_t)g.pd * g.Wd + g.pd) * dld;

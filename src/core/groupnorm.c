@@ -13,6 +13,10 @@
  * tens of thousands of values, and two-pass statistics in double keep the
  * variance exact even when the mean is large compared with the spread.
  *
+ * The fused GroupNorm + SiLU (the pair every ResBlock and the output head
+ * apply) writes only silu(y); its backward recomputes y from the input and
+ * the saved statistics, so y is never stored.
+ *
  * Channels last, a pixel's channels are adjacent, so every pass walks the
  * pixels and keeps one double accumulator per channel (a vector loop over
  * channels); channels are taken in blocks of whole groups of at most BLOCK
@@ -55,14 +59,23 @@ static inline __attribute__((always_inline)) void channel_sums(double *sum, cons
     }
 }
 
-DDPM_VECTORIZE
-void ddpm_groupnorm_forward(float *out,         /* (B, HW, C) */
-                            float *mean,        /* (B, G) saved for backward */
-                            float *rstd,        /* (B, G) 1/sqrt(var + eps) */
-                            const float *inp,   /* (B, HW, C) */
-                            const float *gamma, /* (C) */
-                            const float *beta,  /* (C) */
-                            int B, int HW, int C, int G, float eps)
+/* silu(y) = y * sigmoid(y) and its derivative s (1 + y (1 - s)). */
+static inline __attribute__((always_inline)) float silu(float y)
+{
+    return y / (1.0f + ddpm_fast_expf(-y));
+}
+
+static inline __attribute__((always_inline)) float silu_grad(float y)
+{
+    const float s = 1.0f / (1.0f + ddpm_fast_expf(-y));
+    return s * (1.0f + y * (1.0f - s));
+}
+
+/* GroupNorm forward, followed by SiLU when with_silu (a constant where it
+ * is inlined, so each public function gets its own loop). */
+static inline __attribute__((always_inline)) void forward_impl(
+    float *out, float *mean, float *rstd, const float *inp, const float *gamma, const float *beta,
+    int B, int HW, int C, int G, float eps, const bool with_silu)
 {
     check_dims(B, HW, C, G);
     DDPM_ASSERT(out && mean && rstd && inp && gamma && beta && eps >= 0.0f);
@@ -112,23 +125,49 @@ void ddpm_groupnorm_forward(float *out,         /* (B, HW, C) */
                 }
                 const float *xr = x + c0 + s0;
                 float *yr = y + c0 + s0;
-                for (int p = 0; p < HW; p++, xr += C, yr += C)
-                    for (int j = 0; j < m; j++) yr[j] = (xr[j] - muf[j]) * scale[j] + shift[j];
+                if (with_silu) {
+                    for (int p = 0; p < HW; p++, xr += C, yr += C)
+                        for (int j = 0; j < m; j++) yr[j] = silu((xr[j] - muf[j]) * scale[j] + shift[j]);
+                } else {
+                    for (int p = 0; p < HW; p++, xr += C, yr += C)
+                        for (int j = 0; j < m; j++) yr[j] = (xr[j] - muf[j]) * scale[j] + shift[j];
+                }
             }
         }
     }
 }
 
 DDPM_VECTORIZE
-void ddpm_groupnorm_backward(float *dinp,        /* (B, HW, C) or NULL */
-                             float *dgamma,      /* (C) or NULL */
-                             float *dbeta,       /* (C) or NULL */
-                             const float *dout,  /* (B, HW, C) */
-                             const float *inp,   /* (B, HW, C) */
-                             const float *mean,  /* (B, G) */
-                             const float *rstd,  /* (B, G) */
-                             const float *gamma, /* (C) */
-                             int B, int HW, int C, int G)
+void ddpm_groupnorm_forward(float *out,         /* (B, HW, C) */
+                            float *mean,        /* (B, G) saved for backward */
+                            float *rstd,        /* (B, G) 1/sqrt(var + eps) */
+                            const float *inp,   /* (B, HW, C) */
+                            const float *gamma, /* (C) */
+                            const float *beta,  /* (C) */
+                            int B, int HW, int C, int G, float eps)
+{
+    forward_impl(out, mean, rstd, inp, gamma, beta, B, HW, C, G, eps, false);
+}
+
+DDPM_VECTORIZE
+void ddpm_groupnorm_silu_forward(float *out,         /* (B, HW, C) */
+                                 float *mean,        /* (B, G) saved for backward */
+                                 float *rstd,        /* (B, G) */
+                                 const float *inp,   /* (B, HW, C) */
+                                 const float *gamma, /* (C) */
+                                 const float *beta,  /* (C) */
+                                 int B, int HW, int C, int G, float eps)
+{
+    forward_impl(out, mean, rstd, inp, gamma, beta, B, HW, C, G, eps, true);
+}
+
+/* GroupNorm backward; with_silu first turns the gradient of silu(y) into
+ * that of y, recomputing y from inp and the statistics (in both passes, so
+ * nothing is stored). */
+static inline __attribute__((always_inline)) void backward_impl(
+    float *dinp, float *dgamma, float *dbeta, const float *dout, const float *inp,
+    const float *mean, const float *rstd, const float *gamma, const float *beta, int B, int HW,
+    int C, int G, const bool with_silu)
 {
     check_dims(B, HW, C, G);
     DDPM_ASSERT(dout && inp && mean && rstd && gamma);
@@ -148,16 +187,22 @@ void ddpm_groupnorm_backward(float *dinp,        /* (B, HW, C) or NULL */
             for (int s0 = 0; s0 < cn; s0 += BLOCK) {
                 const int m = cn - s0 < BLOCK ? cn - s0 : BLOCK;
                 double s_dy[BLOCK] = {0}, s_dy_xhat[BLOCK] = {0}, mu[BLOCK], r[BLOCK];
+                float muf[BLOCK], scale[BLOCK], shift[BLOCK];
                 for (int j = 0; j < m; j++) {
-                    const int gi = b * G + g0 + (s0 + j) / Cg;
+                    const int c = c0 + s0 + j, gi = b * G + g0 + (s0 + j) / Cg;
                     mu[j] = mean[gi];
                     r[j] = rstd[gi];
+                    muf[j] = mean[gi];
+                    scale[j] = (float)(gamma[c] * r[j]);
+                    shift[j] = with_silu ? beta[c] : 0.0f;
                 }
                 const float *xr = x + c0 + s0, *dyr = dy + c0 + s0;
                 for (int p = 0; p < HW; p++, xr += C, dyr += C)
                     for (int j = 0; j < m; j++) {
-                        s_dy[j] += dyr[j];
-                        s_dy_xhat[j] += (double)dyr[j] * ((xr[j] - mu[j]) * r[j]);
+                        const float g = with_silu ? dyr[j] * silu_grad((xr[j] - muf[j]) * scale[j] + shift[j])
+                                                  : dyr[j];
+                        s_dy[j] += g;
+                        s_dy_xhat[j] += (double)g * ((xr[j] - mu[j]) * r[j]);
                     }
                 for (int j = 0; j < m; j++) {
                     const int c = c0 + s0 + j, gj = (s0 + j) / Cg;
@@ -172,7 +217,7 @@ void ddpm_groupnorm_backward(float *dinp,        /* (B, HW, C) or NULL */
             for (int s0 = 0; s0 < cn; s0 += BLOCK) {
                 const int m = cn - s0 < BLOCK ? cn - s0 : BLOCK;
                 /* dx = rstd * (gamma dy - mean_g - xhat * mean_g_xhat) */
-                float a[BLOCK], bx[BLOCK], k[BLOCK], muf[BLOCK], rf[BLOCK];
+                float a[BLOCK], bx[BLOCK], k[BLOCK], muf[BLOCK], rf[BLOCK], scale[BLOCK], shift[BLOCK];
                 for (int j = 0; j < m; j++) {
                     const int c = c0 + s0 + j, gj = (s0 + j) / Cg, gi = b * G + g0 + gj;
                     const double r = rstd[gi];
@@ -181,13 +226,48 @@ void ddpm_groupnorm_backward(float *dinp,        /* (B, HW, C) or NULL */
                     a[j] = (float)(r * gamma[c]);
                     bx[j] = (float)(-r * (sum_g_xhat[gj] / n));
                     k[j] = (float)(-r * (sum_g[gj] / n));
+                    scale[j] = (float)(gamma[c] * r);
+                    shift[j] = with_silu ? beta[c] : 0.0f;
                 }
                 const float *xr = x + c0 + s0, *dyr = dy + c0 + s0;
                 float *dxr = dx + c0 + s0;
                 for (int p = 0; p < HW; p++, xr += C, dyr += C, dxr += C)
-                    for (int j = 0; j < m; j++)
-                        dxr[j] += a[j] * dyr[j] + bx[j] * ((xr[j] - muf[j]) * rf[j]) + k[j];
+                    for (int j = 0; j < m; j++) {
+                        const float g = with_silu ? dyr[j] * silu_grad((xr[j] - muf[j]) * scale[j] + shift[j])
+                                                  : dyr[j];
+                        dxr[j] += a[j] * g + bx[j] * ((xr[j] - muf[j]) * rf[j]) + k[j];
+                    }
             }
         }
     }
+}
+
+DDPM_VECTORIZE
+void ddpm_groupnorm_backward(float *dinp,        /* (B, HW, C) or NULL */
+                             float *dgamma,      /* (C) or NULL */
+                             float *dbeta,       /* (C) or NULL */
+                             const float *dout,  /* (B, HW, C) */
+                             const float *inp,   /* (B, HW, C) */
+                             const float *mean,  /* (B, G) */
+                             const float *rstd,  /* (B, G) */
+                             const float *gamma, /* (C) */
+                             int B, int HW, int C, int G)
+{
+    backward_impl(dinp, dgamma, dbeta, dout, inp, mean, rstd, gamma, NULL, B, HW, C, G, false);
+}
+
+DDPM_VECTORIZE
+void ddpm_groupnorm_silu_backward(float *dinp,        /* (B, HW, C) or NULL */
+                                  float *dgamma,      /* (C) or NULL */
+                                  float *dbeta,       /* (C) or NULL */
+                                  const float *dout,  /* (B, HW, C) */
+                                  const float *inp,   /* (B, HW, C) */
+                                  const float *mean,  /* (B, G) */
+                                  const float *rstd,  /* (B, G) */
+                                  const float *gamma, /* (C) */
+                                  const float *beta,  /* (C) */
+                                  int B, int HW, int C, int G)
+{
+    DDPM_ASSERT(beta);
+    backward_impl(dinp, dgamma, dbeta, dout, inp, mean, rstd, gamma, beta, B, HW, C, G, true);
 }

@@ -34,6 +34,7 @@ typedef enum {
     OP_CONV,
     OP_LINEAR,
     OP_GROUPNORM,
+    OP_GN_SILU,     /* GroupNorm then SiLU, fused */
     OP_SILU,
     OP_CHANNEL_ADD, /* in (HW, C) + in2 (C) broadcast */
     OP_ADD,
@@ -217,9 +218,9 @@ static fmap linear(ddpm_unet *n, fmap x, int out_features, const char *name)
     return (fmap){o->out, out_features, 1, 1};
 }
 
-static fmap groupnorm(ddpm_unet *n, fmap x, const char *name)
+static fmap groupnorm_op(ddpm_unet *n, fmap x, const char *name, op_kind kind)
 {
-    op *o = new_op(n, OP_GROUPNORM);
+    op *o = new_op(n, kind);
     o->in = x.slot;
     o->C = x.C, o->H = x.H, o->W = x.W;
     o->groups = n->cfg.groups;
@@ -229,6 +230,17 @@ static fmap groupnorm(ddpm_unet *n, fmap x, const char *name)
     o->aux = new_aux_slot(n, 2 * (size_t)o->groups); /* mean (B,G), then rstd (B,G) */
     o->out = new_slot(n, (size_t)x.C * x.H * x.W);
     return (fmap){o->out, x.C, x.H, x.W};
+}
+
+static fmap groupnorm(ddpm_unet *n, fmap x, const char *name)
+{
+    return groupnorm_op(n, x, name, OP_GROUPNORM);
+}
+
+/* SiLU(GroupNorm(x)), the pair that opens every ResBlock half and the head */
+static fmap groupnorm_silu(ddpm_unet *n, fmap x, const char *name)
+{
+    return groupnorm_op(n, x, name, OP_GN_SILU);
 }
 
 static fmap unary(ddpm_unet *n, op_kind kind, fmap x)
@@ -279,14 +291,14 @@ static fmap resblock(ddpm_unet *n, fmap x, fmap silu_temb, int C_out, const char
 {
     char nm[96];
     snprintf(nm, sizeof nm, "%s.norm1", name);
-    fmap h = unary(n, OP_SILU, groupnorm(n, x, nm));
+    fmap h = groupnorm_silu(n, x, nm);
     snprintf(nm, sizeof nm, "%s.conv1", name);
     h = conv(n, h, C_out, 3, 1, nm, false);
     snprintf(nm, sizeof nm, "%s.temb_proj", name);
     fmap e = linear(n, silu_temb, C_out, nm);
     h = binary(n, OP_CHANNEL_ADD, h, e);
     snprintf(nm, sizeof nm, "%s.norm2", name);
-    h = unary(n, OP_SILU, groupnorm(n, h, nm));
+    h = groupnorm_silu(n, h, nm);
     if (n->cfg.dropout > 0.0f) h = dropout(n, h, n->cfg.dropout);
     snprintf(nm, sizeof nm, "%s.conv2", name);
     h = conv(n, h, C_out, 3, 1, nm, true);
@@ -381,7 +393,7 @@ static void build(ddpm_unet *n)
         }
     }
     DDPM_ASSERT(n_skips == 0);
-    h = unary(n, OP_SILU, groupnorm(n, h, "norm_out"));
+    h = groupnorm_silu(n, h, "norm_out");
     h = conv(n, h, c->out_channels, 3, 1, "conv_out", true);
     n->output_slot = h.slot;
 }
@@ -740,12 +752,17 @@ static void forward_images(ddpm_unet_workspace *ws, int i0, int B, float *scratc
         case OP_LINEAR:
             ddpm_linear_forward(ACT(o->out), ACT(o->in), PARAM(o->w), PARAM(o->b), B, o->C, o->C_out);
             break;
-        case OP_GROUPNORM: {
+        case OP_GROUPNORM:
+        case OP_GN_SILU: {
             /* aux holds mean (max_batch, G), then rstd (max_batch, G) */
             float *mean = ws->acts + ws->offsets[o->aux] + (size_t)i0 * o->groups;
             float *rstd = mean + (size_t)ws->max_batch * o->groups;
-            ddpm_groupnorm_forward(ACT(o->out), mean, rstd, ACT(o->in), PARAM(o->w), PARAM(o->b), B,
-                                   hw, o->C, o->groups, 1e-5f);
+            if (o->kind == OP_GN_SILU)
+                ddpm_groupnorm_silu_forward(ACT(o->out), mean, rstd, ACT(o->in), PARAM(o->w), PARAM(o->b),
+                                            B, hw, o->C, o->groups, 1e-5f);
+            else
+                ddpm_groupnorm_forward(ACT(o->out), mean, rstd, ACT(o->in), PARAM(o->w), PARAM(o->b), B,
+                                       hw, o->C, o->groups, 1e-5f);
             break;
         }
         case OP_SILU: ddpm_silu_forward(ACT(o->out), ACT(o->in), len); break;
@@ -862,11 +879,16 @@ static void backward_images(ddpm_unet_workspace *ws, int i0, int B, thread_ctx *
             ddpm_linear_backward(din, LANE(o->w), LANE(o->b), dout, ACT(o->in), PARAM(o->w), B, o->C,
                                  o->C_out);
             break;
-        case OP_GROUPNORM: {
+        case OP_GROUPNORM:
+        case OP_GN_SILU: {
             const float *mean = ws->acts + ws->offsets[o->aux] + (size_t)i0 * o->groups;
             const float *rstd = mean + (size_t)ws->max_batch * o->groups;
-            ddpm_groupnorm_backward(din, LANE(o->w), LANE(o->b), dout, ACT(o->in), mean, rstd,
-                                    PARAM(o->w), B, hw, o->C, o->groups);
+            if (o->kind == OP_GN_SILU)
+                ddpm_groupnorm_silu_backward(din, LANE(o->w), LANE(o->b), dout, ACT(o->in), mean, rstd,
+                                             PARAM(o->w), PARAM(o->b), B, hw, o->C, o->groups);
+            else
+                ddpm_groupnorm_backward(din, LANE(o->w), LANE(o->b), dout, ACT(o->in), mean, rstd,
+                                        PARAM(o->w), B, hw, o->C, o->groups);
             break;
         }
         case OP_SILU: ddpm_silu_backward(din, dout, ACT(o->in), len); break;
