@@ -106,28 +106,35 @@ size_t ddpm_conv2d_wb_floats(const ddpm_conv2d_dims *d)
     return (size_t)g.taps * (size_t)d->C_out * g.ldb;
 }
 
+/* dst (taps, rows, ld) with dst[(t, r, col)] = src[(col, r, t)] for col < cols
+ * and zeros up to ld: the weight (C_out, C_in, k, k) seen with either
+ * channel count as the columns.  Writes run contiguously. */
+static void pack(float *dst, const float *src, int taps, int rows, int cols, size_t ld,
+                 size_t src_col_stride, size_t src_row_stride)
+{
+    for (int t = 0; t < taps; t++)
+        for (int r = 0; r < rows; r++) {
+            float *d = dst + ((size_t)t * rows + r) * ld;
+            const float *s = src + (size_t)r * src_row_stride + t;
+            for (int c = 0; c < cols; c++) d[c] = s[(size_t)c * src_col_stride];
+            for (size_t c = (size_t)cols; c < ld; c++) d[c] = 0.0f;
+        }
+}
+
 void ddpm_conv2d_pack_wf(float *wf, const float *weight, const ddpm_conv2d_dims *d)
 {
     conv_geom g = conv_geom_of(d);
     DDPM_ASSERT(wf && weight);
-    memset(wf, 0, sizeof(float) * ddpm_conv2d_wf_floats(d));
-    for (int o = 0; o < d->C_out; o++)
-        for (int c = 0; c < d->C_in; c++)
-            for (int t = 0; t < g.taps; t++)
-                wf[((size_t)t * d->C_in + c) * g.ldf + o] =
-                    weight[((size_t)o * d->C_in + c) * g.taps + t];
+    /* wf[t, c, o] = weight[o, c, t] */
+    pack(wf, weight, g.taps, d->C_in, d->C_out, g.ldf, (size_t)d->C_in * g.taps, (size_t)g.taps);
 }
 
 void ddpm_conv2d_pack_wb(float *wb, const float *weight, const ddpm_conv2d_dims *d)
 {
     conv_geom g = conv_geom_of(d);
     DDPM_ASSERT(wb && weight);
-    memset(wb, 0, sizeof(float) * ddpm_conv2d_wb_floats(d));
-    for (int o = 0; o < d->C_out; o++)
-        for (int c = 0; c < d->C_in; c++)
-            for (int t = 0; t < g.taps; t++)
-                wb[((size_t)t * d->C_out + o) * g.ldb + c] =
-                    weight[((size_t)o * d->C_in + c) * g.taps + t];
+    /* wb[t, o, c] = weight[o, c, t] */
+    pack(wb, weight, g.taps, d->C_out, d->C_in, g.ldb, (size_t)g.taps, (size_t)d->C_in * g.taps);
 }
 
 /* Scratch layout: [x_pad | dout_pad] */
