@@ -192,7 +192,7 @@ typedef struct {
     ddpm_conv2d_dims d;
     float *inp, *weight, *bias, *out, *scratch, *w, *wf, *wb, *dwf;
     float *dinp, *dweight, *dbias;
-    size_t n_out, n_scratch, n_wf;
+    size_t n_out, n_scratch, n_wf, n_dwf;
 } conv_ctx;
 
 static void conv_forward(conv_ctx *c)
@@ -218,7 +218,7 @@ static void conv_backward(void *p)
      * one scratch buffer between all layers */
     fill_nan(c->scratch, c->n_scratch);
     ddpm_conv2d_pack_wb(c->wb, c->weight, &c->d);
-    memset(c->dwf, 0, sizeof(float) * c->n_wf);
+    memset(c->dwf, 0, sizeof(float) * c->n_dwf);
     ddpm_conv2d_backward(c->dinp, c->dwf, c->dbias, c->scratch, c->w, c->inp, c->wb, &c->d);
     ddpm_conv2d_unpack_grad(c->dweight, c->dwf, &c->d);
 }
@@ -237,6 +237,7 @@ static void conv_ctx_init(conv_ctx *c, ddpm_conv2d_dims d, bool with_bias)
     c->n_out = (size_t)d.B * d.C_out * ddpm_conv2d_out_h(&d) * ddpm_conv2d_out_w(&d);
     c->n_scratch = ddpm_conv2d_scratch_floats(&d);
     c->n_wf = ddpm_conv2d_wf_floats(&d);
+    c->n_dwf = ddpm_conv2d_dwf_floats(&d);
     c->inp = random_floats(n_in, 1.0f);
     c->weight = random_floats(n_w, 0.5f);
     c->bias = with_bias ? random_floats((size_t)d.C_out, 1.0f) : NULL;
@@ -245,7 +246,7 @@ static void conv_ctx_init(conv_ctx *c, ddpm_conv2d_dims d, bool with_bias)
     c->w = random_floats(c->n_out, 1.0f);
     c->wf = alloc_floats(c->n_wf);
     c->wb = alloc_floats(ddpm_conv2d_wb_floats(&d));
-    c->dwf = zero_floats(c->n_wf);
+    c->dwf = zero_floats(c->n_dwf);
     c->dinp = zero_floats(n_in);
     c->dweight = zero_floats(n_w);
     c->dbias = zero_floats((size_t)d.C_out);
@@ -348,7 +349,8 @@ static void check_conv_reference(void)
                         }
         /* the UNet's shapes: 28/14/7, channel counts of the presets, the
          * strided downsamples, the 1x1 skips and attention projections, and
-         * widths that leave a partial vector (C_out 48, 40, 1) */
+         * widths that leave a partial vector (C_out 48, 40, 1); the 3x3
+         * stride-1 ones with 8+ channels run as Winograd */
         const int unet[][6] = {
             /* H, C_in, C_out, k, s, B */
             {28, 1, 16, 3, 1, 2},  {28, 16, 16, 3, 1, 1},  {28, 32, 32, 3, 1, 2},
@@ -356,7 +358,16 @@ static void check_conv_reference(void)
             {14, 64, 64, 3, 2, 2}, {14, 128, 64, 3, 1, 1}, {7, 64, 64, 3, 1, 3},
             {7, 128, 64, 1, 1, 2}, {7, 64, 192, 1, 1, 2},  {14, 96, 64, 1, 1, 1},
             {28, 32, 1, 3, 1, 2},  {14, 40, 48, 3, 1, 1},  {7, 24, 40, 3, 2, 2},
+            /* Winograd on odd sizes, partial tiles and narrow channel counts */
+            {5, 8, 8, 3, 1, 2},    {1, 8, 9, 3, 1, 1},     {3, 12, 20, 3, 1, 3},
+            {9, 17, 8, 3, 1, 1},   {2, 8, 33, 3, 1, 2},
         };
+        /* and a non-square image through both paths */
+        ddpm_conv2d_dims rect = {.B = 2, .H = 9, .W = 6, .C_in = 16, .C_out = 16, .kernel = 3, .stride = 1, .pad = 1};
+        check_conv_against_reference(rect, true);
+        rect.H = 6, rect.W = 11, rect.C_in = 3;
+        check_conv_against_reference(rect, false);
+        cases += 2;
         for (size_t i = 0; i < sizeof unet / sizeof unet[0]; i++) {
             ddpm_conv2d_dims d = {.B = unet[i][5], .H = unet[i][0], .W = unet[i][0], .C_in = unet[i][1],
                                   .C_out = unet[i][2], .kernel = unet[i][3], .stride = unet[i][4],
@@ -444,7 +455,7 @@ static void check_conv_backward(void)
                     float *dweight_all = alloc_floats(n_w);
                     memcpy(dweight_all, c.dweight, sizeof(float) * n_w);
                     memset(c.dweight, 0, sizeof(float) * n_w);
-                    memset(c.dwf, 0, sizeof(float) * c.n_wf);
+                    memset(c.dwf, 0, sizeof(float) * c.n_dwf);
                     ddpm_conv2d_backward(NULL, c.dwf, NULL, c.scratch, c.w, c.inp, NULL, &d);
                     ddpm_conv2d_unpack_grad(c.dweight, c.dwf, &d);
                     for (size_t i = 0; i < n_w; i++)
@@ -461,6 +472,21 @@ static void check_conv_backward(void)
                     conv_ctx_free(&c);
                     cases++;
                 }
+    /* Winograd: 8 channels each side, an odd size */
+    {
+        ddpm_conv2d_dims d = {.B = 2, .H = 5, .W = 3, .C_in = 8, .C_out = 8, .kernel = 3, .stride = 1, .pad = 1};
+        conv_ctx c;
+        conv_ctx_init(&c, d, true);
+        char name[160];
+        describe_conv(name, sizeof name, &d, true);
+        layer_case lc = {name, conv_loss, conv_backward, &c};
+        grad_slot slots[] = {{"inp", c.inp, c.dinp, (size_t)d.B * d.C_in * d.H * d.W},
+                             {"weight", c.weight, c.dweight, (size_t)d.C_out * d.C_in * 9},
+                             {"bias", c.bias, c.dbias, (size_t)d.C_out}};
+        check_gradients(&lc, slots, 3, FD_STEP, FD_TOL);
+        conv_ctx_free(&c);
+        cases++;
+    }
     printf("conv2d backward: %d shapes match finite differences\n", cases);
 }
 

@@ -62,7 +62,10 @@ void ddpm_blas_set_threads(int n);
 int ddpm_blas_get_threads(void);
 
 /* ---- conv2d (conv2d.c) ----------------------------------------------------
- * Square kernels 1x1 or 3x3, stride 1 or 2, zero padding 0 or 1. */
+ * Square kernels 1x1 or 3x3, stride 1 or 2, zero padding 0 or 1.  A 3x3,
+ * stride 1, pad 1 convolution with at least 8 channels on each side runs as
+ * Winograd F(2x2, 3x3) (2.25x fewer multiplications; the packed weights are
+ * then the transformed filters); the others run directly. */
 typedef struct ddpm_conv2d_dims {
     int B, H, W, C_in;    /* input (B, H, W, C_in) */
     int C_out;
@@ -75,10 +78,10 @@ int ddpm_conv2d_out_w(const ddpm_conv2d_dims *d);
  * ONE image, whatever B is. */
 size_t ddpm_conv2d_scratch_floats(const ddpm_conv2d_dims *d);
 
-/* The weights (C_out, C_in, k, k) re-packed for the kernels, zero-padded:
- * wf (k*k, C_in, C_out rounded up to 16) for the forward pass, wb
- * (k*k, C_out, C_in rounded up to 16) for the input gradient.  Pack again
- * whenever the weights change. */
+/* The weights (C_out, C_in, k, k) re-packed for the kernels: wf for the
+ * forward pass, wb for the input gradient (opaque layouts: for the direct
+ * kernel (k*k, C_in, C_out) and (k*k, C_out, C_in) with the last dimension
+ * zero-padded to 16).  Pack again whenever the weights change. */
 size_t ddpm_conv2d_wf_floats(const ddpm_conv2d_dims *d);
 size_t ddpm_conv2d_wb_floats(const ddpm_conv2d_dims *d);
 void ddpm_conv2d_pack_wf(float *wf, const float *weight, const ddpm_conv2d_dims *d);
@@ -90,11 +93,12 @@ void ddpm_conv2d_forward(float *out,          /* (B, Ho, Wo, C_out) */
                          const float *wf,     /* ddpm_conv2d_pack_wf(weight) */
                          const float *bias,   /* (C_out) or NULL */
                          const ddpm_conv2d_dims *d);
-/* The weight gradient accumulates in wf's layout (dwf, ddpm_conv2d_wf_floats
- * floats), so that many calls can add into it before one unpack; wb is
- * needed only with dinp. */
+/* The weight gradient accumulates in a packed layout too (dwf, of
+ * ddpm_conv2d_dwf_floats), so that many calls can add into it before one
+ * unpack; wb is needed only with dinp. */
+size_t ddpm_conv2d_dwf_floats(const ddpm_conv2d_dims *d);
 void ddpm_conv2d_backward(float *dinp,         /* (B, H, W, C_in) or NULL */
-                          float *dwf,          /* (k*k, C_in, round16(C_out)) or NULL */
+                          float *dwf,          /* ddpm_conv2d_dwf_floats(d), or NULL */
                           float *dbias,        /* (C_out) or NULL */
                           float *scratch,      /* ddpm_conv2d_scratch_floats(d) */
                           const float *dout,   /* (B, Ho, Wo, C_out) */

@@ -26,6 +26,7 @@
 
 #include <string.h>
 
+#include "conv2d_winograd.h"
 #include "microkernel.h"
 #include "simd.h"
 
@@ -97,13 +98,20 @@ static conv_geom conv_geom_of(const ddpm_conv2d_dims *d)
 size_t ddpm_conv2d_wf_floats(const ddpm_conv2d_dims *d)
 {
     conv_geom g = conv_geom_of(d);
+    if (ddpm_wino_applies(d)) return ddpm_wino_wf_floats(d);
     return (size_t)g.taps * (size_t)d->C_in * g.ldf;
 }
 
 size_t ddpm_conv2d_wb_floats(const ddpm_conv2d_dims *d)
 {
     conv_geom g = conv_geom_of(d);
+    if (ddpm_wino_applies(d)) return ddpm_wino_wb_floats(d);
     return (size_t)g.taps * (size_t)d->C_out * g.ldb;
+}
+
+size_t ddpm_conv2d_dwf_floats(const ddpm_conv2d_dims *d)
+{
+    return ddpm_wino_applies(d) ? ddpm_wino_dwf_floats(d) : ddpm_conv2d_wf_floats(d);
 }
 
 /* dst (taps, rows, ld) with dst[(t, r, col)] = src[(col, r, t)] for col < cols
@@ -125,6 +133,10 @@ void ddpm_conv2d_pack_wf(float *wf, const float *weight, const ddpm_conv2d_dims 
 {
     conv_geom g = conv_geom_of(d);
     DDPM_ASSERT(wf && weight);
+    if (ddpm_wino_applies(d)) {
+        ddpm_wino_pack_wf(wf, weight, d);
+        return;
+    }
     /* wf[t, c, o] = weight[o, c, t] */
     pack(wf, weight, g.taps, d->C_in, d->C_out, g.ldf, (size_t)d->C_in * g.taps, (size_t)g.taps);
 }
@@ -133,6 +145,10 @@ void ddpm_conv2d_pack_wb(float *wb, const float *weight, const ddpm_conv2d_dims 
 {
     conv_geom g = conv_geom_of(d);
     DDPM_ASSERT(wb && weight);
+    if (ddpm_wino_applies(d)) {
+        ddpm_wino_pack_wb(wb, weight, d);
+        return;
+    }
     /* wb[t, o, c] = weight[o, c, t] */
     pack(wb, weight, g.taps, d->C_out, d->C_in, g.ldb, (size_t)g.taps, (size_t)d->C_in * g.taps);
 }
@@ -156,6 +172,7 @@ static size_t doutpad_floats(const ddpm_conv2d_dims *d, const conv_geom *g)
 size_t ddpm_conv2d_scratch_floats(const ddpm_conv2d_dims *d)
 {
     conv_geom g = conv_geom_of(d);
+    if (ddpm_wino_applies(d)) return ddpm_wino_scratch_floats(d);
     return xpad_floats(d, &g) + doutpad_floats(d, &g) + 1;
 }
 
@@ -194,6 +211,10 @@ void ddpm_conv2d_forward(float *out,          /* (B, Ho, Wo, C_out) */
 {
     conv_geom g = conv_geom_of(d);
     DDPM_ASSERT(out && scratch && inp && wf);
+    if (ddpm_wino_applies(d)) {
+        ddpm_wino_forward(out, scratch, inp, wf, bias, d);
+        return;
+    }
     const int C_in = d->C_in, C_out = d->C_out;
     const size_t in_image = (size_t)d->H * d->W * C_in, out_image = (size_t)g.Ho * g.Wo * C_out;
     float *x_pad = scratch;
@@ -314,6 +335,10 @@ void ddpm_conv2d_unpack_grad(float *dweight, const float *dwf, const ddpm_conv2d
 {
     conv_geom g = conv_geom_of(d);
     DDPM_ASSERT(dweight && dwf);
+    if (ddpm_wino_applies(d)) {
+        ddpm_wino_unpack_grad(dweight, dwf, d);
+        return;
+    }
     for (int o = 0; o < d->C_out; o++)
         for (int c = 0; c < d->C_in; c++)
             for (int t = 0; t < g.taps; t++)
@@ -332,6 +357,11 @@ void ddpm_conv2d_backward(float *dinp,         /* (B, H, W, C_in) or NULL */
 {
     conv_geom g = conv_geom_of(d);
     DDPM_ASSERT(scratch && dout && inp && (wb || !dinp));
+    if (ddpm_wino_applies(d)) {
+        if (dbias) bias_grad(dbias, dout, (size_t)d->B * g.Ho * g.Wo, d->C_out);
+        ddpm_wino_backward(dinp, dwf, scratch, dout, inp, wb, d);
+        return;
+    }
     const int C_in = d->C_in, C_out = d->C_out;
     const size_t in_image = (size_t)d->H * d->W * C_in, out_image = (size_t)g.Ho * g.Wo * C_out;
     float *x_pad = scratch;

@@ -495,7 +495,7 @@ static void plan_buffers(ddpm_unet *n)
         n->params[i].lane_off = n->lane_floats;
         if (conv_of[i] >= 0) {
             ddpm_conv2d_dims d = conv_dims(&n->ops[conv_of[i]], 1);
-            n->lane_floats += ddpm_conv2d_wf_floats(&d);
+            n->lane_floats += ddpm_conv2d_dwf_floats(&d);
         } else {
             n->lane_floats += n->params[i].info.numel;
         }

@@ -1,0 +1,43 @@
+/* conv2d_winograd.h (private to the core): 3x3, stride 1, pad 1
+ * convolutions by Winograd's minimal filtering F(2x2, 3x3) (Lavin & Gray,
+ * "Fast Algorithms for Convolutional Neural Networks", 2016), channels last.
+ *
+ * Each 2x2 block of outputs ("tile") is A^T [ U (.) V ] A, where
+ * V = B^T d B is the tile's 4x4 input window transformed and U = G g G^T the
+ * 3x3 filter transformed: 16 products per tile, channel pair instead of 36,
+ * and across channels each of the 16 positions of the 4x4 domain is one
+ * matrix product (tiles x C_in) . (C_in x C_out) on the microkernel.  The
+ * weight gradient is the adjoint: dU += V^T . (A dY A^T) summed over tiles,
+ * turned into the 3x3 gradient by G^T dU G once at the end; the input
+ * gradient is the same algorithm run on dout with the flipped, transposed
+ * filter.  Every sum runs in an order fixed by the dims, as in conv2d.c. */
+#ifndef DDPM_CONV2D_WINOGRAD_H
+#define DDPM_CONV2D_WINOGRAD_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "ddpm/layers.h"
+
+/* Whether conv2d.c takes this path for these dims. */
+bool ddpm_wino_applies(const ddpm_conv2d_dims *d);
+
+/* U (16, C_in, round16(C_out)) from the weight (C_out, C_in, 3, 3) */
+size_t ddpm_wino_wf_floats(const ddpm_conv2d_dims *d);
+void ddpm_wino_pack_wf(float *U, const float *weight, const ddpm_conv2d_dims *d);
+/* U of the flipped, transposed filter, (16, C_out, round16(C_in)), for dinp */
+size_t ddpm_wino_wb_floats(const ddpm_conv2d_dims *d);
+void ddpm_wino_pack_wb(float *U, const float *weight, const ddpm_conv2d_dims *d);
+/* dU, the weight gradient in the transformed domain: same layout as U */
+size_t ddpm_wino_dwf_floats(const ddpm_conv2d_dims *d);
+/* dweight (C_out, C_in, 3, 3) += G^T dU G */
+void ddpm_wino_unpack_grad(float *dweight, const float *dU, const ddpm_conv2d_dims *d);
+
+size_t ddpm_wino_scratch_floats(const ddpm_conv2d_dims *d);
+void ddpm_wino_forward(float *out, float *scratch, const float *inp, const float *U,
+                       const float *bias, const ddpm_conv2d_dims *d);
+/* dinp += (may be NULL), dU += (may be NULL); no bias here */
+void ddpm_wino_backward(float *dinp, float *dU, float *scratch, const float *dout,
+                        const float *inp, const float *Ub, const ddpm_conv2d_dims *d);
+
+#endif
