@@ -304,6 +304,19 @@ static void check_batch_independence(void)
     }
     ddpm_unet_forward(net, params, ws, x, t, 4, NULL);
     CHECK(memcmp(out4, ddpm_unet_output(ws), sizeof out4) == 0, "forward is not repeatable");
+    /* the workspace keeps its packed weights while they do not change, so
+     * weights changed in place (same pointer) must still be seen: the output
+     * equals a fresh workspace's */
+    const ddpm_param_info *w = ddpm_unet_tensor(net, ddpm_unet_find_tensor(net, "up.0.res.1.conv1.weight"));
+    params[w->offset + w->numel / 2] += 0.5f;
+    ddpm_unet_forward(net, params, ws, x, t, 4, NULL);
+    ddpm_unet_workspace *fresh;
+    CHECK(ddpm_unet_workspace_create(&fresh, net, 4, false, &err) == 0, "%s", err.msg);
+    ddpm_unet_forward(net, params, fresh, x, t, 4, NULL);
+    CHECK(memcmp(ddpm_unet_output(fresh), ddpm_unet_output(ws), sizeof out4) == 0,
+          "a weight changed in place was not seen by the workspace");
+    CHECK(memcmp(out4, ddpm_unet_output(ws), sizeof out4) != 0, "the changed weight changed nothing");
+    ddpm_unet_workspace_free(fresh);
     ddpm_unet_workspace_free(ws);
     ddpm_unet_free(net);
     free(params);

@@ -109,6 +109,8 @@ struct ddpm_unet_workspace {
     size_t arena_floats;
     float *acts;
     float *wf, *wb;          /* packed conv weights (wb: training only) */
+    float *wf_of;            /* inference: the conv weights wf was packed from */
+    bool wf_valid;
     float *lanes;            /* (n_lanes, lane_floats), training only */
     int n_lanes;
     float *out_nchw;         /* (max_batch, out, S, S) when out_channels > 1 */
@@ -603,6 +605,7 @@ static size_t out_nchw_floats(const ddpm_unet *n, int B)
 static size_t bytes_for(const ddpm_unet *n, int B, bool training, int threads)
 {
     size_t floats = arena_floats_for(n, B) + n->wf_floats + out_nchw_floats(n, B);
+    if (!training) floats += n->total_params;
     floats += (size_t)threads * n->scratch_floats;
     if (training)
         floats += n->wb_floats + (size_t)lanes_for(B) * n->lane_floats +
@@ -644,9 +647,11 @@ int ddpm_unet_workspace_create(ddpm_unet_workspace **out, const ddpm_unet *n, in
     ws->arena_floats = off;
     ws->acts = calloc(off, sizeof(float));
     ws->wf = malloc(sizeof(float) * n->wf_floats);
+    if (!training) ws->wf_of = malloc(sizeof(float) * (n->total_params ? n->total_params : 1));
     size_t nchw = out_nchw_floats(n, max_batch);
     ws->out_nchw = nchw ? malloc(sizeof(float) * nchw) : NULL;
-    bool ok = ws->offsets && ws->t && ws->acts && ws->wf && (!nchw || ws->out_nchw);
+    bool ok = ws->offsets && ws->t && ws->acts && ws->wf && (!nchw || ws->out_nchw) &&
+              (training || ws->wf_of);
     if (training && ok) {
         ws->n_lanes = lanes_for(max_batch);
         ws->wb = malloc(sizeof(float) * n->wb_floats);
@@ -692,6 +697,7 @@ void ddpm_unet_workspace_free(ddpm_unet_workspace *ws)
     free(ws->t);
     free(ws->acts);
     free(ws->wf);
+    free(ws->wf_of);
     free(ws->wb);
     free(ws->lanes);
     free(ws->out_nchw);
@@ -802,6 +808,10 @@ static void forward_task(void *ctx, int image, int thread)
     forward_images(ws, image, 1, ws->tc[thread].scratch);
 }
 
+/* Packs one conv's weights.  An inference workspace (sampling runs the same
+ * weights hundreds of times) keeps a copy of what it packed and skips the
+ * packing when the weights are bit for bit the same: a compare costs a
+ * fraction of the transform, and a changed weight is always seen. */
 static void pack_wf_task(void *ctx, int i, int thread)
 {
     ddpm_unet_workspace *ws = ctx;
@@ -809,8 +819,15 @@ static void pack_wf_task(void *ctx, int i, int thread)
     const op *o = &n->ops[i];
     (void)thread;
     if (o->kind != OP_CONV) return;
+    const ddpm_param_info *w = &n->params[o->w].info;
+    const float *weight = ws->params + w->offset;
+    if (ws->wf_of) {
+        float *seen = ws->wf_of + w->offset;
+        if (ws->wf_valid && memcmp(seen, weight, sizeof(float) * w->numel) == 0) return;
+        memcpy(seen, weight, sizeof(float) * w->numel);
+    }
     ddpm_conv2d_dims d = conv_dims(o, 1);
-    ddpm_conv2d_pack_wf(ws->wf + o->wf_off, PARAM(o->w), &d);
+    ddpm_conv2d_pack_wf(ws->wf + o->wf_off, weight, &d);
 }
 
 static void pack_wb_task(void *ctx, int i, int thread)
@@ -836,6 +853,7 @@ void ddpm_unet_forward(const ddpm_unet *n, const float *params, ddpm_unet_worksp
     ws->x = x;
     memcpy(ws->t, t, sizeof(int) * (size_t)B);
     ddpm_pool_run(ws->pool, n->n_ops, pack_wf_task, ws);
+    ws->wf_valid = true;
     ddpm_pool_run(ws->pool, B, forward_task, ws);
 }
 
