@@ -19,6 +19,7 @@
 #include "check.h"
 #include "ddpm/layers.h"
 #include "ddpm/rng.h"
+#include "conv2d_winograd.h"
 #include "microkernel.h"
 #include "simd.h"
 
@@ -258,11 +259,20 @@ static void conv_ctx_free(conv_ctx *c)
     free(c->wf), free(c->wb), free(c->dwf), free(c->dinp), free(c->dweight), free(c->dbias);
 }
 
+static const char *const wino_mode_name[3] = {"auto", "direct", "winograd"};
+static int wino_mode = 0; /* what ddpm_wino_force was last given */
+
+static void force_winograd(int mode)
+{
+    wino_mode = mode;
+    ddpm_wino_force(mode);
+}
+
 static void describe_conv(char *buf, size_t cap, const ddpm_conv2d_dims *d, bool bias)
 {
-    snprintf(buf, cap, "conv2d [%s] B=%d C_in=%d C_out=%d %dx%d k=%d s=%d p=%d%s",
-             ddpm_mk_isa_name(ddpm_mk_selected()), d->B, d->C_in, d->C_out, d->H, d->W,
-             d->kernel, d->stride, d->pad, bias ? " +bias" : "");
+    snprintf(buf, cap, "conv2d [%s, %s] B=%d C_in=%d C_out=%d %dx%d k=%d s=%d p=%d%s",
+             ddpm_mk_isa_name(ddpm_mk_selected()), wino_mode_name[wino_mode], d->B, d->C_in,
+             d->C_out, d->H, d->W, d->kernel, d->stride, d->pad, bias ? " +bias" : "");
 }
 
 /* The input, weight and bias gradients by the definition, in double:
@@ -330,12 +340,15 @@ static const int conv_sizes[][2] = {{28, 28}, {14, 14}, {7, 7}, {5, 5}, {9, 6}, 
 
 /* Every kernel / stride / pad combination on awkward sizes and channel
  * counts (not multiples of the vector width), then every shape the UNet
- * presets run, on every instruction set this CPU has. */
+ * presets run, on every instruction set this CPU has, with the automatic
+ * choice of algorithm and with direct and Winograd forced everywhere. */
 static void check_conv_reference(void)
 {
     int cases = 0;
-    for (int isa = DDPM_MK_GENERIC; isa <= DDPM_MK_AVX512; isa++) {
+    for (int isa = DDPM_MK_GENERIC; isa <= DDPM_MK_AVX512; isa++)
+    for (int mode = 0; mode < 3; mode++) {
         if (!ddpm_mk_select((ddpm_mk_isa)isa)) continue;
+        force_winograd(mode);
         for (int k = 1; k <= 3; k += 2)
             for (int s = 1; s <= 2; s++)
                 for (int p = 0; p <= 1; p++)
@@ -472,7 +485,8 @@ static void check_conv_backward(void)
                     conv_ctx_free(&c);
                     cases++;
                 }
-    /* Winograd: 8 channels each side, an odd size */
+    /* Winograd (forced: so few channels would run directly): an odd size */
+    force_winograd(2);
     {
         ddpm_conv2d_dims d = {.B = 2, .H = 5, .W = 3, .C_in = 8, .C_out = 8, .kernel = 3, .stride = 1, .pad = 1};
         conv_ctx c;
@@ -487,6 +501,7 @@ static void check_conv_backward(void)
         conv_ctx_free(&c);
         cases++;
     }
+    force_winograd(0);
     printf("conv2d backward: %d shapes match finite differences\n", cases);
 }
 

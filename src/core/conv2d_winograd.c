@@ -25,11 +25,40 @@ enum { TB = 32 }; /* tiles per block */
 
 static size_t round16(int n) { return ((size_t)n + 15) / 16 * 16; }
 
+static int g_wino_mode = 0; /* test hook: 0 automatic, 1 never, 2 always */
+
+void ddpm_wino_force(int mode) { g_wino_mode = mode; }
+
+static bool geometry_fits(const ddpm_conv2d_dims *d)
+{
+    return d->kernel == 3 && d->stride == 1 && d->pad == 1;
+}
+
 bool ddpm_wino_applies(const ddpm_conv2d_dims *d)
 {
-    /* narrow layers (the RGB/gray input and output convs) keep the direct
-     * kernel: a product with 1..7 channels on a side wastes the vectors */
-    return d->kernel == 3 && d->stride == 1 && d->pad == 1 && d->C_in >= 8 && d->C_out >= 8;
+    return geometry_fits(d) && d->C_in >= 8 && d->C_out >= 8;
+}
+
+/* The choice per pass, from measurements on Zen 4 (bench/README.md): the
+ * transforms cost per channel what a product earns per channel pair, so
+ * Winograd pays once the channel counts are large enough to amortise them,
+ * later on 7x7 maps where tiles are few and half of the last one is wasted.
+ * A forward-style pass reads `a` channels and writes `b`. */
+static bool worth_it(const ddpm_conv2d_dims *d, int a, int b)
+{
+    if (g_wino_mode) return g_wino_mode == 2 && geometry_fits(d);
+    if (!ddpm_wino_applies(d)) return false;
+    const int wide = a > b ? a : b;
+    return d->H * d->W >= 196 ? wide >= 64 && a + b >= 96 : a + b >= 192;
+}
+
+bool ddpm_wino_for_forward(const ddpm_conv2d_dims *d) { return worth_it(d, d->C_in, d->C_out); }
+bool ddpm_wino_for_dinp(const ddpm_conv2d_dims *d) { return worth_it(d, d->C_out, d->C_in); }
+
+bool ddpm_wino_for_dweight(const ddpm_conv2d_dims *d)
+{
+    if (g_wino_mode) return g_wino_mode == 2 && geometry_fits(d);
+    return ddpm_wino_applies(d) && d->C_in >= 16 && d->C_out >= 16;
 }
 
 /* Tiles of one image of H x W pixels (output = input size), and the zero
@@ -363,7 +392,7 @@ static void run_forward(float *out, const wino_scratch *s, const float *inp, con
 void ddpm_wino_forward(float *out, float *scratch, const float *inp, const float *U,
                        const float *bias, const ddpm_conv2d_dims *d)
 {
-    DDPM_ASSERT(ddpm_wino_applies(d));
+    DDPM_ASSERT(geometry_fits(d));
     wino_scratch s;
     scratch_parts(d, scratch, &s);
     run_forward(out, &s, inp, U, bias, d->B, d->H, d->W, d->C_in, d->C_out, false);
@@ -372,7 +401,7 @@ void ddpm_wino_forward(float *out, float *scratch, const float *inp, const float
 void ddpm_wino_backward(float *dinp, float *dU, float *scratch, const float *dout,
                         const float *inp, const float *Ub, const ddpm_conv2d_dims *d)
 {
-    DDPM_ASSERT(ddpm_wino_applies(d));
+    DDPM_ASSERT(geometry_fits(d));
     wino_scratch s;
     scratch_parts(d, scratch, &s);
     const int C_in = d->C_in, C_out = d->C_out;

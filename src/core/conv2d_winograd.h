@@ -19,8 +19,17 @@
 
 #include "ddpm/layers.h"
 
-/* Whether conv2d.c takes this path for these dims. */
+/* Whether this path can run these dims (3x3, stride 1, pad 1). */
 bool ddpm_wino_applies(const ddpm_conv2d_dims *d);
+/* Whether conv2d.c takes it for each pass: the forward, the input gradient
+ * and the weight gradient are chosen separately (each has its own packed
+ * weights or gradient), from the dims alone. */
+bool ddpm_wino_for_forward(const ddpm_conv2d_dims *d);
+bool ddpm_wino_for_dinp(const ddpm_conv2d_dims *d);
+bool ddpm_wino_for_dweight(const ddpm_conv2d_dims *d);
+/* For tests and measurements only (not thread-safe, changes results):
+ * 0 = the automatic choice, 1 = never Winograd, 2 = every 3x3/1/1 conv. */
+void ddpm_wino_force(int mode);
 
 /* U (16, C_in, round16(C_out)) from the weight (C_out, C_in, 3, 3) */
 size_t ddpm_wino_wf_floats(const ddpm_conv2d_dims *d);
