@@ -675,7 +675,7 @@ static void check_groupnorm(void)
  * other, backward against finite differences (gamma, beta and the input). */
 typedef struct {
     gn_ctx gn;
-    float *tmp;
+    float *tmp, *dout; /* dout: a copy of w for backward to overwrite */
 } gn_silu_ctx;
 
 static double gn_silu_loss(void *p)
@@ -688,9 +688,11 @@ static double gn_silu_loss(void *p)
 
 static void gn_silu_backward(void *p)
 {
-    gn_ctx *c = &((gn_silu_ctx *)p)->gn;
+    gn_silu_ctx *f = p;
+    gn_ctx *c = &f->gn;
     gn_silu_loss(p);
-    ddpm_groupnorm_silu_backward(c->dinp, c->dgamma, c->dbeta, c->w, c->inp, c->mean, c->rstd,
+    memcpy(f->dout, c->w, sizeof(float) * (size_t)c->B * c->HW * c->C);
+    ddpm_groupnorm_silu_backward(c->dinp, c->dgamma, c->dbeta, f->dout, c->inp, c->mean, c->rstd,
                                  c->gamma, c->beta, c->B, c->HW, c->C, c->G);
 }
 
@@ -703,6 +705,7 @@ static void check_groupnorm_silu(void)
         gn_ctx_init(c, 2, cases[k][0], cases[k][2], cases[k][1], 0.3f, 1.5f);
         const size_t n = (size_t)c->B * c->C * c->HW;
         f.tmp = alloc_floats(n);
+        f.dout = alloc_floats(n);
         float *want = alloc_floats(n);
         ddpm_groupnorm_forward(f.tmp, c->mean, c->rstd, c->inp, c->gamma, c->beta, c->B, c->HW, c->C, c->G, c->eps);
         ddpm_silu_forward(want, f.tmp, n);
@@ -718,7 +721,7 @@ static void check_groupnorm_silu(void)
                                  {"beta", c->beta, c->dbeta, (size_t)c->C}};
             check_gradients(&lc, slots, 3, FD_STEP, FD_TOL);
         }
-        free(want), free(want_d), free(f.tmp);
+        free(want), free(want_d), free(f.tmp), free(f.dout);
         gn_ctx_free(c);
     }
     printf("groupnorm+silu: equals the two layers; gradients match\n");

@@ -153,7 +153,8 @@ void ddpm_groupnorm_backward(float *dinp,        /* (B, HW, C) or NULL */
 
 /* GroupNorm then SiLU in one pass: out = silu(groupnorm(inp)).  The
  * normalised values are not kept; backward recomputes them from inp, the
- * statistics and gamma, beta. */
+ * statistics and gamma, beta, and uses dout as its scratch: on return dout
+ * holds the gradient with respect to the normalised values. */
 void ddpm_groupnorm_silu_forward(float *out,         /* (B, HW, C) */
                                  float *mean,        /* (B, G) saved for backward */
                                  float *rstd,        /* (B, G) */
@@ -164,7 +165,7 @@ void ddpm_groupnorm_silu_forward(float *out,         /* (B, HW, C) */
 void ddpm_groupnorm_silu_backward(float *dinp,        /* (B, HW, C) or NULL */
                                   float *dgamma,      /* (C) */
                                   float *dbeta,       /* (C) */
-                                  const float *dout,  /* (B, HW, C) */
+                                  float *dout,        /* (B, HW, C), overwritten */
                                   const float *inp,   /* (B, HW, C) */
                                   const float *mean,  /* (B, G) */
                                   const float *rstd,  /* (B, G) */

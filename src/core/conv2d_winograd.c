@@ -9,8 +9,8 @@
  * weight gradient are A y = (y0, y0 + y1, y0 - y1, -y1) and
  * G^T u = (u0 + (u1 + u2)/2, (u1 - u2)/2, (u1 + u2)/2 + u3).
  *
- * Tiles are taken TB at a time: the block's transformed inputs V (16, TB,
- * C_in) and products M (16, TB, C_out) stay in L2 between the transforms and
+ * Tiles are taken a block at a time: the block's transformed inputs V (16,
+ * tiles, C_in) and products M (16, tiles, C_out) stay in L2 between the transforms and
  * the 16 products.  The transforms loop over channels, which are adjacent in
  * memory, so they vectorise. */
 #include "conv2d_winograd.h"
@@ -21,7 +21,11 @@
 #include "microkernel.h"
 #include "simd.h"
 
-enum { TB = 32 }; /* tiles per block */
+/* Tiles per block: the forward-style passes write M for every tile of the
+ * block, so a smaller block stays closer to L1; the weight gradient's
+ * products run over the block's tiles (K), so a longer block amortises
+ * loading and storing the accumulators. */
+enum { TB_FWD = 32, TB_DW = 64, TB_MAX = 64 };
 
 static size_t round16(int n) { return ((size_t)n + 15) / 16 * 16; }
 
@@ -94,7 +98,7 @@ static size_t scratch_parts(const ddpm_conv2d_dims *d, float *base, wino_scratch
     const tiles t = tiles_of(d->H, d->W);
     const size_t C = (size_t)(d->C_in > d->C_out ? d->C_in : d->C_out);
     const size_t ld = round16(d->C_in > d->C_out ? d->C_in : d->C_out);
-    const size_t n_pad = (size_t)t.Hp * t.Wp * C, n_v = 16 * (size_t)TB * C, n_m = 16 * (size_t)TB * ld;
+    const size_t n_pad = (size_t)t.Hp * t.Wp * C, n_v = 16 * (size_t)TB_MAX * C, n_m = 16 * (size_t)TB_MAX * ld;
     if (s) {
         s->pad = base;
         s->V = s->pad + n_pad;
@@ -251,9 +255,9 @@ static inline __attribute__((always_inline)) void bdb(
 
 /* V[xi, i, :] = (B^T d B)[xi] for the 4x4 window d of tile t0 + i. */
 DDPM_VECTORIZE
-static void input_transform(float *V, const float *pad, const tiles *t, int C, int t0, int nt)
+static void input_transform(float *V, const float *pad, const tiles *t, int C, int t0, int nt, int tb)
 {
-    const size_t rs = (size_t)t->Wp * C, x = (size_t)TB * C;
+    const size_t rs = (size_t)t->Wp * C, x = (size_t)tb * C;
     for (int i = 0; i < nt; i++) {
         const int ty = (t0 + i) / t->TX, tx = (t0 + i) % t->TX;
         const float *r = pad + ((size_t)(2 * ty) * t->Wp + 2 * tx) * C;
@@ -287,9 +291,9 @@ static inline __attribute__((always_inline)) void ayat(
  * pixels beyond the image read as zeros. */
 DDPM_VECTORIZE
 static void dout_transform(float *dM, const float *dout, const float *zero, const tiles *t, int C,
-                           size_t ld, int t0, int nt)
+                           size_t ld, int t0, int nt, int tb)
 {
-    const size_t x = (size_t)TB * ld;
+    const size_t x = (size_t)tb * ld;
     for (int i = 0; i < nt; i++) {
         const int h = 2 * ((t0 + i) / t->TX), w = 2 * ((t0 + i) % t->TX);
 #define PIX(hh, ww) ((hh) < t->H && (ww) < t->W ? dout + ((size_t)(hh) * t->W + (ww)) * C : zero)
@@ -334,7 +338,7 @@ DDPM_VECTORIZE
 static void output_transform(float *out, const float *M, const float *bias, float *sink,
                              const tiles *t, int C, size_t ld, int t0, int nt, bool accumulate)
 {
-    const size_t x = (size_t)TB * ld;
+    const size_t x = (size_t)TB_FWD * ld;
     for (int i = 0; i < nt; i++) {
         const int h = 2 * ((t0 + i) / t->TX), w = 2 * ((t0 + i) % t->TX);
 #define PIX(hh, ww, k) ((hh) < t->H && (ww) < t->W ? out + ((size_t)(hh) * t->W + (ww)) * C : sink + (k) * ld)
@@ -374,13 +378,13 @@ static void run_forward(float *out, const wino_scratch *s, const float *inp, con
     for (int n = 0; n < B; n++) {
         pad_image(s->pad, inp + (size_t)n * H * W * C_in, &t, C_in);
         float *y = out + (size_t)n * H * W * C_out;
-        for (int t0 = 0; t0 < t.T; t0 += TB) {
-            const int nt = t.T - t0 < TB ? t.T - t0 : TB;
-            input_transform(s->V, s->pad, &t, C_in, t0, nt);
+        for (int t0 = 0; t0 < t.T; t0 += TB_FWD) {
+            const int nt = t.T - t0 < TB_FWD ? t.T - t0 : TB_FWD;
+            input_transform(s->V, s->pad, &t, C_in, t0, nt, TB_FWD);
             mk.M = nt;
             for (int xi = 0; xi < 16; xi++) {
-                mk.c = s->M + (size_t)xi * TB * ld;
-                mk.a = s->V + (size_t)xi * TB * C_in;
+                mk.c = s->M + (size_t)xi * TB_FWD * ld;
+                mk.a = s->V + (size_t)xi * TB_FWD * C_in;
                 b[0] = U + (size_t)xi * C_in * ld;
                 ddpm_mk_run(&mk);
             }
@@ -420,15 +424,15 @@ void ddpm_wino_backward(float *dinp, float *dU, float *scratch, const float *dou
     for (int n = 0; n < d->B; n++) {
         pad_image(s.pad, inp + (size_t)n * d->H * d->W * C_in, &t, C_in);
         const float *dy = dout + (size_t)n * d->H * d->W * C_out;
-        for (int t0 = 0; t0 < t.T; t0 += TB) {
-            const int nt = t.T - t0 < TB ? t.T - t0 : TB;
-            input_transform(s.V, s.pad, &t, C_in, t0, nt);
-            dout_transform(s.M, dy, s.zero, &t, C_out, ld, t0, nt);
+        for (int t0 = 0; t0 < t.T; t0 += TB_DW) {
+            const int nt = t.T - t0 < TB_DW ? t.T - t0 : TB_DW;
+            input_transform(s.V, s.pad, &t, C_in, t0, nt, TB_DW);
+            dout_transform(s.M, dy, s.zero, &t, C_out, ld, t0, nt, TB_DW);
             mk.K = nt;
             for (int xi = 0; xi < 16; xi++) { /* dU[xi] (C_in, C_out) += V[xi]^T dM[xi] */
                 mk.c = dU + (size_t)xi * C_in * ld;
-                mk.a = s.V + (size_t)xi * TB * C_in;
-                b[0] = s.M + (size_t)xi * TB * ld;
+                mk.a = s.V + (size_t)xi * TB_DW * C_in;
+                b[0] = s.M + (size_t)xi * TB_DW * ld;
                 ddpm_mk_run(&mk);
             }
         }

@@ -162,10 +162,10 @@ void ddpm_groupnorm_silu_forward(float *out,         /* (B, HW, C) */
 }
 
 /* GroupNorm backward; with_silu first turns the gradient of silu(y) into
- * that of y, recomputing y from inp and the statistics (in both passes, so
- * nothing is stored). */
+ * that of y, recomputing y from inp and the statistics, and leaves it in
+ * dout for the second pass. */
 static inline __attribute__((always_inline)) void backward_impl(
-    float *dinp, float *dgamma, float *dbeta, const float *dout, const float *inp,
+    float *dinp, float *dgamma, float *dbeta, float *dout, const float *inp,
     const float *mean, const float *rstd, const float *gamma, const float *beta, int B, int HW,
     int C, int G, const bool with_silu)
 {
@@ -174,7 +174,8 @@ static inline __attribute__((always_inline)) void backward_impl(
     const int Cg = C / G, per = block_channels(C, Cg);
     const double n = (double)Cg * HW;
     for (int b = 0; b < B; b++) {
-        const float *x = inp + (size_t)b * HW * C, *dy = dout + (size_t)b * HW * C;
+        const float *x = inp + (size_t)b * HW * C;
+        float *dy = dout + (size_t)b * HW * C;
         for (int c0 = 0; c0 < C; c0 += per) {
             const int cn = C - c0 < per ? C - c0 : per, groups = cn / Cg, g0 = c0 / Cg;
             /* Per channel: sum dy and sum dy * xhat; they give dbeta, dgamma and,
@@ -196,11 +197,13 @@ static inline __attribute__((always_inline)) void backward_impl(
                     scale[j] = (float)(gamma[c] * r[j]);
                     shift[j] = with_silu ? beta[c] : 0.0f;
                 }
-                const float *xr = x + c0 + s0, *dyr = dy + c0 + s0;
+                const float *xr = x + c0 + s0;
+                float *dyr = dy + c0 + s0;
                 for (int p = 0; p < HW; p++, xr += C, dyr += C)
                     for (int j = 0; j < m; j++) {
                         const float g = with_silu ? dyr[j] * silu_grad((xr[j] - muf[j]) * scale[j] + shift[j])
                                                   : dyr[j];
+                        if (with_silu) dyr[j] = g;
                         s_dy[j] += g;
                         s_dy_xhat[j] += (double)g * ((xr[j] - mu[j]) * r[j]);
                     }
@@ -217,7 +220,7 @@ static inline __attribute__((always_inline)) void backward_impl(
             for (int s0 = 0; s0 < cn; s0 += BLOCK) {
                 const int m = cn - s0 < BLOCK ? cn - s0 : BLOCK;
                 /* dx = rstd * (gamma dy - mean_g - xhat * mean_g_xhat) */
-                float a[BLOCK], bx[BLOCK], k[BLOCK], muf[BLOCK], rf[BLOCK], scale[BLOCK], shift[BLOCK];
+                float a[BLOCK], bx[BLOCK], k[BLOCK], muf[BLOCK], rf[BLOCK];
                 for (int j = 0; j < m; j++) {
                     const int c = c0 + s0 + j, gj = (s0 + j) / Cg, gi = b * G + g0 + gj;
                     const double r = rstd[gi];
@@ -226,17 +229,12 @@ static inline __attribute__((always_inline)) void backward_impl(
                     a[j] = (float)(r * gamma[c]);
                     bx[j] = (float)(-r * (sum_g_xhat[gj] / n));
                     k[j] = (float)(-r * (sum_g[gj] / n));
-                    scale[j] = (float)(gamma[c] * r);
-                    shift[j] = with_silu ? beta[c] : 0.0f;
                 }
                 const float *xr = x + c0 + s0, *dyr = dy + c0 + s0;
                 float *dxr = dx + c0 + s0;
                 for (int p = 0; p < HW; p++, xr += C, dyr += C, dxr += C)
-                    for (int j = 0; j < m; j++) {
-                        const float g = with_silu ? dyr[j] * silu_grad((xr[j] - muf[j]) * scale[j] + shift[j])
-                                                  : dyr[j];
-                        dxr[j] += a[j] * g + bx[j] * ((xr[j] - muf[j]) * rf[j]) + k[j];
-                    }
+                    for (int j = 0; j < m; j++)
+                        dxr[j] += a[j] * dyr[j] + bx[j] * ((xr[j] - muf[j]) * rf[j]) + k[j];
             }
         }
     }
@@ -253,14 +251,15 @@ void ddpm_groupnorm_backward(float *dinp,        /* (B, HW, C) or NULL */
                              const float *gamma, /* (C) */
                              int B, int HW, int C, int G)
 {
-    backward_impl(dinp, dgamma, dbeta, dout, inp, mean, rstd, gamma, NULL, B, HW, C, G, false);
+    /* without SiLU nothing is written to dout */
+    backward_impl(dinp, dgamma, dbeta, (float *)dout, inp, mean, rstd, gamma, NULL, B, HW, C, G, false);
 }
 
 DDPM_VECTORIZE
 void ddpm_groupnorm_silu_backward(float *dinp,        /* (B, HW, C) or NULL */
                                   float *dgamma,      /* (C) or NULL */
                                   float *dbeta,       /* (C) or NULL */
-                                  const float *dout,  /* (B, HW, C) */
+                                  float *dout,        /* (B, HW, C), overwritten */
                                   const float *inp,   /* (B, HW, C) */
                                   const float *mean,  /* (B, G) */
                                   const float *rstd,  /* (B, G) */

@@ -884,7 +884,7 @@ static void backward_images(ddpm_unet_workspace *ws, int i0, int B, thread_ctx *
                 memset(GRAD(ins[j]), 0, sizeof(float) * n->slots[ins[j]].per_image * (size_t)B);
         float *din = grad_slot(n, o->in) && (o->in != n->input_slot || ws->dx) ? GRAD(o->in) : NULL;
         float *din2 = grad_slot(n, o->in2) ? GRAD(o->in2) : NULL;
-        const float *dout = o->out >= 0 ? GRAD(o->out) : NULL;
+        float *dout = o->out >= 0 && n->slots[o->out].grad_off >= 0 ? GRAD(o->out) : NULL;
         switch (o->kind) {
         case OP_EMBED: break; /* integer input: nothing to propagate */
         case OP_CONV: {
