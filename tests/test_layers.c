@@ -259,7 +259,7 @@ static void conv_ctx_free(conv_ctx *c)
     free(c->wf), free(c->wb), free(c->dwf), free(c->dinp), free(c->dweight), free(c->dbias);
 }
 
-static const char *const wino_mode_name[3] = {"auto", "direct", "winograd"};
+static const char *const wino_mode_name[5] = {"auto", "direct", "F(2,3)", "?", "F(4,3)"};
 static int wino_mode = 0; /* what ddpm_wino_force was last given */
 
 static void force_winograd(int mode)
@@ -346,8 +346,8 @@ static void check_conv_reference(void)
 {
     int cases = 0;
     for (int isa = DDPM_MK_GENERIC; isa <= DDPM_MK_AVX512; isa++)
-    for (int mode = 0; mode < 3; mode++) {
-        if (!ddpm_mk_select((ddpm_mk_isa)isa)) continue;
+    for (int mode = 0; mode <= 4; mode++) {
+        if (mode == 3 || !ddpm_mk_select((ddpm_mk_isa)isa)) continue;
         force_winograd(mode);
         for (int k = 1; k <= 3; k += 2)
             for (int s = 1; s <= 2; s++)
@@ -389,6 +389,7 @@ static void check_conv_reference(void)
             cases++;
         }
     }
+    force_winograd(0);
     select_best_isa();
     printf("conv2d: %d shapes match the direct references (forward, dinp, dweight, dbias)\n", cases);
 }
@@ -448,59 +449,52 @@ static void check_conv_backward(void)
     for (int k = 1; k <= 3; k += 2)
         for (int s = 1; s <= 2; s++)
             for (int p = 0; p <= 1; p++)
-                for (int sz = 0; sz < n_sizes; sz++) {
-                    ddpm_conv2d_dims d = {.B = 2, .H = sizes[sz][0], .W = sizes[sz][1], .C_in = 3,
-                                          .C_out = 4, .kernel = k, .stride = s, .pad = p};
-                    if (!conv_dims_valid(&d)) continue;
-                    conv_ctx c;
-                    conv_ctx_init(&c, d, true);
-                    char name[160];
-                    describe_conv(name, sizeof name, &d, true);
-                    layer_case lc = {name, conv_loss, conv_backward, &c};
-                    const size_t n_w = (size_t)d.C_out * d.C_in * k * k;
-                    grad_slot slots[] = {{"inp", c.inp, c.dinp, (size_t)d.B * d.C_in * d.H * d.W},
-                                         {"weight", c.weight, c.dweight, n_w},
-                                         {"bias", c.bias, c.dbias, (size_t)d.C_out}};
-                    check_gradients(&lc, slots, 3, FD_STEP, FD_TOL);
+                for (int sz = 0; sz < n_sizes; sz++)
+                    for (int mode = 0; mode <= 4; mode++) {
+                        /* the Winograd tiles (forced: so few channels would
+                         * run directly) where they apply */
+                        const bool wino = k == 3 && s == 1 && p == 1;
+                        if (mode == 1 || mode == 3 || (mode != 0 && !wino)) continue;
+                        force_winograd(mode);
+                        ddpm_conv2d_dims d = {.B = 2, .H = sizes[sz][0], .W = sizes[sz][1], .C_in = 3,
+                                              .C_out = 4, .kernel = k, .stride = s, .pad = p};
+                        if (!conv_dims_valid(&d)) continue;
+                        conv_ctx c;
+                        conv_ctx_init(&c, d, true);
+                        char name[160];
+                        describe_conv(name, sizeof name, &d, true);
+                        layer_case lc = {name, conv_loss, conv_backward, &c};
+                        const size_t n_w = (size_t)d.C_out * d.C_in * k * k;
+                        grad_slot slots[] = {{"inp", c.inp, c.dinp, (size_t)d.B * d.C_in * d.H * d.W},
+                                             {"weight", c.weight, c.dweight, n_w},
+                                             {"bias", c.bias, c.dbias, (size_t)d.C_out}};
+                        check_gradients(&lc, slots, 3, FD_STEP, FD_TOL);
 
-                    /* NULL dinp and dbias: dweight must be the same as before;
-                     * and dwf accumulates over calls (two calls, one unpack) */
-                    float *dweight_all = alloc_floats(n_w);
-                    memcpy(dweight_all, c.dweight, sizeof(float) * n_w);
-                    memset(c.dweight, 0, sizeof(float) * n_w);
-                    memset(c.dwf, 0, sizeof(float) * c.n_dwf);
-                    ddpm_conv2d_backward(NULL, c.dwf, NULL, c.scratch, c.w, c.inp, NULL, &d);
-                    ddpm_conv2d_unpack_grad(c.dweight, c.dwf, &d);
-                    for (size_t i = 0; i < n_w; i++)
-                        CHECK(c.dweight[i] == dweight_all[i], "%s: dweight[%zu] changes when dinp "
-                              "and dbias are NULL (%g vs %g)", name, i, c.dweight[i], dweight_all[i]);
-                    memset(c.dweight, 0, sizeof(float) * n_w);
-                    ddpm_conv2d_backward(NULL, c.dwf, NULL, c.scratch, c.w, c.inp, NULL, &d);
-                    ddpm_conv2d_unpack_grad(c.dweight, c.dwf, &d);
-                    for (size_t i = 0; i < n_w; i++)
-                        CHECK(fabsf(c.dweight[i] - 2.0f * dweight_all[i]) <= 1e-5f * (1.0f + fabsf(dweight_all[i])),
-                              "%s: dwf does not accumulate: [%zu] %g, want 2 x %g", name, i,
-                              c.dweight[i], dweight_all[i]);
-                    free(dweight_all);
-                    conv_ctx_free(&c);
-                    cases++;
-                }
-    /* Winograd (forced: so few channels would run directly): an odd size */
-    force_winograd(2);
-    {
-        ddpm_conv2d_dims d = {.B = 2, .H = 5, .W = 3, .C_in = 8, .C_out = 8, .kernel = 3, .stride = 1, .pad = 1};
-        conv_ctx c;
-        conv_ctx_init(&c, d, true);
-        char name[160];
-        describe_conv(name, sizeof name, &d, true);
-        layer_case lc = {name, conv_loss, conv_backward, &c};
-        grad_slot slots[] = {{"inp", c.inp, c.dinp, (size_t)d.B * d.C_in * d.H * d.W},
-                             {"weight", c.weight, c.dweight, (size_t)d.C_out * d.C_in * 9},
-                             {"bias", c.bias, c.dbias, (size_t)d.C_out}};
-        check_gradients(&lc, slots, 3, FD_STEP, FD_TOL);
-        conv_ctx_free(&c);
-        cases++;
-    }
+                        /* NULL dinp and dbias: dweight must be the same as
+                         * before; and dwf accumulates over calls (two calls,
+                         * one unpack, against twice one call) */
+                        float *dweight_all = alloc_floats(n_w);
+                        memcpy(dweight_all, c.dweight, sizeof(float) * n_w);
+                        memset(c.dweight, 0, sizeof(float) * n_w);
+                        memset(c.dwf, 0, sizeof(float) * c.n_dwf);
+                        ddpm_conv2d_backward(NULL, c.dwf, NULL, c.scratch, c.w, c.inp, NULL, &d);
+                        ddpm_conv2d_unpack_grad(c.dweight, c.dwf, &d);
+                        for (size_t i = 0; i < n_w; i++)
+                            CHECK(c.dweight[i] == dweight_all[i], "%s: dweight[%zu] changes when dinp "
+                                  "and dbias are NULL (%g vs %g)", name, i, c.dweight[i], dweight_all[i]);
+                        memset(c.dweight, 0, sizeof(float) * n_w);
+                        ddpm_conv2d_backward(NULL, c.dwf, NULL, c.scratch, c.w, c.inp, NULL, &d);
+                        ddpm_conv2d_unpack_grad(c.dweight, c.dwf, &d);
+                        double *twice = malloc(sizeof(double) * n_w);
+                        for (size_t i = 0; i < n_w; i++) twice[i] = 2.0 * dweight_all[i];
+                        char what[200];
+                        snprintf(what, sizeof what, "%s: dwf accumulated over two calls", name);
+                        check_tensor(what, c.dweight, twice, n_w, 1e-5, 1.0);
+                        free(twice);
+                        free(dweight_all);
+                        conv_ctx_free(&c);
+                        cases++;
+                    }
     force_winograd(0);
     printf("conv2d backward: %d shapes match finite differences\n", cases);
 }

@@ -98,21 +98,21 @@ static conv_geom conv_geom_of(const ddpm_conv2d_dims *d)
 size_t ddpm_conv2d_wf_floats(const ddpm_conv2d_dims *d)
 {
     conv_geom g = conv_geom_of(d);
-    if (ddpm_wino_for_forward(d)) return ddpm_wino_wf_floats(d);
+    if (ddpm_wino_tile_forward(d)) return ddpm_wino_wf_floats(d);
     return (size_t)g.taps * (size_t)d->C_in * g.ldf;
 }
 
 size_t ddpm_conv2d_wb_floats(const ddpm_conv2d_dims *d)
 {
     conv_geom g = conv_geom_of(d);
-    if (ddpm_wino_for_dinp(d)) return ddpm_wino_wb_floats(d);
+    if (ddpm_wino_tile_dinp(d)) return ddpm_wino_wb_floats(d);
     return (size_t)g.taps * (size_t)d->C_out * g.ldb;
 }
 
 size_t ddpm_conv2d_dwf_floats(const ddpm_conv2d_dims *d)
 {
     conv_geom g = conv_geom_of(d);
-    if (ddpm_wino_for_dweight(d)) return ddpm_wino_dwf_floats(d);
+    if (ddpm_wino_tile_dweight(d)) return ddpm_wino_dwf_floats(d);
     return (size_t)g.taps * (size_t)d->C_in * g.ldf;
 }
 
@@ -135,7 +135,7 @@ void ddpm_conv2d_pack_wf(float *wf, const float *weight, const ddpm_conv2d_dims 
 {
     conv_geom g = conv_geom_of(d);
     DDPM_ASSERT(wf && weight);
-    if (ddpm_wino_for_forward(d)) {
+    if (ddpm_wino_tile_forward(d)) {
         ddpm_wino_pack_wf(wf, weight, d);
         return;
     }
@@ -147,7 +147,7 @@ void ddpm_conv2d_pack_wb(float *wb, const float *weight, const ddpm_conv2d_dims 
 {
     conv_geom g = conv_geom_of(d);
     DDPM_ASSERT(wb && weight);
-    if (ddpm_wino_for_dinp(d)) {
+    if (ddpm_wino_tile_dinp(d)) {
         ddpm_wino_pack_wb(wb, weight, d);
         return;
     }
@@ -175,7 +175,7 @@ size_t ddpm_conv2d_scratch_floats(const ddpm_conv2d_dims *d)
 {
     conv_geom g = conv_geom_of(d);
     size_t direct = xpad_floats(d, &g) + doutpad_floats(d, &g) + 1;
-    if (!ddpm_wino_for_forward(d) && !ddpm_wino_for_dinp(d) && !ddpm_wino_for_dweight(d)) return direct;
+    if (!ddpm_wino_tile_forward(d) && !ddpm_wino_tile_dinp(d) && !ddpm_wino_tile_dweight(d)) return direct;
     size_t wino = ddpm_wino_scratch_floats(d);
     return wino > direct ? wino : direct;
 }
@@ -215,7 +215,7 @@ void ddpm_conv2d_forward(float *out,          /* (B, Ho, Wo, C_out) */
 {
     conv_geom g = conv_geom_of(d);
     DDPM_ASSERT(out && scratch && inp && wf);
-    if (ddpm_wino_for_forward(d)) {
+    if (ddpm_wino_tile_forward(d)) {
         ddpm_wino_forward(out, scratch, inp, wf, bias, d);
         return;
     }
@@ -339,7 +339,7 @@ void ddpm_conv2d_unpack_grad(float *dweight, const float *dwf, const ddpm_conv2d
 {
     conv_geom g = conv_geom_of(d);
     DDPM_ASSERT(dweight && dwf);
-    if (ddpm_wino_for_dweight(d)) {
+    if (ddpm_wino_tile_dweight(d)) {
         ddpm_wino_unpack_grad(dweight, dwf, d);
         return;
     }
@@ -363,7 +363,7 @@ void ddpm_conv2d_backward(float *dinp,         /* (B, H, W, C_in) or NULL */
     DDPM_ASSERT(scratch && dout && inp && (wb || !dinp));
     if (dbias) bias_grad(dbias, dout, (size_t)d->B * g.Ho * g.Wo, d->C_out);
     /* each of the two gradients on its own path (see conv2d_winograd.h) */
-    const bool wino_dinp = dinp && ddpm_wino_for_dinp(d), wino_dw = dwf && ddpm_wino_for_dweight(d);
+    const bool wino_dinp = dinp && ddpm_wino_tile_dinp(d), wino_dw = dwf && ddpm_wino_tile_dweight(d);
     if (wino_dinp || wino_dw) {
         ddpm_wino_backward(wino_dinp ? dinp : NULL, wino_dw ? dwf : NULL, scratch, dout, inp, wb, d);
         if (wino_dinp) dinp = NULL;

@@ -1,18 +1,28 @@
-/* conv2d_winograd.c: F(2x2, 3x3) Winograd convolution, channels last; see
- * conv2d_winograd.h.  The 1-D transforms (Lavin & Gray 2016, section 4.1):
+/* conv2d_winograd.c: Winograd convolution, channels last; see
+ * conv2d_winograd.h.  Two variants, F(m x m, 3x3) with m = 2 (4x4 windows,
+ * 16 products per tile and channel pair, 2.25x fewer than direct) and m = 4
+ * (6x6 windows, 36 products for 16 outputs, 4x fewer), with the transforms
+ * of Lavin & Gray 2016 (section 4.1 and 4.2):
  *
- *   B^T d = (d0 - d2, d1 + d2, d2 - d1, d1 - d3)               input, 4 -> 4
- *   G g   = (g0, (g0 + g1 + g2)/2, (g0 - g1 + g2)/2, g2)        filter, 3 -> 4
- *   A^T m = (m0 + m1 + m2, m1 - m2 - m3)                        output, 4 -> 2
+ *   F(2,3): B^T d = (d0 - d2, d1 + d2, d2 - d1, d1 - d3)
+ *           G g   = (g0, (g0 + g1 + g2)/2, (g0 - g1 + g2)/2, g2)
+ *           A^T m = (m0 + m1 + m2, m1 - m2 - m3)
+ *   F(4,3): B^T d = (4d0 - 5d2 + d4, -4d1 - 4d2 + d3 + d4, 4d1 - 4d2 - d3 + d4,
+ *                    -2d1 - d2 + 2d3 + d4, 2d1 - d2 - 2d3 + d4, 4d1 - 5d3 + d5)
+ *           G g   = (g0/4, -(g0 + g1 + g2)/6, -(g0 - g1 + g2)/6,
+ *                    g0/24 + g1/12 + g2/6, g0/24 - g1/12 + g2/6, g2)
+ *           A^T m = (m0 + m1 + m2 + m3 + m4, m1 - m2 + 2m3 - 2m4,
+ *                    m1 + m2 + 4m3 + 4m4, m1 - m2 + 8m3 - 8m4 + m5)
  *
- * applied along rows and then columns of a tile.  The adjoints for the
- * weight gradient are A y = (y0, y0 + y1, y0 - y1, -y1) and
- * G^T u = (u0 + (u1 + u2)/2, (u1 - u2)/2, (u1 + u2)/2 + u3).
+ * applied down the columns and then along the rows of a tile.  The weight
+ * gradient uses the adjoints A and G^T.  F(4,3) rounds a little more (its
+ * transforms have coefficients up to 8; about 1e-5 relative against 4e-7),
+ * which is far below what training notices.
  *
- * Tiles are taken a block at a time: the block's transformed inputs V (16,
- * tiles, C_in) and products M (16, tiles, C_out) stay in L2 between the transforms and
- * the 16 products.  The transforms loop over channels, which are adjacent in
- * memory, so they vectorise. */
+ * Tiles are taken a block at a time: the block's transformed inputs V
+ * (xi, tiles, C_in) and products M (xi, tiles, C_out) stay in L2 between the
+ * transforms and the xi products.  The transforms work on 16 channels at a
+ * time in small local arrays, so each formula is one vector instruction. */
 #include "conv2d_winograd.h"
 
 #include <string.h>
@@ -26,10 +36,13 @@
  * products run over the block's tiles (K), so a longer block amortises
  * loading and storing the accumulators. */
 enum { TB_FWD = 32, TB_DW = 64, TB_MAX = 64 };
+enum { LANES = 16 };  /* channels per step of a transform */
 
 static size_t round16(int n) { return ((size_t)n + 15) / 16 * 16; }
 
-static int g_wino_mode = 0; /* test hook: 0 automatic, 1 never, 2 always */
+/* ---- choosing ---------------------------------------------------------------- */
+
+static int g_wino_mode = 0; /* test hook: 0 automatic, 1 never, 2 F(2,3), 4 F(4,3) */
 
 void ddpm_wino_force(int mode) { g_wino_mode = mode; }
 
@@ -43,172 +56,398 @@ bool ddpm_wino_applies(const ddpm_conv2d_dims *d)
     return geometry_fits(d) && d->C_in >= 8 && d->C_out >= 8;
 }
 
-/* The choice per pass, from measurements on Zen 4 (bench/README.md): the
- * transforms cost per channel what a product earns per channel pair, so
- * Winograd pays once the channel counts are large enough to amortise them,
- * later on 7x7 maps where tiles are few and half of the last one is wasted.
- * A forward-style pass reads `a` channels and writes `b`. */
-static bool worth_it(const ddpm_conv2d_dims *d, int a, int b)
+/* The tile size m for a forward-style pass reading `a` channels and writing
+ * `b`, 0 for direct, from measurements on Zen 4 (bench/README.md): the
+ * transforms cost per channel what the products save per channel pair, so
+ * Winograd pays once there are 32 channels or so on each side; then F(4,3)
+ * beats F(2,3) everywhere, even on 14x14 and 7x7 maps where a third of its
+ * last tiles is padding.  F(2,3), numerically tighter, is kept for tests. */
+static int forward_tile(const ddpm_conv2d_dims *d, int a, int b)
 {
-    if (g_wino_mode) return g_wino_mode == 2 && geometry_fits(d);
-    if (!ddpm_wino_applies(d)) return false;
-    const int wide = a > b ? a : b;
-    return d->H * d->W >= 196 ? wide >= 64 && a + b >= 96 : a + b >= 192;
+    if (g_wino_mode) return g_wino_mode == 1 || !geometry_fits(d) ? 0 : g_wino_mode;
+    if (!ddpm_wino_applies(d)) return 0;
+    const int narrow = a < b ? a : b;
+    return narrow >= 32 || a + b >= 96 ? 4 : 0;
 }
 
-bool ddpm_wino_for_forward(const ddpm_conv2d_dims *d) { return worth_it(d, d->C_in, d->C_out); }
-bool ddpm_wino_for_dinp(const ddpm_conv2d_dims *d) { return worth_it(d, d->C_out, d->C_in); }
+int ddpm_wino_tile_forward(const ddpm_conv2d_dims *d) { return forward_tile(d, d->C_in, d->C_out); }
+int ddpm_wino_tile_dinp(const ddpm_conv2d_dims *d) { return forward_tile(d, d->C_out, d->C_in); }
 
-bool ddpm_wino_for_dweight(const ddpm_conv2d_dims *d)
+/* The weight gradient's products run over tiles, fewer on small maps. */
+int ddpm_wino_tile_dweight(const ddpm_conv2d_dims *d)
 {
-    if (g_wino_mode) return g_wino_mode == 2 && geometry_fits(d);
-    return ddpm_wino_applies(d) && d->C_in >= 16 && d->C_out >= 16;
+    if (g_wino_mode) return g_wino_mode == 1 || !geometry_fits(d) ? 0 : g_wino_mode;
+    if (!ddpm_wino_applies(d)) return 0;
+    const int narrow = d->C_in < d->C_out ? d->C_in : d->C_out;
+    return narrow >= 32 && d->C_in + d->C_out >= (d->H * d->W >= 784 ? 64 : 96) ? 4 : 0;
 }
 
-/* Tiles of one image of H x W pixels (output = input size), and the zero
- * padded input window they read: one pixel of border on the top and left,
- * enough on the bottom and right to complete the last tiles. */
+/* ---- geometry ------------------------------------------------------------------ */
+
+/* Tiles of m x m outputs over one H x W image (output = input size), each
+ * reading an (m + 2)^2 window of the input padded by one pixel on the top
+ * and left and enough on the bottom and right to complete the last tiles. */
 typedef struct {
+    int m, a, nxi;   /* tile, window (m + 2), window points a^2 */
     int H, W, TY, TX, T, Hp, Wp;
 } tiles;
 
-static tiles tiles_of(int H, int W)
+static tiles tiles_of(int m, int H, int W)
 {
+    DDPM_ASSERT(m == 2 || m == 4);
     tiles t;
+    t.m = m, t.a = m + 2, t.nxi = t.a * t.a;
     t.H = H, t.W = W;
-    t.TY = (H + 1) / 2, t.TX = (W + 1) / 2;
+    t.TY = (H + m - 1) / m, t.TX = (W + m - 1) / m;
     t.T = t.TY * t.TX;
-    t.Hp = 2 * t.TY + 2, t.Wp = 2 * t.TX + 2;
+    t.Hp = m * t.TY + 2, t.Wp = m * t.TX + 2;
     return t;
 }
 
-size_t ddpm_wino_wf_floats(const ddpm_conv2d_dims *d) { return 16 * (size_t)d->C_in * round16(d->C_out); }
-size_t ddpm_wino_wb_floats(const ddpm_conv2d_dims *d) { return 16 * (size_t)d->C_out * round16(d->C_in); }
-size_t ddpm_wino_dwf_floats(const ddpm_conv2d_dims *d) { return ddpm_wino_wf_floats(d); }
+static size_t nxi_of(int m) { return (size_t)(m + 2) * (m + 2); }
 
-/* Scratch: the padded image, V, M and spare pixels (one of zeros to read
- * beyond the image, four to write into beyond it), for the widest channel
- * count of any pass. */
+size_t ddpm_wino_wf_floats(const ddpm_conv2d_dims *d)
+{
+    return nxi_of(ddpm_wino_tile_forward(d)) * (size_t)d->C_in * round16(d->C_out);
+}
+
+size_t ddpm_wino_wb_floats(const ddpm_conv2d_dims *d)
+{
+    return nxi_of(ddpm_wino_tile_dinp(d)) * (size_t)d->C_out * round16(d->C_in);
+}
+
+size_t ddpm_wino_dwf_floats(const ddpm_conv2d_dims *d)
+{
+    return nxi_of(ddpm_wino_tile_dweight(d)) * (size_t)d->C_in * round16(d->C_out);
+}
+
+/* Scratch: the padded image, V, M and a pixel of zeros (read beyond the
+ * image), for the widest channel count and the larger tile of any pass. */
 typedef struct {
-    float *pad, *V, *M, *zero, *sink;
+    float *pad, *V, *M, *zero;
 } wino_scratch;
 
 static size_t scratch_parts(const ddpm_conv2d_dims *d, float *base, wino_scratch *s)
 {
-    const tiles t = tiles_of(d->H, d->W);
-    const size_t C = (size_t)(d->C_in > d->C_out ? d->C_in : d->C_out);
-    const size_t ld = round16(d->C_in > d->C_out ? d->C_in : d->C_out);
-    const size_t n_pad = (size_t)t.Hp * t.Wp * C, n_v = 16 * (size_t)TB_MAX * C, n_m = 16 * (size_t)TB_MAX * ld;
+    const tiles t = tiles_of(2, d->H, d->W), t4 = tiles_of(4, d->H, d->W);
+    const size_t C = (size_t)(d->C_in > d->C_out ? d->C_in : d->C_out), ld = round16((int)C);
+    size_t n_pad = (size_t)t.Hp * t.Wp * ld;
+    if ((size_t)t4.Hp * t4.Wp * ld > n_pad) n_pad = (size_t)t4.Hp * t4.Wp * ld;
+    const size_t n_v = 36 * (size_t)TB_MAX * ld, n_m = 36 * (size_t)TB_MAX * ld;
     if (s) {
         s->pad = base;
         s->V = s->pad + n_pad;
         s->M = s->V + n_v;
         s->zero = s->M + n_m;
-        s->sink = s->zero + ld;
     }
-    return n_pad + n_v + n_m + 5 * ld;
+    return n_pad + n_v + n_m + ld;
 }
 
 size_t ddpm_wino_scratch_floats(const ddpm_conv2d_dims *d) { return scratch_parts(d, NULL, NULL); }
 
-/* ---- weights ------------------------------------------------------------------ */
+/* ---- the 1-D transforms, 16 channels at a time ------------------------------------ */
 
-/* U_k[j] = (G g_j G^T)[k] for the filters g_j (nine taps each, tap t of
- * filter j at g_t[j]), j < n; vectorised across filters (each stream a
- * restrict parameter, as in the tile transforms below). */
-enum { GB = 256 };
+/* Each reads n inputs x[k] = x0[k * xs + l] and writes outputs y[k] =
+ * y0[k * ys + l] for lanes l < LANES, so one helper serves columns and rows
+ * of a local window alike. */
+#define LOOP for (int l = 0; l < LANES; l++)
+#define X(k) x[(k) * xs + l]
+#define Y(k) y[(k) * ys + l]
 
-#define RF float *restrict
-#define RC const float *restrict
-
-/* G (a, b, c) = (a, (a + b + c)/2, (a - b + c)/2, c) */
-#define GT(a, b, c, o0, o1, o2, o3) \
-    (o0) = (a), (o1) = 0.5f * ((a) + (b) + (c)), (o2) = 0.5f * ((a) - (b) + (c)), (o3) = (c)
-
-static inline __attribute__((always_inline)) void ggg(
-    RF u0, RF u1, RF u2, RF u3, RF u4, RF u5, RF u6, RF u7, RF u8, RF u9, RF u10, RF u11, RF u12,
-    RF u13, RF u14, RF u15, RC g0, RC g1, RC g2, RC g3, RC g4, RC g5, RC g6, RC g7, RC g8, int n)
+static inline __attribute__((always_inline)) void bt4(float *y, size_t ys, const float *x, size_t xs)
 {
-    for (int j = 0; j < n; j++) {
-        float a0, a1, a2, b0, b1, b2, c0, c1, c2, e0, e1, e2;
-        GT(g0[j], g3[j], g6[j], a0, b0, c0, e0); /* G down the three columns */
-        GT(g1[j], g4[j], g7[j], a1, b1, c1, e1);
-        GT(g2[j], g5[j], g8[j], a2, b2, c2, e2);
-        GT(a0, a1, a2, u0[j], u1[j], u2[j], u3[j]); /* then along the rows */
-        GT(b0, b1, b2, u4[j], u5[j], u6[j], u7[j]);
-        GT(c0, c1, c2, u8[j], u9[j], u10[j], u11[j]);
-        GT(e0, e1, e2, u12[j], u13[j], u14[j], u15[j]);
+    LOOP {
+        const float x0 = X(0), x1 = X(1), x2 = X(2), x3 = X(3);
+        Y(0) = x0 - x2, Y(1) = x1 + x2, Y(2) = x2 - x1, Y(3) = x1 - x3;
     }
 }
 
-DDPM_VECTORIZE
-static void filter_transform(float *U, size_t x, const float *g, int n)
+static inline __attribute__((always_inline)) void bt6(float *y, size_t ys, const float *x, size_t xs)
 {
-    ggg(U, U + x, U + 2 * x, U + 3 * x, U + 4 * x, U + 5 * x, U + 6 * x, U + 7 * x, U + 8 * x,
-        U + 9 * x, U + 10 * x, U + 11 * x, U + 12 * x, U + 13 * x, U + 14 * x, U + 15 * x, g,
-        g + GB, g + 2 * GB, g + 3 * GB, g + 4 * GB, g + 5 * GB, g + 6 * GB, g + 7 * GB, g + 8 * GB, n);
+    LOOP {
+        const float x0 = X(0), x1 = X(1), x2 = X(2), x3 = X(3), x4 = X(4), x5 = X(5);
+        const float a = x4 - 4.0f * x2, b = x3 - 4.0f * x1, c = x4 - x2, e = 2.0f * (x3 - x1);
+        Y(0) = 4.0f * x0 - 5.0f * x2 + x4;
+        Y(1) = a + b, Y(2) = a - b, Y(3) = c + e, Y(4) = c - e;
+        Y(5) = 4.0f * x1 - 5.0f * x3 + x5;
+    }
 }
 
-#undef GT
+/* A^T: 4 -> 2 and 6 -> 4 */
+static inline __attribute__((always_inline)) void at4(float *y, size_t ys, const float *x, size_t xs)
+{
+    LOOP {
+        const float x0 = X(0), x1 = X(1), x2 = X(2), x3 = X(3);
+        Y(0) = x0 + x1 + x2, Y(1) = x1 - x2 - x3;
+    }
+}
+
+static inline __attribute__((always_inline)) void at6(float *y, size_t ys, const float *x, size_t xs)
+{
+    LOOP {
+        const float x0 = X(0), x1 = X(1), x2 = X(2), x3 = X(3), x4 = X(4), x5 = X(5);
+        const float p = x1 + x2, q = x1 - x2, r = x3 + x4, s = x3 - x4;
+        Y(0) = x0 + p + r, Y(1) = q + 2.0f * s, Y(2) = p + 4.0f * r, Y(3) = q + 8.0f * s + x5;
+    }
+}
+
+/* A (the adjoint of A^T): 2 -> 4 and 4 -> 6 */
+static inline __attribute__((always_inline)) void a4(float *y, size_t ys, const float *x, size_t xs)
+{
+    LOOP {
+        const float x0 = X(0), x1 = X(1);
+        Y(0) = x0, Y(1) = x0 + x1, Y(2) = x0 - x1, Y(3) = -x1;
+    }
+}
+
+static inline __attribute__((always_inline)) void a6(float *y, size_t ys, const float *x, size_t xs)
+{
+    LOOP {
+        const float x0 = X(0), x1 = X(1), x2 = X(2), x3 = X(3);
+        const float e = x0 + x2, o = x1 + x3, e2 = x0 + 4.0f * x2, o2 = 2.0f * x1 + 8.0f * x3;
+        Y(0) = x0, Y(1) = e + o, Y(2) = e - o, Y(3) = e2 + o2, Y(4) = e2 - o2, Y(5) = x3;
+    }
+}
+
+/* G: 3 -> 4 and 3 -> 6 */
+static inline __attribute__((always_inline)) void g4(float *y, size_t ys, const float *x, size_t xs)
+{
+    LOOP {
+        const float x0 = X(0), x1 = X(1), x2 = X(2);
+        Y(0) = x0, Y(1) = 0.5f * (x0 + x1 + x2), Y(2) = 0.5f * (x0 - x1 + x2), Y(3) = x2;
+    }
+}
+
+static inline __attribute__((always_inline)) void g6(float *y, size_t ys, const float *x, size_t xs)
+{
+    LOOP {
+        const float x0 = X(0), x1 = X(1), x2 = X(2);
+        const float e = x0 + x2, e24 = x0 * (1.0f / 24.0f) + x2 * (1.0f / 6.0f);
+        Y(0) = 0.25f * x0;
+        Y(1) = -(e + x1) * (1.0f / 6.0f), Y(2) = -(e - x1) * (1.0f / 6.0f);
+        Y(3) = e24 + x1 * (1.0f / 12.0f), Y(4) = e24 - x1 * (1.0f / 12.0f);
+        Y(5) = x2;
+    }
+}
+
+/* G^T (the adjoint of G): 4 -> 3 and 6 -> 3 */
+static inline __attribute__((always_inline)) void gt4(float *y, size_t ys, const float *x, size_t xs)
+{
+    LOOP {
+        const float x0 = X(0), x1 = X(1), x2 = X(2), x3 = X(3);
+        Y(0) = x0 + 0.5f * (x1 + x2), Y(1) = 0.5f * (x1 - x2), Y(2) = 0.5f * (x1 + x2) + x3;
+    }
+}
+
+static inline __attribute__((always_inline)) void gt6(float *y, size_t ys, const float *x, size_t xs)
+{
+    LOOP {
+        const float x0 = X(0), x1 = X(1), x2 = X(2), x3 = X(3), x4 = X(4), x5 = X(5);
+        const float p = (x1 + x2) * (1.0f / 6.0f), q = (x1 - x2) * (1.0f / 6.0f);
+        const float r = x3 + x4, s = x3 - x4;
+        Y(0) = 0.25f * x0 - p + r * (1.0f / 24.0f);
+        Y(1) = -q + s * (1.0f / 12.0f);
+        Y(2) = -p + r * (1.0f / 6.0f) + x5;
+    }
+}
+
+#undef LOOP
+#undef X
+#undef Y
+
+/* Separable 2-D transform of one n x n block of 16-lane values in `in`
+ * (element (i, j) at in[(i * n + j) * LANES]) to an m x m block in `out`:
+ * f down every column into tmp, then f along every row. */
+#define TRANSFORM_2D(f, out, in, n, m, tmp)                                                   \
+    do {                                                                                      \
+        for (int j_ = 0; j_ < (n); j_++)                                                      \
+            f((tmp) + j_ * LANES, (size_t)(n) * LANES, (in) + j_ * LANES, (size_t)(n) * LANES); \
+        for (int i_ = 0; i_ < (m); i_++)                                                      \
+            f((out) + i_ * (m) * LANES, LANES, (tmp) + i_ * (n) * LANES, LANES);              \
+    } while (0)
+
+/* ---- the tile transforms ---------------------------------------------------------- */
+
+/* V[xi, i, :] = (B^T d B)[xi] for the window d of tile t0 + i. */
+DDPM_VECTORIZE
+static void input_transform(float *restrict V, const float *restrict pad, const tiles *t, int C,
+                            int t0, int nt, int tb)
+{
+    const int a = t->a, nxi = t->nxi;
+    const size_t rs = (size_t)t->Wp * C, x = (size_t)tb * C;
+    float win[36 * LANES], tmp[36 * LANES], v[36 * LANES];
+    for (int i = 0; i < nt; i++) {
+        const int ty = (t0 + i) / t->TX, tx = (t0 + i) % t->TX;
+        const float *r = pad + ((size_t)(t->m * ty) * t->Wp + t->m * tx) * C;
+        for (int c0 = 0; c0 < C; c0 += LANES) {
+            const int nl = C - c0 < LANES ? C - c0 : LANES;
+            for (int p = 0; p < nxi; p++) {
+                const float *src = r + (size_t)(p / a) * rs + (size_t)(p % a) * C + c0;
+                if (nl == LANES)
+                    memcpy(win + p * LANES, src, sizeof(float) * LANES);
+                else
+                    for (int l = 0; l < LANES; l++) win[p * LANES + l] = l < nl ? src[l] : 0.0f;
+            }
+            if (a == 4) TRANSFORM_2D(bt4, v, win, 4, 4, tmp);
+            else TRANSFORM_2D(bt6, v, win, 6, 6, tmp);
+            float *dst = V + (size_t)i * C + c0;
+            for (int p = 0; p < nxi; p++) memcpy(dst + p * x, v + p * LANES, sizeof(float) * (size_t)nl);
+        }
+    }
+}
+
+/* dM[xi, i, :] = (A dY A^T)[xi] for the m x m dout block of tile t0 + i;
+ * pixels beyond the image read as zeros. */
+DDPM_VECTORIZE
+static void dout_transform(float *restrict dM, const float *restrict dout, const float *zero,
+                           const tiles *t, int C, size_t ld, int t0, int nt, int tb)
+{
+    const int m = t->m, a = t->a, nxi = t->nxi;
+    const size_t x = (size_t)tb * ld;
+    float blk[16 * LANES], tmp[36 * LANES], v[36 * LANES];
+    for (int i = 0; i < nt; i++) {
+        const int h0 = m * ((t0 + i) / t->TX), w0 = m * ((t0 + i) % t->TX);
+        for (int c0 = 0; c0 < C; c0 += LANES) {
+            const int nl = C - c0 < LANES ? C - c0 : LANES;
+            for (int p = 0; p < m * m; p++) {
+                const int h = h0 + p / m, w = w0 + p % m;
+                const float *src = h < t->H && w < t->W ? dout + ((size_t)h * t->W + w) * C + c0 : zero;
+                for (int l = 0; l < LANES; l++) blk[p * LANES + l] = l < nl ? src[l] : 0.0f;
+            }
+            /* A down the m columns of the block (m -> a rows), then along the rows */
+            for (int j = 0; j < m; j++) {
+                if (m == 2) a4(tmp + j * LANES, (size_t)m * LANES, blk + j * LANES, (size_t)m * LANES);
+                else a6(tmp + j * LANES, (size_t)m * LANES, blk + j * LANES, (size_t)m * LANES);
+            }
+            for (int r = 0; r < a; r++) {
+                if (m == 2) a4(v + r * a * LANES, LANES, tmp + r * m * LANES, LANES);
+                else a6(v + r * a * LANES, LANES, tmp + r * m * LANES, LANES);
+            }
+            float *dst = dM + (size_t)i * ld + c0;
+            for (int p = 0; p < nxi; p++) memcpy(dst + p * x, v + p * LANES, sizeof(float) * (size_t)nl);
+        }
+    }
+}
+
+/* out (+)= bias + A^T M A for each tile of the block; outputs beyond the
+ * image are dropped. */
+DDPM_VECTORIZE
+static void output_transform(float *out, const float *restrict M, const float *bias,
+                             const tiles *t, int C, size_t ld, int t0, int nt, bool accumulate)
+{
+    const int m = t->m, a = t->a, nxi = t->nxi;
+    const size_t x = (size_t)TB_FWD * ld;
+    float win[36 * LANES], tmp[36 * LANES], y[16 * LANES];
+    for (int i = 0; i < nt; i++) {
+        const int h0 = m * ((t0 + i) / t->TX), w0 = m * ((t0 + i) % t->TX);
+        const float *src = M + (size_t)i * ld;
+        for (int c0 = 0; c0 < C; c0 += LANES) {
+            const int nl = C - c0 < LANES ? C - c0 : LANES;
+            for (int p = 0; p < nxi; p++) memcpy(win + p * LANES, src + p * x + c0, sizeof(float) * LANES);
+            /* A^T down the a columns (a -> m rows), then along the m rows */
+            for (int j = 0; j < a; j++) {
+                if (m == 2) at4(tmp + j * LANES, (size_t)a * LANES, win + j * LANES, (size_t)a * LANES);
+                else at6(tmp + j * LANES, (size_t)a * LANES, win + j * LANES, (size_t)a * LANES);
+            }
+            for (int r = 0; r < m; r++) {
+                if (m == 2) at4(y + r * m * LANES, LANES, tmp + r * a * LANES, LANES);
+                else at6(y + r * m * LANES, LANES, tmp + r * a * LANES, LANES);
+            }
+            for (int p = 0; p < m * m; p++) {
+                const int h = h0 + p / m, w = w0 + p % m;
+                if (h >= t->H || w >= t->W) continue;
+                float *dst = out + ((size_t)h * t->W + w) * C + c0;
+                const float *yp = y + p * LANES;
+                if (accumulate) {
+                    for (int l = 0; l < nl; l++) dst[l] += (bias ? bias[c0 + l] : 0.0f) + yp[l];
+                } else {
+                    for (int l = 0; l < nl; l++) dst[l] = (bias ? bias[c0 + l] : 0.0f) + yp[l];
+                }
+            }
+        }
+    }
+}
+
+/* ---- weights ------------------------------------------------------------------ */
 
 /* U[xi, r, col] = (G g G^T)[xi] with g the filter between input channel r
  * and output channel col (forward), or from output channel r back to input
- * channel col, flipped (input gradient); zeros up to ld.  Filters are copied
- * GB at a time to a tap-major block so that the transform runs across them. */
-static void pack_transformed(float *U, int rows, int cols, size_t ld, const float *weight, int C_in,
-                             bool transposed)
+ * channel col, flipped in both directions (input gradient); zeros up to ld.
+ * Sixteen filters at a time go through the 2-D transform as lanes. */
+DDPM_VECTORIZE
+static void pack_transformed(float *U, int m, int rows, int cols, size_t ld, const float *weight,
+                             int C_in, bool transposed)
 {
+    const int a = m + 2, nxi = a * a;
     const size_t xs = (size_t)rows * ld;
-    float g[9 * GB];
+    float g[9 * LANES], tmp[18 * LANES], u[36 * LANES];
     for (int r = 0; r < rows; r++) {
-        for (int c0 = 0; c0 < cols; c0 += GB) {
-            const int n = cols - c0 < GB ? cols - c0 : GB;
-            for (int j = 0; j < n; j++) {
-                const int col = c0 + j;
+        for (int c0 = 0; c0 < cols; c0 += LANES) {
+            const int nl = cols - c0 < LANES ? cols - c0 : LANES;
+            for (int l = 0; l < LANES; l++) {
+                const int col = c0 + (l < nl ? l : 0);
                 const float *w = transposed ? weight + ((size_t)r * C_in + col) * 9
                                             : weight + ((size_t)col * C_in + r) * 9;
-                for (int t = 0; t < 9; t++) g[t * GB + j] = w[transposed ? 8 - t : t];
+                for (int k = 0; k < 9; k++) g[k * LANES + l] = w[transposed ? 8 - k : k];
             }
-            filter_transform(U + (size_t)r * ld + c0, xs, g, n);
+            /* G down the 3 columns (3 -> a rows), then along the a rows */
+            for (int j = 0; j < 3; j++) {
+                if (m == 2) g4(tmp + j * LANES, 3 * LANES, g + j * LANES, 3 * LANES);
+                else g6(tmp + j * LANES, 3 * LANES, g + j * LANES, 3 * LANES);
+            }
+            for (int i = 0; i < a; i++) {
+                if (m == 2) g4(u + i * a * LANES, LANES, tmp + i * 3 * LANES, LANES);
+                else g6(u + i * a * LANES, LANES, tmp + i * 3 * LANES, LANES);
+            }
+            for (int p = 0; p < nxi; p++)
+                memcpy(U + p * xs + (size_t)r * ld + c0, u + p * LANES, sizeof(float) * (size_t)nl);
         }
-        for (int xi = 0; xi < 16; xi++)
-            memset(U + xi * xs + (size_t)r * ld + cols, 0, sizeof(float) * (ld - (size_t)cols));
+        for (int p = 0; p < nxi; p++)
+            memset(U + p * xs + (size_t)r * ld + cols, 0, sizeof(float) * (ld - (size_t)cols));
     }
 }
 
 void ddpm_wino_pack_wf(float *U, const float *weight, const ddpm_conv2d_dims *d)
 {
-    pack_transformed(U, d->C_in, d->C_out, round16(d->C_out), weight, d->C_in, false);
+    pack_transformed(U, ddpm_wino_tile_forward(d), d->C_in, d->C_out, round16(d->C_out), weight,
+                     d->C_in, false);
 }
 
 void ddpm_wino_pack_wb(float *U, const float *weight, const ddpm_conv2d_dims *d)
 {
-    pack_transformed(U, d->C_out, d->C_in, round16(d->C_in), weight, d->C_in, true);
+    pack_transformed(U, ddpm_wino_tile_dinp(d), d->C_out, d->C_in, round16(d->C_in), weight,
+                     d->C_in, true);
 }
 
+/* dweight[o, c] += G^T dU[., c, o] G, sixteen output channels at a time. */
+DDPM_VECTORIZE
 void ddpm_wino_unpack_grad(float *dweight, const float *dU, const ddpm_conv2d_dims *d)
 {
-    const size_t ld = round16(d->C_out);
-    for (int o = 0; o < d->C_out; o++)
-        for (int c = 0; c < d->C_in; c++) {
-            float u[16], q[3][4];
-            for (int xi = 0; xi < 16; xi++) u[xi] = dU[((size_t)xi * d->C_in + c) * ld + o];
-            /* q = G^T u (3x4), then G^T q^T: the 3x3 gradient */
-            for (int j = 0; j < 4; j++) {
-                q[0][j] = u[j] + 0.5f * (u[4 + j] + u[8 + j]);
-                q[1][j] = 0.5f * (u[4 + j] - u[8 + j]);
-                q[2][j] = 0.5f * (u[4 + j] + u[8 + j]) + u[12 + j];
+    const int m = ddpm_wino_tile_dweight(d), a = m + 2, nxi = a * a;
+    const size_t ld = round16(d->C_out), xs = (size_t)d->C_in * ld;
+    float u[36 * LANES], tmp[18 * LANES], g[9 * LANES];
+    for (int c = 0; c < d->C_in; c++)
+        for (int o0 = 0; o0 < d->C_out; o0 += LANES) {
+            const int nl = d->C_out - o0 < LANES ? d->C_out - o0 : LANES;
+            for (int p = 0; p < nxi; p++) /* lanes past C_out are computed, never stored */
+                memcpy(u + p * LANES, dU + p * xs + (size_t)c * ld + o0, sizeof(float) * LANES);
+            /* G^T down the a columns (a -> 3 rows), then along the 3 rows */
+            for (int j = 0; j < a; j++) {
+                if (m == 2) gt4(tmp + j * LANES, (size_t)a * LANES, u + j * LANES, (size_t)a * LANES);
+                else gt6(tmp + j * LANES, (size_t)a * LANES, u + j * LANES, (size_t)a * LANES);
             }
-            float *g = dweight + ((size_t)o * d->C_in + c) * 9;
             for (int i = 0; i < 3; i++) {
-                g[3 * i + 0] += q[i][0] + 0.5f * (q[i][1] + q[i][2]);
-                g[3 * i + 1] += 0.5f * (q[i][1] - q[i][2]);
-                g[3 * i + 2] += 0.5f * (q[i][1] + q[i][2]) + q[i][3];
+                if (m == 2) gt4(g + i * 3 * LANES, LANES, tmp + i * a * LANES, LANES);
+                else gt6(g + i * 3 * LANES, LANES, tmp + i * a * LANES, LANES);
+            }
+            for (int l = 0; l < nl; l++) {
+                float *w = dweight + ((size_t)(o0 + l) * d->C_in + c) * 9;
+                for (int k = 0; k < 9; k++) w[k] += g[k * LANES + l];
             }
         }
 }
 
-/* ---- transforms of tiles -------------------------------------------------------- */
+/* ---- passes ----------------------------------------------------------------------- */
 
 /* dst (Hp, Wp, C): the image at (1, 1), zeros around it. */
 static void pad_image(float *dst, const float *src, const tiles *t, int C)
@@ -224,152 +463,13 @@ static void pad_image(float *dst, const float *src, const tiles *t, int C)
     memset(dst + (size_t)(t->H + 1) * row, 0, sizeof(float) * row * (size_t)(t->Hp - t->H - 1));
 }
 
-/* The transforms loop over the channels of a tile, which are adjacent in
- * memory.  Each stream is its own restrict parameter of an inlined helper:
- * that is what lets GCC vectorise the loop without run-time alias checks
- * between 20-odd streams. */
-/* B^T applied to (a, b, c, d) */
-#define BT(a, b, c, d, o0, o1, o2, o3) \
-    (o0) = (a) - (c), (o1) = (b) + (c), (o2) = (c) - (b), (o3) = (b) - (d)
-
-/* v_k[c] = (B^T d B)[k] for the window whose rows start at r0..r3 (four
- * pixels of C channels each). */
-static inline __attribute__((always_inline)) void bdb(
-    RF v0, RF v1, RF v2, RF v3, RF v4, RF v5, RF v6, RF v7, RF v8, RF v9, RF v10, RF v11, RF v12,
-    RF v13, RF v14, RF v15, RC r0, RC r1, RC r2, RC r3, int C)
-{
-    for (int c = 0; c < C; c++) {
-        float a0, a1, a2, a3, b0, b1, b2, b3, c0, c1, c2, c3, e0, e1, e2, e3;
-        /* B^T down each of the four columns of the window... */
-        BT(r0[c], r1[c], r2[c], r3[c], a0, b0, c0, e0);
-        BT(r0[C + c], r1[C + c], r2[C + c], r3[C + c], a1, b1, c1, e1);
-        BT(r0[2 * C + c], r1[2 * C + c], r2[2 * C + c], r3[2 * C + c], a2, b2, c2, e2);
-        BT(r0[3 * C + c], r1[3 * C + c], r2[3 * C + c], r3[3 * C + c], a3, b3, c3, e3);
-        /* ...then along each row */
-        BT(a0, a1, a2, a3, v0[c], v1[c], v2[c], v3[c]);
-        BT(b0, b1, b2, b3, v4[c], v5[c], v6[c], v7[c]);
-        BT(c0, c1, c2, c3, v8[c], v9[c], v10[c], v11[c]);
-        BT(e0, e1, e2, e3, v12[c], v13[c], v14[c], v15[c]);
-    }
-}
-
-/* V[xi, i, :] = (B^T d B)[xi] for the 4x4 window d of tile t0 + i. */
-DDPM_VECTORIZE
-static void input_transform(float *V, const float *pad, const tiles *t, int C, int t0, int nt, int tb)
-{
-    const size_t rs = (size_t)t->Wp * C, x = (size_t)tb * C;
-    for (int i = 0; i < nt; i++) {
-        const int ty = (t0 + i) / t->TX, tx = (t0 + i) % t->TX;
-        const float *r = pad + ((size_t)(2 * ty) * t->Wp + 2 * tx) * C;
-        float *v = V + (size_t)i * C;
-        bdb(v, v + x, v + 2 * x, v + 3 * x, v + 4 * x, v + 5 * x, v + 6 * x, v + 7 * x, v + 8 * x,
-            v + 9 * x, v + 10 * x, v + 11 * x, v + 12 * x, v + 13 * x, v + 14 * x, v + 15 * x, r,
-            r + rs, r + 2 * rs, r + 3 * rs, C);
-    }
-}
-
-/* A y = (y0, y0 + y1, y0 - y1, -y1) */
-#define AY(y0, y1, o0, o1, o2, o3) (o0) = (y0), (o1) = (y0) + (y1), (o2) = (y0) - (y1), (o3) = -(y1)
-
-/* m_k[c] = (A y A^T)[k] for the 2x2 block y00 y01 / y10 y11. */
-static inline __attribute__((always_inline)) void ayat(
-    RF m0, RF m1, RF m2, RF m3, RF m4, RF m5, RF m6, RF m7, RF m8, RF m9, RF m10, RF m11, RF m12,
-    RF m13, RF m14, RF m15, RC y00, RC y01, RC y10, RC y11, int C)
-{
-    for (int c = 0; c < C; c++) {
-        float p0, p1, p2, p3, q0, q1, q2, q3;
-        AY(y00[c], y10[c], p0, p1, p2, p3); /* the two columns to four rows */
-        AY(y01[c], y11[c], q0, q1, q2, q3);
-        AY(p0, q0, m0[c], m1[c], m2[c], m3[c]);
-        AY(p1, q1, m4[c], m5[c], m6[c], m7[c]);
-        AY(p2, q2, m8[c], m9[c], m10[c], m11[c]);
-        AY(p3, q3, m12[c], m13[c], m14[c], m15[c]);
-    }
-}
-
-/* dM[xi, i, :] = (A dY A^T)[xi] for the 2x2 dout block of tile t0 + i;
- * pixels beyond the image read as zeros. */
-DDPM_VECTORIZE
-static void dout_transform(float *dM, const float *dout, const float *zero, const tiles *t, int C,
-                           size_t ld, int t0, int nt, int tb)
-{
-    const size_t x = (size_t)tb * ld;
-    for (int i = 0; i < nt; i++) {
-        const int h = 2 * ((t0 + i) / t->TX), w = 2 * ((t0 + i) % t->TX);
-#define PIX(hh, ww) ((hh) < t->H && (ww) < t->W ? dout + ((size_t)(hh) * t->W + (ww)) * C : zero)
-        float *m = dM + (size_t)i * ld;
-        ayat(m, m + x, m + 2 * x, m + 3 * x, m + 4 * x, m + 5 * x, m + 6 * x, m + 7 * x, m + 8 * x,
-             m + 9 * x, m + 10 * x, m + 11 * x, m + 12 * x, m + 13 * x, m + 14 * x, m + 15 * x,
-             PIX(h, w), PIX(h, w + 1), PIX(h + 1, w), PIX(h + 1, w + 1), C);
-#undef PIX
-    }
-}
-
-/* A^T m = (m0 + m1 + m2, m1 - m2 - m3) */
-#define AT(m0, m1, m2, m3, o0, o1) (o0) = (m0) + (m1) + (m2), (o1) = (m1) - (m2) - (m3)
-
-/* y_ab[c] (+)= bias[c] + (A^T m A)[a, b] */
-static inline __attribute__((always_inline)) void atma(
-    RF y00, RF y01, RF y10, RF y11, RC m0, RC m1, RC m2, RC m3, RC m4, RC m5, RC m6, RC m7, RC m8,
-    RC m9, RC m10, RC m11, RC m12, RC m13, RC m14, RC m15, const float *bias, int C,
-    bool accumulate)
-{
-    for (int c = 0; c < C; c++) {
-        float a0, a1, a2, a3, b0, b1, b2, b3, o00, o01, o10, o11;
-        /* A^T down the four columns, then along the two rows */
-        AT(m0[c], m4[c], m8[c], m12[c], a0, b0);
-        AT(m1[c], m5[c], m9[c], m13[c], a1, b1);
-        AT(m2[c], m6[c], m10[c], m14[c], a2, b2);
-        AT(m3[c], m7[c], m11[c], m15[c], a3, b3);
-        AT(a0, a1, a2, a3, o00, o01);
-        AT(b0, b1, b2, b3, o10, o11);
-        const float bc = bias ? bias[c] : 0.0f;
-        if (accumulate) {
-            y00[c] += bc + o00, y01[c] += bc + o01, y10[c] += bc + o10, y11[c] += bc + o11;
-        } else {
-            y00[c] = bc + o00, y01[c] = bc + o01, y10[c] = bc + o10, y11[c] = bc + o11;
-        }
-    }
-}
-
-/* out (+)= bias + A^T M A for each tile of the block; outputs beyond the
- * image go to four separate spare pixels in `sink` (ld floats apart). */
-DDPM_VECTORIZE
-static void output_transform(float *out, const float *M, const float *bias, float *sink,
-                             const tiles *t, int C, size_t ld, int t0, int nt, bool accumulate)
-{
-    const size_t x = (size_t)TB_FWD * ld;
-    for (int i = 0; i < nt; i++) {
-        const int h = 2 * ((t0 + i) / t->TX), w = 2 * ((t0 + i) % t->TX);
-#define PIX(hh, ww, k) ((hh) < t->H && (ww) < t->W ? out + ((size_t)(hh) * t->W + (ww)) * C : sink + (k) * ld)
-        const float *m = M + (size_t)i * ld;
-        if (accumulate)
-            atma(PIX(h, w, 0), PIX(h, w + 1, 1), PIX(h + 1, w, 2), PIX(h + 1, w + 1, 3), m, m + x,
-                 m + 2 * x, m + 3 * x, m + 4 * x, m + 5 * x, m + 6 * x, m + 7 * x, m + 8 * x,
-                 m + 9 * x, m + 10 * x, m + 11 * x, m + 12 * x, m + 13 * x, m + 14 * x, m + 15 * x,
-                 bias, C, true);
-        else
-            atma(PIX(h, w, 0), PIX(h, w + 1, 1), PIX(h + 1, w, 2), PIX(h + 1, w + 1, 3), m, m + x,
-                 m + 2 * x, m + 3 * x, m + 4 * x, m + 5 * x, m + 6 * x, m + 7 * x, m + 8 * x,
-                 m + 9 * x, m + 10 * x, m + 11 * x, m + 12 * x, m + 13 * x, m + 14 * x, m + 15 * x,
-                 bias, C, false);
-#undef PIX
-    }
-}
-
-#undef BT
-#undef AY
-#undef AT
-#undef RF
-#undef RC
-
-/* ---- passes ----------------------------------------------------------------------- */
-
-/* out (B, H, W, C_out) (+)= conv3x3(inp (B, H, W, C_in)) by U (16, C_in, ld). */
+/* out (B, H, W, C_out) (+)= conv3x3(inp (B, H, W, C_in)) by U (a^2, C_in, ld)
+ * with tiles of m. */
 static void run_forward(float *out, const wino_scratch *s, const float *inp, const float *U,
-                        const float *bias, int B, int H, int W, int C_in, int C_out, bool accumulate)
+                        const float *bias, int m, int B, int H, int W, int C_in, int C_out,
+                        bool accumulate)
 {
-    const tiles t = tiles_of(H, W);
+    const tiles t = tiles_of(m, H, W);
     const size_t ld = round16(C_out);
     const ptrdiff_t a_off[1] = {0};
     const float *b[1];
@@ -382,13 +482,13 @@ static void run_forward(float *out, const wino_scratch *s, const float *inp, con
             const int nt = t.T - t0 < TB_FWD ? t.T - t0 : TB_FWD;
             input_transform(s->V, s->pad, &t, C_in, t0, nt, TB_FWD);
             mk.M = nt;
-            for (int xi = 0; xi < 16; xi++) {
+            for (int xi = 0; xi < t.nxi; xi++) {
                 mk.c = s->M + (size_t)xi * TB_FWD * ld;
                 mk.a = s->V + (size_t)xi * TB_FWD * C_in;
                 b[0] = U + (size_t)xi * C_in * ld;
                 ddpm_mk_run(&mk);
             }
-            output_transform(y, s->M, bias, s->sink, &t, C_out, ld, t0, nt, accumulate);
+            output_transform(y, s->M, bias, &t, C_out, ld, t0, nt, accumulate);
         }
     }
 }
@@ -396,10 +496,11 @@ static void run_forward(float *out, const wino_scratch *s, const float *inp, con
 void ddpm_wino_forward(float *out, float *scratch, const float *inp, const float *U,
                        const float *bias, const ddpm_conv2d_dims *d)
 {
-    DDPM_ASSERT(geometry_fits(d));
+    const int m = ddpm_wino_tile_forward(d);
+    DDPM_ASSERT(geometry_fits(d) && m);
     wino_scratch s;
     scratch_parts(d, scratch, &s);
-    run_forward(out, &s, inp, U, bias, d->B, d->H, d->W, d->C_in, d->C_out, false);
+    run_forward(out, &s, inp, U, bias, m, d->B, d->H, d->W, d->C_in, d->C_out, false);
 }
 
 void ddpm_wino_backward(float *dinp, float *dU, float *scratch, const float *dout,
@@ -411,9 +512,15 @@ void ddpm_wino_backward(float *dinp, float *dU, float *scratch, const float *dou
     const int C_in = d->C_in, C_out = d->C_out;
     /* the input gradient is the convolution of dout with the flipped,
      * transposed filter (3x3, stride 1, pad 1 again) */
-    if (dinp) run_forward(dinp, &s, dout, Ub, NULL, d->B, d->H, d->W, C_out, C_in, true);
+    if (dinp) {
+        const int m = ddpm_wino_tile_dinp(d);
+        DDPM_ASSERT(m);
+        run_forward(dinp, &s, dout, Ub, NULL, m, d->B, d->H, d->W, C_out, C_in, true);
+    }
     if (!dU) return;
-    const tiles t = tiles_of(d->H, d->W);
+    const int m = ddpm_wino_tile_dweight(d);
+    DDPM_ASSERT(m);
+    const tiles t = tiles_of(m, d->H, d->W);
     const size_t ld = round16(C_out);
     memset(s.zero, 0, sizeof(float) * ld);
     const ptrdiff_t a_off[1] = {0};
@@ -429,7 +536,7 @@ void ddpm_wino_backward(float *dinp, float *dU, float *scratch, const float *dou
             input_transform(s.V, s.pad, &t, C_in, t0, nt, TB_DW);
             dout_transform(s.M, dy, s.zero, &t, C_out, ld, t0, nt, TB_DW);
             mk.K = nt;
-            for (int xi = 0; xi < 16; xi++) { /* dU[xi] (C_in, C_out) += V[xi]^T dM[xi] */
+            for (int xi = 0; xi < t.nxi; xi++) { /* dU[xi] (C_in, C_out) += V[xi]^T dM[xi] */
                 mk.c = dU + (size_t)xi * C_in * ld;
                 mk.a = s.V + (size_t)xi * TB_DW * C_in;
                 b[0] = s.M + (size_t)xi * TB_DW * ld;
