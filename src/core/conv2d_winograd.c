@@ -84,24 +84,36 @@ int ddpm_wino_tile_dweight(const ddpm_conv2d_dims *d)
 
 /* ---- geometry ------------------------------------------------------------------ */
 
-/* Tiles of m x m outputs over one H x W image (output = input size), each
- * reading an (m + 2)^2 window of the input padded by one pixel on the top
- * and left and enough on the bottom and right to complete the last tiles. */
+/* Tiles of m x m outputs over B images of H x W pixels (output = input
+ * size), numbered image by image, row by row.  Tile (ty, tx) reads the
+ * (m + 2)^2 window whose top-left input pixel is (m ty - 1, m tx - 1);
+ * pixels outside the image read as zeros (the padding), so no padded copy
+ * is made, and a block of tiles may span images. */
 typedef struct {
     int m, a, nxi;   /* tile, window (m + 2), window points a^2 */
-    int H, W, TY, TX, T, Hp, Wp;
+    int B, H, W, TY, TX, per_image;
+    long T;          /* all tiles of the batch */
 } tiles;
 
-static tiles tiles_of(int m, int H, int W)
+static tiles tiles_of(int m, int B, int H, int W)
 {
     DDPM_ASSERT(m == 2 || m == 4);
     tiles t;
     t.m = m, t.a = m + 2, t.nxi = t.a * t.a;
-    t.H = H, t.W = W;
+    t.B = B, t.H = H, t.W = W;
     t.TY = (H + m - 1) / m, t.TX = (W + m - 1) / m;
-    t.T = t.TY * t.TX;
-    t.Hp = m * t.TY + 2, t.Wp = m * t.TX + 2;
+    t.per_image = t.TY * t.TX;
+    t.T = (long)B * t.per_image;
     return t;
+}
+
+/* The image and the top-left output pixel of tile g. */
+static inline __attribute__((always_inline)) void tile_at(const tiles *t, long g, int *n, int *h0, int *w0)
+{
+    *n = (int)(g / t->per_image);
+    const int r = (int)(g % t->per_image);
+    *h0 = t->m * (r / t->TX);
+    *w0 = t->m * (r % t->TX);
 }
 
 static size_t nxi_of(int m) { return (size_t)(m + 2) * (m + 2); }
@@ -121,26 +133,22 @@ size_t ddpm_wino_dwf_floats(const ddpm_conv2d_dims *d)
     return nxi_of(ddpm_wino_tile_dweight(d)) * (size_t)d->C_in * round16(d->C_out);
 }
 
-/* Scratch: the padded image, V, M and a pixel of zeros (read beyond the
- * image), for the widest channel count and the larger tile of any pass. */
+/* Scratch: V, M and a pixel of zeros (read beyond the image), for the
+ * widest channel count and the larger tile of any pass; independent of B. */
 typedef struct {
-    float *pad, *V, *M, *zero;
+    float *V, *M, *zero;
 } wino_scratch;
 
 static size_t scratch_parts(const ddpm_conv2d_dims *d, float *base, wino_scratch *s)
 {
-    const tiles t = tiles_of(2, d->H, d->W), t4 = tiles_of(4, d->H, d->W);
-    const size_t C = (size_t)(d->C_in > d->C_out ? d->C_in : d->C_out), ld = round16((int)C);
-    size_t n_pad = (size_t)t.Hp * t.Wp * ld;
-    if ((size_t)t4.Hp * t4.Wp * ld > n_pad) n_pad = (size_t)t4.Hp * t4.Wp * ld;
+    const size_t ld = round16(d->C_in > d->C_out ? d->C_in : d->C_out);
     const size_t n_v = 36 * (size_t)TB_MAX * ld, n_m = 36 * (size_t)TB_MAX * ld;
     if (s) {
-        s->pad = base;
-        s->V = s->pad + n_pad;
+        s->V = base;
         s->M = s->V + n_v;
         s->zero = s->M + n_m;
     }
-    return n_pad + n_v + n_m + ld;
+    return n_v + n_m + ld;
 }
 
 size_t ddpm_wino_scratch_floats(const ddpm_conv2d_dims *d) { return scratch_parts(d, NULL, NULL); }
@@ -268,25 +276,32 @@ static inline __attribute__((always_inline)) void gt6(float *y, size_t ys, const
 
 /* ---- the tile transforms ---------------------------------------------------------- */
 
-/* V[xi, i, :] = (B^T d B)[xi] for the window d of tile t0 + i. */
+/* V[xi, i, :] = (B^T d B)[xi] for the window d of tile t0 + i of inp
+ * (B, H, W, C); pixels outside the image read from `zero`. */
 DDPM_VECTORIZE
-static void input_transform(float *restrict V, const float *restrict pad, const tiles *t, int C,
-                            int t0, int nt, int tb)
+static void input_transform(float *restrict V, const float *restrict inp, const float *zero,
+                            const tiles *t, int C, long t0, int nt, int tb)
 {
     const int a = t->a, nxi = t->nxi;
-    const size_t rs = (size_t)t->Wp * C, x = (size_t)tb * C;
+    const size_t x = (size_t)tb * C;
+    const float *src[36];
     float win[36 * LANES], tmp[36 * LANES], v[36 * LANES];
     for (int i = 0; i < nt; i++) {
-        const int ty = (t0 + i) / t->TX, tx = (t0 + i) % t->TX;
-        const float *r = pad + ((size_t)(t->m * ty) * t->Wp + t->m * tx) * C;
+        int n, h0, w0;
+        tile_at(t, t0 + i, &n, &h0, &w0);
+        const float *img = inp + (size_t)n * t->H * t->W * C;
+        for (int p = 0; p < nxi; p++) {
+            const int h = h0 - 1 + p / a, w = w0 - 1 + p % a;
+            src[p] = h >= 0 && h < t->H && w >= 0 && w < t->W ? img + ((size_t)h * t->W + w) * C : zero;
+        }
         for (int c0 = 0; c0 < C; c0 += LANES) {
             const int nl = C - c0 < LANES ? C - c0 : LANES;
             for (int p = 0; p < nxi; p++) {
-                const float *src = r + (size_t)(p / a) * rs + (size_t)(p % a) * C + c0;
+                const float *q = src[p] == zero ? zero : src[p] + c0;
                 if (nl == LANES)
-                    memcpy(win + p * LANES, src, sizeof(float) * LANES);
+                    memcpy(win + p * LANES, q, sizeof(float) * LANES);
                 else
-                    for (int l = 0; l < LANES; l++) win[p * LANES + l] = l < nl ? src[l] : 0.0f;
+                    for (int l = 0; l < LANES; l++) win[p * LANES + l] = l < nl ? q[l] : 0.0f;
             }
             if (a == 4) TRANSFORM_2D(bt4, v, win, 4, 4, tmp);
             else TRANSFORM_2D(bt6, v, win, 6, 6, tmp);
@@ -300,18 +315,20 @@ static void input_transform(float *restrict V, const float *restrict pad, const 
  * pixels beyond the image read as zeros. */
 DDPM_VECTORIZE
 static void dout_transform(float *restrict dM, const float *restrict dout, const float *zero,
-                           const tiles *t, int C, size_t ld, int t0, int nt, int tb)
+                           const tiles *t, int C, size_t ld, long t0, int nt, int tb)
 {
     const int m = t->m, a = t->a, nxi = t->nxi;
     const size_t x = (size_t)tb * ld;
     float blk[16 * LANES], tmp[36 * LANES], v[36 * LANES];
     for (int i = 0; i < nt; i++) {
-        const int h0 = m * ((t0 + i) / t->TX), w0 = m * ((t0 + i) % t->TX);
+        int n, h0, w0;
+        tile_at(t, t0 + i, &n, &h0, &w0);
+        const float *img = dout + (size_t)n * t->H * t->W * C;
         for (int c0 = 0; c0 < C; c0 += LANES) {
             const int nl = C - c0 < LANES ? C - c0 : LANES;
             for (int p = 0; p < m * m; p++) {
                 const int h = h0 + p / m, w = w0 + p % m;
-                const float *src = h < t->H && w < t->W ? dout + ((size_t)h * t->W + w) * C + c0 : zero;
+                const float *src = h < t->H && w < t->W ? img + ((size_t)h * t->W + w) * C + c0 : zero;
                 for (int l = 0; l < LANES; l++) blk[p * LANES + l] = l < nl ? src[l] : 0.0f;
             }
             /* A down the m columns of the block (m -> a rows), then along the rows */
@@ -333,13 +350,15 @@ static void dout_transform(float *restrict dM, const float *restrict dout, const
  * image are dropped. */
 DDPM_VECTORIZE
 static void output_transform(float *out, const float *restrict M, const float *bias,
-                             const tiles *t, int C, size_t ld, int t0, int nt, bool accumulate)
+                             const tiles *t, int C, size_t ld, long t0, int nt, bool accumulate)
 {
     const int m = t->m, a = t->a, nxi = t->nxi;
     const size_t x = (size_t)TB_FWD * ld;
     float win[36 * LANES], tmp[36 * LANES], y[16 * LANES];
     for (int i = 0; i < nt; i++) {
-        const int h0 = m * ((t0 + i) / t->TX), w0 = m * ((t0 + i) % t->TX);
+        int n, h0, w0;
+        tile_at(t, t0 + i, &n, &h0, &w0);
+        float *img = out + (size_t)n * t->H * t->W * C;
         const float *src = M + (size_t)i * ld;
         for (int c0 = 0; c0 < C; c0 += LANES) {
             const int nl = C - c0 < LANES ? C - c0 : LANES;
@@ -356,7 +375,7 @@ static void output_transform(float *out, const float *restrict M, const float *b
             for (int p = 0; p < m * m; p++) {
                 const int h = h0 + p / m, w = w0 + p % m;
                 if (h >= t->H || w >= t->W) continue;
-                float *dst = out + ((size_t)h * t->W + w) * C + c0;
+                float *dst = img + ((size_t)h * t->W + w) * C + c0;
                 const float *yp = y + p * LANES;
                 if (accumulate) {
                     for (int l = 0; l < nl; l++) dst[l] += (bias ? bias[c0 + l] : 0.0f) + yp[l];
@@ -449,47 +468,30 @@ void ddpm_wino_unpack_grad(float *dweight, const float *dU, const ddpm_conv2d_di
 
 /* ---- passes ----------------------------------------------------------------------- */
 
-/* dst (Hp, Wp, C): the image at (1, 1), zeros around it. */
-static void pad_image(float *dst, const float *src, const tiles *t, int C)
-{
-    const size_t row = (size_t)t->Wp * C;
-    memset(dst, 0, sizeof(float) * row);
-    for (int h = 0; h < t->H; h++) {
-        float *d = dst + (size_t)(h + 1) * row;
-        memset(d, 0, sizeof(float) * C);
-        memcpy(d + C, src + (size_t)h * t->W * C, sizeof(float) * (size_t)t->W * C);
-        memset(d + (size_t)(t->W + 1) * C, 0, sizeof(float) * (size_t)(t->Wp - t->W - 1) * C);
-    }
-    memset(dst + (size_t)(t->H + 1) * row, 0, sizeof(float) * row * (size_t)(t->Hp - t->H - 1));
-}
-
 /* out (B, H, W, C_out) (+)= conv3x3(inp (B, H, W, C_in)) by U (a^2, C_in, ld)
- * with tiles of m. */
+ * with tiles of m, blocks of tiles running across images. */
 static void run_forward(float *out, const wino_scratch *s, const float *inp, const float *U,
                         const float *bias, int m, int B, int H, int W, int C_in, int C_out,
                         bool accumulate)
 {
-    const tiles t = tiles_of(m, H, W);
+    const tiles t = tiles_of(m, B, H, W);
     const size_t ld = round16(C_out);
     const ptrdiff_t a_off[1] = {0};
     const float *b[1];
     ddpm_mk_args mk = {.c_rs = (ptrdiff_t)ld, .N = C_out, .a_rs = C_in, .a_ks = 1, .a_off = a_off,
                        .b = b, .b_ks = (ptrdiff_t)ld, .ntaps = 1, .K = C_in};
-    for (int n = 0; n < B; n++) {
-        pad_image(s->pad, inp + (size_t)n * H * W * C_in, &t, C_in);
-        float *y = out + (size_t)n * H * W * C_out;
-        for (int t0 = 0; t0 < t.T; t0 += TB_FWD) {
-            const int nt = t.T - t0 < TB_FWD ? t.T - t0 : TB_FWD;
-            input_transform(s->V, s->pad, &t, C_in, t0, nt, TB_FWD);
-            mk.M = nt;
-            for (int xi = 0; xi < t.nxi; xi++) {
-                mk.c = s->M + (size_t)xi * TB_FWD * ld;
-                mk.a = s->V + (size_t)xi * TB_FWD * C_in;
-                b[0] = U + (size_t)xi * C_in * ld;
-                ddpm_mk_run(&mk);
-            }
-            output_transform(y, s->M, bias, &t, C_out, ld, t0, nt, accumulate);
+    memset(s->zero, 0, sizeof(float) * round16(C_in));
+    for (long t0 = 0; t0 < t.T; t0 += TB_FWD) {
+        const int nt = t.T - t0 < TB_FWD ? (int)(t.T - t0) : TB_FWD;
+        input_transform(s->V, inp, s->zero, &t, C_in, t0, nt, TB_FWD);
+        mk.M = nt;
+        for (int xi = 0; xi < t.nxi; xi++) {
+            mk.c = s->M + (size_t)xi * TB_FWD * ld;
+            mk.a = s->V + (size_t)xi * TB_FWD * C_in;
+            b[0] = U + (size_t)xi * C_in * ld;
+            ddpm_mk_run(&mk);
         }
+        output_transform(out, s->M, bias, &t, C_out, ld, t0, nt, accumulate);
     }
 }
 
@@ -520,28 +522,24 @@ void ddpm_wino_backward(float *dinp, float *dU, float *scratch, const float *dou
     if (!dU) return;
     const int m = ddpm_wino_tile_dweight(d);
     DDPM_ASSERT(m);
-    const tiles t = tiles_of(m, d->H, d->W);
+    const tiles t = tiles_of(m, d->B, d->H, d->W);
     const size_t ld = round16(C_out);
-    memset(s.zero, 0, sizeof(float) * ld);
+    memset(s.zero, 0, sizeof(float) * round16(C_in > C_out ? C_in : C_out));
     const ptrdiff_t a_off[1] = {0};
     const float *b[1];
     ddpm_mk_args mk = {.c_rs = (ptrdiff_t)ld, .M = C_in, .N = C_out, .a_rs = 1, .a_ks = C_in,
                        .a_off = a_off, .b = b, .b_ks = (ptrdiff_t)ld, .ntaps = 1,
                        .accumulate = true};
-    for (int n = 0; n < d->B; n++) {
-        pad_image(s.pad, inp + (size_t)n * d->H * d->W * C_in, &t, C_in);
-        const float *dy = dout + (size_t)n * d->H * d->W * C_out;
-        for (int t0 = 0; t0 < t.T; t0 += TB_DW) {
-            const int nt = t.T - t0 < TB_DW ? t.T - t0 : TB_DW;
-            input_transform(s.V, s.pad, &t, C_in, t0, nt, TB_DW);
-            dout_transform(s.M, dy, s.zero, &t, C_out, ld, t0, nt, TB_DW);
-            mk.K = nt;
-            for (int xi = 0; xi < t.nxi; xi++) { /* dU[xi] (C_in, C_out) += V[xi]^T dM[xi] */
-                mk.c = dU + (size_t)xi * C_in * ld;
-                mk.a = s.V + (size_t)xi * TB_DW * C_in;
-                b[0] = s.M + (size_t)xi * TB_DW * ld;
-                ddpm_mk_run(&mk);
-            }
+    for (long t0 = 0; t0 < t.T; t0 += TB_DW) {
+        const int nt = t.T - t0 < TB_DW ? (int)(t.T - t0) : TB_DW;
+        input_transform(s.V, inp, s.zero, &t, C_in, t0, nt, TB_DW);
+        dout_transform(s.M, dout, s.zero, &t, C_out, ld, t0, nt, TB_DW);
+        mk.K = nt;
+        for (int xi = 0; xi < t.nxi; xi++) { /* dU[xi] (C_in, C_out) += V[xi]^T dM[xi] */
+            mk.c = dU + (size_t)xi * C_in * ld;
+            mk.a = s.V + (size_t)xi * TB_DW * C_in;
+            b[0] = s.M + (size_t)xi * TB_DW * ld;
+            ddpm_mk_run(&mk);
         }
     }
 }

@@ -91,8 +91,14 @@ struct ddpm_unet {
     size_t scratch_floats;        /* per thread, for any op */
 };
 
-/* Lanes of parameter gradients: the batch is cut into at most LANES ranges. */
-enum { LANES = 4 };
+/* Lanes of parameter gradients: the batch is cut into at most LANES ranges.
+ * Within a pass, images go through the layers a chunk at a time: enough for
+ * the convolutions' tile blocks to span images (their weights, and in
+ * backward the weight-gradient accumulators, then serve several images per
+ * trip through the cache), few enough for a chunk's activations to stay in
+ * L2/L3 from one layer to the next.  Forward chunks are smaller, so that a
+ * batch of 16 still splits over threads. */
+enum { LANES = 4, FWD_CHUNK = 4, BWD_CHUNK = 8 };
 
 typedef struct {
     float *scratch;          /* ddpm_unet scratch_floats */
@@ -589,6 +595,7 @@ double ddpm_unet_forward_flops(const ddpm_unet *n)
 /* ---- workspaces ------------------------------------------------------------ */
 
 static int lanes_for(int B) { return B < LANES ? B : LANES; }
+static int chunk_for(int B) { return B < BWD_CHUNK ? B : BWD_CHUNK; }
 
 static size_t arena_floats_for(const ddpm_unet *n, int B)
 {
@@ -609,7 +616,7 @@ static size_t bytes_for(const ddpm_unet *n, int B, bool training, int threads)
     floats += (size_t)threads * n->scratch_floats;
     if (training)
         floats += n->wb_floats + (size_t)lanes_for(B) * n->lane_floats +
-                  (size_t)threads * n->grad_per_image;
+                  (size_t)threads * n->grad_per_image * chunk_for(B);
     return floats * sizeof(float) + sizeof(int) * (size_t)B;
 }
 
@@ -662,7 +669,8 @@ int ddpm_unet_workspace_create(ddpm_unet_workspace **out, const ddpm_unet *n, in
     ok = ok && ws->tc;
     for (int i = 0; ok && i < ws->threads; i++) {
         ws->tc[i].scratch = malloc(sizeof(float) * n->scratch_floats);
-        ws->tc[i].grad = training ? malloc(sizeof(float) * (n->grad_per_image ? n->grad_per_image : 1))
+        ws->tc[i].grad = training ? malloc(sizeof(float) * (n->grad_per_image ? n->grad_per_image : 1) *
+                                           (size_t)chunk_for(max_batch))
                                   : NULL;
         ok = ws->tc[i].scratch && (!training || ws->tc[i].grad);
     }
@@ -802,10 +810,13 @@ static void forward_images(ddpm_unet_workspace *ws, int i0, int B, float *scratc
                      ACT(n->output_slot), B, n->cfg.out_channels, HW_img, false);
 }
 
-static void forward_task(void *ctx, int image, int thread)
+/* Task k: images [k FWD_CHUNK, (k + 1) FWD_CHUNK).  An image's output does
+ * not depend on the chunk it is in, so any split gives the same bits. */
+static void forward_task(void *ctx, int k, int thread)
 {
     ddpm_unet_workspace *ws = ctx;
-    forward_images(ws, image, 1, ws->tc[thread].scratch);
+    const int i0 = k * FWD_CHUNK, nb = ws->B - i0 < FWD_CHUNK ? ws->B - i0 : FWD_CHUNK;
+    forward_images(ws, i0, nb, ws->tc[thread].scratch);
 }
 
 /* Packs one conv's weights.  An inference workspace (sampling runs the same
@@ -854,7 +865,7 @@ void ddpm_unet_forward(const ddpm_unet *n, const float *params, ddpm_unet_worksp
     memcpy(ws->t, t, sizeof(int) * (size_t)B);
     ddpm_pool_run(ws->pool, n->n_ops, pack_wf_task, ws);
     ws->wf_valid = true;
-    ddpm_pool_run(ws->pool, B, forward_task, ws);
+    ddpm_pool_run(ws->pool, (B + FWD_CHUNK - 1) / FWD_CHUNK, forward_task, ws);
 }
 
 const float *ddpm_unet_output(const ddpm_unet_workspace *ws)
@@ -931,16 +942,17 @@ static void backward_images(ddpm_unet_workspace *ws, int i0, int B, thread_ctx *
 #undef LANE
 }
 
-/* Lane l owns images [B*l/L, B*(l+1)/L), taken one at a time in order. */
+/* Lane l owns images [B*l/L, B*(l+1)/L), taken BWD_CHUNK at a time in
+ * order: the split depends on B alone. */
 static void backward_task(void *ctx, int l, int thread)
 {
     ddpm_unet_workspace *ws = ctx;
     const ddpm_unet *n = ws->net;
-    const int L = lanes_for(ws->B);
+    const int L = lanes_for(ws->B), end = ws->B * (l + 1) / L;
     float *lane = ws->lanes + (size_t)l * n->lane_floats;
     memset(lane, 0, sizeof(float) * n->lane_floats);
-    for (int b = ws->B * l / L; b < ws->B * (l + 1) / L; b++)
-        backward_images(ws, b, 1, &ws->tc[thread], lane);
+    for (int b = ws->B * l / L; b < end; b += BWD_CHUNK)
+        backward_images(ws, b, end - b < BWD_CHUNK ? end - b : BWD_CHUNK, &ws->tc[thread], lane);
 }
 
 /* grads += lane 0 + lane 1 + ..., tensor by tensor, in lane order. */
