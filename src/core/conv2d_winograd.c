@@ -303,10 +303,15 @@ static void input_transform(float *restrict V, const float *restrict inp, const 
                 else
                     for (int l = 0; l < LANES; l++) win[p * LANES + l] = l < nl ? q[l] : 0.0f;
             }
+            /* into a local block first: writing V directly from the row pass
+             * keeps GCC from vectorising it */
             if (a == 4) TRANSFORM_2D(bt4, v, win, 4, 4, tmp);
             else TRANSFORM_2D(bt6, v, win, 6, 6, tmp);
             float *dst = V + (size_t)i * C + c0;
-            for (int p = 0; p < nxi; p++) memcpy(dst + p * x, v + p * LANES, sizeof(float) * (size_t)nl);
+            if (nl == LANES)
+                for (int p = 0; p < nxi; p++) memcpy(dst + p * x, v + p * LANES, sizeof(float) * LANES);
+            else
+                for (int p = 0; p < nxi; p++) memcpy(dst + p * x, v + p * LANES, sizeof(float) * (size_t)nl);
         }
     }
 }
@@ -340,8 +345,9 @@ static void dout_transform(float *restrict dM, const float *restrict dout, const
                 if (m == 2) a4(v + r * a * LANES, LANES, tmp + r * m * LANES, LANES);
                 else a6(v + r * a * LANES, LANES, tmp + r * m * LANES, LANES);
             }
+            /* whole lanes: dM's padding past C is never read back */
             float *dst = dM + (size_t)i * ld + c0;
-            for (int p = 0; p < nxi; p++) memcpy(dst + p * x, v + p * LANES, sizeof(float) * (size_t)nl);
+            for (int p = 0; p < nxi; p++) memcpy(dst + p * x, v + p * LANES, sizeof(float) * LANES);
         }
     }
 }
@@ -352,9 +358,9 @@ DDPM_VECTORIZE
 static void output_transform(float *out, const float *restrict M, const float *bias,
                              const tiles *t, int C, size_t ld, long t0, int nt, bool accumulate)
 {
-    const int m = t->m, a = t->a, nxi = t->nxi;
+    const int m = t->m, a = t->a;
     const size_t x = (size_t)TB_FWD * ld;
-    float win[36 * LANES], tmp[36 * LANES], y[16 * LANES];
+    float tmp[36 * LANES], y[16 * LANES];
     for (int i = 0; i < nt; i++) {
         int n, h0, w0;
         tile_at(t, t0 + i, &n, &h0, &w0);
@@ -362,11 +368,11 @@ static void output_transform(float *out, const float *restrict M, const float *b
         const float *src = M + (size_t)i * ld;
         for (int c0 = 0; c0 < C; c0 += LANES) {
             const int nl = C - c0 < LANES ? C - c0 : LANES;
-            for (int p = 0; p < nxi; p++) memcpy(win + p * LANES, src + p * x + c0, sizeof(float) * LANES);
-            /* A^T down the a columns (a -> m rows), then along the m rows */
+            /* A^T down the a columns of M (a -> m rows), then along the m rows */
             for (int j = 0; j < a; j++) {
-                if (m == 2) at4(tmp + j * LANES, (size_t)a * LANES, win + j * LANES, (size_t)a * LANES);
-                else at6(tmp + j * LANES, (size_t)a * LANES, win + j * LANES, (size_t)a * LANES);
+                const float *col = src + (size_t)j * x + c0;
+                if (m == 2) at4(tmp + j * LANES, (size_t)a * LANES, col, (size_t)a * x);
+                else at6(tmp + j * LANES, (size_t)a * LANES, col, (size_t)a * x);
             }
             for (int r = 0; r < m; r++) {
                 if (m == 2) at4(y + r * m * LANES, LANES, tmp + r * a * LANES, LANES);
