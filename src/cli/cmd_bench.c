@@ -222,14 +222,17 @@ typedef struct {
     const char *ckpt_path;
 } job;
 
+/* The UNet first: a threaded sgemm leaves BLAS's own threads spinning for a
+ * while, which would steal the cores the UNet runs on. */
 static int job_forward(void *arg, c_figures *out, ddpm_error *err)
 {
     const job *j = arg;
     ddpm_set_threads(j->threads);
-    out->sgemm_gflops = sgemm_peak(j->threads, j->reps);
     ddpm_unet_config cfg;
     if (ddpm_unet_preset(j->preset, &cfg, err) != DDPM_OK) return DDPM_ERR;
-    return measure_forward(&cfg, j->reps, out, err);
+    if (measure_forward(&cfg, j->reps, out, err) != DDPM_OK) return DDPM_ERR;
+    out->sgemm_gflops = sgemm_peak(j->threads, j->reps);
+    return DDPM_OK;
 }
 
 static int job_train(void *arg, c_figures *out, ddpm_error *err)
