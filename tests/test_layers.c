@@ -318,6 +318,17 @@ static void check_conv_against_reference(ddpm_conv2d_dims d, bool with_bias)
     double *want = malloc(sizeof(double) * c.n_out);
     for (size_t i = 0; i < c.n_out; i++) want[i] = ref[i];
     check_tensor(what, c.out, want, c.n_out, 1e-5, 1.0);
+    /* computed in 2 or 3 parts (as threads split one image): the same bits,
+     * and every element written */
+    float *by_parts = alloc_floats(c.n_out);
+    for (int parts = 2; parts <= 3; parts++) {
+        fill_nan(by_parts, c.n_out);
+        for (int k = parts - 1; k >= 0; k--)
+            ddpm_conv2d_forward_part(by_parts, c.scratch, c.inp, c.wf, c.bias, &d, k, parts);
+        CHECK(memcmp(by_parts, c.out, sizeof(float) * c.n_out) == 0, "%s: the output in %d parts differs",
+              what, parts);
+    }
+    free(by_parts);
 
     const size_t n_in = (size_t)d.B * d.H * d.W * d.C_in, n_w = (size_t)d.C_out * d.C_in * d.kernel * d.kernel;
     double *want_dinp = calloc(n_in, sizeof(double)), *want_dw = calloc(n_w, sizeof(double));

@@ -325,7 +325,8 @@ static void check_batch_independence(void)
 /* Forward, parameter gradients and the input gradient are the same bit for
  * bit at 1, 2 and 3 threads (lectures rely on the same seed giving the same
  * picture on any machine), for a batch that splits unevenly over threads and
- * gradient lanes. */
+ * gradient lanes, and for a batch small enough that its convolutions are
+ * split instead (which also equals the same images in the larger batch). */
 static void check_thread_count_invariance(void)
 {
     ddpm_unet_config cfg;
@@ -336,7 +337,7 @@ static void check_thread_count_invariance(void)
     const int B = 7;
     const size_t P = ddpm_unet_num_params(net), D = 784, n = B * D;
     float *params = malloc(sizeof(float) * P), *x = malloc(sizeof(float) * n);
-    float *dout = malloc(sizeof(float) * n), *out[3], *grads[3], *dx[3];
+    float *dout = malloc(sizeof(float) * n), *out[3], *part[3], *grads[3], *dx[3];
     ddpm_unet_init_params(net, params, 9);
     ddpm_rng r;
     ddpm_rng_init(&r, 10, 0);
@@ -351,17 +352,24 @@ static void check_thread_count_invariance(void)
         out[k] = malloc(sizeof(float) * n);
         grads[k] = calloc(P, sizeof(float));
         dx[k] = calloc(n, sizeof(float));
+        /* a batch of 3 is one chunk: its convolutions are split over the
+         * threads instead of its images */
+        part[k] = malloc(sizeof(float) * 3 * D);
+        ddpm_unet_forward(net, params, ws, x + 4 * D, t + 4, 3, NULL);
+        memcpy(part[k], ddpm_unet_output(ws), sizeof(float) * 3 * D);
         ddpm_unet_forward(net, params, ws, x, t, B, NULL);
         memcpy(out[k], ddpm_unet_output(ws), sizeof(float) * n);
         ddpm_unet_backward(net, params, grads[k], ws, dout, dx[k]);
         ddpm_unet_workspace_free(ws);
+        CHECK(memcmp(part[k], out[0] + 4 * D, sizeof(float) * 3 * D) == 0,
+              "images 4..6 as a batch of 3 at %d threads differ from the batch of 7", k + 1);
         if (k == 0) continue;
         CHECK(memcmp(out[0], out[k], sizeof(float) * n) == 0, "forward differs at %d threads", k + 1);
         CHECK(memcmp(grads[0], grads[k], sizeof(float) * P) == 0, "gradients differ at %d threads", k + 1);
         CHECK(memcmp(dx[0], dx[k], sizeof(float) * n) == 0, "input gradient differs at %d threads", k + 1);
     }
     ddpm_set_threads(1);
-    for (int k = 0; k < 3; k++) free(out[k]), free(grads[k]), free(dx[k]);
+    for (int k = 0; k < 3; k++) free(out[k]), free(part[k]), free(grads[k]), free(dx[k]);
     free(params), free(x), free(dout);
     ddpm_unet_free(net);
     printf("forward and backward are bit-identical at 1, 2 and 3 threads\n");

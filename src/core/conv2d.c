@@ -213,10 +213,16 @@ void ddpm_conv2d_forward(float *out,          /* (B, Ho, Wo, C_out) */
                          const float *bias,   /* (C_out) or NULL */
                          const ddpm_conv2d_dims *d)
 {
+    ddpm_conv2d_forward_part(out, scratch, inp, wf, bias, d, 0, 1);
+}
+
+void ddpm_conv2d_forward_part(float *out, float *scratch, const float *inp, const float *wf,
+                              const float *bias, const ddpm_conv2d_dims *d, int part, int parts)
+{
     conv_geom g = conv_geom_of(d);
-    DDPM_ASSERT(out && scratch && inp && wf);
+    DDPM_ASSERT(out && scratch && inp && wf && parts >= 1 && part >= 0 && part < parts);
     if (ddpm_wino_tile_forward(d)) {
-        ddpm_wino_forward(out, scratch, inp, wf, bias, d);
+        ddpm_wino_forward(out, scratch, inp, wf, bias, d, part, parts);
         return;
     }
     const int C_in = d->C_in, C_out = d->C_out;
@@ -238,14 +244,15 @@ void ddpm_conv2d_forward(float *out,          /* (B, Ho, Wo, C_out) */
             x = x_pad;
         }
         float *y = out + (size_t)n * out_image;
-        if (g.pointwise) { /* no gaps between rows: one row of H*W pixels */
-            mk.M = g.Ho * g.Wo;
-            mk.a = x;
-            mk.c = y;
+        if (g.pointwise) { /* no gaps between rows: one row of H*W pixels, split evenly */
+            const int HW = g.Ho * g.Wo, p0 = (int)((long)HW * part / parts);
+            mk.M = (int)((long)HW * (part + 1) / parts) - p0;
+            mk.a = x + (size_t)p0 * C_in;
+            mk.c = y + (size_t)p0 * C_out;
             ddpm_mk_run(&mk);
             continue;
         }
-        for (int oh = 0; oh < g.Ho; oh++) {
+        for (int oh = g.Ho * part / parts; oh < g.Ho * (part + 1) / parts; oh++) {
             mk.a = x + (size_t)oh * g.s * g.Wp * C_in;
             mk.c = y + (size_t)oh * g.Wo * C_out;
             ddpm_mk_run(&mk);

@@ -478,7 +478,7 @@ void ddpm_wino_unpack_grad(float *dweight, const float *dU, const ddpm_conv2d_di
  * with tiles of m, blocks of tiles running across images. */
 static void run_forward(float *out, const wino_scratch *s, const float *inp, const float *U,
                         const float *bias, int m, int B, int H, int W, int C_in, int C_out,
-                        bool accumulate)
+                        bool accumulate, int part, int parts)
 {
     const tiles t = tiles_of(m, B, H, W);
     const size_t ld = round16(C_out);
@@ -487,8 +487,9 @@ static void run_forward(float *out, const wino_scratch *s, const float *inp, con
     ddpm_mk_args mk = {.c_rs = (ptrdiff_t)ld, .N = C_out, .a_rs = C_in, .a_ks = 1, .a_off = a_off,
                        .b = b, .b_ks = (ptrdiff_t)ld, .ntaps = 1, .K = C_in};
     memset(s->zero, 0, sizeof(float) * round16(C_in));
-    for (long t0 = 0; t0 < t.T; t0 += TB_FWD) {
-        const int nt = t.T - t0 < TB_FWD ? (int)(t.T - t0) : TB_FWD;
+    const long first = t.T * part / parts, end = t.T * (part + 1) / parts;
+    for (long t0 = first; t0 < end; t0 += TB_FWD) {
+        const int nt = end - t0 < TB_FWD ? (int)(end - t0) : TB_FWD;
         input_transform(s->V, inp, s->zero, &t, C_in, t0, nt, TB_FWD);
         mk.M = nt;
         for (int xi = 0; xi < t.nxi; xi++) {
@@ -502,13 +503,13 @@ static void run_forward(float *out, const wino_scratch *s, const float *inp, con
 }
 
 void ddpm_wino_forward(float *out, float *scratch, const float *inp, const float *U,
-                       const float *bias, const ddpm_conv2d_dims *d)
+                       const float *bias, const ddpm_conv2d_dims *d, int part, int parts)
 {
     const int m = ddpm_wino_tile_forward(d);
     DDPM_ASSERT(geometry_fits(d) && m);
     wino_scratch s;
     scratch_parts(d, scratch, &s);
-    run_forward(out, &s, inp, U, bias, m, d->B, d->H, d->W, d->C_in, d->C_out, false);
+    run_forward(out, &s, inp, U, bias, m, d->B, d->H, d->W, d->C_in, d->C_out, false, part, parts);
 }
 
 void ddpm_wino_backward(float *dinp, float *dU, float *scratch, const float *dout,
@@ -523,7 +524,7 @@ void ddpm_wino_backward(float *dinp, float *dU, float *scratch, const float *dou
     if (dinp) {
         const int m = ddpm_wino_tile_dinp(d);
         DDPM_ASSERT(m);
-        run_forward(dinp, &s, dout, Ub, NULL, m, d->B, d->H, d->W, C_out, C_in, true);
+        run_forward(dinp, &s, dout, Ub, NULL, m, d->B, d->H, d->W, C_out, C_in, true, 0, 1);
     }
     if (!dU) return;
     const int m = ddpm_wino_tile_dweight(d);

@@ -1,10 +1,11 @@
 /* threads.c: the process-wide thread count and a minimal pthread pool.
  *
- * Workers sleep on a condition variable until the caller publishes a new
- * batch (a generation number), then claim task indices with an atomic
- * counter until none are left; the last one to finish wakes the caller.  One
- * batch per forward or backward pass, so a few microseconds of wake-up cost
- * nothing next to the milliseconds of work in each batch. */
+ * Workers wait for the caller to publish a new batch (a generation number),
+ * then claim task indices with an atomic counter until none are left; the
+ * last one to finish wakes the caller.  Waiting threads poll for a few tens
+ * of microseconds before sleeping on a condition variable, which keeps the
+ * per-layer batches of a single image split over threads cheap while an
+ * idle pool still costs nothing. */
 #include "ddpm/threads.h"
 
 #include <pthread.h>
@@ -29,15 +30,28 @@ void ddpm_set_threads(int n)
 
 int ddpm_get_threads(void) { return atomic_load(&g_threads); }
 
+/* How long an idle thread polls before it sleeps: about 50 us, the gap
+ * between the convolutions of one image split over threads, so that a worker
+ * stays awake through a pass instead of paying a futex wake-up per layer. */
+enum { SPIN = 2000 };
+
+static inline void cpu_relax(void)
+{
+#if defined(__x86_64__) || defined(__i386__)
+    __builtin_ia32_pause();
+#endif
+}
+
 struct ddpm_pool {
     int n_threads;
     pthread_t *workers;          /* (n_threads - 1) */
     pthread_mutex_t lock;
     pthread_cond_t wake, done;
-    uint64_t generation;         /* bumped once per batch, under lock */
-    int busy;                    /* workers still in the current batch */
-    bool quit;
-    /* the current batch, written under lock before the generation bump */
+    atomic_uint_fast64_t generation; /* bumped once per batch (release), under lock */
+    atomic_int busy;             /* workers still in the current batch */
+    bool quit;                   /* under lock */
+    atomic_bool quitting;        /* the same, for spinning readers */
+    /* the current batch, written before the generation bump */
     ddpm_pool_fn fn;
     void *ctx;
     int n_tasks;
@@ -65,20 +79,30 @@ static void *worker_main(void *arg_)
     const int thread = arg->thread;
     free(arg);
     uint64_t seen = 0;
-    pthread_mutex_lock(&p->lock);
     for (;;) {
-        while (p->generation == seen && !p->quit) pthread_cond_wait(&p->wake, &p->lock);
-        if (p->quit) break;
-        seen = p->generation;
-        ddpm_pool_fn fn = p->fn;
-        void *ctx = p->ctx;
-        int n_tasks = p->n_tasks;
-        pthread_mutex_unlock(&p->lock);
-        drain(p, fn, ctx, n_tasks, thread);
-        pthread_mutex_lock(&p->lock);
-        if (--p->busy == 0) pthread_cond_signal(&p->done);
+        /* poll a while, then sleep until the generation moves */
+        uint64_t gen = atomic_load_explicit(&p->generation, memory_order_acquire);
+        for (int i = 0; i < SPIN && gen == seen && !atomic_load(&p->quitting); i++) {
+            cpu_relax();
+            gen = atomic_load_explicit(&p->generation, memory_order_acquire);
+        }
+        if (gen == seen) {
+            pthread_mutex_lock(&p->lock);
+            while (atomic_load(&p->generation) == seen && !p->quit) pthread_cond_wait(&p->wake, &p->lock);
+            bool quit = p->quit;
+            gen = atomic_load(&p->generation);
+            pthread_mutex_unlock(&p->lock);
+            if (quit) break;
+        }
+        if (atomic_load(&p->quitting)) break;
+        seen = gen;
+        drain(p, p->fn, p->ctx, p->n_tasks, thread);
+        if (atomic_fetch_sub(&p->busy, 1) == 1) {
+            pthread_mutex_lock(&p->lock);
+            pthread_cond_signal(&p->done);
+            pthread_mutex_unlock(&p->lock);
+        }
     }
-    pthread_mutex_unlock(&p->lock);
     return NULL;
 }
 
@@ -91,6 +115,9 @@ ddpm_pool *ddpm_pool_create(int n_threads)
     pthread_mutex_init(&p->lock, NULL);
     pthread_cond_init(&p->wake, NULL);
     pthread_cond_init(&p->done, NULL);
+    atomic_init(&p->generation, 0);
+    atomic_init(&p->busy, 0);
+    atomic_init(&p->quitting, false);
     atomic_init(&p->next, 0);
     if (n_threads > 1) {
         p->workers = calloc((size_t)n_threads - 1, sizeof *p->workers);
@@ -122,6 +149,7 @@ void ddpm_pool_free(ddpm_pool *p)
     if (!p) return;
     pthread_mutex_lock(&p->lock);
     p->quit = true;
+    atomic_store(&p->quitting, true);
     pthread_cond_broadcast(&p->wake);
     pthread_mutex_unlock(&p->lock);
     for (int i = 0; i < p->n_threads - 1; i++) pthread_join(p->workers[i], NULL);
@@ -146,12 +174,16 @@ void ddpm_pool_run(ddpm_pool *p, int n_tasks, ddpm_pool_fn fn, void *ctx)
     p->ctx = ctx;
     p->n_tasks = n_tasks;
     atomic_store(&p->next, 0);
-    p->busy = p->n_threads - 1;
-    p->generation++;
+    atomic_store(&p->busy, p->n_threads - 1);
+    atomic_fetch_add_explicit(&p->generation, 1, memory_order_release);
     pthread_cond_broadcast(&p->wake);
     pthread_mutex_unlock(&p->lock);
     drain(p, fn, ctx, n_tasks, 0);
-    pthread_mutex_lock(&p->lock);
-    while (p->busy > 0) pthread_cond_wait(&p->done, &p->lock);
-    pthread_mutex_unlock(&p->lock);
+    /* wait for the workers: poll a while, then sleep */
+    for (int i = 0; i < SPIN && atomic_load(&p->busy) > 0; i++) cpu_relax();
+    if (atomic_load(&p->busy) > 0) {
+        pthread_mutex_lock(&p->lock);
+        while (atomic_load(&p->busy) > 0) pthread_cond_wait(&p->done, &p->lock);
+        pthread_mutex_unlock(&p->lock);
+    }
 }

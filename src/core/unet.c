@@ -643,7 +643,6 @@ int ddpm_unet_workspace_create(ddpm_unet_workspace **out, const ddpm_unet *n, in
     ws->max_batch = max_batch;
     ws->training = training;
     ws->threads = ddpm_get_threads();
-    if (ws->threads > max_batch) ws->threads = max_batch; /* the work is split over images */
     ws->offsets = calloc((size_t)n->n_slots, sizeof(size_t));
     ws->t = calloc((size_t)max_batch, sizeof(int));
     size_t off = 0;
@@ -743,8 +742,25 @@ static void nhwc_to_nchw(float *dst, const float *src, int B, int C, int HW, boo
             }
 }
 
-/* The forward pass of images [i0, i0 + B), on one thread's scratch. */
-static void forward_images(ddpm_unet_workspace *ws, int i0, int B, float *scratch)
+/* One part of a convolution split over the pool (see forward_images). */
+typedef struct {
+    ddpm_unet_workspace *ws;
+    float *out;
+    const float *inp, *wf, *bias;
+    ddpm_conv2d_dims d;
+} conv_split;
+
+static void conv_part_task(void *ctx, int part, int thread)
+{
+    conv_split *c = ctx;
+    ddpm_conv2d_forward_part(c->out, c->ws->tc[thread].scratch, c->inp, c->wf, c->bias, &c->d, part,
+                             c->ws->threads);
+}
+
+/* The forward pass of images [i0, i0 + B), on one thread's scratch; with
+ * split, each convolution is shared out over the pool's threads (for a batch
+ * too small to split over images: the visualizer's single image). */
+static void forward_images(ddpm_unet_workspace *ws, int i0, int B, float *scratch, bool split)
 {
     const ddpm_unet *n = ws->net;
     const int S = n->cfg.image_size, HW_img = S * S;
@@ -760,7 +776,12 @@ static void forward_images(ddpm_unet_workspace *ws, int i0, int B, float *scratc
             break;
         case OP_CONV: {
             ddpm_conv2d_dims d = conv_dims(o, B);
-            ddpm_conv2d_forward(ACT(o->out), scratch, ACT(o->in), ws->wf + o->wf_off, PARAM(o->b), &d);
+            if (split) {
+                conv_split c = {ws, ACT(o->out), ACT(o->in), ws->wf + o->wf_off, PARAM(o->b), d};
+                ddpm_pool_run(ws->pool, ws->threads, conv_part_task, &c);
+            } else {
+                ddpm_conv2d_forward(ACT(o->out), scratch, ACT(o->in), ws->wf + o->wf_off, PARAM(o->b), &d);
+            }
             break;
         }
         case OP_LINEAR:
@@ -816,7 +837,7 @@ static void forward_task(void *ctx, int k, int thread)
 {
     ddpm_unet_workspace *ws = ctx;
     const int i0 = k * FWD_CHUNK, nb = ws->B - i0 < FWD_CHUNK ? ws->B - i0 : FWD_CHUNK;
-    forward_images(ws, i0, nb, ws->tc[thread].scratch);
+    forward_images(ws, i0, nb, ws->tc[thread].scratch, false);
 }
 
 /* Packs one conv's weights.  An inference workspace (sampling runs the same
@@ -865,7 +886,11 @@ void ddpm_unet_forward(const ddpm_unet *n, const float *params, ddpm_unet_worksp
     memcpy(ws->t, t, sizeof(int) * (size_t)B);
     ddpm_pool_run(ws->pool, n->n_ops, pack_wf_task, ws);
     ws->wf_valid = true;
-    ddpm_pool_run(ws->pool, (B + FWD_CHUNK - 1) / FWD_CHUNK, forward_task, ws);
+    const int chunks = (B + FWD_CHUNK - 1) / FWD_CHUNK;
+    if (chunks == 1 && ws->pool) /* one chunk: split its convolutions instead */
+        forward_images(ws, 0, B, ws->tc[0].scratch, true);
+    else
+        ddpm_pool_run(ws->pool, chunks, forward_task, ws);
 }
 
 const float *ddpm_unet_output(const ddpm_unet_workspace *ws)
