@@ -30,10 +30,10 @@ void ddpm_set_threads(int n)
 
 int ddpm_get_threads(void) { return atomic_load(&g_threads); }
 
-/* How long an idle thread polls before it sleeps: about 50 us, the gap
+/* How long an idle thread polls before it sleeps: a few hundred us, the gap
  * between the convolutions of one image split over threads, so that a worker
  * stays awake through a pass instead of paying a futex wake-up per layer. */
-enum { SPIN = 2000 };
+enum { SPIN = 20000 };
 
 static inline void cpu_relax(void)
 {
