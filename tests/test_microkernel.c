@@ -32,7 +32,8 @@ static size_t check_one(int trial)
     const ptrdiff_t a_ks = rows_contiguous ? M + below(5) : 1;
     ptrdiff_t a_off[4];
     const size_t a_span = (size_t)((M - 1) * a_rs + (K > 0 ? (K - 1) * a_ks : 0) + 1);
-    for (int t = 0; t < ntaps; t++) a_off[t] = (ptrdiff_t)(t * (a_span + (size_t)below(7)));
+    for (int t = 0; t < ntaps; t++) /* taps one after another, with gaps */
+        a_off[t] = t == 0 ? below(3) : a_off[t - 1] + (ptrdiff_t)a_span + below(7);
     float *a = random_floats((size_t)a_off[ntaps - 1] + a_span);
     /* B rows must be readable to N rounded up to 16 */
     const ptrdiff_t b_ks = (ptrdiff_t)((N + 15) / 16 * 16 + below(3));
