@@ -4,14 +4,18 @@
  * AVX2 + FMA (x86-64-v3) and the baseline, and lets the loader pick the one
  * this CPU runs (GCC's target_clones, an ifunc): plain C loops then become
  * 16-wide without giving up the portable build.  Where that is unavailable
- * the function is compiled once, for the baseline. */
+ * the function is compiled once, for the baseline; the results differ only
+ * in rounding (FMA contraction), never in what is computed. */
 #ifndef DDPM_SIMD_H
 #define DDPM_SIMD_H
 
 #include <stdint.h>
 #include <string.h>
 
-#if defined(__x86_64__) && defined(__GNUC__) && !defined(__clang__) && defined(__linux__)
+/* Not under ThreadSanitizer: its runtime is not up yet when the loader runs
+ * the (instrumented) ifunc resolvers. */
+#if defined(__x86_64__) && defined(__GNUC__) && !defined(__clang__) && defined(__linux__) && \
+    !defined(__SANITIZE_THREAD__)
 #define DDPM_VECTORIZE __attribute__((target_clones("arch=x86-64-v4", "arch=x86-64-v3", "default")))
 #else
 #define DDPM_VECTORIZE
