@@ -375,12 +375,52 @@ static void check_thread_count_invariance(void)
     printf("forward and backward are bit-identical at 1, 2 and 3 threads\n");
 }
 
+/* Dropout draws its mask per layer and image, from the forward's rng: six
+ * copies of one image (in different chunks and at every position in a
+ * chunk) all come out different, and the same rng state repeats exactly. */
+static void check_dropout_streams(void)
+{
+    ddpm_unet_config cfg;
+    ddpm_error err = {0};
+    CHECK(ddpm_unet_preset("tiny", &cfg, &err) == 0, "tiny");
+    cfg.dropout = 0.3f;
+    ddpm_unet *net;
+    CHECK(ddpm_unet_create(&net, &cfg, &err) == 0, "%s", err.msg);
+    const size_t P = ddpm_unet_num_params(net), D = 784;
+    float *params = malloc(sizeof(float) * P), *x = malloc(sizeof(float) * 6 * D), *first = malloc(sizeof(float) * 6 * D);
+    ddpm_unet_init_params(net, params, 2);
+    ddpm_rng r;
+    ddpm_rng_init(&r, 3, 0);
+    for (size_t i = 0; i < P; i++) params[i] += (float)(0.05 * ddpm_rng_normal(&r));
+    ddpm_rng_normal_fill(&r, x, D);
+    for (int b = 1; b < 6; b++) memcpy(x + b * D, x, sizeof(float) * D);
+    int t[6] = {300, 300, 300, 300, 300, 300};
+    ddpm_unet_workspace *ws;
+    CHECK(ddpm_unet_workspace_create(&ws, net, 6, true, &err) == 0, "%s", err.msg);
+    ddpm_rng drop;
+    ddpm_rng_init(&drop, 5, 0);
+    ddpm_unet_forward(net, params, ws, x, t, 6, &drop);
+    memcpy(first, ddpm_unet_output(ws), sizeof(float) * 6 * D);
+    for (int a = 0; a < 6; a++)
+        for (int b = a + 1; b < 6; b++)
+            CHECK(memcmp(first + a * D, first + b * D, sizeof(float) * D) != 0,
+                  "images %d and %d got the same dropout masks", a, b);
+    ddpm_rng_init(&drop, 5, 0);
+    ddpm_unet_forward(net, params, ws, x, t, 6, &drop);
+    CHECK(memcmp(first, ddpm_unet_output(ws), sizeof(float) * 6 * D) == 0, "dropout does not repeat");
+    ddpm_unet_workspace_free(ws);
+    ddpm_unet_free(net);
+    free(params), free(x), free(first);
+    printf("dropout: a different mask for every image, repeatable\n");
+}
+
 int main(void)
 {
     ddpm_blas_set_threads(1);
     check_presets_and_configs();
     check_batch_independence();
     check_thread_count_invariance();
+    check_dropout_streams();
     check_finite_differences();
     check_parity("parity_gray.safetensors");
     check_parity("parity_rgb.safetensors");
