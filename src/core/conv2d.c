@@ -1,6 +1,8 @@
 /* conv2d.c: 2-D convolution (cross-correlation, as in PyTorch) over a
- * channels-last (B, H, W, C) batch, one image at a time, on the register-tiled
- * microkernel (microkernel.h).
+ * channels-last (B, H, W, C) batch, on the register-tiled microkernel
+ * (microkernel.h).  3x3 stride-1 passes with enough channels go to the
+ * Winograd path (conv2d_winograd.c); this file runs the others directly, one
+ * image at a time.
  *
  * Channels last makes every pass the same small product with no im2col:
  *   forward  out[p, :]   = bias + sum_{tap, c} x_pad[p + tap, c] * Wf[tap, c, :]
@@ -15,9 +17,9 @@
  * vectorised dimension is contiguous: Wf (k*k, C_in, round16(C_out)) and
  * Wb (k*k, C_out, round16(C_in)), zero-padded.  The weight gradient is summed
  * in Wf's layout too (dWf), so that a training step can accumulate it over
- * many calls and turn it into (C_out, C_in, k, k) once.  The input gradient of a stride-2 convolution is computed per
- * parity class of the input pixel (the taps that reach it), so no multiply
- * by an inserted zero is ever done.
+ * many calls and turn it into (C_out, C_in, k, k) once.  The input gradient
+ * of a stride-2 convolution is computed per parity class of the input pixel
+ * (the taps that reach it), so no multiply by an inserted zero is ever done.
  *
  * Every output element is summed in an order fixed by the dims alone, so a
  * result never depends on the batch it came in or the thread that ran it. */

@@ -56,12 +56,16 @@ bool ddpm_wino_applies(const ddpm_conv2d_dims *d)
     return geometry_fits(d) && d->C_in >= 8 && d->C_out >= 8;
 }
 
-/* The tile size m for a forward-style pass reading `a` channels and writing
- * `b`, 0 for direct, from measurements on Zen 4 (bench/README.md): the
+/* The tile size m of each pass, 0 for direct: from `bench/conv_layers` on
+ * Zen 4, checked against whole training steps (bench/README.md).  The
  * transforms cost per channel what the products save per channel pair, so
- * Winograd pays once there are 32 channels or so on each side; then F(4,3)
- * beats F(2,3) everywhere, even on 14x14 and 7x7 maps where a third of its
- * last tiles is padding.  F(2,3), numerically tighter, is kept for tests. */
+ * Winograd pays from about 32 channels on a side; then F(4,3) beats F(2,3)
+ * everywhere, even on 7x7 maps where a third of its last tiles is padding.
+ * (At 16 channels F(4,3) wins a few percent on its own, but loses them in a
+ * network, where its four times larger transformed weights compete for the
+ * cache.)  The weight gradient's products run over tiles, fewer on small
+ * maps, so it needs more channels there.  F(2,3), numerically tighter, is
+ * kept for tests.  A forward-style pass reads `a` channels and writes `b`. */
 static int forward_tile(const ddpm_conv2d_dims *d, int a, int b)
 {
     if (g_wino_mode) return g_wino_mode == 1 || !geometry_fits(d) ? 0 : g_wino_mode;
@@ -73,7 +77,6 @@ static int forward_tile(const ddpm_conv2d_dims *d, int a, int b)
 int ddpm_wino_tile_forward(const ddpm_conv2d_dims *d) { return forward_tile(d, d->C_in, d->C_out); }
 int ddpm_wino_tile_dinp(const ddpm_conv2d_dims *d) { return forward_tile(d, d->C_out, d->C_in); }
 
-/* The weight gradient's products run over tiles, fewer on small maps. */
 int ddpm_wino_tile_dweight(const ddpm_conv2d_dims *d)
 {
     if (g_wino_mode) return g_wino_mode == 1 || !geometry_fits(d) ? 0 : g_wino_mode;

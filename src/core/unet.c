@@ -7,18 +7,21 @@
  * a training step allocates nothing.
  *
  * Work is split over images.  Nothing in the network mixes images (GroupNorm
- * normalises per sample), so the forward pass runs image by image on the
- * workspace's threads, each image's layers back to back while its data are
- * still in cache.  Backward does the same into per-thread gradient buffers
- * for activations, which are planned by liveness: a slot's gradient exists
- * from its last reader's backward to its producer's backward, so the arena
- * holds only what is live at once and stays in cache.  The parameter
- * gradients are summed into LANES buffers, lane l owning a fixed range of
- * images taken in order, and the lanes are added into `grads` in lane order:
- * the split depends on the batch size alone, so the result is the same bit
- * for bit at any thread count.  Convolution weights are re-packed once per
- * pass for the kernels, and their gradients are summed in the packed layout
- * and unpacked once, in the final reduction. */
+ * normalises per sample), so the forward pass runs small chunks of images on
+ * the workspace's threads, each chunk through all the layers back to back
+ * while its data are still in cache; a batch of a single chunk (the
+ * visualizer's one image) instead splits each convolution over the threads.
+ * Backward runs chunks too, into per-thread gradient buffers for the
+ * activations, planned by liveness: a slot's gradient exists from its last
+ * reader's backward to its producer's backward, so the buffer holds only
+ * what is live at once and stays in cache.  The parameter gradients are
+ * summed into LANES buffers, lane l owning a fixed range of images taken in
+ * order, and the lanes are added into `grads` in lane order: the split
+ * depends on the batch size alone, so the result is the same bit for bit at
+ * any thread count.  Convolution weights are re-packed once per pass for the
+ * kernels (an inference workspace keeps them while the weights stay the
+ * same), and their gradients are summed in the packed layout and unpacked
+ * once, in the final reduction. */
 #include <math.h>
 #include <stdint.h>
 #include <stdio.h>
