@@ -9,7 +9,8 @@
  *   ddpm_conv2d_pack_wf(wf, weight, &d);             // once per weight update
  *   ddpm_conv2d_forward(out, scratch, inp, wf, bias, &d);
  *   ...
- *   ddpm_conv2d_pack_wb(wb, weight, &d);
+ *   ddpm_conv2d_pack_wb(wb, weight, &d);             // wb: ddpm_conv2d_wb_floats
+ *   memset(dwf, 0, sizeof(float) * ddpm_conv2d_dwf_floats(&d));
  *   ddpm_conv2d_backward(dinp, dwf, dbias, scratch, dout, inp, wb, &d);
  *   ddpm_conv2d_unpack_grad(dweight, dwf, &d);       // dweight += dwf, re-laid out
  *
@@ -57,7 +58,8 @@ void ddpm_sgemm(int trans_a, int trans_b, int M, int N, int K, float alpha,
 void ddpm_sgemm_reference(int trans_a, int trans_b, int M, int N, int K, float alpha,
                           const float *A, int lda, const float *B, int ldb, float beta,
                           float *C, int ldc);
-/* Threads used by BLAS (OpenBLAS); n <= 0 means all cores. */
+/* Threads used by BLAS (OpenBLAS); n <= 0 means all cores.  ddpm_set_threads
+ * (ddpm/threads.h), which sets ddpm-lab's own thread count, keeps this at 1. */
 void ddpm_blas_set_threads(int n);
 int ddpm_blas_get_threads(void);
 
