@@ -9,7 +9,7 @@
 
 typedef struct {
     atomic_int runs[1000];
-    atomic_int bad_thread;
+    atomic_int bad_thread, work;
     int threads;
 } count_ctx;
 
@@ -19,8 +19,9 @@ static void count_task(void *p, int task, int thread)
     atomic_fetch_add(&c->runs[task], 1);
     if (thread < 0 || thread >= c->threads) atomic_fetch_add(&c->bad_thread, 1);
     /* a little work so that the workers really interleave */
-    volatile double x = 0;
+    double x = 0;
     for (int i = 0; i < 200 * (task % 7); i++) x += i;
+    atomic_fetch_add(&c->work, (int)(x > 0));
 }
 
 static void check_pool(int threads, int n_tasks, int batches)

@@ -42,9 +42,21 @@ static void mk_store_partial(const ddpm_mk_args *g, const float *tmp, int width,
 #if defined(__x86_64__) && defined(__GNUC__)
 #define DDPM_MK_X86 1
 
+/* Everything between BEGIN and END is compiled for the given target. */
+#if defined(__clang__)
+#define MK_TARGET_BEGIN(t) _Pragma(t)
+#define MK_TARGET_END _Pragma("clang attribute pop")
+#define MK_AVX2 "clang attribute push (__attribute__((target(\"avx2,fma\"))), apply_to = function)"
+#define MK_AVX512 "clang attribute push (__attribute__((target(\"avx512f,avx2,fma\"))), apply_to = function)"
+#else
+#define MK_TARGET_BEGIN(t) _Pragma("GCC push_options") _Pragma(t)
+#define MK_TARGET_END _Pragma("GCC pop_options")
+#define MK_AVX2 "GCC target(\"avx2,fma\")"
+#define MK_AVX512 "GCC target(\"avx512f,avx2,fma\")"
+#endif
+
 /* ---- AVX2 + FMA: 16 ymm registers, 12 accumulators ------------------------ */
-#pragma GCC push_options
-#pragma GCC target("avx2,fma")
+MK_TARGET_BEGIN(MK_AVX2)
 #define MK_SUFFIX avx2
 #define MK_VW 8
 #define MK_VMAX 2
@@ -56,11 +68,10 @@ static void mk_store_partial(const ddpm_mk_args *g, const float *tmp, int width,
 #undef MK_VMAX
 #undef MK_RMAX1
 #undef MK_RMAX2
-#pragma GCC pop_options
+MK_TARGET_END
 
 /* ---- AVX-512: 32 zmm registers, up to 28 accumulators --------------------- */
-#pragma GCC push_options
-#pragma GCC target("avx512f,avx2,fma")
+MK_TARGET_BEGIN(MK_AVX512)
 #define MK_SUFFIX avx512
 #define MK_VW 16
 #define MK_VMAX 2
@@ -72,7 +83,7 @@ static void mk_store_partial(const ddpm_mk_args *g, const float *tmp, int width,
 #undef MK_VMAX
 #undef MK_RMAX1
 #undef MK_RMAX2
-#pragma GCC pop_options
+MK_TARGET_END
 #endif
 
 typedef void (*mk_fn)(const ddpm_mk_args *);
