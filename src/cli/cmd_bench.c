@@ -260,9 +260,13 @@ static int torch_figures(const char *python, const char *script, const char *ckp
     out[len] = '\0';
     int status = pclose(p);
     if (status != 0) {
-        if (strstr(out, "No module named 'torch'") || strstr(out, "No module named torch"))
-            return ddpm_fail(err, "PyTorch is not installed for %s (Debian: apt install python3-torch)",
-                             python);
+        const char *missing = strstr(out, "No module named");
+        if (missing) {
+            const char *end = strchr(missing, '\n');
+            return ddpm_fail(err, "%s cannot run the PyTorch mirror (%.*s); on Debian: apt install "
+                                  "python3-torch, or pass --python", python,
+                             (int)(end ? end - missing : (ptrdiff_t)strlen(missing)), missing);
+        }
         char *nl = strrchr(out, '\n');
         if (nl && nl[1] == '\0') *nl = '\0';
         nl = strrchr(out, '\n');
