@@ -1,6 +1,8 @@
 /* test_layers.c: every layer kernel against an independent oracle.
- *   - conv2d's one-GEMM path against the direct seven-loop reference, over
- *     every kernel/stride/pad combination and awkward sizes;
+ *   - conv2d (channels last, on the register-tiled kernel) against the
+ *     direct seven-loop reference and a direct backward, over every
+ *     kernel/stride/pad combination, awkward sizes and the UNet's shapes, on
+ *     every instruction set the CPU has; bit-identical alone or in a batch;
  *   - forward values of the other layers against naive loops in double;
  *   - every backward against central finite differences of a random
  *     projection L = sum_i w_i out_i evaluated in double, for every input and
@@ -17,6 +19,9 @@
 #include "check.h"
 #include "ddpm/layers.h"
 #include "ddpm/rng.h"
+#include "conv2d_winograd.h"
+#include "microkernel.h"
+#include "simd.h"
 
 /* ---- helpers ---------------------------------------------------------------- */
 
@@ -75,6 +80,12 @@ static void check_tensor(const char *what, const float *got, const double *want,
     }
     CHECK(worst <= tol * scale, "%s: element %zu is %.9g, want %.9g (max error %.3g, scale %.3g)",
           what, at, got[at], want[at], worst, scale);
+}
+
+/* Back to the instruction set the library would pick by itself. */
+static void select_best_isa(void)
+{
+    if (!ddpm_mk_select(DDPM_MK_AVX512) && !ddpm_mk_select(DDPM_MK_AVX2)) ddpm_mk_select(DDPM_MK_GENERIC);
 }
 
 /* ---- gradient checking ------------------------------------------------------- */
@@ -180,26 +191,37 @@ static void check_gradients(const layer_case *lc, grad_slot *slots, int nslots, 
 
 typedef struct {
     ddpm_conv2d_dims d;
-    float *inp, *weight, *bias, *out, *scratch, *w;
+    float *inp, *weight, *bias, *out, *scratch, *w, *wf, *wb, *dwf;
     float *dinp, *dweight, *dbias;
-    size_t n_out, n_scratch;
+    size_t n_out, n_scratch, n_wf, n_dwf;
 } conv_ctx;
+
+static void conv_forward(conv_ctx *c)
+{
+    ddpm_conv2d_pack_wf(c->wf, c->weight, &c->d);
+    ddpm_conv2d_forward(c->out, c->scratch, c->inp, c->wf, c->bias, &c->d);
+}
 
 static double conv_loss(void *p)
 {
     conv_ctx *c = p;
-    ddpm_conv2d_forward(c->out, c->scratch, c->inp, c->weight, c->bias, &c->d);
+    conv_forward(c);
     return project(c->out, c->w, c->n_out);
 }
 
+/* Backward through the packed-gradient API: dwf starts at zero for each
+ * call and is unpacked into dweight, which therefore accumulates. */
 static void conv_backward(void *p)
 {
     conv_ctx *c = p;
-    ddpm_conv2d_forward(c->out, c->scratch, c->inp, c->weight, c->bias, &c->d);
+    conv_forward(c);
     /* backward must not rely on what forward left in scratch: the UNet shares
      * one scratch buffer between all layers */
     fill_nan(c->scratch, c->n_scratch);
-    ddpm_conv2d_backward(c->dinp, c->dweight, c->dbias, c->scratch, c->w, c->inp, c->weight, &c->d);
+    ddpm_conv2d_pack_wb(c->wb, c->weight, &c->d);
+    memset(c->dwf, 0, sizeof(float) * c->n_dwf);
+    ddpm_conv2d_backward(c->dinp, c->dwf, c->dbias, c->scratch, c->w, c->inp, c->wb, &c->d);
+    ddpm_conv2d_unpack_grad(c->dweight, c->dwf, &c->d);
 }
 
 static bool conv_dims_valid(const ddpm_conv2d_dims *d)
@@ -215,12 +237,17 @@ static void conv_ctx_init(conv_ctx *c, ddpm_conv2d_dims d, bool with_bias)
     const size_t n_w = (size_t)d.C_out * d.C_in * d.kernel * d.kernel;
     c->n_out = (size_t)d.B * d.C_out * ddpm_conv2d_out_h(&d) * ddpm_conv2d_out_w(&d);
     c->n_scratch = ddpm_conv2d_scratch_floats(&d);
+    c->n_wf = ddpm_conv2d_wf_floats(&d);
+    c->n_dwf = ddpm_conv2d_dwf_floats(&d);
     c->inp = random_floats(n_in, 1.0f);
     c->weight = random_floats(n_w, 0.5f);
     c->bias = with_bias ? random_floats((size_t)d.C_out, 1.0f) : NULL;
     c->out = alloc_floats(c->n_out);
     c->scratch = alloc_floats(c->n_scratch);
     c->w = random_floats(c->n_out, 1.0f);
+    c->wf = alloc_floats(c->n_wf);
+    c->wb = alloc_floats(ddpm_conv2d_wb_floats(&d));
+    c->dwf = zero_floats(c->n_dwf);
     c->dinp = zero_floats(n_in);
     c->dweight = zero_floats(n_w);
     c->dbias = zero_floats((size_t)d.C_out);
@@ -229,83 +256,200 @@ static void conv_ctx_init(conv_ctx *c, ddpm_conv2d_dims d, bool with_bias)
 static void conv_ctx_free(conv_ctx *c)
 {
     free(c->inp), free(c->weight), free(c->bias), free(c->out), free(c->scratch), free(c->w);
-    free(c->dinp), free(c->dweight), free(c->dbias);
+    free(c->wf), free(c->wb), free(c->dwf), free(c->dinp), free(c->dweight), free(c->dbias);
+}
+
+static const char *const wino_mode_name[5] = {"auto", "direct", "F(2,3)", "?", "F(4,3)"};
+static int wino_mode = 0; /* what ddpm_wino_force was last given */
+
+static void force_winograd(int mode)
+{
+    wino_mode = mode;
+    ddpm_wino_force(mode);
 }
 
 static void describe_conv(char *buf, size_t cap, const ddpm_conv2d_dims *d, bool bias)
 {
-    snprintf(buf, cap, "conv2d B=%d C_in=%d C_out=%d %dx%d k=%d s=%d p=%d%s", d->B, d->C_in,
+    snprintf(buf, cap, "conv2d [%s, %s] B=%d C_in=%d C_out=%d %dx%d k=%d s=%d p=%d%s",
+             ddpm_mk_isa_name(ddpm_mk_selected()), wino_mode_name[wino_mode], d->B, d->C_in,
              d->C_out, d->H, d->W, d->kernel, d->stride, d->pad, bias ? " +bias" : "");
+}
+
+/* The input, weight and bias gradients by the definition, in double:
+ * every output pixel's gradient flows back to the taps that made it. */
+static void conv_backward_reference(double *dinp, double *dweight, double *dbias,
+                                    const float *dout, const float *inp, const float *weight,
+                                    const ddpm_conv2d_dims *d)
+{
+    const int k = d->kernel, Ho = ddpm_conv2d_out_h(d), Wo = ddpm_conv2d_out_w(d);
+    for (int b = 0; b < d->B; b++)
+        for (int oh = 0; oh < Ho; oh++)
+            for (int ow = 0; ow < Wo; ow++)
+                for (int o = 0; o < d->C_out; o++) {
+                    const double g = dout[(((size_t)b * Ho + oh) * Wo + ow) * d->C_out + o];
+                    dbias[o] += g;
+                    for (int c = 0; c < d->C_in; c++)
+                        for (int kh = 0; kh < k; kh++)
+                            for (int kw = 0; kw < k; kw++) {
+                                const int ih = oh * d->stride - d->pad + kh;
+                                const int iw = ow * d->stride - d->pad + kw;
+                                if (ih < 0 || ih >= d->H || iw < 0 || iw >= d->W) continue;
+                                const size_t wi = ((size_t)(o * d->C_in + c) * k + kh) * k + kw;
+                                const size_t xi = (((size_t)b * d->H + ih) * d->W + iw) * d->C_in + c;
+                                dweight[wi] += g * inp[xi];
+                                dinp[xi] += g * weight[wi];
+                            }
+                }
+}
+
+/* Forward against the seven-loop reference, and backward against the
+ * definition, for one shape on the selected instruction set.  Scratch
+ * starts as NaN so that anything the kernels forget to write shows up. */
+static void check_conv_against_reference(ddpm_conv2d_dims d, bool with_bias)
+{
+    conv_ctx c;
+    conv_ctx_init(&c, d, with_bias);
+    char what[160];
+    describe_conv(what, sizeof what, &d, with_bias);
+    fill_nan(c.scratch, c.n_scratch);
+    conv_forward(&c);
+    float *ref = alloc_floats(c.n_out);
+    ddpm_conv2d_forward_reference(ref, c.inp, c.weight, c.bias, &d);
+    double *want = malloc(sizeof(double) * c.n_out);
+    for (size_t i = 0; i < c.n_out; i++) want[i] = ref[i];
+    check_tensor(what, c.out, want, c.n_out, 1e-5, 1.0);
+    /* computed in 2 or 3 parts (as threads split one image): the same bits,
+     * and every element written */
+    float *by_parts = alloc_floats(c.n_out);
+    for (int parts = 2; parts <= 3; parts++) {
+        fill_nan(by_parts, c.n_out);
+        for (int k = parts - 1; k >= 0; k--)
+            ddpm_conv2d_forward_part(by_parts, c.scratch, c.inp, c.wf, c.bias, &d, k, parts);
+        CHECK(memcmp(by_parts, c.out, sizeof(float) * c.n_out) == 0, "%s: the output in %d parts differs",
+              what, parts);
+    }
+    free(by_parts);
+
+    const size_t n_in = (size_t)d.B * d.H * d.W * d.C_in, n_w = (size_t)d.C_out * d.C_in * d.kernel * d.kernel;
+    double *want_dinp = calloc(n_in, sizeof(double)), *want_dw = calloc(n_w, sizeof(double));
+    double *want_db = calloc((size_t)d.C_out, sizeof(double));
+    conv_backward_reference(want_dinp, want_dw, want_db, c.w, c.inp, c.weight, &d);
+    conv_backward(&c);
+    char buf[200];
+    snprintf(buf, sizeof buf, "%s: dinp", what);
+    check_tensor(buf, c.dinp, want_dinp, n_in, 1e-5, 1.0);
+    snprintf(buf, sizeof buf, "%s: dweight", what);
+    check_tensor(buf, c.dweight, want_dw, n_w, 1e-5, 1.0);
+    snprintf(buf, sizeof buf, "%s: dbias", what);
+    check_tensor(buf, c.dbias, want_db, (size_t)d.C_out, 1e-5, 1.0);
+    free(ref), free(want), free(want_dinp), free(want_dw), free(want_db);
+    conv_ctx_free(&c);
 }
 
 static const int conv_sizes[][2] = {{28, 28}, {14, 14}, {7, 7}, {5, 5}, {9, 6}, {6, 11}, {2, 3}, {1, 1}};
 #define N_CONV_SIZES (int)(sizeof conv_sizes / sizeof conv_sizes[0])
 
-/* The GEMM path against the seven-loop reference; scratch starts as NaN so
- * any entry im2col forgets to write shows up. */
-static void check_conv_forward(void)
+/* Every kernel / stride / pad combination on awkward sizes and channel
+ * counts (not multiples of the vector width), then every shape the UNet
+ * presets run, on every instruction set this CPU has, with the automatic
+ * choice of algorithm and with direct and Winograd forced everywhere. */
+static void check_conv_reference(void)
 {
     int cases = 0;
-    for (int k = 1; k <= 3; k += 2)
-        for (int s = 1; s <= 2; s++)
-            for (int p = 0; p <= 1; p++)
-                for (int sz = 0; sz < N_CONV_SIZES; sz++)
-                    for (int B = 1; B <= 3; B += 2)
-                        for (int with_bias = 0; with_bias <= 1; with_bias++) {
-                            ddpm_conv2d_dims d = {.B = B, .C_in = 3, .H = conv_sizes[sz][0],
-                                                  .W = conv_sizes[sz][1], .C_out = 5,
-                                                  .kernel = k, .stride = s, .pad = p};
+    for (int isa = DDPM_MK_GENERIC; isa <= DDPM_MK_AVX512; isa++)
+    for (int mode = 0; mode <= 4; mode++) {
+        if (mode == 3 || !ddpm_mk_select((ddpm_mk_isa)isa)) continue;
+        force_winograd(mode);
+        for (int k = 1; k <= 3; k += 2)
+            for (int s = 1; s <= 2; s++)
+                for (int p = 0; p <= 1; p++)
+                    for (int sz = 0; sz < N_CONV_SIZES; sz++)
+                        for (int B = 1; B <= 3; B += 2) {
+                            ddpm_conv2d_dims d = {.B = B, .H = conv_sizes[sz][0], .W = conv_sizes[sz][1],
+                                                  .C_in = 3, .C_out = 5, .kernel = k, .stride = s, .pad = p};
                             if (!conv_dims_valid(&d)) continue;
-                            conv_ctx c;
-                            conv_ctx_init(&c, d, with_bias);
-                            fill_nan(c.scratch, c.n_scratch);
-                            ddpm_conv2d_forward(c.out, c.scratch, c.inp, c.weight, c.bias, &d);
-                            float *ref = alloc_floats(c.n_out);
-                            ddpm_conv2d_forward_reference(ref, c.inp, c.weight, c.bias, &d);
-                            double *want = malloc(sizeof(double) * c.n_out);
-                            for (size_t i = 0; i < c.n_out; i++) want[i] = ref[i];
-                            char what[128];
-                            describe_conv(what, sizeof what, &d, with_bias);
-                            check_tensor(what, c.out, want, c.n_out, 1e-5, 1.0);
-                            free(ref);
-                            free(want);
-                            conv_ctx_free(&c);
+                            check_conv_against_reference(d, (sz + B) % 2 == 0);
                             cases++;
                         }
-    /* wider channels, so the GEMM's K spans several of OpenBLAS's blocks */
-    ddpm_conv2d_dims wide = {.B = 2, .C_in = 40, .H = 14, .W = 14, .C_out = 24,
-                             .kernel = 3, .stride = 1, .pad = 1};
+        /* the UNet's shapes: 28/14/7, channel counts of the presets, the
+         * strided downsamples, the 1x1 skips and attention projections, and
+         * widths that leave a partial vector (C_out 48, 40, 1); the 3x3
+         * stride-1 ones with 8+ channels run as Winograd */
+        const int unet[][6] = {
+            /* H, C_in, C_out, k, s, B */
+            {28, 1, 16, 3, 1, 2},  {28, 16, 16, 3, 1, 1},  {28, 32, 32, 3, 1, 2},
+            {28, 96, 32, 3, 1, 1}, {28, 32, 32, 3, 2, 2},  {14, 32, 64, 3, 1, 1},
+            {14, 64, 64, 3, 2, 2}, {14, 128, 64, 3, 1, 1}, {7, 64, 64, 3, 1, 3},
+            {7, 128, 64, 1, 1, 2}, {7, 64, 192, 1, 1, 2},  {14, 96, 64, 1, 1, 1},
+            {28, 32, 1, 3, 1, 2},  {14, 40, 48, 3, 1, 1},  {7, 24, 40, 3, 2, 2},
+            /* Winograd on odd sizes, partial tiles and narrow channel counts */
+            {5, 8, 8, 3, 1, 2},    {1, 8, 9, 3, 1, 1},     {3, 12, 20, 3, 1, 3},
+            {9, 17, 8, 3, 1, 1},   {2, 8, 33, 3, 1, 2},
+        };
+        /* and a non-square image through both paths */
+        ddpm_conv2d_dims rect = {.B = 2, .H = 9, .W = 6, .C_in = 16, .C_out = 16, .kernel = 3, .stride = 1, .pad = 1};
+        check_conv_against_reference(rect, true);
+        rect.H = 6, rect.W = 11, rect.C_in = 3;
+        check_conv_against_reference(rect, false);
+        cases += 2;
+        for (size_t i = 0; i < sizeof unet / sizeof unet[0]; i++) {
+            ddpm_conv2d_dims d = {.B = unet[i][5], .H = unet[i][0], .W = unet[i][0], .C_in = unet[i][1],
+                                  .C_out = unet[i][2], .kernel = unet[i][3], .stride = unet[i][4],
+                                  .pad = unet[i][3] / 2};
+            check_conv_against_reference(d, i % 2 == 0);
+            cases++;
+        }
+    }
+    force_winograd(0);
+    select_best_isa();
+    printf("conv2d: %d shapes match the direct references (forward, dinp, dweight, dbias)\n", cases);
+}
+
+/* An image's output does not depend on the batch it is in, bit for bit, on
+ * every instruction set; and the instruction sets agree with each other. */
+static void check_conv_batch_independence(void)
+{
+    ddpm_conv2d_dims d = {.B = 3, .H = 14, .W = 14, .C_in = 32, .C_out = 48, .kernel = 3, .stride = 1, .pad = 1};
     conv_ctx c;
-    conv_ctx_init(&c, wide, true);
-    ddpm_conv2d_forward(c.out, c.scratch, c.inp, c.weight, c.bias, &wide);
-    float *ref = alloc_floats(c.n_out);
-    ddpm_conv2d_forward_reference(ref, c.inp, c.weight, c.bias, &wide);
-    double *want = malloc(sizeof(double) * c.n_out);
-    for (size_t i = 0; i < c.n_out; i++) want[i] = ref[i];
-    check_tensor("conv2d wide", c.out, want, c.n_out, 1e-5, 1.0);
-    free(ref), free(want);
+    conv_ctx_init(&c, d, true);
+    const size_t per_out = c.n_out / 3, per_in = (size_t)d.H * d.W * d.C_in;
+    float *alone = alloc_floats(per_out);
+    for (int isa = DDPM_MK_GENERIC; isa <= DDPM_MK_AVX512; isa++) {
+        if (!ddpm_mk_select((ddpm_mk_isa)isa)) continue;
+        conv_forward(&c);
+        ddpm_conv2d_dims one = d;
+        one.B = 1;
+        for (int b = 0; b < 3; b++) {
+            ddpm_conv2d_forward(alone, c.scratch, c.inp + b * per_in, c.wf, c.bias, &one);
+            CHECK(memcmp(alone, c.out + b * per_out, sizeof(float) * per_out) == 0,
+                  "conv2d [%s]: image %d alone differs from the batch", ddpm_mk_isa_name((ddpm_mk_isa)isa), b);
+        }
+    }
+    select_best_isa();
+    free(alone);
     conv_ctx_free(&c);
-    printf("conv2d forward: %d shapes match the direct reference\n", cases + 1);
 }
 
 /* The shape of every output pixel: one output of a single-channel 3x3 conv
  * with all-ones weights counts the in-image taps (9 inside, 4 in a corner). */
 static void check_conv_padding_counts(void)
 {
-    ddpm_conv2d_dims d = {.B = 1, .C_in = 1, .H = 4, .W = 5, .C_out = 1,
+    ddpm_conv2d_dims d = {.B = 1, .H = 4, .W = 5, .C_in = 1, .C_out = 1,
                           .kernel = 3, .stride = 1, .pad = 1};
     float inp[20], weight[9], out[20];
     float *scratch = alloc_floats(ddpm_conv2d_scratch_floats(&d));
+    float *wf = alloc_floats(ddpm_conv2d_wf_floats(&d));
     for (int i = 0; i < 20; i++) inp[i] = 1.0f;
     for (int i = 0; i < 9; i++) weight[i] = 1.0f;
-    ddpm_conv2d_forward(out, scratch, inp, weight, NULL, &d);
+    ddpm_conv2d_pack_wf(wf, weight, &d);
+    ddpm_conv2d_forward(out, scratch, inp, wf, NULL, &d);
     for (int h = 0; h < 4; h++)
         for (int w = 0; w < 5; w++) {
             int rows = 3 - (h == 0) - (h == 3), cols = 3 - (w == 0) - (w == 4);
             CHECK(out[h * 5 + w] == (float)(rows * cols), "padding count at (%d,%d) is %g, want %d",
                   h, w, out[h * 5 + w], rows * cols);
         }
-    free(scratch);
+    free(scratch), free(wf);
 }
 
 static void check_conv_backward(void)
@@ -316,33 +460,53 @@ static void check_conv_backward(void)
     for (int k = 1; k <= 3; k += 2)
         for (int s = 1; s <= 2; s++)
             for (int p = 0; p <= 1; p++)
-                for (int sz = 0; sz < n_sizes; sz++) {
-                    ddpm_conv2d_dims d = {.B = 2, .C_in = 3, .H = sizes[sz][0], .W = sizes[sz][1],
-                                          .C_out = 4, .kernel = k, .stride = s, .pad = p};
-                    if (!conv_dims_valid(&d)) continue;
-                    conv_ctx c;
-                    conv_ctx_init(&c, d, true);
-                    char name[128];
-                    describe_conv(name, sizeof name, &d, true);
-                    layer_case lc = {name, conv_loss, conv_backward, &c};
-                    const size_t n_w = (size_t)d.C_out * d.C_in * k * k;
-                    grad_slot slots[] = {{"inp", c.inp, c.dinp, (size_t)d.B * d.C_in * d.H * d.W},
-                                         {"weight", c.weight, c.dweight, n_w},
-                                         {"bias", c.bias, c.dbias, (size_t)d.C_out}};
-                    check_gradients(&lc, slots, 3, FD_STEP, FD_TOL);
+                for (int sz = 0; sz < n_sizes; sz++)
+                    for (int mode = 0; mode <= 4; mode++) {
+                        /* the Winograd tiles (forced: so few channels would
+                         * run directly) where they apply */
+                        const bool wino = k == 3 && s == 1 && p == 1;
+                        if (mode == 1 || mode == 3 || (mode != 0 && !wino)) continue;
+                        force_winograd(mode);
+                        ddpm_conv2d_dims d = {.B = 2, .H = sizes[sz][0], .W = sizes[sz][1], .C_in = 3,
+                                              .C_out = 4, .kernel = k, .stride = s, .pad = p};
+                        if (!conv_dims_valid(&d)) continue;
+                        conv_ctx c;
+                        conv_ctx_init(&c, d, true);
+                        char name[160];
+                        describe_conv(name, sizeof name, &d, true);
+                        layer_case lc = {name, conv_loss, conv_backward, &c};
+                        const size_t n_w = (size_t)d.C_out * d.C_in * k * k;
+                        grad_slot slots[] = {{"inp", c.inp, c.dinp, (size_t)d.B * d.C_in * d.H * d.W},
+                                             {"weight", c.weight, c.dweight, n_w},
+                                             {"bias", c.bias, c.dbias, (size_t)d.C_out}};
+                        check_gradients(&lc, slots, 3, FD_STEP, FD_TOL);
 
-                    /* NULL dinp and dbias: dweight must be the same as before */
-                    float *dweight_all = alloc_floats(n_w);
-                    memcpy(dweight_all, c.dweight, sizeof(float) * n_w);
-                    memset(c.dweight, 0, sizeof(float) * n_w);
-                    ddpm_conv2d_backward(NULL, c.dweight, NULL, c.scratch, c.w, c.inp, c.weight, &d);
-                    for (size_t i = 0; i < n_w; i++)
-                        CHECK(c.dweight[i] == dweight_all[i], "%s: dweight[%zu] changes when dinp "
-                              "and dbias are NULL (%g vs %g)", name, i, c.dweight[i], dweight_all[i]);
-                    free(dweight_all);
-                    conv_ctx_free(&c);
-                    cases++;
-                }
+                        /* NULL dinp and dbias: dweight must be the same as
+                         * before; and dwf accumulates over calls (two calls,
+                         * one unpack, against twice one call) */
+                        float *dweight_all = alloc_floats(n_w);
+                        memcpy(dweight_all, c.dweight, sizeof(float) * n_w);
+                        memset(c.dweight, 0, sizeof(float) * n_w);
+                        memset(c.dwf, 0, sizeof(float) * c.n_dwf);
+                        ddpm_conv2d_backward(NULL, c.dwf, NULL, c.scratch, c.w, c.inp, NULL, &d);
+                        ddpm_conv2d_unpack_grad(c.dweight, c.dwf, &d);
+                        for (size_t i = 0; i < n_w; i++)
+                            CHECK(c.dweight[i] == dweight_all[i], "%s: dweight[%zu] changes when dinp "
+                                  "and dbias are NULL (%g vs %g)", name, i, c.dweight[i], dweight_all[i]);
+                        memset(c.dweight, 0, sizeof(float) * n_w);
+                        ddpm_conv2d_backward(NULL, c.dwf, NULL, c.scratch, c.w, c.inp, NULL, &d);
+                        ddpm_conv2d_unpack_grad(c.dweight, c.dwf, &d);
+                        double *twice = malloc(sizeof(double) * n_w);
+                        for (size_t i = 0; i < n_w; i++) twice[i] = 2.0 * dweight_all[i];
+                        char what[200];
+                        snprintf(what, sizeof what, "%s: dwf accumulated over two calls", name);
+                        check_tensor(what, c.dweight, twice, n_w, 1e-5, 1.0);
+                        free(twice);
+                        free(dweight_all);
+                        conv_ctx_free(&c);
+                        cases++;
+                    }
+    force_winograd(0);
     printf("conv2d backward: %d shapes match finite differences\n", cases);
 }
 
@@ -409,7 +573,7 @@ typedef struct {
 static double gn_loss(void *p)
 {
     gn_ctx *c = p;
-    ddpm_groupnorm_forward(c->out, c->mean, c->rstd, c->inp, c->gamma, c->beta, c->B, c->C, c->HW,
+    ddpm_groupnorm_forward(c->out, c->mean, c->rstd, c->inp, c->gamma, c->beta, c->B, c->HW, c->C,
                            c->G, c->eps);
     return project(c->out, c->w, (size_t)c->B * c->C * c->HW);
 }
@@ -419,7 +583,7 @@ static void gn_backward(void *p)
     gn_ctx *c = p;
     gn_loss(c);
     ddpm_groupnorm_backward(c->dinp, c->dgamma, c->dbeta, c->w, c->inp, c->mean, c->rstd,
-                            c->gamma, c->B, c->C, c->HW, c->G);
+                            c->gamma, c->B, c->HW, c->C, c->G);
 }
 
 static void gn_ctx_init(gn_ctx *c, int B, int C, int HW, int G, float offset, float spread)
@@ -449,20 +613,27 @@ static void check_gn_forward(gn_ctx *c, const char *what)
     double *want = malloc(sizeof(double) * n);
     double *want_mean = malloc(sizeof(double) * (size_t)c->B * c->G);
     double *want_rstd = malloc(sizeof(double) * (size_t)c->B * c->G);
+    /* channels last: element (b, p, ch) is at (b * HW + p) * C + ch */
     for (int b = 0; b < c->B; b++)
         for (int g = 0; g < c->G; g++) {
-            const size_t base = ((size_t)b * c->C + (size_t)g * Cg) * c->HW, m = (size_t)Cg * c->HW;
+            const size_t m = (size_t)Cg * c->HW;
             double mu = 0.0, var = 0.0;
-            for (size_t i = 0; i < m; i++) mu += c->inp[base + i];
+            for (int p = 0; p < c->HW; p++)
+                for (int ch = g * Cg; ch < (g + 1) * Cg; ch++) mu += c->inp[((size_t)b * c->HW + p) * c->C + ch];
             mu /= m;
-            for (size_t i = 0; i < m; i++) var += (c->inp[base + i] - mu) * (c->inp[base + i] - mu);
+            for (int p = 0; p < c->HW; p++)
+                for (int ch = g * Cg; ch < (g + 1) * Cg; ch++) {
+                    const double dev = c->inp[((size_t)b * c->HW + p) * c->C + ch] - mu;
+                    var += dev * dev;
+                }
             var /= m;
             want_mean[b * c->G + g] = mu;
             want_rstd[b * c->G + g] = 1.0 / sqrt(var + c->eps);
-            for (size_t i = 0; i < m; i++) {
-                const int ch = g * Cg + (int)(i / c->HW);
-                want[base + i] = (c->inp[base + i] - mu) / sqrt(var + c->eps) * c->gamma[ch] + c->beta[ch];
-            }
+            for (int p = 0; p < c->HW; p++)
+                for (int ch = g * Cg; ch < (g + 1) * Cg; ch++) {
+                    const size_t i = ((size_t)b * c->HW + p) * c->C + ch;
+                    want[i] = (c->inp[i] - mu) / sqrt(var + c->eps) * c->gamma[ch] + c->beta[ch];
+                }
         }
     char buf[160];
     snprintf(buf, sizeof buf, "%s: out", what);
@@ -476,14 +647,19 @@ static void check_gn_forward(gn_ctx *c, const char *what)
 
 static void check_groupnorm(void)
 {
-    /* (C, G, HW): G = 1 (layer norm over C x HW), G = C (instance norm), and between */
-    const int cases[][3] = {{6, 1, 5}, {6, 2, 5}, {6, 3, 5}, {6, 6, 5}, {8, 4, 49}};
+    /* (C, G, HW): G = 1 (layer norm over C x HW), G = C (instance norm), and between;
+     * 600 channels in 2 groups make groups wider than the kernel's channel block */
+    const int cases[][3] = {{6, 1, 5}, {6, 2, 5}, {6, 3, 5}, {6, 6, 5}, {8, 4, 49}, {600, 2, 3}};
     for (size_t k = 0; k < sizeof cases / sizeof cases[0]; k++) {
         gn_ctx c;
         gn_ctx_init(&c, 2, cases[k][0], cases[k][2], cases[k][1], 0.0f, 1.0f);
         char name[64];
         snprintf(name, sizeof name, "groupnorm C=%d G=%d HW=%d", c.C, c.G, c.HW);
         check_gn_forward(&c, name);
+        if (c.C > 100) { /* too many elements for finite differences of all */
+            gn_ctx_free(&c);
+            continue;
+        }
         layer_case lc = {name, gn_loss, gn_backward, &c};
         const size_t n = (size_t)c.B * c.C * c.HW;
         grad_slot slots[] = {{"inp", c.inp, c.dinp, n}, {"gamma", c.gamma, c.dgamma, (size_t)c.C},
@@ -498,6 +674,62 @@ static void check_groupnorm(void)
     check_gn_forward(&c, "groupnorm offset 300, spread 0.05");
     gn_ctx_free(&c);
     printf("groupnorm: forward and gradients match for G in {1, 2, 3, C}\n");
+}
+
+/* GroupNorm + SiLU fused: forward against the two layers one after the
+ * other, backward against finite differences (gamma, beta and the input). */
+typedef struct {
+    gn_ctx gn;
+    float *tmp, *dout; /* dout: a copy of w for backward to overwrite */
+} gn_silu_ctx;
+
+static double gn_silu_loss(void *p)
+{
+    gn_ctx *c = &((gn_silu_ctx *)p)->gn;
+    ddpm_groupnorm_silu_forward(c->out, c->mean, c->rstd, c->inp, c->gamma, c->beta, c->B, c->HW, c->C,
+                                c->G, c->eps);
+    return project(c->out, c->w, (size_t)c->B * c->C * c->HW);
+}
+
+static void gn_silu_backward(void *p)
+{
+    gn_silu_ctx *f = p;
+    gn_ctx *c = &f->gn;
+    gn_silu_loss(p);
+    memcpy(f->dout, c->w, sizeof(float) * (size_t)c->B * c->HW * c->C);
+    ddpm_groupnorm_silu_backward(c->dinp, c->dgamma, c->dbeta, f->dout, c->inp, c->mean, c->rstd,
+                                 c->gamma, c->beta, c->B, c->HW, c->C, c->G);
+}
+
+static void check_groupnorm_silu(void)
+{
+    const int cases[][3] = {{6, 2, 5}, {32, 8, 49}, {600, 2, 3}};
+    for (size_t k = 0; k < sizeof cases / sizeof cases[0]; k++) {
+        gn_silu_ctx f;
+        gn_ctx *c = &f.gn;
+        gn_ctx_init(c, 2, cases[k][0], cases[k][2], cases[k][1], 0.3f, 1.5f);
+        const size_t n = (size_t)c->B * c->C * c->HW;
+        f.tmp = alloc_floats(n);
+        f.dout = alloc_floats(n);
+        float *want = alloc_floats(n);
+        ddpm_groupnorm_forward(f.tmp, c->mean, c->rstd, c->inp, c->gamma, c->beta, c->B, c->HW, c->C, c->G, c->eps);
+        ddpm_silu_forward(want, f.tmp, n);
+        gn_silu_loss(&f);
+        double *want_d = malloc(sizeof(double) * n);
+        for (size_t i = 0; i < n; i++) want_d[i] = want[i];
+        char name[80];
+        snprintf(name, sizeof name, "groupnorm+silu C=%d G=%d HW=%d", c->C, c->G, c->HW);
+        check_tensor(name, c->out, want_d, n, 1e-6, 1.0);
+        if (c->C <= 32) {
+            layer_case lc = {name, gn_silu_loss, gn_silu_backward, &f};
+            grad_slot slots[] = {{"inp", c->inp, c->dinp, n}, {"gamma", c->gamma, c->dgamma, (size_t)c->C},
+                                 {"beta", c->beta, c->dbeta, (size_t)c->C}};
+            check_gradients(&lc, slots, 3, FD_STEP, FD_TOL);
+        }
+        free(want), free(want_d), free(f.tmp), free(f.dout);
+        gn_ctx_free(c);
+    }
+    printf("groupnorm+silu: equals the two layers; gradients match\n");
 }
 
 /* ---- SiLU --------------------------------------------------------------------- */
@@ -520,13 +752,32 @@ static void silu_backward(void *p)
     ddpm_silu_backward(c->dinp, c->w, c->inp, c->n);
 }
 
+/* The vectorisable exp against libm's in double: a dense sweep of the range
+ * where it is finite and normal, then the limits. */
+static void check_fast_exp(void)
+{
+    double worst = 0.0;
+    float at = 0.0f;
+    for (float y = -87.0f; y <= 88.0f; y += 0.00137f) {
+        const double want = exp((double)y), got = ddpm_fast_expf(y);
+        const double rel = fabs(got - want) / want;
+        if (rel > worst) worst = rel, at = y;
+    }
+    CHECK(worst < 3e-7, "fast exp: relative error %.3g at %.9g", worst, at);
+    CHECK(ddpm_fast_expf(0.0f) == 1.0f, "e^0 = %.9g", ddpm_fast_expf(0.0f));
+    CHECK(ddpm_fast_expf(-200.0f) == 0.0f && ddpm_fast_expf(-INFINITY) == 0.0f, "e^-200, e^-inf");
+    CHECK(isinf(ddpm_fast_expf(100.0f)) && isinf(ddpm_fast_expf(INFINITY)), "e^100, e^inf");
+    printf("fast exp: within %.2g relative of exp over [-87, 88]\n", worst);
+}
+
 static void check_silu(void)
 {
-    unary_ctx c = {.n = 64};
+    /* 67: a vector loop's main part and its tail */
+    unary_ctx c = {.n = 67};
     c.inp = random_floats(c.n, 3.0f), c.out = alloc_floats(c.n), c.w = random_floats(c.n, 1.0f);
     c.dinp = zero_floats(c.n);
     ddpm_silu_forward(c.out, c.inp, c.n);
-    double want[64];
+    double want[67];
     for (size_t i = 0; i < c.n; i++) want[i] = c.inp[i] / (1.0 + exp(-(double)c.inp[i]));
     check_tensor("silu forward", c.out, want, c.n, 1e-6, 1.0);
     /* the tails: no NaN, the right limits */
@@ -576,37 +827,39 @@ static void check_timestep_embedding(void)
 /* ---- upsample ----------------------------------------------------------------- */
 
 typedef struct {
-    int B, C, H, W;
+    int B, H, W, C;
     float *inp, *out, *w, *dinp;
 } upsample_ctx;
 
 static double upsample_loss(void *p)
 {
     upsample_ctx *c = p;
-    ddpm_upsample2x_forward(c->out, c->inp, c->B, c->C, c->H, c->W);
+    ddpm_upsample2x_forward(c->out, c->inp, c->B, c->H, c->W, c->C);
     return project(c->out, c->w, (size_t)c->B * c->C * 4 * c->H * c->W);
 }
 
 static void upsample_backward(void *p)
 {
     upsample_ctx *c = p;
-    ddpm_upsample2x_backward(c->dinp, c->w, c->B, c->C, c->H, c->W);
+    ddpm_upsample2x_backward(c->dinp, c->w, c->B, c->H, c->W, c->C);
 }
 
 static void check_upsample(void)
 {
-    upsample_ctx c = {.B = 2, .C = 3, .H = 3, .W = 5};
+    upsample_ctx c = {.B = 2, .H = 3, .W = 5, .C = 3};
     const size_t n_in = (size_t)c.B * c.C * c.H * c.W, n_out = 4 * n_in;
     c.inp = random_floats(n_in, 1.0f), c.out = alloc_floats(n_out), c.w = random_floats(n_out, 1.0f);
     c.dinp = zero_floats(n_in);
-    ddpm_upsample2x_forward(c.out, c.inp, c.B, c.C, c.H, c.W);
-    for (int pl = 0; pl < c.B * c.C; pl++)
+    ddpm_upsample2x_forward(c.out, c.inp, c.B, c.H, c.W, c.C);
+    for (int b = 0; b < c.B; b++)
         for (int y = 0; y < 2 * c.H; y++)
-            for (int x = 0; x < 2 * c.W; x++) {
-                float got = c.out[((size_t)pl * 2 * c.H + y) * 2 * c.W + x];
-                float want = c.inp[((size_t)pl * c.H + y / 2) * c.W + x / 2];
-                CHECK(got == want, "upsample plane %d (%d,%d): %g, want %g", pl, y, x, got, want);
-            }
+            for (int x = 0; x < 2 * c.W; x++)
+                for (int ch = 0; ch < c.C; ch++) {
+                    float got = c.out[(((size_t)b * 2 * c.H + y) * 2 * c.W + x) * c.C + ch];
+                    float want = c.inp[(((size_t)b * c.H + y / 2) * c.W + x / 2) * c.C + ch];
+                    CHECK(got == want, "upsample image %d (%d,%d) channel %d: %g, want %g", b, y, x,
+                          ch, got, want);
+                }
     layer_case lc = {"upsample2x", upsample_loss, upsample_backward, &c};
     grad_slot slots[] = {{"inp", c.inp, c.dinp, n_in}};
     check_gradients(&lc, slots, 1, FD_STEP, FD_TOL);
@@ -624,14 +877,14 @@ typedef struct {
 static double concat_loss(void *p)
 {
     concat_ctx *c = p;
-    ddpm_concat_forward(c->out, c->a, c->b, c->B, c->C1, c->C2, c->HW);
+    ddpm_concat_forward(c->out, c->a, c->b, (size_t)c->B * c->HW, c->C1, c->C2);
     return project(c->out, c->w, (size_t)c->B * (c->C1 + c->C2) * c->HW);
 }
 
 static void concat_backward(void *p)
 {
     concat_ctx *c = p;
-    ddpm_concat_backward(c->da, c->db, c->w, c->B, c->C1, c->C2, c->HW);
+    ddpm_concat_backward(c->da, c->db, c->w, (size_t)c->B * c->HW, c->C1, c->C2);
 }
 
 static void check_concat(void)
@@ -640,14 +893,14 @@ static void check_concat(void)
     const size_t na = (size_t)c.B * c.C1 * c.HW, nb = (size_t)c.B * c.C2 * c.HW, n = na + nb;
     c.a = random_floats(na, 1.0f), c.b = random_floats(nb, 1.0f), c.out = alloc_floats(n);
     c.w = random_floats(n, 1.0f), c.da = zero_floats(na), c.db = zero_floats(nb);
-    ddpm_concat_forward(c.out, c.a, c.b, c.B, c.C1, c.C2, c.HW);
+    ddpm_concat_forward(c.out, c.a, c.b, (size_t)c.B * c.HW, c.C1, c.C2);
     for (int s = 0; s < c.B; s++)
-        for (int ch = 0; ch < c.C1 + c.C2; ch++)
-            for (int i = 0; i < c.HW; i++) {
-                float got = c.out[((size_t)s * (c.C1 + c.C2) + ch) * c.HW + i];
-                float want = ch < c.C1 ? c.a[((size_t)s * c.C1 + ch) * c.HW + i]
-                                       : c.b[((size_t)s * c.C2 + ch - c.C1) * c.HW + i];
-                CHECK(got == want, "concat sample %d channel %d [%d]: %g, want %g", s, ch, i, got, want);
+        for (int i = 0; i < c.HW; i++)
+            for (int ch = 0; ch < c.C1 + c.C2; ch++) {
+                const size_t px = (size_t)s * c.HW + i;
+                float got = c.out[px * (c.C1 + c.C2) + ch];
+                float want = ch < c.C1 ? c.a[px * c.C1 + ch] : c.b[px * c.C2 + ch - c.C1];
+                CHECK(got == want, "concat sample %d pixel %d channel %d: %g, want %g", s, i, ch, got, want);
             }
     layer_case lc = {"concat", concat_loss, concat_backward, &c};
     grad_slot slots[] = {{"a", c.a, c.da, na}, {"b", c.b, c.db, nb}};
@@ -702,12 +955,13 @@ static void check_attn_forward(attn_ctx *c, const char *what)
     double *want_p = malloc(sizeof(double) * (size_t)B * N * N);
     double *row = malloc(sizeof(double) * (size_t)N);
     for (int b = 0; b < B; b++) {
-        const float *q = c->qkv + (size_t)b * 3 * C * N, *k = q + C * N, *v = k + C * N;
+        /* position i holds q (C), k (C), v (C) */
+        const float *q = c->qkv + (size_t)b * 3 * C * N, *k = q + C, *v = q + 2 * C;
         for (int i = 0; i < N; i++) {
             double max = -INFINITY, sum = 0.0;
             for (int j = 0; j < N; j++) {
                 double s = 0.0;
-                for (int ch = 0; ch < C; ch++) s += (double)q[ch * N + i] * k[ch * N + j];
+                for (int ch = 0; ch < C; ch++) s += (double)q[i * 3 * C + ch] * k[j * 3 * C + ch];
                 row[j] = s / sqrt((double)C);
                 max = fmax(max, row[j]);
             }
@@ -715,8 +969,8 @@ static void check_attn_forward(attn_ctx *c, const char *what)
             for (int j = 0; j < N; j++) want_p[((size_t)b * N + i) * N + j] = row[j] / sum;
             for (int ch = 0; ch < C; ch++) {
                 double o = 0.0;
-                for (int j = 0; j < N; j++) o += row[j] / sum * v[ch * N + j];
-                want[((size_t)b * C + ch) * N + i] = o;
+                for (int j = 0; j < N; j++) o += row[j] / sum * v[j * 3 * C + ch];
+                want[((size_t)b * N + i) * C + ch] = o;
             }
         }
     }
@@ -885,21 +1139,21 @@ static void add_backward(void *p)
 }
 
 typedef struct {
-    int B, C, HW;
+    int B, HW, C;
     float *inp, *bias, *out, *w, *dinp, *dbias;
 } chadd_ctx;
 
 static double chadd_loss(void *p)
 {
     chadd_ctx *c = p;
-    ddpm_channel_add_forward(c->out, c->inp, c->bias, c->B, c->C, c->HW);
+    ddpm_channel_add_forward(c->out, c->inp, c->bias, c->B, c->HW, c->C);
     return project(c->out, c->w, (size_t)c->B * c->C * c->HW);
 }
 
 static void chadd_backward(void *p)
 {
     chadd_ctx *c = p;
-    ddpm_channel_add_backward(c->dinp, c->dbias, c->w, c->B, c->C, c->HW);
+    ddpm_channel_add_backward(c->dinp, c->dbias, c->w, c->B, c->HW, c->C);
 }
 
 static void check_elementwise(void)
@@ -916,13 +1170,14 @@ static void check_elementwise(void)
     CHECK(a.a[3] == want, "add in place: %g, want %g", a.a[3], want);
     free(a.a), free(a.b), free(a.out), free(a.w), free(a.da), free(a.db);
 
-    chadd_ctx c = {.B = 2, .C = 3, .HW = 5};
+    chadd_ctx c = {.B = 2, .HW = 5, .C = 3};
     const size_t n = (size_t)c.B * c.C * c.HW, nb = (size_t)c.B * c.C;
     c.inp = random_floats(n, 1.0f), c.bias = random_floats(nb, 1.0f), c.out = alloc_floats(n);
     c.w = random_floats(n, 1.0f), c.dinp = zero_floats(n), c.dbias = zero_floats(nb);
-    ddpm_channel_add_forward(c.out, c.inp, c.bias, c.B, c.C, c.HW);
-    for (size_t i = 0; i < n; i++)
-        CHECK(c.out[i] == c.inp[i] + c.bias[i / c.HW], "channel_add [%zu]: %g", i, c.out[i]);
+    ddpm_channel_add_forward(c.out, c.inp, c.bias, c.B, c.HW, c.C);
+    for (size_t i = 0; i < n; i++) /* element (b, p, ch): bias (b, ch) */
+        CHECK(c.out[i] == c.inp[i] + c.bias[(i / (c.HW * c.C)) * c.C + i % c.C], "channel_add [%zu]: %g",
+              i, c.out[i]);
     layer_case lc2 = {"channel_add", chadd_loss, chadd_backward, &c};
     grad_slot slots2[] = {{"inp", c.inp, c.dinp, n}, {"bias", c.bias, c.dbias, nb}};
     check_gradients(&lc2, slots2, 2, FD_STEP, FD_TOL);
@@ -1019,11 +1274,14 @@ static void check_losses(void)
 int main(void)
 {
     ddpm_rng_init(&rng, 2024, 0);
-    check_conv_forward();
+    check_conv_reference();
+    check_conv_batch_independence();
     check_conv_padding_counts();
     check_conv_backward();
     check_linear();
     check_groupnorm();
+    check_groupnorm_silu();
+    check_fast_exp();
     check_silu();
     check_timestep_embedding();
     check_upsample();

@@ -7,6 +7,7 @@
 #include "check.h"
 #include "ddpm/fileio.h"
 #include "ddpm/layers.h"
+#include "ddpm/threads.h"
 #include "ddpm/trainer.h"
 
 /* 64 synthetic 28x28 "digits": bars and blobs at random places. */
@@ -133,12 +134,37 @@ static void check_nan_guard(const ddpm_dataset *ds)
     CHECK(ddpm_trainer_create(&tr, &run, ds, &err) == DDPM_ERR && strstr(err.msg, "batch"), "batch 0: %s", err.msg);
 }
 
+/* Training with dropout on gives the same weights bit for bit at 1 and 2
+ * threads. */
+static void check_threads_same(const ddpm_dataset *ds)
+{
+    ddpm_run_config run = small_run();
+    ddpm_error err = {0};
+    float *w[2];
+    size_t P = 0;
+    for (int k = 0; k < 2; k++) {
+        ddpm_set_threads(k + 1);
+        ddpm_trainer *tr;
+        CHECK(ddpm_trainer_create(&tr, &run, ds, &err) == 0, "%s", err.msg);
+        for (int s = 0; s < 4; s++) CHECK(ddpm_trainer_step(tr, NULL, &err) == 0, "%s", err.msg);
+        P = ddpm_unet_num_params(ddpm_trainer_net(tr));
+        w[k] = malloc(P * 4);
+        memcpy(w[k], ddpm_trainer_params(tr), P * 4);
+        ddpm_trainer_free(tr);
+    }
+    ddpm_set_threads(1);
+    CHECK(memcmp(w[0], w[1], P * 4) == 0, "weights after 4 steps differ between 1 and 2 threads");
+    free(w[0]), free(w[1]);
+    printf("4 steps with dropout: identical weights at 1 and 2 threads\n");
+}
+
 int main(void)
 {
     ddpm_blas_set_threads(1);
     ddpm_dataset ds = make_data();
     check_learning(&ds);
     check_resume_exact(&ds);
+    check_threads_same(&ds);
     check_nan_guard(&ds);
     free(ds.pixels);
     TEST_PASS("test_trainer");

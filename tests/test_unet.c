@@ -8,6 +8,7 @@
 #include "ddpm/config.h"
 #include "ddpm/layers.h"
 #include "ddpm/safetensors.h"
+#include "ddpm/threads.h"
 #include "ddpm/unet.h"
 
 /* max |a - b| / max |b| over n elements */
@@ -274,8 +275,8 @@ static void check_presets_and_configs(void)
     ddpm_unet_free(net);
 }
 
-/* The forward of a batch equals the forward of each image alone, and
- * repeats bit for bit. */
+/* The forward of a batch equals the forward of each image alone, bit for
+ * bit, and repeats bit for bit. */
 static void check_batch_independence(void)
 {
     ddpm_unet_config cfg;
@@ -298,15 +299,119 @@ static void check_batch_independence(void)
     memcpy(out4, ddpm_unet_output(ws), sizeof out4);
     for (int b = 0; b < 4; b++) {
         ddpm_unet_forward(net, params, ws, x + b * D, t + b, 1, NULL);
-        size_t worst;
-        double e = rel_err(ddpm_unet_output(ws), out4 + b * D, D, &worst);
-        CHECK(e < 1e-5, "image %d alone differs from the batch: %g", b, e);
+        CHECK(memcmp(ddpm_unet_output(ws), out4 + b * D, sizeof(float) * D) == 0,
+              "image %d alone differs from the batch", b);
     }
     ddpm_unet_forward(net, params, ws, x, t, 4, NULL);
     CHECK(memcmp(out4, ddpm_unet_output(ws), sizeof out4) == 0, "forward is not repeatable");
+    /* the workspace keeps its packed weights while they do not change, so
+     * weights changed in place (same pointer) must still be seen: the output
+     * equals a fresh workspace's */
+    const ddpm_param_info *w = ddpm_unet_tensor(net, ddpm_unet_find_tensor(net, "up.0.res.1.conv1.weight"));
+    params[w->offset + w->numel / 2] += 0.5f;
+    ddpm_unet_forward(net, params, ws, x, t, 4, NULL);
+    ddpm_unet_workspace *fresh;
+    CHECK(ddpm_unet_workspace_create(&fresh, net, 4, false, &err) == 0, "%s", err.msg);
+    ddpm_unet_forward(net, params, fresh, x, t, 4, NULL);
+    CHECK(memcmp(ddpm_unet_output(fresh), ddpm_unet_output(ws), sizeof out4) == 0,
+          "a weight changed in place was not seen by the workspace");
+    CHECK(memcmp(out4, ddpm_unet_output(ws), sizeof out4) != 0, "the changed weight changed nothing");
+    ddpm_unet_workspace_free(fresh);
     ddpm_unet_workspace_free(ws);
     ddpm_unet_free(net);
     free(params);
+}
+
+/* Forward, parameter gradients and the input gradient are the same bit for
+ * bit at 1, 2 and 3 threads (lectures rely on the same seed giving the same
+ * picture on any machine), for a batch that splits unevenly over threads and
+ * gradient lanes, and for a batch small enough that its convolutions are
+ * split instead (which also equals the same images in the larger batch). */
+static void check_thread_count_invariance(void)
+{
+    ddpm_unet_config cfg;
+    ddpm_error err = {0};
+    CHECK(ddpm_unet_preset("tiny", &cfg, &err) == 0, "tiny");
+    ddpm_unet *net;
+    CHECK(ddpm_unet_create(&net, &cfg, &err) == 0, "%s", err.msg);
+    const int B = 7;
+    const size_t P = ddpm_unet_num_params(net), D = 784, n = B * D;
+    float *params = malloc(sizeof(float) * P), *x = malloc(sizeof(float) * n);
+    float *dout = malloc(sizeof(float) * n), *out[3], *part[3], *grads[3], *dx[3];
+    ddpm_unet_init_params(net, params, 9);
+    ddpm_rng r;
+    ddpm_rng_init(&r, 10, 0);
+    for (size_t i = 0; i < P; i++) params[i] += (float)(0.02 * ddpm_rng_normal(&r));
+    ddpm_rng_normal_fill(&r, x, n);
+    ddpm_rng_normal_fill(&r, dout, n);
+    int t[7] = {0, 1, 10, 100, 500, 900, 999};
+    for (int k = 0; k < 3; k++) {
+        ddpm_set_threads(k + 1);
+        ddpm_unet_workspace *ws;
+        CHECK(ddpm_unet_workspace_create(&ws, net, B, true, &err) == 0, "%s", err.msg);
+        out[k] = malloc(sizeof(float) * n);
+        grads[k] = calloc(P, sizeof(float));
+        dx[k] = calloc(n, sizeof(float));
+        /* a batch of 3 is one chunk: its convolutions are split over the
+         * threads instead of its images */
+        part[k] = malloc(sizeof(float) * 3 * D);
+        ddpm_unet_forward(net, params, ws, x + 4 * D, t + 4, 3, NULL);
+        memcpy(part[k], ddpm_unet_output(ws), sizeof(float) * 3 * D);
+        ddpm_unet_forward(net, params, ws, x, t, B, NULL);
+        memcpy(out[k], ddpm_unet_output(ws), sizeof(float) * n);
+        ddpm_unet_backward(net, params, grads[k], ws, dout, dx[k]);
+        ddpm_unet_workspace_free(ws);
+        CHECK(memcmp(part[k], out[0] + 4 * D, sizeof(float) * 3 * D) == 0,
+              "images 4..6 as a batch of 3 at %d threads differ from the batch of 7", k + 1);
+        if (k == 0) continue;
+        CHECK(memcmp(out[0], out[k], sizeof(float) * n) == 0, "forward differs at %d threads", k + 1);
+        CHECK(memcmp(grads[0], grads[k], sizeof(float) * P) == 0, "gradients differ at %d threads", k + 1);
+        CHECK(memcmp(dx[0], dx[k], sizeof(float) * n) == 0, "input gradient differs at %d threads", k + 1);
+    }
+    ddpm_set_threads(1);
+    for (int k = 0; k < 3; k++) free(out[k]), free(part[k]), free(grads[k]), free(dx[k]);
+    free(params), free(x), free(dout);
+    ddpm_unet_free(net);
+    printf("forward and backward are bit-identical at 1, 2 and 3 threads\n");
+}
+
+/* Dropout draws its mask per layer and image, from the forward's rng: six
+ * copies of one image (in different chunks and at every position in a
+ * chunk) all come out different, and the same rng state repeats exactly. */
+static void check_dropout_streams(void)
+{
+    ddpm_unet_config cfg;
+    ddpm_error err = {0};
+    CHECK(ddpm_unet_preset("tiny", &cfg, &err) == 0, "tiny");
+    cfg.dropout = 0.3f;
+    ddpm_unet *net;
+    CHECK(ddpm_unet_create(&net, &cfg, &err) == 0, "%s", err.msg);
+    const size_t P = ddpm_unet_num_params(net), D = 784;
+    float *params = malloc(sizeof(float) * P), *x = malloc(sizeof(float) * 6 * D), *first = malloc(sizeof(float) * 6 * D);
+    ddpm_unet_init_params(net, params, 2);
+    ddpm_rng r;
+    ddpm_rng_init(&r, 3, 0);
+    for (size_t i = 0; i < P; i++) params[i] += (float)(0.05 * ddpm_rng_normal(&r));
+    ddpm_rng_normal_fill(&r, x, D);
+    for (int b = 1; b < 6; b++) memcpy(x + b * D, x, sizeof(float) * D);
+    int t[6] = {300, 300, 300, 300, 300, 300};
+    ddpm_unet_workspace *ws;
+    CHECK(ddpm_unet_workspace_create(&ws, net, 6, true, &err) == 0, "%s", err.msg);
+    ddpm_rng drop;
+    ddpm_rng_init(&drop, 5, 0);
+    ddpm_unet_forward(net, params, ws, x, t, 6, &drop);
+    memcpy(first, ddpm_unet_output(ws), sizeof(float) * 6 * D);
+    for (int a = 0; a < 6; a++)
+        for (int b = a + 1; b < 6; b++)
+            CHECK(memcmp(first + a * D, first + b * D, sizeof(float) * D) != 0,
+                  "images %d and %d got the same dropout masks", a, b);
+    ddpm_rng_init(&drop, 5, 0);
+    ddpm_unet_forward(net, params, ws, x, t, 6, &drop);
+    CHECK(memcmp(first, ddpm_unet_output(ws), sizeof(float) * 6 * D) == 0, "dropout does not repeat");
+    ddpm_unet_workspace_free(ws);
+    ddpm_unet_free(net);
+    free(params), free(x), free(first);
+    printf("dropout: a different mask for every image, repeatable\n");
 }
 
 int main(void)
@@ -314,6 +419,8 @@ int main(void)
     ddpm_blas_set_threads(1);
     check_presets_and_configs();
     check_batch_independence();
+    check_thread_count_invariance();
+    check_dropout_streams();
     check_finite_differences();
     check_parity("parity_gray.safetensors");
     check_parity("parity_rgb.safetensors");

@@ -1,26 +1,39 @@
 /* ddpm/layers.h: the UNet's layer kernels, plain functions over flat float
- * arrays in NCHW order.
+ * arrays in channels-last order: a batch of images is (B, H, W, C), so the
+ * C values of one pixel are adjacent.
  *
- *   ddpm_conv2d_dims d = {.B = 8, .C_in = 1, .H = 28, .W = 28, .C_out = 32,
+ *   ddpm_conv2d_dims d = {.B = 8, .H = 28, .W = 28, .C_in = 1, .C_out = 32,
  *                         .kernel = 3, .stride = 1, .pad = 1};
+ *   float *wf = malloc(sizeof(float) * ddpm_conv2d_wf_floats(&d));
  *   float *scratch = malloc(sizeof(float) * ddpm_conv2d_scratch_floats(&d));
- *   ddpm_conv2d_forward(out, scratch, inp, weight, bias, &d);
+ *   ddpm_conv2d_pack_wf(wf, weight, &d);             // once per weight update
+ *   ddpm_conv2d_forward(out, scratch, inp, wf, bias, &d);
  *   ...
- *   ddpm_conv2d_backward(dinp, dweight, dbias, scratch, dout, inp, weight, &d);
+ *   ddpm_conv2d_pack_wb(wb, weight, &d);             // wb: ddpm_conv2d_wb_floats
+ *   memset(dwf, 0, sizeof(float) * ddpm_conv2d_dwf_floats(&d));
+ *   ddpm_conv2d_backward(dinp, dwf, dbias, scratch, dout, inp, wb, &d);
+ *   ddpm_conv2d_unpack_grad(dweight, dwf, &d);       // dweight += dwf, re-laid out
  *
  * Conventions (after llm.c):
  *   - Outputs come first, then inputs, then dimensions.  Every pointer has a
  *     shape comment.
+ *   - Channels last: every layer that knows about pixels takes (B, HW, C) or
+ *     (B, H, W, C) data.  Parameters keep PyTorch's shapes (a conv weight is
+ *     (C_out, C_in, k, k)), so checkpoints load into the PyTorch mirror as is.
  *   - Every backward ACCUMULATES (+=) into its gradient outputs, so a tensor
  *     used twice simply receives both contributions; zeroing is the caller's
  *     one explicit call.  A gradient pointer may be NULL when that gradient
  *     is not wanted (for example dinp of the first layer).
- *   - Nothing here allocates.  Layers that need temporary memory take a
- *     `scratch` buffer whose size a *_scratch_floats() function gives.
- *     Scratch carries nothing from one call to the next (backward recomputes
- *     what it needs), so every layer may share one buffer.
+ *   - Nothing here allocates or starts a thread.  Layers that need temporary
+ *     memory take a `scratch` buffer whose size a *_scratch_floats() function
+ *     gives.  Scratch carries nothing from one call to the next (backward
+ *     recomputes what it needs), so every layer may share one buffer.
+ *   - Each result is summed in an order fixed by the dimensions alone, so the
+ *     same inputs give the same bits whatever the batch they came in, as long
+ *     as the sizes (B included) are the same.
  *   - Outputs never alias inputs unless a function says so.
- *   - Matrix products go through the one BLAS seam, ddpm_sgemm.
+ *   - Matrix products go through the one BLAS seam, ddpm_sgemm, except the
+ *     convolutions, which run the project's own register-tiled kernel.
  */
 #ifndef DDPM_LAYERS_H
 #define DDPM_LAYERS_H
@@ -45,40 +58,73 @@ void ddpm_sgemm(int trans_a, int trans_b, int M, int N, int K, float alpha,
 void ddpm_sgemm_reference(int trans_a, int trans_b, int M, int N, int K, float alpha,
                           const float *A, int lda, const float *B, int ldb, float beta,
                           float *C, int ldc);
-/* Threads used by BLAS (OpenBLAS); n <= 0 means all cores. */
+/* Threads used by BLAS (OpenBLAS); n <= 0 means all cores.  ddpm_set_threads
+ * (ddpm/threads.h), which sets ddpm-lab's own thread count, keeps this at 1. */
 void ddpm_blas_set_threads(int n);
 int ddpm_blas_get_threads(void);
 
 /* ---- conv2d (conv2d.c) ----------------------------------------------------
- * Square kernels 1x1 or 3x3, stride 1 or 2, zero padding. */
+ * Square kernels 1x1 or 3x3, stride 1 or 2, zero padding 0 or 1.  A 3x3,
+ * stride 1, pad 1 convolution with at least 8 channels on each side runs as
+ * Winograd F(2x2, 3x3) (2.25x fewer multiplications; the packed weights are
+ * then the transformed filters); the others run directly. */
 typedef struct ddpm_conv2d_dims {
-    int B, C_in, H, W;    /* input (B, C_in, H, W) */
+    int B, H, W, C_in;    /* input (B, H, W, C_in) */
     int C_out;
     int kernel, stride, pad;
 } ddpm_conv2d_dims;
 
 int ddpm_conv2d_out_h(const ddpm_conv2d_dims *d);  /* (H + 2 pad - kernel) / stride + 1 */
 int ddpm_conv2d_out_w(const ddpm_conv2d_dims *d);
-/* Floats of scratch that forward and backward need for these dims. */
+/* Floats of scratch that forward and backward need: a few padded copies of
+ * ONE image, whatever B is. */
 size_t ddpm_conv2d_scratch_floats(const ddpm_conv2d_dims *d);
 
-void ddpm_conv2d_forward(float *out,          /* (B, C_out, Ho, Wo) */
+/* The weights (C_out, C_in, k, k) re-packed for the kernels: wf for the
+ * forward pass, wb for the input gradient (opaque layouts: for the direct
+ * kernel (k*k, C_in, C_out) and (k*k, C_out, C_in) with the last dimension
+ * zero-padded to 16).  Pack again whenever the weights change. */
+size_t ddpm_conv2d_wf_floats(const ddpm_conv2d_dims *d);
+size_t ddpm_conv2d_wb_floats(const ddpm_conv2d_dims *d);
+void ddpm_conv2d_pack_wf(float *wf, const float *weight, const ddpm_conv2d_dims *d);
+void ddpm_conv2d_pack_wb(float *wb, const float *weight, const ddpm_conv2d_dims *d);
+
+void ddpm_conv2d_forward(float *out,          /* (B, Ho, Wo, C_out) */
                          float *scratch,      /* ddpm_conv2d_scratch_floats(d) */
-                         const float *inp,    /* (B, C_in, H, W) */
-                         const float *weight, /* (C_out, C_in, k, k) */
+                         const float *inp,    /* (B, H, W, C_in) */
+                         const float *wf,     /* ddpm_conv2d_pack_wf(weight) */
                          const float *bias,   /* (C_out) or NULL */
                          const ddpm_conv2d_dims *d);
-void ddpm_conv2d_backward(float *dinp,         /* (B, C_in, H, W) or NULL */
-                          float *dweight,      /* (C_out, C_in, k, k) */
+/* One part of the forward pass, for splitting a single image over threads:
+ * part `part` (0 .. parts-1) computes an even share of the output (rows of
+ * it, or Winograd tiles).  The parts are disjoint, together write all of
+ * out, and give exactly the bits of the whole call; each needs its own
+ * scratch.  ddpm_conv2d_forward is part 0 of 1. */
+void ddpm_conv2d_forward_part(float *out, float *scratch, const float *inp, const float *wf,
+                              const float *bias, const ddpm_conv2d_dims *d, int part, int parts);
+/* The weight gradient accumulates in a packed layout too (dwf, of
+ * ddpm_conv2d_dwf_floats), so that many calls can add into it before one
+ * unpack; wb is needed only with dinp. */
+size_t ddpm_conv2d_dwf_floats(const ddpm_conv2d_dims *d);
+void ddpm_conv2d_backward(float *dinp,         /* (B, H, W, C_in) or NULL */
+                          float *dwf,          /* ddpm_conv2d_dwf_floats(d), or NULL */
                           float *dbias,        /* (C_out) or NULL */
                           float *scratch,      /* ddpm_conv2d_scratch_floats(d) */
-                          const float *dout,   /* (B, C_out, Ho, Wo) */
-                          const float *inp,    /* (B, C_in, H, W) */
-                          const float *weight, /* (C_out, C_in, k, k) */
+                          const float *dout,   /* (B, Ho, Wo, C_out) */
+                          const float *inp,    /* (B, H, W, C_in) */
+                          const float *wb,     /* ddpm_conv2d_pack_wb(weight), or NULL */
                           const ddpm_conv2d_dims *d);
-/* Direct seven-loop convolution, for tests. */
-void ddpm_conv2d_forward_reference(float *out, const float *inp, const float *weight,
-                                   const float *bias, const ddpm_conv2d_dims *d);
+/* The instruction set the kernels chose on this CPU: "avx512", "avx2" or
+ * "generic". */
+const char *ddpm_conv2d_isa(void);
+/* dweight (C_out, C_in, k, k) += dwf laid out as PyTorch's weight. */
+void ddpm_conv2d_unpack_grad(float *dweight, const float *dwf, const ddpm_conv2d_dims *d);
+/* Direct seven-loop convolution in double, for tests. */
+void ddpm_conv2d_forward_reference(float *out,          /* (B, Ho, Wo, C_out) */
+                                   const float *inp,    /* (B, H, W, C_in) */
+                                   const float *weight, /* (C_out, C_in, k, k) */
+                                   const float *bias,   /* (C_out) or NULL */
+                                   const ddpm_conv2d_dims *d);
 
 /* ---- linear (linear.c) ------------------------------------------------- */
 void ddpm_linear_forward(float *out,          /* (B, OC) */
@@ -95,24 +141,46 @@ void ddpm_linear_backward(float *dinp,         /* (B, IC) or NULL */
                           int B, int IC, int OC);
 
 /* ---- group normalisation (groupnorm.c) ----------------------------------
- * Wu & He 2018: statistics over (C/G channels x HW) per sample and group,
- * biased variance, then a per-channel affine.  C % G == 0. */
-void ddpm_groupnorm_forward(float *out,         /* (B, C, HW) */
+ * Wu & He 2018: statistics over (HW pixels x C/G channels) per sample and
+ * group, biased variance, then a per-channel affine.  C % G == 0. */
+void ddpm_groupnorm_forward(float *out,         /* (B, HW, C) */
                             float *mean,        /* (B, G) saved for backward */
                             float *rstd,        /* (B, G) 1/sqrt(var + eps) */
-                            const float *inp,   /* (B, C, HW) */
+                            const float *inp,   /* (B, HW, C) */
                             const float *gamma, /* (C) */
                             const float *beta,  /* (C) */
-                            int B, int C, int HW, int G, float eps);
-void ddpm_groupnorm_backward(float *dinp,        /* (B, C, HW) or NULL */
+                            int B, int HW, int C, int G, float eps);
+void ddpm_groupnorm_backward(float *dinp,        /* (B, HW, C) or NULL */
                              float *dgamma,      /* (C) */
                              float *dbeta,       /* (C) */
-                             const float *dout,  /* (B, C, HW) */
-                             const float *inp,   /* (B, C, HW) */
+                             const float *dout,  /* (B, HW, C) */
+                             const float *inp,   /* (B, HW, C) */
                              const float *mean,  /* (B, G) */
                              const float *rstd,  /* (B, G) */
                              const float *gamma, /* (C) */
-                             int B, int C, int HW, int G);
+                             int B, int HW, int C, int G);
+
+/* GroupNorm then SiLU in one pass: out = silu(groupnorm(inp)).  The
+ * normalised values are not kept; backward recomputes them from inp, the
+ * statistics and gamma, beta, and uses dout as its scratch: on return dout
+ * holds the gradient with respect to the normalised values. */
+void ddpm_groupnorm_silu_forward(float *out,         /* (B, HW, C) */
+                                 float *mean,        /* (B, G) saved for backward */
+                                 float *rstd,        /* (B, G) */
+                                 const float *inp,   /* (B, HW, C) */
+                                 const float *gamma, /* (C) */
+                                 const float *beta,  /* (C) */
+                                 int B, int HW, int C, int G, float eps);
+void ddpm_groupnorm_silu_backward(float *dinp,        /* (B, HW, C) or NULL */
+                                  float *dgamma,      /* (C) */
+                                  float *dbeta,       /* (C) */
+                                  float *dout,        /* (B, HW, C), overwritten */
+                                  const float *inp,   /* (B, HW, C) */
+                                  const float *mean,  /* (B, G) */
+                                  const float *rstd,  /* (B, G) */
+                                  const float *gamma, /* (C) */
+                                  const float *beta,  /* (C) */
+                                  int B, int HW, int C, int G);
 
 /* ---- SiLU (activations.c): x * sigmoid(x) ------------------------------ */
 void ddpm_silu_forward(float *out, const float *inp, size_t n);
@@ -129,37 +197,40 @@ void ddpm_timestep_embedding_forward(float *out,    /* (B, dim) */
                                      int B, int dim, float max_period);
 
 /* ---- nearest-neighbour x2 upsampling (upsample.c) ----------------------- */
-void ddpm_upsample2x_forward(float *out,       /* (B, C, 2H, 2W) */
-                             const float *inp, /* (B, C, H, W) */
-                             int B, int C, int H, int W);
-void ddpm_upsample2x_backward(float *dinp,       /* (B, C, H, W) */
-                              const float *dout, /* (B, C, 2H, 2W) */
-                              int B, int C, int H, int W);
+void ddpm_upsample2x_forward(float *out,       /* (B, 2H, 2W, C) */
+                             const float *inp, /* (B, H, W, C) */
+                             int B, int H, int W, int C);
+void ddpm_upsample2x_backward(float *dinp,       /* (B, H, W, C) */
+                              const float *dout, /* (B, 2H, 2W, C) */
+                              int B, int H, int W, int C);
 
-/* ---- channel concatenation for skips (concat.c) ------------------------- */
-void ddpm_concat_forward(float *out,     /* (B, C1 + C2, HW) */
-                         const float *a, /* (B, C1, HW) */
-                         const float *b, /* (B, C2, HW) */
-                         int B, int C1, int C2, int HW);
-void ddpm_concat_backward(float *da,         /* (B, C1, HW) or NULL */
-                          float *db,         /* (B, C2, HW) or NULL */
-                          const float *dout, /* (B, C1 + C2, HW) */
-                          int B, int C1, int C2, int HW);
+/* ---- channel concatenation for skips (concat.c) -------------------------
+ * Channels last, each of the `rows` = B*HW pixels is C1 values of a then C2
+ * values of b. */
+void ddpm_concat_forward(float *out,     /* (rows, C1 + C2) */
+                         const float *a, /* (rows, C1) */
+                         const float *b, /* (rows, C2) */
+                         size_t rows, int C1, int C2);
+void ddpm_concat_backward(float *da,         /* (rows, C1) or NULL */
+                          float *db,         /* (rows, C2) or NULL */
+                          const float *dout, /* (rows, C1 + C2) */
+                          size_t rows, int C1, int C2);
 
 /* ---- single-head self-attention core (attention.c) -----------------------
- * The input is the output of a 1x1 qkv convolution: channels [0, C) are q,
- * [C, 2C) are k, [2C, 3C) are v.  For each sample, with N = H*W positions,
- *   P = softmax_j(q_i . k_j / sqrt(C)),  out[c, i] = sum_j P[i, j] v[c, j].
+ * The input is the output of a 1x1 qkv convolution: at every position,
+ * channels [0, C) are q, [C, 2C) are k, [2C, 3C) are v.  For each sample,
+ * with N = H*W positions,
+ *   P = softmax_j(q_i . k_j / sqrt(C)),  out[i, c] = sum_j P[i, j] v[j, c].
  * The output projection and the residual are separate layers. */
 size_t ddpm_attention_scratch_floats(int C, int N);
-void ddpm_attention_forward(float *out,       /* (B, C, N) */
+void ddpm_attention_forward(float *out,       /* (B, N, C) */
                             float *probs,     /* (B, N, N) saved for backward */
-                            const float *qkv, /* (B, 3C, N) */
+                            const float *qkv, /* (B, N, 3C) */
                             int B, int C, int N);
-void ddpm_attention_backward(float *dqkv,        /* (B, 3C, N) */
+void ddpm_attention_backward(float *dqkv,        /* (B, N, 3C) */
                              float *scratch,     /* ddpm_attention_scratch_floats(C, N) */
-                             const float *dout,  /* (B, C, N) */
-                             const float *qkv,   /* (B, 3C, N) */
+                             const float *dout,  /* (B, N, C) */
+                             const float *qkv,   /* (B, N, 3C) */
                              const float *probs, /* (B, N, N) */
                              int B, int C, int N);
 
@@ -179,15 +250,15 @@ void ddpm_dropout_backward(float *dinp, const float *dout, const uint8_t *mask, 
 void ddpm_add_forward(float *out, const float *a, const float *b, size_t n);
 void ddpm_add_backward(float *da, float *db, const float *dout, size_t n);
 /* Per-(sample, channel) broadcast add, for the time embedding:
- * out[b, c, :] = inp[b, c, :] + bias[b, c].  out may alias inp. */
-void ddpm_channel_add_forward(float *out,        /* (B, C, HW) */
-                              const float *inp,  /* (B, C, HW) */
+ * out[b, p, c] = inp[b, p, c] + bias[b, c].  out may alias inp. */
+void ddpm_channel_add_forward(float *out,        /* (B, HW, C) */
+                              const float *inp,  /* (B, HW, C) */
                               const float *bias, /* (B, C) */
-                              int B, int C, int HW);
-void ddpm_channel_add_backward(float *dinp,       /* (B, C, HW) or NULL */
+                              int B, int HW, int C);
+void ddpm_channel_add_backward(float *dinp,       /* (B, HW, C) or NULL */
                                float *dbias,      /* (B, C) */
-                               const float *dout, /* (B, C, HW) */
-                               int B, int C, int HW);
+                               const float *dout, /* (B, HW, C) */
+                               int B, int HW, int C);
 
 /* Mean squared error over n elements, and its gradient scaled by `scale`
  * (dpred += scale * 2 (pred - target) / n). */

@@ -16,7 +16,10 @@
  * structure runs raw weights, EMA weights or a snapshot on another thread.
  * A workspace holds the activations (and, for training, their gradients and
  * the layer scratch) for up to max_batch images; it is sized once and never
- * reallocated, and belongs to one thread at a time.
+ * reallocated, and belongs to one thread at a time.  It computes on
+ * ddpm_get_threads() threads (ddpm/threads.h, read at creation), splitting a
+ * batch over images in a way that depends on B alone: outputs and gradients
+ * are the same bit for bit at any thread count.
  *
  * Architecture (Ho et al. 2020, appendix B, scaled down): conv_in; per level
  * res_blocks ResBlocks (GroupNorm, SiLU, conv, + time embedding, GroupNorm,
@@ -111,8 +114,12 @@ void ddpm_unet_workspace_free(ddpm_unet_workspace *ws);
 int ddpm_unet_workspace_max_batch(const ddpm_unet_workspace *ws);
 /* Bytes held by the workspace (activations, gradients, scratch). */
 size_t ddpm_unet_workspace_bytes(const ddpm_unet_workspace *ws);
-/* Bytes a workspace of this size would hold, without creating it. */
+/* Bytes a workspace of this size would hold, without creating it (with the
+ * thread count of ddpm_get_threads()). */
 size_t ddpm_unet_workspace_bytes_for(const ddpm_unet *net, int max_batch, bool training);
+/* Bytes of the activations a forward pass of B images keeps for backward:
+ * the model's own memory need, the yardstick for a workspace's overhead. */
+size_t ddpm_unet_activation_bytes(const ddpm_unet *net, int B);
 
 /* Forward pass for B <= max_batch images.  dropout_rng: NULL for inference
  * (dropout off); non-NULL in training (dropout on, masks drawn from it). */

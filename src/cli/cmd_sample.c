@@ -10,6 +10,7 @@
 #include "commands.h"
 #include "ddpm/idx.h"
 #include "ddpm/layers.h"
+#include "ddpm/threads.h"
 #include "progress.h"
 
 static const char *SUMMARY =
@@ -161,7 +162,7 @@ int ddpm_cmd_sample(int argc, char **argv)
         {"idx", ARG_STRING, &idx_path, 0, 0, "FILE", "IDX3 ubyte output (default <out>-images-idx3-ubyte)"},
         {"scale", ARG_INT, &scale, 1, 16, "N", "zoom of the PNG grid"},
         {"trajectory", ARG_FLAG, &trajectory_on, 0, 0, NULL, "also write <out>-trajectory.png and .gif"},
-        {"threads", ARG_INT, &threads, 0, 0, "N", "BLAS threads (0 = all cores)"},
+        {"threads", ARG_INT, &threads, 0, 0, "N", "threads (0 = all cores); results are the same at any count"},
         {"quiet", ARG_FLAG, &quiet, 0, 0, NULL, "no progress bar"},
     };
     const int n_specs = (int)(sizeof specs / sizeof specs[0]);
@@ -191,6 +192,7 @@ int ddpm_cmd_sample(int argc, char **argv)
     cfg.clip_recompute_eps = clip && clip_recompute;
 
     ddpm_cli_model m;
+    ddpm_set_threads(threads); /* before the model's workspace is made */
     if (ddpm_cli_model_load(&m, model_path, batch < n ? batch : n, &err) != DDPM_OK)
         return ddpm_cli_bad_input("sample", &err);
     if (schedule_override) {
@@ -212,7 +214,6 @@ int ddpm_cmd_sample(int argc, char **argv)
         ddpm_cli_model_free(&m);
         return ddpm_cli_bad_input("sample", &err);
     }
-    ddpm_blas_set_threads(threads);
 
     const ddpm_unet_config *uc = &m.ck.run.unet;
     const int S = uc->image_size, C = uc->out_channels;

@@ -14,6 +14,7 @@
 #include "commands.h"
 #include "ddpm/fileio.h"
 #include "ddpm/layers.h"
+#include "ddpm/threads.h"
 #include "ddpm/trainer.h"
 #include "progress.h"
 
@@ -185,7 +186,7 @@ int ddpm_cmd_train(int argc, char **argv)
         {"ema", ARG_DOUBLE, &ema, 0, 0, "X", "EMA decay of the weights sampling uses"},
         {"dropout", ARG_DOUBLE, &dropout, 0, 0, "X", "ResBlock dropout (default: the preset's)"},
         {"seed", ARG_U64, &seed, 0, 0, "N", "seed of weights, batches, t and noise"},
-        {"threads", ARG_INT, &threads, 0, 0, "N", "BLAS threads (0 = all cores)"},
+        {"threads", ARG_INT, &threads, 0, 0, "N", "threads (0 = all cores); results are the same at any count"},
         {"out", ARG_STRING, &out, 0, 0, "DIR", "run folder (default runs/<preset>-<pred>-<schedule>)"},
         {"resume", ARG_FLAG, &resume, 0, 0, NULL, "continue the run in --out from its ckpt.safetensors"},
         {"from", ARG_STRING, &from, 0, 0, "CKPT", "start from a model's weights (fine-tune)"},
@@ -282,7 +283,7 @@ int ddpm_cmd_train(int argc, char **argv)
         if (have_ck) ddpm_checkpoint_free(&ck);
         return ddpm_cli_bad_input("train", &err);
     }
-    ddpm_blas_set_threads(threads);
+    ddpm_set_threads(threads);
     ddpm_trainer *tr = NULL;
     rc = have_ck ? ddpm_trainer_resume(&tr, &ck, &run, &ds, &err) : ddpm_trainer_create(&tr, &run, &ds, &err);
     if (have_ck) ddpm_checkpoint_free(&ck);
@@ -310,12 +311,12 @@ int ddpm_cmd_train(int argc, char **argv)
     const int64_t start = ddpm_trainer_step_count(tr);
     fprintf(stderr,
             "ddpm train: %s (%zu parameters, %.0f MFLOP/image), %s schedule T=%d, %s-prediction\n"
-            "  data %s (%zu images), batch %d, lr %g, EMA %g, seed %llu, %d BLAS threads\n"
+            "  data %s (%zu images), batch %d, lr %g, EMA %g, seed %llu, %d threads\n"
             "  %s step %lld of %lld into %s (%.0f MiB of training memory)\n",
             desc, ddpm_unet_num_params(ddpm_trainer_net(tr)), ddpm_unet_forward_flops(ddpm_trainer_net(tr)) / 1e6,
             ddpm_schedule_name(run.schedule.kind), run.schedule.T, ddpm_prediction_name(run.prediction),
             ds.name, ds.n, run.batch, run.adam.lr, run.ema_decay, (unsigned long long)run.seed,
-            ddpm_blas_get_threads(), start > 0 ? "resuming at" : "starting at", (long long)start,
+            ddpm_get_threads(), start > 0 ? "resuming at" : "starting at", (long long)start,
             (long long)run.total_steps, dir, ddpm_trainer_bytes(tr) / 1048576.0);
 
     struct sigaction sa = {0}, old_int, old_term;

@@ -1,12 +1,13 @@
 /* attention.c: the single-head self-attention core of the UNet's attention
  * block (Vaswani et al. 2017, eq. 1), over the N = H*W positions of a sample:
- *   S = Q^T K / sqrt(C)   (N, N)      Q, K, V are (C, N) slices of qkv
+ *   S = Q K^T / sqrt(C)   (N, N)      Q, K, V are (N, C) column slices of qkv
  *   P = softmax over each row of S
- *   out = V P^T           (C, N)      out[c, i] = sum_j P[i, j] V[c, j]
+ *   out = P V             (N, C)      out[i, c] = sum_j P[i, j] V[j, c]
  * Backward, per sample (dS is the softmax Jacobian applied row by row):
- *   dV += dout P,  dP = dout^T V,  dS = P o (dP - rowsum(dP o P)),
- *   dQ += K dS^T / sqrt(C),  dK += Q dS / sqrt(C).
- * Every product is one ddpm_sgemm on the strided slices; scratch holds dP/dS. */
+ *   dV += P^T dout,  dP = dout V^T,  dS = P o (dP - rowsum(dP o P)),
+ *   dQ += dS K / sqrt(C),  dK += dS^T Q / sqrt(C).
+ * Every product is one ddpm_sgemm on the strided slices (row stride 3C);
+ * scratch holds dP/dS. */
 #include "ddpm/common.h"
 #include "ddpm/layers.h"
 
@@ -36,28 +37,28 @@ static void softmax_rows(float *S, int N)
     }
 }
 
-void ddpm_attention_forward(float *out,       /* (B, C, N) */
+void ddpm_attention_forward(float *out,       /* (B, N, C) */
                             float *probs,     /* (B, N, N) saved for backward */
-                            const float *qkv, /* (B, 3C, N) */
+                            const float *qkv, /* (B, N, 3C) */
                             int B, int C, int N)
 {
     DDPM_ASSERT(out && probs && qkv && B > 0 && C > 0 && N > 0);
     const float scale = 1.0f / sqrtf((float)C);
     for (int b = 0; b < B; b++) {
-        const float *q = qkv + (size_t)b * 3 * C * N; /* (C, N) */
-        const float *k = q + (size_t)C * N;           /* (C, N) */
-        const float *v = k + (size_t)C * N;           /* (C, N) */
+        const float *q = qkv + (size_t)b * 3 * C * N; /* (N, C), row stride 3C */
+        const float *k = q + C;
+        const float *v = q + 2 * C;
         float *P = probs + (size_t)b * N * N;         /* (N, N) */
-        ddpm_sgemm(1, 0, N, N, C, scale, q, N, k, N, 0.0f, P, N);
+        ddpm_sgemm(0, 1, N, N, C, scale, q, 3 * C, k, 3 * C, 0.0f, P, N);
         softmax_rows(P, N);
-        ddpm_sgemm(0, 1, C, N, N, 1.0f, v, N, P, N, 0.0f, out + (size_t)b * C * N, N);
+        ddpm_sgemm(0, 0, N, C, N, 1.0f, P, N, v, 3 * C, 0.0f, out + (size_t)b * N * C, C);
     }
 }
 
-void ddpm_attention_backward(float *dqkv,        /* (B, 3C, N) or NULL */
+void ddpm_attention_backward(float *dqkv,        /* (B, N, 3C) or NULL */
                              float *scratch,     /* ddpm_attention_scratch_floats(C, N) */
-                             const float *dout,  /* (B, C, N) */
-                             const float *qkv,   /* (B, 3C, N) */
+                             const float *dout,  /* (B, N, C) */
+                             const float *qkv,   /* (B, N, 3C) */
                              const float *probs, /* (B, N, N) */
                              int B, int C, int N)
 {
@@ -66,16 +67,16 @@ void ddpm_attention_backward(float *dqkv,        /* (B, 3C, N) or NULL */
     const float scale = 1.0f / sqrtf((float)C);
     float *dS = scratch; /* (N, N): dP, then dS in place */
     for (int b = 0; b < B; b++) {
-        const float *q = qkv + (size_t)b * 3 * C * N; /* (C, N) */
-        const float *k = q + (size_t)C * N;
-        const float *v = k + (size_t)C * N;
-        float *dq = dqkv + (size_t)b * 3 * C * N; /* (C, N) */
-        float *dk = dq + (size_t)C * N;
-        float *dv = dk + (size_t)C * N;
+        const float *q = qkv + (size_t)b * 3 * C * N; /* (N, C), row stride 3C */
+        const float *k = q + C;
+        const float *v = q + 2 * C;
+        float *dq = dqkv + (size_t)b * 3 * C * N;
+        float *dk = dq + C;
+        float *dv = dq + 2 * C;
         const float *P = probs + (size_t)b * N * N; /* (N, N) */
-        const float *dy = dout + (size_t)b * C * N; /* (C, N) */
-        ddpm_sgemm(0, 0, C, N, N, 1.0f, dy, N, P, N, 1.0f, dv, N); /* dV += dout P */
-        ddpm_sgemm(1, 0, N, N, C, 1.0f, dy, N, v, N, 0.0f, dS, N); /* dP = dout^T V */
+        const float *dy = dout + (size_t)b * N * C; /* (N, C) */
+        ddpm_sgemm(1, 0, N, C, N, 1.0f, P, N, dy, C, 1.0f, dv, 3 * C);     /* dV += P^T dout */
+        ddpm_sgemm(0, 1, N, N, C, 1.0f, dy, C, v, 3 * C, 0.0f, dS, N);     /* dP = dout V^T */
         for (int i = 0; i < N; i++) {
             const float *p = P + (size_t)i * N;
             float *d = dS + (size_t)i * N;
@@ -84,7 +85,7 @@ void ddpm_attention_backward(float *dqkv,        /* (B, 3C, N) or NULL */
             const float fdot = (float)dot;
             for (int j = 0; j < N; j++) d[j] = p[j] * (d[j] - fdot);
         }
-        ddpm_sgemm(0, 1, C, N, N, scale, k, N, dS, N, 1.0f, dq, N); /* dQ += K dS^T / sqrt(C) */
-        ddpm_sgemm(0, 0, C, N, N, scale, q, N, dS, N, 1.0f, dk, N); /* dK += Q dS / sqrt(C) */
+        ddpm_sgemm(0, 0, N, C, N, scale, dS, N, k, 3 * C, 1.0f, dq, 3 * C); /* dQ += dS K / sqrt(C) */
+        ddpm_sgemm(1, 0, N, C, N, scale, dS, N, q, 3 * C, 1.0f, dk, 3 * C); /* dK += dS^T Q / sqrt(C) */
     }
 }

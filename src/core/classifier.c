@@ -88,9 +88,9 @@ void ddpm_classifier_free(ddpm_classifier *c)
 /* ---- workspace ------------------------------------------------------------- */
 
 /* Activations, per image, in the order of the forward pass. */
-enum { A1, H1, A2, H2, A3, H3, FEAT, G, LOGITS, PROBS, N_ACTS };
+enum { A1, H1, A2, H2, A3, H3, FLATTENED, FEAT, G, LOGITS, PROBS, N_ACTS };
 static const size_t act_size[N_ACTS] = {
-    C1 * S1 * S1, C1 * S1 * S1, C2 * S2 * S2, C2 * S2 * S2, C3 * S3 * S3, C3 * S3 * S3,
+    C1 * S1 * S1, C1 * S1 * S1, C2 * S2 * S2, C2 * S2 * S2, C3 * S3 * S3, C3 * S3 * S3, FLAT,
     DDPM_CLASSIFIER_FEATURES, DDPM_CLASSIFIER_FEATURES, DDPM_CLASSIFIER_CLASSES,
     DDPM_CLASSIFIER_CLASSES,
 };
@@ -103,6 +103,8 @@ struct ddpm_classifier_workspace {
     float *dact[N_ACTS];      /* the same shapes, or NULL */
     size_t act_floats;        /* of all activations for max_batch */
     float *scratch;           /* the largest conv scratch */
+    float *wf[3], *wb[3];     /* packed conv weights (forward, input gradient) */
+    float *dwf[3];            /* packed conv weight gradients, when training */
     uint8_t *labels;          /* (max_batch) of the last forward */
     const float *x;           /* the input of the last forward (borrowed) */
 };
@@ -137,7 +139,15 @@ int ddpm_classifier_workspace_create(ddpm_classifier_workspace **out, int max_ba
     ws->arena = malloc(sizeof(float) * ws->act_floats * (training ? 2 : 1));
     ws->scratch = malloc(sizeof(float) * scratch);
     ws->labels = calloc((size_t)max_batch, 1);
-    if (!ws->arena || !ws->scratch || !ws->labels) {
+    bool packed_ok = true;
+    for (int l = 0; l < 3; l++) {
+        ddpm_conv2d_dims d = conv_dims(l, 1);
+        ws->wf[l] = malloc(sizeof(float) * ddpm_conv2d_wf_floats(&d));
+        ws->wb[l] = training ? malloc(sizeof(float) * ddpm_conv2d_wb_floats(&d)) : NULL;
+        ws->dwf[l] = training ? malloc(sizeof(float) * ddpm_conv2d_dwf_floats(&d)) : NULL;
+        packed_ok = packed_ok && ws->wf[l] && (!training || (ws->wb[l] && ws->dwf[l]));
+    }
+    if (!ws->arena || !ws->scratch || !ws->labels || !packed_ok) {
         ddpm_classifier_workspace_free(ws);
         return ddpm_fail(err, "out of memory for the classifier workspace (batch %d)", max_batch);
     }
@@ -157,6 +167,7 @@ void ddpm_classifier_workspace_free(ddpm_classifier_workspace *ws)
     free(ws->arena);
     free(ws->scratch);
     free(ws->labels);
+    for (int l = 0; l < 3; l++) free(ws->wf[l]), free(ws->wb[l]), free(ws->dwf[l]);
     free(ws);
 }
 
@@ -185,13 +196,21 @@ double ddpm_classifier_forward(const float *params, ddpm_classifier_workspace *w
     const float *inp = x;
     for (int l = 0; l < 3; l++) {
         ddpm_conv2d_dims d = conv_dims(l, B);
-        ddpm_conv2d_forward(a[A1 + 2 * l], ws->scratch, inp, param(params, CONV1_W + 2 * l),
+        ddpm_conv2d_pack_wf(ws->wf[l], param(params, CONV1_W + 2 * l), &d);
+        ddpm_conv2d_forward(a[A1 + 2 * l], ws->scratch, inp, ws->wf[l],
                             param(params, CONV1_B + 2 * l), &d);
         ddpm_silu_forward(a[H1 + 2 * l], a[A1 + 2 * l], act_size[A1 + 2 * l] * (size_t)B);
         inp = a[H1 + 2 * l];
     }
-    /* (B, 64, 7, 7) is already (B, 3136) row-major: flattening is free */
-    ddpm_linear_forward(a[FEAT], a[H3], param(params, FC1_W), param(params, FC1_B), B, FLAT,
+    /* The layers are channels-last, (B, 7, 7, 64); fc1 reads PyTorch's
+     * flattening order (B, 64, 7, 7), so that the weights mean the same in
+     * both (and the shipped classifier stays valid). */
+    for (int b = 0; b < B; b++)
+        for (int p = 0; p < S3 * S3; p++)
+            for (int c = 0; c < C3; c++)
+                a[FLATTENED][(size_t)b * FLAT + (size_t)c * S3 * S3 + p] =
+                    a[H3][(size_t)b * FLAT + (size_t)p * C3 + c];
+    ddpm_linear_forward(a[FEAT], a[FLATTENED], param(params, FC1_W), param(params, FC1_B), B, FLAT,
                         DDPM_CLASSIFIER_FEATURES);
     ddpm_silu_forward(a[G], a[FEAT], act_size[G] * (size_t)B);
     ddpm_linear_forward(a[LOGITS], a[G], param(params, FC2_W), param(params, FC2_B), B,
@@ -223,16 +242,23 @@ void ddpm_classifier_backward(const float *params, float *grads, ddpm_classifier
     ddpm_linear_backward(da[G], grad(grads, FC2_W), grad(grads, FC2_B), da[LOGITS], a[G],
                          param(params, FC2_W), B, DDPM_CLASSIFIER_FEATURES, DDPM_CLASSIFIER_CLASSES);
     ddpm_silu_backward(da[FEAT], da[G], a[FEAT], act_size[G] * (size_t)B);
-    ddpm_linear_backward(da[H3], grad(grads, FC1_W), grad(grads, FC1_B), da[FEAT], a[H3],
-                         param(params, FC1_W), B, FLAT, DDPM_CLASSIFIER_FEATURES);
+    ddpm_linear_backward(da[FLATTENED], grad(grads, FC1_W), grad(grads, FC1_B), da[FEAT],
+                         a[FLATTENED], param(params, FC1_W), B, FLAT, DDPM_CLASSIFIER_FEATURES);
+    for (int b = 0; b < B; b++)
+        for (int p = 0; p < S3 * S3; p++)
+            for (int c = 0; c < C3; c++)
+                da[H3][(size_t)b * FLAT + (size_t)p * C3 + c] +=
+                    da[FLATTENED][(size_t)b * FLAT + (size_t)c * S3 * S3 + p];
     for (int l = 2; l >= 0; l--) {
         ddpm_silu_backward(da[A1 + 2 * l], da[H1 + 2 * l], a[A1 + 2 * l],
                            act_size[A1 + 2 * l] * (size_t)B);
         ddpm_conv2d_dims d = conv_dims(l, B);
-        ddpm_conv2d_backward(l > 0 ? da[H1 + 2 * (l - 1)] : NULL, grad(grads, CONV1_W + 2 * l),
+        if (l > 0) ddpm_conv2d_pack_wb(ws->wb[l], param(params, CONV1_W + 2 * l), &d);
+        memset(ws->dwf[l], 0, sizeof(float) * ddpm_conv2d_dwf_floats(&d));
+        ddpm_conv2d_backward(l > 0 ? da[H1 + 2 * (l - 1)] : NULL, ws->dwf[l],
                              grad(grads, CONV1_B + 2 * l), ws->scratch, da[A1 + 2 * l],
-                             l > 0 ? a[H1 + 2 * (l - 1)] : ws->x, param(params, CONV1_W + 2 * l),
-                             &d);
+                             l > 0 ? a[H1 + 2 * (l - 1)] : ws->x, l > 0 ? ws->wb[l] : NULL, &d);
+        ddpm_conv2d_unpack_grad(grad(grads, CONV1_W + 2 * l), ws->dwf[l], &d);
     }
 }
 

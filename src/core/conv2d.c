@@ -1,26 +1,39 @@
-/* conv2d.c: 2-D convolution (cross-correlation, as in PyTorch) over an NCHW
- * batch, computed as ONE matrix product for the whole batch.
+/* conv2d.c: 2-D convolution (cross-correlation, as in PyTorch) over a
+ * channels-last (B, H, W, C) batch, on the register-tiled microkernel
+ * (microkernel.h).  3x3 stride-1 passes with enough channels go to the
+ * Winograd path (conv2d_winograd.c); this file runs the others directly, one
+ * image at a time.
  *
- * With P = B*Ho*Wo output positions and Kc = C_in*k*k taps, im2col lays the
- * batch out as col (Kc, P), column (b, oh, ow) holding the receptive field of
- * that output; then out_T (C_out, P) = W (C_out, Kc) . col, and a scatter
- * turns out_T into NCHW while adding the bias.  Backward is the same product
- * transposed:
- *   dW  += dout_T . col^T                  (C_out, Kc)
- *   db  += rowsum(dout_T)                  (C_out)
- *   dcol = W^T . dout_T, dinp += col2im(dcol)
- * One large GEMM keeps BLAS in its efficient regime even when a layer is
- * small (7x7 feature maps), which many per-sample GEMMs would not.
+ * Channels last makes every pass the same small product with no im2col:
+ *   forward  out[p, :]   = bias + sum_{tap, c} x_pad[p + tap, c] * Wf[tap, c, :]
+ *   dinp     dx[q, :]   += sum_{tap, o} dout_pad[q - tap, o] * Wb[tap, o, :]
+ *   dweight  dWf[tap, c, :] += sum_p x_pad[p + tap, c] * dout[p, :]
+ * Each is a tile of R positions (or R input channels) by 16-32 output
+ * channels held in registers while the sum runs over taps and channels (or
+ * positions), reading the image in place through a zero-padded copy that
+ * stays in L2.  The output is written once, straight into its final layout.
  *
- * Scratch holds col and out_T / dout_T: (Kc + C_out) * P floats.  Backward
- * recomputes col from inp, so forward and backward may share one scratch
- * buffer with every other layer.  The padding is handled by computing, per
- * kernel offset, the range of outputs whose input lies inside the image, so
- * the inner loops are branch-free runs that GCC vectorises. */
+ * The kernels read the weights (C_out, C_in, k, k) re-packed so that the
+ * vectorised dimension is contiguous: Wf (k*k, C_in, round16(C_out)) and
+ * Wb (k*k, C_out, round16(C_in)), zero-padded.  The weight gradient is summed
+ * in Wf's layout too (dWf), so that a training step can accumulate it over
+ * many calls and turn it into (C_out, C_in, k, k) once.  The input gradient
+ * of a stride-2 convolution is computed per parity class of the input pixel
+ * (the taps that reach it), so no multiply by an inserted zero is ever done.
+ *
+ * Every output element is summed in an order fixed by the dims alone, so a
+ * result never depends on the batch it came in or the thread that ran it. */
 #include "ddpm/common.h"
 #include "ddpm/layers.h"
 
 #include <string.h>
+
+#include "conv2d_winograd.h"
+#include "microkernel.h"
+#include "simd.h"
+
+/* A conv on more rows than this would need larger tap tables (stack). */
+enum { MAX_ROWS = 1024 };
 
 int ddpm_conv2d_out_h(const ddpm_conv2d_dims *d)
 {
@@ -32,13 +45,21 @@ int ddpm_conv2d_out_w(const ddpm_conv2d_dims *d)
     return (d->W + 2 * d->pad - d->kernel) / d->stride + 1;
 }
 
+const char *ddpm_conv2d_isa(void) { return ddpm_mk_isa_name(ddpm_mk_selected()); }
+
+static size_t round16(int n) { return ((size_t)n + 15) / 16 * 16; }
+
 /* Sizes derived once per call. */
 typedef struct {
+    int k, s, p;
     int Ho, Wo;
-    int Kc;      /* C_in * k * k: rows of col */
-    size_t HW;   /* input plane */
-    size_t HoWo; /* output plane */
-    size_t P;    /* B * Ho * Wo: columns of col */
+    int Hp, Wp;      /* padded input */
+    int taps;        /* k * k */
+    size_t ldf;      /* round16(C_out): row stride of Wf, dWf and padded dout */
+    size_t ldb;      /* round16(C_in): row stride of Wb */
+    int pd;          /* zero border of the padded dout (input gradient) */
+    int Hd, Wd;      /* padded dout */
+    bool pointwise;  /* 1x1, stride 1, no padding: the image is one row of H*W pixels */
 } conv_geom;
 
 static conv_geom conv_geom_of(const ddpm_conv2d_dims *d)
@@ -50,189 +71,343 @@ static conv_geom conv_geom_of(const ddpm_conv2d_dims *d)
     DDPM_ASSERT(d->B > 0 && d->C_in > 0 && d->C_out > 0 && d->H > 0 && d->W > 0);
     DDPM_ASSERT(d->H + 2 * d->pad >= d->kernel && d->W + 2 * d->pad >= d->kernel);
     conv_geom g;
+    g.k = d->kernel, g.s = d->stride, g.p = d->pad;
     g.Ho = ddpm_conv2d_out_h(d);
     g.Wo = ddpm_conv2d_out_w(d);
-    g.Kc = d->C_in * d->kernel * d->kernel;
-    g.HW = (size_t)d->H * (size_t)d->W;
-    g.HoWo = (size_t)g.Ho * (size_t)g.Wo;
-    g.P = (size_t)d->B * g.HoWo;
-    /* P is a GEMM dimension and leading dimension: it must fit an int. */
-    DDPM_ASSERT(g.P <= 0x7fffffff);
+    DDPM_ASSERT(g.Ho <= MAX_ROWS && d->H <= MAX_ROWS);
+    g.Hp = d->H + 2 * g.p;
+    g.Wp = d->W + 2 * g.p;
+    g.taps = g.k * g.k;
+    g.ldf = round16(d->C_out);
+    g.ldb = round16(d->C_in);
+    /* input row ih = s*m + r receives from output row oh = m + (r + p - kh)/s:
+     * the padded dout needs a border as wide as the largest such shift */
+    g.pd = 0;
+    for (int r = 0; r < g.s; r++)
+        for (int kh = 0; kh < g.k; kh++) {
+            int num = r + g.p - kh;
+            if (num % g.s != 0) continue;
+            int shift = num / g.s;
+            if (shift < 0) shift = -shift;
+            if (shift > g.pd) g.pd = shift;
+        }
+    g.Hd = g.Ho + 2 * g.pd;
+    g.Wd = g.Wo + 2 * g.pd;
+    g.pointwise = g.k == 1 && g.s == 1 && g.p == 0;
     return g;
+}
+
+size_t ddpm_conv2d_wf_floats(const ddpm_conv2d_dims *d)
+{
+    conv_geom g = conv_geom_of(d);
+    if (ddpm_wino_tile_forward(d)) return ddpm_wino_wf_floats(d);
+    return (size_t)g.taps * (size_t)d->C_in * g.ldf;
+}
+
+size_t ddpm_conv2d_wb_floats(const ddpm_conv2d_dims *d)
+{
+    conv_geom g = conv_geom_of(d);
+    if (ddpm_wino_tile_dinp(d)) return ddpm_wino_wb_floats(d);
+    return (size_t)g.taps * (size_t)d->C_out * g.ldb;
+}
+
+size_t ddpm_conv2d_dwf_floats(const ddpm_conv2d_dims *d)
+{
+    conv_geom g = conv_geom_of(d);
+    if (ddpm_wino_tile_dweight(d)) return ddpm_wino_dwf_floats(d);
+    return (size_t)g.taps * (size_t)d->C_in * g.ldf;
+}
+
+/* dst (taps, rows, ld) with dst[(t, r, col)] = src[(col, r, t)] for col < cols
+ * and zeros up to ld: the weight (C_out, C_in, k, k) seen with either
+ * channel count as the columns.  Writes run contiguously. */
+static void pack(float *dst, const float *src, int taps, int rows, int cols, size_t ld,
+                 size_t src_col_stride, size_t src_row_stride)
+{
+    for (int t = 0; t < taps; t++)
+        for (int r = 0; r < rows; r++) {
+            float *d = dst + ((size_t)t * rows + r) * ld;
+            const float *s = src + (size_t)r * src_row_stride + t;
+            for (int c = 0; c < cols; c++) d[c] = s[(size_t)c * src_col_stride];
+            for (size_t c = (size_t)cols; c < ld; c++) d[c] = 0.0f;
+        }
+}
+
+void ddpm_conv2d_pack_wf(float *wf, const float *weight, const ddpm_conv2d_dims *d)
+{
+    conv_geom g = conv_geom_of(d);
+    DDPM_ASSERT(wf && weight);
+    if (ddpm_wino_tile_forward(d)) {
+        ddpm_wino_pack_wf(wf, weight, d);
+        return;
+    }
+    /* wf[t, c, o] = weight[o, c, t] */
+    pack(wf, weight, g.taps, d->C_in, d->C_out, g.ldf, (size_t)d->C_in * g.taps, (size_t)g.taps);
+}
+
+void ddpm_conv2d_pack_wb(float *wb, const float *weight, const ddpm_conv2d_dims *d)
+{
+    conv_geom g = conv_geom_of(d);
+    DDPM_ASSERT(wb && weight);
+    if (ddpm_wino_tile_dinp(d)) {
+        ddpm_wino_pack_wb(wb, weight, d);
+        return;
+    }
+    /* wb[t, o, c] = weight[o, c, t] */
+    pack(wb, weight, g.taps, d->C_out, d->C_in, g.ldb, (size_t)g.taps, (size_t)d->C_in * g.taps);
+}
+
+/* Scratch layout: [x_pad | dout_pad] */
+static size_t xpad_floats(const ddpm_conv2d_dims *d, const conv_geom *g)
+{
+    return g->p ? (size_t)g->Hp * g->Wp * d->C_in : 0;
+}
+
+static bool dout_needs_copy(const ddpm_conv2d_dims *d, const conv_geom *g)
+{
+    return g->pd > 0 || g->ldf != (size_t)d->C_out;
+}
+
+static size_t doutpad_floats(const ddpm_conv2d_dims *d, const conv_geom *g)
+{
+    return dout_needs_copy(d, g) ? (size_t)g->Hd * g->Wd * g->ldf : 0;
 }
 
 size_t ddpm_conv2d_scratch_floats(const ddpm_conv2d_dims *d)
 {
     conv_geom g = conv_geom_of(d);
-    return ((size_t)g.Kc + (size_t)d->C_out) * g.P;
+    size_t direct = xpad_floats(d, &g) + doutpad_floats(d, &g) + 1;
+    if (!ddpm_wino_tile_forward(d) && !ddpm_wino_tile_dinp(d) && !ddpm_wino_tile_dweight(d)) return direct;
+    size_t wino = ddpm_wino_scratch_floats(d);
+    return wino > direct ? wino : direct;
 }
 
-/* Outputs o in [*lo, *hi) read input i = o*stride - pad + kk inside [0, n). */
-static void valid_range(int n, int out_n, int stride, int pad, int kk, int *lo, int *hi)
+/* Writes one image (H, W, C) into a buffer of (H + 2 pad, W + 2 pad) pixels
+ * of `ld` >= C floats: the image in the interior, zeros in the border and in
+ * each pixel's channels C..ld, so the whole buffer is written in one pass. */
+static void copy_into_padded(float *dst, const float *src, int H, int W, int C, int pad, size_t ld)
 {
-    int first = pad - kk;        /* smallest o*stride allowed */
-    int last = n - 1 + pad - kk; /* largest o*stride allowed */
-    int l = first <= 0 ? 0 : (first + stride - 1) / stride;
-    int h = last < 0 ? 0 : last / stride + 1;
-    if (h > out_n) h = out_n;
-    if (l > h) l = h;
-    *lo = l;
-    *hi = h;
-}
-
-/* dst[i] = src[i * stride] for the two strides we support; separate loops so
- * each has a constant stride the vectoriser can see. */
-static void gather_run(float *restrict dst, const float *restrict src, int n, int stride)
-{
-    if (stride == 1) {
-        memcpy(dst, src, sizeof(float) * (size_t)n);
-    } else {
-        for (int i = 0; i < n; i++) dst[i] = src[2 * i];
-    }
-}
-
-/* dst[i * stride] += src[i]. */
-static void scatter_add_run(float *restrict dst, const float *restrict src, int n, int stride)
-{
-    if (stride == 1) {
-        for (int i = 0; i < n; i++) dst[i] += src[i];
-    } else {
-        for (int i = 0; i < n; i++) dst[2 * i] += src[i];
-    }
-}
-
-static void zero_run(float *dst, size_t n)
-{
-    memset(dst, 0, sizeof(float) * n);
-}
-
-/* col (Kc, P), row (c, kh, kw), column (b, oh, ow) = inp[b, c, oh*s - p + kh, ow*s - p + kw]
- * or 0 in the padding. */
-static void im2col(float *restrict col,       /* (Kc, P) */
-                   const float *restrict inp, /* (B, C_in, H, W) */
-                   const ddpm_conv2d_dims *d, const conv_geom *g)
-{
-    const int k = d->kernel, s = d->stride, p = d->pad, W = d->W, Wo = g->Wo;
-    for (int b = 0; b < d->B; b++) {
-        for (int c = 0; c < d->C_in; c++) {
-            const float *plane = inp + ((size_t)b * d->C_in + c) * g->HW;
-            if (k == 1 && s == 1 && p == 0) { /* 1x1: only the layout change */
-                memcpy(col + (size_t)c * g->P + b * g->HoWo, plane, sizeof(float) * g->HW);
-                continue;
-            }
-            for (int kh = 0; kh < k; kh++) {
-                int oh_lo, oh_hi;
-                valid_range(d->H, g->Ho, s, p, kh, &oh_lo, &oh_hi);
-                for (int kw = 0; kw < k; kw++) {
-                    int ow_lo, ow_hi;
-                    valid_range(W, Wo, s, p, kw, &ow_lo, &ow_hi);
-                    float *dst = col + ((size_t)(c * k + kh) * k + kw) * g->P + b * g->HoWo;
-                    zero_run(dst, (size_t)oh_lo * Wo);
-                    for (int oh = oh_lo; oh < oh_hi; oh++) {
-                        float *drow = dst + (size_t)oh * Wo;
-                        const float *src = plane + (size_t)(oh * s - p + kh) * W
-                                           + (ow_lo * s - p + kw);
-                        zero_run(drow, (size_t)ow_lo);
-                        gather_run(drow + ow_lo, src, ow_hi - ow_lo, s);
-                        zero_run(drow + ow_hi, (size_t)(Wo - ow_hi));
-                    }
-                    zero_run(dst + (size_t)oh_hi * Wo, (size_t)(g->Ho - oh_hi) * Wo);
-                }
+    const int Wp = W + 2 * pad;
+    const size_t row = (size_t)Wp * ld;
+    memset(dst, 0, sizeof(float) * row * (size_t)pad);
+    for (int h = 0; h < H; h++) {
+        float *drow = dst + (size_t)(h + pad) * row;
+        const float *srow = src + (size_t)h * W * C;
+        memset(drow, 0, sizeof(float) * (size_t)pad * ld);
+        if (ld == (size_t)C) {
+            memcpy(drow + (size_t)pad * ld, srow, sizeof(float) * (size_t)W * C);
+        } else {
+            for (int w = 0; w < W; w++) {
+                float *px = drow + (size_t)(w + pad) * ld;
+                memcpy(px, srow + (size_t)w * C, sizeof(float) * (size_t)C);
+                memset(px + C, 0, sizeof(float) * (ld - (size_t)C));
             }
         }
+        memset(drow + (size_t)(W + pad) * ld, 0, sizeof(float) * (size_t)pad * ld);
     }
+    memset(dst + (size_t)(H + pad) * row, 0, sizeof(float) * row * (size_t)pad);
 }
 
-/* The adjoint of im2col: dinp += every col entry back at the input it came
- * from; padding entries are dropped. */
-static void col2im_add(float *restrict dinp,      /* (B, C_in, H, W) */
-                       const float *restrict col, /* (Kc, P) */
-                       const ddpm_conv2d_dims *d, const conv_geom *g)
-{
-    const int k = d->kernel, s = d->stride, p = d->pad, W = d->W, Wo = g->Wo;
-    for (int b = 0; b < d->B; b++) {
-        for (int c = 0; c < d->C_in; c++) {
-            float *plane = dinp + ((size_t)b * d->C_in + c) * g->HW;
-            for (int kh = 0; kh < k; kh++) {
-                int oh_lo, oh_hi;
-                valid_range(d->H, g->Ho, s, p, kh, &oh_lo, &oh_hi);
-                for (int kw = 0; kw < k; kw++) {
-                    int ow_lo, ow_hi;
-                    valid_range(W, Wo, s, p, kw, &ow_lo, &ow_hi);
-                    const float *src = col + ((size_t)(c * k + kh) * k + kw) * g->P
-                                       + b * g->HoWo;
-                    for (int oh = oh_lo; oh < oh_hi; oh++) {
-                        float *drow = plane + (size_t)(oh * s - p + kh) * W + (ow_lo * s - p + kw);
-                        scatter_add_run(drow, src + (size_t)oh * Wo + ow_lo, ow_hi - ow_lo, s);
-                    }
-                }
-            }
-        }
-    }
-}
-
-void ddpm_conv2d_forward(float *out,          /* (B, C_out, Ho, Wo) */
+void ddpm_conv2d_forward(float *out,          /* (B, Ho, Wo, C_out) */
                          float *scratch,      /* ddpm_conv2d_scratch_floats(d) */
-                         const float *inp,    /* (B, C_in, H, W) */
-                         const float *weight, /* (C_out, C_in, k, k) */
+                         const float *inp,    /* (B, H, W, C_in) */
+                         const float *wf,     /* ddpm_conv2d_pack_wf(weight) */
                          const float *bias,   /* (C_out) or NULL */
                          const ddpm_conv2d_dims *d)
 {
+    ddpm_conv2d_forward_part(out, scratch, inp, wf, bias, d, 0, 1);
+}
+
+void ddpm_conv2d_forward_part(float *out, float *scratch, const float *inp, const float *wf,
+                              const float *bias, const ddpm_conv2d_dims *d, int part, int parts)
+{
     conv_geom g = conv_geom_of(d);
-    DDPM_ASSERT(out && scratch && inp && weight);
-    const int P = (int)g.P;
-    float *col = scratch;                         /* (Kc, P) */
-    float *out_T = scratch + (size_t)g.Kc * g.P; /* (C_out, P) */
-    im2col(col, inp, d, &g);
-    ddpm_sgemm(0, 0, d->C_out, P, g.Kc, 1.0f, weight, g.Kc, col, P, 0.0f, out_T, P);
-    for (int b = 0; b < d->B; b++) {
-        for (int o = 0; o < d->C_out; o++) {
-            float *restrict dst = out + ((size_t)b * d->C_out + o) * g.HoWo;
-            const float *restrict src = out_T + (size_t)o * g.P + b * g.HoWo;
-            const float bo = bias ? bias[o] : 0.0f;
-            for (size_t q = 0; q < g.HoWo; q++) dst[q] = src[q] + bo;
+    DDPM_ASSERT(out && scratch && inp && wf && parts >= 1 && part >= 0 && part < parts);
+    if (ddpm_wino_tile_forward(d)) {
+        ddpm_wino_forward(out, scratch, inp, wf, bias, d, part, parts);
+        return;
+    }
+    const int C_in = d->C_in, C_out = d->C_out;
+    const size_t in_image = (size_t)d->H * d->W * C_in, out_image = (size_t)g.Ho * g.Wo * C_out;
+    float *x_pad = scratch;
+    ptrdiff_t a_off[9];
+    const float *b[9];
+    for (int t = 0; t < g.taps; t++) {
+        a_off[t] = ((ptrdiff_t)(t / g.k) * g.Wp + t % g.k) * C_in;
+        b[t] = wf + (size_t)t * C_in * g.ldf;
+    }
+    ddpm_mk_args mk = {.c_rs = C_out, .M = g.Wo, .N = C_out, .a_rs = (ptrdiff_t)g.s * C_in,
+                       .a_ks = 1, .a_off = a_off, .b = b, .b_ks = (ptrdiff_t)g.ldf,
+                       .ntaps = g.taps, .K = C_in, .bias = bias, .accumulate = false};
+    for (int n = 0; n < d->B; n++) {
+        const float *x = inp + (size_t)n * in_image;
+        if (g.p) {
+            copy_into_padded(x_pad, x, d->H, d->W, C_in, g.p, (size_t)C_in);
+            x = x_pad;
+        }
+        float *y = out + (size_t)n * out_image;
+        if (g.pointwise) { /* no gaps between rows: one row of H*W pixels, split evenly */
+            const int HW = g.Ho * g.Wo, p0 = (int)((long)HW * part / parts);
+            mk.M = (int)((long)HW * (part + 1) / parts) - p0;
+            mk.a = x + (size_t)p0 * C_in;
+            mk.c = y + (size_t)p0 * C_out;
+            ddpm_mk_run(&mk);
+            continue;
+        }
+        for (int oh = g.Ho * part / parts; oh < g.Ho * (part + 1) / parts; oh++) {
+            mk.a = x + (size_t)oh * g.s * g.Wp * C_in;
+            mk.c = y + (size_t)oh * g.Wo * C_out;
+            ddpm_mk_run(&mk);
         }
     }
 }
 
-void ddpm_conv2d_backward(float *dinp,         /* (B, C_in, H, W) or NULL */
-                          float *dweight,      /* (C_out, C_in, k, k) or NULL */
+/* dbias += the sum of dout over its n pixels, in double, 256 channels at a time. */
+DDPM_VECTORIZE
+static void bias_grad(float *dbias, const float *dout, size_t n, int C)
+{
+    for (int o0 = 0; o0 < C; o0 += 256) {
+        const int m = C - o0 < 256 ? C - o0 : 256;
+        double sum[256] = {0};
+        const float *row = dout + o0;
+        for (size_t q = 0; q < n; q++, row += C)
+            for (int o = 0; o < m; o++) sum[o] += row[o];
+        for (int o = 0; o < m; o++) dbias[o0 + o] += (float)sum[o];
+    }
+}
+
+/* dWf[tap, c, :] += sum_p x[p + tap, c] * dout[p, :] for one image: per tap,
+ * a product over the output rows (taps of the microkernel) and pixels. */
+static void weight_grad_image(float *dwf, const float *x, const float *dout_rows,
+                              size_t dout_row_stride, const ddpm_conv2d_dims *d,
+                              const conv_geom *g)
+{
+    const int C_in = d->C_in;
+    const int rows = g->pointwise ? 1 : g->Ho, cols = g->pointwise ? g->Ho * g->Wo : g->Wo;
+    ptrdiff_t a_off[MAX_ROWS];
+    const float *b[MAX_ROWS];
+    for (int oh = 0; oh < rows; oh++) b[oh] = dout_rows + (size_t)oh * dout_row_stride;
+    ddpm_mk_args mk = {.c_rs = (ptrdiff_t)g->ldf, .M = C_in, .N = d->C_out, .a = x, .a_rs = 1,
+                       .a_ks = (ptrdiff_t)g->s * C_in, .a_off = a_off, .b = b,
+                       .b_ks = (ptrdiff_t)g->ldf, .ntaps = rows, .K = cols, .bias = NULL,
+                       .accumulate = true};
+    if (!dout_needs_copy(d, g)) mk.b_ks = d->C_out;
+    for (int t = 0; t < g->taps; t++) {
+        const int kh = t / g->k, kw = t % g->k;
+        for (int oh = 0; oh < rows; oh++)
+            a_off[oh] = ((ptrdiff_t)(oh * g->s + kh) * g->Wp + kw) * C_in;
+        mk.c = dwf + (size_t)t * C_in * g->ldf;
+        ddpm_mk_run(&mk);
+    }
+}
+
+/* dx += the input gradient of one image, from its zero-bordered dout. */
+static void input_grad_image(float *dx, const float *dpad, size_t ld, const float *wb,
+                             const ddpm_conv2d_dims *d, const conv_geom *g)
+{
+    const int C_in = d->C_in, C_out = d->C_out, k = g->k, s = g->s;
+    ptrdiff_t a_off[9];
+    const float *b[9];
+    ddpm_mk_args mk = {.c_rs = (ptrdiff_t)s * C_in, .N = C_in, .a_rs = (ptrdiff_t)ld, .a_ks = 1,
+                       .a_off = a_off, .b = b, .b_ks = (ptrdiff_t)g->ldb, .K = C_out,
+                       .bias = NULL, .accumulate = true};
+    /* input pixel (s*m + ry, s*n + rx) is reached by the taps with
+     * (ry + p - kh) and (rx + p - kw) divisible by s, from output pixel
+     * (m + (ry + p - kh)/s, n + (rx + p - kw)/s) */
+    for (int ry = 0; ry < s; ry++)
+        for (int rx = 0; rx < s; rx++) {
+            int taps = 0;
+            for (int kh = 0; kh < k; kh++)
+                for (int kw = 0; kw < k; kw++) {
+                    const int ny = ry + g->p - kh, nx = rx + g->p - kw;
+                    if (ny % s != 0 || nx % s != 0) continue;
+                    a_off[taps] = ((ptrdiff_t)(ny / s) * g->Wd + nx / s) * (ptrdiff_t)ld;
+                    b[taps] = wb + (size_t)(kh * k + kw) * C_out * g->ldb;
+                    taps++;
+                }
+            const int rows = (d->H - ry + s - 1) / s, cols = (d->W - rx + s - 1) / s;
+            if (taps == 0 || rows <= 0 || cols <= 0) continue;
+            mk.ntaps = taps;
+            if (g->pointwise) {
+                mk.M = d->H * d->W;
+                mk.a = dpad;
+                mk.c = dx;
+                ddpm_mk_run(&mk);
+                continue;
+            }
+            mk.M = cols;
+            for (int m = 0; m < rows; m++) {
+                mk.a = dpad + ((size_t)(m + g->pd) * g->Wd + g->pd) * ld;
+                mk.c = dx + ((size_t)(s * m + ry) * d->W + rx) * C_in;
+                ddpm_mk_run(&mk);
+            }
+        }
+}
+
+void ddpm_conv2d_unpack_grad(float *dweight, const float *dwf, const ddpm_conv2d_dims *d)
+{
+    conv_geom g = conv_geom_of(d);
+    DDPM_ASSERT(dweight && dwf);
+    if (ddpm_wino_tile_dweight(d)) {
+        ddpm_wino_unpack_grad(dweight, dwf, d);
+        return;
+    }
+    for (int o = 0; o < d->C_out; o++)
+        for (int c = 0; c < d->C_in; c++)
+            for (int t = 0; t < g.taps; t++)
+                dweight[((size_t)o * d->C_in + c) * g.taps + t] +=
+                    dwf[((size_t)t * d->C_in + c) * g.ldf + o];
+}
+
+void ddpm_conv2d_backward(float *dinp,         /* (B, H, W, C_in) or NULL */
+                          float *dwf,          /* (k*k, C_in, round16(C_out)) or NULL */
                           float *dbias,        /* (C_out) or NULL */
                           float *scratch,      /* ddpm_conv2d_scratch_floats(d) */
-                          const float *dout,   /* (B, C_out, Ho, Wo) */
-                          const float *inp,    /* (B, C_in, H, W) */
-                          const float *weight, /* (C_out, C_in, k, k) */
+                          const float *dout,   /* (B, Ho, Wo, C_out) */
+                          const float *inp,    /* (B, H, W, C_in) */
+                          const float *wb,     /* ddpm_conv2d_pack_wb(weight) */
                           const ddpm_conv2d_dims *d)
 {
     conv_geom g = conv_geom_of(d);
-    DDPM_ASSERT(scratch && dout && inp && weight);
-    const int P = (int)g.P;
-    float *col = scratch;                          /* (Kc, P): col, then dcol */
-    float *dout_T = scratch + (size_t)g.Kc * g.P; /* (C_out, P) */
-    for (int b = 0; b < d->B; b++)
-        for (int o = 0; o < d->C_out; o++)
-            memcpy(dout_T + (size_t)o * g.P + b * g.HoWo,
-                   dout + ((size_t)b * d->C_out + o) * g.HoWo, sizeof(float) * g.HoWo);
-    if (dbias) {
-        for (int o = 0; o < d->C_out; o++) {
-            const float *row = dout_T + (size_t)o * g.P;
-            double sum = 0.0;
-            for (size_t q = 0; q < g.P; q++) sum += row[q];
-            dbias[o] += (float)sum;
+    DDPM_ASSERT(scratch && dout && inp && (wb || !dinp));
+    if (dbias) bias_grad(dbias, dout, (size_t)d->B * g.Ho * g.Wo, d->C_out);
+    /* each of the two gradients on its own path (see conv2d_winograd.h) */
+    const bool wino_dinp = dinp && ddpm_wino_tile_dinp(d), wino_dw = dwf && ddpm_wino_tile_dweight(d);
+    if (wino_dinp || wino_dw) {
+        ddpm_wino_backward(wino_dinp ? dinp : NULL, wino_dw ? dwf : NULL, scratch, dout, inp, wb, d);
+        if (wino_dinp) dinp = NULL;
+        if (wino_dw) dwf = NULL;
+    }
+    if (!dinp && !dwf) return;
+    const int C_in = d->C_in, C_out = d->C_out;
+    const size_t in_image = (size_t)d->H * d->W * C_in, out_image = (size_t)g.Ho * g.Wo * C_out;
+    float *x_pad = scratch;
+    float *dpad = x_pad + xpad_floats(d, &g);
+    const bool copy_dout = dout_needs_copy(d, &g);
+    const size_t dld = copy_dout ? g.ldf : (size_t)C_out; /* floats per pixel of the dout read */
+
+    for (int n = 0; n < d->B; n++) {
+        const float *dy = dout + (size_t)n * out_image;
+        const float *dy_pad = dy; /* (Hd, Wd, dld) */
+        if (copy_dout) {
+            copy_into_padded(dpad, dy, g.Ho, g.Wo, C_out, g.pd, g.ldf);
+            dy_pad = dpad;
         }
-    }
-    if (dweight) {
-        im2col(col, inp, d, &g);
-        ddpm_sgemm(0, 1, d->C_out, g.Kc, P, 1.0f, dout_T, P, col, P, 1.0f, dweight, g.Kc);
-    }
-    if (dinp) {
-        ddpm_sgemm(1, 0, g.Kc, P, d->C_out, 1.0f, weight, g.Kc, dout_T, P, 0.0f, col, P);
-        col2im_add(dinp, col, d, &g);
+        if (dwf) {
+            const float *x = inp + (size_t)n * in_image;
+            if (g.p) {
+                copy_into_padded(x_pad, x, d->H, d->W, C_in, g.p, (size_t)C_in);
+                x = x_pad;
+            }
+            const float *rows = dy_pad + ((size_t)g.pd * g.Wd + g.pd) * dld;
+            weight_grad_image(dwf, x, rows, (size_t)g.Wd * dld, d, &g);
+        }
+        if (dinp) input_grad_image(dinp + (size_t)n * in_image, dy_pad, dld, wb, d, &g);
     }
 }
 
-void ddpm_conv2d_forward_reference(float *out,          /* (B, C_out, Ho, Wo) */
-                                   const float *inp,    /* (B, C_in, H, W) */
+void ddpm_conv2d_forward_reference(float *out,          /* (B, Ho, Wo, C_out) */
+                                   const float *inp,    /* (B, H, W, C_in) */
                                    const float *weight, /* (C_out, C_in, k, k) */
                                    const float *bias,   /* (C_out) or NULL */
                                    const ddpm_conv2d_dims *d)
@@ -240,9 +415,9 @@ void ddpm_conv2d_forward_reference(float *out,          /* (B, C_out, Ho, Wo) */
     conv_geom g = conv_geom_of(d);
     const int k = d->kernel;
     for (int b = 0; b < d->B; b++)
-        for (int o = 0; o < d->C_out; o++)
-            for (int oh = 0; oh < g.Ho; oh++)
-                for (int ow = 0; ow < g.Wo; ow++) {
+        for (int oh = 0; oh < g.Ho; oh++)
+            for (int ow = 0; ow < g.Wo; ow++)
+                for (int o = 0; o < d->C_out; o++) {
                     double sum = bias ? bias[o] : 0.0;
                     for (int c = 0; c < d->C_in; c++)
                         for (int kh = 0; kh < k; kh++)
@@ -251,8 +426,8 @@ void ddpm_conv2d_forward_reference(float *out,          /* (B, C_out, Ho, Wo) */
                                 int iw = ow * d->stride - d->pad + kw;
                                 if (ih < 0 || ih >= d->H || iw < 0 || iw >= d->W) continue;
                                 sum += (double)weight[((size_t)(o * d->C_in + c) * k + kh) * k + kw]
-                                       * inp[(((size_t)b * d->C_in + c) * d->H + ih) * d->W + iw];
+                                       * inp[(((size_t)b * d->H + ih) * d->W + iw) * d->C_in + c];
                             }
-                    out[(((size_t)b * d->C_out + o) * g.Ho + oh) * g.Wo + ow] = (float)sum;
+                    out[(((size_t)b * g.Ho + oh) * g.Wo + ow) * d->C_out + o] = (float)sum;
                 }
 }

@@ -6,6 +6,7 @@
 #include "ddpm/layers.h"
 
 #include <string.h>
+#include "simd.h"
 
 /* The kept elements' scale; forward and backward must agree exactly. */
 static float keep_scale(float p)
@@ -35,6 +36,7 @@ void ddpm_dropout_forward(float *out,       /* (n) */
     }
 }
 
+DDPM_VECTORIZE
 void ddpm_dropout_backward(float *dinp,          /* (n) or NULL */
                            const float *dout,    /* (n) */
                            const uint8_t *mask,  /* (n) */

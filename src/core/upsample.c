@@ -1,43 +1,45 @@
-/* upsample.c: nearest-neighbour x2 upsampling, each input pixel copied to a
- * 2x2 block; backward sums each block back onto its pixel. */
+/* upsample.c: nearest-neighbour x2 upsampling, channels last: each input
+ * pixel's C values are copied to a 2x2 block of pixels; backward sums each
+ * block back onto its pixel. */
 #include "ddpm/common.h"
 #include "ddpm/layers.h"
 
-void ddpm_upsample2x_forward(float *out,       /* (B, C, 2H, 2W) */
-                             const float *inp, /* (B, C, H, W) */
-                             int B, int C, int H, int W)
+#include <string.h>
+#include "simd.h"
+
+void ddpm_upsample2x_forward(float *out,       /* (B, 2H, 2W, C) */
+                             const float *inp, /* (B, H, W, C) */
+                             int B, int H, int W, int C)
 {
     DDPM_ASSERT(out && inp && B > 0 && C > 0 && H > 0 && W > 0);
-    const size_t planes = (size_t)B * C;
-    for (size_t pl = 0; pl < planes; pl++) {
-        const float *src = inp + pl * H * W;
-        float *dst = out + pl * 4 * H * W;
-        for (int h = 0; h < H; h++) {
-            const float *srow = src + (size_t)h * W;
-            float *top = dst + (size_t)(2 * h) * (2 * W);
-            float *bottom = top + 2 * W;
-            for (int w = 0; w < W; w++) top[2 * w] = top[2 * w + 1] = srow[w];
-            for (int w = 0; w < 2 * W; w++) bottom[w] = top[w];
+    const size_t rowlen = (size_t)2 * W * C; /* floats in one output row */
+    for (size_t r = 0; r < (size_t)B * H; r++) {
+        const float *src = inp + r * W * C;
+        float *top = out + 2 * r * rowlen;
+        for (int w = 0; w < W; w++) {
+            memcpy(top + (size_t)(2 * w) * C, src + (size_t)w * C, sizeof(float) * (size_t)C);
+            memcpy(top + (size_t)(2 * w + 1) * C, src + (size_t)w * C, sizeof(float) * (size_t)C);
         }
+        memcpy(top + rowlen, top, sizeof(float) * rowlen);
     }
 }
 
-void ddpm_upsample2x_backward(float *dinp,       /* (B, C, H, W) or NULL */
-                              const float *dout, /* (B, C, 2H, 2W) */
-                              int B, int C, int H, int W)
+DDPM_VECTORIZE
+void ddpm_upsample2x_backward(float *dinp,       /* (B, H, W, C) or NULL */
+                              const float *dout, /* (B, 2H, 2W, C) */
+                              int B, int H, int W, int C)
 {
     if (!dinp) return;
     DDPM_ASSERT(dout && B > 0 && C > 0 && H > 0 && W > 0);
-    const size_t planes = (size_t)B * C;
-    for (size_t pl = 0; pl < planes; pl++) {
-        float *dst = dinp + pl * H * W;
-        const float *src = dout + pl * 4 * H * W;
-        for (int h = 0; h < H; h++) {
-            float *drow = dst + (size_t)h * W;
-            const float *top = src + (size_t)(2 * h) * (2 * W);
-            const float *bottom = top + 2 * W;
-            for (int w = 0; w < W; w++)
-                drow[w] += (top[2 * w] + top[2 * w + 1]) + (bottom[2 * w] + bottom[2 * w + 1]);
+    const size_t rowlen = (size_t)2 * W * C;
+    for (size_t r = 0; r < (size_t)B * H; r++) {
+        float *dst = dinp + r * W * C;
+        const float *top = dout + 2 * r * rowlen, *bottom = top + rowlen;
+        for (int w = 0; w < W; w++) {
+            const float *t0 = top + (size_t)(2 * w) * C, *t1 = t0 + C;
+            const float *b0 = bottom + (size_t)(2 * w) * C, *b1 = b0 + C;
+            float *d = dst + (size_t)w * C;
+            for (int c = 0; c < C; c++) d[c] += (t0[c] + t1[c]) + (b0[c] + b1[c]);
         }
     }
 }
