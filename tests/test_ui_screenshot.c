@@ -7,6 +7,7 @@
  * exit code 2 or a banner, never a crash. */
 #include <SDL.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "app.h"
@@ -427,6 +428,30 @@ static void test_command_and_bad_input(void)
     check_panels_have_content(a, &img, "bitmap font");
     ddpm_image_free(&img);
     viz_app_free(a);
+
+    /* a file named like the font that is not one: the same fallback, a different message */
+    char font_dir[256], font_path[300];
+    snprintf(font_dir, sizeof font_dir, "/tmp/ddpm-test-ui-%d-fonts", (int)getpid());
+    mkdir(font_dir, 0755);
+    snprintf(font_path, sizeof font_path, "%s/DejaVuSans.ttf", font_dir);
+    FILE *ff = fopen(font_path, "wb");
+    CHECK(ff != NULL, "write %s", font_path);
+    if (ff) {
+        fputs("<html>404 Not Found</html>", ff);
+        fclose(ff);
+    }
+    o = base_options("steps=3");
+    o.font_dir = font_dir;
+    a = render(&o, &img);
+    CHECK(viz_text_is_fallback(a->text), "bitmap font in use for a file that is not a font");
+    banner = false;
+    for (int i = 0; i < a->n_banners; i++) banner |= strstr(a->banners[i].text, "Font unreadable") != NULL;
+    CHECK(banner, "a banner says the font is unreadable");
+    check_panels_have_content(a, &img, "bitmap font (unreadable file)");
+    ddpm_image_free(&img);
+    viz_app_free(a);
+    remove(font_path);
+    rmdir(font_dir);
 
     /* a corrupt model: banner, and the untrained live network instead */
     char bad_model[256];

@@ -70,9 +70,21 @@ viz_text *viz_text_create(SDL_Renderer *r, const char *font_dir, char *warning, 
         if (warning) snprintf(warning, cap, "SDL_ttf failed (%s); using the built-in bitmap font", TTF_GetError());
         return tx;
     }
-    /* the bold face is optional: regular stands in for it */
-    f = fopen(tx->path[VIZ_FONT_BOLD], "rb");
-    if (f) fclose(f);
+    /* A file that exists but is not a font (truncated, an HTML error page
+     * saved under the font's name) must not leave the UI without text. */
+    TTF_Font *probe = TTF_OpenFont(tx->path[VIZ_FONT_REGULAR], 14);
+    if (!probe) {
+        if (warning)
+            snprintf(warning, cap, "Font unreadable: %.3700s (%.200s; using the built-in bitmap font; "
+                     "reinstall fonts-dejavu-core or restore assets/fonts/)", tx->path[VIZ_FONT_REGULAR],
+                     TTF_GetError());
+        TTF_Quit();
+        return tx;
+    }
+    TTF_CloseFont(probe);
+    /* the bold face is optional: regular stands in for it, also when unreadable */
+    probe = TTF_OpenFont(tx->path[VIZ_FONT_BOLD], 14);
+    if (probe) TTF_CloseFont(probe);
     else snprintf(tx->path[VIZ_FONT_BOLD], sizeof tx->path[0], "%s", tx->path[VIZ_FONT_REGULAR]);
     tx->ttf = true;
     return tx;
