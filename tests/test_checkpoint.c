@@ -75,6 +75,15 @@ int main(void)
           strstr(err.msg, "optimizer state"), "resume from EMA-only: %s", err.msg);
     CHECK(ck.net == NULL && ck.ema == NULL, "failed load must leave nothing to free");
 
+    /* a preset field that names no preset: the preset the network matches, else "custom" */
+    snprintf(run.preset, sizeof run.preset, "exp16_1_2_2_1");
+    CHECK(ddpm_checkpoint_save(path_in("label.safetensors"), &d, &err) == 0, "%s", err.msg);
+    CHECK(ddpm_checkpoint_load(&ck, path_in("label.safetensors"), DDPM_CKPT_WEIGHTS, &err) == 0, "%s", err.msg);
+    CHECK(strcmp(ck.run.preset, "tiny") == 0, "an experiment's label on tiny's network reads as tiny: %s",
+          ck.run.preset);
+    ddpm_checkpoint_free(&ck);
+    snprintf(run.preset, sizeof run.preset, "tiny");
+
     /* NaN in the weights */
     float keep = a[P / 2];
     a[P / 2] = NAN;
