@@ -593,6 +593,9 @@ int viz_app_create(viz_app **out, const viz_options *opt, ddpm_error *err)
     if (opt->train_seconds > 0) {
         viz_trainer_train(a->trainer);
         a->training_requested = true;
+        /* as with T: show the network being trained, unless a model was asked for */
+        if (!opt->model_path && !opt->settings.model_name[0] && !viz_app_model(a)->live)
+            viz_app_select_model(a, viz_models_live(&a->models));
     }
     update_size(a);
     *out = a;
