@@ -68,7 +68,14 @@ first=$(awk -v w=$warm '$1 >= w {print $2; exit}' "$tmp/rss.txt")
 last=$(tail -n 1 "$tmp/rss.txt" | awk '{print $2}')
 [ -n "$first" ] && [ -n "$last" ] || fail "no RSS samples"
 echo "RSS after warm-up: $((first / 1024)) MiB; at the end: $((last / 1024)) MiB ($(wc -l < "$tmp/rss.txt") samples)"
-[ "$last" -le $((first + first / 10 + 16384)) ] || fail "memory grew from $first kB to $last kB"
+# Under ThreadSanitizer the resident size is mostly the detector's shadow and
+# history memory, which grows with every address touched: there the soak
+# checks races and crashes only (SOAK_RSS_CHECK=0, set by ./lab test).
+if [ "${SOAK_RSS_CHECK:-1}" = 0 ]; then
+  echo "RSS check off (SOAK_RSS_CHECK=0)"
+else
+  [ "$last" -le $((first + first / 10 + 16384)) ] || fail "memory grew from $first kB to $last kB"
+fi
 
 # smoothness: the worst frame of the run
 worst=$(grep -o 'worst [0-9.]* ms' "$tmp/log.txt" | tail -n 1 | awk '{print $2}')
