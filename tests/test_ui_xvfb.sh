@@ -30,8 +30,7 @@ tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
 # Under ThreadSanitizer, Mesa's software GL driver (llvmpipe, used by Xvfb)
 # races inside its own threads; our threads are checked by test_ui_threads.
-printf 'race:swrast_dri.so\nrace:libgallium\nmutex:swrast_dri.so\n' >"$tmp/tsan.supp"
-export TSAN_OPTIONS="${TSAN_OPTIONS:+$TSAN_OPTIONS:}suppressions=$tmp/tsan.supp"
+export TSAN_OPTIONS="${TSAN_OPTIONS:+$TSAN_OPTIONS:}suppressions=$(cd "$(dirname "$0")" && pwd)/tsan_mesa.supp"
 cat >"$tmp/drive.sh" <<'EOF'
 set -u
 DDPM=$1; OUT=$2
