@@ -82,6 +82,11 @@ int main(void)
     CHECK(strcmp(ck.run.preset, "tiny") == 0, "an experiment's label on tiny's network reads as tiny: %s",
           ck.run.preset);
     ddpm_checkpoint_free(&ck);
+    snprintf(run.preset, sizeof run.preset, "small"); /* a name whose network differs */
+    CHECK(ddpm_checkpoint_save(path_in("label.safetensors"), &d, &err) == 0, "%s", err.msg);
+    CHECK(ddpm_checkpoint_load(&ck, path_in("label.safetensors"), DDPM_CKPT_WEIGHTS, &err) == 0, "%s", err.msg);
+    CHECK(strcmp(ck.run.preset, "tiny") == 0, "the label follows the network: %s", ck.run.preset);
+    ddpm_checkpoint_free(&ck);
     snprintf(run.preset, sizeof run.preset, "tiny");
 
     /* NaN in the weights */

@@ -111,11 +111,13 @@ int ddpm_checkpoint_load(ddpm_checkpoint *ck, const char *path, unsigned require
         ddpm_fail_context(err, "'%s': bad metadata (%s)", path, FIX);
         goto fail;
     }
-    /* "preset" names where the network came from; a name that is no preset
-     * (an experiment's label) becomes the preset the network matches, else "custom" */
+    /* "preset" names the network: a label that is no preset (an experiment's)
+     * or a preset whose network has since changed becomes the preset the
+     * network matches, else "custom" */
     ddpm_unet_config pc;
     ddpm_error perr;
-    if (!train || ddpm_unet_preset(ck->run.preset, &pc, &perr) != DDPM_OK) {
+    if (!train || ddpm_unet_preset(ck->run.preset, &pc, &perr) != DDPM_OK ||
+        !ddpm_unet_config_equal(&pc, &ck->run.unet)) {
         snprintf(ck->run.preset, sizeof ck->run.preset, "custom");
         for (int i = 0; ddpm_unet_preset_names[i]; i++)
             if (ddpm_unet_preset(ddpm_unet_preset_names[i], &pc, &perr) == DDPM_OK &&
