@@ -107,6 +107,18 @@ static bool trainer_reached(void *ctx)
 
 static bool trainer_settled(void *ctx) { return !viz_trainer_pending(((rig *)ctx)->vt); }
 
+typedef struct {
+    viz_trainer *vt;
+    atomic_int on, off;
+} hold_rec;
+
+static void record_hold(void *ctx, bool on)
+{
+    hold_rec *h = ctx;
+    atomic_fetch_add(on ? &h->on : &h->off, 1);
+    viz_trainer_yield(h->vt, on);
+}
+
 static viz_job live_job(int steps, double eta, int B)
 {
     viz_job j = {0};
@@ -194,6 +206,41 @@ static void test_threads(const ddpm_dataset *digits)
     for (int b = 0; b < VIZ_LOSS_BANDS; b++) band_total += h.band_count[b];
     CHECK(band_total >= 12, "loss-by-t saw every sample: %lld", (long long)band_total);
     CHECK(!viz_trainer_copy_history(r.vt, &h) || h.n >= 3, "unchanged history is not copied again");
+
+    /* yield: a running trainer holds between steps while a sampling job has
+     * both cores, and goes on after */
+    viz_trainer_yield(r.vt, true);
+    SDL_Delay(1000); /* the step under way finishes */
+    viz_trainer_get_status(r.vt, &st);
+    const int64_t held_at = st.step;
+    CHECK(st.state == VIZ_TRAIN_RUNNING && st.yielding, "held, still running (state %d)", st.state);
+    SDL_Delay(1000);
+    viz_trainer_get_status(r.vt, &st);
+    CHECK(st.step == held_at, "no step while held: %lld -> %lld", (long long)held_at, (long long)st.step);
+    viz_trainer_yield(r.vt, false);
+    r.min_step = held_at + 2;
+    CHECK(wait_for(trainer_reached, &r, 120), "training goes on after the hold");
+    viz_trainer_get_status(r.vt, &st);
+    CHECK(!st.yielding, "not held any more");
+
+    /* a split job holds the trainer through the job's hook, once, and lets go */
+    hold_rec rec = {.vt = r.vt};
+    atomic_init(&rec.on, 0);
+    atomic_init(&rec.off, 0);
+    viz_job js = live_job(4, 0.0, 4);
+    js.threads = 2;
+    js.hold = record_hold;
+    js.hold_ctx = &rec;
+    viz_sampler_submit(r.s, &js);
+    CHECK(viz_sampler_wait_idle(r.s, 60), "the split job finishes");
+    CHECK(atomic_load(&rec.on) == 1 && atomic_load(&rec.off) == 1, "hold on %d, off %d", atomic_load(&rec.on),
+          atomic_load(&rec.off));
+    viz_trainer_get_status(r.vt, &st);
+    r.min_step = st.step + 2;
+    CHECK(wait_for(trainer_reached, &r, 120), "training goes on after the split job");
+    viz_result *res_s = viz_sampler_acquire(r.s);
+    check_complete(r.s, res_s, 1);
+    viz_result_release(res_s);
 
     /* pause: the step count stops */
     viz_trainer_pause(r.vt);

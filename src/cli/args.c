@@ -130,7 +130,10 @@ void ddpm_args_usage(FILE *f, const char *cmd, const char *summary, const ddpm_a
         else
             snprintf(left, sizeof left, "%s%s %s", dashes, s->name, s->metavar ? s->metavar : "VALUE");
         char def[96] = "";
-        switch (s->type) {
+        /* a help text that states its own default (a sentinel such as 0 = "the preset's") is
+         * not followed by the sentinel's value */
+        bool states_default = s->help && strstr(s->help, "default");
+        switch (states_default ? ARG_FLAG : s->type) {
         case ARG_INT: snprintf(def, sizeof def, " (default %d)", *(int *)s->dest); break;
         case ARG_U64: snprintf(def, sizeof def, " (default %llu)", (unsigned long long)*(uint64_t *)s->dest); break;
         case ARG_DOUBLE: snprintf(def, sizeof def, " (default %g)", *(double *)s->dest); break;

@@ -165,7 +165,7 @@ int ddpm_cmd_train(int argc, char **argv)
     int save_every = 500, sample_every = 1000, log_every = 25, preview_steps = 50;
     int64_t steps64 = 0;
     uint64_t seed = 0;
-    double beta_start = 1e-4, beta_end = 0.02, lr = 0.0, clip = 1.0, wd = 0.0, ema = 0.999;
+    double beta_start = 1e-4, beta_end = 0.02, lr = 0.0, clip = 1.0, wd = 0.0, ema = -1.0;
     double dropout = -1;
     bool resume = false, quiet = false, force = false;
     uint64_t steps_u = 0;
@@ -183,7 +183,8 @@ int ddpm_cmd_train(int argc, char **argv)
         {"weight-decay", ARG_DOUBLE, &wd, 0, 0, "X", "AdamW weight decay"},
         {"batch", ARG_INT, &batch, 0, 0, "N", "images per step (1..1024)"},
         {"steps", ARG_U64, &steps_u, 0, 0, "N", "total optimizer steps (0 = the preset's default)"},
-        {"ema", ARG_DOUBLE, &ema, 0, 0, "X", "EMA decay of the weights sampling uses"},
+        {"ema", ARG_DOUBLE, &ema, 0, 1, "X",
+         "EMA decay of the weights sampling uses (default 0.999, or the resumed run's)"},
         {"dropout", ARG_DOUBLE, &dropout, 0, 0, "X", "ResBlock dropout (default: the preset's)"},
         {"seed", ARG_U64, &seed, 0, 0, "N", "seed of weights, batches, t and noise"},
         {"threads", ARG_INT, &threads, 0, 0, "N", "threads (0 = all cores); results are the same at any count"},
@@ -230,7 +231,7 @@ int ddpm_cmd_train(int argc, char **argv)
     run.adam.warmup_steps = warmup;
     run.adam.grad_clip = clip;
     run.adam.weight_decay = wd;
-    run.ema_decay = ema;
+    if (ema >= 0) run.ema_decay = ema;
     run.seed = seed;
     if (dropout >= 0) run.unet.dropout = (float)dropout;
 
@@ -254,6 +255,7 @@ int ddpm_cmd_train(int argc, char **argv)
         run = ck.run;
         run.total_steps = steps64 > 0 ? steps64 : keep_steps;
         if (lr > 0) run.adam.lr = lr; /* the remedy for a run that diverged */
+        if (ema >= 0) run.ema_decay = ema; /* a longer average for a final, low-lr phase */
         if (run.total_steps <= ck.step) {
             fprintf(stderr, "ddpm train: the run in '%s' already has %lld of %lld steps; pass a larger "
                             "--steps to extend it\n", dir, (long long)ck.step, (long long)run.total_steps);

@@ -103,7 +103,7 @@ void viz_panel_training(viz_app *a, SDL_Rect r)
     SDL_Color sc = t->text_dim;
     const char *state = "not started";
     if (st->busy) state = st->busy_what, sc = t->warn;
-    else if (st->state == VIZ_TRAIN_RUNNING) state = "running", sc = t->ok;
+    else if (st->state == VIZ_TRAIN_RUNNING) state = st->yielding ? "running (held while sampling)" : "running", sc = t->ok;
     else if (st->state == VIZ_TRAIN_PAUSED) state = "paused", sc = t->warn;
     else if (st->state == VIZ_TRAIN_FAILED) state = "stopped (error)", sc = t->error;
     int x = c.x + viz_label_bold(d, c.x, c.y, VIZ_ALIGN_LEFT, VIZ_SIZE_BODY, sc, "\xE2\x97\x8F %s", state);

@@ -44,6 +44,11 @@ typedef struct viz_job {
     int focus;                 /* the image (0..B-1) whose step terms are kept */
     int threads;               /* 1, or 2 to split the batch over two threads (when
                                   nothing else computes, e.g. training is paused) */
+    /* Called (on the sampler thread) with true before a split batch computes and
+     * with false after, e.g. viz_trainer_yield so that the two halves have the
+     * cores to themselves; NULL for none. */
+    void (*hold)(void *ctx, bool on);
+    void *hold_ctx;
 } viz_job;
 
 /* One side's trajectory.  S reverse steps, B images of per floats. */

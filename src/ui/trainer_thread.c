@@ -40,6 +40,7 @@ struct viz_trainer {
     int q_head, q_len;
     bool want_running;
     bool stepping;            /* a step is under way (a pause takes effect after it) */
+    int yield_count;          /* viz_trainer_yield: holds between steps while > 0 */
     bool failed;
     viz_train_event events[EVENT_CAP];
     int ev_head, ev_len;
@@ -93,6 +94,7 @@ static void update_state_locked(viz_trainer *vt)
     if (vt->failed) st->state = VIZ_TRAIN_FAILED;
     else if (!vt->tr && !vt->want_running) st->state = VIZ_TRAIN_IDLE;
     else st->state = vt->want_running || vt->stepping ? VIZ_TRAIN_RUNNING : VIZ_TRAIN_PAUSED;
+    st->yielding = st->state == VIZ_TRAIN_RUNNING && vt->yield_count > 0;
 }
 
 static void clear_history_locked(viz_trainer *vt, int T)
@@ -348,7 +350,7 @@ static int trainer_main(void *arg)
             SDL_LockMutex(vt->lock);
             continue;
         }
-        if (vt->want_running && !vt->failed) {
+        if (vt->want_running && !vt->failed && vt->yield_count == 0) {
             const bool need_run = vt->tr == NULL;
             if (need_run) {
                 vt->status.busy = true;
@@ -365,7 +367,7 @@ static int trainer_main(void *arg)
             continue;
         }
         update_state_locked(vt);
-        SDL_CondWait(vt->wake, vt->lock); /* paused or idle: sleep until a command */
+        SDL_CondWait(vt->wake, vt->lock); /* paused, idle or yielding: sleep until a command */
     }
     SDL_UnlockMutex(vt->lock);
     return 0;
@@ -435,6 +437,16 @@ void viz_trainer_stop(viz_trainer *vt)
     SDL_DestroyCond(vt->wake);
     SDL_DestroyMutex(vt->lock);
     free(vt);
+}
+
+void viz_trainer_yield(viz_trainer *vt, bool on)
+{
+    SDL_LockMutex(vt->lock);
+    vt->yield_count += on ? 1 : -1;
+    DDPM_ASSERT(vt->yield_count >= 0);
+    update_state_locked(vt);
+    SDL_CondSignal(vt->wake);
+    SDL_UnlockMutex(vt->lock);
 }
 
 static void enqueue(viz_trainer *vt, const command *c)

@@ -59,6 +59,7 @@ typedef struct viz_train_status {
     char origin[160];           /* "scratch (tiny preset)" or "continued from <name>" */
     ddpm_run_config run;        /* of the live network */
     uint64_t history_version;
+    bool yielding;              /* running, but holding between steps for the sampler */
 } viz_train_status;
 
 typedef enum { VIZ_TRAIN_EVENT_INFO, VIZ_TRAIN_EVENT_SAVED, VIZ_TRAIN_EVENT_ERROR } viz_train_event_kind;
@@ -97,6 +98,12 @@ void viz_trainer_continue_from(viz_trainer *vt, const char *path, const char *la
 /* Saves the full training state to path (atomically); "{step}" in path
  * becomes the step saved, zero-padded.  An event says where. */
 void viz_trainer_save(viz_trainer *vt, const char *path);
+
+/* Holds a running training between steps while on (calls nest: each on needs
+ * an off), so that a sampling job can have both cores of a two-core machine;
+ * a step under way finishes first, and commands are still carried out.
+ * Non-blocking; safe from any thread. */
+void viz_trainer_yield(viz_trainer *vt, bool on);
 
 void viz_trainer_get_status(viz_trainer *vt, viz_train_status *st);
 /* Copies the history into h when it changed since h->version; returns true then. */
