@@ -279,6 +279,20 @@ static void test_threads(const ddpm_dataset *digits)
     viz_trainer_get_status(r.vt, &st);
     CHECK(st.has_run && st.step == paused_at, "the run survives a failed load");
 
+    /* holds asked for while the trainer thread swaps its run: the sampler's
+     * hook reads the run's state from another thread (a race TSan once found
+     * in the soak) */
+    viz_trainer_continue_from(r.vt, path, "the saved run", false);
+    for (int i = 0; i < 2000 && viz_trainer_pending(r.vt); i++) {
+        viz_trainer_yield(r.vt, true);
+        viz_trainer_yield(r.vt, false);
+        SDL_Delay(1);
+    }
+    CHECK(wait_for(trainer_settled, &r, 60), "a continue under holds finishes");
+    CHECK(viz_trainer_poll_event(r.vt, &ev) && ev.kind == VIZ_TRAIN_EVENT_INFO, "continued again: %s", ev.text);
+    viz_trainer_get_status(r.vt, &st);
+    CHECK(st.has_run && !st.yielding && st.step == paused_at, "holds released, run in place");
+
     /* resume, then cancel a long job with a newer one while training */
     viz_trainer_train(r.vt);
     viz_job long_job = live_job(400, 0.0, 4);

@@ -47,7 +47,8 @@ struct viz_trainer {
     viz_train_status status;
     viz_loss_history hist;
 
-    /* this thread only */
+    /* written by this thread only, under lock (update_state_locked reads it from
+     * any thread); this thread may read it without the lock */
     ddpm_trainer *tr;
     double smooth_acc;        /* EMA of the loss, before bias correction */
     int64_t smooth_n;
@@ -109,6 +110,17 @@ static void clear_history_locked(viz_trainer *vt, int T)
     vt->status.history_version = vt->hist.version;
 }
 
+/* The trainer thread swaps its run under the lock, so that update_state_locked
+ * (called from the UI thread too) never reads the pointer mid-write. */
+static void replace_run(viz_trainer *vt, ddpm_trainer *tr)
+{
+    ddpm_trainer *old = vt->tr;
+    SDL_LockMutex(vt->lock);
+    vt->tr = tr;
+    SDL_UnlockMutex(vt->lock);
+    ddpm_trainer_free(old);
+}
+
 static void notify(viz_trainer *vt)
 {
     if (vt->opt.notify) vt->opt.notify(vt->opt.notify_ctx);
@@ -142,8 +154,7 @@ static int install(viz_trainer *vt, ddpm_trainer *tr, const char *origin, bool r
         ddpm_trainer_free(tr);
         return DDPM_ERR;
     }
-    ddpm_trainer_free(vt->tr);
-    vt->tr = tr;
+    replace_run(vt, tr);
     vt->smooth_acc = 0.0;
     vt->smooth_n = 0;
     vt->last_time = 0.0;
@@ -176,8 +187,7 @@ static void do_reset(viz_trainer *vt, bool run_after)
     ddpm_run_config run;
     ddpm_trainer *tr = NULL;
     /* free the old run first: two training workspaces at once may not fit */
-    ddpm_trainer_free(vt->tr);
-    vt->tr = NULL;
+    replace_run(vt, NULL);
     char origin[160];
     snprintf(origin, sizeof origin, "scratch (%s preset)", vt->opt.preset);
     if (scratch_config(&vt->opt, &run, &err) != DDPM_OK ||
@@ -203,8 +213,7 @@ static void do_continue(viz_trainer *vt, const command *c)
     ddpm_run_config run = ck.run;
     if (vt->opt.batch > 0) run.batch = vt->opt.batch;
     run.total_steps = 100000000; /* the most a config allows: live training runs until paused */
-    ddpm_trainer_free(vt->tr);
-    vt->tr = NULL;
+    replace_run(vt, NULL);
     ddpm_trainer *tr = NULL;
     char origin[160];
     snprintf(origin, sizeof origin, "continued from %s", c->label);
