@@ -9,4 +9,13 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 cmake -S . -B build -DCMAKE_BUILD_TYPE=Release > /dev/null
 cmake --build build -j"$(nproc)" --target ddpm conv_layers > /dev/null
+# OpenBLAS falls back to SSE3 kernels on CPU models it does not know (virtual
+# machines); both sides then get the kernels the CPU's vector unit supports.
+if [ -z "${OPENBLAS_CORETYPE:-}" ]; then
+  hint=$(./build/ddpm bench --blas-hint)
+  if [ -n "$hint" ]; then
+    echo "bench/run.sh: OpenBLAS picked older kernels than this CPU has; OPENBLAS_CORETYPE=$hint" >&2
+    export OPENBLAS_CORETYPE=$hint
+  fi
+fi
 exec ./build/ddpm bench --torch --reps 5 --rounds 3 "$@"

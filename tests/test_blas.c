@@ -1,6 +1,8 @@
 /* test_blas.c: the BLAS seam against its naive double-accumulating reference,
  * over all four transpose combinations, non-square and tiny shapes, padded
  * leading dimensions, and alpha/beta != 1 (beta accumulates into C). */
+#include <stdbool.h>
+#include <stdio.h>
 #include <string.h>
 
 #include "check.h"
@@ -130,8 +132,43 @@ static void check_thread_count_invariance(void)
     check_same_at_1_and_2_threads(&r, 1, 0, Kc, P, C);
 }
 
-int main(void)
+/* The core-name hint, checked in child processes of this test (OpenBLAS picks
+ * its kernels when it loads, so each choice needs a fresh process): forced to
+ * SSE3 "Prescott" kernels on a CPU with AVX2 + FMA, the hint names newer ones;
+ * forced to the hinted kernels, there is no hint (no loop in bench/run.sh). */
+static void child_hint(const char *self, const char *coretype, char *out, size_t cap)
 {
+    char cmd[4200];
+    snprintf(cmd, sizeof cmd, "OPENBLAS_CORETYPE=%s '%s' --print-hint", coretype, self);
+    FILE *p = popen(cmd, "r");
+    CHECK(p != NULL, "cannot run %s", cmd);
+    size_t n = fread(out, 1, cap - 1, p);
+    out[n] = '\0';
+    CHECK(pclose(p) == 0, "%s failed", cmd);
+    out[strcspn(out, "\n")] = '\0';
+}
+
+static void check_core_hint(const char *self)
+{
+    CHECK(ddpm_blas_core()[0] != '\0', "OpenBLAS names its core");
+    char hint[64], again[64];
+    child_hint(self, "Prescott", hint, sizeof hint);
+    __builtin_cpu_init();
+    const bool avx2 = __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma");
+    CHECK(avx2 == (hint[0] != '\0'), "Prescott kernels on a CPU %s AVX2: hint '%s'", avx2 ? "with" : "without", hint);
+    if (!avx2) return;
+    child_hint(self, hint, again, sizeof again);
+    CHECK(again[0] == '\0', "with OPENBLAS_CORETYPE=%s there is no further hint ('%s')", hint, again);
+}
+
+int main(int argc, char **argv)
+{
+    if (argc == 2 && strcmp(argv[1], "--print-hint") == 0) {
+        const char *hint = ddpm_blas_core_hint();
+        printf("%s\n", hint ? hint : "");
+        return 0;
+    }
+    check_core_hint(argv[0]);
     check_all_shapes();
     check_beta_zero_ignores_c();
     check_threads();

@@ -62,6 +62,15 @@ void ddpm_sgemm_reference(int trans_a, int trans_b, int M, int N, int K, float a
  * (ddpm/threads.h), which sets ddpm-lab's own thread count, keeps this at 1. */
 void ddpm_blas_set_threads(int n);
 int ddpm_blas_get_threads(void);
+/* The kernel set OpenBLAS chose for this CPU at load time (its DYNAMIC_ARCH
+ * core name, e.g. "SkylakeX"); a static string, never NULL. */
+const char *ddpm_blas_core(void);
+/* When OpenBLAS took this CPU for an older one than its vector unit is (it
+ * does so for CPU models it does not know, such as a virtual machine's
+ * "Intel Xeon Processor", and falls back to SSE3 "Prescott" kernels), the
+ * OPENBLAS_CORETYPE value that matches the CPU ("SkylakeX", "Haswell");
+ * otherwise NULL.  OpenBLAS reads that variable only when it loads. */
+const char *ddpm_blas_core_hint(void);
 
 /* ---- conv2d (conv2d.c) ----------------------------------------------------
  * Square kernels 1x1 or 3x3, stride 1 or 2, zero padding 0 or 1.  A 3x3,

@@ -27,7 +27,9 @@
 static const char *SUMMARY =
     "Measures the UNet against this machine's sgemm peak (and PyTorch CPU with --torch):\n"
     "forward B=1, forward B=16 and a training step at B=64, at 1 and 2 threads.\n"
-    "Prints a Markdown table; see bench/README.md.";
+    "Prints a Markdown table; see bench/README.md.\n"
+    "--blas-hint prints the OPENBLAS_CORETYPE this CPU wants when OpenBLAS picked older\n"
+    "kernels for it (nothing when its choice is fine) and exits; bench/run.sh uses it.";
 
 enum { FIG_FWD1, FIG_FWD16, FIG_TRAIN, N_FIGS };
 static const int fig_batch[N_FIGS] = {1, 16, 64};
@@ -338,7 +340,7 @@ int ddpm_cmd_bench(int argc, char **argv)
 {
     const char *preset = "all", *python = "/usr/bin/python3", *script = NULL;
     int threads = 0, reps = 5, rounds = 1;
-    bool torch = false;
+    bool torch = false, blas_hint = false;
     const ddpm_arg_spec specs[] = {
         {"preset", ARG_STRING, &preset, 0, 0, "NAME", "tiny, small or all"},
         {"threads", ARG_INT, &threads, 0, 256, "N", "thread count (0 = 1 and 2)"},
@@ -347,6 +349,7 @@ int ddpm_cmd_bench(int argc, char **argv)
         {"torch", ARG_FLAG, &torch, 0, 0, NULL, "also time PyTorch CPU on the same weights"},
         {"python", ARG_STRING, &python, 0, 0, "EXE", "the Python that has torch"},
         {"torch-script", ARG_STRING, &script, 0, 0, "FILE", "tools/torch_mirror.py"},
+        {"blas-hint", ARG_FLAG, &blas_hint, 0, 0, NULL, "print the OPENBLAS_CORETYPE this CPU wants, if any"},
     };
     const int n_specs = (int)(sizeof specs / sizeof specs[0]);
     ddpm_error err = {0};
@@ -356,6 +359,16 @@ int ddpm_cmd_bench(int argc, char **argv)
         return 0;
     }
     if (rc != DDPM_OK) return ddpm_cli_bad_input("bench", &err);
+    const char *hint = ddpm_blas_core_hint();
+    if (blas_hint) {
+        if (hint) printf("%s\n", hint);
+        return 0;
+    }
+    if (hint)
+        fprintf(stderr, "ddpm bench: OpenBLAS runs its %s kernels on a CPU that has %s: the sgemm peak\n"
+                        "  (and PyTorch's matrix products) will understate this machine.  Run with\n"
+                        "  OPENBLAS_CORETYPE=%s, as bench/run.sh does.\n",
+                ddpm_blas_core(), strcmp(hint, "SkylakeX") == 0 ? "AVX-512" : "AVX2 and FMA", hint);
     const char *presets[2];
     int n_presets = 0;
     if (strcmp(preset, "all") == 0) {
@@ -432,8 +445,9 @@ int ddpm_cmd_bench(int argc, char **argv)
         }
     }
     rmdir(dir);
-    printf("ddpm-lab %s, kernels: %s; %d repetitions, best of %d round%s\n\n", DDPM_VERSION,
-           ddpm_conv2d_isa(), reps, rounds, rounds == 1 ? "" : "s");
+    printf("ddpm-lab %s, kernels: %s, OpenBLAS core: %s%s; %d repetitions, best of %d round%s\n\n",
+           DDPM_VERSION, ddpm_conv2d_isa(), ddpm_blas_core(), hint ? " (older than this CPU)" : "", reps,
+           rounds, rounds == 1 ? "" : "s");
     print_table(rows, n_rows, torch && torch_ok);
     if (torch && !torch_ok) printf("\n(PyTorch figures unavailable: %s)\n", err.msg);
     return 0;

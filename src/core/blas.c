@@ -5,6 +5,8 @@
 #include "ddpm/layers.h"
 
 #include <cblas.h>
+#include <stdbool.h>
+#include <strings.h>
 
 /* The row strides a row-major op(X) of rows x cols needs as stored:
  * X itself is (rows, cols) untransposed, (cols, rows) transposed. */
@@ -63,4 +65,30 @@ void ddpm_blas_set_threads(int n)
 int ddpm_blas_get_threads(void)
 {
     return openblas_get_num_threads();
+}
+
+const char *ddpm_blas_core(void)
+{
+    const char *core = openblas_get_corename();
+    return core ? core : "unknown";
+}
+
+const char *ddpm_blas_core_hint(void)
+{
+#if defined(__x86_64__) && (defined(__GNUC__) || defined(__clang__))
+    /* OpenBLAS 0.3.21's x86-64 kernel sets without AVX2 + FMA */
+    static const char *const pre_avx2[] = {"Prescott", "Core2", "Penryn", "Dunnington", "Nehalem",
+                                           "Sandybridge", "Atom", "Nano", "Opteron", "Opteron_SSE3",
+                                           "Barcelona", "Bobcat", "Bulldozer", "Piledriver", "Katmai",
+                                           "Coppermine", "Northwood", "Banias", "Athlon"};
+    __builtin_cpu_init();
+    const bool avx2 = __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma");
+    const bool avx512 = __builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512bw") &&
+                        __builtin_cpu_supports("avx512vl") && __builtin_cpu_supports("avx512dq");
+    if (!avx2) return NULL;
+    const char *core = ddpm_blas_core();
+    for (size_t i = 0; i < sizeof pre_avx2 / sizeof pre_avx2[0]; i++)
+        if (strcasecmp(core, pre_avx2[i]) == 0) return avx512 ? "SkylakeX" : "Haswell";
+#endif
+    return NULL;
 }
