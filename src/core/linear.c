@@ -1,5 +1,5 @@
 /* linear.c: fully connected layer, out = inp . W^T + bias (PyTorch's nn.Linear
- * layout: W is (OC, IC)), as one GEMM each way. */
+ * layout: W is (OC, IC)): a GEMM per row forward, one GEMM each way back. */
 #include "ddpm/common.h"
 #include "ddpm/layers.h"
 
@@ -12,10 +12,16 @@ void ddpm_linear_forward(float *out,          /* (B, OC) */
                          int B, int IC, int OC)
 {
     DDPM_ASSERT(out && inp && weight && B > 0 && IC > 0 && OC > 0);
-    /* Start every row from the bias and let the GEMM add onto it (beta = 1). */
-    if (bias)
-        for (int b = 0; b < B; b++) memcpy(out + (size_t)b * OC, bias, sizeof(float) * (size_t)OC);
-    ddpm_sgemm(0, 1, B, OC, IC, 1.0f, inp, IC, weight, IC, bias ? 1.0f : 0.0f, out, OC);
+    /* One product per row: BLAS may sum a row's products in an order that
+     * depends on how many rows the call has (OpenBLAS's SSE3 kernels do), and
+     * an image's output must not depend on the batch it came in (the
+     * visualizer's grid against its single view, a batch split over threads).
+     * Every row starts from the bias and the GEMM adds onto it (beta = 1). */
+    for (int b = 0; b < B; b++) {
+        float *row = out + (size_t)b * OC;
+        if (bias) memcpy(row, bias, sizeof(float) * (size_t)OC);
+        ddpm_sgemm(0, 1, 1, OC, IC, 1.0f, inp + (size_t)b * IC, IC, weight, IC, bias ? 1.0f : 0.0f, row, OC);
+    }
 }
 
 void ddpm_linear_backward(float *dinp,         /* (B, IC) or NULL */
