@@ -365,10 +365,10 @@ int ddpm_cmd_bench(int argc, char **argv)
         return 0;
     }
     if (hint)
-        fprintf(stderr, "ddpm bench: OpenBLAS runs its %s kernels on a CPU that has %s: the sgemm peak\n"
-                        "  (and PyTorch's matrix products) will understate this machine.  Run with\n"
-                        "  OPENBLAS_CORETYPE=%s, as bench/run.sh does.\n",
-                ddpm_blas_core(), strcmp(hint, "SkylakeX") == 0 ? "AVX-512" : "AVX2 and FMA", hint);
+        fprintf(stderr, "ddpm bench: OpenBLAS runs its %s kernels on a CPU that can run its %s ones:\n"
+                        "  the sgemm peak (and PyTorch's matrix products) will understate this machine.\n"
+                        "  Run with OPENBLAS_CORETYPE=%s, as bench/run.sh does.\n",
+                ddpm_blas_core(), hint, hint);
     const char *presets[2];
     int n_presets = 0;
     if (strcmp(preset, "all") == 0) {
