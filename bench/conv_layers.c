@@ -6,7 +6,8 @@
  * src/core/conv2d_winograd.c.  Times are CPU time (the best of --reps), so a
  * busy machine distorts them less than wall-clock would.
  *
- *   ./build/bench/conv_layers [B] [reps]      B images per call (default 4) */
+ *   ./build/bench/conv_layers [B] [reps] [tiny|small]   B images per call (default 4);
+ *                                                  one preset's shapes only */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -62,19 +63,27 @@ int main(int argc, char **argv)
 {
     const int B = argc > 1 ? atoi(argv[1]) : 4, reps = argc > 2 ? atoi(argv[2]) : 10;
     if (B < 1 || reps < 1) {
-        fprintf(stderr, "usage: conv_layers [B >= 1] [reps >= 1]\n");
+        fprintf(stderr, "usage: conv_layers [B >= 1] [reps >= 1] [tiny|small]\n");
         return 2;
     }
     /* (H = W, C_in, C_out): the 3x3 stride-1 convolutions of tiny and small */
-    const int shapes[][3] = {{28, 16, 16}, {28, 32, 16}, {28, 16, 32}, {28, 32, 32}, {28, 64, 32},
+    const int shapes[][3] = {/* tiny */
+                             {28, 16, 16}, {28, 32, 16}, {28, 16, 32}, {28, 32, 32}, {28, 64, 32},
                              {28, 96, 32}, {28, 64, 64}, {14, 32, 32}, {14, 64, 32}, {14, 32, 64},
                              {14, 64, 64}, {14, 96, 64}, {14, 128, 64}, {7, 32, 32}, {7, 64, 32},
-                             {7, 64, 64}, {7, 128, 64}};
+                             {7, 64, 64}, {7, 128, 64},
+                             /* small */
+                             {28, 1, 24}, {28, 24, 24}, {28, 48, 24}, {28, 72, 24}, {28, 48, 48},
+                             {28, 24, 1}, {14, 24, 48}, {14, 48, 48}, {14, 72, 48}, {14, 96, 48},
+                             {7, 48, 48}, {7, 96, 48}};
+    const char *only = argc > 3 ? argv[3] : NULL; /* "tiny" or "small": that preset's shapes */
+    const size_t n_tiny = 17;
     const int modes[3] = {1, 2, 4};
     const char *const names[3] = {"direct", "F(2,3)", "F(4,3)"};
     printf("B = %d images per call, best of %d; direct-equivalent GFLOP/s, * = the automatic choice\n\n", B, reps);
     printf("| map | C_in -> C_out | pass | %s | %s | %s |\n|---|---|---|---:|---:|---:|\n", names[0], names[1], names[2]);
     for (size_t s = 0; s < sizeof shapes / sizeof shapes[0]; s++) {
+        if (only && (strcmp(only, "tiny") == 0) != (s < n_tiny)) continue;
         ddpm_conv2d_dims d = {.B = B, .H = shapes[s][0], .W = shapes[s][0], .C_in = shapes[s][1],
                               .C_out = shapes[s][2], .kernel = 3, .stride = 1, .pad = 1};
         const double flops = 2.0 * B * d.H * d.W * d.C_in * d.C_out * 9;
