@@ -20,6 +20,9 @@
  * many calls and turn it into (C_out, C_in, k, k) once.  The input gradient
  * of a stride-2 convolution is computed per parity class of the input pixel
  * (the taps that reach it), so no multiply by an inserted zero is ever done.
+ * A 3x3 convolution to one output channel (the UNet's conv_out) has its own
+ * forward and weight gradient, whose vectors run along the 3 C_in adjacent
+ * floats of a window row instead of along the single output channel.
  *
  * Every output element is summed in an order fixed by the dims alone, so a
  * result never depends on the batch it came in or the thread that ran it. */
@@ -60,6 +63,7 @@ typedef struct {
     int pd;          /* zero border of the padded dout (input gradient) */
     int Hd, Wd;      /* padded dout */
     bool pointwise;  /* 1x1, stride 1, no padding: the image is one row of H*W pixels */
+    bool single;     /* 3x3, stride 1, one output channel: see single_forward */
 } conv_geom;
 
 static conv_geom conv_geom_of(const ddpm_conv2d_dims *d)
@@ -94,6 +98,7 @@ static conv_geom conv_geom_of(const ddpm_conv2d_dims *d)
     g.Hd = g.Ho + 2 * g.pd;
     g.Wd = g.Wo + 2 * g.pd;
     g.pointwise = g.k == 1 && g.s == 1 && g.p == 0;
+    g.single = d->C_out == 1 && g.k == 3 && g.s == 1 && g.p == 1;
     return g;
 }
 
@@ -101,6 +106,7 @@ size_t ddpm_conv2d_wf_floats(const ddpm_conv2d_dims *d)
 {
     conv_geom g = conv_geom_of(d);
     if (ddpm_wino_tile_forward(d)) return ddpm_wino_wf_floats(d);
+    if (g.single) return (size_t)g.taps * (size_t)d->C_in;
     return (size_t)g.taps * (size_t)d->C_in * g.ldf;
 }
 
@@ -115,6 +121,7 @@ size_t ddpm_conv2d_dwf_floats(const ddpm_conv2d_dims *d)
 {
     conv_geom g = conv_geom_of(d);
     if (ddpm_wino_tile_dweight(d)) return ddpm_wino_dwf_floats(d);
+    if (g.single) return (size_t)g.taps * (size_t)d->C_in;
     return (size_t)g.taps * (size_t)d->C_in * g.ldf;
 }
 
@@ -141,6 +148,11 @@ void ddpm_conv2d_pack_wf(float *wf, const float *weight, const ddpm_conv2d_dims 
         ddpm_wino_pack_wf(wf, weight, d);
         return;
     }
+    if (g.single) { /* wf[kh, kw, c] = weight[0, c, kh, kw]: a window row is 3 C_in adjacent floats */
+        for (int t = 0; t < g.taps; t++)
+            for (int c = 0; c < d->C_in; c++) wf[(size_t)t * d->C_in + c] = weight[(size_t)c * g.taps + t];
+        return;
+    }
     /* wf[t, c, o] = weight[o, c, t] */
     pack(wf, weight, g.taps, d->C_in, d->C_out, g.ldf, (size_t)d->C_in * g.taps, (size_t)g.taps);
 }
@@ -157,10 +169,12 @@ void ddpm_conv2d_pack_wb(float *wb, const float *weight, const ddpm_conv2d_dims 
     pack(wb, weight, g.taps, d->C_out, d->C_in, g.ldb, (size_t)g.taps, (size_t)d->C_in * g.taps);
 }
 
-/* Scratch layout: [x_pad | dout_pad] */
+/* Scratch layout: [x_pad | dout_pad]; the single-channel weight gradient
+ * reads up to 16 floats beyond x_pad's last pixel (the microkernel's whole
+ * vectors), which it ignores. */
 static size_t xpad_floats(const ddpm_conv2d_dims *d, const conv_geom *g)
 {
-    return g->p ? (size_t)g->Hp * g->Wp * d->C_in : 0;
+    return g->p ? (size_t)g->Hp * g->Wp * d->C_in + (g->single ? 16 : 0) : 0;
 }
 
 static bool dout_needs_copy(const ddpm_conv2d_dims *d, const conv_geom *g)
@@ -208,6 +222,73 @@ static void copy_into_padded(float *dst, const float *src, int H, int W, int C, 
     memset(dst + (size_t)(H + pad) * row, 0, sizeof(float) * row * (size_t)pad);
 }
 
+/* One output channel (the UNet's conv_out), where the general kernel would
+ * spend 15 of its 16 lanes on nothing.  Forward, output (oh, ow) is the dot
+ * product of the three rows of its window, each 3 C_in adjacent floats of
+ * the padded image (channels last), with wf's rows: 16 products a step into
+ * one vector of partial sums, then 8, then one at a time, summed in a fixed
+ * order. */
+typedef float v16f __attribute__((vector_size(64), aligned(4)));
+typedef float v8f __attribute__((vector_size(32), aligned(4)));
+
+DDPM_VECTORIZE
+static void single_forward_rows(float *y, const float *xpad, const float *wf, const float *bias,
+                                int oh0, int oh1, int Wo, int Wp, int C)
+{
+    const int L = 3 * C;
+    for (int oh = oh0; oh < oh1; oh++)
+        for (int ow = 0; ow < Wo; ow++) {
+            v16f a16 = {0};
+            v8f a8 = {0};
+            float a1 = 0.0f;
+            for (int kh = 0; kh < 3; kh++) {
+                const float *x = xpad + ((size_t)(oh + kh) * Wp + ow) * C, *w = wf + (size_t)kh * L;
+                int j = 0;
+                for (; j + 16 <= L; j += 16) {
+                    v16f xv, wv;
+                    memcpy(&xv, x + j, sizeof xv);
+                    memcpy(&wv, w + j, sizeof wv);
+                    a16 += xv * wv;
+                }
+                if (j + 8 <= L) {
+                    v8f xv, wv;
+                    memcpy(&xv, x + j, sizeof xv);
+                    memcpy(&wv, w + j, sizeof wv);
+                    a8 += xv * wv;
+                    j += 8;
+                }
+                for (; j < L; j++) a1 += x[j] * w[j];
+            }
+            float t[16], h[8];
+            memcpy(t, &a16, sizeof t);
+            memcpy(h, &a8, sizeof h);
+            for (int l = 0; l < 8; l++) t[l] += t[l + 8] + h[l];
+            for (int w = 4; w >= 1; w /= 2)
+                for (int l = 0; l < w; l++) t[l] += t[l + w];
+            y[(size_t)oh * Wo + ow] = (bias ? bias[0] : 0.0f) + (t[0] + a1);
+        }
+}
+
+/* dWf[kh, kw, c] += sum_p dout[p] * x_pad[p + (kh, kw), c] for one image: per
+ * window row kh, the microkernel with the (kw, c) runs of 3 C_in adjacent
+ * floats as its columns and the output pixels as its sum. */
+static void single_weight_grad_image(float *dwf, const float *x_pad, const float *dout,
+                                     const ddpm_conv2d_dims *d, const conv_geom *g)
+{
+    const int C = d->C_in, L = 3 * C;
+    ptrdiff_t a_off[MAX_ROWS];
+    const float *b[MAX_ROWS];
+    for (int oh = 0; oh < g->Ho; oh++) a_off[oh] = (ptrdiff_t)oh * g->Wo;
+    ddpm_mk_args mk = {.c_rs = L, .M = 1, .N = L, .a = dout, .a_rs = 1, .a_ks = 1, .a_off = a_off,
+                       .b = b, .b_ks = C, .ntaps = g->Ho, .K = g->Wo, .bias = NULL,
+                       .accumulate = true};
+    for (int kh = 0; kh < 3; kh++) {
+        for (int oh = 0; oh < g->Ho; oh++) b[oh] = x_pad + (size_t)(oh + kh) * g->Wp * C;
+        mk.c = dwf + (size_t)kh * L;
+        ddpm_mk_run(&mk);
+    }
+}
+
 void ddpm_conv2d_forward(float *out,          /* (B, Ho, Wo, C_out) */
                          float *scratch,      /* ddpm_conv2d_scratch_floats(d) */
                          const float *inp,    /* (B, H, W, C_in) */
@@ -235,6 +316,14 @@ void ddpm_conv2d_forward_part(float *out, float *scratch, const float *inp, cons
     for (int t = 0; t < g.taps; t++) {
         a_off[t] = ((ptrdiff_t)(t / g.k) * g.Wp + t % g.k) * C_in;
         b[t] = wf + (size_t)t * C_in * g.ldf;
+    }
+    if (g.single) {
+        for (int n = 0; n < d->B; n++) {
+            copy_into_padded(x_pad, inp + (size_t)n * in_image, d->H, d->W, C_in, 1, (size_t)C_in);
+            single_forward_rows(out + (size_t)n * out_image, x_pad, wf, bias, g.Ho * part / parts,
+                                g.Ho * (part + 1) / parts, g.Wo, g.Wp, C_in);
+        }
+        return;
     }
     ddpm_mk_args mk = {.c_rs = C_out, .M = g.Wo, .N = C_out, .a_rs = (ptrdiff_t)g.s * C_in,
                        .a_ks = 1, .a_off = a_off, .b = b, .b_ks = (ptrdiff_t)g.ldf,
@@ -352,6 +441,12 @@ void ddpm_conv2d_unpack_grad(float *dweight, const float *dwf, const ddpm_conv2d
         ddpm_wino_unpack_grad(dweight, dwf, d);
         return;
     }
+    if (g.single) {
+        for (int c = 0; c < d->C_in; c++)
+            for (int t = 0; t < g.taps; t++)
+                dweight[(size_t)c * g.taps + t] += dwf[(size_t)t * d->C_in + c];
+        return;
+    }
     for (int o = 0; o < d->C_out; o++)
         for (int c = 0; c < d->C_in; c++)
             for (int t = 0; t < g.taps; t++)
@@ -399,8 +494,13 @@ void ddpm_conv2d_backward(float *dinp,         /* (B, H, W, C_in) or NULL */
                 copy_into_padded(x_pad, x, d->H, d->W, C_in, g.p, (size_t)C_in);
                 x = x_pad;
             }
-            const float *rows = dy_pad + ((size_t)g.pd * g.Wd + g.pd) * dld;
-            weight_grad_image(dwf, x, rows, (size_t)g.Wd * dld, d, &g);
+            if (g.single) {
+                memset(x_pad + (size_t)g.Hp * g.Wp * C_in, 0, sizeof(float) * 16); /* read, unused */
+                single_weight_grad_image(dwf, x, dy, d, &g);
+            } else {
+                const float *rows = dy_pad + ((size_t)g.pd * g.Wd + g.pd) * dld;
+                weight_grad_image(dwf, x, rows, (size_t)g.Wd * dld, d, &g);
+            }
         }
         if (dinp) input_grad_image(dinp + (size_t)n * in_image, dy_pad, dld, wb, d, &g);
     }
