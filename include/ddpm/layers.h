@@ -81,6 +81,10 @@ typedef struct ddpm_conv2d_dims {
     int B, H, W, C_in;    /* input (B, H, W, C_in) */
     int C_out;
     int kernel, stride, pad;
+    /* 0: one bias (C_out) for the batch.  C_out: a bias per image, (B, C_out)
+     * (the UNet's conv bias plus its time embedding, added in one go), and
+     * backward's dbias is then per image too. */
+    int bias_stride;
 } ddpm_conv2d_dims;
 
 int ddpm_conv2d_out_h(const ddpm_conv2d_dims *d);  /* (H + 2 pad - kernel) / stride + 1 */
@@ -102,7 +106,7 @@ void ddpm_conv2d_forward(float *out,          /* (B, Ho, Wo, C_out) */
                          float *scratch,      /* ddpm_conv2d_scratch_floats(d) */
                          const float *inp,    /* (B, H, W, C_in) */
                          const float *wf,     /* ddpm_conv2d_pack_wf(weight) */
-                         const float *bias,   /* (C_out) or NULL */
+                         const float *bias,   /* (C_out), (B, C_out) by d->bias_stride, or NULL */
                          const ddpm_conv2d_dims *d);
 /* One part of the forward pass, for splitting a single image over threads:
  * part `part` (0 .. parts-1) computes an even share of the output (rows of
@@ -117,7 +121,7 @@ void ddpm_conv2d_forward_part(float *out, float *scratch, const float *inp, cons
 size_t ddpm_conv2d_dwf_floats(const ddpm_conv2d_dims *d);
 void ddpm_conv2d_backward(float *dinp,         /* (B, H, W, C_in) or NULL */
                           float *dwf,          /* ddpm_conv2d_dwf_floats(d), or NULL */
-                          float *dbias,        /* (C_out) or NULL */
+                          float *dbias,        /* (C_out), (B, C_out) by d->bias_stride, or NULL */
                           float *scratch,      /* ddpm_conv2d_scratch_floats(d) */
                           const float *dout,   /* (B, Ho, Wo, C_out) */
                           const float *inp,    /* (B, H, W, C_in) */

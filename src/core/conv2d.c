@@ -74,6 +74,7 @@ static conv_geom conv_geom_of(const ddpm_conv2d_dims *d)
     DDPM_ASSERT(d->pad == 0 || d->pad == 1);
     DDPM_ASSERT(d->B > 0 && d->C_in > 0 && d->C_out > 0 && d->H > 0 && d->W > 0);
     DDPM_ASSERT(d->H + 2 * d->pad >= d->kernel && d->W + 2 * d->pad >= d->kernel);
+    DDPM_ASSERT(d->bias_stride == 0 || d->bias_stride == d->C_out);
     conv_geom g;
     g.k = d->kernel, g.s = d->stride, g.p = d->pad;
     g.Ho = ddpm_conv2d_out_h(d);
@@ -320,7 +321,8 @@ void ddpm_conv2d_forward_part(float *out, float *scratch, const float *inp, cons
     if (g.single) {
         for (int n = 0; n < d->B; n++) {
             copy_into_padded(x_pad, inp + (size_t)n * in_image, d->H, d->W, C_in, 1, (size_t)C_in);
-            single_forward_rows(out + (size_t)n * out_image, x_pad, wf, bias, g.Ho * part / parts,
+            single_forward_rows(out + (size_t)n * out_image, x_pad, wf,
+                                bias ? bias + (size_t)n * d->bias_stride : NULL, g.Ho * part / parts,
                                 g.Ho * (part + 1) / parts, g.Wo, g.Wp, C_in);
         }
         return;
@@ -335,6 +337,7 @@ void ddpm_conv2d_forward_part(float *out, float *scratch, const float *inp, cons
             x = x_pad;
         }
         float *y = out + (size_t)n * out_image;
+        mk.bias = bias ? bias + (size_t)n * d->bias_stride : NULL;
         if (g.pointwise) { /* no gaps between rows: one row of H*W pixels, split evenly */
             const int HW = g.Ho * g.Wo, p0 = (int)((long)HW * part / parts);
             mk.M = (int)((long)HW * (part + 1) / parts) - p0;
@@ -465,7 +468,13 @@ void ddpm_conv2d_backward(float *dinp,         /* (B, H, W, C_in) or NULL */
 {
     conv_geom g = conv_geom_of(d);
     DDPM_ASSERT(scratch && dout && inp && (wb || !dinp));
-    if (dbias) bias_grad(dbias, dout, (size_t)d->B * g.Ho * g.Wo, d->C_out);
+    if (dbias && d->bias_stride) {
+        for (int n = 0; n < d->B; n++)
+            bias_grad(dbias + (size_t)n * d->bias_stride, dout + (size_t)n * g.Ho * g.Wo * d->C_out,
+                      (size_t)g.Ho * g.Wo, d->C_out);
+    } else if (dbias) {
+        bias_grad(dbias, dout, (size_t)d->B * g.Ho * g.Wo, d->C_out);
+    }
     /* each of the two gradients on its own path (see conv2d_winograd.h) */
     const bool wino_dinp = dinp && ddpm_wino_tile_dinp(d), wino_dw = dwf && ddpm_wino_tile_dweight(d);
     if (wino_dinp || wino_dw) {
@@ -518,7 +527,7 @@ void ddpm_conv2d_forward_reference(float *out,          /* (B, Ho, Wo, C_out) */
         for (int oh = 0; oh < g.Ho; oh++)
             for (int ow = 0; ow < g.Wo; ow++)
                 for (int o = 0; o < d->C_out; o++) {
-                    double sum = bias ? bias[o] : 0.0;
+                    double sum = bias ? bias[(size_t)b * d->bias_stride + o] : 0.0;
                     for (int c = 0; c < d->C_in; c++)
                         for (int kh = 0; kh < k; kh++)
                             for (int kw = 0; kw < k; kw++) {

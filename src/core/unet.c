@@ -39,7 +39,6 @@ typedef enum {
     OP_GROUPNORM,
     OP_GN_SILU,     /* GroupNorm then SiLU, fused */
     OP_SILU,
-    OP_CHANNEL_ADD, /* in (HW, C) + in2 (C) broadcast */
     OP_ADD,
     OP_CONCAT,
     OP_UPSAMPLE,
@@ -281,7 +280,6 @@ static fmap binary(ddpm_unet *n, op_kind kind, fmap a, fmap b)
     int C_out = kind == OP_CONCAT ? a.C + b.C : a.C;
     if (kind == OP_ADD) DDPM_ASSERT(a.C == b.C && a.H == b.H && a.W == b.W);
     if (kind == OP_CONCAT) DDPM_ASSERT(a.H == b.H && a.W == b.W);
-    if (kind == OP_CHANNEL_ADD) DDPM_ASSERT(b.C == a.C && b.H == 1 && b.W == 1);
     o->out = new_slot(n, (size_t)C_out * a.H * a.W);
     return (fmap){o->out, C_out, a.H, a.W};
 }
@@ -307,7 +305,13 @@ static fmap resblock(ddpm_unet *n, fmap x, fmap silu_temb, int C_out, const char
     h = conv(n, h, C_out, 3, 1, nm, false);
     snprintf(nm, sizeof nm, "%s.temb_proj", name);
     fmap e = linear(n, silu_temb, C_out, nm);
-    h = binary(n, OP_CHANNEL_ADD, h, e);
+    /* The projection runs first, and conv1 adds it to its bias, image by
+     * image (no pass of its own over h).  The two ops are swapped after
+     * creation so that the parameters keep their order. */
+    op tmp = n->ops[n->n_ops - 2];
+    n->ops[n->n_ops - 2] = n->ops[n->n_ops - 1];
+    n->ops[n->n_ops - 1] = tmp;
+    n->ops[n->n_ops - 1].in2 = e.slot;
     snprintf(nm, sizeof nm, "%s.norm2", name);
     h = groupnorm_silu(n, h, nm);
     if (n->cfg.dropout > 0.0f) h = dropout(n, h, n->cfg.dropout);
@@ -409,10 +413,13 @@ static void build(ddpm_unet *n)
     n->output_slot = h.slot;
 }
 
+/* A conv with in2 (a ResBlock's conv1) takes a bias per image: the time
+ * embedding's projection, to which the forward adds the conv's own bias. */
 static ddpm_conv2d_dims conv_dims(const op *o, int B)
 {
     ddpm_conv2d_dims d = {.B = B, .H = o->H, .W = o->W, .C_in = o->C, .C_out = o->C_out,
-                          .kernel = o->kernel, .stride = o->stride, .pad = o->pad};
+                          .kernel = o->kernel, .stride = o->stride, .pad = o->pad,
+                          .bias_stride = o->in2 >= 0 ? o->C_out : 0};
     return d;
 }
 
@@ -779,11 +786,18 @@ static void forward_images(ddpm_unet_workspace *ws, int i0, int B, float *scratc
             break;
         case OP_CONV: {
             ddpm_conv2d_dims d = conv_dims(o, B);
+            const float *bias = PARAM(o->b);
+            if (o->in2 >= 0) { /* in2 (B, C_out) += bias, in place: in2 has no other reader */
+                float *e = ACT(o->in2);
+                for (int b = 0; b < B; b++)
+                    for (int c = 0; c < o->C_out; c++) e[(size_t)b * o->C_out + c] += bias[c];
+                bias = e;
+            }
             if (split) {
-                conv_split c = {ws, ACT(o->out), ACT(o->in), ws->wf + o->wf_off, PARAM(o->b), d};
+                conv_split c = {ws, ACT(o->out), ACT(o->in), ws->wf + o->wf_off, bias, d};
                 ddpm_pool_run(ws->pool, ws->threads, conv_part_task, &c);
             } else {
-                ddpm_conv2d_forward(ACT(o->out), scratch, ACT(o->in), ws->wf + o->wf_off, PARAM(o->b), &d);
+                ddpm_conv2d_forward(ACT(o->out), scratch, ACT(o->in), ws->wf + o->wf_off, bias, &d);
             }
             break;
         }
@@ -804,9 +818,6 @@ static void forward_images(ddpm_unet_workspace *ws, int i0, int B, float *scratc
             break;
         }
         case OP_SILU: ddpm_silu_forward(ACT(o->out), ACT(o->in), len); break;
-        case OP_CHANNEL_ADD:
-            ddpm_channel_add_forward(ACT(o->out), ACT(o->in), ACT(o->in2), B, hw, o->C);
-            break;
         case OP_ADD: ddpm_add_forward(ACT(o->out), ACT(o->in), ACT(o->in2), len); break;
         case OP_CONCAT:
             ddpm_concat_forward(ACT(o->out), ACT(o->in), ACT(o->in2), (size_t)B * hw, o->C, o->C2);
@@ -928,8 +939,15 @@ static void backward_images(ddpm_unet_workspace *ws, int i0, int B, thread_ctx *
         case OP_EMBED: break; /* integer input: nothing to propagate */
         case OP_CONV: {
             ddpm_conv2d_dims d = conv_dims(o, B);
-            ddpm_conv2d_backward(din, LANE(o->w), LANE(o->b), tc->scratch, dout, ACT(o->in),
-                                 ws->wb + o->wb_off, &d);
+            /* with a bias per image, its gradient is in2's, and the conv's
+             * own bias gets their sum */
+            ddpm_conv2d_backward(din, LANE(o->w), o->in2 >= 0 ? din2 : LANE(o->b), tc->scratch, dout,
+                                 ACT(o->in), ws->wb + o->wb_off, &d);
+            if (o->in2 >= 0) {
+                float *db = LANE(o->b);
+                for (int b = 0; b < B; b++)
+                    for (int c = 0; c < o->C_out; c++) db[c] += din2[(size_t)b * o->C_out + c];
+            }
             break;
         }
         case OP_LINEAR:
@@ -949,7 +967,6 @@ static void backward_images(ddpm_unet_workspace *ws, int i0, int B, thread_ctx *
             break;
         }
         case OP_SILU: ddpm_silu_backward(din, dout, ACT(o->in), len); break;
-        case OP_CHANNEL_ADD: ddpm_channel_add_backward(din, din2, dout, B, hw, o->C); break;
         case OP_ADD: ddpm_add_backward(din, din2, dout, len); break;
         case OP_CONCAT: ddpm_concat_backward(din, din2, dout, (size_t)B * hw, o->C, o->C2); break;
         case OP_UPSAMPLE: ddpm_upsample2x_backward(din, dout, B, o->H, o->W, o->C); break;
