@@ -331,11 +331,21 @@ static void check_conv_against_reference(ddpm_conv2d_dims d, bool with_bias)
     for (int parts = 2; parts <= 3; parts++) {
         fill_nan(by_parts, c.n_out);
         for (int k = parts - 1; k >= 0; k--)
-            ddpm_conv2d_forward_part(by_parts, c.scratch, c.inp, c.wf, c.bias, &d, k, parts);
+            ddpm_conv2d_forward_part(by_parts, c.scratch, c.inp, c.wf, c.bias, NULL, &d, k, parts);
         CHECK(memcmp(by_parts, c.out, sizeof(float) * c.n_out) == 0, "%s: the output in %d parts differs",
               what, parts);
     }
-    free(by_parts);
+    /* with a residual: res + the output, bit for bit, in parts too */
+    float *res = random_floats(c.n_out, 1.0f), *with_res = alloc_floats(c.n_out);
+    for (int parts = 1; parts <= 2; parts++) {
+        fill_nan(with_res, c.n_out);
+        for (int k = 0; k < parts; k++)
+            ddpm_conv2d_forward_part(with_res, c.scratch, c.inp, c.wf, c.bias, res, &d, k, parts);
+        size_t bad = 0;
+        for (size_t i = 0; i < c.n_out; i++) bad += with_res[i] != res[i] + c.out[i];
+        CHECK(bad == 0, "%s: %zu outputs with a residual are not res + out (%d parts)", what, bad, parts);
+    }
+    free(by_parts), free(res), free(with_res);
 
     const size_t n_in = (size_t)d.B * d.H * d.W * d.C_in, n_w = (size_t)d.C_out * d.C_in * d.kernel * d.kernel;
     double *want_dinp = calloc(n_in, sizeof(double)), *want_dw = calloc(n_w, sizeof(double));

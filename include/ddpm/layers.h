@@ -112,9 +112,12 @@ void ddpm_conv2d_forward(float *out,          /* (B, Ho, Wo, C_out) */
  * part `part` (0 .. parts-1) computes an even share of the output (rows of
  * it, or Winograd tiles).  The parts are disjoint, together write all of
  * out, and give exactly the bits of the whole call; each needs its own
- * scratch.  ddpm_conv2d_forward is part 0 of 1. */
+ * scratch.  With res (B, Ho, Wo, C_out), out = res + the convolution (a
+ * ResBlock's residual sum, added as the output is stored).
+ * ddpm_conv2d_forward is part 0 of 1 without res. */
 void ddpm_conv2d_forward_part(float *out, float *scratch, const float *inp, const float *wf,
-                              const float *bias, const ddpm_conv2d_dims *d, int part, int parts);
+                              const float *bias, const float *res, const ddpm_conv2d_dims *d,
+                              int part, int parts);
 /* The weight gradient accumulates in a packed layout too (dwf, of
  * ddpm_conv2d_dwf_floats), so that many calls can add into it before one
  * unpack; wb is needed only with dinp. */

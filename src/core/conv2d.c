@@ -234,7 +234,7 @@ typedef float v8f __attribute__((vector_size(32), aligned(4)));
 
 DDPM_VECTORIZE
 static void single_forward_rows(float *y, const float *xpad, const float *wf, const float *bias,
-                                int oh0, int oh1, int Wo, int Wp, int C)
+                                const float *res, int oh0, int oh1, int Wo, int Wp, int C)
 {
     const int L = 3 * C;
     for (int oh = oh0; oh < oh1; oh++)
@@ -266,7 +266,8 @@ static void single_forward_rows(float *y, const float *xpad, const float *wf, co
             for (int l = 0; l < 8; l++) t[l] += t[l + 8] + h[l];
             for (int w = 4; w >= 1; w /= 2)
                 for (int l = 0; l < w; l++) t[l] += t[l + w];
-            y[(size_t)oh * Wo + ow] = (bias ? bias[0] : 0.0f) + (t[0] + a1);
+            const size_t at = (size_t)oh * Wo + ow;
+            y[at] = (res ? res[at] : 0.0f) + ((bias ? bias[0] : 0.0f) + (t[0] + a1));
         }
 }
 
@@ -297,16 +298,17 @@ void ddpm_conv2d_forward(float *out,          /* (B, Ho, Wo, C_out) */
                          const float *bias,   /* (C_out) or NULL */
                          const ddpm_conv2d_dims *d)
 {
-    ddpm_conv2d_forward_part(out, scratch, inp, wf, bias, d, 0, 1);
+    ddpm_conv2d_forward_part(out, scratch, inp, wf, bias, NULL, d, 0, 1);
 }
 
 void ddpm_conv2d_forward_part(float *out, float *scratch, const float *inp, const float *wf,
-                              const float *bias, const ddpm_conv2d_dims *d, int part, int parts)
+                              const float *bias, const float *res, const ddpm_conv2d_dims *d,
+                              int part, int parts)
 {
     conv_geom g = conv_geom_of(d);
     DDPM_ASSERT(out && scratch && inp && wf && parts >= 1 && part >= 0 && part < parts);
     if (ddpm_wino_tile_forward(d)) {
-        ddpm_wino_forward(out, scratch, inp, wf, bias, d, part, parts);
+        ddpm_wino_forward(out, scratch, inp, wf, bias, res, d, part, parts);
         return;
     }
     const int C_in = d->C_in, C_out = d->C_out;
@@ -322,7 +324,8 @@ void ddpm_conv2d_forward_part(float *out, float *scratch, const float *inp, cons
         for (int n = 0; n < d->B; n++) {
             copy_into_padded(x_pad, inp + (size_t)n * in_image, d->H, d->W, C_in, 1, (size_t)C_in);
             single_forward_rows(out + (size_t)n * out_image, x_pad, wf,
-                                bias ? bias + (size_t)n * d->bias_stride : NULL, g.Ho * part / parts,
+                                bias ? bias + (size_t)n * d->bias_stride : NULL,
+                                res ? res + (size_t)n * out_image : NULL, g.Ho * part / parts,
                                 g.Ho * (part + 1) / parts, g.Wo, g.Wp, C_in);
         }
         return;
@@ -337,18 +340,21 @@ void ddpm_conv2d_forward_part(float *out, float *scratch, const float *inp, cons
             x = x_pad;
         }
         float *y = out + (size_t)n * out_image;
+        const float *r = res ? res + (size_t)n * out_image : NULL;
         mk.bias = bias ? bias + (size_t)n * d->bias_stride : NULL;
         if (g.pointwise) { /* no gaps between rows: one row of H*W pixels, split evenly */
             const int HW = g.Ho * g.Wo, p0 = (int)((long)HW * part / parts);
             mk.M = (int)((long)HW * (part + 1) / parts) - p0;
             mk.a = x + (size_t)p0 * C_in;
             mk.c = y + (size_t)p0 * C_out;
+            mk.res = r ? r + (size_t)p0 * C_out : NULL;
             ddpm_mk_run(&mk);
             continue;
         }
         for (int oh = g.Ho * part / parts; oh < g.Ho * (part + 1) / parts; oh++) {
             mk.a = x + (size_t)oh * g.s * g.Wp * C_in;
             mk.c = y + (size_t)oh * g.Wo * C_out;
+            mk.res = r ? r + (size_t)oh * g.Wo * C_out : NULL;
             ddpm_mk_run(&mk);
         }
     }

@@ -363,8 +363,8 @@ static void dout_transform(float *restrict dM, const float *restrict dout, const
  * image are dropped. */
 DDPM_VECTORIZE
 static void output_transform(float *out, const float *restrict M, const float *bias_all,
-                             ptrdiff_t bias_stride, const tiles *t, int C, size_t ld, long t0,
-                             int nt, bool accumulate)
+                             ptrdiff_t bias_stride, const float *res, const tiles *t, int C,
+                             size_t ld, long t0, int nt, bool accumulate)
 {
     const int m = t->m, a = t->a;
     const size_t x = (size_t)TB_FWD * ld;
@@ -373,6 +373,7 @@ static void output_transform(float *out, const float *restrict M, const float *b
         int n, h0, w0;
         tile_at(t, t0 + i, &n, &h0, &w0);
         float *img = out + (size_t)n * t->H * t->W * C;
+        const float *res_img = res ? res + (size_t)n * t->H * t->W * C : NULL;
         const float *bias = bias_all ? bias_all + n * bias_stride : NULL;
         const float *src = M + (size_t)i * ld;
         for (int c0 = 0; c0 < C; c0 += LANES) {
@@ -394,6 +395,9 @@ static void output_transform(float *out, const float *restrict M, const float *b
                 const float *yp = y + p * LANES;
                 if (accumulate) {
                     for (int l = 0; l < nl; l++) dst[l] += (bias ? bias[c0 + l] : 0.0f) + yp[l];
+                } else if (res_img) {
+                    const float *rp = res_img + ((size_t)h * t->W + w) * C + c0;
+                    for (int l = 0; l < nl; l++) dst[l] = rp[l] + ((bias ? bias[c0 + l] : 0.0f) + yp[l]);
                 } else {
                     for (int l = 0; l < nl; l++) dst[l] = (bias ? bias[c0 + l] : 0.0f) + yp[l];
                 }
@@ -486,8 +490,8 @@ void ddpm_wino_unpack_grad(float *dweight, const float *dU, const ddpm_conv2d_di
 /* out (B, H, W, C_out) (+)= conv3x3(inp (B, H, W, C_in)) by U (a^2, C_in, ld)
  * with tiles of m, blocks of tiles running across images. */
 static void run_forward(float *out, const wino_scratch *s, const float *inp, const float *U,
-                        const float *bias, ptrdiff_t bias_stride, int m, int B, int H, int W,
-                        int C_in, int C_out, bool accumulate, int part, int parts)
+                        const float *bias, ptrdiff_t bias_stride, const float *res, int m, int B,
+                        int H, int W, int C_in, int C_out, bool accumulate, int part, int parts)
 {
     const tiles t = tiles_of(m, B, H, W);
     const size_t ld = round16(C_out);
@@ -507,19 +511,20 @@ static void run_forward(float *out, const wino_scratch *s, const float *inp, con
             b[0] = U + (size_t)xi * C_in * ld;
             ddpm_mk_run(&mk);
         }
-        output_transform(out, s->M, bias, bias_stride, &t, C_out, ld, t0, nt, accumulate);
+        output_transform(out, s->M, bias, bias_stride, res, &t, C_out, ld, t0, nt, accumulate);
     }
 }
 
 void ddpm_wino_forward(float *out, float *scratch, const float *inp, const float *U,
-                       const float *bias, const ddpm_conv2d_dims *d, int part, int parts)
+                       const float *bias, const float *res, const ddpm_conv2d_dims *d, int part,
+                       int parts)
 {
     const int m = ddpm_wino_tile_forward(d);
     DDPM_ASSERT(geometry_fits(d) && m);
     wino_scratch s;
     scratch_parts(d, scratch, &s);
-    run_forward(out, &s, inp, U, bias, d->bias_stride, m, d->B, d->H, d->W, d->C_in, d->C_out, false,
-                part, parts);
+    run_forward(out, &s, inp, U, bias, d->bias_stride, res, m, d->B, d->H, d->W, d->C_in, d->C_out,
+                false, part, parts);
 }
 
 void ddpm_wino_backward(float *dinp, float *dU, float *scratch, const float *dout,
@@ -534,7 +539,7 @@ void ddpm_wino_backward(float *dinp, float *dU, float *scratch, const float *dou
     if (dinp) {
         const int m = ddpm_wino_tile_dinp(d);
         DDPM_ASSERT(m);
-        run_forward(dinp, &s, dout, Ub, NULL, 0, m, d->B, d->H, d->W, C_out, C_in, true, 0, 1);
+        run_forward(dinp, &s, dout, Ub, NULL, 0, NULL, m, d->B, d->H, d->W, C_out, C_in, true, 0, 1);
     }
     if (!dU) return;
     const int m = ddpm_wino_tile_dweight(d);

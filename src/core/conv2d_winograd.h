@@ -48,7 +48,8 @@ void ddpm_wino_unpack_grad(float *dweight, const float *dU, const ddpm_conv2d_di
 size_t ddpm_wino_scratch_floats(const ddpm_conv2d_dims *d);
 /* part `part` of `parts` of the tiles (see ddpm_conv2d_forward_part) */
 void ddpm_wino_forward(float *out, float *scratch, const float *inp, const float *U,
-                       const float *bias, const ddpm_conv2d_dims *d, int part, int parts);
+                       const float *bias, const float *res, const ddpm_conv2d_dims *d, int part,
+                       int parts);
 /* dinp += (may be NULL), dU += (may be NULL); no bias here */
 void ddpm_wino_backward(float *dinp, float *dU, float *scratch, const float *dout,
                         const float *inp, const float *Ub, const ddpm_conv2d_dims *d);

@@ -21,6 +21,7 @@ static void mk_store_partial(const ddpm_mk_args *g, const float *tmp, int width,
             float x = tmp[r * width + n];
             if (g->bias) x = g->bias[n0 + n] + x;
             if (g->accumulate) x = c[n] + x;
+            if (g->res) x = g->res[(r0 + r) * g->c_rs + n0 + n] + x;
             c[n] = x;
         }
     }
@@ -151,6 +152,7 @@ static void check_args(const ddpm_mk_args *g)
 {
     DDPM_ASSERT(g && g->c && g->a && g->a_off && g->b);
     DDPM_ASSERT(g->M >= 0 && g->N >= 0 && g->K >= 0 && g->ntaps >= 0);
+    DDPM_ASSERT(!(g->accumulate && g->res));
 }
 
 void ddpm_mk_run(const ddpm_mk_args *g)
@@ -171,6 +173,7 @@ void ddpm_mk_run_reference(const ddpm_mk_args *g)
                     sum += (double)g->a[g->a_off[t] + r * g->a_rs + k * g->a_ks] *
                            g->b[t][k * g->b_ks + n];
             if (g->bias) sum += g->bias[n];
+            if (g->res) sum += g->res[r * g->c_rs + n];
             float *c = &g->c[r * g->c_rs + n];
             *c = g->accumulate ? (float)((double)*c + sum) : (float)sum;
         }

@@ -2,6 +2,7 @@
  * every convolution pass runs.
  *
  *   C[r, n] (= or +=) bias[n] + sum_t sum_k A_t[r, k] * B_t[k, n]     r < M, n < N
+ * (or C = res + that: a residual added as the tile is stored)
  *     A_t[r, k] = a[a_off[t] + r * a_rs + k * a_ks]     scalars, broadcast
  *     B_t[k, n] = b[t][k * b_ks + n]                    rows, loaded as vectors
  *     C[r, n]   = c[r * c_rs + n]
@@ -36,6 +37,7 @@ typedef struct ddpm_mk_args {
     int ntaps, K;
     const float *bias;       /* (N) or NULL */
     bool accumulate;         /* C += result, instead of C = result */
+    const float *res;        /* or C = res + result, res[r * c_rs + n]; NULL without */
 } ddpm_mk_args;
 
 /* Runs the product with the widest instruction set this CPU has. */

@@ -39,7 +39,6 @@ typedef enum {
     OP_GROUPNORM,
     OP_GN_SILU,     /* GroupNorm then SiLU, fused */
     OP_SILU,
-    OP_ADD,
     OP_CONCAT,
     OP_UPSAMPLE,
     OP_ATTENTION,   /* in = qkv (N, 3C) */
@@ -49,6 +48,7 @@ typedef enum {
 typedef struct {
     op_kind kind;
     int in, in2, out, aux;   /* slots; aux = saved statistics / probs / mask */
+    int res;                 /* conv: a slot added to the output as it is stored, or -1 */
     int w, b;                /* parameter tensor indices, -1 if none */
     int C, H, W;             /* per-image input shape */
     int C2;                  /* second input's channels (concat) */
@@ -190,7 +190,7 @@ static op *new_op(ddpm_unet *n, op_kind kind)
     op *o = &n->ops[n->n_ops++];
     memset(o, 0, sizeof *o);
     o->kind = kind;
-    o->in = o->in2 = o->out = o->aux = o->w = o->b = -1;
+    o->in = o->in2 = o->out = o->aux = o->w = o->b = o->res = -1;
     return o;
 }
 
@@ -278,7 +278,6 @@ static fmap binary(ddpm_unet *n, op_kind kind, fmap a, fmap b)
     o->in = a.slot, o->in2 = b.slot;
     o->C = a.C, o->H = a.H, o->W = a.W, o->C2 = b.C;
     int C_out = kind == OP_CONCAT ? a.C + b.C : a.C;
-    if (kind == OP_ADD) DDPM_ASSERT(a.C == b.C && a.H == b.H && a.W == b.W);
     if (kind == OP_CONCAT) DDPM_ASSERT(a.H == b.H && a.W == b.W);
     o->out = new_slot(n, (size_t)C_out * a.H * a.W);
     return (fmap){o->out, C_out, a.H, a.W};
@@ -291,6 +290,17 @@ static fmap upsample(ddpm_unet *n, fmap x)
     o->C = x.C, o->H = x.H, o->W = x.W;
     o->out = new_slot(n, (size_t)x.C * 4 * x.H * x.W);
     return (fmap){o->out, x.C, 2 * x.H, 2 * x.W};
+}
+
+/* Swaps the last two ops, which must not depend on each other: an op that
+ * another one feeds is created first, so that the parameters keep the order
+ * of the checkpoint's layers, and moved after it here. */
+static void swap_last_ops(ddpm_unet *n)
+{
+    DDPM_ASSERT(n->n_ops >= 2);
+    op tmp = n->ops[n->n_ops - 2];
+    n->ops[n->n_ops - 2] = n->ops[n->n_ops - 1];
+    n->ops[n->n_ops - 1] = tmp;
 }
 
 /* ResBlock (Ho et al. 2020 appendix B; Wide ResNet with GroupNorm):
@@ -306,23 +316,25 @@ static fmap resblock(ddpm_unet *n, fmap x, fmap silu_temb, int C_out, const char
     snprintf(nm, sizeof nm, "%s.temb_proj", name);
     fmap e = linear(n, silu_temb, C_out, nm);
     /* The projection runs first, and conv1 adds it to its bias, image by
-     * image (no pass of its own over h).  The two ops are swapped after
-     * creation so that the parameters keep their order. */
-    op tmp = n->ops[n->n_ops - 2];
-    n->ops[n->n_ops - 2] = n->ops[n->n_ops - 1];
-    n->ops[n->n_ops - 1] = tmp;
+     * image (no pass of its own over h). */
+    swap_last_ops(n);
     n->ops[n->n_ops - 1].in2 = e.slot;
     snprintf(nm, sizeof nm, "%s.norm2", name);
     h = groupnorm_silu(n, h, nm);
     if (n->cfg.dropout > 0.0f) h = dropout(n, h, n->cfg.dropout);
     snprintf(nm, sizeof nm, "%s.conv2", name);
     h = conv(n, h, C_out, 3, 1, nm, true);
+    int conv2 = n->n_ops - 1;
     fmap skip = x;
-    if (x.C != C_out) {
+    if (x.C != C_out) { /* the skip conv runs first (swapped, as above) */
         snprintf(nm, sizeof nm, "%s.skip", name);
         skip = conv(n, x, C_out, 1, 1, nm, false);
+        swap_last_ops(n);
+        conv2++;
     }
-    return binary(n, OP_ADD, skip, h);
+    /* out = skip + conv2(h): conv2 adds the residual as it stores */
+    n->ops[conv2].res = skip.slot;
+    return h;
 }
 
 /* Single-head self-attention block: x + proj(attn(qkv(GN(x)))). */
@@ -342,7 +354,8 @@ static fmap attention_block(ddpm_unet *n, fmap x, const char *name)
     h = (fmap){o->out, x.C, x.H, x.W};
     snprintf(nm, sizeof nm, "%s.proj", name);
     h = conv(n, h, x.C, 1, 1, nm, true);
-    return binary(n, OP_ADD, x, h);
+    n->ops[n->n_ops - 1].res = x.slot; /* x + proj(...), added as proj stores */
+    return h;
 }
 
 static void build(ddpm_unet *n)
@@ -458,8 +471,8 @@ static void plan_gradients(ddpm_unet *n)
     for (int i = 0; i < n->n_ops; i++) {
         const op *o = &n->ops[i];
         if (o->out >= 0) n->slots[o->out].producer = i;
-        const int ins[2] = {o->in, o->in2};
-        for (int j = 0; j < 2; j++)
+        const int ins[3] = {o->in, o->in2, o->res};
+        for (int j = 0; j < 3; j++)
             if (grad_slot(n, ins[j]) && i > n->slots[ins[j]].first_writer)
                 n->slots[ins[j]].first_writer = i;
     }
@@ -756,14 +769,14 @@ static void nhwc_to_nchw(float *dst, const float *src, int B, int C, int HW, boo
 typedef struct {
     ddpm_unet_workspace *ws;
     float *out;
-    const float *inp, *wf, *bias;
+    const float *inp, *wf, *bias, *res;
     ddpm_conv2d_dims d;
 } conv_split;
 
 static void conv_part_task(void *ctx, int part, int thread)
 {
     conv_split *c = ctx;
-    ddpm_conv2d_forward_part(c->out, c->ws->tc[thread].scratch, c->inp, c->wf, c->bias, &c->d, part,
+    ddpm_conv2d_forward_part(c->out, c->ws->tc[thread].scratch, c->inp, c->wf, c->bias, c->res, &c->d, part,
                              c->ws->threads);
 }
 
@@ -793,11 +806,13 @@ static void forward_images(ddpm_unet_workspace *ws, int i0, int B, float *scratc
                     for (int c = 0; c < o->C_out; c++) e[(size_t)b * o->C_out + c] += bias[c];
                 bias = e;
             }
+            const float *res = o->res >= 0 ? ACT(o->res) : NULL;
             if (split) {
-                conv_split c = {ws, ACT(o->out), ACT(o->in), ws->wf + o->wf_off, bias, d};
+                conv_split c = {ws, ACT(o->out), ACT(o->in), ws->wf + o->wf_off, bias, res, d};
                 ddpm_pool_run(ws->pool, ws->threads, conv_part_task, &c);
             } else {
-                ddpm_conv2d_forward(ACT(o->out), scratch, ACT(o->in), ws->wf + o->wf_off, bias, &d);
+                ddpm_conv2d_forward_part(ACT(o->out), scratch, ACT(o->in), ws->wf + o->wf_off, bias, res,
+                                         &d, 0, 1);
             }
             break;
         }
@@ -818,7 +833,6 @@ static void forward_images(ddpm_unet_workspace *ws, int i0, int B, float *scratc
             break;
         }
         case OP_SILU: ddpm_silu_forward(ACT(o->out), ACT(o->in), len); break;
-        case OP_ADD: ddpm_add_forward(ACT(o->out), ACT(o->in), ACT(o->in2), len); break;
         case OP_CONCAT:
             ddpm_concat_forward(ACT(o->out), ACT(o->in), ACT(o->in2), (size_t)B * hw, o->C, o->C2);
             break;
@@ -928,10 +942,13 @@ static void backward_images(ddpm_unet_workspace *ws, int i0, int B, thread_ctx *
         const size_t len = (size_t)B * o->C * hw;
         /* a gradient starts at zero when its last reader (the first backward
          * to write it) comes up */
-        const int ins[2] = {o->in, o->in2};
-        for (int j = 0; j < 2; j++)
-            if (ins[j] >= 0 && n->slots[ins[j]].first_writer == i && (j == 0 || ins[1] != ins[0]))
+        const int ins[3] = {o->in, o->in2, o->res};
+        for (int j = 0; j < 3; j++) {
+            bool seen = false;
+            for (int k = 0; k < j; k++) seen = seen || ins[k] == ins[j];
+            if (ins[j] >= 0 && !seen && n->slots[ins[j]].first_writer == i)
                 memset(GRAD(ins[j]), 0, sizeof(float) * n->slots[ins[j]].per_image * (size_t)B);
+        }
         float *din = grad_slot(n, o->in) && (o->in != n->input_slot || ws->dx) ? GRAD(o->in) : NULL;
         float *din2 = grad_slot(n, o->in2) ? GRAD(o->in2) : NULL;
         float *dout = o->out >= 0 && n->slots[o->out].grad_off >= 0 ? GRAD(o->out) : NULL;
@@ -948,6 +965,8 @@ static void backward_images(ddpm_unet_workspace *ws, int i0, int B, thread_ctx *
                 for (int b = 0; b < B; b++)
                     for (int c = 0; c < o->C_out; c++) db[c] += din2[(size_t)b * o->C_out + c];
             }
+            if (o->res >= 0 && grad_slot(n, o->res)) /* the residual's gradient is out's */
+                ddpm_add_backward(GRAD(o->res), NULL, dout, n->slots[o->out].per_image * (size_t)B);
             break;
         }
         case OP_LINEAR:
@@ -967,7 +986,6 @@ static void backward_images(ddpm_unet_workspace *ws, int i0, int B, thread_ctx *
             break;
         }
         case OP_SILU: ddpm_silu_backward(din, dout, ACT(o->in), len); break;
-        case OP_ADD: ddpm_add_backward(din, din2, dout, len); break;
         case OP_CONCAT: ddpm_concat_backward(din, din2, dout, (size_t)B * hw, o->C, o->C2); break;
         case OP_UPSAMPLE: ddpm_upsample2x_backward(din, dout, B, o->H, o->W, o->C); break;
         case OP_ATTENTION:
