@@ -609,7 +609,7 @@ static void gn_backward(void *p)
     gn_ctx *c = p;
     gn_loss(c);
     ddpm_groupnorm_backward(c->dinp, c->dgamma, c->dbeta, c->w, c->inp, c->mean, c->rstd,
-                            c->gamma, c->B, c->HW, c->C, c->G);
+                            c->gamma, c->B, c->HW, c->C, c->G, false);
 }
 
 static void gn_ctx_init(gn_ctx *c, int B, int C, int HW, int G, float offset, float spread)
@@ -724,7 +724,7 @@ static void gn_silu_backward(void *p)
     gn_silu_loss(p);
     memcpy(f->dout, c->w, sizeof(float) * (size_t)c->B * c->HW * c->C);
     ddpm_groupnorm_silu_backward(c->dinp, c->dgamma, c->dbeta, f->dout, c->inp, c->mean, c->rstd,
-                                 c->gamma, c->beta, c->B, c->HW, c->C, c->G);
+                                 c->gamma, c->beta, c->B, c->HW, c->C, c->G, false);
 }
 
 static void check_groupnorm_silu(void)
@@ -756,6 +756,85 @@ static void check_groupnorm_silu(void)
         gn_ctx_free(c);
     }
     printf("groupnorm+silu: equals the two layers; gradients match\n");
+}
+
+/* ---- writing instead of adding the input gradient -------------------------- */
+
+/* The `assign` variants must write every element of the input gradient (it
+ * starts as NaN here) with exactly what the accumulating call adds to zeros. */
+static void expect_same(const char *what, const float *assigned, const float *added, size_t n)
+{
+    size_t bad = 0;
+    for (size_t i = 0; i < n; i++) bad += !(assigned[i] == added[i]);
+    CHECK(bad == 0, "%s: %zu of %zu input-gradient elements differ when written instead of added", what,
+          bad, n);
+}
+
+static void check_assign_modes(void)
+{
+    /* conv2d: direct (stride 1 and 2, 1x1 stride 2 whose odd pixels no tap
+     * reaches), Winograd, one output channel */
+    const int shapes[][6] = {/* H, C_in, C_out, k, s, wino mode */
+                             {9, 5, 7, 3, 1, 1}, {9, 5, 7, 3, 2, 0}, {8, 4, 6, 1, 2, 0},
+                             {11, 16, 24, 3, 1, 4}, {7, 8, 1, 3, 1, 0}, {6, 9, 3, 1, 1, 0}};
+    for (size_t i = 0; i < sizeof shapes / sizeof shapes[0]; i++) {
+        force_winograd(shapes[i][5]);
+        ddpm_conv2d_dims d = {.B = 2, .H = shapes[i][0], .W = shapes[i][0], .C_in = shapes[i][1],
+                              .C_out = shapes[i][2], .kernel = shapes[i][3], .stride = shapes[i][4],
+                              .pad = shapes[i][3] / 2};
+        conv_ctx c;
+        conv_ctx_init(&c, d, true);
+        const size_t n_in = (size_t)d.B * d.H * d.W * d.C_in;
+        conv_backward(&c);
+        float *added = alloc_floats(n_in);
+        memcpy(added, c.dinp, sizeof(float) * n_in);
+        fill_nan(c.dinp, n_in);
+        c.d.assign_dinp = true;
+        conv_backward(&c);
+        char what[160];
+        describe_conv(what, sizeof what, &d, true);
+        expect_same(what, c.dinp, added, n_in);
+        free(added);
+        conv_ctx_free(&c);
+    }
+    force_winograd(0);
+    /* GroupNorm, with and without SiLU */
+    for (int silu = 0; silu <= 1; silu++) {
+        gn_ctx c;
+        gn_ctx_init(&c, 2, 24, 49, 8, 0.3f, 1.5f);
+        const size_t n = (size_t)c.B * c.HW * c.C;
+        float *dout = alloc_floats(n), *added = alloc_floats(n);
+        for (int assign = 0; assign <= 1; assign++) {
+            if (assign) fill_nan(c.dinp, n);
+            memcpy(dout, c.w, sizeof(float) * n);
+            if (silu) {
+                ddpm_groupnorm_silu_forward(c.out, c.mean, c.rstd, c.inp, c.gamma, c.beta, c.B, c.HW, c.C, c.G,
+                                            c.eps);
+                ddpm_groupnorm_silu_backward(c.dinp, c.dgamma, c.dbeta, dout, c.inp, c.mean, c.rstd, c.gamma,
+                                             c.beta, c.B, c.HW, c.C, c.G, assign);
+            } else {
+                ddpm_groupnorm_forward(c.out, c.mean, c.rstd, c.inp, c.gamma, c.beta, c.B, c.HW, c.C, c.G, c.eps);
+                ddpm_groupnorm_backward(c.dinp, c.dgamma, c.dbeta, dout, c.inp, c.mean, c.rstd, c.gamma, c.B,
+                                        c.HW, c.C, c.G, assign);
+            }
+            if (!assign) memcpy(added, c.dinp, sizeof(float) * n);
+        }
+        expect_same(silu ? "groupnorm+silu" : "groupnorm", c.dinp, added, n);
+        free(dout), free(added);
+        gn_ctx_free(&c);
+    }
+    /* concat, each side on its own */
+    const size_t rows = 10;
+    float *dout = random_floats(rows * 7, 1.0f), *da = zero_floats(rows * 3), *db = zero_floats(rows * 4);
+    float *da2 = alloc_floats(rows * 3), *db2 = alloc_floats(rows * 4);
+    ddpm_concat_backward(da, db, dout, rows, 3, 4, false, false);
+    fill_nan(da2, rows * 3), fill_nan(db2, rows * 4);
+    ddpm_concat_backward(da2, NULL, dout, rows, 3, 4, true, false);
+    ddpm_concat_backward(NULL, db2, dout, rows, 3, 4, false, true);
+    expect_same("concat a", da2, da, rows * 3);
+    expect_same("concat b", db2, db, rows * 4);
+    free(dout), free(da), free(db), free(da2), free(db2);
+    printf("assign modes: conv2d, groupnorm and concat write what they would add to zeros\n");
 }
 
 /* ---- SiLU --------------------------------------------------------------------- */
@@ -910,7 +989,7 @@ static double concat_loss(void *p)
 static void concat_backward(void *p)
 {
     concat_ctx *c = p;
-    ddpm_concat_backward(c->da, c->db, c->w, (size_t)c->B * c->HW, c->C1, c->C2);
+    ddpm_concat_backward(c->da, c->db, c->w, (size_t)c->B * c->HW, c->C1, c->C2, false, false);
 }
 
 static void check_concat(void)
@@ -1307,6 +1386,7 @@ int main(void)
     check_linear();
     check_groupnorm();
     check_groupnorm_silu();
+    check_assign_modes();
     check_fast_exp();
     check_silu();
     check_timestep_embedding();

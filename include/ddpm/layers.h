@@ -22,7 +22,11 @@
  *     (C_out, C_in, k, k)), so checkpoints load into the PyTorch mirror as is.
  *   - Every backward ACCUMULATES (+=) into its gradient outputs, so a tensor
  *     used twice simply receives both contributions; zeroing is the caller's
- *     one explicit call.  A gradient pointer may be NULL when that gradient
+ *     one explicit call.  The exception: where a layer takes an `assign`
+ *     flag (conv2d's dims.assign_dinp, GroupNorm, concat), it may instead
+ *     WRITE its input gradient, every element, for the first contribution
+ *     to a tensor: the caller then skips the zeroing and a pass over memory.
+ *     A gradient pointer may be NULL when that gradient
  *     is not wanted (for example dinp of the first layer).
  *   - Nothing here allocates or starts a thread.  Layers that need temporary
  *     memory take a `scratch` buffer whose size a *_scratch_floats() function
@@ -38,6 +42,7 @@
 #ifndef DDPM_LAYERS_H
 #define DDPM_LAYERS_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -85,6 +90,7 @@ typedef struct ddpm_conv2d_dims {
      * (the UNet's conv bias plus its time embedding, added in one go), and
      * backward's dbias is then per image too. */
     int bias_stride;
+    bool assign_dinp;     /* backward writes dinp instead of adding to it */
 } ddpm_conv2d_dims;
 
 int ddpm_conv2d_out_h(const ddpm_conv2d_dims *d);  /* (H + 2 pad - kernel) / stride + 1 */
@@ -174,7 +180,7 @@ void ddpm_groupnorm_backward(float *dinp,        /* (B, HW, C) or NULL */
                              const float *mean,  /* (B, G) */
                              const float *rstd,  /* (B, G) */
                              const float *gamma, /* (C) */
-                             int B, int HW, int C, int G);
+                             int B, int HW, int C, int G, bool assign_dinp);
 
 /* GroupNorm then SiLU in one pass: out = silu(groupnorm(inp)).  The
  * normalised values are not kept; backward recomputes them from inp, the
@@ -196,7 +202,7 @@ void ddpm_groupnorm_silu_backward(float *dinp,        /* (B, HW, C) or NULL */
                                   const float *rstd,  /* (B, G) */
                                   const float *gamma, /* (C) */
                                   const float *beta,  /* (C) */
-                                  int B, int HW, int C, int G);
+                                  int B, int HW, int C, int G, bool assign_dinp);
 
 /* ---- SiLU (activations.c): x * sigmoid(x) ------------------------------ */
 void ddpm_silu_forward(float *out, const float *inp, size_t n);
@@ -230,7 +236,7 @@ void ddpm_concat_forward(float *out,     /* (rows, C1 + C2) */
 void ddpm_concat_backward(float *da,         /* (rows, C1) or NULL */
                           float *db,         /* (rows, C2) or NULL */
                           const float *dout, /* (rows, C1 + C2) */
-                          size_t rows, int C1, int C2);
+                          size_t rows, int C1, int C2, bool assign_a, bool assign_b);
 
 /* ---- single-head self-attention core (attention.c) -----------------------
  * The input is the output of a 1x1 qkv convolution: at every position,

@@ -408,7 +408,7 @@ static void input_grad_image(float *dx, const float *dpad, size_t ld, const floa
     const float *b[9];
     ddpm_mk_args mk = {.c_rs = (ptrdiff_t)s * C_in, .N = C_in, .a_rs = (ptrdiff_t)ld, .a_ks = 1,
                        .a_off = a_off, .b = b, .b_ks = (ptrdiff_t)g->ldb, .K = C_out,
-                       .bias = NULL, .accumulate = true};
+                       .bias = NULL, .accumulate = !d->assign_dinp};
     /* input pixel (s*m + ry, s*n + rx) is reached by the taps with
      * (ry + p - kh) and (rx + p - kw) divisible by s, from output pixel
      * (m + (ry + p - kh)/s, n + (rx + p - kw)/s) */
@@ -424,6 +424,11 @@ static void input_grad_image(float *dx, const float *dpad, size_t ld, const floa
                     taps++;
                 }
             const int rows = (d->H - ry + s - 1) / s, cols = (d->W - rx + s - 1) / s;
+            if (taps == 0 && d->assign_dinp) /* no tap reaches these pixels: gradient 0 */
+                for (int m = 0; m < rows; m++)
+                    for (int q = 0; q < cols; q++)
+                        memset(dx + ((size_t)(s * m + ry) * d->W + s * q + rx) * C_in, 0,
+                               sizeof(float) * (size_t)C_in);
             if (taps == 0 || rows <= 0 || cols <= 0) continue;
             mk.ntaps = taps;
             if (g->pointwise) {

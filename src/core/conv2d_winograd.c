@@ -539,7 +539,8 @@ void ddpm_wino_backward(float *dinp, float *dU, float *scratch, const float *dou
     if (dinp) {
         const int m = ddpm_wino_tile_dinp(d);
         DDPM_ASSERT(m);
-        run_forward(dinp, &s, dout, Ub, NULL, 0, NULL, m, d->B, d->H, d->W, C_out, C_in, true, 0, 1);
+        run_forward(dinp, &s, dout, Ub, NULL, 0, NULL, m, d->B, d->H, d->W, C_out, C_in, !d->assign_dinp,
+                    0, 1);
     }
     if (!dU) return;
     const int m = ddpm_wino_tile_dweight(d);

@@ -167,7 +167,7 @@ void ddpm_groupnorm_silu_forward(float *out,         /* (B, HW, C) */
 static inline __attribute__((always_inline)) void backward_impl(
     float *dinp, float *dgamma, float *dbeta, float *dout, const float *inp,
     const float *mean, const float *rstd, const float *gamma, const float *beta, int B, int HW,
-    int C, int G, const bool with_silu)
+    int C, int G, const bool with_silu, bool assign_dinp)
 {
     check_dims(B, HW, C, G);
     DDPM_ASSERT(dout && inp && mean && rstd && gamma);
@@ -232,9 +232,15 @@ static inline __attribute__((always_inline)) void backward_impl(
                 }
                 const float *xr = x + c0 + s0, *dyr = dy + c0 + s0;
                 float *dxr = dx + c0 + s0;
-                for (int p = 0; p < HW; p++, xr += C, dyr += C, dxr += C)
-                    for (int j = 0; j < m; j++)
-                        dxr[j] += a[j] * dyr[j] + bx[j] * ((xr[j] - muf[j]) * rf[j]) + k[j];
+                if (assign_dinp) {
+                    for (int p = 0; p < HW; p++, xr += C, dyr += C, dxr += C)
+                        for (int j = 0; j < m; j++)
+                            dxr[j] = a[j] * dyr[j] + bx[j] * ((xr[j] - muf[j]) * rf[j]) + k[j];
+                } else {
+                    for (int p = 0; p < HW; p++, xr += C, dyr += C, dxr += C)
+                        for (int j = 0; j < m; j++)
+                            dxr[j] += a[j] * dyr[j] + bx[j] * ((xr[j] - muf[j]) * rf[j]) + k[j];
+                }
             }
         }
     }
@@ -249,10 +255,11 @@ void ddpm_groupnorm_backward(float *dinp,        /* (B, HW, C) or NULL */
                              const float *mean,  /* (B, G) */
                              const float *rstd,  /* (B, G) */
                              const float *gamma, /* (C) */
-                             int B, int HW, int C, int G)
+                             int B, int HW, int C, int G, bool assign_dinp)
 {
     /* without SiLU nothing is written to dout */
-    backward_impl(dinp, dgamma, dbeta, (float *)dout, inp, mean, rstd, gamma, NULL, B, HW, C, G, false);
+    backward_impl(dinp, dgamma, dbeta, (float *)dout, inp, mean, rstd, gamma, NULL, B, HW, C, G, false,
+                  assign_dinp);
 }
 
 DDPM_VECTORIZE
@@ -265,8 +272,9 @@ void ddpm_groupnorm_silu_backward(float *dinp,        /* (B, HW, C) or NULL */
                                   const float *rstd,  /* (B, G) */
                                   const float *gamma, /* (C) */
                                   const float *beta,  /* (C) */
-                                  int B, int HW, int C, int G)
+                                  int B, int HW, int C, int G, bool assign_dinp)
 {
     DDPM_ASSERT(beta);
-    backward_impl(dinp, dgamma, dbeta, dout, inp, mean, rstd, gamma, beta, B, HW, C, G, true);
+    backward_impl(dinp, dgamma, dbeta, dout, inp, mean, rstd, gamma, beta, B, HW, C, G, true,
+                  assign_dinp);
 }

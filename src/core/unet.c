@@ -943,10 +943,15 @@ static void backward_images(ddpm_unet_workspace *ws, int i0, int B, thread_ctx *
         /* a gradient starts at zero when its last reader (the first backward
          * to write it) comes up */
         const int ins[3] = {o->in, o->in2, o->res};
+        bool fresh[3]; /* the first contribution: written, not added, where the op can */
         for (int j = 0; j < 3; j++) {
             bool seen = false;
             for (int k = 0; k < j; k++) seen = seen || ins[k] == ins[j];
-            if (ins[j] >= 0 && !seen && n->slots[ins[j]].first_writer == i)
+            fresh[j] = ins[j] >= 0 && !seen && n->slots[ins[j]].first_writer == i;
+            const bool writes = (j == 0 && (o->kind == OP_CONV || o->kind == OP_GROUPNORM ||
+                                            o->kind == OP_GN_SILU || o->kind == OP_CONCAT)) ||
+                                (j == 1 && o->kind == OP_CONCAT) || j == 2;
+            if (fresh[j] && !writes)
                 memset(GRAD(ins[j]), 0, sizeof(float) * n->slots[ins[j]].per_image * (size_t)B);
         }
         float *din = grad_slot(n, o->in) && (o->in != n->input_slot || ws->dx) ? GRAD(o->in) : NULL;
@@ -956,6 +961,7 @@ static void backward_images(ddpm_unet_workspace *ws, int i0, int B, thread_ctx *
         case OP_EMBED: break; /* integer input: nothing to propagate */
         case OP_CONV: {
             ddpm_conv2d_dims d = conv_dims(o, B);
+            d.assign_dinp = fresh[0];
             /* with a bias per image, its gradient is in2's, and the conv's
              * own bias gets their sum */
             ddpm_conv2d_backward(din, LANE(o->w), o->in2 >= 0 ? din2 : LANE(o->b), tc->scratch, dout,
@@ -965,8 +971,11 @@ static void backward_images(ddpm_unet_workspace *ws, int i0, int B, thread_ctx *
                 for (int b = 0; b < B; b++)
                     for (int c = 0; c < o->C_out; c++) db[c] += din2[(size_t)b * o->C_out + c];
             }
-            if (o->res >= 0 && grad_slot(n, o->res)) /* the residual's gradient is out's */
-                ddpm_add_backward(GRAD(o->res), NULL, dout, n->slots[o->out].per_image * (size_t)B);
+            if (o->res >= 0 && grad_slot(n, o->res)) { /* the residual's gradient is out's */
+                const size_t len_out = n->slots[o->out].per_image * (size_t)B;
+                if (fresh[2]) memcpy(GRAD(o->res), dout, sizeof(float) * len_out);
+                else ddpm_add_backward(GRAD(o->res), NULL, dout, len_out);
+            }
             break;
         }
         case OP_LINEAR:
@@ -979,14 +988,16 @@ static void backward_images(ddpm_unet_workspace *ws, int i0, int B, thread_ctx *
             const float *rstd = mean + (size_t)ws->max_batch * o->groups;
             if (o->kind == OP_GN_SILU)
                 ddpm_groupnorm_silu_backward(din, LANE(o->w), LANE(o->b), dout, ACT(o->in), mean, rstd,
-                                             PARAM(o->w), PARAM(o->b), B, hw, o->C, o->groups);
+                                             PARAM(o->w), PARAM(o->b), B, hw, o->C, o->groups, fresh[0]);
             else
                 ddpm_groupnorm_backward(din, LANE(o->w), LANE(o->b), dout, ACT(o->in), mean, rstd,
-                                        PARAM(o->w), B, hw, o->C, o->groups);
+                                        PARAM(o->w), B, hw, o->C, o->groups, fresh[0]);
             break;
         }
         case OP_SILU: ddpm_silu_backward(din, dout, ACT(o->in), len); break;
-        case OP_CONCAT: ddpm_concat_backward(din, din2, dout, (size_t)B * hw, o->C, o->C2); break;
+        case OP_CONCAT:
+            ddpm_concat_backward(din, din2, dout, (size_t)B * hw, o->C, o->C2, fresh[0], fresh[1]);
+            break;
         case OP_UPSAMPLE: ddpm_upsample2x_backward(din, dout, B, o->H, o->W, o->C); break;
         case OP_ATTENTION:
             ddpm_attention_backward(din, tc->scratch, dout, ACT(o->in), ACT(o->aux), B, o->C, hw);
