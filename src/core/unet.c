@@ -31,6 +31,7 @@
 #include "ddpm/layers.h"
 #include "ddpm/threads.h"
 #include "ddpm/unet.h"
+#include "simd.h"
 
 typedef enum {
     OP_EMBED,       /* sinusoidal timestep embedding of ws->t */
@@ -1029,6 +1030,13 @@ static void backward_task(void *ctx, int l, int thread)
         backward_images(ws, b, end - b < BWD_CHUNK ? end - b : BWD_CHUNK, &ws->tc[thread], lane);
 }
 
+/* dst[k] += src[k] */
+DDPM_VECTORIZE
+static void add_floats(float *restrict dst, const float *restrict src, size_t n)
+{
+    for (size_t k = 0; k < n; k++) dst[k] += src[k];
+}
+
 /* grads += lane 0 + lane 1 + ..., tensor by tensor, in lane order. */
 static void reduce_task(void *ctx, int i, int thread)
 {
@@ -1041,15 +1049,18 @@ static void reduce_task(void *ctx, int i, int thread)
     const op *conv = NULL;
     for (int k = 0; k < n->n_ops && !conv; k++)
         if (n->ops[k].kind == OP_CONV && n->ops[k].w == i) conv = &n->ops[k];
-    for (int l = 0; l < L; l++) {
-        const float *src = ws->lanes + (size_t)l * n->lane_floats + p->lane_off;
-        if (conv) {
-            ddpm_conv2d_dims d = conv_dims(conv, 1);
-            ddpm_conv2d_unpack_grad(g, src, &d);
-        } else {
-            for (size_t k = 0; k < p->info.numel; k++) g[k] += src[k];
-        }
+    /* the lanes are summed into lane 0 in their packed layout, in lane
+     * order, and a conv's sum is unpacked (a Winograd inverse transform)
+     * once instead of once per lane */
+    const ddpm_conv2d_dims d = conv ? conv_dims(conv, 1) : (ddpm_conv2d_dims){0};
+    const size_t len = conv ? ddpm_conv2d_dwf_floats(&d) : p->info.numel;
+    float *sum = ws->lanes + p->lane_off;
+    for (size_t k0 = 0; k0 < len; k0 += 1024) { /* a block at a time: one pass over memory */
+        const size_t m = len - k0 < 1024 ? len - k0 : 1024;
+        for (int l = 1; l < L; l++) add_floats(sum + k0, ws->lanes + (size_t)l * n->lane_floats + p->lane_off + k0, m);
     }
+    if (conv) ddpm_conv2d_unpack_grad(g, sum, &d);
+    else add_floats(g, sum, len);
 }
 
 void ddpm_unet_backward(const ddpm_unet *n, const float *params, float *grads,
