@@ -66,8 +66,9 @@ bool ddpm_wino_applies(const ddpm_conv2d_dims *d)
  * cache.)  The weight gradient's products run over tiles, fewer on small
  * maps, so it needs more channels there.  On 28x28 maps 72 channels in all
  * already pay in every pass (small's 48 -> 24 and 72 -> 24 decoder convs:
- * 1.2-1.45x faster than direct on an AVX-512 Xeon, B = 8; 24 -> 24 stays
- * direct, where F(4,3) is 10-20 % slower).  F(2,3), numerically tighter, is
+ * 1.2-1.45x faster than direct on an AVX-512 Xeon, B = 8).  24 -> 24 stays
+ * direct: F(4,3) is 10 % faster there on its own (forward and input
+ * gradient) but no faster in a training step.  F(2,3), numerically tighter, is
  * kept for tests.  A forward-style pass reads `a` channels and writes `b`. */
 static int forward_tile(const ddpm_conv2d_dims *d, int a, int b)
 {
@@ -497,7 +498,8 @@ static void run_forward(float *out, const wino_scratch *s, const float *inp, con
     const size_t ld = round16(C_out);
     const ptrdiff_t a_off[1] = {0};
     const float *b[1];
-    ddpm_mk_args mk = {.c_rs = (ptrdiff_t)ld, .N = C_out, .a_rs = C_in, .a_ks = 1, .a_off = a_off,
+    /* N = ld, whole vectors: U is zero past C_out, M's padding is never read */
+    ddpm_mk_args mk = {.c_rs = (ptrdiff_t)ld, .N = (int)ld, .a_rs = C_in, .a_ks = 1, .a_off = a_off,
                        .b = b, .b_ks = (ptrdiff_t)ld, .ntaps = 1, .K = C_in};
     memset(s->zero, 0, sizeof(float) * round16(C_in));
     const long first = t.T * part / parts, end = t.T * (part + 1) / parts;
@@ -550,7 +552,8 @@ void ddpm_wino_backward(float *dinp, float *dU, float *scratch, const float *dou
     memset(s.zero, 0, sizeof(float) * round16(C_in > C_out ? C_in : C_out));
     const ptrdiff_t a_off[1] = {0};
     const float *b[1];
-    ddpm_mk_args mk = {.c_rs = (ptrdiff_t)ld, .M = C_in, .N = C_out, .a_rs = 1, .a_ks = C_in,
+    /* N = ld, whole vectors: dM is zero past C_out, so dU's padding stays 0 */
+    ddpm_mk_args mk = {.c_rs = (ptrdiff_t)ld, .M = C_in, .N = (int)ld, .a_rs = 1, .a_ks = C_in,
                        .a_off = a_off, .b = b, .b_ks = (ptrdiff_t)ld, .ntaps = 1,
                        .accumulate = true};
     for (long t0 = 0; t0 < t.T; t0 += TB_DW) {
