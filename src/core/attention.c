@@ -13,6 +13,8 @@
 
 #include <math.h>
 
+#include "simd.h"
+
 size_t ddpm_attention_scratch_floats(int C, int N)
 {
     DDPM_ASSERT(C > 0 && N > 0);
@@ -20,18 +22,18 @@ size_t ddpm_attention_scratch_floats(int C, int N)
 }
 
 /* Row-wise softmax of S (N, N) in place, with the row max subtracted so that
- * every exp is in (0, 1] and large scores cannot overflow. */
+ * every exp is in (0, 1] and large scores cannot overflow; the exps are
+ * simd.h's vectorisable one, summed in double. */
+DDPM_VECTORIZE
 static void softmax_rows(float *S, int N)
 {
     for (int i = 0; i < N; i++) {
         float *row = S + (size_t)i * N;
         float max = row[0];
         for (int j = 1; j < N; j++) max = row[j] > max ? row[j] : max;
+        for (int j = 0; j < N; j++) row[j] = ddpm_fast_expf(row[j] - max);
         double sum = 0.0;
-        for (int j = 0; j < N; j++) {
-            row[j] = expf(row[j] - max);
-            sum += row[j];
-        }
+        for (int j = 0; j < N; j++) sum += row[j];
         const float inv = (float)(1.0 / sum);
         for (int j = 0; j < N; j++) row[j] *= inv;
     }
