@@ -345,6 +345,25 @@ static void check_conv_against_reference(ddpm_conv2d_dims d, bool with_bias)
         for (size_t i = 0; i < c.n_out; i++) bad += with_res[i] != res[i] + c.out[i];
         CHECK(bad == 0, "%s: %zu outputs with a residual are not res + out (%d parts)", what, bad, parts);
     }
+    /* into a wider tensor (out_stride): the same bits in its first C_out
+     * channels, the others untouched */
+    if (d.C_out > 1 || !(d.kernel == 3 && d.stride == 1 && d.pad == 1)) {
+        const int extra = 5, os = d.C_out + extra;
+        const size_t pixels = c.n_out / (size_t)d.C_out;
+        float *wide = alloc_floats(pixels * (size_t)os);
+        for (size_t i = 0; i < pixels * (size_t)os; i++) wide[i] = -7.0f;
+        ddpm_conv2d_dims dw = d;
+        dw.out_stride = os;
+        ddpm_conv2d_forward_part(wide, c.scratch, c.inp, c.wf, c.bias, res, &dw, 0, 1);
+        size_t bad = 0;
+        for (size_t p = 0; p < pixels; p++)
+            for (int o = 0; o < os; o++) {
+                const float got = wide[p * (size_t)os + (size_t)o];
+                bad += o < d.C_out ? got != with_res[p * (size_t)d.C_out + (size_t)o] : got != -7.0f;
+            }
+        CHECK(bad == 0, "%s: %zu outputs differ when written with a pixel stride of %d", what, bad, os);
+        free(wide);
+    }
     free(by_parts), free(res), free(with_res);
 
     const size_t n_in = (size_t)d.B * d.H * d.W * d.C_in, n_w = (size_t)d.C_out * d.C_in * d.kernel * d.kernel;

@@ -91,6 +91,10 @@ typedef struct ddpm_conv2d_dims {
      * backward's dbias is then per image too. */
     int bias_stride;
     bool assign_dinp;     /* backward writes dinp instead of adding to it */
+    /* forward: floats from one output pixel to the next, 0 for C_out: the
+     * output may be the first channels of a wider tensor (the UNet's skip
+     * concatenation), read by no one else */
+    int out_stride;
 } ddpm_conv2d_dims;
 
 int ddpm_conv2d_out_h(const ddpm_conv2d_dims *d);  /* (H + 2 pad - kernel) / stride + 1 */
@@ -230,7 +234,7 @@ void ddpm_upsample2x_backward(float *dinp,       /* (B, H, W, C) */
  * Channels last, each of the `rows` = B*HW pixels is C1 values of a then C2
  * values of b. */
 void ddpm_concat_forward(float *out,     /* (rows, C1 + C2) */
-                         const float *a, /* (rows, C1) */
+                         const float *a, /* (rows, C1), or NULL: already in out */
                          const float *b, /* (rows, C2) */
                          size_t rows, int C1, int C2);
 void ddpm_concat_backward(float *da,         /* (rows, C1) or NULL */

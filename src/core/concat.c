@@ -7,15 +7,15 @@
 #include "simd.h"
 
 void ddpm_concat_forward(float *out,     /* (rows, C1 + C2) */
-                         const float *a, /* (rows, C1) */
+                         const float *a, /* (rows, C1), or NULL: already in out */
                          const float *b, /* (rows, C2) */
                          size_t rows, int C1, int C2)
 {
-    DDPM_ASSERT(out && a && b && C1 >= 0 && C2 >= 0);
+    DDPM_ASSERT(out && b && C1 >= 0 && C2 >= 0);
     const size_t na = (size_t)C1, nb = (size_t)C2;
     for (size_t r = 0; r < rows; r++) {
         float *dst = out + r * (na + nb);
-        memcpy(dst, a + r * na, sizeof(float) * na);
+        if (a) memcpy(dst, a + r * na, sizeof(float) * na);
         memcpy(dst + na, b + r * nb, sizeof(float) * nb);
     }
 }

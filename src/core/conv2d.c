@@ -75,6 +75,7 @@ static conv_geom conv_geom_of(const ddpm_conv2d_dims *d)
     DDPM_ASSERT(d->B > 0 && d->C_in > 0 && d->C_out > 0 && d->H > 0 && d->W > 0);
     DDPM_ASSERT(d->H + 2 * d->pad >= d->kernel && d->W + 2 * d->pad >= d->kernel);
     DDPM_ASSERT(d->bias_stride == 0 || d->bias_stride == d->C_out);
+    DDPM_ASSERT(d->out_stride == 0 || d->out_stride >= d->C_out);
     conv_geom g;
     g.k = d->kernel, g.s = d->stride, g.p = d->pad;
     g.Ho = ddpm_conv2d_out_h(d);
@@ -321,6 +322,7 @@ void ddpm_conv2d_forward_part(float *out, float *scratch, const float *inp, cons
         b[t] = wf + (size_t)t * C_in * g.ldf;
     }
     if (g.single) {
+        DDPM_ASSERT(d->out_stride == 0 || d->out_stride == 1);
         for (int n = 0; n < d->B; n++) {
             copy_into_padded(x_pad, inp + (size_t)n * in_image, d->H, d->W, C_in, 1, (size_t)C_in);
             single_forward_rows(out + (size_t)n * out_image, x_pad, wf,
@@ -330,30 +332,32 @@ void ddpm_conv2d_forward_part(float *out, float *scratch, const float *inp, cons
         }
         return;
     }
-    ddpm_mk_args mk = {.c_rs = C_out, .M = g.Wo, .N = C_out, .a_rs = (ptrdiff_t)g.s * C_in,
+    const ptrdiff_t os = d->out_stride ? d->out_stride : C_out; /* floats per output pixel */
+    ddpm_mk_args mk = {.c_rs = os, .M = g.Wo, .N = C_out, .a_rs = (ptrdiff_t)g.s * C_in,
                        .a_ks = 1, .a_off = a_off, .b = b, .b_ks = (ptrdiff_t)g.ldf,
-                       .ntaps = g.taps, .K = C_in, .bias = bias, .accumulate = false};
+                       .ntaps = g.taps, .K = C_in, .bias = bias, .accumulate = false,
+                       .res_rs = C_out};
     for (int n = 0; n < d->B; n++) {
         const float *x = inp + (size_t)n * in_image;
         if (g.p) {
             copy_into_padded(x_pad, x, d->H, d->W, C_in, g.p, (size_t)C_in);
             x = x_pad;
         }
-        float *y = out + (size_t)n * out_image;
+        float *y = out + (size_t)n * g.Ho * g.Wo * os;
         const float *r = res ? res + (size_t)n * out_image : NULL;
         mk.bias = bias ? bias + (size_t)n * d->bias_stride : NULL;
         if (g.pointwise) { /* no gaps between rows: one row of H*W pixels, split evenly */
             const int HW = g.Ho * g.Wo, p0 = (int)((long)HW * part / parts);
             mk.M = (int)((long)HW * (part + 1) / parts) - p0;
             mk.a = x + (size_t)p0 * C_in;
-            mk.c = y + (size_t)p0 * C_out;
+            mk.c = y + (size_t)p0 * os;
             mk.res = r ? r + (size_t)p0 * C_out : NULL;
             ddpm_mk_run(&mk);
             continue;
         }
         for (int oh = g.Ho * part / parts; oh < g.Ho * (part + 1) / parts; oh++) {
             mk.a = x + (size_t)oh * g.s * g.Wp * C_in;
-            mk.c = y + (size_t)oh * g.Wo * C_out;
+            mk.c = y + (size_t)oh * g.Wo * os;
             mk.res = r ? r + (size_t)oh * g.Wo * C_out : NULL;
             ddpm_mk_run(&mk);
         }

@@ -363,9 +363,9 @@ static void dout_transform(float *restrict dM, const float *restrict dout, const
 /* out (+)= bias + A^T M A for each tile of the block; outputs beyond the
  * image are dropped. */
 DDPM_VECTORIZE
-static void output_transform(float *out, const float *restrict M, const float *bias_all,
-                             ptrdiff_t bias_stride, const float *res, const tiles *t, int C,
-                             size_t ld, long t0, int nt, bool accumulate)
+static void output_transform(float *out, ptrdiff_t os, const float *restrict M,
+                             const float *bias_all, ptrdiff_t bias_stride, const float *res,
+                             const tiles *t, int C, size_t ld, long t0, int nt, bool accumulate)
 {
     const int m = t->m, a = t->a;
     const size_t x = (size_t)TB_FWD * ld;
@@ -373,7 +373,7 @@ static void output_transform(float *out, const float *restrict M, const float *b
     for (int i = 0; i < nt; i++) {
         int n, h0, w0;
         tile_at(t, t0 + i, &n, &h0, &w0);
-        float *img = out + (size_t)n * t->H * t->W * C;
+        float *img = out + (size_t)n * t->H * t->W * os;
         const float *res_img = res ? res + (size_t)n * t->H * t->W * C : NULL;
         const float *bias = bias_all ? bias_all + n * bias_stride : NULL;
         const float *src = M + (size_t)i * ld;
@@ -392,7 +392,7 @@ static void output_transform(float *out, const float *restrict M, const float *b
             for (int p = 0; p < m * m; p++) {
                 const int h = h0 + p / m, w = w0 + p % m;
                 if (h >= t->H || w >= t->W) continue;
-                float *dst = img + ((size_t)h * t->W + w) * C + c0;
+                float *dst = img + ((size_t)h * t->W + w) * os + c0;
                 const float *yp = y + p * LANES;
                 if (accumulate) {
                     for (int l = 0; l < nl; l++) dst[l] += (bias ? bias[c0 + l] : 0.0f) + yp[l];
@@ -490,9 +490,10 @@ void ddpm_wino_unpack_grad(float *dweight, const float *dU, const ddpm_conv2d_di
 
 /* out (B, H, W, C_out) (+)= conv3x3(inp (B, H, W, C_in)) by U (a^2, C_in, ld)
  * with tiles of m, blocks of tiles running across images. */
-static void run_forward(float *out, const wino_scratch *s, const float *inp, const float *U,
-                        const float *bias, ptrdiff_t bias_stride, const float *res, int m, int B,
-                        int H, int W, int C_in, int C_out, bool accumulate, int part, int parts)
+static void run_forward(float *out, ptrdiff_t os, const wino_scratch *s, const float *inp,
+                        const float *U, const float *bias, ptrdiff_t bias_stride,
+                        const float *res, int m, int B, int H, int W, int C_in, int C_out,
+                        bool accumulate, int part, int parts)
 {
     const tiles t = tiles_of(m, B, H, W);
     const size_t ld = round16(C_out);
@@ -513,7 +514,7 @@ static void run_forward(float *out, const wino_scratch *s, const float *inp, con
             b[0] = U + (size_t)xi * C_in * ld;
             ddpm_mk_run(&mk);
         }
-        output_transform(out, s->M, bias, bias_stride, res, &t, C_out, ld, t0, nt, accumulate);
+        output_transform(out, os, s->M, bias, bias_stride, res, &t, C_out, ld, t0, nt, accumulate);
     }
 }
 
@@ -525,8 +526,8 @@ void ddpm_wino_forward(float *out, float *scratch, const float *inp, const float
     DDPM_ASSERT(geometry_fits(d) && m);
     wino_scratch s;
     scratch_parts(d, scratch, &s);
-    run_forward(out, &s, inp, U, bias, d->bias_stride, res, m, d->B, d->H, d->W, d->C_in, d->C_out,
-                false, part, parts);
+    run_forward(out, d->out_stride ? d->out_stride : d->C_out, &s, inp, U, bias, d->bias_stride, res, m,
+                d->B, d->H, d->W, d->C_in, d->C_out, false, part, parts);
 }
 
 void ddpm_wino_backward(float *dinp, float *dU, float *scratch, const float *dout,
@@ -541,8 +542,8 @@ void ddpm_wino_backward(float *dinp, float *dU, float *scratch, const float *dou
     if (dinp) {
         const int m = ddpm_wino_tile_dinp(d);
         DDPM_ASSERT(m);
-        run_forward(dinp, &s, dout, Ub, NULL, 0, NULL, m, d->B, d->H, d->W, C_out, C_in, !d->assign_dinp,
-                    0, 1);
+        run_forward(dinp, C_in, &s, dout, Ub, NULL, 0, NULL, m, d->B, d->H, d->W, C_out, C_in,
+                    !d->assign_dinp, 0, 1);
     }
     if (!dU) return;
     const int m = ddpm_wino_tile_dweight(d);

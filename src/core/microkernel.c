@@ -21,7 +21,7 @@ static void mk_store_partial(const ddpm_mk_args *g, const float *tmp, int width,
             float x = tmp[r * width + n];
             if (g->bias) x = g->bias[n0 + n] + x;
             if (g->accumulate) x = c[n] + x;
-            if (g->res) x = g->res[(r0 + r) * g->c_rs + n0 + n] + x;
+            if (g->res) x = g->res[(r0 + r) * g->res_rs + n0 + n] + x;
             c[n] = x;
         }
     }
@@ -173,7 +173,7 @@ void ddpm_mk_run_reference(const ddpm_mk_args *g)
                     sum += (double)g->a[g->a_off[t] + r * g->a_rs + k * g->a_ks] *
                            g->b[t][k * g->b_ks + n];
             if (g->bias) sum += g->bias[n];
-            if (g->res) sum += g->res[r * g->c_rs + n];
+            if (g->res) sum += g->res[r * g->res_rs + n];
             float *c = &g->c[r * g->c_rs + n];
             *c = g->accumulate ? (float)((double)*c + sum) : (float)sum;
         }

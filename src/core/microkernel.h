@@ -37,7 +37,8 @@ typedef struct ddpm_mk_args {
     int ntaps, K;
     const float *bias;       /* (N) or NULL */
     bool accumulate;         /* C += result, instead of C = result */
-    const float *res;        /* or C = res + result, res[r * c_rs + n]; NULL without */
+    const float *res;        /* or C = res + result, res[r * res_rs + n]; NULL without */
+    ptrdiff_t res_rs;
 } ddpm_mk_args;
 
 /* Runs the product with the widest instruction set this CPU has. */

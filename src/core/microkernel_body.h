@@ -59,7 +59,7 @@ static inline __attribute__((always_inline)) void MK_NAME(tile)(const ddpm_mk_ar
 #pragma GCC unroll 32
         for (int r = 0; r < R; r++) {
             float *c = g->c + (r0 + r) * g->c_rs + n0;
-            const float *res = g->res ? g->res + (r0 + r) * g->c_rs + n0 : NULL;
+            const float *res = g->res ? g->res + (r0 + r) * g->res_rs + n0 : NULL;
 #pragma GCC unroll 4
             for (int v = 0; v < V; v++) {
                 VEC x = acc[r][v];

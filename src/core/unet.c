@@ -50,6 +50,9 @@ typedef struct {
     op_kind kind;
     int in, in2, out, aux;   /* slots; aux = saved statistics / probs / mask */
     int res;                 /* conv: a slot added to the output as it is stored, or -1 */
+    int out_into;            /* conv: forward writes into this (concat) slot instead of out, */
+    int out_stride;          /* with this many floats a pixel; -1 / 0 without */
+    bool in_place;           /* concat: its first input is written in place by its producer */
     int w, b;                /* parameter tensor indices, -1 if none */
     int C, H, W;             /* per-image input shape */
     int C2;                  /* second input's channels (concat) */
@@ -61,6 +64,7 @@ typedef struct {
 typedef struct {
     size_t per_image;        /* floats per image */
     bool aux;                /* saved statistics: no gradient */
+    bool no_act;             /* written in place into a concat: no activation memory */
     /* backward plan: the gradient is live from the backward of op
      * first_writer down to that of op producer; grad_off is its place in
      * the per-image gradient plan (-1: never needs one) */
@@ -191,7 +195,7 @@ static op *new_op(ddpm_unet *n, op_kind kind)
     op *o = &n->ops[n->n_ops++];
     memset(o, 0, sizeof *o);
     o->kind = kind;
-    o->in = o->in2 = o->out = o->aux = o->w = o->b = o->res = -1;
+    o->in = o->in2 = o->out = o->aux = o->w = o->b = o->res = o->out_into = -1;
     return o;
 }
 
@@ -359,6 +363,31 @@ static fmap attention_block(ddpm_unet *n, fmap x, const char *name)
     return h;
 }
 
+/* A concat whose first input comes from a conv and goes nowhere else gets
+ * it in place: the conv writes its output into the concat's first channels
+ * (a pixel stride of both widths), and the concat copies only the second
+ * input.  The gradients stay as they are (the concat's backward writes the
+ * conv's dout). */
+static void concat_in_place(ddpm_unet *n)
+{
+    for (int i = 0; i < n->n_ops; i++) {
+        op *c = &n->ops[i];
+        if (c->kind != OP_CONCAT || c->in == c->in2) continue;
+        int readers = 0;
+        op *producer = NULL;
+        for (int j = 0; j < n->n_ops; j++) {
+            const op *o = &n->ops[j];
+            readers += (o->in == c->in) + (o->in2 == c->in) + (o->res == c->in);
+            if (o->out == c->in) producer = &n->ops[j];
+        }
+        if (readers != 1 || !producer || producer->kind != OP_CONV || producer->out_into >= 0) continue;
+        producer->out_into = c->out;
+        producer->out_stride = c->C + c->C2;
+        c->in_place = true;
+        n->slots[c->in].no_act = true; /* its values live in the concat */
+    }
+}
+
 static void build(ddpm_unet *n)
 {
     const ddpm_unet_config *c = &n->cfg;
@@ -425,6 +454,7 @@ static void build(ddpm_unet *n)
     h = groupnorm_silu(n, h, "norm_out");
     h = conv(n, h, c->out_channels, 3, 1, "conv_out", true);
     n->output_slot = h.slot;
+    concat_in_place(n);
 }
 
 /* A conv with in2 (a ResBlock's conv1) takes a bias per image: the time
@@ -624,7 +654,8 @@ static int chunk_for(int B) { return B < BWD_CHUNK ? B : BWD_CHUNK; }
 static size_t arena_floats_for(const ddpm_unet *n, int B)
 {
     size_t total = 0;
-    for (int i = 0; i < n->n_slots; i++) total += n->slots[i].per_image * (size_t)B;
+    for (int i = 0; i < n->n_slots; i++)
+        if (!n->slots[i].no_act) total += n->slots[i].per_image * (size_t)B;
     return total;
 }
 
@@ -672,7 +703,7 @@ int ddpm_unet_workspace_create(ddpm_unet_workspace **out, const ddpm_unet *n, in
     size_t off = 0;
     for (int i = 0; ws->offsets && i < n->n_slots; i++) {
         ws->offsets[i] = off;
-        off += n->slots[i].per_image * (size_t)max_batch;
+        if (!n->slots[i].no_act) off += n->slots[i].per_image * (size_t)max_batch;
     }
     ws->arena_floats = off;
     ws->acts = calloc(off, sizeof(float));
@@ -808,12 +839,16 @@ static void forward_images(ddpm_unet_workspace *ws, int i0, int B, float *scratc
                 bias = e;
             }
             const float *res = o->res >= 0 ? ACT(o->res) : NULL;
+            float *out = ACT(o->out);
+            if (o->out_into >= 0) {
+                out = ACT(o->out_into);
+                d.out_stride = o->out_stride;
+            }
             if (split) {
-                conv_split c = {ws, ACT(o->out), ACT(o->in), ws->wf + o->wf_off, bias, res, d};
+                conv_split c = {ws, out, ACT(o->in), ws->wf + o->wf_off, bias, res, d};
                 ddpm_pool_run(ws->pool, ws->threads, conv_part_task, &c);
             } else {
-                ddpm_conv2d_forward_part(ACT(o->out), scratch, ACT(o->in), ws->wf + o->wf_off, bias, res,
-                                         &d, 0, 1);
+                ddpm_conv2d_forward_part(out, scratch, ACT(o->in), ws->wf + o->wf_off, bias, res, &d, 0, 1);
             }
             break;
         }
@@ -835,7 +870,8 @@ static void forward_images(ddpm_unet_workspace *ws, int i0, int B, float *scratc
         }
         case OP_SILU: ddpm_silu_forward(ACT(o->out), ACT(o->in), len); break;
         case OP_CONCAT:
-            ddpm_concat_forward(ACT(o->out), ACT(o->in), ACT(o->in2), (size_t)B * hw, o->C, o->C2);
+            ddpm_concat_forward(ACT(o->out), o->in_place ? NULL : ACT(o->in), ACT(o->in2), (size_t)B * hw,
+                                o->C, o->C2);
             break;
         case OP_UPSAMPLE: ddpm_upsample2x_forward(ACT(o->out), ACT(o->in), B, o->H, o->W, o->C); break;
         case OP_ATTENTION: ddpm_attention_forward(ACT(o->out), ACT(o->aux), ACT(o->in), B, o->C, hw); break;
