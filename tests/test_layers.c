@@ -1262,24 +1262,6 @@ static void add_backward(void *p)
     ddpm_add_backward(c->da, c->db, c->w, c->n);
 }
 
-typedef struct {
-    int B, HW, C;
-    float *inp, *bias, *out, *w, *dinp, *dbias;
-} chadd_ctx;
-
-static double chadd_loss(void *p)
-{
-    chadd_ctx *c = p;
-    ddpm_channel_add_forward(c->out, c->inp, c->bias, c->B, c->HW, c->C);
-    return project(c->out, c->w, (size_t)c->B * c->C * c->HW);
-}
-
-static void chadd_backward(void *p)
-{
-    chadd_ctx *c = p;
-    ddpm_channel_add_backward(c->dinp, c->dbias, c->w, c->B, c->HW, c->C);
-}
-
 static void check_elementwise(void)
 {
     add_ctx a = {.n = 40};
@@ -1294,19 +1276,7 @@ static void check_elementwise(void)
     CHECK(a.a[3] == want, "add in place: %g, want %g", a.a[3], want);
     free(a.a), free(a.b), free(a.out), free(a.w), free(a.da), free(a.db);
 
-    chadd_ctx c = {.B = 2, .HW = 5, .C = 3};
-    const size_t n = (size_t)c.B * c.C * c.HW, nb = (size_t)c.B * c.C;
-    c.inp = random_floats(n, 1.0f), c.bias = random_floats(nb, 1.0f), c.out = alloc_floats(n);
-    c.w = random_floats(n, 1.0f), c.dinp = zero_floats(n), c.dbias = zero_floats(nb);
-    ddpm_channel_add_forward(c.out, c.inp, c.bias, c.B, c.HW, c.C);
-    for (size_t i = 0; i < n; i++) /* element (b, p, ch): bias (b, ch) */
-        CHECK(c.out[i] == c.inp[i] + c.bias[(i / (c.HW * c.C)) * c.C + i % c.C], "channel_add [%zu]: %g",
-              i, c.out[i]);
-    layer_case lc2 = {"channel_add", chadd_loss, chadd_backward, &c};
-    grad_slot slots2[] = {{"inp", c.inp, c.dinp, n}, {"bias", c.bias, c.dbias, nb}};
-    check_gradients(&lc2, slots2, 2, FD_STEP, FD_TOL);
-    free(c.inp), free(c.bias), free(c.out), free(c.w), free(c.dinp), free(c.dbias);
-    printf("add, channel_add: values and gradients\n");
+    printf("add: values and gradients\n");
 }
 
 /* ---- losses ------------------------------------------------------------------- */

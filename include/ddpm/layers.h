@@ -275,16 +275,6 @@ void ddpm_dropout_backward(float *dinp, const float *dout, const uint8_t *mask, 
 /* Residual add: out = a + b.  out may alias a or b. */
 void ddpm_add_forward(float *out, const float *a, const float *b, size_t n);
 void ddpm_add_backward(float *da, float *db, const float *dout, size_t n);
-/* Per-(sample, channel) broadcast add, for the time embedding:
- * out[b, p, c] = inp[b, p, c] + bias[b, c].  out may alias inp. */
-void ddpm_channel_add_forward(float *out,        /* (B, HW, C) */
-                              const float *inp,  /* (B, HW, C) */
-                              const float *bias, /* (B, C) */
-                              int B, int HW, int C);
-void ddpm_channel_add_backward(float *dinp,       /* (B, HW, C) or NULL */
-                               float *dbias,      /* (B, C) */
-                               const float *dout, /* (B, HW, C) */
-                               int B, int HW, int C);
 
 /* Mean squared error over n elements, and its gradient scaled by `scale`
  * (dpred += scale * 2 (pred - target) / n). */

@@ -1,6 +1,8 @@
-/* elementwise.c: the residual add and the per-(sample, channel) broadcast add
- * that injects the time embedding into a channels-last feature map.  Forward outputs may
- * alias their inputs (the header allows it), so no pointer here is restrict. */
+/* elementwise.c: the residual add (the UNet's convs add their residual as
+ * they store, conv2d.c; its backward hands the gradient on with
+ * ddpm_add_backward).  Forward outputs may alias their inputs (the header
+ * allows it), so no pointer here is restrict.  (The time embedding is added
+ * by conv1 with its bias, per image: ddpm_conv2d_dims.bias_stride.) */
 #include "ddpm/common.h"
 #include "ddpm/layers.h"
 #include "simd.h"
@@ -26,41 +28,4 @@ void ddpm_add_backward(float *da,         /* (n) or NULL */
         for (size_t i = 0; i < n; i++) da[i] += dout[i];
     if (db)
         for (size_t i = 0; i < n; i++) db[i] += dout[i];
-}
-
-DDPM_VECTORIZE
-void ddpm_channel_add_forward(float *out,        /* (B, HW, C) */
-                              const float *inp,  /* (B, HW, C) */
-                              const float *bias, /* (B, C) */
-                              int B, int HW, int C)
-{
-    DDPM_ASSERT(out && inp && bias && B > 0 && C > 0 && HW > 0);
-    for (int b = 0; b < B; b++) {
-        const float *v = bias + (size_t)b * C;
-        for (int p = 0; p < HW; p++) {
-            const size_t row = ((size_t)b * HW + p) * C;
-            for (int c = 0; c < C; c++) out[row + c] = inp[row + c] + v[c];
-        }
-    }
-}
-
-DDPM_VECTORIZE
-void ddpm_channel_add_backward(float *dinp,       /* (B, HW, C) or NULL */
-                               float *dbias,      /* (B, C) or NULL */
-                               const float *dout, /* (B, HW, C) */
-                               int B, int HW, int C)
-{
-    DDPM_ASSERT(dout && B > 0 && C > 0 && HW > 0);
-    if (dinp) ddpm_add_backward(dinp, NULL, dout, (size_t)B * HW * C);
-    if (!dbias) return;
-    /* per sample, the sum over pixels in double, 256 channels at a time */
-    for (int b = 0; b < B; b++)
-        for (int c0 = 0; c0 < C; c0 += 256) {
-            const int m = C - c0 < 256 ? C - c0 : 256;
-            double sum[256] = {0};
-            const float *row = dout + (size_t)b * HW * C + c0;
-            for (int p = 0; p < HW; p++, row += C)
-                for (int j = 0; j < m; j++) sum[j] += row[j];
-            for (int j = 0; j < m; j++) dbias[(size_t)b * C + c0 + j] += (float)sum[j];
-        }
 }
