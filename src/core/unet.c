@@ -21,7 +21,14 @@
  * any thread count.  Convolution weights are re-packed once per pass for the
  * kernels (an inference workspace keeps them while the weights stay the
  * same), and their gradients are summed in the packed layout and unpacked
- * once, in the final reduction. */
+ * once, in the final reduction.
+ *
+ * Three additions never get a pass of their own: a ResBlock's conv1 adds the
+ * time embedding with its bias (a bias per image), the convs that close a
+ * residual (conv2, the attention projection) add it as they store, and a
+ * conv whose output only feeds a skip concatenation writes it straight into
+ * the concatenation's first channels.  In backward, the first contribution
+ * to an activation gradient is written rather than added to zeros. */
 #include <math.h>
 #include <stdint.h>
 #include <stdio.h>
