@@ -79,9 +79,10 @@ const char *ddpm_blas_core_hint(void);
 
 /* ---- conv2d (conv2d.c) ----------------------------------------------------
  * Square kernels 1x1 or 3x3, stride 1 or 2, zero padding 0 or 1.  A 3x3,
- * stride 1, pad 1 convolution with at least 8 channels on each side runs as
- * Winograd F(2x2, 3x3) (2.25x fewer multiplications; the packed weights are
- * then the transformed filters); the others run directly. */
+ * stride 1, pad 1 convolution with enough channels runs as Winograd
+ * F(4x4, 3x3) (4x fewer multiplications; the packed weights are then the
+ * transformed filters; conv2d_winograd.c has the rules, pass by pass); the
+ * others run directly. */
 typedef struct ddpm_conv2d_dims {
     int B, H, W, C_in;    /* input (B, H, W, C_in) */
     int C_out;

@@ -63,7 +63,7 @@ typedef struct {
     int pd;          /* zero border of the padded dout (input gradient) */
     int Hd, Wd;      /* padded dout */
     bool pointwise;  /* 1x1, stride 1, no padding: the image is one row of H*W pixels */
-    bool single;     /* 3x3, stride 1, one output channel: see single_forward */
+    bool single;     /* 3x3, stride 1, one output channel: see single_forward_rows */
 } conv_geom;
 
 static conv_geom conv_geom_of(const ddpm_conv2d_dims *d)
