@@ -379,25 +379,42 @@ static void bias_grad(float *dbias, const float *dout, size_t n, int C)
 }
 
 /* dWf[tap, c, :] += sum_p x[p + tap, c] * dout[p, :] for one image: per tap,
- * a product over the output rows (taps of the microkernel) and pixels. */
+ * a product over the output rows (taps of the microkernel) and pixels.  x is
+ * the image itself, unpadded: each tap sums only over the output pixels whose
+ * input pixel is inside it (a rectangle), which leaves out exactly the zero
+ * products a padded copy would add. */
 static void weight_grad_image(float *dwf, const float *x, const float *dout_rows,
                               size_t dout_row_stride, const ddpm_conv2d_dims *d,
                               const conv_geom *g)
 {
-    const int C_in = d->C_in;
-    const int rows = g->pointwise ? 1 : g->Ho, cols = g->pointwise ? g->Ho * g->Wo : g->Wo;
+    const int C_in = d->C_in, s = g->s, p = g->p;
     ptrdiff_t a_off[MAX_ROWS];
     const float *b[MAX_ROWS];
-    for (int oh = 0; oh < rows; oh++) b[oh] = dout_rows + (size_t)oh * dout_row_stride;
     ddpm_mk_args mk = {.c_rs = (ptrdiff_t)g->ldf, .M = C_in, .N = d->C_out, .a = x, .a_rs = 1,
-                       .a_ks = (ptrdiff_t)g->s * C_in, .a_off = a_off, .b = b,
-                       .b_ks = (ptrdiff_t)g->ldf, .ntaps = rows, .K = cols, .bias = NULL,
-                       .accumulate = true};
+                       .a_ks = (ptrdiff_t)s * C_in, .a_off = a_off, .b = b,
+                       .b_ks = (ptrdiff_t)g->ldf, .bias = NULL, .accumulate = true};
     if (!dout_needs_copy(d, g)) mk.b_ks = d->C_out;
+    if (g->pointwise) { /* one row of H*W pixels, every tap inside */
+        a_off[0] = 0;
+        b[0] = dout_rows;
+        mk.ntaps = 1, mk.K = g->Ho * g->Wo, mk.c = dwf;
+        ddpm_mk_run(&mk);
+        return;
+    }
     for (int t = 0; t < g->taps; t++) {
         const int kh = t / g->k, kw = t % g->k;
-        for (int oh = 0; oh < rows; oh++)
-            a_off[oh] = ((ptrdiff_t)(oh * g->s + kh) * g->Wp + kw) * C_in;
+        /* output rows oh with 0 <= s oh + kh - p < H, columns likewise */
+        const int oh0 = kh >= p ? 0 : (p - kh + s - 1) / s, ow0 = kw >= p ? 0 : (p - kw + s - 1) / s;
+        const int nh = d->H - 1 + p - kh, nw = d->W - 1 + p - kw; /* last s oh, s ow allowed */
+        int oh1 = nh < 0 ? 0 : nh / s + 1, ow1 = nw < 0 ? 0 : nw / s + 1;
+        if (oh1 > g->Ho) oh1 = g->Ho;
+        if (ow1 > g->Wo) ow1 = g->Wo;
+        if (oh1 <= oh0 || ow1 <= ow0) continue;
+        for (int oh = oh0; oh < oh1; oh++) {
+            a_off[oh - oh0] = ((ptrdiff_t)(oh * s + kh - p) * d->W + (ow0 * s + kw - p)) * C_in;
+            b[oh - oh0] = dout_rows + (size_t)oh * dout_row_stride + (size_t)ow0 * (size_t)mk.b_ks;
+        }
+        mk.ntaps = oh1 - oh0, mk.K = ow1 - ow0;
         mk.c = dwf + (size_t)t * C_in * g->ldf;
         ddpm_mk_run(&mk);
     }
@@ -514,13 +531,10 @@ void ddpm_conv2d_backward(float *dinp,         /* (B, H, W, C_in) or NULL */
         }
         if (dwf) {
             const float *x = inp + (size_t)n * in_image;
-            if (g.p) {
-                copy_into_padded(x_pad, x, d->H, d->W, C_in, g.p, (size_t)C_in);
-                x = x_pad;
-            }
-            if (g.single) {
+            if (g.single) { /* its window rows run across the padding */
+                copy_into_padded(x_pad, x, d->H, d->W, C_in, 1, (size_t)C_in);
                 memset(x_pad + (size_t)g.Hp * g.Wp * C_in, 0, sizeof(float) * 16); /* read, unused */
-                single_weight_grad_image(dwf, x, dy, d, &g);
+                single_weight_grad_image(dwf, x_pad, dy, d, &g);
             } else {
                 const float *rows = dy_pad + ((size_t)g.pd * g.Wd + g.pd) * dld;
                 weight_grad_image(dwf, x, rows, (size_t)g.Wd * dld, d, &g);
