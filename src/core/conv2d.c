@@ -321,17 +321,6 @@ void ddpm_conv2d_forward_part(float *out, float *scratch, const float *inp, cons
         a_off[t] = ((ptrdiff_t)(t / g.k) * g.Wp + t % g.k) * C_in;
         b[t] = wf + (size_t)t * C_in * g.ldf;
     }
-    if (g.single) {
-        DDPM_ASSERT(d->out_stride == 0 || d->out_stride == 1);
-        for (int n = 0; n < d->B; n++) {
-            copy_into_padded(x_pad, inp + (size_t)n * in_image, d->H, d->W, C_in, 1, (size_t)C_in);
-            single_forward_rows(out + (size_t)n * out_image, x_pad, wf,
-                                bias ? bias + (size_t)n * d->bias_stride : NULL,
-                                res ? res + (size_t)n * out_image : NULL, g.Ho * part / parts,
-                                g.Ho * (part + 1) / parts, g.Wo, g.Wp, C_in);
-        }
-        return;
-    }
     const ptrdiff_t os = d->out_stride ? d->out_stride : C_out; /* floats per output pixel */
     ddpm_mk_args mk = {.c_rs = os, .M = g.Wo, .N = C_out, .a_rs = (ptrdiff_t)g.s * C_in,
                        .a_ks = 1, .a_off = a_off, .b = b, .b_ks = (ptrdiff_t)g.ldf,
@@ -346,6 +335,12 @@ void ddpm_conv2d_forward_part(float *out, float *scratch, const float *inp, cons
         float *y = out + (size_t)n * g.Ho * g.Wo * os;
         const float *r = res ? res + (size_t)n * out_image : NULL;
         mk.bias = bias ? bias + (size_t)n * d->bias_stride : NULL;
+        if (g.single) { /* dense rows of one channel */
+            DDPM_ASSERT(os == 1);
+            single_forward_rows(y, x, wf, mk.bias, r, g.Ho * part / parts, g.Ho * (part + 1) / parts, g.Wo,
+                                g.Wp, C_in);
+            continue;
+        }
         if (g.pointwise) { /* no gaps between rows: one row of H*W pixels, split evenly */
             const int HW = g.Ho * g.Wo, p0 = (int)((long)HW * part / parts);
             mk.M = (int)((long)HW * (part + 1) / parts) - p0;

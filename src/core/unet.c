@@ -38,7 +38,6 @@
 #include "ddpm/layers.h"
 #include "ddpm/threads.h"
 #include "ddpm/unet.h"
-#include "simd.h"
 
 typedef enum {
     OP_EMBED,       /* sinusoidal timestep embedding of ws->t */
@@ -465,12 +464,14 @@ static void build(ddpm_unet *n)
 }
 
 /* A conv with in2 (a ResBlock's conv1) takes a bias per image: the time
- * embedding's projection, to which the forward adds the conv's own bias. */
+ * embedding's projection, to which the forward adds the conv's own bias.
+ * One with out_into writes its forward output into that concat slot. */
 static ddpm_conv2d_dims conv_dims(const op *o, int B)
 {
     ddpm_conv2d_dims d = {.B = B, .H = o->H, .W = o->W, .C_in = o->C, .C_out = o->C_out,
                           .kernel = o->kernel, .stride = o->stride, .pad = o->pad,
-                          .bias_stride = o->in2 >= 0 ? o->C_out : 0};
+                          .bias_stride = o->in2 >= 0 ? o->C_out : 0,
+                          .out_stride = o->out_into >= 0 ? o->out_stride : 0};
     return d;
 }
 
@@ -846,11 +847,7 @@ static void forward_images(ddpm_unet_workspace *ws, int i0, int B, float *scratc
                 bias = e;
             }
             const float *res = o->res >= 0 ? ACT(o->res) : NULL;
-            float *out = ACT(o->out);
-            if (o->out_into >= 0) {
-                out = ACT(o->out_into);
-                d.out_stride = o->out_stride;
-            }
+            float *out = o->out_into >= 0 ? ACT(o->out_into) : ACT(o->out);
             if (split) {
                 conv_split c = {ws, out, ACT(o->in), ws->wf + o->wf_off, bias, res, d};
                 ddpm_pool_run(ws->pool, ws->threads, conv_part_task, &c);
@@ -1073,13 +1070,6 @@ static void backward_task(void *ctx, int l, int thread)
         backward_images(ws, b, end - b < BWD_CHUNK ? end - b : BWD_CHUNK, &ws->tc[thread], lane);
 }
 
-/* dst[k] += src[k] */
-DDPM_VECTORIZE
-static void add_floats(float *restrict dst, const float *restrict src, size_t n)
-{
-    for (size_t k = 0; k < n; k++) dst[k] += src[k];
-}
-
 /* grads += lane 0 + lane 1 + ..., tensor by tensor, in lane order. */
 static void reduce_task(void *ctx, int i, int thread)
 {
@@ -1100,10 +1090,11 @@ static void reduce_task(void *ctx, int i, int thread)
     float *sum = ws->lanes + p->lane_off;
     for (size_t k0 = 0; k0 < len; k0 += 1024) { /* a block at a time: one pass over memory */
         const size_t m = len - k0 < 1024 ? len - k0 : 1024;
-        for (int l = 1; l < L; l++) add_floats(sum + k0, ws->lanes + (size_t)l * n->lane_floats + p->lane_off + k0, m);
+        for (int l = 1; l < L; l++)
+            ddpm_add_backward(sum + k0, NULL, ws->lanes + (size_t)l * n->lane_floats + p->lane_off + k0, m);
     }
     if (conv) ddpm_conv2d_unpack_grad(g, sum, &d);
-    else add_floats(g, sum, len);
+    else ddpm_add_backward(g, NULL, sum, len);
 }
 
 void ddpm_unet_backward(const ddpm_unet *n, const float *params, float *grads,
