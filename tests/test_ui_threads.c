@@ -105,6 +105,14 @@ static bool trainer_reached(void *ctx)
     return st.step >= r->min_step;
 }
 
+/* held: yielding, and the step that was under way has finished */
+static bool trainer_parked(void *ctx)
+{
+    viz_train_status st;
+    viz_trainer_get_status(((rig *)ctx)->vt, &st);
+    return st.yielding && !st.stepping;
+}
+
 static bool trainer_settled(void *ctx) { return !viz_trainer_pending(((rig *)ctx)->vt); }
 
 typedef struct {
@@ -210,7 +218,9 @@ static void test_threads(const ddpm_dataset *digits)
     /* yield: a running trainer holds between steps while a sampling job has
      * both cores, and goes on after */
     viz_trainer_yield(r.vt, true);
-    SDL_Delay(1000); /* the step under way finishes */
+    /* the step under way finishes (a fixed delay was too short for a TSan
+     * step on a busy machine) */
+    CHECK(wait_for(trainer_parked, &r, 120), "the step under way ends under the hold");
     viz_trainer_get_status(r.vt, &st);
     const int64_t held_at = st.step;
     CHECK(st.state == VIZ_TRAIN_RUNNING && st.yielding, "held, still running (state %d)", st.state);

@@ -96,6 +96,7 @@ static void update_state_locked(viz_trainer *vt)
     else if (!vt->tr && !vt->want_running) st->state = VIZ_TRAIN_IDLE;
     else st->state = vt->want_running || vt->stepping ? VIZ_TRAIN_RUNNING : VIZ_TRAIN_PAUSED;
     st->yielding = st->state == VIZ_TRAIN_RUNNING && vt->yield_count > 0;
+    st->stepping = vt->stepping;
 }
 
 static void clear_history_locked(viz_trainer *vt, int T)
@@ -366,6 +367,7 @@ static int trainer_main(void *arg)
                 snprintf(vt->status.busy_what, sizeof vt->status.busy_what, "creating a run");
             }
             vt->stepping = !need_run;
+            update_state_locked(vt);
             SDL_UnlockMutex(vt->lock);
             if (need_run) do_reset(vt, true);
             else do_step(vt);

@@ -60,6 +60,7 @@ typedef struct viz_train_status {
     ddpm_run_config run;        /* of the live network */
     uint64_t history_version;
     bool yielding;              /* running, but holding between steps for the sampler */
+    bool stepping;              /* a training step is under way (a hold or pause waits for it) */
 } viz_train_status;
 
 typedef enum { VIZ_TRAIN_EVENT_INFO, VIZ_TRAIN_EVENT_SAVED, VIZ_TRAIN_EVENT_ERROR } viz_train_event_kind;
