@@ -3,8 +3,11 @@
  * exactly on it (so steps reach 1 and T, eta 0 and 1), a button clicks only
  * when pressed and released inside, steppers wrap, toggles flip, segmented
  * controls select, the scrubber follows the mouse, a dialog layer blocks
- * the widgets below it, and the text cache stays bounded. */
+ * the widgets below it, the text cache stays bounded, and a cached panel
+ * (gfx.h) has the pixels of a directly drawn one, is redrawn when a shape,
+ * a text or an image's pixels change and is not redrawn when nothing did. */
 #include <SDL.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "check.h"
@@ -18,6 +21,7 @@ typedef struct rig {
     viz_text *text;
     viz_draw d;
     viz_ui ui;
+    viz_gfx *gfx;
 } rig;
 
 static void rig_init(rig *g)
@@ -30,13 +34,16 @@ static void rig_init(rig *g)
     snprintf(fonts, sizeof fonts, "%s/fonts", ddpm_cli_asset_dir());
     g->text = viz_text_create(g->r, fonts, warning, sizeof warning);
     CHECK(g->text && !viz_text_is_fallback(g->text), "the bundled font loads: %s", warning);
-    viz_draw_init(&g->d, g->r, g->text);
+    g->gfx = viz_gfx_create(g->r);
+    CHECK(g->gfx, "gfx");
+    viz_draw_init(&g->d, g->r, g->gfx, g->text);
     viz_ui_init(&g->ui, &g->d);
 }
 
 static void rig_free(rig *g)
 {
     viz_text_free(g->text);
+    viz_gfx_free(g->gfx);
     SDL_DestroyRenderer(g->r);
     SDL_FreeSurface(g->surf);
 }
@@ -188,8 +195,8 @@ static void test_text_cache(rig *g)
     for (int frame = 0; frame < 3000; frame++) {
         char buf[32];
         snprintf(buf, sizeof buf, "step %d", frame);
-        viz_text_draw(g->text, 14, VIZ_FONT_REGULAR, buf, 0, 0, (SDL_Color){255, 255, 255, 255});
-        viz_text_draw(g->text, 14, VIZ_FONT_BOLD, "a fixed label", 0, 20, (SDL_Color){255, 255, 255, 255});
+        viz_text_draw(g->text, g->gfx, 14, VIZ_FONT_REGULAR, buf, 0, 0, (SDL_Color){255, 255, 255, 255});
+        viz_text_draw(g->text, g->gfx, 14, VIZ_FONT_BOLD, "a fixed label", 0, 20, (SDL_Color){255, 255, 255, 255});
         viz_text_end_frame(g->text);
     }
     CHECK(viz_text_cached(g->text) <= 1024, "bounded: %d entries", viz_text_cached(g->text));
@@ -197,6 +204,126 @@ static void test_text_cache(rig *g)
     viz_text_size(g->text, 14, VIZ_FONT_REGULAR, "ddpm", &w1, &h1);
     viz_text_size(g->text, 28, VIZ_FONT_REGULAR, "ddpm", &w2, &h2);
     CHECK(w2 > w1 * 3 / 2 && h2 > h1, "bigger size, bigger text: %d vs %d", w1, w2);
+}
+
+/* ---- the panel cache ---- */
+
+/* A panel of every kind of drawing: shapes opaque and translucent, curves,
+ * text, an image, a clip set and restored inside. */
+static void draw_scene(rig *g, SDL_Rect p, viz_image_tex *img, const char *label, int bar)
+{
+    viz_draw *d = &g->d;
+    viz_fill(d, viz_inset(p, 4), d->theme.panel);
+    viz_fill(d, (SDL_Rect){p.x + 10, p.y + 10, 60 + bar, 12}, d->theme.accent);
+    viz_fill(d, (SDL_Rect){p.x + 30, p.y + 14, 80, 30}, viz_rgba(255, 80, 40, 120));
+    viz_fill_round(d, (SDL_Rect){p.x + 20, p.y + 50, 90, 28}, 9, d->theme.widget_hot);
+    viz_line(d, p.x + 5.5f, p.y + 90.25f, p.x + 150.75f, p.y + 130.5f, 2.5f, d->theme.second);
+    SDL_FPoint pts[5];
+    for (int i = 0; i < 5; i++) pts[i] = (SDL_FPoint){p.x + 20.0f + 30 * i, p.y + 160.0f - 7.3f * (float)(i * i)};
+    viz_fill_under(d, pts, 5, p.y + 170.0f, d->theme.accent_soft);
+    viz_polyline(d, pts, 5, 3.0f, d->theme.accent);
+    viz_triangle(d, (SDL_FPoint){p.x + 170.0f, p.y + 20.0f}, (SDL_FPoint){p.x + 200.0f, p.y + 60.0f},
+                 (SDL_FPoint){p.x + 160.0f, p.y + 70.0f}, d->theme.ok);
+    const SDL_Rect old = viz_gfx_clip(d->g);
+    viz_gfx_set_clip(d->g, &(SDL_Rect){p.x + 10, p.y + 180, 70, 20});
+    viz_label(d, p.x + 10, p.y + 180, VIZ_ALIGN_LEFT, VIZ_SIZE_BODY, d->theme.text, "%s", label);
+    viz_gfx_set_clip(d->g, old.w > 0 ? &old : NULL);
+    viz_label_bold(d, p.x + 10, p.y + 205, VIZ_ALIGN_LEFT, VIZ_SIZE_SMALL, d->theme.title, "%s", label);
+    viz_image_draw(d, img, (SDL_Rect){p.x + 120, p.y + 150, 84, 84});
+    viz_fill(d, (SDL_Rect){p.x + 240, p.y + 230, 60, 60}, d->theme.warn); /* clipped to the panel */
+}
+
+/* Clears the window, draws the scene as panel slot 0 and compares. */
+static bool frame(rig *g, SDL_Rect p, viz_image_tex *img, const char *label, int bar)
+{
+    SDL_SetRenderDrawColor(g->r, g->d.theme.bg.r, g->d.theme.bg.g, g->d.theme.bg.b, 255);
+    SDL_RenderClear(g->r);
+    viz_gfx_begin(g->gfx, 0, p, g->d.theme.bg);
+    draw_scene(g, p, img, label, bar);
+    return viz_gfx_end(g->gfx);
+}
+
+static uint32_t *snapshot(rig *g)
+{
+    const size_t n = (size_t)g->surf->w * g->surf->h;
+    uint32_t *px = malloc(n * 4);
+    CHECK(px, "oom");
+    for (int y = 0; y < g->surf->h; y++)
+        memcpy(px + (size_t)y * g->surf->w, (const uint8_t *)g->surf->pixels + (size_t)y * g->surf->pitch,
+               (size_t)g->surf->w * 4);
+    return px;
+}
+
+static long differing(const uint32_t *a, const uint32_t *b, const rig *g)
+{
+    long n = 0;
+    for (size_t i = 0; i < (size_t)g->surf->w * g->surf->h; i++) n += a[i] != b[i];
+    return n;
+}
+
+static void upload(rig *g, viz_image_tex *img, uint32_t seed)
+{
+    uint32_t px[12 * 12];
+    for (int i = 0; i < 12 * 12; i++) px[i] = 0xFF000000u | ((uint32_t)(i * 37 + seed * 101) & 0xFF) * 0x010101u;
+    viz_image_update(&g->d, img, 0, px, 12, 12); /* key 0: always uploads, same texture */
+}
+
+static void test_panel_cache(rig *g)
+{
+    CHECK(viz_gfx_caching(g->gfx), "a software renderer has render targets: caching is on");
+    viz_image_tex img = {0};
+    upload(g, &img, 1);
+    const SDL_Rect p = {37, 23, 260, 250}, moved = {301, 180, 260, 250};
+
+    /* references, drawn straight to the window */
+    viz_gfx_set_caching(g->gfx, false);
+    CHECK(frame(g, p, &img, "first label", 0), "uncached panels are drawn");
+    uint32_t *direct = snapshot(g);
+    CHECK(frame(g, moved, &img, "first label", 0), "drawn");
+    uint32_t *direct_moved = snapshot(g);
+    CHECK(frame(g, p, &img, "second label", 0), "drawn");
+    uint32_t *direct_text = snapshot(g);
+    CHECK(differing(direct, direct_text, g) > 20, "the labels differ");
+
+    viz_gfx_set_caching(g->gfx, true);
+    CHECK(frame(g, p, &img, "first label", 0), "the first cached frame draws the panel");
+    uint32_t *px = snapshot(g);
+    long diff = differing(direct, px, g);
+    CHECK(diff == 0, "cached panel = direct panel (%ld pixels differ)", diff);
+    free(px);
+    CHECK(!frame(g, p, &img, "first label", 0), "nothing changed: the texture is reused");
+    px = snapshot(g);
+    CHECK(differing(direct, px, g) == 0, "the reused texture has the same pixels");
+    free(px);
+
+    CHECK(frame(g, p, &img, "second label", 0), "a new text redraws");
+    px = snapshot(g);
+    CHECK(differing(direct_text, px, g) == 0, "and shows it");
+    free(px);
+    CHECK(frame(g, p, &img, "first label", 2), "a wider bar redraws");
+    CHECK(!frame(g, p, &img, "first label", 2), "then rests");
+
+    CHECK(frame(g, moved, &img, "first label", 0), "a moved panel redraws");
+    px = snapshot(g);
+    diff = differing(direct_moved, px, g);
+    CHECK(diff == 0, "at its new place, pixel for pixel (%ld differ)", diff);
+    free(px);
+
+    /* new pixels in the same texture: the upload serial tells */
+    SDL_Texture *before = img.tex;
+    upload(g, &img, 2);
+    CHECK(img.tex == before, "the same SDL texture took the new pixels");
+    CHECK(frame(g, moved, &img, "first label", 0), "new image pixels redraw");
+    px = snapshot(g);
+    CHECK(differing(direct_moved, px, g) > 100, "and show");
+    free(px);
+
+    viz_gfx_invalidate(g->gfx);
+    CHECK(frame(g, moved, &img, "first label", 0), "after a reset everything redraws");
+    free(direct);
+    free(direct_moved);
+    free(direct_text);
+    viz_image_free(&img);
 }
 
 int main(void)
@@ -208,6 +335,7 @@ int main(void)
     test_button(&g);
     test_stepper_toggle_segmented_scrub(&g);
     test_text_cache(&g);
+    test_panel_cache(&g);
     rig_free(&g);
     SDL_Quit();
     TEST_PASS("test_ui_widgets");

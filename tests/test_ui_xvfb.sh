@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # test_ui_xvfb.sh: `ddpm viz` in a real X11 window under Xvfb: it opens,
 # takes keys (play, step, grid, help, export), writes a screenshot of its
-# own view (P), and quits cleanly on Esc.  Also: without any display it
-# exits with code 2 and points at --screenshot.
+# own view (P), and quits cleanly on Esc; on Xvfb's OpenGL (Mesa's llvmpipe,
+# drawn by the CPU) it draws with SDL's software renderer instead.  Also:
+# without any display it exits with code 2 and points at --screenshot.
 # Usage: test_ui_xvfb.sh <ddpm binary> <source dir>.  Exit 77 = skipped.
 set -u
 DDPM=$1
@@ -34,7 +35,7 @@ export TSAN_OPTIONS="${TSAN_OPTIONS:+$TSAN_OPTIONS:}suppressions=$(cd "$(dirname
 cat >"$tmp/drive.sh" <<'EOF'
 set -u
 DDPM=$1; OUT=$2
-SDL_VIDEODRIVER=x11 "$DDPM" viz --size 1280x720 --quit-after 40 --export-dir "$OUT/export" \
+SDL_VIDEODRIVER=x11 "$DDPM" viz --fps --size 1280x720 --quit-after 40 --export-dir "$OUT/export" \
     --set steps=10 >"$OUT/log.txt" 2>&1 &
 pid=$!
 wid=""
@@ -60,6 +61,8 @@ res=$(SDL_VIDEODRIVER=x11 xvfb-run -a -s "-screen 0 1600x1000x24" bash "$tmp/dri
 echo "$res"
 cat "$tmp/log.txt" 2>/dev/null
 echo "$res" | grep -q "exit=0" || fail "the window run did not exit cleanly"
+grep -q "ddpm viz: renderer software" "$tmp/log.txt" ||
+  fail "under Xvfb (OpenGL in software) the window should use SDL's software renderer: $(grep renderer "$tmp/log.txt")"
 png=$(ls "$tmp"/export/view-*.png 2>/dev/null | head -n 1)
 [ -n "$png" ] || fail "pressing P wrote no screenshot into the export folder"
 # PNG signature and the size in the IHDR chunk

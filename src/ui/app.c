@@ -259,6 +259,11 @@ static void poll_events(viz_app *a, viz_input *in)
             break;
         case SDL_MOUSEWHEEL: in->wheel += e.wheel.y; a->dirty = true; break;
         case SDL_WINDOWEVENT: a->dirty = true; break;
+        case SDL_RENDER_TARGETS_RESET:
+        case SDL_RENDER_DEVICE_RESET: /* the cached panels' textures are gone */
+            viz_gfx_invalidate(a->gfx);
+            a->dirty = true;
+            break;
         default: break;
         }
     }
@@ -318,11 +323,13 @@ static void draw_all(viz_app *a)
         [VIZ_PANEL_SCHEDULE] = viz_panel_schedule,   [VIZ_PANEL_TRAINING] = viz_panel_training,
         [VIZ_PANEL_DECOMP] = viz_panel_decomposition, [VIZ_PANEL_TIMELINE] = viz_panel_timeline,
     };
+    /* each panel is cached (gfx.h): redrawn only when what it draws changed */
+    a->panels_drawn = 0;
     for (int i = 0; i < VIZ_PANEL_COUNT; i++) {
         if (L->panel[i].w <= 0 || L->panel[i].h <= 0) continue;
-        SDL_RenderSetClipRect(a->renderer, &L->panel[i]);
+        viz_gfx_begin(a->gfx, i, L->panel[i], d->theme.bg);
         panels[i](a, L->panel[i]);
-        SDL_RenderSetClipRect(a->renderer, NULL);
+        a->panels_drawn += viz_gfx_end(a->gfx);
     }
     viz_overlay_banners(a);
     viz_overlay_toasts(a);
@@ -430,6 +437,20 @@ static void wake_ui(void *ctx)
     SDL_PushEvent(&e); /* thread-safe; wakes SDL_WaitEventTimeout */
 }
 
+/* Whether an OpenGL renderer is a software rasteriser (its GL_RENDERER
+ * names llvmpipe, softpipe or swrast); the name goes to `name`. */
+static bool gl_in_software(SDL_Renderer *r, char *name, size_t cap)
+{
+    SDL_RendererInfo info;
+    if (SDL_GetRendererInfo(r, &info) != 0 || strncmp(info.name, "opengl", 6) != 0) return false;
+    typedef const unsigned char *(*get_string_fn)(unsigned int);
+    get_string_fn get_string = (get_string_fn)SDL_GL_GetProcAddress("glGetString");
+    const unsigned char *s = get_string ? get_string(0x1F01u /* GL_RENDERER */) : NULL;
+    if (!s) return false;
+    snprintf(name, cap, "%s", (const char *)s);
+    return strstr(name, "llvmpipe") || strstr(name, "softpipe") || strstr(name, "swrast");
+}
+
 static int open_output(viz_app *a, ddpm_error *err)
 {
     if (a->headless) {
@@ -451,13 +472,27 @@ static int open_output(viz_app *a, ddpm_error *err)
                               "--screenshot out.png", SDL_GetError());
     SDL_SetWindowMinimumSize(a->window, VIZ_MIN_W, VIZ_MIN_H);
     a->renderer = SDL_CreateRenderer(a->window, -1, SDL_RENDERER_ACCELERATED | SDL_RENDERER_PRESENTVSYNC);
+    char gl_name[128] = "";
+    if (a->renderer && !SDL_getenv("SDL_RENDER_DRIVER") && gl_in_software(a->renderer, gl_name, sizeof gl_name)) {
+        /* OpenGL drawn by the CPU (Mesa's llvmpipe: no GPU driver, Xvfb, a
+         * VM): SDL's own software renderer blits the cached panels at memory
+         * speed where llvmpipe samples them as textures: a fifth of the CPU
+         * per frame (a still view at 60 fps under Xvfb: 0.085 against 0.47
+         * cores), which the sampler gets instead.  SDL_RENDER_DRIVER=opengl
+         * keeps GL. */
+        SDL_DestroyRenderer(a->renderer);
+        SDL_SetHint(SDL_HINT_FRAMEBUFFER_ACCELERATION, "0");
+        a->renderer = SDL_CreateRenderer(a->window, -1, SDL_RENDERER_SOFTWARE);
+        if (!a->renderer) a->renderer = SDL_CreateRenderer(a->window, -1, SDL_RENDERER_ACCELERATED);
+    }
     if (!a->renderer) a->renderer = SDL_CreateRenderer(a->window, -1, SDL_RENDERER_SOFTWARE);
     if (!a->renderer) return ddpm_fail(err, "cannot create a renderer: %s", SDL_GetError());
     a->wake_event = SDL_RegisterEvents(1);
     SDL_RendererInfo info;
     if (a->show_fps && SDL_GetRendererInfo(a->renderer, &info) == 0)
-        fprintf(stderr, "ddpm viz: renderer %s%s, %d CPUs\n", info.name,
-                info.flags & SDL_RENDERER_PRESENTVSYNC ? " with vsync" : "", SDL_GetCPUCount());
+        fprintf(stderr, "ddpm viz: renderer %s%s%s%s%s, %d CPUs\n", info.name,
+                info.flags & SDL_RENDERER_PRESENTVSYNC ? " with vsync" : "", gl_name[0] ? " (OpenGL is " : "",
+                gl_name, gl_name[0] ? " in software)" : "", SDL_GetCPUCount());
     return DDPM_OK;
 }
 
@@ -531,12 +566,13 @@ int viz_app_create(viz_app **out, const viz_options *opt, ddpm_error *err)
     char font_dir[4096], warning[4200];
     if (opt->font_dir) viz_copy_str(font_dir, sizeof font_dir, opt->font_dir);
     else snprintf(font_dir, sizeof font_dir, "%.4000s/fonts", ddpm_cli_asset_dir());
-    a->text = viz_text_create(a->renderer, font_dir, warning, sizeof warning);
+    a->gfx = viz_gfx_create(a->renderer);
+    a->text = a->gfx ? viz_text_create(a->renderer, font_dir, warning, sizeof warning) : NULL;
     if (!a->text) {
         viz_app_free(a);
         return ddpm_fail(err, "out of memory");
     }
-    viz_draw_init(&a->draw, a->renderer, a->text);
+    viz_draw_init(&a->draw, a->renderer, a->gfx, a->text);
     viz_ui_init(&a->ui, &a->draw);
     a->ui.in.mx = a->ui.in.my = -1000;
     if (warning[0]) viz_app_banner(a, VIZ_LEVEL_WARN, "%s", warning);
@@ -634,6 +670,7 @@ void viz_app_free(viz_app *a)
     viz_loss_history_free(&a->history);
     for (size_t i = 0; i < sizeof a->tex / sizeof a->tex[0]; i++) viz_image_free(&a->tex[i]);
     viz_text_free(a->text);
+    viz_gfx_free(a->gfx);
     if (a->renderer) SDL_DestroyRenderer(a->renderer);
     if (a->window) SDL_DestroyWindow(a->window);
     if (a->surface) SDL_FreeSurface(a->surface);

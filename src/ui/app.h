@@ -76,6 +76,8 @@ typedef struct viz_app {
     SDL_Surface *surface;        /* headless render target */
     SDL_Renderer *renderer;
     viz_text *text;
+    viz_gfx *gfx;            /* all drawing; caches the panels */
+    int panels_drawn;        /* panels redrawn in the last frame (the rest came from the cache) */
     viz_draw draw;
     viz_ui ui;
     viz_layout layout;

@@ -68,10 +68,11 @@ static void theme_init(viz_theme *t, bool lecture)
     }
 }
 
-void viz_draw_init(viz_draw *d, SDL_Renderer *r, viz_text *text)
+void viz_draw_init(viz_draw *d, SDL_Renderer *r, viz_gfx *g, viz_text *text)
 {
     memset(d, 0, sizeof *d);
     d->r = r;
+    d->g = g;
     d->text = text;
     viz_draw_set_scale(d, 1.0f, false);
 }
@@ -95,17 +96,13 @@ int viz_text_px(const viz_draw *d, viz_text_size_kind size)
 
 void viz_fill(viz_draw *d, SDL_Rect r, SDL_Color c)
 {
-    if (r.w <= 0 || r.h <= 0) return;
-    SDL_SetRenderDrawBlendMode(d->r, c.a == 255 ? SDL_BLENDMODE_NONE : SDL_BLENDMODE_BLEND);
-    SDL_SetRenderDrawColor(d->r, c.r, c.g, c.b, c.a);
-    SDL_RenderFillRect(d->r, &r);
+    viz_gfx_fill(d->g, &r, c);
 }
 
 void viz_triangle(viz_draw *d, SDL_FPoint a, SDL_FPoint b, SDL_FPoint c, SDL_Color col)
 {
     SDL_Vertex v[3] = {{a, col, {0, 0}}, {b, col, {0, 0}}, {c, col, {0, 0}}};
-    SDL_SetRenderDrawBlendMode(d->r, SDL_BLENDMODE_BLEND);
-    SDL_RenderGeometry(d->r, NULL, v, 3, NULL, 0);
+    viz_gfx_triangles(d->g, v, 3);
 }
 
 void viz_fill_round(viz_draw *d, SDL_Rect r, int radius, SDL_Color c)
@@ -134,8 +131,7 @@ void viz_fill_round(viz_draw *d, SDL_Rect r, int radius, SDL_Color c)
             v[n++] = (SDL_Vertex){{cx[q] + radius * cosf(a0), cy[q] + radius * sinf(a0)}, c, {0, 0}};
             v[n++] = (SDL_Vertex){{cx[q] + radius * cosf(a1), cy[q] + radius * sinf(a1)}, c, {0, 0}};
         }
-    SDL_SetRenderDrawBlendMode(d->r, SDL_BLENDMODE_BLEND);
-    SDL_RenderGeometry(d->r, NULL, v, n, NULL, 0);
+    viz_gfx_triangles(d->g, v, n);
 }
 
 void viz_outline(viz_draw *d, SDL_Rect r, int t, SDL_Color c)
@@ -156,8 +152,7 @@ void viz_line(viz_draw *d, float x0, float y0, float x1, float y1, float width, 
         {{x0 + nx, y0 + ny}, c, {0, 0}}, {{x1 + nx, y1 + ny}, c, {0, 0}}, {{x1 - nx, y1 - ny}, c, {0, 0}},
         {{x0 + nx, y0 + ny}, c, {0, 0}}, {{x1 - nx, y1 - ny}, c, {0, 0}}, {{x0 - nx, y0 - ny}, c, {0, 0}},
     };
-    SDL_SetRenderDrawBlendMode(d->r, SDL_BLENDMODE_BLEND);
-    SDL_RenderGeometry(d->r, NULL, v, 6, NULL, 0);
+    viz_gfx_triangles(d->g, v, 6);
 }
 
 void viz_polyline(viz_draw *d, const SDL_FPoint *p, int n, float width, SDL_Color c)
@@ -173,14 +168,13 @@ void viz_polyline(viz_draw *d, const SDL_FPoint *p, int n, float width, SDL_Colo
 
 void viz_fill_under(viz_draw *d, const SDL_FPoint *p, int n, float base, SDL_Color c)
 {
-    SDL_SetRenderDrawBlendMode(d->r, SDL_BLENDMODE_BLEND);
     for (int i = 0; i + 1 < n; i++) {
         SDL_Vertex v[6] = {
             {{p[i].x, p[i].y}, c, {0, 0}},     {{p[i + 1].x, p[i + 1].y}, c, {0, 0}},
             {{p[i + 1].x, base}, c, {0, 0}},   {{p[i].x, p[i].y}, c, {0, 0}},
             {{p[i + 1].x, base}, c, {0, 0}},   {{p[i].x, base}, c, {0, 0}},
         };
-        SDL_RenderGeometry(d->r, NULL, v, 6, NULL, 0);
+        viz_gfx_triangles(d->g, v, 6);
     }
 }
 
@@ -197,7 +191,7 @@ static int label_v(viz_draw *d, int x, int y, viz_align align, viz_text_size_kin
     viz_text_size(d->text, px, st, buf, &w, &h);
     if (align == VIZ_ALIGN_CENTER) x -= w / 2;
     else if (align == VIZ_ALIGN_RIGHT) x -= w;
-    viz_text_draw(d->text, px, st, buf, x, y, c);
+    viz_text_draw(d->text, d->g, px, st, buf, x, y, c);
     return w;
 }
 
@@ -240,7 +234,7 @@ int viz_chip(viz_draw *d, int x, int y, SDL_Color bg, SDL_Color fg, const char *
     const int padx = viz_px(d, 7), pady = viz_px(d, 2);
     SDL_Rect r = {x, y, w + 2 * padx, h + 2 * pady};
     viz_fill_round(d, r, r.h / 2, bg);
-    viz_text_draw(d->text, viz_text_px(d, VIZ_SIZE_SMALL), VIZ_FONT_BOLD, text, x + padx, y + pady, fg);
+    viz_text_draw(d->text, d->g, viz_text_px(d, VIZ_SIZE_SMALL), VIZ_FONT_BOLD, text, x + padx, y + pady, fg);
     return r.w;
 }
 
@@ -262,6 +256,7 @@ void viz_image_update(viz_draw *d, viz_image_tex *t, uint64_t key, const uint32_
     }
     SDL_UpdateTexture(t->tex, NULL, argb, w * 4);
     t->key = key;
+    t->serial = viz_gfx_next_serial();
 }
 
 SDL_Rect viz_fit(SDL_Rect r, int w, int h)
@@ -278,7 +273,7 @@ SDL_Rect viz_image_draw(viz_draw *d, const viz_image_tex *t, SDL_Rect r)
 {
     if (!t->tex) return (SDL_Rect){r.x, r.y, 0, 0};
     SDL_Rect dst = viz_fit(r, t->w, t->h);
-    SDL_RenderCopy(d->r, t->tex, NULL, &dst);
+    viz_gfx_copy(d->g, t->tex, t->serial, &dst, (SDL_Color){255, 255, 255, 255});
     return dst;
 }
 

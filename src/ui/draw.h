@@ -1,7 +1,7 @@
 /* draw.h: what the panels draw with: the theme, shapes, text, plots and
  * float images as textures.  Main thread only (it holds the renderer).
  *
- *   viz_draw d;  viz_draw_init(&d, renderer, text);
+ *   viz_draw d;  viz_draw_init(&d, renderer, gfx, text);
  *   viz_draw_set_scale(&d, 1.5f, lecture);          // UI scale and theme
  *   viz_fill(&d, rect, d.theme.panel);
  *   viz_label(&d, x, y, VIZ_ALIGN_LEFT, VIZ_SIZE_BODY, "t = %d", t);
@@ -15,6 +15,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include "gfx.h"
 #include "text.h"
 
 typedef struct viz_theme {
@@ -32,14 +33,15 @@ typedef enum { VIZ_SIZE_SMALL, VIZ_SIZE_BODY, VIZ_SIZE_TITLE, VIZ_SIZE_HUGE } vi
 typedef enum { VIZ_ALIGN_LEFT, VIZ_ALIGN_CENTER, VIZ_ALIGN_RIGHT } viz_align;
 
 typedef struct viz_draw {
-    SDL_Renderer *r;
+    SDL_Renderer *r;         /* for making textures; drawing goes through g */
+    viz_gfx *g;
     viz_text *text;
     float scale;             /* pixels per design unit */
     bool lecture;            /* high contrast, larger text */
     viz_theme theme;
 } viz_draw;
 
-void viz_draw_init(viz_draw *d, SDL_Renderer *r, viz_text *text);
+void viz_draw_init(viz_draw *d, SDL_Renderer *r, viz_gfx *g, viz_text *text);
 void viz_draw_set_scale(viz_draw *d, float scale, bool lecture);
 
 /* Design units -> pixels. */
@@ -77,6 +79,7 @@ typedef struct viz_image_tex {
     SDL_Texture *tex;
     int w, h;
     uint64_t key;            /* what the texture holds; 0 = nothing */
+    uint64_t serial;         /* of the last upload (viz_gfx_next_serial) */
 } viz_image_tex;
 
 /* Uploads w x h ARGB pixels unless tex already holds `key` (key != 0). */

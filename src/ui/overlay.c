@@ -32,9 +32,9 @@ void viz_overlay_banners(viz_app *a)
         SDL_Color c = level_color(t, m->level);
         viz_fill_round(d, r, viz_px(d, 6), viz_mix(t->panel, c, 0.16f));
         viz_fill_round(d, (SDL_Rect){r.x, r.y, viz_px(d, 5), r.h}, viz_px(d, 2), c);
-        SDL_RenderSetClipRect(d->r, &r);
+        viz_gfx_set_clip(d->g, &r);
         viz_label_bold(d, r.x + viz_px(d, 14), r.y + viz_px(d, 5), VIZ_ALIGN_LEFT, VIZ_SIZE_BODY, c, "%s", m->text);
-        SDL_RenderSetClipRect(d->r, NULL);
+        viz_gfx_set_clip(d->g, NULL);
         y += r.h + viz_px(d, 4);
     }
 }
@@ -61,9 +61,9 @@ void viz_overlay_toasts(viz_app *a)
         viz_fill_round(d, (SDL_Rect){r.x, r.y, viz_px(d, 5), r.h}, viz_px(d, 2), c);
         SDL_Color tc = t->text;
         tc.a = alpha;
-        SDL_RenderSetClipRect(d->r, &r);
+        viz_gfx_set_clip(d->g, &r);
         viz_label(d, r.x + pad, r.y + viz_px(d, 7), VIZ_ALIGN_LEFT, VIZ_SIZE_BODY, tc, "%s", m->text);
-        SDL_RenderSetClipRect(d->r, NULL);
+        viz_gfx_set_clip(d->g, NULL);
         y = r.y - viz_px(d, 6);
     }
 }
@@ -72,7 +72,8 @@ void viz_overlay_fps(viz_app *a)
 {
     viz_draw *d = &a->draw;
     char buf[96];
-    snprintf(buf, sizeof buf, "%.0f fps \xC2\xB7 %.1f ms/frame", a->fps, a->frame_ms);
+    snprintf(buf, sizeof buf, "%.0f fps \xC2\xB7 %.1f ms/frame \xC2\xB7 %d of %d panels drawn", a->fps, a->frame_ms,
+             a->panels_drawn, VIZ_PANEL_COUNT);
     int w, h;
     viz_measure(d, VIZ_SIZE_SMALL, true, buf, &w, &h);
     SDL_Rect r = {a->w - w - viz_px(d, 22), a->layout.panel[VIZ_PANEL_HEADER].h + viz_px(d, 4), w + viz_px(d, 12),

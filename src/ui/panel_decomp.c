@@ -63,9 +63,9 @@ void viz_panel_decomposition(viz_app *a, SDL_Rect r)
         const int x = c.x + i * (cell + op_w);
         SDL_Color col = i == 3 ? t->title : i == 2 ? t->second : t->accent;
         SDL_Rect clip = {x, c.y, cell + op_w / 2, lh + viz_px(d, 4)};
-        SDL_RenderSetClipRect(d->r, &clip);
+        viz_gfx_set_clip(d->g, &clip);
         viz_label_bold(d, x, c.y, VIZ_ALIGN_LEFT, VIZ_SIZE_BODY, col, "%s", names[i]);
-        SDL_RenderSetClipRect(d->r, NULL);
+        viz_gfx_set_clip(d->g, NULL);
         const uint64_t key = viz_key(res->id, 0xDC, (uint64_t)k, (uint64_t)i);
         if (i < 3) viz_app_upload_images(a, slots[i], key, terms[i], 1, res->H, res->W, VIZ_TONE_SIGNED, m);
         else viz_app_upload_images(a, slots[i], key, sum, 1, res->H, res->W, VIZ_TONE_UNIT, 0);

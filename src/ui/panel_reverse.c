@@ -168,18 +168,18 @@ static void compare_view(viz_app *a, SDL_Rect c)
     const int row_h = (c.h - head_h - lh - viz_px(d, 10) - gap) / 2;
     const char *heads[3] = {"A", "B", "difference A \xE2\x88\x92 B"};
     SDL_Rect panel_clip;
-    SDL_RenderGetClipRect(d->r, &panel_clip);
+    panel_clip = viz_gfx_clip(d->g);
     for (int col = 0; col < 3; col++) {
         int x = c.x + col * (col_w + gap);
         SDL_Rect head = {x, c.y, col_w, head_h};
-        SDL_RenderSetClipRect(d->r, &head); /* a long label must not run into the next column */
+        viz_gfx_set_clip(d->g, &head); /* a long label must not run into the next column */
         SDL_Color hc = col == 0 ? t->accent : col == 1 ? t->second : t->text;
         int w = viz_label_bold(d, x, c.y, VIZ_ALIGN_LEFT, VIZ_SIZE_SMALL, hc, "%s", heads[col]);
         if (col < 2)
             viz_label(d, x + w + viz_px(d, 6), c.y, VIZ_ALIGN_LEFT, VIZ_SIZE_SMALL, t->text_dim, "%s",
                       res->job.sides[col].label);
     }
-    SDL_RenderSetClipRect(d->r, panel_clip.w > 0 ? &panel_clip : NULL);
+    viz_gfx_set_clip(d->g, panel_clip.w > 0 ? &panel_clip : NULL);
     const int y0 = c.y + head_h;
     /* differences, only where both sides have the frame */
     float *diff = viz_app_scratch(a, 2 * n);

@@ -151,12 +151,12 @@ void viz_panel_training(viz_app *a, SDL_Rect r)
     SDL_Rect rr = {plots.x + left_w + viz_px(d, 10), plots.y, plots.w - left_w - viz_px(d, 10), plots.h};
     SDL_Rect clip;
     if (SDL_IntersectRect(&lr, &r, &clip)) {
-        SDL_RenderSetClipRect(d->r, &clip);
+        viz_gfx_set_clip(d->g, &clip);
         loss_curve(a, lr);
     }
     if (SDL_IntersectRect(&rr, &r, &clip)) {
-        SDL_RenderSetClipRect(d->r, &clip);
+        viz_gfx_set_clip(d->g, &clip);
         loss_by_t(a, rr);
     }
-    SDL_RenderSetClipRect(d->r, &r);
+    viz_gfx_set_clip(d->g, &r);
 }

@@ -274,15 +274,13 @@ void viz_text_size(viz_text *tx, int px, viz_font_style style, const char *s, in
     if (h) *h = e ? e->h : px;
 }
 
-void viz_text_draw(viz_text *tx, int px, viz_font_style style, const char *s, int x, int y,
+void viz_text_draw(viz_text *tx, viz_gfx *g, int px, viz_font_style style, const char *s, int x, int y,
                    SDL_Color color)
 {
     entry *e = lookup(tx, s, px, style);
     if (!e || !e->tex) return;
-    SDL_SetTextureColorMod(e->tex, color.r, color.g, color.b);
-    SDL_SetTextureAlphaMod(e->tex, color.a);
     SDL_Rect dst = {x, y, e->w, e->h};
-    SDL_RenderCopy(tx->r, e->tex, NULL, &dst);
+    viz_gfx_copy(g, e->tex, e->hash, &dst, color);
 }
 
 void viz_text_end_frame(viz_text *tx)

@@ -2,7 +2,7 @@
  * rendered strings (main thread only).
  *
  *   viz_text *tx = viz_text_create(renderer, "assets/fonts", warning, sizeof warning);
- *   viz_text_draw(tx, 18, VIZ_FONT_BOLD, "Forward process", x, y, color);
+ *   viz_text_draw(tx, gfx, 18, VIZ_FONT_BOLD, "Forward process", x, y, color);
  *   viz_text_end_frame(tx);     // once per frame: evicts strings not drawn lately
  *   viz_text_free(tx);
  *
@@ -19,6 +19,8 @@
 #include <SDL.h>
 #include <stdbool.h>
 
+#include "gfx.h"
+
 typedef enum { VIZ_FONT_REGULAR, VIZ_FONT_BOLD, VIZ_FONT_STYLES } viz_font_style;
 
 typedef struct viz_text viz_text;
@@ -32,8 +34,8 @@ bool viz_text_is_fallback(const viz_text *tx);
 
 /* Size of a string in pixels at pixel size px. */
 void viz_text_size(viz_text *tx, int px, viz_font_style style, const char *s, int *w, int *h);
-/* Draws s with its top-left corner at (x, y). */
-void viz_text_draw(viz_text *tx, int px, viz_font_style style, const char *s, int x, int y,
+/* Draws s with its top-left corner at (x, y), through g (see gfx.h). */
+void viz_text_draw(viz_text *tx, viz_gfx *g, int px, viz_font_style style, const char *s, int x, int y,
                    SDL_Color color);
 void viz_text_end_frame(viz_text *tx);
 

@@ -339,6 +339,10 @@ static void do_step(viz_trainer *vt)
 static int trainer_main(void *arg)
 {
     viz_trainer *vt = arg;
+    /* Below the UI and the sampler: what the user asked for (a trajectory, a
+     * frame) takes the cores at once, even in the middle of a training step,
+     * which then waits (Linux: nice 19; a failure only loses that). */
+    SDL_SetThreadPriority(SDL_THREAD_PRIORITY_LOW);
     SDL_LockMutex(vt->lock);
     while (!atomic_load(&vt->quit)) {
         if (vt->q_len > 0) {

@@ -69,7 +69,7 @@ bool viz_ui_button(viz_ui *u, uint32_t id, SDL_Rect r, const char *label, bool p
     viz_fill_round(d, r, viz_px(d, 5), widget_bg(u, id, primary));
     int w, h;
     viz_measure(d, VIZ_SIZE_BODY, primary, label, &w, &h);
-    viz_text_draw(d->text, viz_text_px(d, VIZ_SIZE_BODY), primary ? VIZ_FONT_BOLD : VIZ_FONT_REGULAR, label,
+    viz_text_draw(d->text, d->g, viz_text_px(d, VIZ_SIZE_BODY), primary ? VIZ_FONT_BOLD : VIZ_FONT_REGULAR, label,
                   r.x + (r.w - w) / 2, r.y + (r.h - h) / 2, d->theme.text);
     return clicked;
 }
@@ -140,7 +140,7 @@ bool viz_ui_toggle(viz_ui *u, uint32_t id, SDL_Rect r, const char *label, bool *
     viz_fill_round(d, knob, k / 2, t->text);
     int h;
     viz_measure(d, VIZ_SIZE_BODY, false, label, NULL, &h);
-    viz_text_draw(d->text, viz_text_px(d, VIZ_SIZE_BODY), VIZ_FONT_REGULAR, label, r.x, r.y + (r.h - h) / 2,
+    viz_text_draw(d->text, d->g, viz_text_px(d, VIZ_SIZE_BODY), VIZ_FONT_REGULAR, label, r.x, r.y + (r.h - h) / 2,
                   u->hot == id ? t->title : t->text);
     return clicked;
 }
@@ -170,7 +170,7 @@ bool viz_ui_slider(viz_ui *u, uint32_t id, SDL_Rect r, const char *label, const 
         changed = v != *value;
     }
     *value = v;
-    viz_text_draw(d->text, viz_text_px(d, VIZ_SIZE_BODY), VIZ_FONT_REGULAR, label, r.x, r.y,
+    viz_text_draw(d->text, d->g, viz_text_px(d, VIZ_SIZE_BODY), VIZ_FONT_REGULAR, label, r.x, r.y,
                   u->hot == id || u->active == id ? t->title : t->text);
     viz_label_bold(d, r.x + r.w, r.y, VIZ_ALIGN_RIGHT, VIZ_SIZE_BODY, t->accent, "%s", value_text);
     viz_fill_round(d, track, track.h / 2, t->track);
@@ -206,7 +206,7 @@ bool viz_ui_stepper(viz_ui *u, uint32_t id, SDL_Rect r, const char *label, const
     int h;
     viz_measure(d, VIZ_SIZE_BODY, false, label, NULL, &h);
     const bool hot = u->hot == (id ^ 0x1111u) || u->hot == (id ^ 0x2222u) || u->hot == (id ^ 0x3333u);
-    viz_text_draw(d->text, viz_text_px(d, VIZ_SIZE_BODY), VIZ_FONT_REGULAR, label, r.x, r.y + (r.h - h) / 2,
+    viz_text_draw(d->text, d->g, viz_text_px(d, VIZ_SIZE_BODY), VIZ_FONT_REGULAR, label, r.x, r.y + (r.h - h) / 2,
                   hot ? t->title : t->text);
     viz_fill_round(d, box, viz_px(d, 5), t->widget);
     viz_fill_round(d, left, viz_px(d, 5), widget_bg(u, id ^ 0x1111u, false));
@@ -217,11 +217,11 @@ bool viz_ui_stepper(viz_ui *u, uint32_t id, SDL_Rect r, const char *label, const
     int w;
     viz_measure(d, VIZ_SIZE_BODY, true, value_text, &w, &h);
     SDL_Rect old_clip;
-    SDL_RenderGetClipRect(d->r, &old_clip);
-    SDL_RenderSetClipRect(d->r, &mid); /* a long model name must not spill over the arrows */
-    viz_text_draw(d->text, viz_text_px(d, VIZ_SIZE_BODY), VIZ_FONT_BOLD, value_text,
+    old_clip = viz_gfx_clip(d->g);
+    viz_gfx_set_clip(d->g, &mid); /* a long model name must not spill over the arrows */
+    viz_text_draw(d->text, d->g, viz_text_px(d, VIZ_SIZE_BODY), VIZ_FONT_BOLD, value_text,
                   w <= mid.w ? mid.x + (mid.w - w) / 2 : mid.x, mid.y + (mid.h - h) / 2, t->accent);
-    SDL_RenderSetClipRect(d->r, old_clip.w > 0 ? &old_clip : NULL);
+    viz_gfx_set_clip(d->g, old_clip.w > 0 ? &old_clip : NULL);
     return *index != old;
 }
 
@@ -240,7 +240,7 @@ bool viz_ui_segmented(viz_ui *u, uint32_t id, SDL_Rect r, const char *const *nam
         else if (u->hot == cid) viz_fill_round(d, viz_inset(c, viz_px(d, 2)), viz_px(d, 4), t->widget_hot);
         int w, h;
         viz_measure(d, VIZ_SIZE_BODY, sel, names[i], &w, &h);
-        viz_text_draw(d->text, viz_text_px(d, VIZ_SIZE_BODY), sel ? VIZ_FONT_BOLD : VIZ_FONT_REGULAR, names[i],
+        viz_text_draw(d->text, d->g, viz_text_px(d, VIZ_SIZE_BODY), sel ? VIZ_FONT_BOLD : VIZ_FONT_REGULAR, names[i],
                       c.x + (c.w - w) / 2, c.y + (c.h - h) / 2, sel ? t->title : t->text_dim);
     }
     return *index != old;

@@ -49,17 +49,12 @@ static bool animating(const viz_app *a)
            (a->sampler && viz_sampler_busy(a->sampler));
 }
 
-/* Frame pacing: 60 fps, but 40 while a sampling job runs and no slider is
- * held.  A frame costs about 12 ms of CPU with a software renderer (Mesa's
- * llvmpipe: Xvfb, or a machine without a GPU driver), 0.7 of a core at 60 fps,
- * which a two-core job is short of.  Measured under Xvfb with training running
- * (4x4 grid, DDIM-50, bundled small model, 14 jobs each): 1.53 s at 60 fps,
- * 1.39 s at 40, 1.25 s at 30; 40 keeps playback smooth and clear of 30. */
-static double frame_budget(viz_app *a)
-{
-    const bool sampling = a->sampler && viz_sampler_busy(a->sampler);
-    return sampling && a->ui.active == 0 ? 1.0 / 40.0 : 1.0 / 60.0;
-}
+/* Frame pacing: 60 fps.  (It was 40 while a job ran, when a frame cost
+ * 12 ms of CPU in Mesa's llvmpipe; with the panel cache and SDL's software
+ * renderer there (gfx.h, app.c) a frame costs 1-2 ms, and a 4x4 DDIM-50 grid
+ * under Xvfb with training takes as long at 60 fps as at 40: 1.12-1.13 s
+ * against 1.11-1.15 s.) */
+static const double FRAME_BUDGET = 1.0 / 60.0;
 
 static int run_window(viz_app *a)
 {
@@ -73,7 +68,7 @@ static int run_window(viz_app *a)
         if (a->opt.quit_after > 0 && now - a->started_at > a->opt.quit_after) a->quit = true;
         /* pace while something moves (vsync may already do it); when idle,
          * sleep until an event arrives (workers push one) */
-        const double spent = ddpm_now() - now, budget = frame_budget(a);
+        const double spent = ddpm_now() - now, budget = FRAME_BUDGET;
         if (animating(a)) {
             if (spent < budget) SDL_Delay((Uint32)((budget - spent) * 1000.0));
         } else {
