@@ -11,6 +11,11 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#ifdef __linux__
+#include <sys/resource.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+#endif
 
 #include "ddpm/checkpoint.h"
 #include "ddpm/fileio.h"
@@ -336,13 +341,24 @@ static void do_step(viz_trainer *vt)
 
 /* ---- the thread ---------------------------------------------------------------------------- */
 
+/* The trainer runs below the UI and the sampler: what the user asked for (a
+ * trajectory, a frame) takes the cores at once, even in the middle of a
+ * training step, which then mostly waits.  Linux: nice 10 for this thread
+ * only, so against other busy programs it still gets about a tenth of a core
+ * rather than SDL's "low" (nice 19, about 1/70).  A failure only loses that. */
+static void lower_priority(void)
+{
+#ifdef __linux__
+    (void)setpriority(PRIO_PROCESS, (id_t)syscall(SYS_gettid), 10);
+#else
+    SDL_SetThreadPriority(SDL_THREAD_PRIORITY_LOW);
+#endif
+}
+
 static int trainer_main(void *arg)
 {
     viz_trainer *vt = arg;
-    /* Below the UI and the sampler: what the user asked for (a trajectory, a
-     * frame) takes the cores at once, even in the middle of a training step,
-     * which then waits (Linux: nice 19; a failure only loses that). */
-    SDL_SetThreadPriority(SDL_THREAD_PRIORITY_LOW);
+    lower_priority();
     SDL_LockMutex(vt->lock);
     while (!atomic_load(&vt->quit)) {
         if (vt->q_len > 0) {
