@@ -72,7 +72,7 @@ void viz_overlay_fps(viz_app *a)
 {
     viz_draw *d = &a->draw;
     char buf[96];
-    snprintf(buf, sizeof buf, "%.0f fps \xC2\xB7 %.1f ms/frame \xC2\xB7 %d of %d panels drawn", a->fps, a->frame_ms,
+    snprintf(buf, sizeof buf, "%.0f fps \xC2\xB7 %.1f ms/frame \xC2\xB7 %d/%d redrawn", a->fps, a->frame_ms,
              a->panels_drawn, VIZ_PANEL_COUNT);
     int w, h;
     viz_measure(d, VIZ_SIZE_SMALL, true, buf, &w, &h);
