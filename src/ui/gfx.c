@@ -1,7 +1,6 @@
 /* gfx.c: drawing through SDL's renderer, and the panel cache (see gfx.h). */
 #include "gfx.h"
 
-#include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -47,8 +46,8 @@ struct viz_gfx {
 
 uint64_t viz_gfx_next_serial(void)
 {
-    static _Atomic uint64_t serial = 1;
-    return atomic_fetch_add(&serial, 1);
+    static uint64_t serial = 0; /* main thread only, like all drawing */
+    return ++serial;
 }
 
 viz_gfx *viz_gfx_create(SDL_Renderer *r)
@@ -89,24 +88,26 @@ bool viz_gfx_caching(const viz_gfx *g) { return g->caching; }
 
 /* ---- recording ------------------------------------------------------------------ */
 
-static bool grow(void **p, int *cap, int need, size_t elem)
+/* p with room for `need` elements (grown by doubling; *cap updated), or
+ * NULL when out of memory (p is then still valid). */
+static void *grow(void *p, int *cap, int need, size_t elem)
 {
-    if (need <= *cap) return true;
+    if (need <= *cap) return p;
     int n = *cap ? *cap : 256;
     while (n < need) n *= 2;
-    void *q = realloc(*p, (size_t)n * elem);
-    if (!q) return false;
-    *p = q;
-    *cap = n;
-    return true;
+    void *q = realloc(p, (size_t)n * elem);
+    if (q) *cap = n;
+    return q;
 }
 
 static cmd *record(viz_gfx *g, int kind)
 {
-    if (g->failed || !grow((void **)&g->cmds, &g->cap_cmds, g->n_cmds + 1, sizeof(cmd))) {
+    cmd *cmds = g->failed ? NULL : grow(g->cmds, &g->cap_cmds, g->n_cmds + 1, sizeof(cmd));
+    if (!cmds) {
         g->failed = true;
         return NULL;
     }
+    g->cmds = cmds;
     cmd *c = &g->cmds[g->n_cmds++];
     memset(c, 0, sizeof *c);
     c->kind = kind;
@@ -153,10 +154,12 @@ void viz_gfx_triangles(viz_gfx *g, const SDL_Vertex *v, int n)
         triangles_now(g->r, v, n);
         return;
     }
-    if (!grow((void **)&g->verts, &g->cap_verts, g->n_verts + n, sizeof(SDL_Vertex))) {
+    SDL_Vertex *verts = grow(g->verts, &g->cap_verts, g->n_verts + n, sizeof(SDL_Vertex));
+    if (!verts) {
         g->failed = true;
         return;
     }
+    g->verts = verts;
     cmd *k = record(g, CMD_TRIANGLES);
     if (!k) return;
     k->v0 = g->n_verts;
@@ -249,7 +252,9 @@ static bool replay(viz_gfx *g, int dx, int dy)
         case CMD_TRIANGLES: {
             int nv = c->nv;
             while (j < g->n_cmds && g->cmds[j].kind == CMD_TRIANGLES) nv += g->cmds[j++].nv;
-            if (!grow((void **)&g->tv, &g->cap_tv, nv, sizeof(SDL_Vertex))) return false;
+            SDL_Vertex *tv = grow(g->tv, &g->cap_tv, nv, sizeof(SDL_Vertex));
+            if (!tv) return false;
+            g->tv = tv;
             const SDL_Vertex *v = g->verts + c->v0; /* a run's vertices are contiguous */
             for (int k = 0; k < nv; k++) {
                 g->tv[k] = v[k];
@@ -261,7 +266,9 @@ static bool replay(viz_gfx *g, int dx, int dy)
         }
         case CMD_FILL: {
             while (j < g->n_cmds && g->cmds[j].kind == CMD_FILL && memcmp(&g->cmds[j].c, &c->c, sizeof c->c) == 0) j++;
-            if (!grow((void **)&g->tr, &g->cap_tr, j - i, sizeof(SDL_Rect))) return false;
+            SDL_Rect *tr = grow(g->tr, &g->cap_tr, j - i, sizeof(SDL_Rect));
+            if (!tr) return false;
+            g->tr = tr;
             for (int k = i; k < j; k++) g->tr[k - i] = shift(g->cmds[k].r, dx, dy);
             fill_now(g->r, g->tr, j - i, c->c);
             break;

@@ -167,8 +167,7 @@ static void compare_view(viz_app *a, SDL_Rect c)
     const int col_w = (c.w - 2 * gap) / 3;
     const int row_h = (c.h - head_h - lh - viz_px(d, 10) - gap) / 2;
     const char *heads[3] = {"A", "B", "difference A \xE2\x88\x92 B"};
-    SDL_Rect panel_clip;
-    panel_clip = viz_gfx_clip(d->g);
+    const SDL_Rect panel_clip = viz_gfx_clip(d->g);
     for (int col = 0; col < 3; col++) {
         int x = c.x + col * (col_w + gap);
         SDL_Rect head = {x, c.y, col_w, head_h};

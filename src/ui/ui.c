@@ -216,8 +216,7 @@ bool viz_ui_stepper(viz_ui *u, uint32_t id, SDL_Rect r, const char *label, const
     viz_ui_draw_icon(d, viz_inset(right, right.h / 4), VIZ_ICON_RIGHT, t->text_dim);
     int w;
     viz_measure(d, VIZ_SIZE_BODY, true, value_text, &w, &h);
-    SDL_Rect old_clip;
-    old_clip = viz_gfx_clip(d->g);
+    const SDL_Rect old_clip = viz_gfx_clip(d->g);
     viz_gfx_set_clip(d->g, &mid); /* a long model name must not spill over the arrows */
     viz_text_draw(d->text, d->g, viz_text_px(d, VIZ_SIZE_BODY), VIZ_FONT_BOLD, value_text,
                   w <= mid.w ? mid.x + (mid.w - w) / 2 : mid.x, mid.y + (mid.h - h) / 2, t->accent);
