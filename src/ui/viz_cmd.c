@@ -4,6 +4,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#ifdef __GLIBC__
+#include <malloc.h>
+#endif
 
 #include "app.h"
 #include "args.h"
@@ -129,6 +132,14 @@ static int run_headless(viz_app *a, const char *path, const char *trajectory)
 
 int ddpm_cmd_viz(int argc, char **argv)
 {
+#ifdef __GLIBC__
+    /* A trajectory is megabytes (up to 1000 steps x 2 images per sample):
+     * allocations that large go straight to mmap and back to the system when
+     * freed.  glibc would otherwise raise its mmap threshold after the first
+     * such free and keep later ones in the heap, where the window's memory
+     * floor creeps up with every job of a long session. */
+    mallopt(M_MMAP_THRESHOLD, 1 << 20);
+#endif
     viz_options o;
     viz_options_default(&o);
     const char *size = NULL, *set = NULL, *trajectory = NULL;
