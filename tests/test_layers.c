@@ -424,6 +424,8 @@ static void check_conv_reference(void)
             /* Winograd on odd sizes, partial tiles and narrow channel counts */
             {5, 8, 8, 3, 1, 2},    {1, 8, 9, 3, 1, 1},     {3, 12, 20, 3, 1, 3},
             {9, 17, 8, 3, 1, 1},   {2, 8, 33, 3, 1, 2},
+            /* small's 24-channel convs: transforms of 16 + 8 lanes */
+            {28, 24, 24, 3, 1, 2}, {28, 72, 24, 3, 1, 1},
         };
         /* and a non-square image through both paths */
         ddpm_conv2d_dims rect = {.B = 2, .H = 9, .W = 6, .C_in = 16, .C_out = 16, .kernel = 3, .stride = 1, .pad = 1};

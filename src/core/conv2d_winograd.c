@@ -167,13 +167,17 @@ size_t ddpm_wino_scratch_floats(const ddpm_conv2d_dims *d) { return scratch_part
 /* ---- the 1-D transforms, 16 channels at a time ------------------------------------ */
 
 /* Each reads n inputs x[k] = x0[k * xs + l] and writes outputs y[k] =
- * y0[k * ys + l] for lanes l < LANES, so one helper serves columns and rows
- * of a local window alike. */
-#define LOOP for (int l = 0; l < LANES; l++)
+ * y0[k * ys + l] for lanes l < L, so one helper serves columns and rows
+ * of a local window alike.  L is LANES, or 8 for the last 8 channels of a
+ * count such as 24 (a constant wherever the helper is inlined). */
+#define TRANSFORM_1D(name)                                                                 \
+    static inline __attribute__((always_inline)) void name(float *restrict y, size_t ys,  \
+                                                           const float *restrict x, size_t xs, int L)
+#define LOOP for (int l = 0; l < L; l++)
 #define X(k) x[(k) * xs + l]
 #define Y(k) y[(k) * ys + l]
 
-static inline __attribute__((always_inline)) void bt4(float *y, size_t ys, const float *x, size_t xs)
+TRANSFORM_1D(bt4)
 {
     LOOP {
         const float x0 = X(0), x1 = X(1), x2 = X(2), x3 = X(3);
@@ -181,7 +185,7 @@ static inline __attribute__((always_inline)) void bt4(float *y, size_t ys, const
     }
 }
 
-static inline __attribute__((always_inline)) void bt6(float *y, size_t ys, const float *x, size_t xs)
+TRANSFORM_1D(bt6)
 {
     LOOP {
         const float x0 = X(0), x1 = X(1), x2 = X(2), x3 = X(3), x4 = X(4), x5 = X(5);
@@ -193,7 +197,7 @@ static inline __attribute__((always_inline)) void bt6(float *y, size_t ys, const
 }
 
 /* A^T: 4 -> 2 and 6 -> 4 */
-static inline __attribute__((always_inline)) void at4(float *y, size_t ys, const float *x, size_t xs)
+TRANSFORM_1D(at4)
 {
     LOOP {
         const float x0 = X(0), x1 = X(1), x2 = X(2), x3 = X(3);
@@ -201,7 +205,7 @@ static inline __attribute__((always_inline)) void at4(float *y, size_t ys, const
     }
 }
 
-static inline __attribute__((always_inline)) void at6(float *y, size_t ys, const float *x, size_t xs)
+TRANSFORM_1D(at6)
 {
     LOOP {
         const float x0 = X(0), x1 = X(1), x2 = X(2), x3 = X(3), x4 = X(4), x5 = X(5);
@@ -211,7 +215,7 @@ static inline __attribute__((always_inline)) void at6(float *y, size_t ys, const
 }
 
 /* A (the adjoint of A^T): 2 -> 4 and 4 -> 6 */
-static inline __attribute__((always_inline)) void a4(float *y, size_t ys, const float *x, size_t xs)
+TRANSFORM_1D(a4)
 {
     LOOP {
         const float x0 = X(0), x1 = X(1);
@@ -219,7 +223,7 @@ static inline __attribute__((always_inline)) void a4(float *y, size_t ys, const 
     }
 }
 
-static inline __attribute__((always_inline)) void a6(float *y, size_t ys, const float *x, size_t xs)
+TRANSFORM_1D(a6)
 {
     LOOP {
         const float x0 = X(0), x1 = X(1), x2 = X(2), x3 = X(3);
@@ -229,7 +233,7 @@ static inline __attribute__((always_inline)) void a6(float *y, size_t ys, const 
 }
 
 /* G: 3 -> 4 and 3 -> 6 */
-static inline __attribute__((always_inline)) void g4(float *y, size_t ys, const float *x, size_t xs)
+TRANSFORM_1D(g4)
 {
     LOOP {
         const float x0 = X(0), x1 = X(1), x2 = X(2);
@@ -237,7 +241,7 @@ static inline __attribute__((always_inline)) void g4(float *y, size_t ys, const 
     }
 }
 
-static inline __attribute__((always_inline)) void g6(float *y, size_t ys, const float *x, size_t xs)
+TRANSFORM_1D(g6)
 {
     LOOP {
         const float x0 = X(0), x1 = X(1), x2 = X(2);
@@ -250,7 +254,7 @@ static inline __attribute__((always_inline)) void g6(float *y, size_t ys, const 
 }
 
 /* G^T (the adjoint of G): 4 -> 3 and 6 -> 3 */
-static inline __attribute__((always_inline)) void gt4(float *y, size_t ys, const float *x, size_t xs)
+TRANSFORM_1D(gt4)
 {
     LOOP {
         const float x0 = X(0), x1 = X(1), x2 = X(2), x3 = X(3);
@@ -258,7 +262,7 @@ static inline __attribute__((always_inline)) void gt4(float *y, size_t ys, const
     }
 }
 
-static inline __attribute__((always_inline)) void gt6(float *y, size_t ys, const float *x, size_t xs)
+TRANSFORM_1D(gt6)
 {
     LOOP {
         const float x0 = X(0), x1 = X(1), x2 = X(2), x3 = X(3), x4 = X(4), x5 = X(5);
@@ -270,54 +274,89 @@ static inline __attribute__((always_inline)) void gt6(float *y, size_t ys, const
     }
 }
 
+#undef TRANSFORM_1D
 #undef LOOP
 #undef X
 #undef Y
 
-/* Separable 2-D transform of one n x n block of 16-lane values in `in`
- * (element (i, j) at in[(i * n + j) * LANES]) to an m x m block in `out`:
- * f down every column into tmp, then f along every row. */
-#define TRANSFORM_2D(f, out, in, n, m, tmp)                                                   \
-    do {                                                                                      \
-        for (int j_ = 0; j_ < (n); j_++)                                                      \
-            f((tmp) + j_ * LANES, (size_t)(n) * LANES, (in) + j_ * LANES, (size_t)(n) * LANES); \
-        for (int i_ = 0; i_ < (m); i_++)                                                      \
-            f((out) + i_ * (m) * LANES, LANES, (tmp) + i_ * (n) * LANES, LANES);              \
-    } while (0)
 
 /* ---- the tile transforms ---------------------------------------------------------- */
 
-/* V[xi, i, :] = (B^T d B)[xi] for the window d of tile t0 + i of inp
- * (B, H, W, C); pixels outside the image read from `zero`. */
+/* The 2-D transforms of one window, L lanes (LANES, or 8 for the last 8
+ * channels of a count such as 24: no work on 8 lanes of padding). */
+static inline __attribute__((always_inline)) void input_window(float *v, const float *const *col,
+                                                               const size_t *cs, float *tmp, int a, int L)
+{
+    /* B^T down the a columns (column j: a values cs[j] apart), then along the
+     * rows; the branch outside the loops, so that each loop vectorises */
+    if (a == 4) {
+        for (int j = 0; j < 4; j++) bt4(tmp + j * LANES, 4 * LANES, col[j], cs[j], L);
+        for (int i = 0; i < 4; i++) bt4(v + i * 4 * LANES, LANES, tmp + i * 4 * LANES, LANES, L);
+    } else {
+        for (int j = 0; j < 6; j++) bt6(tmp + j * LANES, 6 * LANES, col[j], cs[j], L);
+        for (int i = 0; i < 6; i++) bt6(v + i * 6 * LANES, LANES, tmp + i * 6 * LANES, LANES, L);
+    }
+}
+
+/* A^T down the a = m + 2 columns of M (column j at col + j xs, its a rows
+ * xs * a apart: a -> m rows), then along the m rows. */
+static inline __attribute__((always_inline)) void output_window(float *y, const float *col, size_t xs,
+                                                                float *tmp, int m, int L)
+{
+    if (m == 2) {
+        for (int j = 0; j < 4; j++) at4(tmp + j * LANES, 4 * LANES, col + (size_t)j * xs, 4 * xs, L);
+        for (int r = 0; r < 2; r++) at4(y + r * 2 * LANES, LANES, tmp + r * 4 * LANES, LANES, L);
+    } else {
+        for (int j = 0; j < 6; j++) at6(tmp + j * LANES, 6 * LANES, col + (size_t)j * xs, 6 * xs, L);
+        for (int r = 0; r < 4; r++) at6(y + r * 4 * LANES, LANES, tmp + r * 6 * LANES, LANES, L);
+    }
+}
+
 DDPM_VECTORIZE
 static void input_transform(float *restrict V, const float *restrict inp, const float *zero,
                             const tiles *t, int C, long t0, int nt, int tb)
 {
     const int a = t->a, nxi = t->nxi;
-    const size_t x = (size_t)tb * C;
-    const float *src[36];
+    const size_t x = (size_t)tb * C, row = (size_t)t->W * C;
     float win[36 * LANES], tmp[36 * LANES], v[36 * LANES];
     for (int i = 0; i < nt; i++) {
         int n, h0, w0;
         tile_at(t, t0 + i, &n, &h0, &w0);
         const float *img = inp + (size_t)n * t->H * t->W * C;
-        for (int p = 0; p < nxi; p++) {
-            const int h = h0 - 1 + p / a, w = w0 - 1 + p % a;
-            src[p] = h >= 0 && h < t->H && w >= 0 && w < t->W ? img + ((size_t)h * t->W + w) * C : zero;
-        }
+        const int hb = h0 - 1, wb = w0 - 1; /* the window's top-left pixel */
+        const bool rows_in = hb >= 0 && hb + a <= t->H;
         for (int c0 = 0; c0 < C; c0 += LANES) {
             const int nl = C - c0 < LANES ? C - c0 : LANES;
-            for (int p = 0; p < nxi; p++) {
-                const float *q = src[p] == zero ? zero : src[p] + c0;
-                if (nl == LANES)
-                    memcpy(win + p * LANES, q, sizeof(float) * LANES);
-                else
-                    for (int l = 0; l < LANES; l++) win[p * LANES + l] = l < nl ? q[l] : 0.0f;
+            /* the column pass reads a window column where it lies: from the
+             * image, from `zero` (stride 0) left or right of it, or, crossing
+             * the top or bottom edge (or with lanes past C), from a copy */
+            const float *col[6];
+            size_t cs[6];
+            for (int j = 0; j < a; j++) {
+                const int w = wb + j;
+                if (w < 0 || w >= t->W) {
+                    col[j] = zero, cs[j] = 0;
+                } else if (rows_in && (nl == LANES || nl == 8)) {
+                    col[j] = img + ((size_t)hb * t->W + w) * C + c0, cs[j] = row;
+                } else {
+                    for (int k = 0; k < a; k++) {
+                        const int h = hb + k;
+                        const float *q = h >= 0 && h < t->H ? img + ((size_t)h * t->W + w) * C + c0 : zero;
+                        float *wp = win + (k * a + j) * LANES;
+                        if (nl == LANES)
+                            memcpy(wp, q, sizeof(float) * LANES);
+                        else if (nl == 8)
+                            memcpy(wp, q, sizeof(float) * 8);
+                        else
+                            for (int l = 0; l < LANES; l++) wp[l] = l < nl ? q[l] : 0.0f;
+                    }
+                    col[j] = win + j * LANES, cs[j] = (size_t)a * LANES;
+                }
             }
             /* into a local block first: writing V directly from the row pass
              * keeps GCC from vectorising it */
-            if (a == 4) TRANSFORM_2D(bt4, v, win, 4, 4, tmp);
-            else TRANSFORM_2D(bt6, v, win, 6, 6, tmp);
+            if (nl == 8) input_window(v, col, cs, tmp, a, 8);
+            else input_window(v, col, cs, tmp, a, LANES);
             float *dst = V + (size_t)i * C + c0;
             if (nl == LANES)
                 for (int p = 0; p < nxi; p++) memcpy(dst + p * x, v + p * LANES, sizeof(float) * LANES);
@@ -349,12 +388,12 @@ static void dout_transform(float *restrict dM, const float *restrict dout, const
             }
             /* A down the m columns of the block (m -> a rows), then along the rows */
             for (int j = 0; j < m; j++) {
-                if (m == 2) a4(tmp + j * LANES, (size_t)m * LANES, blk + j * LANES, (size_t)m * LANES);
-                else a6(tmp + j * LANES, (size_t)m * LANES, blk + j * LANES, (size_t)m * LANES);
+                if (m == 2) a4(tmp + j * LANES, (size_t)m * LANES, blk + j * LANES, (size_t)m * LANES, LANES);
+                else a6(tmp + j * LANES, (size_t)m * LANES, blk + j * LANES, (size_t)m * LANES, LANES);
             }
             for (int r = 0; r < a; r++) {
-                if (m == 2) a4(v + r * a * LANES, LANES, tmp + r * m * LANES, LANES);
-                else a6(v + r * a * LANES, LANES, tmp + r * m * LANES, LANES);
+                if (m == 2) a4(v + r * a * LANES, LANES, tmp + r * m * LANES, LANES, LANES);
+                else a6(v + r * a * LANES, LANES, tmp + r * m * LANES, LANES, LANES);
             }
             /* whole lanes: dM's padding past C is never read back */
             float *dst = dM + (size_t)i * ld + c0;
@@ -370,7 +409,7 @@ static void output_transform(float *out, ptrdiff_t os, const float *restrict M,
                              const float *bias_all, ptrdiff_t bias_stride, const float *res,
                              const tiles *t, int C, size_t ld, long t0, int nt, bool accumulate)
 {
-    const int m = t->m, a = t->a;
+    const int m = t->m;
     const size_t x = (size_t)TB_FWD * ld;
     float tmp[36 * LANES], y[16 * LANES];
     for (int i = 0; i < nt; i++) {
@@ -382,16 +421,8 @@ static void output_transform(float *out, ptrdiff_t os, const float *restrict M,
         const float *src = M + (size_t)i * ld;
         for (int c0 = 0; c0 < C; c0 += LANES) {
             const int nl = C - c0 < LANES ? C - c0 : LANES;
-            /* A^T down the a columns of M (a -> m rows), then along the m rows */
-            for (int j = 0; j < a; j++) {
-                const float *col = src + (size_t)j * x + c0;
-                if (m == 2) at4(tmp + j * LANES, (size_t)a * LANES, col, (size_t)a * x);
-                else at6(tmp + j * LANES, (size_t)a * LANES, col, (size_t)a * x);
-            }
-            for (int r = 0; r < m; r++) {
-                if (m == 2) at4(y + r * m * LANES, LANES, tmp + r * a * LANES, LANES);
-                else at6(y + r * m * LANES, LANES, tmp + r * a * LANES, LANES);
-            }
+            if (nl <= 8) output_window(y, src + c0, x, tmp, m, 8);
+            else output_window(y, src + c0, x, tmp, m, LANES);
             for (int p = 0; p < m * m; p++) {
                 const int h = h0 + p / m, w = w0 + p % m;
                 if (h >= t->H || w >= t->W) continue;
@@ -434,12 +465,12 @@ static void pack_transformed(float *U, int m, int rows, int cols, size_t ld, con
             }
             /* G down the 3 columns (3 -> a rows), then along the a rows */
             for (int j = 0; j < 3; j++) {
-                if (m == 2) g4(tmp + j * LANES, 3 * LANES, g + j * LANES, 3 * LANES);
-                else g6(tmp + j * LANES, 3 * LANES, g + j * LANES, 3 * LANES);
+                if (m == 2) g4(tmp + j * LANES, 3 * LANES, g + j * LANES, 3 * LANES, LANES);
+                else g6(tmp + j * LANES, 3 * LANES, g + j * LANES, 3 * LANES, LANES);
             }
             for (int i = 0; i < a; i++) {
-                if (m == 2) g4(u + i * a * LANES, LANES, tmp + i * 3 * LANES, LANES);
-                else g6(u + i * a * LANES, LANES, tmp + i * 3 * LANES, LANES);
+                if (m == 2) g4(u + i * a * LANES, LANES, tmp + i * 3 * LANES, LANES, LANES);
+                else g6(u + i * a * LANES, LANES, tmp + i * 3 * LANES, LANES, LANES);
             }
             for (int p = 0; p < nxi; p++)
                 memcpy(U + p * xs + (size_t)r * ld + c0, u + p * LANES, sizeof(float) * (size_t)nl);
@@ -475,12 +506,12 @@ void ddpm_wino_unpack_grad(float *dweight, const float *dU, const ddpm_conv2d_di
                 memcpy(u + p * LANES, dU + p * xs + (size_t)c * ld + o0, sizeof(float) * LANES);
             /* G^T down the a columns (a -> 3 rows), then along the 3 rows */
             for (int j = 0; j < a; j++) {
-                if (m == 2) gt4(tmp + j * LANES, (size_t)a * LANES, u + j * LANES, (size_t)a * LANES);
-                else gt6(tmp + j * LANES, (size_t)a * LANES, u + j * LANES, (size_t)a * LANES);
+                if (m == 2) gt4(tmp + j * LANES, (size_t)a * LANES, u + j * LANES, (size_t)a * LANES, LANES);
+                else gt6(tmp + j * LANES, (size_t)a * LANES, u + j * LANES, (size_t)a * LANES, LANES);
             }
             for (int i = 0; i < 3; i++) {
-                if (m == 2) gt4(g + i * 3 * LANES, LANES, tmp + i * a * LANES, LANES);
-                else gt6(g + i * 3 * LANES, LANES, tmp + i * a * LANES, LANES);
+                if (m == 2) gt4(g + i * 3 * LANES, LANES, tmp + i * a * LANES, LANES, LANES);
+                else gt6(g + i * 3 * LANES, LANES, tmp + i * a * LANES, LANES, LANES);
             }
             for (int l = 0; l < nl; l++) {
                 float *w = dweight + ((size_t)(o0 + l) * d->C_in + c) * 9;
