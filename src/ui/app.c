@@ -393,7 +393,12 @@ void viz_app_frame(viz_app *a, double dt)
                 if (ft_new) a->frame_times = ft_new, a->frame_cap = cap;
             }
             if (a->n_frame_times < a->frame_cap) a->frame_times[a->n_frame_times++] = ft;
-            if (a->train.state == VIZ_TRAIN_RUNNING) a->frames_training++;
+            if (a->train.state == VIZ_TRAIN_RUNNING) {
+                if (a->frames_training == 0) a->train_step0 = a->train.step, a->train_t0 = t;
+                a->train_step1 = a->train.step, a->train_t1 = t;
+                a->frames_training++;
+                if (a->train.yielding) a->frames_held++;
+            }
         }
         a->frame_ms = a->frame_ms > 0 ? 0.9 * a->frame_ms + 0.1 * (t - a->now) * 1000.0 : (t - a->now) * 1000.0;
         double inst = ft > 0 ? 1.0 / ft : 0;
@@ -657,6 +662,13 @@ static void print_frame_summary(viz_app *a)
             "worst %.1f ms; training ran during %.0f%% of the frames\n",
             n, total, n / total, 1000 * a->frame_times[n / 2], 1000 * a->frame_times[n * 95 / 100],
             1000 * a->frame_times[n - 1], 100.0 * a->frames_training / n);
+    if (a->frames_training > 0 && a->train_t1 > a->train_t0)
+        fprintf(stderr,
+                "ddpm viz: the live training took %lld steps in %.1f s (%.1f steps/s); it held between steps "
+                "for sampling jobs during %.0f%% of those frames\n",
+                (long long)(a->train_step1 - a->train_step0), a->train_t1 - a->train_t0,
+                (double)(a->train_step1 - a->train_step0) / (a->train_t1 - a->train_t0),
+                100.0 * a->frames_held / a->frames_training);
 }
 
 void viz_app_free(viz_app *a)

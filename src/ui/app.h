@@ -147,6 +147,9 @@ typedef struct viz_app {
     double *frame_times;         /* (frame_cap) seconds between frames */
     int n_frame_times, frame_cap;
     double frames_training;      /* frames drawn while training ran */
+    double frames_held;          /* of those, frames while it held for a sampling job */
+    int64_t train_step0, train_step1; /* its step at the first and last of those frames */
+    double train_t0, train_t1;
     uint64_t reported_job;       /* last finished job written to the log */
     int frame_count;
     bool dirty;                  /* something changed: draw again soon */
