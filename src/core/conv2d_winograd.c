@@ -36,6 +36,14 @@
  * products run over the block's tiles (K), so a longer block amortises
  * loading and storing the accumulators. */
 enum { TB_FWD = 32, TB_DW = 64, TB_MAX = 64 };
+
+/* V and M hold a block's 36 window points one after the other; a point's
+ * slab (tiles x channels) is followed by one spare cache line, so that the
+ * 36 values of one tile, read or written together by a transform, are not
+ * all a multiple of 4 KiB apart (32 tiles x 32 floats is exactly 4 KiB),
+ * which would put them in one L1 set. */
+enum { XI_PAD = 16 };
+static size_t xi_stride(int tb, size_t width) { return (size_t)tb * width + XI_PAD; }
 enum { LANES = 16 };  /* channels per step of a transform */
 
 static size_t round16(int n) { return ((size_t)n + 15) / 16 * 16; }
@@ -153,7 +161,7 @@ typedef struct {
 static size_t scratch_parts(const ddpm_conv2d_dims *d, float *base, wino_scratch *s)
 {
     const size_t ld = round16(d->C_in > d->C_out ? d->C_in : d->C_out);
-    const size_t n_v = 36 * (size_t)TB_MAX * ld, n_m = 36 * (size_t)TB_MAX * ld;
+    const size_t n_v = 36 * xi_stride(TB_MAX, ld), n_m = 36 * xi_stride(TB_MAX, ld);
     if (s) {
         s->V = base;
         s->M = s->V + n_v;
@@ -317,7 +325,7 @@ static void input_transform(float *restrict V, const float *restrict inp, const 
                             const tiles *t, int C, long t0, int nt, int tb)
 {
     const int a = t->a, nxi = t->nxi;
-    const size_t x = (size_t)tb * C, row = (size_t)t->W * C;
+    const size_t x = xi_stride(tb, (size_t)C), row = (size_t)t->W * C;
     float win[36 * LANES], tmp[36 * LANES], v[36 * LANES];
     for (int i = 0; i < nt; i++) {
         int n, h0, w0;
@@ -373,7 +381,7 @@ static void dout_transform(float *restrict dM, const float *restrict dout, const
                            const tiles *t, int C, size_t ld, long t0, int nt, int tb)
 {
     const int m = t->m, a = t->a, nxi = t->nxi;
-    const size_t x = (size_t)tb * ld;
+    const size_t x = xi_stride(tb, ld);
     float blk[16 * LANES], tmp[36 * LANES], v[36 * LANES];
     for (int i = 0; i < nt; i++) {
         int n, h0, w0;
@@ -410,7 +418,7 @@ static void output_transform(float *out, ptrdiff_t os, const float *restrict M,
                              const tiles *t, int C, size_t ld, long t0, int nt, bool accumulate)
 {
     const int m = t->m;
-    const size_t x = (size_t)TB_FWD * ld;
+    const size_t x = xi_stride(TB_FWD, ld);
     float tmp[36 * LANES], y[16 * LANES];
     for (int i = 0; i < nt; i++) {
         int n, h0, w0;
@@ -543,8 +551,8 @@ static void run_forward(float *out, ptrdiff_t os, const wino_scratch *s, const f
         input_transform(s->V, inp, s->zero, &t, C_in, t0, nt, TB_FWD);
         mk.M = nt;
         for (int xi = 0; xi < t.nxi; xi++) {
-            mk.c = s->M + (size_t)xi * TB_FWD * ld;
-            mk.a = s->V + (size_t)xi * TB_FWD * C_in;
+            mk.c = s->M + xi * xi_stride(TB_FWD, ld);
+            mk.a = s->V + xi * xi_stride(TB_FWD, (size_t)C_in);
             b[0] = U + (size_t)xi * C_in * ld;
             ddpm_mk_run(&mk);
         }
@@ -598,8 +606,8 @@ void ddpm_wino_backward(float *dinp, float *dU, float *scratch, const float *dou
         mk.K = nt;
         for (int xi = 0; xi < t.nxi; xi++) { /* dU[xi] (C_in, C_out) += V[xi]^T dM[xi] */
             mk.c = dU + (size_t)xi * C_in * ld;
-            mk.a = s.V + (size_t)xi * TB_DW * C_in;
-            b[0] = s.M + (size_t)xi * TB_DW * ld;
+            mk.a = s.V + xi * xi_stride(TB_DW, (size_t)C_in);
+            b[0] = s.M + xi * xi_stride(TB_DW, ld);
             ddpm_mk_run(&mk);
         }
     }
