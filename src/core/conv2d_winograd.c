@@ -74,30 +74,31 @@ bool ddpm_wino_applies(const ddpm_conv2d_dims *d)
  * cache.)  The weight gradient's products run over tiles, fewer on small
  * maps, so it needs more channels there.  On 28x28 maps 72 channels in all
  * already pay in every pass (small's 48 -> 24 and 72 -> 24 decoder convs:
- * 1.2-1.45x faster than direct on an AVX-512 Xeon, B = 8).  The forward pass
- * of 24 -> 24 there is F(4,3) too (48 channels in all: 10-20 % faster per
- * layer on Zen 4, the whole forward 4-6 %, a training step no slower), but
- * its input gradient stays direct: as fast alone, slower in a training step
- * (Xeon).  F(2,3), numerically tighter, is kept for tests.  A forward-style
- * pass reads `a` channels and writes `b`; `sum784` is the channel count that
- * pays on 28x28 maps. */
-static int forward_tile(const ddpm_conv2d_dims *d, int a, int b, int sum784)
+ * 1.2-1.45x faster than direct on an AVX-512 Xeon, B = 8).  Since V and M
+ * no longer put a tile's 36 values in one L1 set (XI_PAD), F(4,3) also pays
+ * at 48 channels in all on 28x28 maps in every pass (small's 24 -> 24:
+ * 270 / 220 against 165 / 177 direct-equivalent GFLOP/s for the input and
+ * weight gradients on Zen 4, a training step -4 %, tiny's too) and at 72 on
+ * 14x14 maps forward (24 -> 48: 294 against 205).  F(2,3), numerically
+ * tighter, is kept for tests.  A forward-style pass reads `a` channels and
+ * writes `b`. */
+static int forward_tile(const ddpm_conv2d_dims *d, int a, int b)
 {
     if (g_wino_mode) return g_wino_mode == 1 || !geometry_fits(d) ? 0 : g_wino_mode;
     if (!ddpm_wino_applies(d)) return 0;
     const int narrow = a < b ? a : b;
-    return narrow >= 32 || a + b >= (d->H * d->W >= 784 ? sum784 : 96) ? 4 : 0;
+    return narrow >= 32 || a + b >= (d->H * d->W >= 784 ? 48 : 72) ? 4 : 0;
 }
 
-int ddpm_wino_tile_forward(const ddpm_conv2d_dims *d) { return forward_tile(d, d->C_in, d->C_out, 48); }
-int ddpm_wino_tile_dinp(const ddpm_conv2d_dims *d) { return forward_tile(d, d->C_out, d->C_in, 72); }
+int ddpm_wino_tile_forward(const ddpm_conv2d_dims *d) { return forward_tile(d, d->C_in, d->C_out); }
+int ddpm_wino_tile_dinp(const ddpm_conv2d_dims *d) { return forward_tile(d, d->C_out, d->C_in); }
 
 int ddpm_wino_tile_dweight(const ddpm_conv2d_dims *d)
 {
     if (g_wino_mode) return g_wino_mode == 1 || !geometry_fits(d) ? 0 : g_wino_mode;
     if (!ddpm_wino_applies(d)) return 0;
     const int narrow = d->C_in < d->C_out ? d->C_in : d->C_out, sum = d->C_in + d->C_out;
-    if (d->H * d->W >= 784) return sum >= 72 || (narrow >= 32 && sum >= 64) ? 4 : 0;
+    if (d->H * d->W >= 784) return sum >= 48 || (narrow >= 32 && sum >= 64) ? 4 : 0;
     return narrow >= 32 && sum >= 96 ? 4 : 0;
 }
 
