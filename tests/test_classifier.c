@@ -9,6 +9,7 @@
 #include "ddpm/classifier.h"
 #include "ddpm/rng.h"
 #include "ddpm/safetensors.h"
+#include "ddpm/threads.h"
 
 enum { PER_IMAGE = DDPM_CLASSIFIER_SIZE * DDPM_CLASSIFIER_SIZE };
 
@@ -275,6 +276,21 @@ static void check_bundled(void)
     CHECK(acc >= 0.985, "held-out accuracy %.4f is below 98.5%%", acc);
     CHECK(fabs(acc - c.heldout_accuracy) <= 0.0025, "accuracy %.4f differs from the recorded %.4f", acc,
           c.heldout_accuracy);
+    /* the held-out digits' probabilities and features, bit for bit the same
+     * on one thread and on three (batches of 100 over a pool) */
+    const size_t n = 250, np = n * DDPM_CLASSIFIER_CLASSES, nf = n * DDPM_CLASSIFIER_FEATURES;
+    float *p1 = malloc(sizeof(float) * np), *p3 = malloc(sizeof(float) * np);
+    float *f1 = malloc(sizeof(float) * nf), *f3 = malloc(sizeof(float) * nf);
+    CHECK(p1 && p3 && f1 && f3, "out of memory");
+    ddpm_set_threads(1);
+    ddpm_classifier_predict(&c, heldout.pixels, n, p1, f1);
+    ddpm_set_threads(3);
+    ddpm_classifier_predict(&c, heldout.pixels, n, p3, f3);
+    ddpm_set_threads(1);
+    CHECK(memcmp(p1, p3, sizeof(float) * np) == 0, "probabilities differ at 1 and 3 threads");
+    CHECK(memcmp(f1, f3, sizeof(float) * nf) == 0, "features differ at 1 and 3 threads");
+    printf("bundled classifier: %zu predictions identical at 1 and 3 threads\n", n);
+    free(p1), free(p3), free(f1), free(f3);
     ddpm_dataset_free(&heldout);
     ddpm_classifier_free(&c);
 }

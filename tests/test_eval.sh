@@ -40,6 +40,11 @@ awk -F, 'NR == 2 && !($1 == "samples" && $2 == 12) { bad = 1 }
     fail "eval --checkpoint: $(cat "$tmp/ckpt.err")"
 cmp -s "$tmp/ckpt.csv" "$tmp/idx.csv" ||
     fail "eval --checkpoint differs from sample + eval: $(cat "$tmp/ckpt.csv") vs $(cat "$tmp/idx.csv")"
+# the same numbers at 2 threads (sampling and the classifier's batches on the project's pool)
+"$ddpm" eval --threads 2 --checkpoint "$model" -n 12 --steps 2 --seed 3 --batch 5 --quiet --csv >"$tmp/ckpt2.csv" 2>"$tmp/ckpt2.err" ||
+    fail "eval --checkpoint --threads 2: $(cat "$tmp/ckpt2.err")"
+cmp -s "$tmp/ckpt.csv" "$tmp/ckpt2.csv" ||
+    fail "eval at 2 threads differs from 1: $(cat "$tmp/ckpt2.csv") vs $(cat "$tmp/ckpt.csv")"
 
 # ---- bad input: exit 2 with the file and the fix ---------------------------------------------------
 expect_bad() {

@@ -55,6 +55,12 @@ cut -d, -f1-11 "$tmp/a.csv" >"$tmp/a.cut"
 [ -s "$tmp/b-scores.csv" ] || fail "--csv was not honoured"
 [ "$(sed -n 2p "$tmp/b-scores.csv" | cut -d, -f1-11)" = "$(sed -n 3p "$tmp/a.cut")" ] ||
     fail "a second run (another batch size) scores otherwise: $(sed -n 2p "$tmp/b-scores.csv")"
+# and at 2 threads, the whole grid scores the same and draws the same PNG
+"$ddpm" sweep --threads 2 "$model" --eta 0,0.5,0 --steps 1,3 -n 3 --score-n 8 --quiet --out "$tmp/c.png" \
+    >"$tmp/c.out" 2>&1 || fail "sweep --threads 2 failed: $(cat "$tmp/c.out")"
+[ "$(cut -d, -f1-11 "$tmp/c.csv")" = "$(cat "$tmp/a.cut")" ] ||
+    fail "2 threads score otherwise: $(cat "$tmp/c.csv")"
+cmp -s "$tmp/a.png" "$tmp/c.png" || fail "2 threads drew another PNG"
 
 # ---- unscored sweeps: the same PNG twice; several checkpoints stack vertically --------
 unscored() { "$ddpm" sweep --threads 1 "$@" --eta 0,0.5 --steps 1,3 -n 2 --score-n 0 --quiet; }

@@ -107,7 +107,8 @@ double ddpm_classifier_forward(const float *params, ddpm_classifier_workspace *w
  * (num_params floats; zero them first yourself). */
 void ddpm_classifier_backward(const float *params, float *grads, ddpm_classifier_workspace *ws);
 
-/* Classifies n images (n, 1, 28, 28) of any count in batches.  probs
+/* Classifies n images (n, 1, 28, 28) of any count in batches of 100, shared
+ * out over ddpm_get_threads() threads (the same bits at any count).  probs
  * (n, 10) and features (n, 128) may each be NULL.  Allocation failure is
  * fatal (sizes are the program's own). */
 void ddpm_classifier_predict(const ddpm_classifier *c, const float *x, size_t n, float *probs,

@@ -13,6 +13,7 @@
 #include "commands.h"
 #include "ddpm/idx.h"
 #include "ddpm/layers.h"
+#include "ddpm/threads.h"
 #include "scoring.h"
 
 static const char *SUMMARY =
@@ -94,9 +95,9 @@ static int train_classifier(const char *out, int epochs, int batch, double lr, u
     ddpm_classifier clf;
     ddpm_classifier_init(&clf, seed);
     printf("training the digit classifier: %zu parameters, %zu training / %zu held-out digits, "
-           "%d epochs, batch %d, lr %g, shifts +-%d px, seed %llu, %d BLAS threads\n  %s\n",
+           "%d epochs, batch %d, lr %g, shifts +-%d px, seed %llu, one thread\n  %s\n",
            ddpm_classifier_num_params(), train.n, heldout.n, cfg.epochs, cfg.batch, cfg.lr, cfg.max_shift,
-           (unsigned long long)seed, ddpm_blas_get_threads(), DDPM_CLASSIFIER_ARCHITECTURE);
+           (unsigned long long)seed, DDPM_CLASSIFIER_ARCHITECTURE);
     fflush(stdout);
     train_view view = {.quiet = quiet};
     int status = 0;
@@ -187,7 +188,7 @@ int ddpm_cmd_eval(int argc, char **argv)
         {"out", ARG_STRING, &out, 0, 0, "FILE", "with --train-classifier: where (default <assets>/classifier.safetensors)"},
         {"epochs", ARG_INT, &epochs, 1, 1000, "N", "with --train-classifier: epochs"},
         {"lr", ARG_DOUBLE, &lr, 1e-6, 1, "X", "with --train-classifier: peak learning rate"},
-        {"threads", ARG_INT, &threads, 0, 0, "N", "BLAS threads (0 = all cores)"},
+        {"threads", ARG_INT, &threads, 0, 0, "N", "sampling threads (0 = all cores); results are the same at any count"},
         {"quiet", ARG_FLAG, &quiet, 0, 0, NULL, "no progress bar"},
     };
     const int n_specs = (int)(sizeof specs / sizeof specs[0]);
@@ -200,7 +201,7 @@ int ddpm_cmd_eval(int argc, char **argv)
         return 0;
     }
     if (rc != DDPM_OK) return ddpm_cli_bad_input("eval", &err);
-    ddpm_blas_set_threads(threads);
+    ddpm_set_threads(threads); /* the project's pool; BLAS stays at one thread */
     if (train) {
         if (n_pos || checkpoint) {
             ddpm_fail(&err, "--train-classifier takes no samples; run it on its own");

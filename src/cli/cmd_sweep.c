@@ -11,6 +11,7 @@
 #include "args.h"
 #include "commands.h"
 #include "ddpm/layers.h"
+#include "ddpm/threads.h"
 #include "scoring.h"
 
 static const char *SUMMARY =
@@ -337,7 +338,7 @@ int ddpm_cmd_sweep(int argc, char **argv)
         {"scale", ARG_INT, &p.scale, 1, 8, "N", "zoom of the sample grids"},
         {"batch", ARG_INT, &p.batch, 1, 1024, "N", "images per forward pass"},
         {"classifier", ARG_STRING, &classifier, 0, 0, "FILE", "classifier (default <assets>/classifier.safetensors)"},
-        {"threads", ARG_INT, &threads, 0, 0, "N", "BLAS threads (0 = all cores)"},
+        {"threads", ARG_INT, &threads, 0, 0, "N", "sampling threads (0 = all cores); results are the same at any count"},
         {"quiet", ARG_FLAG, &quiet, 0, 0, NULL, "no progress bar"},
     };
     const int n_specs = (int)(sizeof specs / sizeof specs[0]);
@@ -370,7 +371,7 @@ int ddpm_cmd_sweep(int argc, char **argv)
     if (p.base.sampler == DDPM_SAMPLER_DDPM && p.n_eta > 1)
         fprintf(stderr, "ddpm sweep: note: --sampler ddpm ignores eta; the rows will be identical\n");
     p.n_sample = p.n_show > p.n_score ? p.n_show : p.n_score;
-    ddpm_blas_set_threads(threads);
+    ddpm_set_threads(threads); /* the project's pool; BLAS stays at one thread */
 
     /* Everything that can be wrong is checked before the first sample, the
      * cheap checks first: the lists (above), the checkpoints, the classifier,

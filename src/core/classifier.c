@@ -2,6 +2,7 @@
  * (see ddpm/classifier.h).  Five layers in a fixed chain, so the forward is
  * written out rather than interpreted from an op list like the UNet's. */
 #include <math.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -9,6 +10,7 @@
 #include "ddpm/classifier.h"
 #include "ddpm/layers.h"
 #include "ddpm/rng.h"
+#include "ddpm/threads.h"
 
 const char DDPM_CLASSIFIER_ARCHITECTURE[] =
     "conv3x3 1->16 s1, SiLU, conv3x3 16->64 s2, SiLU, conv3x3 64->64 s2, SiLU, "
@@ -266,31 +268,60 @@ void ddpm_classifier_backward(const float *params, float *grads, ddpm_classifier
 
 enum { PREDICT_BATCH = 100 };
 
+/* Batch k of a prediction: images [k max_batch, ...) on the thread's own
+ * workspace.  The batches are the same at any thread count, so are the bits. */
+typedef struct {
+    const ddpm_classifier *c;
+    const float *x;
+    size_t n;
+    int max_batch;
+    float *probs, *features;
+    ddpm_classifier_workspace **ws; /* one per thread */
+} predict_job;
+
+static void predict_task(void *ctx, int task, int thread)
+{
+    const predict_job *j = ctx;
+    const size_t per_image = (size_t)DDPM_CLASSIFIER_SIZE * DDPM_CLASSIFIER_SIZE;
+    const size_t i = (size_t)task * (size_t)j->max_batch;
+    const int B = j->n - i < (size_t)j->max_batch ? (int)(j->n - i) : j->max_batch;
+    ddpm_classifier_output o;
+    ddpm_classifier_forward(j->c->params, j->ws[thread], j->x + i * per_image, NULL, B, &o);
+    if (j->probs)
+        memcpy(j->probs + i * DDPM_CLASSIFIER_CLASSES, o.probs,
+               sizeof(float) * (size_t)B * DDPM_CLASSIFIER_CLASSES);
+    if (j->features)
+        memcpy(j->features + i * DDPM_CLASSIFIER_FEATURES, o.features,
+               sizeof(float) * (size_t)B * DDPM_CLASSIFIER_FEATURES);
+}
+
 void ddpm_classifier_predict(const ddpm_classifier *c, const float *x, size_t n, float *probs,
                              float *features)
 {
     DDPM_ASSERT(c && c->params && (x || n == 0));
     if (n == 0) return;
-    ddpm_classifier_workspace *ws;
-    ddpm_error err = {0};
-    int max_batch = n < PREDICT_BATCH ? (int)n : PREDICT_BATCH;
-    if (ddpm_classifier_workspace_create(&ws, max_batch, false, &err) != DDPM_OK) {
-        fprintf(stderr, "ddpm: %s\n", err.msg);
-        abort();
+    const int max_batch = n < PREDICT_BATCH ? (int)n : PREDICT_BATCH;
+    const size_t batches = (n + (size_t)max_batch - 1) / (size_t)max_batch;
+    DDPM_ASSERT(batches <= INT32_MAX);
+    /* the batches over ddpm_get_threads() threads (ddpm/threads.h) */
+    enum { MAX_THREADS = 64 };
+    int threads = ddpm_get_threads();
+    if ((size_t)threads > batches) threads = (int)batches;
+    if (threads > MAX_THREADS) threads = MAX_THREADS;
+    ddpm_pool *pool = threads > 1 ? ddpm_pool_create(threads) : NULL;
+    if (!pool) threads = 1;
+    ddpm_classifier_workspace *ws[MAX_THREADS];
+    for (int t = 0; t < threads; t++) {
+        ddpm_error err = {0};
+        if (ddpm_classifier_workspace_create(&ws[t], max_batch, false, &err) != DDPM_OK) {
+            fprintf(stderr, "ddpm: %s\n", err.msg);
+            abort();
+        }
     }
-    const size_t per_image = (size_t)DDPM_CLASSIFIER_SIZE * DDPM_CLASSIFIER_SIZE;
-    for (size_t i = 0; i < n; i += (size_t)max_batch) {
-        int B = n - i < (size_t)max_batch ? (int)(n - i) : max_batch;
-        ddpm_classifier_output o;
-        ddpm_classifier_forward(c->params, ws, x + i * per_image, NULL, B, &o);
-        if (probs)
-            memcpy(probs + i * DDPM_CLASSIFIER_CLASSES, o.probs,
-                   sizeof(float) * (size_t)B * DDPM_CLASSIFIER_CLASSES);
-        if (features)
-            memcpy(features + i * DDPM_CLASSIFIER_FEATURES, o.features,
-                   sizeof(float) * (size_t)B * DDPM_CLASSIFIER_FEATURES);
-    }
-    ddpm_classifier_workspace_free(ws);
+    predict_job job = {c, x, n, max_batch, probs, features, ws};
+    ddpm_pool_run(pool, (int)batches, predict_task, &job);
+    for (int t = 0; t < threads; t++) ddpm_classifier_workspace_free(ws[t]);
+    ddpm_pool_free(pool);
 }
 
 static int argmax(const float *p, int k)

@@ -288,7 +288,6 @@ TRANSFORM_1D(gt6)
 #undef X
 #undef Y
 
-
 /* ---- the tile transforms ---------------------------------------------------------- */
 
 /* The 2-D transforms of one window, L lanes (LANES, or 8 for the last 8
