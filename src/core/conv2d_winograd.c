@@ -78,7 +78,7 @@ bool ddpm_wino_applies(const ddpm_conv2d_dims *d)
  * no longer put a tile's 36 values in one L1 set (XI_PAD), F(4,3) also pays
  * at 48 channels in all on 28x28 maps in every pass (small's 24 -> 24:
  * 270 / 220 against 165 / 177 direct-equivalent GFLOP/s for the input and
- * weight gradients on Zen 4, a training step -4 %, tiny's too) and at 72 on
+ * weight gradients on Zen 5, a training step -4 %, tiny's too) and at 72 on
  * 14x14 maps forward (24 -> 48: 294 against 205).  F(2,3), numerically
  * tighter, is kept for tests.  A forward-style pass reads `a` channels and
  * writes `b`. */
