@@ -281,16 +281,18 @@ static void check_bundled(void)
     const size_t n = 250, np = n * DDPM_CLASSIFIER_CLASSES, nf = n * DDPM_CLASSIFIER_FEATURES;
     float *p1 = malloc(sizeof(float) * np), *p3 = malloc(sizeof(float) * np);
     float *f1 = malloc(sizeof(float) * nf), *f3 = malloc(sizeof(float) * nf);
-    CHECK(p1 && p3 && f1 && f3, "out of memory");
+    float *x = malloc(sizeof(float) * n * 28 * 28);
+    CHECK(p1 && p3 && f1 && f3 && x, "out of memory");
+    ddpm_dataset_images(&heldout, 0, n, x);
     ddpm_set_threads(1);
-    ddpm_classifier_predict(&c, heldout.pixels, n, p1, f1);
+    ddpm_classifier_predict(&c, x, n, p1, f1);
     ddpm_set_threads(3);
-    ddpm_classifier_predict(&c, heldout.pixels, n, p3, f3);
+    ddpm_classifier_predict(&c, x, n, p3, f3);
     ddpm_set_threads(1);
     CHECK(memcmp(p1, p3, sizeof(float) * np) == 0, "probabilities differ at 1 and 3 threads");
     CHECK(memcmp(f1, f3, sizeof(float) * nf) == 0, "features differ at 1 and 3 threads");
     printf("bundled classifier: %zu predictions identical at 1 and 3 threads\n", n);
-    free(p1), free(p3), free(f1), free(f3);
+    free(p1), free(p3), free(f1), free(f3), free(x);
     ddpm_dataset_free(&heldout);
     ddpm_classifier_free(&c);
 }

@@ -25,7 +25,7 @@ static int remove_entry(const char *path, const struct stat *st, int flag, struc
 static void expect_open_error(int rc, const ddpm_dataset *ds, const ddpm_error *err,
                               const char *phrase, int line)
 {
-    if (rc != DDPM_ERR || !strstr(err->msg, phrase) || ds->pixels || ds->labels) {
+    if (rc != DDPM_ERR || !strstr(err->msg, phrase) || ds->bytes || ds->labels) {
         fprintf(stderr, "test_dataset.c:%d: expected an error containing '%s', got rc %d: %s\n",
                 line, phrase, rc, err->msg);
         exit(1);
@@ -47,15 +47,18 @@ static void check_digits(const ddpm_dataset *ds, size_t n)
     CHECK(ds->channels == 1 && ds->height == 28 && ds->width == 28, "digits are 1x28x28");
     CHECK(strcmp(ds->name, "digits") == 0, "name '%s'", ds->name);
     CHECK(ds->labels && ds->num_classes == 10, "num_classes %d", ds->num_classes);
+    float *px = malloc(sizeof(float) * ds->n * 28 * 28);
+    CHECK(px != NULL, "out of memory");
+    ddpm_dataset_images(ds, 0, ds->n, px);
     float mn = 1e9f, mx = -1e9f;
     for (size_t i = 0; i < ds->n * 28 * 28; i++) {
-        float v = ds->pixels[i];
-        /* Every value is one of the 256 levels x / 127.5 - 1. */
-        float level = (v + 1.0f) * 127.5f;
-        CHECK(fabsf(level - roundf(level)) < 1e-3f, "pixel %zu = %g is not a byte level", i, v);
+        float v = px[i];
+        /* Every value is x / 127.5 - 1 of the byte kept. */
+        CHECK(v == (float)ds->bytes[i] / 127.5f - 1.0f, "pixel %zu = %g for byte %d", i, v, ds->bytes[i]);
         if (v < mn) mn = v;
         if (v > mx) mx = v;
     }
+    free(px);
     CHECK(mn == -1.0f && mx == 1.0f, "pixel range [%g, %g], expected exactly [-1, 1]", mn, mx);
     for (size_t i = 0; i < ds->n; i++) CHECK(ds->labels[i] <= 9, "label %u", ds->labels[i]);
 }
@@ -80,11 +83,14 @@ static void test_digits(void)
     }
     /* train + held-out is all, in that order: the split is the file's tail. */
     size_t hw = 28 * 28;
-    CHECK(memcmp(all.pixels, train.pixels, train.n * hw * sizeof(float)) == 0, "train = head of all");
-    CHECK(memcmp(all.pixels + train.n * hw, held.pixels, held.n * hw * sizeof(float)) == 0,
-          "held-out = tail of all");
+    CHECK(memcmp(all.bytes, train.bytes, train.n * hw) == 0, "train = head of all");
+    CHECK(memcmp(all.bytes + train.n * hw, held.bytes, held.n * hw) == 0, "held-out = tail of all");
     CHECK(memcmp(all.labels + train.n, held.labels, held.n) == 0, "held-out labels = tail");
-    CHECK(ddpm_dataset_image(&all, 9000) == all.pixels + 9000 * hw, "image pointer");
+    /* images() converts the named run of images */
+    float two[2 * 28 * 28];
+    ddpm_dataset_images(&all, 9000, 2, two);
+    for (size_t i = 0; i < 2 * hw; i++)
+        CHECK(two[i] == (float)all.bytes[9000 * hw + i] / 127.5f - 1.0f, "images(9000, 2)[%zu]", i);
     /* The shuffle interleaves classes: no long runs of one label. */
     int run = 1, longest = 1;
     for (size_t i = 1; i < all.n; i++) {
@@ -99,14 +105,15 @@ static void test_digits(void)
     uint8_t lb[3];
     ddpm_dataset_gather(&all, pick, 3, px, lb);
     for (int k = 0; k < 3; k++) {
-        CHECK(memcmp(px + k * hw, ddpm_dataset_image(&all, pick[k]), hw * sizeof(float)) == 0,
-              "gathered image %d", k);
+        float one[28 * 28];
+        ddpm_dataset_images(&all, pick[k], 1, one);
+        CHECK(memcmp(px + k * hw, one, hw * sizeof(float)) == 0, "gathered image %d", k);
         CHECK(lb[k] == all.labels[pick[k]], "gathered label %d", k);
     }
     ddpm_dataset_free(&all);
     ddpm_dataset_free(&train);
     ddpm_dataset_free(&held);
-    CHECK(all.pixels == NULL && all.n == 0, "free zeroes");
+    CHECK(all.bytes == NULL && all.n == 0, "free zeroes");
     ddpm_dataset_free(&all);
 
     /* DDPM_ASSETS moves the assets folder; a wrong one says how to fix it. */
@@ -166,10 +173,13 @@ static void check_folder_images(const ddpm_dataset *ds, size_t n, int first)
 {
     CHECK(ds->n == n && ds->height == 4 && ds->width == 3 && ds->channels == 1,
           "folder set: n %zu (expected %zu), %dx%d", ds->n, n, ds->height, ds->width);
+    float px[64 * 12];
+    CHECK(n <= 64, "n %zu", n);
+    ddpm_dataset_images(ds, 0, n, px);
     for (size_t i = 0; i < n * 12; i++) {
         int byte = (int)((first + i / 12) * 16 + i % 12);
-        CHECK(ds->pixels[i] == (float)byte / 127.5f - 1.0f, "pixel %zu: %g for byte %d", i,
-              ds->pixels[i], byte);
+        CHECK(ds->bytes[i] == byte && px[i] == (float)byte / 127.5f - 1.0f, "pixel %zu: %g for byte %d", i,
+              px[i], byte);
     }
     for (size_t i = 0; ds->labels && i < n; i++)
         CHECK(ds->labels[i] == (first + i) % 10, "label %zu", i);

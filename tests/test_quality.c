@@ -315,7 +315,7 @@ static void check_real_and_bad(void)
     CHECK(noise.fd > 20 * floor.fd, "noise FD %g is not far above the floor %g", noise.fd, floor.fd);
     CHECK(noise.inception_score < 3, "noise IS %g", noise.inception_score);
 
-    for (int i = 0; i < NB; i++) memcpy(x + (size_t)i * P, ddpm_dataset_image(&ref.train, 7), sizeof(float) * P);
+    for (int i = 0; i < NB; i++) ddpm_dataset_images(&ref.train, 7, 1, x + (size_t)i * P);
     ddpm_quality same;
     ddpm_quality_score(&ref, x, NB, &same);
     printf("one digit x %d: confidence %.4f entropy %.4f IS %.3f FD %.1f\n", NB, same.confidence, same.entropy,

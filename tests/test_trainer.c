@@ -19,17 +19,17 @@ static ddpm_dataset make_data(void)
     ds.n = 64;
     ds.channels = 1;
     ds.height = ds.width = 28;
-    ds.pixels = malloc(sizeof(float) * 64 * 784);
+    ds.bytes = malloc(64 * 784);
     ddpm_rng r;
     ddpm_rng_init(&r, 8, 0);
     for (int i = 0; i < 64; i++) {
-        float *img = ds.pixels + i * 784;
+        uint8_t *img = ds.bytes + i * 784;
         int cx = 6 + (int)ddpm_rng_below(&r, 16), cy = 6 + (int)ddpm_rng_below(&r, 16);
         for (int y = 0; y < 28; y++)
             for (int x = 0; x < 28; x++) {
                 bool on = (i % 2 == 0) ? (abs(x - cx) <= 1 && abs(y - cy) <= 6)
                                        : ((x - cx) * (x - cx) + (y - cy) * (y - cy) <= 16);
-                img[y * 28 + x] = on ? 1.0f : -1.0f;
+                img[y * 28 + x] = on ? 255 : 0;
             }
     }
     return ds;
@@ -166,6 +166,6 @@ int main(void)
     check_resume_exact(&ds);
     check_threads_same(&ds);
     check_nan_guard(&ds);
-    free(ds.pixels);
+    free(ds.bytes);
     TEST_PASS("test_trainer");
 }

@@ -1,9 +1,10 @@
-/* ddpm/dataset.h: the training images, as floats in [-1, 1], and the
- * deterministic order in which training visits them.
+/* ddpm/dataset.h: the training images (kept as their files' bytes, handed
+ * out as floats in [-1, 1]) and the deterministic order in which training
+ * visits them.
  *
  *   ddpm_dataset ds;
  *   if (ddpm_dataset_open(&ds, "digits", DDPM_SPLIT_TRAIN, &err) != 0) ...;  // 9,000 images
- *   // ds.pixels: (ds.n, 1, ds.height, ds.width); ds.labels: (ds.n) or NULL
+ *   // ds.bytes: (ds.n, 1, ds.height, ds.width); ds.labels: (ds.n) or NULL
  *
  *   ddpm_batch_sampler bs;
  *   ddpm_batch_sampler_init(&bs, ds.n, seed);
@@ -33,8 +34,11 @@
  * labels is NULL.
  *
  * Pixels are x / 127.5 - 1 for bytes x, so 0 -> -1 and 255 -> +1 exactly.
+ * The bytes are what is kept (a quarter of the floats: 7 MiB for the digits,
+ * 47 MiB for Fashion-MNIST); ddpm_dataset_gather and ddpm_dataset_images
+ * convert as they copy.
  *
- * Ownership: a dataset filled by a successful open owns pixels and labels;
+ * Ownership: a dataset filled by a successful open owns bytes and labels;
  * ddpm_dataset_free releases them.  On failure nothing is left to free.
  */
 #ifndef DDPM_DATASET_H
@@ -62,7 +66,7 @@ typedef struct ddpm_dataset {
     size_t n;            /* number of images */
     int channels;        /* always 1 */
     int height, width;   /* 28 x 28 for the MNIST family */
-    float *pixels;       /* (n, 1, height, width) in [-1, 1]; owned */
+    uint8_t *bytes;      /* (n, 1, height, width), 0..255 as in the files; owned */
     uint8_t *labels;     /* (n) class of each image, or NULL without labels; owned */
     int num_classes;     /* 1 + the largest label; 0 without labels */
 } ddpm_dataset;
@@ -87,11 +91,12 @@ int ddpm_dataset_open_fashion(ddpm_dataset *ds, const char *root, ddpm_split spl
                               ddpm_error *err);
 int ddpm_dataset_open_dir(ddpm_dataset *ds, const char *dir, ddpm_split split, ddpm_error *err);
 
-/* Releases pixels and labels and zeroes *ds; safe on a zeroed dataset. */
+/* Releases bytes and labels and zeroes *ds; safe on a zeroed dataset. */
 void ddpm_dataset_free(ddpm_dataset *ds);
 
-/* Image i: (1, height, width).  i < ds->n (asserted). */
-const float *ddpm_dataset_image(const ddpm_dataset *ds, size_t i);
+/* Images first .. first+count-1 as pixels into out (count, 1, height,
+ * width); first + count <= ds->n (asserted). */
+void ddpm_dataset_images(const ddpm_dataset *ds, size_t first, size_t count, float *out);
 
 /* Copies images indices[0..count) into pixels (count, 1, H, W) and, when
  * labels is not NULL, their labels into labels (count); labels needs

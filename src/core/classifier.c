@@ -336,8 +336,12 @@ double ddpm_classifier_accuracy(const ddpm_classifier *c, const ddpm_dataset *ds
 {
     DDPM_ASSERT(c && ds && ds->labels && ds->n > 0);
     DDPM_ASSERT(ds->height == DDPM_CLASSIFIER_SIZE && ds->width == DDPM_CLASSIFIER_SIZE);
+    const size_t hw = (size_t)DDPM_CLASSIFIER_SIZE * DDPM_CLASSIFIER_SIZE;
     float *probs = ddpm_xmalloc(sizeof(float) * ds->n * DDPM_CLASSIFIER_CLASSES);
-    ddpm_classifier_predict(c, ds->pixels, ds->n, probs, NULL);
+    float *pixels = ddpm_xmalloc(sizeof(float) * ds->n * hw);
+    ddpm_dataset_images(ds, 0, ds->n, pixels);
+    ddpm_classifier_predict(c, pixels, ds->n, probs, NULL);
+    free(pixels);
     size_t right = 0;
     for (size_t i = 0; i < ds->n; i++)
         right += argmax(probs + i * DDPM_CLASSIFIER_CLASSES, DDPM_CLASSIFIER_CLASSES) == ds->labels[i];

@@ -64,21 +64,19 @@ static int fill_from_parts(ddpm_dataset *ds, const char *name, const part *parts
     }
     /* Sizes come from validated headers: at most DDPM_IDX_MAX_BYTES per file. */
     size_t hw = (size_t)rows * cols;
-    float *pixels = ddpm_try_calloc(n * hw, sizeof(float));
+    uint8_t *bytes = ddpm_try_calloc(n * hw, 1);
     uint8_t *labels = all_labelled ? ddpm_try_calloc(n, 1) : NULL;
-    if (!pixels || (all_labelled && !labels)) {
-        free(pixels);
+    if (!bytes || (all_labelled && !labels)) {
+        free(bytes);
         free(labels);
         return ddpm_fail(err, "%s: out of memory for %zu images of %ux%u", name, n, rows, cols);
     }
-    float to_unit[256];  /* x / 127.5 - 1: 0 -> -1 and 255 -> +1 exactly */
-    for (int x = 0; x < 256; x++) to_unit[x] = (float)x / 127.5f - 1.0f;
 
     size_t at = 0;
     int largest = -1;
     for (int p = 0; p < nparts; p++) {
         const uint8_t *src = parts[p].images->data + parts[p].first * hw;
-        for (size_t i = 0; i < parts[p].count * hw; i++) pixels[at * hw + i] = to_unit[src[i]];
+        memcpy(bytes + at * hw, src, parts[p].count * hw);
         if (labels) {
             const uint8_t *lab = parts[p].labels->data + parts[p].first;
             for (size_t i = 0; i < parts[p].count; i++) {
@@ -93,7 +91,7 @@ static int fill_from_parts(ddpm_dataset *ds, const char *name, const part *parts
     ds->channels = 1;
     ds->height = (int)rows;
     ds->width = (int)cols;
-    ds->pixels = pixels;
+    ds->bytes = bytes;
     ds->labels = labels;
     ds->num_classes = largest + 1;
     return DDPM_OK;
@@ -262,24 +260,32 @@ int ddpm_dataset_open(ddpm_dataset *ds, const char *spec, ddpm_split split, ddpm
 void ddpm_dataset_free(ddpm_dataset *ds)
 {
     if (!ds) return;
-    free(ds->pixels);
+    free(ds->bytes);
     free(ds->labels);
     memset(ds, 0, sizeof *ds);
 }
 
-const float *ddpm_dataset_image(const ddpm_dataset *ds, size_t i)
+/* x / 127.5 - 1: 0 -> -1 and 255 -> +1 exactly */
+static void to_unit(float *out, const uint8_t *in, size_t n)
 {
-    DDPM_ASSERT(ds && i < ds->n);
-    return ds->pixels + i * (size_t)ds->height * (size_t)ds->width;
+    for (size_t i = 0; i < n; i++) out[i] = (float)in[i] / 127.5f - 1.0f;
+}
+
+void ddpm_dataset_images(const ddpm_dataset *ds, size_t first, size_t count, float *out)
+{
+    DDPM_ASSERT(ds && out && first <= ds->n && count <= ds->n - first);
+    const size_t hw = (size_t)ds->height * (size_t)ds->width;
+    to_unit(out, ds->bytes + first * hw, count * hw);
 }
 
 void ddpm_dataset_gather(const ddpm_dataset *ds, const uint32_t *indices, size_t count,
                          float *pixels, uint8_t *labels)
 {
     DDPM_ASSERT(ds && indices && pixels && (!labels || ds->labels));
-    size_t hw = (size_t)ds->height * (size_t)ds->width;
+    const size_t hw = (size_t)ds->height * (size_t)ds->width;
     for (size_t k = 0; k < count; k++) {
-        memcpy(pixels + k * hw, ddpm_dataset_image(ds, indices[k]), hw * sizeof(float));
+        DDPM_ASSERT(indices[k] < ds->n);
+        to_unit(pixels + k * hw, ds->bytes + indices[k] * hw, hw);
         if (labels) labels[k] = ds->labels[indices[k]];
     }
 }

@@ -66,9 +66,13 @@ int ddpm_quality_reference_init(ddpm_quality_reference *ref, const ddpm_classifi
         ddpm_dataset_free(&heldout);
         return DDPM_ERR;
     }
+    const size_t hw = (size_t)heldout.height * heldout.width;
     float *features = ddpm_xmalloc(sizeof(float) * heldout.n * F);
-    ddpm_classifier_predict(c, heldout.pixels, heldout.n, NULL, features);
+    float *pixels = ddpm_xmalloc(sizeof(float) * heldout.n * hw);
+    ddpm_dataset_images(&heldout, 0, heldout.n, pixels);
+    ddpm_classifier_predict(c, pixels, heldout.n, NULL, features);
     ddpm_feature_stats_compute(&ref->heldout, features, heldout.n, F);
+    free(pixels);
     free(features);
     ddpm_dataset_free(&heldout);
     return DDPM_OK;

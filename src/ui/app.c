@@ -191,7 +191,7 @@ static void update_forward_digit(viz_app *a)
         a->fwd_digit = -1;
     }
     if (a->fwd_digit == a->p.digit && a->fwd_seed == a->p.seed) return;
-    memcpy(a->fwd_x0, ddpm_dataset_image(&a->digits, (size_t)a->p.digit), sizeof(float) * per);
+    ddpm_dataset_images(&a->digits, (size_t)a->p.digit, 1, a->fwd_x0);
     /* one fixed epsilon per (seed, digit): the animation is smooth because
      * only t changes from frame to frame */
     ddpm_rng r;
