@@ -188,7 +188,7 @@ int ddpm_cmd_eval(int argc, char **argv)
         {"out", ARG_STRING, &out, 0, 0, "FILE", "with --train-classifier: where (default <assets>/classifier.safetensors)"},
         {"epochs", ARG_INT, &epochs, 1, 1000, "N", "with --train-classifier: epochs"},
         {"lr", ARG_DOUBLE, &lr, 1e-6, 1, "X", "with --train-classifier: peak learning rate"},
-        {"threads", ARG_INT, &threads, 0, 0, "N", "sampling threads (0 = all cores); results are the same at any count"},
+        {"threads", ARG_INT, &threads, 0, 0, "N", "threads (0 = all cores); results are the same at any count"},
         {"quiet", ARG_FLAG, &quiet, 0, 0, NULL, "no progress bar"},
     };
     const int n_specs = (int)(sizeof specs / sizeof specs[0]);

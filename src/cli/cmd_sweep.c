@@ -338,7 +338,7 @@ int ddpm_cmd_sweep(int argc, char **argv)
         {"scale", ARG_INT, &p.scale, 1, 8, "N", "zoom of the sample grids"},
         {"batch", ARG_INT, &p.batch, 1, 1024, "N", "images per forward pass"},
         {"classifier", ARG_STRING, &classifier, 0, 0, "FILE", "classifier (default <assets>/classifier.safetensors)"},
-        {"threads", ARG_INT, &threads, 0, 0, "N", "sampling threads (0 = all cores); results are the same at any count"},
+        {"threads", ARG_INT, &threads, 0, 0, "N", "threads (0 = all cores); results are the same at any count"},
         {"quiet", ARG_FLAG, &quiet, 0, 0, NULL, "no progress bar"},
     };
     const int n_specs = (int)(sizeof specs / sizeof specs[0]);

@@ -269,7 +269,7 @@ void ddpm_classifier_backward(const float *params, float *grads, ddpm_classifier
 enum { PREDICT_BATCH = 100 };
 
 /* Batch k of a prediction: images [k max_batch, ...) on the thread's own
- * workspace.  The batches are the same at any thread count, so are the bits. */
+ * workspace.  The batches do not depend on the thread count, nor do the bits. */
 typedef struct {
     const ddpm_classifier *c;
     const float *x;
