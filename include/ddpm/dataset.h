@@ -94,6 +94,9 @@ int ddpm_dataset_open_dir(ddpm_dataset *ds, const char *dir, ddpm_split split, d
 /* Releases bytes and labels and zeroes *ds; safe on a zeroed dataset. */
 void ddpm_dataset_free(ddpm_dataset *ds);
 
+/* Pixels of n bytes: out[i] = in[i] / 127.5 - 1 (0 -> -1, 255 -> +1 exactly). */
+void ddpm_pixels_from_bytes(float *out, const uint8_t *in, size_t n);
+
 /* Images first .. first+count-1 as pixels into out (count, 1, height,
  * width); first + count <= ds->n (asserted). */
 void ddpm_dataset_images(const ddpm_dataset *ds, size_t first, size_t count, float *out);

@@ -11,6 +11,7 @@
 
 #include "args.h"
 #include "commands.h"
+#include "ddpm/dataset.h"
 #include "ddpm/idx.h"
 #include "ddpm/layers.h"
 #include "ddpm/threads.h"
@@ -139,7 +140,7 @@ static int read_idx_images(const char *path, size_t max_n, float **out, size_t *
         ddpm_idx_free(&idx);
         return ddpm_fail(err, "out of memory for %zu images of '%s'", n, path);
     }
-    for (size_t i = 0; i < n * per; i++) x[i] = (float)idx.data[i] / 127.5f - 1.0f;
+    ddpm_pixels_from_bytes(x, idx.data, n * per);
     ddpm_idx_free(&idx);
     *out = x;
     *out_n = n;

@@ -5,6 +5,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "ddpm/dataset.h"
+
 int ddpm_cli_scorer_open(ddpm_cli_scorer *s, const char *path, ddpm_error *err)
 {
     memset(s, 0, sizeof *s);
@@ -59,6 +61,6 @@ void ddpm_cli_quantize(float *x, size_t n)
     for (size_t i = 0; i < n; i++) {
         uint8_t byte;
         ddpm_cli_to_bytes(x + i, 1, &byte);
-        x[i] = (float)byte / 127.5f - 1.0f;  /* as ddpm_dataset reads bytes */
+        ddpm_pixels_from_bytes(x + i, &byte, 1); /* as ddpm_dataset reads bytes */
     }
 }

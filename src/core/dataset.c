@@ -265,8 +265,7 @@ void ddpm_dataset_free(ddpm_dataset *ds)
     memset(ds, 0, sizeof *ds);
 }
 
-/* x / 127.5 - 1: 0 -> -1 and 255 -> +1 exactly */
-static void to_unit(float *out, const uint8_t *in, size_t n)
+void ddpm_pixels_from_bytes(float *out, const uint8_t *in, size_t n)
 {
     for (size_t i = 0; i < n; i++) out[i] = (float)in[i] / 127.5f - 1.0f;
 }
@@ -275,7 +274,7 @@ void ddpm_dataset_images(const ddpm_dataset *ds, size_t first, size_t count, flo
 {
     DDPM_ASSERT(ds && out && first <= ds->n && count <= ds->n - first);
     const size_t hw = (size_t)ds->height * (size_t)ds->width;
-    to_unit(out, ds->bytes + first * hw, count * hw);
+    ddpm_pixels_from_bytes(out, ds->bytes + first * hw, count * hw);
 }
 
 void ddpm_dataset_gather(const ddpm_dataset *ds, const uint32_t *indices, size_t count,
@@ -285,7 +284,7 @@ void ddpm_dataset_gather(const ddpm_dataset *ds, const uint32_t *indices, size_t
     const size_t hw = (size_t)ds->height * (size_t)ds->width;
     for (size_t k = 0; k < count; k++) {
         DDPM_ASSERT(indices[k] < ds->n);
-        to_unit(pixels + k * hw, ds->bytes + indices[k] * hw, hw);
+        ddpm_pixels_from_bytes(pixels + k * hw, ds->bytes + indices[k] * hw, hw);
         if (labels) labels[k] = ds->labels[indices[k]];
     }
 }
