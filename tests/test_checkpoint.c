@@ -41,9 +41,9 @@ int main(void)
     run.seed = 12345678901234ULL;
     run.adam.lr = 3e-4;
     snprintf(run.dataset, sizeof run.dataset, "fashion");
-    ddpm_unet *net;
-    CHECK(ddpm_unet_create(&net, &run.unet, &err) == 0, "%s", err.msg);
-    const size_t P = ddpm_unet_num_params(net);
+    ddpm_net *net;
+    CHECK(ddpm_net_create(&net, &run.net, &err) == 0, "%s", err.msg);
+    const size_t P = ddpm_net_num_params(net);
     float *a = malloc(4 * P * sizeof(float));
     fill(a, 4 * P, 1);
     ddpm_checkpoint_data d = {.run = &run, .net = net, .step = 777, .ema = a, .model = a + P,
@@ -57,7 +57,7 @@ int main(void)
     CHECK(memcmp(ck.ema, a, P * 4) == 0 && memcmp(ck.model, a + P, P * 4) == 0 &&
           memcmp(ck.adam_m, a + 2 * P, P * 4) == 0 && memcmp(ck.adam_v, a + 3 * P, P * 4) == 0,
           "weights differ after the round trip");
-    CHECK(ddpm_unet_config_equal(&ck.run.unet, &run.unet), "unet config");
+    CHECK(ddpm_net_config_equal(&ck.run.net, &run.net), "network config");
     CHECK(ck.run.schedule.kind == DDPM_SCHEDULE_COSINE && ck.run.schedule.T == 500 &&
           ck.run.prediction == DDPM_PRED_V && ck.run.seed == run.seed && ck.run.adam.lr == 3e-4 &&
           strcmp(ck.run.dataset, "fashion") == 0 && strcmp(ck.run.preset, "tiny") == 0,
@@ -99,7 +99,7 @@ int main(void)
 
     /* weights of one config under the metadata of another */
     ddpm_run_config other = run;
-    CHECK(ddpm_unet_preset("small", &other.unet, &err) == 0, "small");
+    CHECK(ddpm_net_preset("small", &other.net, &err) == 0, "small");
     ddpm_checkpoint_data lie = d;
     lie.run = &other;
     lie.net = net; /* tiny's tensors */
@@ -123,7 +123,7 @@ int main(void)
           strstr(err.msg, "nonexistent-dir"), "bad dir: %s", err.msg);
 
     free(a);
-    ddpm_unet_free(net);
+    ddpm_net_free(net);
     char cmd[300];
     snprintf(cmd, sizeof cmd, "rm -rf %s", dir);
     CHECK(system(cmd) == 0, "cleanup");

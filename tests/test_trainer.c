@@ -44,7 +44,7 @@ static ddpm_run_config small_run(void)
                           .levels = 2, .channel_mult = {1, 2}, .res_blocks = 1,
                           .attention = {false, true}, .mid_attention = false, .groups = 4,
                           .time_embed_dim = 16, .dropout = 0.1f};
-    run.unet = u;
+    run.net.unet = u;
     snprintf(run.preset, sizeof run.preset, "custom");
     run.batch = 8;
     run.total_steps = 100;
@@ -99,7 +99,7 @@ static void check_resume_exact(const ddpm_dataset *ds)
         CHECK(ddpm_trainer_step(b, &st, &err) == 0, "%s", err.msg);
         CHECK(st.loss == losses_a[s], "resumed loss at step %d: %.9g vs %.9g", s, st.loss, losses_a[s]);
     }
-    const size_t P = ddpm_unet_num_params(ddpm_trainer_net(a));
+    const size_t P = ddpm_net_num_params(ddpm_trainer_net(a));
     CHECK(memcmp(ddpm_trainer_params(a), ddpm_trainer_params(b), P * 4) == 0, "resumed weights differ");
     CHECK(memcmp(ddpm_trainer_ema(a), ddpm_trainer_ema(b), P * 4) == 0, "resumed EMA differs");
     ddpm_checkpoint_free(&ck);
@@ -114,7 +114,7 @@ static void check_nan_guard(const ddpm_dataset *ds)
     ddpm_error err = {0};
     ddpm_trainer *tr;
     CHECK(ddpm_trainer_create(&tr, &run, ds, &err) == 0, "%s", err.msg);
-    const size_t P = ddpm_unet_num_params(ddpm_trainer_net(tr));
+    const size_t P = ddpm_net_num_params(ddpm_trainer_net(tr));
     float *w = malloc(P * 4);
     memcpy(w, ddpm_trainer_params(tr), P * 4);
     w[P - 1] = NAN; /* conv_out.bias: every output becomes NaN */
@@ -147,7 +147,7 @@ static void check_threads_same(const ddpm_dataset *ds)
         ddpm_trainer *tr;
         CHECK(ddpm_trainer_create(&tr, &run, ds, &err) == 0, "%s", err.msg);
         for (int s = 0; s < 4; s++) CHECK(ddpm_trainer_step(tr, NULL, &err) == 0, "%s", err.msg);
-        P = ddpm_unet_num_params(ddpm_trainer_net(tr));
+        P = ddpm_net_num_params(ddpm_trainer_net(tr));
         w[k] = malloc(P * 4);
         memcpy(w[k], ddpm_trainer_params(tr), P * 4);
         ddpm_trainer_free(tr);

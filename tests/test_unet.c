@@ -9,7 +9,7 @@
 #include "ddpm/layers.h"
 #include "ddpm/safetensors.h"
 #include "ddpm/threads.h"
-#include "ddpm/unet.h"
+#include "ddpm/net.h"
 
 /* max |a - b| / max |b| over n elements */
 static double rel_err(const float *a, const float *b, size_t n, size_t *worst)
@@ -22,6 +22,13 @@ static double rel_err(const float *a, const float *b, size_t n, size_t *worst)
         if (fabs(b[i]) > den) den = fabs(b[i]);
     }
     return den > 0 ? num / den : num;
+}
+
+/* A UNet from its own config. */
+static int create_unet(ddpm_net **net, const ddpm_unet_config *u, ddpm_error *err)
+{
+    ddpm_net_config c = {.arch = DDPM_ARCH_UNET, .unet = *u};
+    return ddpm_net_create(net, &c, err);
 }
 
 static float *read_tensor(const ddpm_safetensors *f, const char *name, size_t *n_out)
@@ -45,17 +52,17 @@ static void check_parity(const char *file)
     CHECK(ddpm_safetensors_open(&f, path, 64u << 20, &err) == 0, "%s", err.msg);
     ddpm_unet_config cfg;
     CHECK(ddpm_unet_config_from_json(ddpm_safetensors_meta(f, "unet"), &cfg, &err) == 0, "%s", err.msg);
-    ddpm_unet *net;
-    CHECK(ddpm_unet_create(&net, &cfg, &err) == 0, "%s", err.msg);
-    const size_t P = ddpm_unet_num_params(net);
+    ddpm_net *net;
+    CHECK(create_unet(&net, &cfg, &err) == 0, "%s", err.msg);
+    const size_t P = ddpm_net_num_params(net);
     float *params = calloc(P, sizeof(float)), *grads = calloc(P, sizeof(float));
     /* every tensor of the mirror is in the table with the same shape, and vice versa */
     int n_model = 0;
     for (int i = 0; i < ddpm_safetensors_count(f); i++)
         n_model += strncmp(ddpm_safetensors_tensor(f, i)->name, "model.", 6) == 0;
-    CHECK(n_model == ddpm_unet_num_tensors(net), "mirror has %d tensors, C has %d", n_model, ddpm_unet_num_tensors(net));
-    for (int i = 0; i < ddpm_unet_num_tensors(net); i++) {
-        const ddpm_param_info *p = ddpm_unet_tensor(net, i);
+    CHECK(n_model == ddpm_net_num_tensors(net), "mirror has %d tensors, C has %d", n_model, ddpm_net_num_tensors(net));
+    for (int i = 0; i < ddpm_net_num_tensors(net); i++) {
+        const ddpm_param_info *p = ddpm_net_tensor(net, i);
         char name[160];
         snprintf(name, sizeof name, "model.%s", p->name);
         int64_t shape[4];
@@ -73,10 +80,10 @@ static void check_parity(const char *file)
     int t[16];
     for (int b = 0; b < B; b++) t[b] = (int)tf[b];
 
-    ddpm_unet_workspace *ws;
-    CHECK(ddpm_unet_workspace_create(&ws, net, B, true, &err) == 0, "%s", err.msg);
-    ddpm_unet_forward(net, params, ws, x, t, B, NULL);
-    const float *out = ddpm_unet_output(ws);
+    ddpm_net_workspace *ws;
+    CHECK(ddpm_net_workspace_create(&ws, net, B, true, &err) == 0, "%s", err.msg);
+    ddpm_net_forward(net, params, ws, x, t, B, NULL);
+    const float *out = ddpm_net_output(ws);
     size_t worst;
     double e = rel_err(out, expect_out, nout, &worst);
     printf("%s: output rel. error %.2e\n", file, e);
@@ -86,10 +93,10 @@ static void check_parity(const char *file)
 
     float *dout = calloc(nout, sizeof(float)), *dx = calloc(nx, sizeof(float));
     ddpm_mse_backward(dout, out, target, 1.0f, nout);
-    ddpm_unet_backward(net, params, grads, ws, dout, dx);
+    ddpm_net_backward(net, params, grads, ws, dout, dx);
     double worst_grad = 0;
-    for (int i = 0; i < ddpm_unet_num_tensors(net); i++) {
-        const ddpm_param_info *p = ddpm_unet_tensor(net, i);
+    for (int i = 0; i < ddpm_net_num_tensors(net); i++) {
+        const ddpm_param_info *p = ddpm_net_tensor(net, i);
         char name[160];
         snprintf(name, sizeof name, "grad.%s", p->name);
         float *g = read_tensor(f, name, NULL);
@@ -102,10 +109,10 @@ static void check_parity(const char *file)
     double ex = rel_err(dx, expect_dx, nx, &worst);
     CHECK(ex < 1e-4, "%s: input gradient differs: rel %.3g", file, ex);
     printf("%s: %d gradients, worst rel. error %.2e; input gradient %.2e\n", file,
-           ddpm_unet_num_tensors(net), worst_grad, ex);
+           ddpm_net_num_tensors(net), worst_grad, ex);
 
-    ddpm_unet_workspace_free(ws);
-    ddpm_unet_free(net);
+    ddpm_net_workspace_free(ws);
+    ddpm_net_free(net);
     ddpm_safetensors_close(f);
     free(params), free(grads), free(x), free(tf), free(target), free(expect_out), free(expect_loss);
     free(expect_dx), free(dout), free(dx);
@@ -114,8 +121,8 @@ static void check_parity(const char *file)
 /* ---- finite differences on a small net ------------------------------------------ */
 
 typedef struct {
-    ddpm_unet *net;
-    ddpm_unet_workspace *ws;
+    ddpm_net *net;
+    ddpm_net_workspace *ws;
     float *params, *x, *w;   /* w: the random projection of the loss */
     int t[2];
     int B;
@@ -124,8 +131,8 @@ typedef struct {
 
 static double fd_loss(fd_ctx *c)
 {
-    ddpm_unet_forward(c->net, c->params, c->ws, c->x, c->t, c->B, NULL);
-    const float *out = ddpm_unet_output(c->ws);
+    ddpm_net_forward(c->net, c->params, c->ws, c->x, c->t, c->B, NULL);
+    const float *out = ddpm_net_output(c->ws);
     double l = 0;
     for (size_t i = 0; i < c->n_out; i++) l += (double)c->w[i] * out[i];
     return l;
@@ -139,9 +146,9 @@ static void check_finite_differences(void)
                             .time_embed_dim = 8, .dropout = 0.0f};
     ddpm_error err = {0};
     fd_ctx c = {.B = 2, .t = {3, 750}};
-    CHECK(ddpm_unet_create(&c.net, &cfg, &err) == 0, "%s", err.msg);
-    CHECK(ddpm_unet_workspace_create(&c.ws, c.net, 2, true, &err) == 0, "%s", err.msg);
-    const size_t P = ddpm_unet_num_params(c.net), nx = 2 * 2 * 8 * 8;
+    CHECK(create_unet(&c.net, &cfg, &err) == 0, "%s", err.msg);
+    CHECK(ddpm_net_workspace_create(&c.ws, c.net, 2, true, &err) == 0, "%s", err.msg);
+    const size_t P = ddpm_net_num_params(c.net), nx = 2 * 2 * 8 * 8;
     c.n_out = nx;
     c.params = malloc(sizeof(float) * P);
     float *grads = calloc(P, sizeof(float));
@@ -150,22 +157,22 @@ static void check_finite_differences(void)
     float *dx = calloc(nx, sizeof(float));
     ddpm_rng r;
     ddpm_rng_init(&r, 99, 0);
-    ddpm_unet_init_params(c.net, c.params, 5);
+    ddpm_net_init_params(c.net, c.params, 5);
     /* no zero-initialised layers: every path must carry gradient */
     for (size_t i = 0; i < P; i++) c.params[i] += (float)(0.2 * ddpm_rng_normal(&r));
     ddpm_rng_normal_fill(&r, c.x, nx);
     ddpm_rng_normal_fill(&r, c.w, nx);
 
     fd_loss(&c);
-    ddpm_unet_backward(c.net, c.params, grads, c.ws, c.w, dx);
+    ddpm_net_backward(c.net, c.params, grads, c.ws, c.w, dx);
 
     /* central differences in float with h = 1e-2: smooth layers keep the
      * truncation error ~1e-4, rounding ~1e-5 */
     const float h = 1e-2f;
     int checked = 0;
     double worst = 0;
-    for (int i = 0; i < ddpm_unet_num_tensors(c.net); i++) {
-        const ddpm_param_info *p = ddpm_unet_tensor(c.net, i);
+    for (int i = 0; i < ddpm_net_num_tensors(c.net); i++) {
+        const ddpm_param_info *p = ddpm_net_tensor(c.net, i);
         for (int k = 0; k < 3; k++) {
             size_t j = p->offset + ddpm_rng_below(&r, (uint32_t)p->numel);
             float keep = c.params[j];
@@ -194,8 +201,8 @@ static void check_finite_differences(void)
         CHECK(e < 2e-2, "d loss / d x[%zu]: analytic %g, numeric %g", j, dx[j], num);
     }
     printf("finite differences: %d parameters and 20 inputs, worst rel. error %.2e\n", checked, worst);
-    ddpm_unet_workspace_free(c.ws);
-    ddpm_unet_free(c.net);
+    ddpm_net_workspace_free(c.ws);
+    ddpm_net_free(c.net);
     free(c.params), free(grads), free(c.x), free(c.w), free(dx);
 }
 
@@ -207,29 +214,29 @@ static void check_presets_and_configs(void)
     for (int i = 0; ddpm_unet_preset_names[i]; i++) {
         ddpm_unet_config cfg;
         CHECK(ddpm_unet_preset(ddpm_unet_preset_names[i], &cfg, &err) == 0, "%s", err.msg);
-        ddpm_unet *net;
-        CHECK(ddpm_unet_create(&net, &cfg, &err) == 0, "%s", err.msg);
+        ddpm_net *net;
+        CHECK(create_unet(&net, &cfg, &err) == 0, "%s", err.msg);
         char desc[256];
         ddpm_unet_config_describe(&cfg, desc, sizeof desc);
         printf("preset %-6s %8zu parameters, %7.1f MFLOP/image forward: %s\n", ddpm_unet_preset_names[i],
-               ddpm_unet_num_params(net), ddpm_unet_forward_flops(net) / 1e6, desc);
+               ddpm_net_num_params(net), ddpm_net_forward_flops(net) / 1e6, desc);
         /* the parameter table tiles the arena and names are unique */
         size_t off = 0;
-        for (int k = 0; k < ddpm_unet_num_tensors(net); k++) {
-            const ddpm_param_info *p = ddpm_unet_tensor(net, k);
+        for (int k = 0; k < ddpm_net_num_tensors(net); k++) {
+            const ddpm_param_info *p = ddpm_net_tensor(net, k);
             CHECK(p->offset == off, "%s is not contiguous", p->name);
             off += p->numel;
-            CHECK(ddpm_unet_find_tensor(net, p->name) == k, "duplicate name %s", p->name);
+            CHECK(ddpm_net_find_tensor(net, p->name) == k, "duplicate name %s", p->name);
         }
-        CHECK(off == ddpm_unet_num_params(net), "table does not cover the arena");
+        CHECK(off == ddpm_net_num_params(net), "table does not cover the arena");
         /* an EMA-only checkpoint of the preset stays under 8 MB */
-        CHECK(ddpm_unet_num_params(net) * 4 < 8u * 1000 * 1000, "%s is too large to bundle", ddpm_unet_preset_names[i]);
+        CHECK(ddpm_net_num_params(net) * 4 < 8u * 1000 * 1000, "%s is too large to bundle", ddpm_unet_preset_names[i]);
         /* JSON round trip */
         char *json = ddpm_unet_config_to_json(&cfg);
         ddpm_unet_config back;
         CHECK(ddpm_unet_config_from_json(json, &back, &err) == 0 && ddpm_unet_config_equal(&cfg, &back), "json: %s", json);
         free(json);
-        ddpm_unet_free(net);
+        ddpm_net_free(net);
     }
     ddpm_unet_config cfg;
     CHECK(ddpm_unet_preset("huge", &cfg, &err) == DDPM_ERR && strstr(err.msg, "tiny, small"), "unknown preset: %s", err.msg);
@@ -260,19 +267,19 @@ static void check_presets_and_configs(void)
                             .levels = 3, .channel_mult = {1, 2, 2}, .res_blocks = 1,
                             .attention = {false, false, true}, .mid_attention = true, .groups = 4,
                             .time_embed_dim = 16};
-    ddpm_unet *net;
-    CHECK(ddpm_unet_create(&net, &rgb, &err) == 0, "%s", err.msg);
-    ddpm_unet_workspace *ws;
-    CHECK(ddpm_unet_workspace_create(&ws, net, 2, false, &err) == 0, "%s", err.msg);
-    float *p = calloc(ddpm_unet_num_params(net), sizeof(float)), x[2 * 3 * 32 * 32] = {0};
-    ddpm_unet_init_params(net, p, 1);
+    ddpm_net *net;
+    CHECK(create_unet(&net, &rgb, &err) == 0, "%s", err.msg);
+    ddpm_net_workspace *ws;
+    CHECK(ddpm_net_workspace_create(&ws, net, 2, false, &err) == 0, "%s", err.msg);
+    float *p = calloc(ddpm_net_num_params(net), sizeof(float)), x[2 * 3 * 32 * 32] = {0};
+    ddpm_net_init_params(net, p, 1);
     int t[2] = {0, 999};
-    ddpm_unet_forward(net, p, ws, x, t, 2, NULL);
+    ddpm_net_forward(net, p, ws, x, t, 2, NULL);
     /* zero-initialised conv_out: the untrained net outputs exactly zero */
-    for (int i = 0; i < 2 * 3 * 32 * 32; i++) CHECK(ddpm_unet_output(ws)[i] == 0.0f, "conv_out not zero-initialised");
+    for (int i = 0; i < 2 * 3 * 32 * 32; i++) CHECK(ddpm_net_output(ws)[i] == 0.0f, "conv_out not zero-initialised");
     free(p);
-    ddpm_unet_workspace_free(ws);
-    ddpm_unet_free(net);
+    ddpm_net_workspace_free(ws);
+    ddpm_net_free(net);
 }
 
 /* The forward of a batch equals the forward of each image alone, bit for
@@ -282,43 +289,43 @@ static void check_batch_independence(void)
     ddpm_unet_config cfg;
     ddpm_error err = {0};
     CHECK(ddpm_unet_preset("tiny", &cfg, &err) == 0, "tiny");
-    ddpm_unet *net;
-    CHECK(ddpm_unet_create(&net, &cfg, &err) == 0, "%s", err.msg);
-    const size_t P = ddpm_unet_num_params(net), D = 784;
+    ddpm_net *net;
+    CHECK(create_unet(&net, &cfg, &err) == 0, "%s", err.msg);
+    const size_t P = ddpm_net_num_params(net), D = 784;
     float *params = malloc(sizeof(float) * P);
-    ddpm_unet_init_params(net, params, 3);
+    ddpm_net_init_params(net, params, 3);
     ddpm_rng r;
     ddpm_rng_init(&r, 4, 0);
     for (size_t i = 0; i < P; i++) params[i] += (float)(0.02 * ddpm_rng_normal(&r));
     float x[4 * 784], out4[4 * 784];
     ddpm_rng_normal_fill(&r, x, 4 * D);
     int t[4] = {0, 10, 500, 999};
-    ddpm_unet_workspace *ws;
-    CHECK(ddpm_unet_workspace_create(&ws, net, 4, false, &err) == 0, "%s", err.msg);
-    ddpm_unet_forward(net, params, ws, x, t, 4, NULL);
-    memcpy(out4, ddpm_unet_output(ws), sizeof out4);
+    ddpm_net_workspace *ws;
+    CHECK(ddpm_net_workspace_create(&ws, net, 4, false, &err) == 0, "%s", err.msg);
+    ddpm_net_forward(net, params, ws, x, t, 4, NULL);
+    memcpy(out4, ddpm_net_output(ws), sizeof out4);
     for (int b = 0; b < 4; b++) {
-        ddpm_unet_forward(net, params, ws, x + b * D, t + b, 1, NULL);
-        CHECK(memcmp(ddpm_unet_output(ws), out4 + b * D, sizeof(float) * D) == 0,
+        ddpm_net_forward(net, params, ws, x + b * D, t + b, 1, NULL);
+        CHECK(memcmp(ddpm_net_output(ws), out4 + b * D, sizeof(float) * D) == 0,
               "image %d alone differs from the batch", b);
     }
-    ddpm_unet_forward(net, params, ws, x, t, 4, NULL);
-    CHECK(memcmp(out4, ddpm_unet_output(ws), sizeof out4) == 0, "forward is not repeatable");
+    ddpm_net_forward(net, params, ws, x, t, 4, NULL);
+    CHECK(memcmp(out4, ddpm_net_output(ws), sizeof out4) == 0, "forward is not repeatable");
     /* the workspace keeps its packed weights while they do not change, so
      * weights changed in place (same pointer) must still be seen: the output
      * equals a fresh workspace's */
-    const ddpm_param_info *w = ddpm_unet_tensor(net, ddpm_unet_find_tensor(net, "up.0.res.1.conv1.weight"));
+    const ddpm_param_info *w = ddpm_net_tensor(net, ddpm_net_find_tensor(net, "up.0.res.1.conv1.weight"));
     params[w->offset + w->numel / 2] += 0.5f;
-    ddpm_unet_forward(net, params, ws, x, t, 4, NULL);
-    ddpm_unet_workspace *fresh;
-    CHECK(ddpm_unet_workspace_create(&fresh, net, 4, false, &err) == 0, "%s", err.msg);
-    ddpm_unet_forward(net, params, fresh, x, t, 4, NULL);
-    CHECK(memcmp(ddpm_unet_output(fresh), ddpm_unet_output(ws), sizeof out4) == 0,
+    ddpm_net_forward(net, params, ws, x, t, 4, NULL);
+    ddpm_net_workspace *fresh;
+    CHECK(ddpm_net_workspace_create(&fresh, net, 4, false, &err) == 0, "%s", err.msg);
+    ddpm_net_forward(net, params, fresh, x, t, 4, NULL);
+    CHECK(memcmp(ddpm_net_output(fresh), ddpm_net_output(ws), sizeof out4) == 0,
           "a weight changed in place was not seen by the workspace");
-    CHECK(memcmp(out4, ddpm_unet_output(ws), sizeof out4) != 0, "the changed weight changed nothing");
-    ddpm_unet_workspace_free(fresh);
-    ddpm_unet_workspace_free(ws);
-    ddpm_unet_free(net);
+    CHECK(memcmp(out4, ddpm_net_output(ws), sizeof out4) != 0, "the changed weight changed nothing");
+    ddpm_net_workspace_free(fresh);
+    ddpm_net_workspace_free(ws);
+    ddpm_net_free(net);
     free(params);
 }
 
@@ -332,13 +339,13 @@ static void check_thread_count_invariance(void)
     ddpm_unet_config cfg;
     ddpm_error err = {0};
     CHECK(ddpm_unet_preset("tiny", &cfg, &err) == 0, "tiny");
-    ddpm_unet *net;
-    CHECK(ddpm_unet_create(&net, &cfg, &err) == 0, "%s", err.msg);
+    ddpm_net *net;
+    CHECK(create_unet(&net, &cfg, &err) == 0, "%s", err.msg);
     const int B = 7;
-    const size_t P = ddpm_unet_num_params(net), D = 784, n = B * D;
+    const size_t P = ddpm_net_num_params(net), D = 784, n = B * D;
     float *params = malloc(sizeof(float) * P), *x = malloc(sizeof(float) * n);
     float *dout = malloc(sizeof(float) * n), *out[3], *part[3], *grads[3], *dx[3];
-    ddpm_unet_init_params(net, params, 9);
+    ddpm_net_init_params(net, params, 9);
     ddpm_rng r;
     ddpm_rng_init(&r, 10, 0);
     for (size_t i = 0; i < P; i++) params[i] += (float)(0.02 * ddpm_rng_normal(&r));
@@ -347,20 +354,20 @@ static void check_thread_count_invariance(void)
     int t[7] = {0, 1, 10, 100, 500, 900, 999};
     for (int k = 0; k < 3; k++) {
         ddpm_set_threads(k + 1);
-        ddpm_unet_workspace *ws;
-        CHECK(ddpm_unet_workspace_create(&ws, net, B, true, &err) == 0, "%s", err.msg);
+        ddpm_net_workspace *ws;
+        CHECK(ddpm_net_workspace_create(&ws, net, B, true, &err) == 0, "%s", err.msg);
         out[k] = malloc(sizeof(float) * n);
         grads[k] = calloc(P, sizeof(float));
         dx[k] = calloc(n, sizeof(float));
         /* a batch of 3 is one chunk: its convolutions are split over the
          * threads instead of its images */
         part[k] = malloc(sizeof(float) * 3 * D);
-        ddpm_unet_forward(net, params, ws, x + 4 * D, t + 4, 3, NULL);
-        memcpy(part[k], ddpm_unet_output(ws), sizeof(float) * 3 * D);
-        ddpm_unet_forward(net, params, ws, x, t, B, NULL);
-        memcpy(out[k], ddpm_unet_output(ws), sizeof(float) * n);
-        ddpm_unet_backward(net, params, grads[k], ws, dout, dx[k]);
-        ddpm_unet_workspace_free(ws);
+        ddpm_net_forward(net, params, ws, x + 4 * D, t + 4, 3, NULL);
+        memcpy(part[k], ddpm_net_output(ws), sizeof(float) * 3 * D);
+        ddpm_net_forward(net, params, ws, x, t, B, NULL);
+        memcpy(out[k], ddpm_net_output(ws), sizeof(float) * n);
+        ddpm_net_backward(net, params, grads[k], ws, dout, dx[k]);
+        ddpm_net_workspace_free(ws);
         CHECK(memcmp(part[k], out[0] + 4 * D, sizeof(float) * 3 * D) == 0,
               "images 4..6 as a batch of 3 at %d threads differ from the batch of 7", k + 1);
         if (k == 0) continue;
@@ -371,7 +378,7 @@ static void check_thread_count_invariance(void)
     ddpm_set_threads(1);
     for (int k = 0; k < 3; k++) free(out[k]), free(part[k]), free(grads[k]), free(dx[k]);
     free(params), free(x), free(dout);
-    ddpm_unet_free(net);
+    ddpm_net_free(net);
     printf("forward and backward are bit-identical at 1, 2 and 3 threads\n");
 }
 
@@ -384,32 +391,32 @@ static void check_dropout_streams(void)
     ddpm_error err = {0};
     CHECK(ddpm_unet_preset("tiny", &cfg, &err) == 0, "tiny");
     cfg.dropout = 0.3f;
-    ddpm_unet *net;
-    CHECK(ddpm_unet_create(&net, &cfg, &err) == 0, "%s", err.msg);
-    const size_t P = ddpm_unet_num_params(net), D = 784;
+    ddpm_net *net;
+    CHECK(create_unet(&net, &cfg, &err) == 0, "%s", err.msg);
+    const size_t P = ddpm_net_num_params(net), D = 784;
     float *params = malloc(sizeof(float) * P), *x = malloc(sizeof(float) * 6 * D), *first = malloc(sizeof(float) * 6 * D);
-    ddpm_unet_init_params(net, params, 2);
+    ddpm_net_init_params(net, params, 2);
     ddpm_rng r;
     ddpm_rng_init(&r, 3, 0);
     for (size_t i = 0; i < P; i++) params[i] += (float)(0.05 * ddpm_rng_normal(&r));
     ddpm_rng_normal_fill(&r, x, D);
     for (int b = 1; b < 6; b++) memcpy(x + b * D, x, sizeof(float) * D);
     int t[6] = {300, 300, 300, 300, 300, 300};
-    ddpm_unet_workspace *ws;
-    CHECK(ddpm_unet_workspace_create(&ws, net, 6, true, &err) == 0, "%s", err.msg);
+    ddpm_net_workspace *ws;
+    CHECK(ddpm_net_workspace_create(&ws, net, 6, true, &err) == 0, "%s", err.msg);
     ddpm_rng drop;
     ddpm_rng_init(&drop, 5, 0);
-    ddpm_unet_forward(net, params, ws, x, t, 6, &drop);
-    memcpy(first, ddpm_unet_output(ws), sizeof(float) * 6 * D);
+    ddpm_net_forward(net, params, ws, x, t, 6, &drop);
+    memcpy(first, ddpm_net_output(ws), sizeof(float) * 6 * D);
     for (int a = 0; a < 6; a++)
         for (int b = a + 1; b < 6; b++)
             CHECK(memcmp(first + a * D, first + b * D, sizeof(float) * D) != 0,
                   "images %d and %d got the same dropout masks", a, b);
     ddpm_rng_init(&drop, 5, 0);
-    ddpm_unet_forward(net, params, ws, x, t, 6, &drop);
-    CHECK(memcmp(first, ddpm_unet_output(ws), sizeof(float) * 6 * D) == 0, "dropout does not repeat");
-    ddpm_unet_workspace_free(ws);
-    ddpm_unet_free(net);
+    ddpm_net_forward(net, params, ws, x, t, 6, &drop);
+    CHECK(memcmp(first, ddpm_net_output(ws), sizeof(float) * 6 * D) == 0, "dropout does not repeat");
+    ddpm_net_workspace_free(ws);
+    ddpm_net_free(net);
     free(params), free(x), free(first);
     printf("dropout: a different mask for every image, repeatable\n");
 }

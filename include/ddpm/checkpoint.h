@@ -4,17 +4,19 @@
  *   if (ddpm_checkpoint_load(&ck, "assets/models/eps-linear.safetensors",
  *                            DDPM_CKPT_WEIGHTS, &err) != 0) ...;
  *   const float *w = ddpm_checkpoint_weights(&ck);   // EMA if present, else raw
- *   ... ck.run.unet, ck.run.schedule, ck.run.prediction, ck.step ...
+ *   ... ck.run.net, ck.run.schedule, ck.run.prediction, ck.step ...
  *   ddpm_checkpoint_free(&ck);
  *
  * A checkpoint is one safetensors file (see ddpm/safetensors.h).  Tensors:
  *   ema.<name>      the EMA weights, what sampling uses
  *   model.<name>    the raw weights
  *   adam_m.<name>, adam_v.<name>   the optimizer moments
- * where <name> runs over the UNet's parameter table ("conv_in.weight", ...),
+ * where <name> runs over the network's parameter table ("conv_in.weight", ...),
  * so `safetensors.torch.load_file` gives a PyTorch user a state dict per
  * prefix (tools/torch_mirror.py loads it).  The "__metadata__" holds:
- *   format = "ddpm-lab", format_version = "1", unet (JSON), scheduler
+ *   format = "ddpm-lab", format_version = "1", arch ("unet" or "mlp"; a file
+ *   without it holds a UNet), the network's config as JSON under the arch's
+ *   name ("unet": {...} or "mlp": {...}), scheduler
  *   (JSON: schedule, T, beta range, prediction), train (JSON: batch, lr, ...),
  *   dataset, step, seed, adam_step, created_by.
  * A file may hold any non-empty subset of the four groups: the bundled models
@@ -30,7 +32,7 @@
 #define DDPM_CHECKPOINT_H
 
 #include "ddpm/config.h"
-#include "ddpm/unet.h"
+#include "ddpm/net.h"
 
 #ifdef __cplusplus
 extern "C" {
@@ -55,7 +57,7 @@ typedef struct ddpm_checkpoint {
     ddpm_run_config run;     /* unet, schedule, prediction, dataset, training setup */
     int64_t step;            /* optimizer steps taken */
     int64_t adam_step;       /* steps the Adam moments have seen */
-    ddpm_unet *net;          /* built from run.unet; owned */
+    ddpm_net *net;           /* built from run.net; owned */
     size_t n_params;
     unsigned groups;         /* DDPM_CKPT_* present in the file */
     float *ema, *model;      /* (n_params) each, or NULL; owned */
@@ -75,7 +77,7 @@ const float *ddpm_checkpoint_weights(const ddpm_checkpoint *ck);
  * (at least one of ema and model is required). */
 typedef struct ddpm_checkpoint_data {
     const ddpm_run_config *run;
-    const ddpm_unet *net;
+    const ddpm_net *net;
     int64_t step;
     const float *ema, *model;
     const float *adam_m, *adam_v;

@@ -4,9 +4,9 @@
  *   ddpm_run_config rc;
  *   ddpm_run_config_default(&rc, "tiny", &err);
  *   rc.prediction = DDPM_PRED_V;
- *   char *json = ddpm_unet_config_to_json(&rc.unet);     // caller frees
- *   ddpm_unet_config back;
- *   ddpm_unet_config_from_json(json, &back, &err);       // strict: every field, right types
+ *   char *json = ddpm_net_config_to_json(&rc.net);       // caller frees
+ *   ddpm_net_config back;
+ *   ddpm_net_config_from_json(rc.net.arch, json, &back, &err);   // strict: every field, right types
  *   free(json);
  *
  * The from_json functions accept any bytes: malformed JSON, missing fields,
@@ -17,18 +17,18 @@
 
 #include "ddpm/optim.h"
 #include "ddpm/scheduler.h"
-#include "ddpm/unet.h"
+#include "ddpm/net.h"
 
 #ifdef __cplusplus
 extern "C" {
 #endif
 
 typedef struct ddpm_run_config {
-    char preset[32];               /* the preset the UNet came from, or "custom" */
-    ddpm_unet_config unet;
+    char preset[32];               /* the preset the network came from, or "custom" */
+    ddpm_net_config net;
     ddpm_schedule_config schedule;
     ddpm_prediction prediction;
-    char dataset[256];             /* "digits", "fashion" or a folder */
+    char dataset[256];             /* "digits", "fashion", a folder, a 2-D set ("moons", ...) or a CSV */
     int batch;                     /* 1..1024 */
     int64_t total_steps;           /* optimizer steps of the whole run */
     ddpm_adam_config adam;
@@ -37,14 +37,21 @@ typedef struct ddpm_run_config {
 } ddpm_run_config;
 
 /* The defaults for a preset: linear schedule, T = 1000, eps-prediction,
- * the bundled digits, batch 64, lr 1e-3 with 100 warmup steps, clip 1,
- * EMA 0.999, seed 0; total_steps depends on the preset. */
+ * lr 1e-3 with 100 warmup steps, clip 1, EMA 0.999, seed 0; for the UNets the
+ * bundled digits and batch 64, for the MLP two moons and a larger batch;
+ * total_steps depends on the preset. */
 int ddpm_run_config_default(ddpm_run_config *rc, const char *preset, ddpm_error *err);
 int ddpm_run_config_validate(const ddpm_run_config *rc, ddpm_error *err);
 
 /* JSON text (malloc'ed, caller frees) and strict parsing. */
 char *ddpm_unet_config_to_json(const ddpm_unet_config *c);
 int ddpm_unet_config_from_json(const char *json, ddpm_unet_config *out, ddpm_error *err);
+char *ddpm_mlp_config_to_json(const ddpm_mlp_config *c);
+int ddpm_mlp_config_from_json(const char *json, ddpm_mlp_config *out, ddpm_error *err);
+/* The JSON of the arch's own config (a checkpoint stores it under the
+ * metadata key ddpm_arch_name(arch), beside "arch"). */
+char *ddpm_net_config_to_json(const ddpm_net_config *c);
+int ddpm_net_config_from_json(ddpm_arch arch, const char *json, ddpm_net_config *out, ddpm_error *err);
 
 /* {"schedule": "linear", "T": 1000, "beta_start": ..., "beta_end": ..., "prediction": "eps"} */
 char *ddpm_scheduler_config_to_json(const ddpm_schedule_config *s, ddpm_prediction pred);

@@ -70,7 +70,7 @@ int ddpm_trainer_export(const ddpm_trainer *tr, const char *path, ddpm_error *er
 
 int64_t ddpm_trainer_step_count(const ddpm_trainer *tr);
 const ddpm_run_config *ddpm_trainer_run(const ddpm_trainer *tr);
-const ddpm_unet *ddpm_trainer_net(const ddpm_trainer *tr);
+const ddpm_net *ddpm_trainer_net(const ddpm_trainer *tr);
 const ddpm_schedule *ddpm_trainer_schedule(const ddpm_trainer *tr);
 const float *ddpm_trainer_params(const ddpm_trainer *tr);
 const float *ddpm_trainer_ema(const ddpm_trainer *tr);
@@ -78,7 +78,7 @@ const float *ddpm_trainer_ema(const ddpm_trainer *tr);
 size_t ddpm_trainer_bytes(const ddpm_trainer *tr);
 
 /* Replaces the weights (and EMA) in place, e.g. to inject corruption in a
- * test; n must be ddpm_unet_num_params. */
+ * test; n must be ddpm_net_num_params. */
 void ddpm_trainer_set_params(ddpm_trainer *tr, const float *params, size_t n);
 
 #ifdef __cplusplus

@@ -28,7 +28,7 @@ int ddpm_cli_model_load(ddpm_cli_model *m, const char *path, int max_batch, ddpm
     memset(m, 0, sizeof *m);
     if (ddpm_checkpoint_load(&m->ck, path, DDPM_CKPT_WEIGHTS, err) != DDPM_OK) return DDPM_ERR;
     if (ddpm_schedule_init(&m->schedule, &m->ck.run.schedule, err) != DDPM_OK ||
-        ddpm_unet_workspace_create(&m->ws, m->ck.net, max_batch, false, err) != DDPM_OK) {
+        ddpm_net_workspace_create(&m->ws, m->ck.net, max_batch, false, err) != DDPM_OK) {
         ddpm_cli_model_free(m);
         return DDPM_ERR;
     }
@@ -41,7 +41,7 @@ int ddpm_cli_model_load(ddpm_cli_model *m, const char *path, int max_batch, ddpm
 void ddpm_cli_model_free(ddpm_cli_model *m)
 {
     if (!m) return;
-    ddpm_unet_workspace_free(m->ws);
+    ddpm_net_workspace_free(m->ws);
     ddpm_schedule_free(&m->schedule);
     ddpm_checkpoint_free(&m->ck);
     memset(m, 0, sizeof *m);
@@ -49,13 +49,13 @@ void ddpm_cli_model_free(ddpm_cli_model *m)
 
 int ddpm_cli_sample_grid_png(const ddpm_cli_sample_grid_args *a, const char *path, ddpm_error *err)
 {
-    const ddpm_unet_config *c = ddpm_unet_get_config(a->net);
-    const int S = c->image_size, C = c->out_channels;
+    int C, S, W;
+    ddpm_net_config_shape(ddpm_net_get_config(a->net), &C, &S, &W);
     float *x = malloc(sizeof(float) * (size_t)a->n * C * S * S);
     if (!x) return ddpm_fail(err, "out of memory");
-    ddpm_unet_denoiser den = {a->net, a->weights, a->ws};
+    ddpm_net_denoiser den = {a->net, a->weights, a->ws};
     ddpm_sample_request req = {.schedule = a->schedule, .cfg = a->sampler, .pred = a->pred, .seed = a->seed};
-    int rc = ddpm_sample(&req, ddpm_unet_denoise, &den, a->n, C, S, S, x, NULL, NULL, NULL, err);
+    int rc = ddpm_sample(&req, ddpm_net_denoise, &den, a->n, C, S, S, x, NULL, NULL, NULL, err);
     if (rc == DDPM_OK) {
         ddpm_grid_spec gs = ddpm_grid_spec_default(a->n);
         gs.scale = a->scale;

@@ -6,7 +6,7 @@
 #include "ddpm/checkpoint.h"
 #include "ddpm/image.h"
 #include "ddpm/sampler.h"
-#include "ddpm/unet.h"
+#include "ddpm/net.h"
 
 /* Prints "ddpm <cmd>: <message>" and returns DDPM_EXIT_BAD_INPUT. */
 int ddpm_cli_bad_input(const char *cmd, const ddpm_error *err);
@@ -23,8 +23,8 @@ void ddpm_cli_model_path(const char *name, char *buf, size_t cap);
 typedef struct ddpm_cli_model {
     ddpm_checkpoint ck;
     ddpm_schedule schedule;
-    ddpm_unet_workspace *ws;
-    ddpm_unet_denoiser denoiser;   /* ctx for ddpm_unet_denoise */
+    ddpm_net_workspace *ws;
+    ddpm_net_denoiser denoiser;   /* ctx for ddpm_net_denoise */
 } ddpm_cli_model;
 
 int ddpm_cli_model_load(ddpm_cli_model *m, const char *path, int max_batch, ddpm_error *err);
@@ -32,9 +32,9 @@ void ddpm_cli_model_free(ddpm_cli_model *m);
 
 /* Draws n samples with `sampler` and writes them as a PNG grid. */
 typedef struct ddpm_cli_sample_grid_args {
-    const ddpm_unet *net;
+    const ddpm_net *net;
     const float *weights;
-    ddpm_unet_workspace *ws;
+    ddpm_net_workspace *ws;
     const ddpm_schedule *schedule;
     ddpm_sampler_config sampler;
     ddpm_prediction pred;

@@ -98,8 +98,8 @@ static double sgemm_peak(int threads, int reps)
 /* ---- the UNet ------------------------------------------------------------------ */
 
 typedef struct {
-    const ddpm_unet *net;
-    ddpm_unet_workspace *ws;
+    const ddpm_net *net;
+    ddpm_net_workspace *ws;
     const float *params, *x;
     const int *t;
     int B;
@@ -108,7 +108,7 @@ typedef struct {
 static void run_forward(void *p)
 {
     fwd_ctx *f = p;
-    ddpm_unet_forward(f->net, f->params, f->ws, f->x, f->t, f->B, NULL);
+    ddpm_net_forward(f->net, f->params, f->ws, f->x, f->t, f->B, NULL);
 }
 
 typedef struct {
@@ -124,34 +124,34 @@ static void run_train(void *p)
 }
 
 /* Forward timings at B = 1 and 16, in this process. */
-static int measure_forward(const ddpm_unet_config *cfg, int reps, c_figures *out, ddpm_error *err)
+static int measure_forward(const ddpm_net_config *cfg, int reps, c_figures *out, ddpm_error *err)
 {
-    ddpm_unet *net;
-    if (ddpm_unet_create(&net, cfg, err) != DDPM_OK) return DDPM_ERR;
-    const size_t P = ddpm_unet_num_params(net);
-    const size_t D = (size_t)cfg->in_channels * cfg->image_size * cfg->image_size;
+    ddpm_net *net;
+    if (ddpm_net_create(&net, cfg, err) != DDPM_OK) return DDPM_ERR;
+    const size_t P = ddpm_net_num_params(net);
+    const size_t D = ddpm_net_config_sample_floats(cfg);
     float *params = malloc(sizeof(float) * P), *x = malloc(sizeof(float) * D * 16);
     int t[16];
-    ddpm_unet_workspace *ws = NULL;
+    ddpm_net_workspace *ws = NULL;
     int rc = DDPM_ERR;
     if (!params || !x) {
         ddpm_fail(err, "out of memory");
         goto done;
     }
-    ddpm_unet_init_params(net, params, 1);
+    ddpm_net_init_params(net, params, 1);
     ddpm_rng r;
     ddpm_rng_init(&r, 1, 0);
     ddpm_rng_normal_fill(&r, x, D * 16);
     for (int b = 0; b < 16; b++) t[b] = (int)ddpm_rng_below(&r, 1000);
-    if (ddpm_unet_workspace_create(&ws, net, 16, false, err) != DDPM_OK) goto done;
+    if (ddpm_net_workspace_create(&ws, net, 16, false, err) != DDPM_OK) goto done;
     for (int f = FIG_FWD1; f <= FIG_FWD16; f++) {
         fwd_ctx c = {.net = net, .ws = ws, .params = params, .x = x, .t = t, .B = fig_batch[f]};
         out->seconds[f] = best_of(reps, run_forward, &c);
     }
     rc = DDPM_OK;
 done:
-    ddpm_unet_workspace_free(ws);
-    ddpm_unet_free(net);
+    ddpm_net_workspace_free(ws);
+    ddpm_net_free(net);
     free(params), free(x);
     return rc;
 }
@@ -173,9 +173,9 @@ static int measure_train(const char *preset, int reps, const char *ckpt_path, c_
     }
     train_ctx c = {.tr = tr};
     out->seconds[FIG_TRAIN] = best_of(reps, run_train, &c);
-    const ddpm_unet *net = ddpm_trainer_net(tr);
-    out->model_bytes = 4 * sizeof(float) * ddpm_unet_num_params(net) +
-                       ddpm_unet_activation_bytes(net, run.batch);
+    const ddpm_net *net = ddpm_trainer_net(tr);
+    out->model_bytes = 4 * sizeof(float) * ddpm_net_num_params(net) +
+                       ddpm_net_activation_bytes(net, run.batch);
     out->train_rss = ddpm_peak_rss_bytes();
     int rc = c.failed ? ddpm_fail(err, "a training step failed") : DDPM_OK;
     if (rc == DDPM_OK && ckpt_path) rc = ddpm_trainer_export(tr, ckpt_path, err);
@@ -230,8 +230,8 @@ static int job_forward(void *arg, c_figures *out, ddpm_error *err)
 {
     const job *j = arg;
     ddpm_set_threads(j->threads);
-    ddpm_unet_config cfg;
-    if (ddpm_unet_preset(j->preset, &cfg, err) != DDPM_OK) return DDPM_ERR;
+    ddpm_net_config cfg;
+    if (ddpm_net_preset(j->preset, &cfg, err) != DDPM_OK) return DDPM_ERR;
     if (measure_forward(&cfg, j->reps, out, err) != DDPM_OK) return DDPM_ERR;
     out->sgemm_gflops = sgemm_peak(j->threads, j->reps);
     return DDPM_OK;
@@ -375,8 +375,8 @@ int ddpm_cmd_bench(int argc, char **argv)
         presets[n_presets++] = "tiny";
         presets[n_presets++] = "small";
     } else {
-        ddpm_unet_config probe;
-        if (ddpm_unet_preset(preset, &probe, &err) != DDPM_OK) return ddpm_cli_bad_input("bench", &err);
+        ddpm_net_config probe;
+        if (ddpm_net_preset(preset, &probe, &err) != DDPM_OK) return ddpm_cli_bad_input("bench", &err);
         presets[n_presets++] = preset;
     }
     const int thread_list[2] = {threads ? threads : 1, 2};
@@ -401,13 +401,13 @@ int ddpm_cmd_bench(int argc, char **argv)
             memset(r, 0, sizeof *r);
             r->preset = presets[p];
             r->threads = thread_list[ti];
-            ddpm_unet_config cfg;
-            ddpm_unet *net;
-            if (ddpm_unet_preset(r->preset, &cfg, &err) != DDPM_OK ||
-                ddpm_unet_create(&net, &cfg, &err) != DDPM_OK)
+            ddpm_net_config cfg;
+            ddpm_net *net;
+            if (ddpm_net_preset(r->preset, &cfg, &err) != DDPM_OK ||
+                ddpm_net_create(&net, &cfg, &err) != DDPM_OK)
                 return ddpm_cli_bad_input("bench", &err);
-            r->flops_per_image = ddpm_unet_forward_flops(net);
-            ddpm_unet_free(net);
+            r->flops_per_image = ddpm_net_forward_flops(net);
+            ddpm_net_free(net);
             char ckpt[4200];
             snprintf(ckpt, sizeof ckpt, "%s/%s.safetensors", dir, r->preset);
             for (int round = 0; round < rounds; round++) {

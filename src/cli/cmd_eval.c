@@ -235,10 +235,11 @@ int ddpm_cmd_eval(int argc, char **argv)
         if (ddpm_cli_model_load(&m, checkpoint, batch < (int)count ? batch : (int)count, &err) != DDPM_OK ||
             ddpm_sampler_config_validate(&cfg, m.schedule.T, &err) != DDPM_OK)
             goto bad_input;
-        const ddpm_unet_config *uc = &m.ck.run.unet;
-        if (uc->out_channels != 1 || uc->image_size != DDPM_CLASSIFIER_SIZE) {
-            ddpm_fail(&err, "'%s' makes %dx%dx%d images; the classifier scores 1x28x28 digits", checkpoint,
-                      uc->out_channels, uc->image_size, uc->image_size);
+        int C, H, W;
+        ddpm_net_config_shape(&m.ck.run.net, &C, &H, &W);
+        if (C != 1 || H != DDPM_CLASSIFIER_SIZE) {
+            ddpm_fail(&err, "'%s' makes %dx%dx%d samples; the classifier scores 1x28x28 digits", checkpoint,
+                      C, H, W);
             goto bad_input;
         }
     } else {

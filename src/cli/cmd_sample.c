@@ -215,8 +215,8 @@ int ddpm_cmd_sample(int argc, char **argv)
         return ddpm_cli_bad_input("sample", &err);
     }
 
-    const ddpm_unet_config *uc = &m.ck.run.unet;
-    const int S = uc->image_size, C = uc->out_channels;
+    int C, S, W;
+    ddpm_net_config_shape(&m.ck.run.net, &C, &S, &W);
     const size_t per = (size_t)C * S * S;
     float *x = malloc(sizeof(float) * per * (size_t)n);
     trajectory tr = {0};
@@ -254,7 +254,7 @@ int ddpm_cmd_sample(int argc, char **argv)
         }
         cb_ctx->done_before = (int64_t)(b0 / batch) * steps;
         bool need_cb = tr.prog || cb_ctx->x_t;
-        if (ddpm_sample(&req, ddpm_unet_denoise, &m.denoiser, nb, C, S, S, x + (size_t)b0 * per, NULL,
+        if (ddpm_sample(&req, ddpm_net_denoise, &m.denoiser, nb, C, S, S, x + (size_t)b0 * per, NULL,
                         need_cb ? record_step : NULL, cb_ctx, &err) != DDPM_OK) {
             fprintf(stderr, "\nddpm sample: %s\n", err.msg);
             status = 1;

@@ -129,19 +129,20 @@ static int check_model(sweep_model *sm, const sweep_plan *p, ddpm_error *err)
         else if (ddpm_sampler_config_validate(&cfg, m.schedule.T, err) != DDPM_OK)
             rc = ddpm_fail_context(err, "'%s'", sm->path);
     }
-    const ddpm_unet_config *uc = &m.ck.run.unet;
-    if (rc == DDPM_OK && p->n_score > 0 && (uc->out_channels != 1 || uc->image_size != DDPM_CLASSIFIER_SIZE))
-        rc = ddpm_fail(err, "'%s' makes %dx%dx%d images; the classifier scores 1x28x28 digits (use --score-n 0 "
-                            "to sweep without scores)", sm->path, uc->out_channels, uc->image_size, uc->image_size);
+    int C, H, W;
+    ddpm_net_config_shape(&m.ck.run.net, &C, &H, &W);
+    if (rc == DDPM_OK && p->n_score > 0 && (C != 1 || H != DDPM_CLASSIFIER_SIZE))
+        rc = ddpm_fail(err, "'%s' makes %dx%dx%d samples; the classifier scores 1x28x28 digits (use --score-n 0 "
+                            "to sweep without scores)", sm->path, C, H, W);
     if (rc == DDPM_OK) {
-        const size_t per = (size_t)uc->in_channels * uc->image_size * uc->image_size;
+        const size_t per = (size_t)C * H * W;
         float *x = ddpm_xcalloc(per * (size_t)nb * 2, sizeof(float));
         int *t = ddpm_xcalloc((size_t)nb, sizeof(int));
         for (int b = 0; b < nb; b++) t[b] = m.schedule.T - 1;
         double secs = 0;
         for (int rep = 0; rep < 2 && rc == DDPM_OK; rep++) { /* the first pass warms caches and threads */
             const double t0 = ddpm_now();
-            rc = ddpm_unet_denoise(&m.denoiser, x, t, nb, x + per * (size_t)nb, err);
+            rc = ddpm_net_denoise(&m.denoiser, x, t, nb, x + per * (size_t)nb, err);
             secs = ddpm_now() - t0;
         }
         sm->seconds_per_unit = secs / nb;
@@ -237,8 +238,9 @@ static int sweep_checkpoint(const sweep_run *sr, const sweep_model *sm, ddpm_ima
     if (ddpm_cli_model_load(&m, sm->path, nb, err) != DDPM_OK)
         return DDPM_EXIT_BAD_INPUT;  /* it loaded a moment ago: it changed on disk */
     const ddpm_run_config *run = &m.ck.run;
-    const int S = run->unet.image_size;
-    const size_t values = (size_t)run->unet.out_channels * S * S * (size_t)p->n_sample;
+    int C, S, W;
+    ddpm_net_config_shape(&run->net, &C, &S, &W);
+    const size_t values = (size_t)C * S * W * (size_t)p->n_sample;
     const int n_cells = p->n_eta * p->n_steps;
     float *x = ddpm_xmalloc(sizeof(float) * values);
     ddpm_image *cells = ddpm_xcalloc((size_t)n_cells, sizeof *cells);

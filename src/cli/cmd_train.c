@@ -140,7 +140,7 @@ static int save_run(const ddpm_trainer *tr, const char *dir, ddpm_error *err)
     return ddpm_trainer_export(tr, path, err);
 }
 
-static int save_preview(const ddpm_trainer *tr, ddpm_unet_workspace *ws, const char *dir, int steps,
+static int save_preview(const ddpm_trainer *tr, ddpm_net_workspace *ws, const char *dir, int steps,
                         ddpm_error *err)
 {
     const ddpm_run_config *run = ddpm_trainer_run(tr);
@@ -233,7 +233,7 @@ int ddpm_cmd_train(int argc, char **argv)
     run.adam.weight_decay = wd;
     if (ema >= 0) run.ema_decay = ema;
     run.seed = seed;
-    if (dropout >= 0) run.unet.dropout = (float)dropout;
+    if (dropout >= 0) run.net.unet.dropout = (float)dropout;
 
     char dir[2048];
     if (out)
@@ -296,26 +296,26 @@ int ddpm_cmd_train(int argc, char **argv)
 
     int status = 1;
     loss_log log = {0};
-    ddpm_unet_workspace *preview_ws = NULL;
+    ddpm_net_workspace *preview_ws = NULL;
     char samples_dir[4096], csv_path[4096];
     snprintf(samples_dir, sizeof samples_dir, "%s/samples", dir);
     snprintf(csv_path, sizeof csv_path, "%s/loss.csv", dir);
     if (ddpm_mkdir_p(samples_dir, &err) != DDPM_OK ||
         open_loss_log(&log, csv_path, ddpm_trainer_step_count(tr), run.schedule.T, &err) != DDPM_OK ||
-        ddpm_unet_workspace_create(&preview_ws, ddpm_trainer_net(tr), 16, false, &err) != DDPM_OK) {
+        ddpm_net_workspace_create(&preview_ws, ddpm_trainer_net(tr), 16, false, &err) != DDPM_OK) {
         fprintf(stderr, "ddpm train: %s\n", err.msg);
         status = DDPM_EXIT_BAD_INPUT;
         goto done;
     }
 
     char desc[256];
-    ddpm_unet_config_describe(&run.unet, desc, sizeof desc);
+    ddpm_net_config_describe(&run.net, desc, sizeof desc);
     const int64_t start = ddpm_trainer_step_count(tr);
     fprintf(stderr,
             "ddpm train: %s (%zu parameters, %.0f MFLOP/image), %s schedule T=%d, %s-prediction\n"
             "  data %s (%zu images), batch %d, lr %g, EMA %g, seed %llu, %d threads\n"
             "  %s step %lld of %lld into %s (%.0f MiB of training memory)\n",
-            desc, ddpm_unet_num_params(ddpm_trainer_net(tr)), ddpm_unet_forward_flops(ddpm_trainer_net(tr)) / 1e6,
+            desc, ddpm_net_num_params(ddpm_trainer_net(tr)), ddpm_net_forward_flops(ddpm_trainer_net(tr)) / 1e6,
             ddpm_schedule_name(run.schedule.kind), run.schedule.T, ddpm_prediction_name(run.prediction),
             ds.name, ds.n, run.batch, run.adam.lr, run.ema_decay, (unsigned long long)run.seed,
             ddpm_get_threads(), start > 0 ? "resuming at" : "starting at", (long long)start,
@@ -396,7 +396,7 @@ int ddpm_cmd_train(int argc, char **argv)
     }
 done:
     if (log.fp) fclose(log.fp);
-    ddpm_unet_workspace_free(preview_ws);
+    ddpm_net_workspace_free(preview_ws);
     ddpm_trainer_free(tr);
     ddpm_dataset_free(&ds);
     return status;

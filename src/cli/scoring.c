@@ -42,14 +42,14 @@ int ddpm_cli_sample_batched(ddpm_cli_model *m, const ddpm_sampler_config *cfg, u
                             ddpm_error *err)
 {
     DDPM_ASSERT(m && cfg && x && n > 0 && batch > 0);
-    const ddpm_unet_config *uc = &m->ck.run.unet;
-    const int S = uc->image_size, C = uc->out_channels;
+    int C, S, W;
+    ddpm_net_config_shape(&m->ck.run.net, &C, &S, &W);
     const size_t per = (size_t)C * S * S;
     for (int b0 = 0; b0 < n; b0 += batch) {
         const int nb = n - b0 < batch ? n - b0 : batch;
         ddpm_sample_request req = {.schedule = &m->schedule, .cfg = *cfg, .pred = m->ck.run.prediction,
                                    .seed = seed, .first_index = b0};
-        if (ddpm_sample(&req, ddpm_unet_denoise, &m->denoiser, nb, C, S, S, x + (size_t)b0 * per, NULL,
+        if (ddpm_sample(&req, ddpm_net_denoise, &m->denoiser, nb, C, S, S, x + (size_t)b0 * per, NULL,
                         progress && progress->prog ? on_step : NULL, progress, err) != DDPM_OK)
             return DDPM_ERR;
     }

@@ -16,7 +16,7 @@ static const char *FIX = "the file is corrupt or was not written by ddpm-lab; re
 void ddpm_checkpoint_free(ddpm_checkpoint *ck)
 {
     if (!ck) return;
-    ddpm_unet_free(ck->net);
+    ddpm_net_free(ck->net);
     free(ck->ema);
     free(ck->model);
     free(ck->adam_m);
@@ -41,21 +41,21 @@ static bool parse_i64(const char *s, int64_t lo, int64_t *out)
 
 /* Loads one prefix group into a new array; the tensor list must match the
  * parameter table exactly (checked by count and by name and shape). */
-static int load_group(const ddpm_safetensors *f, const ddpm_unet *net, const char *prefix,
+static int load_group(const ddpm_safetensors *f, const ddpm_net *net, const char *prefix,
                       float **out, ddpm_error *err)
 {
-    size_t n = ddpm_unet_num_params(net);
+    size_t n = ddpm_net_num_params(net);
     float *w = malloc(sizeof(float) * (n ? n : 1));
     if (!w) return ddpm_fail(err, "out of memory for %zu weights", n);
-    for (int i = 0; i < ddpm_unet_num_tensors(net); i++) {
-        const ddpm_param_info *p = ddpm_unet_tensor(net, i);
+    for (int i = 0; i < ddpm_net_num_tensors(net); i++) {
+        const ddpm_param_info *p = ddpm_net_tensor(net, i);
         char name[160];
         snprintf(name, sizeof name, "%s%s", prefix, p->name);
         int64_t shape[4];
         for (int d = 0; d < p->ndim; d++) shape[d] = p->shape[d];
         if (ddpm_safetensors_read_f32(f, name, shape, p->ndim, w + p->offset, err) != DDPM_OK) {
             free(w);
-            return ddpm_fail_context(err, "the checkpoint does not match its UNet config (%s)",
+            return ddpm_fail_context(err, "the checkpoint does not match its network config (%s)",
                                      "a different model or a damaged file");
         }
         for (size_t k = 0; k < p->numel; k++) {
@@ -100,7 +100,13 @@ int ddpm_checkpoint_load(ddpm_checkpoint *ck, const char *path, unsigned require
     }
     /* configs; the run starts from the defaults and the file overrides */
     if (ddpm_run_config_default(&ck->run, "tiny", err) != DDPM_OK) goto fail;
-    if (ddpm_unet_config_from_json(ddpm_safetensors_meta(f, "unet"), &ck->run.unet, err) != DDPM_OK ||
+    /* "arch" names the metadata key of the network's config; files from
+     * before the MLP have none and hold a UNet */
+    const char *arch_name = ddpm_safetensors_meta(f, "arch");
+    ddpm_arch arch = DDPM_ARCH_UNET;
+    if ((arch_name && ddpm_arch_parse(arch_name, &arch, err) != DDPM_OK) ||
+        ddpm_net_config_from_json(arch, ddpm_safetensors_meta(f, ddpm_arch_name(arch)), &ck->run.net, err) !=
+            DDPM_OK ||
         ddpm_scheduler_config_from_json(ddpm_safetensors_meta(f, "scheduler"), &ck->run.schedule,
                                         &ck->run.prediction, err) != DDPM_OK) {
         ddpm_fail_context(err, "'%s': bad metadata (%s)", path, FIX);
@@ -114,15 +120,11 @@ int ddpm_checkpoint_load(ddpm_checkpoint *ck, const char *path, unsigned require
     /* "preset" names the network: a label that is no preset (an experiment's)
      * or a preset whose network has since changed becomes the preset the
      * network matches, else "custom" */
-    ddpm_unet_config pc;
-    ddpm_error perr;
-    if (!train || ddpm_unet_preset(ck->run.preset, &pc, &perr) != DDPM_OK ||
-        !ddpm_unet_config_equal(&pc, &ck->run.unet)) {
-        snprintf(ck->run.preset, sizeof ck->run.preset, "custom");
-        for (int i = 0; ddpm_unet_preset_names[i]; i++)
-            if (ddpm_unet_preset(ddpm_unet_preset_names[i], &pc, &perr) == DDPM_OK &&
-                ddpm_unet_config_equal(&pc, &ck->run.unet))
-                snprintf(ck->run.preset, sizeof ck->run.preset, "%s", ddpm_unet_preset_names[i]);
+    ddpm_net_config pc;
+    if (!train || ddpm_net_preset(ck->run.preset, &pc, NULL) != DDPM_OK ||
+        !ddpm_net_config_equal(&pc, &ck->run.net)) {
+        const char *name = ddpm_net_config_preset_name(&ck->run.net);
+        snprintf(ck->run.preset, sizeof ck->run.preset, "%s", name ? name : "custom");
     }
     const char *dataset = ddpm_safetensors_meta(f, "dataset");
     snprintf(ck->run.dataset, sizeof ck->run.dataset, "%s", dataset ? dataset : "digits");
@@ -133,11 +135,11 @@ int ddpm_checkpoint_load(ddpm_checkpoint *ck, const char *path, unsigned require
         ddpm_fail(err, "'%s': metadata 'step' is missing or not a non-negative integer; %s", path, FIX);
         goto fail;
     }
-    if (ddpm_unet_create(&ck->net, &ck->run.unet, err) != DDPM_OK) {
+    if (ddpm_net_create(&ck->net, &ck->run.net, err) != DDPM_OK) {
         ddpm_fail_context(err, "'%s'", path);
         goto fail;
     }
-    ck->n_params = ddpm_unet_num_params(ck->net);
+    ck->n_params = ddpm_net_num_params(ck->net);
 
     /* which groups are present, and nothing else */
     int counts[4] = {0};
@@ -154,10 +156,10 @@ int ddpm_checkpoint_load(ddpm_checkpoint *ck, const char *path, unsigned require
         }
         counts[g]++;
     }
-    const int expected = ddpm_unet_num_tensors(ck->net);
+    const int expected = ddpm_net_num_tensors(ck->net);
     for (int g = 0; g < 4; g++) {
         if (counts[g] != 0 && counts[g] != expected) {
-            ddpm_fail(err, "'%s' has %d %s* tensors but its UNet config has %d; the file does not "
+            ddpm_fail(err, "'%s' has %d %s* tensors but its network config has %d; the file does not "
                            "match its config (%s)", path, counts[g],
                       g == 3 ? ADAM_V_PREFIX : group_prefix[g], expected, FIX);
             goto fail;
@@ -211,8 +213,8 @@ int ddpm_checkpoint_save(const char *path, const ddpm_checkpoint_data *d, ddpm_e
 {
     DDPM_ASSERT(path && d && d->run && d->net && (d->ema || d->model));
     DDPM_ASSERT(!d->adam_m == !d->adam_v);
-    const ddpm_unet *net = d->net;
-    const int nt = ddpm_unet_num_tensors(net);
+    const ddpm_net *net = d->net;
+    const int nt = ddpm_net_num_tensors(net);
     const float *groups[4] = {d->ema, d->model, d->adam_m, d->adam_v};
     const char *prefixes[4] = {"ema.", "model.", "adam_m.", ADAM_V_PREFIX};
     int n_groups = 0;
@@ -220,7 +222,8 @@ int ddpm_checkpoint_save(const char *path, const ddpm_checkpoint_data *d, ddpm_e
 
     ddpm_st_tensor *tensors = calloc((size_t)nt * (size_t)n_groups, sizeof *tensors);
     char (*names)[160] = calloc((size_t)nt * (size_t)n_groups, sizeof *names);
-    char *unet_json = ddpm_unet_config_to_json(&d->run->unet);
+    char *net_json = ddpm_net_config_to_json(&d->run->net);
+    const char *arch = ddpm_arch_name(d->run->net.arch);
     char *sched_json = ddpm_scheduler_config_to_json(&d->run->schedule, d->run->prediction);
     char *train_json = ddpm_train_config_to_json(d->run);
     int rc = DDPM_ERR;
@@ -232,7 +235,7 @@ int ddpm_checkpoint_save(const char *path, const ddpm_checkpoint_data *d, ddpm_e
     for (int g = 0; g < 4; g++) {
         if (!groups[g]) continue;
         for (int i = 0; i < nt; i++, k++) {
-            const ddpm_param_info *p = ddpm_unet_tensor(net, i);
+            const ddpm_param_info *p = ddpm_net_tensor(net, i);
             snprintf(names[k], sizeof names[k], "%s%s", prefixes[g], p->name);
             tensors[k].name = names[k];
             tensors[k].ndim = p->ndim;
@@ -247,7 +250,8 @@ int ddpm_checkpoint_save(const char *path, const ddpm_checkpoint_data *d, ddpm_e
     snprintf(version, sizeof version, "%d", DDPM_CHECKPOINT_FORMAT_VERSION);
     ddpm_st_meta meta[] = {
         {"format", "ddpm-lab"},      {"format_version", version}, {"created_by", "ddpm-lab " DDPM_VERSION},
-        {"unet", unet_json},         {"scheduler", sched_json},   {"train", train_json},
+        {"arch", arch},              {arch, net_json},            {"scheduler", sched_json},
+        {"train", train_json},
         {"dataset", d->run->dataset}, {"step", step},              {"seed", seed},
         {"adam_step", adam_step},
     };
@@ -256,7 +260,7 @@ int ddpm_checkpoint_save(const char *path, const ddpm_checkpoint_data *d, ddpm_e
 done:
     free(tensors);
     free(names);
-    free(unet_json);
+    free(net_json);
     free(sched_json);
     free(train_json);
     return rc;

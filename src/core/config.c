@@ -11,22 +11,28 @@
 int ddpm_run_config_default(ddpm_run_config *rc, const char *preset, ddpm_error *err)
 {
     memset(rc, 0, sizeof *rc);
-    if (ddpm_unet_preset(preset, &rc->unet, err) != DDPM_OK) return DDPM_ERR;
+    if (ddpm_net_preset(preset, &rc->net, err) != DDPM_OK) return DDPM_ERR;
     snprintf(rc->preset, sizeof rc->preset, "%s", preset);
     rc->schedule = ddpm_schedule_config_default();
     rc->prediction = DDPM_PRED_EPS;
-    snprintf(rc->dataset, sizeof rc->dataset, "digits");
-    rc->batch = 64;
-    rc->total_steps = strcmp(preset, "tiny") == 0 ? 2000 : 20000;
     rc->adam = ddpm_adam_config_default();
     rc->ema_decay = 0.999;
     rc->seed = 0;
+    if (rc->net.arch == DDPM_ARCH_MLP) {
+        snprintf(rc->dataset, sizeof rc->dataset, "moons");
+        rc->batch = 256;
+        rc->total_steps = 10000;
+        return DDPM_OK;
+    }
+    snprintf(rc->dataset, sizeof rc->dataset, "digits");
+    rc->batch = 64;
+    rc->total_steps = strcmp(preset, "tiny") == 0 ? 2000 : 20000;
     return DDPM_OK;
 }
 
 int ddpm_run_config_validate(const ddpm_run_config *rc, ddpm_error *err)
 {
-    if (ddpm_unet_config_validate(&rc->unet, err) != DDPM_OK) return DDPM_ERR;
+    if (ddpm_net_config_validate(&rc->net, err) != DDPM_OK) return DDPM_ERR;
     if (ddpm_schedule_config_validate(&rc->schedule, err) != DDPM_OK) return DDPM_ERR;
     if ((int)rc->prediction < 0 || rc->prediction >= DDPM_PRED_COUNT)
         return ddpm_fail(err, "unknown prediction type %d; use eps, v or x0", (int)rc->prediction);
@@ -184,6 +190,61 @@ int ddpm_unet_config_from_json(const char *json, ddpm_unet_config *out, ddpm_err
     rc = DDPM_OK;
 done:
     cJSON_Delete(o);
+    return rc;
+}
+
+/* ---- MLP config ------------------------------------------------------------------ */
+
+char *ddpm_mlp_config_to_json(const ddpm_mlp_config *c)
+{
+    cJSON *o = cJSON_CreateObject();
+    cJSON_AddNumberToObject(o, "data_dim", c->data_dim);
+    cJSON_AddNumberToObject(o, "hidden", c->hidden);
+    cJSON_AddNumberToObject(o, "blocks", c->blocks);
+    cJSON_AddNumberToObject(o, "time_embed_dim", c->time_embed_dim);
+    cJSON_AddBoolToObject(o, "norm", c->norm);
+    return print_and_free(o);
+}
+
+int ddpm_mlp_config_from_json(const char *json, ddpm_mlp_config *out, ddpm_error *err)
+{
+    const char *what = "MLP config";
+    cJSON *o;
+    if (parse_object(json, what, &o, err) != DDPM_OK) return DDPM_ERR;
+    ddpm_mlp_config c;
+    memset(&c, 0, sizeof c);
+    int64_t v = 0;
+    int rc = DDPM_ERR;
+    if (get_int(o, what, "data_dim", 1, DDPM_MLP_MAX_DIM, &v, err)) goto done;
+    c.data_dim = (int)v;
+    if (get_int(o, what, "hidden", 2, 4096, &v, err)) goto done;
+    c.hidden = (int)v;
+    if (get_int(o, what, "blocks", 1, 32, &v, err)) goto done;
+    c.blocks = (int)v;
+    if (get_int(o, what, "time_embed_dim", 2, 4096, &v, err)) goto done;
+    c.time_embed_dim = (int)v;
+    if (get_bool(o, what, "norm", &c.norm, err)) goto done;
+    if (ddpm_mlp_config_validate(&c, err) != DDPM_OK) goto done;
+    *out = c;
+    rc = DDPM_OK;
+done:
+    cJSON_Delete(o);
+    return rc;
+}
+
+char *ddpm_net_config_to_json(const ddpm_net_config *c)
+{
+    return c->arch == DDPM_ARCH_MLP ? ddpm_mlp_config_to_json(&c->mlp) : ddpm_unet_config_to_json(&c->unet);
+}
+
+int ddpm_net_config_from_json(ddpm_arch arch, const char *json, ddpm_net_config *out, ddpm_error *err)
+{
+    ddpm_net_config c;
+    memset(&c, 0, sizeof c);
+    c.arch = arch;
+    int rc = arch == DDPM_ARCH_MLP ? ddpm_mlp_config_from_json(json, &c.mlp, err)
+                                   : ddpm_unet_config_from_json(json, &c.unet, err);
+    if (rc == DDPM_OK) *out = c;
     return rc;
 }
 

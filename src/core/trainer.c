@@ -11,8 +11,8 @@
 struct ddpm_trainer {
     ddpm_run_config run;
     const ddpm_dataset *data;
-    ddpm_unet *net;
-    ddpm_unet_workspace *ws;
+    ddpm_net *net;
+    ddpm_net_workspace *ws;
     ddpm_schedule sched;
     ddpm_adam opt;
     ddpm_batch_sampler batches;
@@ -29,16 +29,16 @@ struct ddpm_trainer {
 
 static int check_data(const ddpm_run_config *run, const ddpm_dataset *data, ddpm_error *err)
 {
-    const ddpm_unet_config *u = &run->unet;
+    int C, H, W;
+    ddpm_net_config_shape(&run->net, &C, &H, &W);
     if (!data || data->n == 0) return ddpm_fail(err, "the training set is empty; use --data digits");
-    if (data->channels != u->in_channels || data->height != u->image_size ||
-        data->width != u->image_size)
+    if (data->channels != C || data->height != H || data->width != W)
         return ddpm_fail(err,
-                         "dataset '%s' has %dx%dx%d images but the model expects %dx%dx%d; pick a "
-                         "model (preset or checkpoint) made for this data",
-                         data->name, data->channels, data->height, data->width, u->in_channels,
-                         u->image_size, u->image_size);
-    if (u->out_channels != u->in_channels)
+                         "dataset '%s' has samples of %dx%dx%d values but the model expects %dx%dx%d; "
+                         "pick a model (preset or checkpoint) made for this data",
+                         data->name, data->channels, data->height, data->width, C, H, W);
+    const ddpm_unet_config *u = &run->net.unet;
+    if (run->net.arch == DDPM_ARCH_UNET && u->out_channels != u->in_channels)
         return ddpm_fail(err, "the model outputs %d channels for %d-channel input; diffusion needs them equal",
                          u->out_channels, u->in_channels);
     return DDPM_OK;
@@ -54,13 +54,13 @@ static int create_common(ddpm_trainer **out, const ddpm_run_config *run, const d
     if (!tr) return ddpm_fail(err, "out of memory");
     tr->run = *run;
     tr->data = data;
-    if (ddpm_unet_create(&tr->net, &run->unet, err) != DDPM_OK) goto fail;
+    if (ddpm_net_create(&tr->net, &run->net, err) != DDPM_OK) goto fail;
     if (ddpm_schedule_init(&tr->sched, &run->schedule, err) != DDPM_OK) goto fail;
-    tr->n_params = ddpm_unet_num_params(tr->net);
+    tr->n_params = ddpm_net_num_params(tr->net);
     if (ddpm_adam_init(&tr->opt, tr->n_params, &run->adam, err) != DDPM_OK) goto fail;
-    if (ddpm_unet_workspace_create(&tr->ws, tr->net, run->batch, true, err) != DDPM_OK) goto fail;
+    if (ddpm_net_workspace_create(&tr->ws, tr->net, run->batch, true, err) != DDPM_OK) goto fail;
     const size_t B = (size_t)run->batch;
-    tr->per_image = (size_t)run->unet.in_channels * run->unet.image_size * run->unet.image_size;
+    tr->per_image = ddpm_net_config_sample_floats(&run->net);
     tr->params = calloc(3 * tr->n_params, sizeof(float));
     float *buf = calloc(5 * B * tr->per_image + B, sizeof(float));
     tr->t = calloc(B, sizeof(int));
@@ -91,7 +91,7 @@ int ddpm_trainer_create(ddpm_trainer **out, const ddpm_run_config *run, const dd
 {
     if (create_common(out, run, data, err) != DDPM_OK) return DDPM_ERR;
     ddpm_trainer *tr = *out;
-    ddpm_unet_init_params(tr->net, tr->params, run->seed);
+    ddpm_net_init_params(tr->net, tr->params, run->seed);
     memcpy(tr->ema, tr->params, sizeof(float) * tr->n_params);
     return DDPM_OK;
 }
@@ -103,7 +103,7 @@ int ddpm_trainer_resume(ddpm_trainer **out, const ddpm_checkpoint *ck, const ddp
     if (run) {
         /* the network and the diffusion process come from the checkpoint */
         merged = *run;
-        merged.unet = ck->run.unet;
+        merged.net = ck->run.net;
         merged.schedule = ck->run.schedule;
         merged.prediction = ck->run.prediction;
         snprintf(merged.preset, sizeof merged.preset, "%s", ck->run.preset);
@@ -126,8 +126,8 @@ void ddpm_trainer_free(ddpm_trainer *tr)
 {
     if (!tr) return;
     ddpm_batch_sampler_free(&tr->batches);
-    ddpm_unet_workspace_free(tr->ws);
-    ddpm_unet_free(tr->net);
+    ddpm_net_workspace_free(tr->ws);
+    ddpm_net_free(tr->net);
     ddpm_schedule_free(&tr->sched);
     ddpm_adam_free(&tr->opt);
     free(tr->params);
@@ -159,9 +159,9 @@ int ddpm_trainer_step(ddpm_trainer *tr, ddpm_train_stats *stats, ddpm_error *err
 
     ddpm_rng drop;
     ddpm_rng_init(&drop, tr->run.seed, ddpm_rng_stream(DDPM_STREAM_DROPOUT, (uint64_t)tr->step, 0));
-    ddpm_unet_forward(tr->net, tr->params, tr->ws, tr->x_t, tr->t, B,
-                      tr->run.unet.dropout > 0.0f ? &drop : NULL);
-    const float *out = ddpm_unet_output(tr->ws);
+    ddpm_net_forward(tr->net, tr->params, tr->ws, tr->x_t, tr->t, B,
+                      tr->run.net.arch == DDPM_ARCH_UNET && tr->run.net.unet.dropout > 0.0f ? &drop : NULL);
+    const float *out = ddpm_net_output(tr->ws);
 
     double loss = 0.0;
     for (int b = 0; b < B; b++) {
@@ -189,7 +189,7 @@ int ddpm_trainer_step(ddpm_trainer *tr, ddpm_train_stats *stats, ddpm_error *err
     memset(tr->dout, 0, sizeof(float) * n);
     ddpm_mse_backward(tr->dout, out, tr->target, 1.0f, n);
     memset(tr->grads, 0, sizeof(float) * tr->n_params);
-    ddpm_unet_backward(tr->net, tr->params, tr->grads, tr->ws, tr->dout, NULL);
+    ddpm_net_backward(tr->net, tr->params, tr->grads, tr->ws, tr->dout, NULL);
 
     double norm = ddpm_global_norm(tr->grads, tr->n_params);
     if (!isfinite(norm))
@@ -236,7 +236,7 @@ int ddpm_trainer_export(const ddpm_trainer *tr, const char *path, ddpm_error *er
 
 int64_t ddpm_trainer_step_count(const ddpm_trainer *tr) { return tr->step; }
 const ddpm_run_config *ddpm_trainer_run(const ddpm_trainer *tr) { return &tr->run; }
-const ddpm_unet *ddpm_trainer_net(const ddpm_trainer *tr) { return tr->net; }
+const ddpm_net *ddpm_trainer_net(const ddpm_trainer *tr) { return tr->net; }
 const ddpm_schedule *ddpm_trainer_schedule(const ddpm_trainer *tr) { return &tr->sched; }
 const float *ddpm_trainer_params(const ddpm_trainer *tr) { return tr->params; }
 const float *ddpm_trainer_ema(const ddpm_trainer *tr) { return tr->ema; }
@@ -245,7 +245,7 @@ size_t ddpm_trainer_bytes(const ddpm_trainer *tr)
 {
     const size_t B = (size_t)tr->run.batch;
     return sizeof(float) * (5 * tr->n_params + 5 * B * tr->per_image + B) +
-           ddpm_unet_workspace_bytes(tr->ws) + B * (sizeof(int) + sizeof(uint32_t)) +
+           ddpm_net_workspace_bytes(tr->ws) + B * (sizeof(int) + sizeof(uint32_t)) +
            tr->data->n * sizeof(uint32_t);
 }
 

@@ -26,9 +26,9 @@ struct viz_sampler {
 
     /* this thread (and its helper, one slot each): inference workspaces for
      * the last network used, and the live network built from the weights' config */
-    const ddpm_unet *ws_net[2];
-    ddpm_unet_workspace *ws[2];
-    ddpm_unet *live_net;
+    const ddpm_net *ws_net[2];
+    ddpm_net_workspace *ws[2];
+    ddpm_net *live_net;
 };
 
 /* ---- results ------------------------------------------------------------------------- */
@@ -82,7 +82,7 @@ typedef struct half_run {
     int done;                  /* steps finished; guarded by s->lock */
     /* inputs and outputs of the run */
     const ddpm_schedule *sched;
-    ddpm_unet_denoiser den;
+    ddpm_net_denoiser den;
     float *x0;                 /* (nb, per) scratch */
     ddpm_error err;
     int rc;
@@ -121,7 +121,7 @@ static void run_half(half_run *h)
     ddpm_sample_request req = {.schedule = h->sched, .cfg = r->job.sides[h->side].cfg, .pred = r->pred,
                                .seed = r->job.seed, .first_index = r->job.first_index + h->b0};
     const float *x_T = r->traj[h->side].x_t + (size_t)h->b0 * r->per;
-    h->rc = ddpm_sample(&req, ddpm_unet_denoise, &h->den, h->nb, r->C, r->H, r->W, h->x0, x_T, on_step, h, &h->err);
+    h->rc = ddpm_sample(&req, ddpm_net_denoise, &h->den, h->nb, r->C, r->H, r->W, h->x0, x_T, on_step, h, &h->err);
 }
 
 static int half_main(void *arg)
@@ -130,30 +130,30 @@ static int half_main(void *arg)
     return 0;
 }
 
-static int ensure_workspace(viz_sampler *s, int slot, const ddpm_unet *net, ddpm_error *err)
+static int ensure_workspace(viz_sampler *s, int slot, const ddpm_net *net, ddpm_error *err)
 {
     if (s->ws[slot] && s->ws_net[slot] == net) return DDPM_OK;
-    ddpm_unet_workspace_free(s->ws[slot]);
+    ddpm_net_workspace_free(s->ws[slot]);
     s->ws[slot] = NULL;
     s->ws_net[slot] = NULL;
-    if (ddpm_unet_workspace_create(&s->ws[slot], net, VIZ_GRID_N, false, err) != DDPM_OK) return DDPM_ERR;
+    if (ddpm_net_workspace_create(&s->ws[slot], net, VIZ_GRID_N, false, err) != DDPM_OK) return DDPM_ERR;
     s->ws_net[slot] = net;
     return DDPM_OK;
 }
 
 /* The live network for a weights config: rebuilt only when the config changes. */
-static int ensure_live_net(viz_sampler *s, const ddpm_unet_config *cfg, ddpm_error *err)
+static int ensure_live_net(viz_sampler *s, const ddpm_net_config *cfg, ddpm_error *err)
 {
-    if (s->live_net && ddpm_unet_config_equal(ddpm_unet_get_config(s->live_net), cfg)) return DDPM_OK;
+    if (s->live_net && ddpm_net_config_equal(ddpm_net_get_config(s->live_net), cfg)) return DDPM_OK;
     for (int i = 0; i < 2; i++)
         if (s->ws_net[i] == s->live_net) { /* the workspace belongs to the old network */
-            ddpm_unet_workspace_free(s->ws[i]);
+            ddpm_net_workspace_free(s->ws[i]);
             s->ws[i] = NULL;
             s->ws_net[i] = NULL;
         }
-    ddpm_unet_free(s->live_net);
+    ddpm_net_free(s->live_net);
     s->live_net = NULL;
-    return ddpm_unet_create(&s->live_net, cfg, err);
+    return ddpm_net_create(&s->live_net, cfg, err);
 }
 
 static void finish(viz_sampler *s, viz_result *r, viz_job_state state, double t0, const char *error)
@@ -178,7 +178,7 @@ static void run_job(viz_sampler *s, const viz_job *job, uint64_t id)
     r->weights_step = -1;
 
     /* the network and weights */
-    const ddpm_unet *net = job->net;
+    const ddpm_net *net = job->net;
     const float *weights = job->weights;
     float *live_copy = NULL;
     r->pred = job->pred;
@@ -187,7 +187,7 @@ static void run_job(viz_sampler *s, const viz_job *job, uint64_t id)
         live_copy = s->live ? viz_weights_take(s->live, &info) : NULL;
         if (!live_copy) {
             ddpm_fail(&err, "no live weights to sample from");
-        } else if (ensure_live_net(s, &info.run.unet, &err) == DDPM_OK) {
+        } else if (ensure_live_net(s, &info.run.net, &err) == DDPM_OK) {
             net = s->live_net;
             weights = live_copy;
             r->pred = info.run.prediction;
@@ -196,10 +196,8 @@ static void run_job(viz_sampler *s, const viz_job *job, uint64_t id)
     }
     int rc = net ? DDPM_OK : DDPM_ERR;
     if (rc == DDPM_OK) {
-        const ddpm_unet_config *uc = ddpm_unet_get_config(net);
         r->B = job->B;
-        r->C = uc->out_channels;
-        r->H = r->W = uc->image_size;
+        ddpm_net_config_shape(ddpm_net_get_config(net), &r->C, &r->H, &r->W);
         r->per = (size_t)r->C * r->H * r->W;
         rc = ensure_workspace(s, 0, net, &err);
         if (rc == DDPM_OK && job->threads > 1 && job->B > 1) rc = ensure_workspace(s, 1, net, &err);
@@ -336,9 +334,9 @@ void viz_sampler_stop(viz_sampler *s)
     SDL_UnlockMutex(s->lock);
     SDL_WaitThread(s->thread, NULL);
     viz_result_release(s->latest);
-    ddpm_unet_workspace_free(s->ws[0]);
-    ddpm_unet_workspace_free(s->ws[1]);
-    ddpm_unet_free(s->live_net);
+    ddpm_net_workspace_free(s->ws[0]);
+    ddpm_net_workspace_free(s->ws[1]);
+    ddpm_net_free(s->live_net);
     SDL_DestroyCond(s->idle);
     SDL_DestroyCond(s->wake);
     SDL_DestroyMutex(s->lock);

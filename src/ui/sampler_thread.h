@@ -28,12 +28,12 @@
 #include <stdatomic.h>
 
 #include "ddpm/sampler.h"
-#include "ddpm/unet.h"
+#include "ddpm/net.h"
 #include "viz_params.h"
 #include "weights_buffer.h"
 
 typedef struct viz_job {
-    const ddpm_unet *net;      /* a fixed model, or NULL for the live weights */
+    const ddpm_net *net;      /* a fixed model, or NULL for the live weights */
     const float *weights;
     ddpm_prediction pred;      /* of the fixed model; live weights carry their own */
     int n_sides;               /* 1 or 2 */

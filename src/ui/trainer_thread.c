@@ -19,7 +19,7 @@
 
 #include "ddpm/checkpoint.h"
 #include "ddpm/fileio.h"
-#include "ddpm/unet.h"
+#include "ddpm/net.h"
 
 enum { QUEUE_CAP = 8, EVENT_CAP = 16 };
 
@@ -154,7 +154,7 @@ static int install(viz_trainer *vt, ddpm_trainer *tr, const char *origin, bool r
                    ddpm_error *err)
 {
     const ddpm_run_config *run = ddpm_trainer_run(tr);
-    const size_t n = ddpm_unet_num_params(ddpm_trainer_net(tr));
+    const size_t n = ddpm_net_num_params(ddpm_trainer_net(tr));
     if (viz_weights_reset(&vt->weights, run, n, ddpm_trainer_ema(tr), ddpm_trainer_step_count(tr),
                           err) != DDPM_OK) {
         ddpm_trainer_free(tr);
@@ -422,19 +422,19 @@ int viz_trainer_start(viz_trainer **out, const viz_trainer_options *o, ddpm_erro
      * that the sampler has weights before the first step. */
     ddpm_run_config run;
     if (scratch_config(o, &run, err) != DDPM_OK) goto fail;
-    ddpm_unet *net = NULL;
-    if (ddpm_unet_create(&net, &run.unet, err) != DDPM_OK) goto fail;
-    const size_t n = ddpm_unet_num_params(net);
+    ddpm_net *net = NULL;
+    if (ddpm_net_create(&net, &run.net, err) != DDPM_OK) goto fail;
+    const size_t n = ddpm_net_num_params(net);
     float *init = malloc(sizeof(float) * n);
     if (!init) {
-        ddpm_unet_free(net);
+        ddpm_net_free(net);
         ddpm_fail(err, "out of memory");
         goto fail;
     }
-    ddpm_unet_init_params(net, init, run.seed);
+    ddpm_net_init_params(net, init, run.seed);
     int rc = viz_weights_reset(&vt->weights, &run, n, init, 0, err);
     free(init);
-    ddpm_unet_free(net);
+    ddpm_net_free(net);
     if (rc != DDPM_OK) goto fail;
     vt->status.run = run;
     snprintf(vt->status.origin, sizeof vt->status.origin, "untrained (%s preset)", o->preset);

@@ -4,7 +4,7 @@
  *   producer (trainer thread)                consumer (sampler thread)
  *   viz_weights_reset(wb, &run, n);          viz_weights_info info;
  *   ... each step ...                        float *w = viz_weights_take(wb, &info);
- *   viz_weights_publish(wb, ema, step);      ... sample with w (info.run.unet) ...
+ *   viz_weights_publish(wb, ema, step);      ... sample with w (info.run.net) ...
  *                                            free(w);
  *
  * The producer writes the back buffer without the lock (nobody else reads

@@ -18,14 +18,14 @@ int LLVMFuzzerTestOneInput(const unsigned char *data, size_t size)
     ddpm_unet_config uc;
     if (ddpm_unet_config_from_json(json, &uc, &err) == DDPM_OK) {
         /* a config that validated must build, and print back to itself */
-        ddpm_unet *net = NULL;
-        if (ddpm_unet_create(&net, &uc, &err) != DDPM_OK) abort();
+        ddpm_net *net = NULL;
+        if (ddpm_net_create(&net, &uc, &err) != DDPM_OK) abort();
         char *again = ddpm_unet_config_to_json(&uc);
         ddpm_unet_config back;
         if (ddpm_unet_config_from_json(again, &back, &err) != DDPM_OK || !ddpm_unet_config_equal(&uc, &back))
             abort();
         free(again);
-        ddpm_unet_free(net);
+        ddpm_net_free(net);
     }
     ddpm_schedule_config sc;
     ddpm_prediction pred;

@@ -1,6 +1,7 @@
-/* unet.c: the UNet as a list of layer operations over numbered activation
- * slots, built once from a config; forward runs the list, backward runs it
- * in reverse.  See ddpm/unet.h for the architecture.
+/* net.c: the executor of every network: a list of layer operations over
+ * numbered activation slots, built once from a config by an architecture's
+ * builder (unet_build.c, mlp_build.c); forward runs the list, backward runs
+ * it in reverse.  See ddpm/net.h.
  *
  * Activations are channels last, (B, H, W, C); every slot has a fixed size
  * per image and lives at a fixed offset in one arena sized for max_batch, so
@@ -31,95 +32,35 @@
  * to an activation gradient is written rather than added to zeros. */
 #include <math.h>
 #include <stdint.h>
+#include <math.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "ddpm/layers.h"
 #include "ddpm/threads.h"
-#include "ddpm/unet.h"
-
-typedef enum {
-    OP_EMBED,       /* sinusoidal timestep embedding of ws->t */
-    OP_CONV,
-    OP_LINEAR,
-    OP_GROUPNORM,
-    OP_GN_SILU,     /* GroupNorm then SiLU, fused */
-    OP_SILU,
-    OP_CONCAT,
-    OP_UPSAMPLE,
-    OP_ATTENTION,   /* in = qkv (N, 3C) */
-    OP_DROPOUT,
-} op_kind;
-
-typedef struct {
-    op_kind kind;
-    int in, in2, out, aux;   /* slots; aux = saved statistics / probs / mask */
-    int res;                 /* conv: a slot added to the output as it is stored, or -1 */
-    int out_into;            /* conv: forward writes into this (concat) slot instead of out, */
-    int out_stride;          /* with this many floats a pixel; -1 / 0 without */
-    bool in_place;           /* concat: its first input is written in place by its producer */
-    int w, b;                /* parameter tensor indices, -1 if none */
-    int C, H, W;             /* per-image input shape */
-    int C2;                  /* second input's channels (concat) */
-    int C_out, kernel, stride, pad, groups;
-    float p;                 /* dropout probability */
-    size_t wf_off, wb_off;   /* conv: packed weights in ws->wf / ws->wb */
-} op;
-
-typedef struct {
-    size_t per_image;        /* floats per image */
-    bool aux;                /* saved statistics: no gradient */
-    bool no_act;             /* written in place into a concat: no activation memory */
-    /* backward plan: the gradient is live from the backward of op
-     * first_writer down to that of op producer; grad_off is its place in
-     * the per-image gradient plan (-1: never needs one) */
-    int producer, first_writer;
-    ptrdiff_t grad_off;
-} slot;
-
-/* How a parameter tensor is initialised. */
-typedef enum { INIT_FAN_IN, INIT_ZERO, INIT_ONE } init_kind;
-
-typedef struct {
-    ddpm_param_info info;
-    init_kind init;
-    int fan_in;
-    size_t lane_off;         /* gradient lanes: offset; conv weights are packed */
-} param_spec;
-
-struct ddpm_unet {
-    ddpm_unet_config cfg;
-    param_spec *params;
-    int n_params, cap_params;
-    size_t total_params;
-    op *ops;
-    int n_ops, cap_ops;
-    slot *slots;
-    int n_slots, cap_slots;
-    int input_slot, output_slot, embed_slot;
-    size_t wf_floats, wb_floats;  /* all conv weights, packed */
-    size_t lane_floats;           /* one gradient lane */
-    size_t grad_per_image;        /* the gradient plan's peak, floats per image */
-    size_t scratch_floats;        /* per thread, for any op */
-};
+#include "net_internal.h"
 
 /* Lanes of parameter gradients: the batch is cut into at most LANES ranges.
- * Within a pass, images go through the layers a chunk at a time: enough for
- * the convolutions' tile blocks to span images (their weights, and in
- * backward the weight-gradient accumulators, then serve several images per
- * trip through the cache), few enough for a chunk's activations to stay in
- * L2/L3 from one layer to the next.  Forward chunks are smaller, so that a
- * batch of 16 still splits over threads. */
-enum { LANES = 4, FWD_CHUNK = 4, BWD_CHUNK = 8 };
+ * Within a pass, samples go through the layers a chunk at a time: enough for
+ * the convolutions' tile blocks to span images and for the linears' products
+ * to have rows (their weights, and in backward the weight-gradient
+ * accumulators, then serve several samples per trip through the cache), few
+ * enough for a chunk's activations to stay in L2/L3 from one layer to the
+ * next: CHUNK_FLOATS of activations, at least MIN_CHUNK samples (the UNets'
+ * images are far larger, so they take 4 forward and 8 backward; an MLP's
+ * points take hundreds).  Forward chunks are half the backward's, so that a
+ * batch of 16 images still splits over threads. */
+enum { LANES = 4, MIN_CHUNK = 4, MAX_CHUNK = 256, CHUNK_FLOATS = 64 * 1024 };
 
 typedef struct {
-    float *scratch;          /* ddpm_unet scratch_floats */
+    float *scratch;          /* ddpm_net scratch_floats */
     float *grad;             /* activation gradients for one image */
 } thread_ctx;
 
-struct ddpm_unet_workspace {
-    const ddpm_unet *net;
+struct ddpm_net_workspace {
+    const ddpm_net *net;
     int max_batch, B;
     bool training;
     bool dropout_on;         /* whether the last forward applied dropout */
@@ -144,325 +85,6 @@ struct ddpm_unet_workspace {
     float *grads, *dx;
 };
 
-/* ---- building ------------------------------------------------------------ */
-
-#define GROW(arr, n, cap)                                                   \
-    do {                                                                    \
-        if ((n) == (cap)) {                                                 \
-            (cap) = (cap) ? 2 * (cap) : 64;                                 \
-            void *p_ = realloc((arr), sizeof(*(arr)) * (size_t)(cap));      \
-            DDPM_ASSERT(p_);                                                \
-            (arr) = p_;                                                     \
-        }                                                                   \
-    } while (0)
-
-static int new_slot(ddpm_unet *n, size_t per_image)
-{
-    GROW(n->slots, n->n_slots, n->cap_slots);
-    slot *sl = &n->slots[n->n_slots];
-    memset(sl, 0, sizeof *sl);
-    sl->per_image = per_image;
-    sl->producer = sl->first_writer = -1;
-    sl->grad_off = -1;
-    return n->n_slots++;
-}
-
-static int new_aux_slot(ddpm_unet *n, size_t per_image)
-{
-    int s = new_slot(n, per_image);
-    n->slots[s].aux = true;
-    return s;
-}
-
-static int new_param(ddpm_unet *n, const char *prefix, const char *suffix, int ndim,
-                     const int *shape, init_kind init, int fan_in)
-{
-    GROW(n->params, n->n_params, n->cap_params);
-    param_spec *spec = &n->params[n->n_params];
-    memset(spec, 0, sizeof *spec);
-    spec->init = init;
-    spec->fan_in = fan_in;
-    ddpm_param_info *p = &spec->info;
-    snprintf(p->name, sizeof p->name, "%s.%s", prefix, suffix);
-    p->ndim = ndim;
-    p->numel = 1;
-    for (int i = 0; i < ndim; i++) {
-        p->shape[i] = shape[i];
-        p->numel *= (size_t)shape[i];
-    }
-    p->offset = n->total_params;
-    n->total_params += p->numel;
-    return n->n_params++;
-}
-
-static op *new_op(ddpm_unet *n, op_kind kind)
-{
-    GROW(n->ops, n->n_ops, n->cap_ops);
-    op *o = &n->ops[n->n_ops++];
-    memset(o, 0, sizeof *o);
-    o->kind = kind;
-    o->in = o->in2 = o->out = o->aux = o->w = o->b = o->res = o->out_into = -1;
-    return o;
-}
-
-/* A feature map flowing through the builder: slot plus shape. */
-typedef struct {
-    int slot, C, H, W;
-} fmap;
-
-static fmap conv(ddpm_unet *n, fmap x, int C_out, int kernel, int stride, const char *name,
-                 bool zero_init)
-{
-    op *o = new_op(n, OP_CONV);
-    o->in = x.slot;
-    o->C = x.C, o->H = x.H, o->W = x.W;
-    o->C_out = C_out, o->kernel = kernel, o->stride = stride, o->pad = kernel / 2;
-    int fan_in = x.C * kernel * kernel;
-    int wshape[4] = {C_out, x.C, kernel, kernel}, bshape[1] = {C_out};
-    o->w = new_param(n, name, "weight", 4, wshape, zero_init ? INIT_ZERO : INIT_FAN_IN, fan_in);
-    o->b = new_param(n, name, "bias", 1, bshape, zero_init ? INIT_ZERO : INIT_FAN_IN, fan_in);
-    int Ho = (x.H + 2 * o->pad - kernel) / stride + 1, Wo = (x.W + 2 * o->pad - kernel) / stride + 1;
-    o->out = new_slot(n, (size_t)C_out * Ho * Wo);
-    return (fmap){o->out, C_out, Ho, Wo};
-}
-
-static fmap linear(ddpm_unet *n, fmap x, int out_features, const char *name)
-{
-    op *o = new_op(n, OP_LINEAR);
-    o->in = x.slot;
-    o->C = x.C, o->H = o->W = 1;
-    o->C_out = out_features;
-    int wshape[2] = {out_features, x.C}, bshape[1] = {out_features};
-    o->w = new_param(n, name, "weight", 2, wshape, INIT_FAN_IN, x.C);
-    o->b = new_param(n, name, "bias", 1, bshape, INIT_FAN_IN, x.C);
-    o->out = new_slot(n, (size_t)out_features);
-    return (fmap){o->out, out_features, 1, 1};
-}
-
-static fmap groupnorm_op(ddpm_unet *n, fmap x, const char *name, op_kind kind)
-{
-    op *o = new_op(n, kind);
-    o->in = x.slot;
-    o->C = x.C, o->H = x.H, o->W = x.W;
-    o->groups = n->cfg.groups;
-    int shape[1] = {x.C};
-    o->w = new_param(n, name, "weight", 1, shape, INIT_ONE, 0);
-    o->b = new_param(n, name, "bias", 1, shape, INIT_ZERO, 0);
-    o->aux = new_aux_slot(n, 2 * (size_t)o->groups); /* mean (B,G), then rstd (B,G) */
-    o->out = new_slot(n, (size_t)x.C * x.H * x.W);
-    return (fmap){o->out, x.C, x.H, x.W};
-}
-
-static fmap groupnorm(ddpm_unet *n, fmap x, const char *name)
-{
-    return groupnorm_op(n, x, name, OP_GROUPNORM);
-}
-
-/* SiLU(GroupNorm(x)), the pair that opens every ResBlock half and the head */
-static fmap groupnorm_silu(ddpm_unet *n, fmap x, const char *name)
-{
-    return groupnorm_op(n, x, name, OP_GN_SILU);
-}
-
-static fmap unary(ddpm_unet *n, op_kind kind, fmap x)
-{
-    op *o = new_op(n, kind);
-    o->in = x.slot;
-    o->C = x.C, o->H = x.H, o->W = x.W;
-    o->out = new_slot(n, (size_t)x.C * x.H * x.W);
-    return (fmap){o->out, x.C, x.H, x.W};
-}
-
-static fmap dropout(ddpm_unet *n, fmap x, float p)
-{
-    fmap y = unary(n, OP_DROPOUT, x);
-    op *o = &n->ops[n->n_ops - 1];
-    o->p = p;
-    /* the byte mask is stored in a float slot: a quarter of the floats */
-    o->aux = new_aux_slot(n, ((size_t)x.C * x.H * x.W + 3) / 4);
-    return y;
-}
-
-static fmap binary(ddpm_unet *n, op_kind kind, fmap a, fmap b)
-{
-    op *o = new_op(n, kind);
-    o->in = a.slot, o->in2 = b.slot;
-    o->C = a.C, o->H = a.H, o->W = a.W, o->C2 = b.C;
-    int C_out = kind == OP_CONCAT ? a.C + b.C : a.C;
-    if (kind == OP_CONCAT) DDPM_ASSERT(a.H == b.H && a.W == b.W);
-    o->out = new_slot(n, (size_t)C_out * a.H * a.W);
-    return (fmap){o->out, C_out, a.H, a.W};
-}
-
-static fmap upsample(ddpm_unet *n, fmap x)
-{
-    op *o = new_op(n, OP_UPSAMPLE);
-    o->in = x.slot;
-    o->C = x.C, o->H = x.H, o->W = x.W;
-    o->out = new_slot(n, (size_t)x.C * 4 * x.H * x.W);
-    return (fmap){o->out, x.C, 2 * x.H, 2 * x.W};
-}
-
-/* Swaps the last two ops, which must not depend on each other: an op that
- * another one feeds is created first, so that the parameters keep the order
- * of the checkpoint's layers, and moved after it here. */
-static void swap_last_ops(ddpm_unet *n)
-{
-    DDPM_ASSERT(n->n_ops >= 2);
-    op tmp = n->ops[n->n_ops - 2];
-    n->ops[n->n_ops - 2] = n->ops[n->n_ops - 1];
-    n->ops[n->n_ops - 1] = tmp;
-}
-
-/* ResBlock (Ho et al. 2020 appendix B; Wide ResNet with GroupNorm):
- * h = conv1(SiLU(GN1(x))) + temb_proj(SiLU(temb)); h = conv2(drop(SiLU(GN2(h))));
- * out = skip(x) + h, where skip is a 1x1 conv when the channels change. */
-static fmap resblock(ddpm_unet *n, fmap x, fmap silu_temb, int C_out, const char *name)
-{
-    char nm[96];
-    snprintf(nm, sizeof nm, "%s.norm1", name);
-    fmap h = groupnorm_silu(n, x, nm);
-    snprintf(nm, sizeof nm, "%s.conv1", name);
-    h = conv(n, h, C_out, 3, 1, nm, false);
-    snprintf(nm, sizeof nm, "%s.temb_proj", name);
-    fmap e = linear(n, silu_temb, C_out, nm);
-    /* The projection runs first, and conv1 adds it to its bias, image by
-     * image (no pass of its own over h). */
-    swap_last_ops(n);
-    n->ops[n->n_ops - 1].in2 = e.slot;
-    snprintf(nm, sizeof nm, "%s.norm2", name);
-    h = groupnorm_silu(n, h, nm);
-    if (n->cfg.dropout > 0.0f) h = dropout(n, h, n->cfg.dropout);
-    snprintf(nm, sizeof nm, "%s.conv2", name);
-    h = conv(n, h, C_out, 3, 1, nm, true);
-    int conv2 = n->n_ops - 1;
-    fmap skip = x;
-    if (x.C != C_out) { /* the skip conv runs first (swapped, as above) */
-        snprintf(nm, sizeof nm, "%s.skip", name);
-        skip = conv(n, x, C_out, 1, 1, nm, false);
-        swap_last_ops(n);
-        conv2++;
-    }
-    /* out = skip + conv2(h): conv2 adds the residual as it stores */
-    n->ops[conv2].res = skip.slot;
-    return h;
-}
-
-/* Single-head self-attention block: x + proj(attn(qkv(GN(x)))). */
-static fmap attention_block(ddpm_unet *n, fmap x, const char *name)
-{
-    char nm[96];
-    snprintf(nm, sizeof nm, "%s.norm", name);
-    fmap h = groupnorm(n, x, nm);
-    snprintf(nm, sizeof nm, "%s.qkv", name);
-    h = conv(n, h, 3 * x.C, 1, 1, nm, false);
-    op *o = new_op(n, OP_ATTENTION);
-    o->in = h.slot;
-    o->C = x.C, o->H = x.H, o->W = x.W;
-    int N = x.H * x.W;
-    o->aux = new_aux_slot(n, (size_t)N * N);
-    o->out = new_slot(n, (size_t)x.C * N);
-    h = (fmap){o->out, x.C, x.H, x.W};
-    snprintf(nm, sizeof nm, "%s.proj", name);
-    h = conv(n, h, x.C, 1, 1, nm, true);
-    n->ops[n->n_ops - 1].res = x.slot; /* x + proj(...), added as proj stores */
-    return h;
-}
-
-/* A concat whose first input comes from a conv and goes nowhere else gets
- * it in place: the conv writes its output into the concat's first channels
- * (a pixel stride of both widths), and the concat copies only the second
- * input.  The gradients stay as they are (the concat's backward writes the
- * conv's dout). */
-static void concat_in_place(ddpm_unet *n)
-{
-    for (int i = 0; i < n->n_ops; i++) {
-        op *c = &n->ops[i];
-        if (c->kind != OP_CONCAT || c->in == c->in2) continue;
-        int readers = 0;
-        op *producer = NULL;
-        for (int j = 0; j < n->n_ops; j++) {
-            const op *o = &n->ops[j];
-            readers += (o->in == c->in) + (o->in2 == c->in) + (o->res == c->in);
-            if (o->out == c->in) producer = &n->ops[j];
-        }
-        if (readers != 1 || !producer || producer->kind != OP_CONV || producer->out_into >= 0) continue;
-        producer->out_into = c->out;
-        producer->out_stride = c->C + c->C2;
-        c->in_place = true;
-        n->slots[c->in].no_act = true; /* its values live in the concat */
-    }
-}
-
-static void build(ddpm_unet *n)
-{
-    const ddpm_unet_config *c = &n->cfg;
-    const int S = c->image_size;
-    char nm[96];
-
-    n->input_slot = new_slot(n, (size_t)c->in_channels * S * S);
-    fmap x = {n->input_slot, c->in_channels, S, S};
-
-    /* time embedding: sinusoidal(base) -> Linear -> SiLU -> Linear, then the
-     * SiLU every ResBlock applies before its projection, computed once */
-    op *e = new_op(n, OP_EMBED);
-    e->C = c->base_channels;
-    e->out = n->embed_slot = new_slot(n, (size_t)c->base_channels);
-    fmap temb = {e->out, c->base_channels, 1, 1};
-    temb = linear(n, temb, c->time_embed_dim, "time_embed.0");
-    temb = unary(n, OP_SILU, temb);
-    temb = linear(n, temb, c->time_embed_dim, "time_embed.2");
-    fmap silu_temb = unary(n, OP_SILU, temb);
-
-    fmap h = conv(n, x, c->base_channels, 3, 1, "conv_in", false);
-    fmap skips[64];
-    int n_skips = 0;
-    skips[n_skips++] = h;
-    for (int l = 0; l < c->levels; l++) {
-        int ch = c->base_channels * c->channel_mult[l];
-        for (int r = 0; r < c->res_blocks; r++) {
-            snprintf(nm, sizeof nm, "down.%d.res.%d", l, r);
-            h = resblock(n, h, silu_temb, ch, nm);
-            if (c->attention[l]) {
-                snprintf(nm, sizeof nm, "down.%d.attn.%d", l, r);
-                h = attention_block(n, h, nm);
-            }
-            skips[n_skips++] = h;
-        }
-        if (l + 1 < c->levels) {
-            snprintf(nm, sizeof nm, "down.%d.downsample", l);
-            h = conv(n, h, ch, 3, 2, nm, false);
-            skips[n_skips++] = h;
-        }
-    }
-    h = resblock(n, h, silu_temb, h.C, "mid.res1");
-    if (c->mid_attention) h = attention_block(n, h, "mid.attn");
-    h = resblock(n, h, silu_temb, h.C, "mid.res2");
-    for (int l = c->levels - 1; l >= 0; l--) {
-        int ch = c->base_channels * c->channel_mult[l];
-        for (int r = 0; r <= c->res_blocks; r++) {
-            DDPM_ASSERT(n_skips > 0);
-            h = binary(n, OP_CONCAT, h, skips[--n_skips]);
-            snprintf(nm, sizeof nm, "up.%d.res.%d", l, r);
-            h = resblock(n, h, silu_temb, ch, nm);
-            if (c->attention[l]) {
-                snprintf(nm, sizeof nm, "up.%d.attn.%d", l, r);
-                h = attention_block(n, h, nm);
-            }
-        }
-        if (l > 0) {
-            h = upsample(n, h);
-            snprintf(nm, sizeof nm, "up.%d.upsample", l);
-            h = conv(n, h, ch, 3, 1, nm, false);
-        }
-    }
-    DDPM_ASSERT(n_skips == 0);
-    h = groupnorm_silu(n, h, "norm_out");
-    h = conv(n, h, c->out_channels, 3, 1, "conv_out", true);
-    n->output_slot = h.slot;
-    concat_in_place(n);
-}
-
 /* A conv with in2 (a ResBlock's conv1) takes a bias per image: the time
  * embedding's projection, to which the forward adds the conv's own bias.
  * One with out_into writes its forward output into that concat slot. */
@@ -478,7 +100,7 @@ static ddpm_conv2d_dims conv_dims(const op *o, int B)
 /* Whether the backward of a reader of `s` writes a gradient into it: not for
  * saved statistics, nor for the sinusoidal embedding (nothing learns below
  * it).  The input image's gradient is planned but written only on request. */
-static bool grad_slot(const ddpm_unet *n, int s)
+static bool grad_slot(const ddpm_net *n, int s)
 {
     return s >= 0 && !n->slots[s].aux && s != n->embed_slot;
 }
@@ -505,7 +127,7 @@ static size_t place(const block *live, int n_live, size_t size)
 
 /* The backward plan: liveness of each activation gradient and its place in
  * a per-image arena, laid out by first fit as the reverse pass goes. */
-static void plan_gradients(ddpm_unet *n)
+static void plan_gradients(ddpm_net *n)
 {
     for (int i = 0; i < n->n_ops; i++) {
         const op *o = &n->ops[i];
@@ -538,7 +160,7 @@ static void plan_gradients(ddpm_unet *n)
 
 /* Offsets of the packed conv weights and of each tensor in a gradient lane,
  * and the per-thread scratch. */
-static void plan_buffers(ddpm_unet *n)
+static void plan_buffers(ddpm_net *n)
 {
     int *conv_of = ddpm_xmalloc(sizeof(int) * (size_t)n->n_params);
     for (int i = 0; i < n->n_params; i++) conv_of[i] = -1;
@@ -573,21 +195,37 @@ static void plan_buffers(ddpm_unet *n)
     free(conv_of);
 }
 
-int ddpm_unet_create(ddpm_unet **out, const ddpm_unet_config *cfg, ddpm_error *err)
+static size_t arena_floats_for(const ddpm_net *n, int B);
+
+/* The chunk sizes (see LANES) from the activations one sample needs. */
+static void plan_chunks(ddpm_net *n)
+{
+    size_t fwd = CHUNK_FLOATS / arena_floats_for(n, 1);
+    fwd = fwd < MIN_CHUNK ? MIN_CHUNK : fwd > MAX_CHUNK ? MAX_CHUNK : fwd;
+    n->fwd_chunk = (int)fwd;
+    n->bwd_chunk = 2 * n->fwd_chunk;
+}
+
+int ddpm_net_create(ddpm_net **out, const ddpm_net_config *cfg, ddpm_error *err)
 {
     DDPM_ASSERT(out && cfg);
     *out = NULL;
-    if (ddpm_unet_config_validate(cfg, err) != DDPM_OK) return DDPM_ERR;
-    ddpm_unet *n = ddpm_xcalloc(1, sizeof *n);
+    if (ddpm_net_config_validate(cfg, err) != DDPM_OK) return DDPM_ERR;
+    ddpm_net *n = ddpm_xcalloc(1, sizeof *n);
     n->cfg = *cfg;
-    build(n);
+    switch (cfg->arch) {
+    case DDPM_ARCH_UNET: ddpm_unet_build(n, &cfg->unet); break;
+    case DDPM_ARCH_MLP: ddpm_mlp_build(n, &cfg->mlp); break;
+    case DDPM_ARCH_COUNT: DDPM_ASSERT(!"validated");
+    }
+    plan_chunks(n);
     plan_buffers(n);
     plan_gradients(n);
     *out = n;
     return DDPM_OK;
 }
 
-void ddpm_unet_free(ddpm_unet *n)
+void ddpm_net_free(ddpm_net *n)
 {
     if (!n) return;
     free(n->params);
@@ -596,24 +234,24 @@ void ddpm_unet_free(ddpm_unet *n)
     free(n);
 }
 
-const ddpm_unet_config *ddpm_unet_get_config(const ddpm_unet *n) { return &n->cfg; }
-size_t ddpm_unet_num_params(const ddpm_unet *n) { return n->total_params; }
-int ddpm_unet_num_tensors(const ddpm_unet *n) { return n->n_params; }
+const ddpm_net_config *ddpm_net_get_config(const ddpm_net *n) { return &n->cfg; }
+size_t ddpm_net_num_params(const ddpm_net *n) { return n->total_params; }
+int ddpm_net_num_tensors(const ddpm_net *n) { return n->n_params; }
 
-const ddpm_param_info *ddpm_unet_tensor(const ddpm_unet *n, int i)
+const ddpm_param_info *ddpm_net_tensor(const ddpm_net *n, int i)
 {
     DDPM_ASSERT(i >= 0 && i < n->n_params);
     return &n->params[i].info;
 }
 
-int ddpm_unet_find_tensor(const ddpm_unet *n, const char *name)
+int ddpm_net_find_tensor(const ddpm_net *n, const char *name)
 {
     for (int i = 0; i < n->n_params; i++)
         if (strcmp(n->params[i].info.name, name) == 0) return i;
     return -1;
 }
 
-void ddpm_unet_init_params(const ddpm_unet *n, float *params, uint64_t seed)
+void ddpm_net_init_params(const ddpm_net *n, float *params, uint64_t seed)
 {
     for (int i = 0; i < n->n_params; i++) {
         const param_spec *spec = &n->params[i];
@@ -635,7 +273,7 @@ void ddpm_unet_init_params(const ddpm_unet *n, float *params, uint64_t seed)
     }
 }
 
-double ddpm_unet_forward_flops(const ddpm_unet *n)
+double ddpm_net_forward_flops(const ddpm_net *n)
 {
     double flops = 0;
     for (int i = 0; i < n->n_ops; i++) {
@@ -657,9 +295,9 @@ double ddpm_unet_forward_flops(const ddpm_unet *n)
 /* ---- workspaces ------------------------------------------------------------ */
 
 static int lanes_for(int B) { return B < LANES ? B : LANES; }
-static int chunk_for(int B) { return B < BWD_CHUNK ? B : BWD_CHUNK; }
+static int chunk_for(const ddpm_net *n, int B) { return B < n->bwd_chunk ? B : n->bwd_chunk; }
 
-static size_t arena_floats_for(const ddpm_unet *n, int B)
+static size_t arena_floats_for(const ddpm_net *n, int B)
 {
     size_t total = 0;
     for (int i = 0; i < n->n_slots; i++)
@@ -667,40 +305,41 @@ static size_t arena_floats_for(const ddpm_unet *n, int B)
     return total;
 }
 
-static size_t out_nchw_floats(const ddpm_unet *n, int B)
+static size_t out_nchw_floats(const ddpm_net *n, int B)
 {
-    return n->cfg.out_channels > 1 ? n->slots[n->output_slot].per_image * (size_t)B : 0;
+    /* channels last is channels first on 1x1 maps, and for one channel */
+    return n->C_out > 1 && n->H * n->W > 1 ? n->slots[n->output_slot].per_image * (size_t)B : 0;
 }
 
-static size_t bytes_for(const ddpm_unet *n, int B, bool training, int threads)
+static size_t bytes_for(const ddpm_net *n, int B, bool training, int threads)
 {
     size_t floats = arena_floats_for(n, B) + n->wf_floats + out_nchw_floats(n, B);
     if (!training) floats += n->total_params;
     floats += (size_t)threads * n->scratch_floats;
     if (training)
         floats += n->wb_floats + (size_t)lanes_for(B) * n->lane_floats +
-                  (size_t)threads * n->grad_per_image * chunk_for(B);
+                  (size_t)threads * n->grad_per_image * chunk_for(n, B);
     return floats * sizeof(float) + sizeof(int) * (size_t)B;
 }
 
-size_t ddpm_unet_activation_bytes(const ddpm_unet *n, int B)
+size_t ddpm_net_activation_bytes(const ddpm_net *n, int B)
 {
     return arena_floats_for(n, B) * sizeof(float);
 }
 
-size_t ddpm_unet_workspace_bytes_for(const ddpm_unet *n, int B, bool training)
+size_t ddpm_net_workspace_bytes_for(const ddpm_net *n, int B, bool training)
 {
     return bytes_for(n, B, training, ddpm_get_threads());
 }
 
-int ddpm_unet_workspace_create(ddpm_unet_workspace **out, const ddpm_unet *n, int max_batch,
+int ddpm_net_workspace_create(ddpm_net_workspace **out, const ddpm_net *n, int max_batch,
                                bool training, ddpm_error *err)
 {
     DDPM_ASSERT(out && n);
     *out = NULL;
     if (max_batch < 1 || max_batch > 4096)
         return ddpm_fail(err, "batch size %d is out of range; use 1..4096", max_batch);
-    ddpm_unet_workspace *ws = calloc(1, sizeof *ws);
+    ddpm_net_workspace *ws = calloc(1, sizeof *ws);
     if (!ws) return ddpm_fail(err, "out of memory");
     ws->net = n;
     ws->max_batch = max_batch;
@@ -732,20 +371,20 @@ int ddpm_unet_workspace_create(ddpm_unet_workspace **out, const ddpm_unet *n, in
     for (int i = 0; ok && i < ws->threads; i++) {
         ws->tc[i].scratch = malloc(sizeof(float) * n->scratch_floats);
         ws->tc[i].grad = training ? malloc(sizeof(float) * (n->grad_per_image ? n->grad_per_image : 1) *
-                                           (size_t)chunk_for(max_batch))
+                                           (size_t)chunk_for(n, max_batch))
                                   : NULL;
         ok = ws->tc[i].scratch && (!training || ws->tc[i].grad);
     }
     if (ok && ws->threads > 1) {
         ws->pool = ddpm_pool_create(ws->threads);
         if (!ws->pool) {
-            ddpm_unet_workspace_free(ws);
+            ddpm_net_workspace_free(ws);
             return ddpm_fail(err, "cannot start %d threads; use fewer --threads", ws->threads);
         }
     }
     if (!ok) {
         size_t mb = bytes_for(n, max_batch, training, ws->threads) >> 20;
-        ddpm_unet_workspace_free(ws);
+        ddpm_net_workspace_free(ws);
         return ddpm_fail(err, "out of memory for a batch of %d (%zu MiB of activations); use a smaller --batch",
                          max_batch, mb);
     }
@@ -754,7 +393,7 @@ int ddpm_unet_workspace_create(ddpm_unet_workspace **out, const ddpm_unet *n, in
     return DDPM_OK;
 }
 
-void ddpm_unet_workspace_free(ddpm_unet_workspace *ws)
+void ddpm_net_workspace_free(ddpm_net_workspace *ws)
 {
     if (!ws) return;
     ddpm_pool_free(ws->pool);
@@ -774,9 +413,9 @@ void ddpm_unet_workspace_free(ddpm_unet_workspace *ws)
     free(ws);
 }
 
-int ddpm_unet_workspace_max_batch(const ddpm_unet_workspace *ws) { return ws->max_batch; }
+int ddpm_net_workspace_max_batch(const ddpm_net_workspace *ws) { return ws->max_batch; }
 
-size_t ddpm_unet_workspace_bytes(const ddpm_unet_workspace *ws) { return ws->bytes; }
+size_t ddpm_net_workspace_bytes(const ddpm_net_workspace *ws) { return ws->bytes; }
 
 /* ---- forward and backward ----------------------------------------------------- */
 
@@ -807,7 +446,7 @@ static void nhwc_to_nchw(float *dst, const float *src, int B, int C, int HW, boo
 
 /* One part of a convolution split over the pool (see forward_images). */
 typedef struct {
-    ddpm_unet_workspace *ws;
+    ddpm_net_workspace *ws;
     float *out;
     const float *inp, *wf, *bias, *res;
     ddpm_conv2d_dims d;
@@ -823,12 +462,12 @@ static void conv_part_task(void *ctx, int part, int thread)
 /* The forward pass of images [i0, i0 + B), on one thread's scratch; with
  * split, each convolution is shared out over the pool's threads (for a batch
  * too small to split over images: the visualizer's single image). */
-static void forward_images(ddpm_unet_workspace *ws, int i0, int B, float *scratch, bool split)
+static void forward_images(ddpm_net_workspace *ws, int i0, int B, float *scratch, bool split)
 {
-    const ddpm_unet *n = ws->net;
-    const int S = n->cfg.image_size, HW_img = S * S;
+    const ddpm_net *n = ws->net;
+    const int HW_img = n->H * n->W;
     nchw_to_nhwc(ACT(n->input_slot), ws->x + (size_t)i0 * n->slots[n->input_slot].per_image, B,
-                 n->cfg.in_channels, HW_img);
+                 n->C, HW_img);
     for (int i = 0; i < n->n_ops; i++) {
         const op *o = &n->ops[i];
         const int hw = o->H * o->W;
@@ -858,6 +497,7 @@ static void forward_images(ddpm_unet_workspace *ws, int i0, int B, float *scratc
         }
         case OP_LINEAR:
             ddpm_linear_forward(ACT(o->out), ACT(o->in), PARAM(o->w), PARAM(o->b), B, o->C, o->C_out);
+            if (o->res >= 0) ddpm_add_backward(ACT(o->out), NULL, ACT(o->res), (size_t)B * o->C_out);
             break;
         case OP_GROUPNORM:
         case OP_GN_SILU: {
@@ -897,15 +537,15 @@ static void forward_images(ddpm_unet_workspace *ws, int i0, int B, float *scratc
     }
     if (ws->out_nchw)
         nhwc_to_nchw(ws->out_nchw + (size_t)i0 * n->slots[n->output_slot].per_image,
-                     ACT(n->output_slot), B, n->cfg.out_channels, HW_img, false);
+                     ACT(n->output_slot), B, n->C_out, HW_img, false);
 }
 
-/* Task k: images [k FWD_CHUNK, (k + 1) FWD_CHUNK).  An image's output does
+/* Task k: samples [k fwd_chunk, (k + 1) fwd_chunk).  An image's output does
  * not depend on the chunk it is in, so any split gives the same bits. */
 static void forward_task(void *ctx, int k, int thread)
 {
-    ddpm_unet_workspace *ws = ctx;
-    const int i0 = k * FWD_CHUNK, nb = ws->B - i0 < FWD_CHUNK ? ws->B - i0 : FWD_CHUNK;
+    ddpm_net_workspace *ws = ctx;
+    const int chunk = ws->net->fwd_chunk, i0 = k * chunk, nb = ws->B - i0 < chunk ? ws->B - i0 : chunk;
     forward_images(ws, i0, nb, ws->tc[thread].scratch, false);
 }
 
@@ -915,8 +555,8 @@ static void forward_task(void *ctx, int k, int thread)
  * fraction of the transform, and a changed weight is always seen. */
 static void pack_wf_task(void *ctx, int i, int thread)
 {
-    ddpm_unet_workspace *ws = ctx;
-    const ddpm_unet *n = ws->net;
+    ddpm_net_workspace *ws = ctx;
+    const ddpm_net *n = ws->net;
     const op *o = &n->ops[i];
     (void)thread;
     if (o->kind != OP_CONV) return;
@@ -933,8 +573,8 @@ static void pack_wf_task(void *ctx, int i, int thread)
 
 static void pack_wb_task(void *ctx, int i, int thread)
 {
-    ddpm_unet_workspace *ws = ctx;
-    const ddpm_unet *n = ws->net;
+    ddpm_net_workspace *ws = ctx;
+    const ddpm_net *n = ws->net;
     const op *o = &n->ops[i];
     (void)thread;
     if (o->kind != OP_CONV) return;
@@ -942,7 +582,7 @@ static void pack_wb_task(void *ctx, int i, int thread)
     ddpm_conv2d_pack_wb(ws->wb + o->wb_off, PARAM(o->w), &d);
 }
 
-void ddpm_unet_forward(const ddpm_unet *n, const float *params, ddpm_unet_workspace *ws,
+void ddpm_net_forward(const ddpm_net *n, const float *params, ddpm_net_workspace *ws,
                        const float *x, const int *t, int B, ddpm_rng *dropout_rng)
 {
     DDPM_ASSERT(n && params && ws && ws->net == n && x && t);
@@ -955,28 +595,28 @@ void ddpm_unet_forward(const ddpm_unet *n, const float *params, ddpm_unet_worksp
     memcpy(ws->t, t, sizeof(int) * (size_t)B);
     ddpm_pool_run(ws->pool, n->n_ops, pack_wf_task, ws);
     ws->wf_valid = true;
-    const int chunks = (B + FWD_CHUNK - 1) / FWD_CHUNK;
+    const int chunks = (B + n->fwd_chunk - 1) / n->fwd_chunk;
     if (chunks == 1 && ws->pool) /* one chunk: split its convolutions instead */
         forward_images(ws, 0, B, ws->tc[0].scratch, true);
     else
         ddpm_pool_run(ws->pool, chunks, forward_task, ws);
 }
 
-const float *ddpm_unet_output(const ddpm_unet_workspace *ws)
+const float *ddpm_net_output(const ddpm_net_workspace *ws)
 {
     return ws->out_nchw ? ws->out_nchw : ws->acts + ws->offsets[ws->net->output_slot];
 }
 
 /* The backward pass of images [i0, i0 + B) into one lane of parameter
  * gradients, with the thread's activation-gradient arena. */
-static void backward_images(ddpm_unet_workspace *ws, int i0, int B, thread_ctx *tc, float *lane)
+static void backward_images(ddpm_net_workspace *ws, int i0, int B, thread_ctx *tc, float *lane)
 {
-    const ddpm_unet *n = ws->net;
-    const int S = n->cfg.image_size, HW_img = S * S;
+    const ddpm_net *n = ws->net;
+    const int HW_img = n->H * n->W;
 #define GRAD(s) (tc->grad + (size_t)n->slots[(s)].grad_off * (size_t)B)
 #define LANE(i) ((i) >= 0 ? lane + n->params[(i)].lane_off : NULL)
     nchw_to_nhwc(GRAD(n->output_slot), ws->dout + (size_t)i0 * n->slots[n->output_slot].per_image, B,
-                 n->cfg.out_channels, HW_img);
+                 n->C_out, HW_img);
     for (int i = n->n_ops - 1; i >= 0; i--) {
         const op *o = &n->ops[i];
         const int hw = o->H * o->W;
@@ -1012,11 +652,6 @@ static void backward_images(ddpm_unet_workspace *ws, int i0, int B, thread_ctx *
                 for (int b = 0; b < B; b++)
                     for (int c = 0; c < o->C_out; c++) db[c] += din2[(size_t)b * o->C_out + c];
             }
-            if (o->res >= 0 && grad_slot(n, o->res)) { /* the residual's gradient is out's */
-                const size_t len_out = n->slots[o->out].per_image * (size_t)B;
-                if (fresh[2]) memcpy(GRAD(o->res), dout, sizeof(float) * len_out);
-                else ddpm_add_backward(GRAD(o->res), NULL, dout, len_out);
-            }
             break;
         }
         case OP_LINEAR:
@@ -1049,32 +684,38 @@ static void backward_images(ddpm_unet_workspace *ws, int i0, int B, thread_ctx *
             break;
         }
         }
+        if (o->res >= 0 && grad_slot(n, o->res)) { /* the residual's gradient is out's */
+            const size_t len_out = n->slots[o->out].per_image * (size_t)B;
+            if (fresh[2]) memcpy(GRAD(o->res), dout, sizeof(float) * len_out);
+            else ddpm_add_backward(GRAD(o->res), NULL, dout, len_out);
+        }
     }
     if (ws->dx)
         nhwc_to_nchw(ws->dx + (size_t)i0 * n->slots[n->input_slot].per_image, GRAD(n->input_slot), B,
-                     n->cfg.in_channels, HW_img, true);
+                     n->C, HW_img, true);
 #undef GRAD
 #undef LANE
 }
 
-/* Lane l owns images [B*l/L, B*(l+1)/L), taken BWD_CHUNK at a time in
+/* Lane l owns samples [B*l/L, B*(l+1)/L), taken bwd_chunk at a time in
  * order: the split depends on B alone. */
 static void backward_task(void *ctx, int l, int thread)
 {
-    ddpm_unet_workspace *ws = ctx;
-    const ddpm_unet *n = ws->net;
+    ddpm_net_workspace *ws = ctx;
+    const ddpm_net *n = ws->net;
     const int L = lanes_for(ws->B), end = ws->B * (l + 1) / L;
     float *lane = ws->lanes + (size_t)l * n->lane_floats;
     memset(lane, 0, sizeof(float) * n->lane_floats);
-    for (int b = ws->B * l / L; b < end; b += BWD_CHUNK)
-        backward_images(ws, b, end - b < BWD_CHUNK ? end - b : BWD_CHUNK, &ws->tc[thread], lane);
+    const int chunk = n->bwd_chunk;
+    for (int b = ws->B * l / L; b < end; b += chunk)
+        backward_images(ws, b, end - b < chunk ? end - b : chunk, &ws->tc[thread], lane);
 }
 
 /* grads += lane 0 + lane 1 + ..., tensor by tensor, in lane order. */
 static void reduce_task(void *ctx, int i, int thread)
 {
-    ddpm_unet_workspace *ws = ctx;
-    const ddpm_unet *n = ws->net;
+    ddpm_net_workspace *ws = ctx;
+    const ddpm_net *n = ws->net;
     const param_spec *p = &n->params[i];
     const int L = lanes_for(ws->B);
     float *g = ws->grads + p->info.offset;
@@ -1097,8 +738,8 @@ static void reduce_task(void *ctx, int i, int thread)
     else ddpm_add_backward(g, NULL, sum, len);
 }
 
-void ddpm_unet_backward(const ddpm_unet *n, const float *params, float *grads,
-                        ddpm_unet_workspace *ws, const float *dout, float *dx)
+void ddpm_net_backward(const ddpm_net *n, const float *params, float *grads,
+                        ddpm_net_workspace *ws, const float *dout, float *dx)
 {
     DDPM_ASSERT(n && params && grads && ws && ws->net == n && ws->training && dout);
     DDPM_ASSERT(ws->B >= 1);
@@ -1112,15 +753,15 @@ void ddpm_unet_backward(const ddpm_unet *n, const float *params, float *grads,
     ws->dx = NULL;
 }
 
-int ddpm_unet_denoise(void *ctx, const float *x, const int *t, int B, float *out, ddpm_error *err)
+int ddpm_net_denoise(void *ctx, const float *x, const int *t, int B, float *out, ddpm_error *err)
 {
-    ddpm_unet_denoiser *d = ctx;
+    ddpm_net_denoiser *d = ctx;
     DDPM_ASSERT(d && d->net && d->weights && d->ws);
     const size_t per_image = d->net->slots[d->net->input_slot].per_image;
     for (int b0 = 0; b0 < B; b0 += d->ws->max_batch) {
         int nb = B - b0 < d->ws->max_batch ? B - b0 : d->ws->max_batch;
-        ddpm_unet_forward(d->net, d->weights, d->ws, x + (size_t)b0 * per_image, t + b0, nb, NULL);
-        memcpy(out + (size_t)b0 * per_image, ddpm_unet_output(d->ws), sizeof(float) * per_image * (size_t)nb);
+        ddpm_net_forward(d->net, d->weights, d->ws, x + (size_t)b0 * per_image, t + b0, nb, NULL);
+        memcpy(out + (size_t)b0 * per_image, ddpm_net_output(d->ws), sizeof(float) * per_image * (size_t)nb);
     }
     (void)err;
     return DDPM_OK;
