@@ -577,6 +577,33 @@ static void linear_backward(void *p)
     ddpm_linear_backward(c->dinp, c->dweight, c->dbias, c->w, c->inp, c->weight, c->B, c->IC, c->OC);
 }
 
+/* The packed form: the definition plus a residual, and every row on its own
+ * (a row alone gives the bits it gives in the batch). */
+static void check_linear_packed(int B, int IC, int OC)
+{
+    const size_t n_out = (size_t)B * OC;
+    float *inp = random_floats((size_t)B * IC, 1.0f), *weight = random_floats((size_t)OC * IC, 0.5f);
+    float *bias = random_floats((size_t)OC, 1.0f), *res = random_floats(n_out, 1.0f);
+    float *wf = alloc_floats(ddpm_linear_wf_floats(IC, OC)), *out = alloc_floats(n_out);
+    float *one = alloc_floats((size_t)OC);
+    double *want = calloc(n_out, sizeof(double));
+    ddpm_linear_pack_wf(wf, weight, IC, OC);
+    ddpm_linear_forward_packed(out, inp, wf, bias, res, B, IC, OC);
+    for (int b = 0; b < B; b++)
+        for (int o = 0; o < OC; o++) {
+            double sum = (double)bias[o] + res[b * OC + o];
+            for (int i = 0; i < IC; i++) sum += (double)inp[b * IC + i] * weight[o * IC + i];
+            want[b * OC + o] = sum;
+        }
+    check_tensor("linear forward, packed, with residual", out, want, n_out, 1e-5, 1.0);
+    for (int b = 0; b < B; b++) {
+        ddpm_linear_forward_packed(one, inp + b * IC, wf, bias, res + b * OC, 1, IC, OC);
+        CHECK(memcmp(one, out + b * OC, sizeof(float) * (size_t)OC) == 0,
+              "linear forward, packed (%d, %d, %d): row %d alone differs from the batch", B, IC, OC, b);
+    }
+    free(inp), free(weight), free(bias), free(res), free(wf), free(out), free(one), free(want);
+}
+
 static void check_linear(void)
 {
     linear_ctx c = {.B = 3, .IC = 7, .OC = 5};
@@ -599,6 +626,9 @@ static void check_linear(void)
         check_tensor(with_bias ? "linear forward" : "linear forward, no bias", c.out, want, n_out,
                      1e-6, 1.0);
     }
+
+    check_linear_packed(c.B, c.IC, c.OC);
+    check_linear_packed(37, 40, 33);
 
     layer_case lc = {"linear", linear_loss, linear_backward, &c};
     grad_slot slots[] = {{"inp", c.inp, c.dinp, n_in}, {"weight", c.weight, c.dweight, n_w},

@@ -153,7 +153,20 @@ void ddpm_conv2d_forward_reference(float *out,          /* (B, Ho, Wo, C_out) */
                                    const float *bias,   /* (C_out) or NULL */
                                    const ddpm_conv2d_dims *d);
 
-/* ---- linear (linear.c) ------------------------------------------------- */
+/* ---- linear (linear.c) -------------------------------------------------
+ * out = inp . W^T + bias, PyTorch's nn.Linear with W (OC, IC).  Two forms of
+ * the forward pass: from the weight as it is stored (one BLAS product a row),
+ * and from the weight re-packed for the microkernel, (IC, round16(OC)), which
+ * networks run: all rows in one call, each row summed in an order fixed by
+ * IC alone, with an optional residual added as the rows are stored. */
+size_t ddpm_linear_wf_floats(int IC, int OC);
+void ddpm_linear_pack_wf(float *wf, const float *weight /* (OC, IC) */, int IC, int OC);
+void ddpm_linear_forward_packed(float *out,          /* (B, OC) */
+                                const float *inp,    /* (B, IC) */
+                                const float *wf,     /* ddpm_linear_pack_wf(weight) */
+                                const float *bias,   /* (OC) or NULL */
+                                const float *res,    /* (B, OC) added to out, or NULL */
+                                int B, int IC, int OC);
 void ddpm_linear_forward(float *out,          /* (B, OC) */
                          const float *inp,    /* (B, IC) */
                          const float *weight, /* (OC, IC) */

@@ -1,9 +1,39 @@
 /* linear.c: fully connected layer, out = inp . W^T + bias (PyTorch's nn.Linear
- * layout: W is (OC, IC)): a GEMM per row forward, one GEMM each way back. */
+ * layout: W is (OC, IC)): forward as a GEMM per row, or on the microkernel
+ * from packed weights; one GEMM each way back. */
 #include "ddpm/common.h"
 #include "ddpm/layers.h"
 
 #include <string.h>
+
+#include "microkernel.h"
+
+static size_t round16(int n) { return ((size_t)n + 15) / 16 * 16; }
+
+size_t ddpm_linear_wf_floats(int IC, int OC) { return (size_t)IC * round16(OC); }
+
+void ddpm_linear_pack_wf(float *wf, const float *weight, int IC, int OC)
+{
+    DDPM_ASSERT(wf && weight && IC > 0 && OC > 0);
+    const size_t ld = round16(OC);
+    for (int i = 0; i < IC; i++) {
+        float *row = wf + (size_t)i * ld;
+        for (int o = 0; o < OC; o++) row[o] = weight[(size_t)o * IC + i];
+        for (size_t o = (size_t)OC; o < ld; o++) row[o] = 0.0f;
+    }
+}
+
+void ddpm_linear_forward_packed(float *out, const float *inp, const float *wf, const float *bias,
+                                const float *res, int B, int IC, int OC)
+{
+    DDPM_ASSERT(out && inp && wf && B > 0 && IC > 0 && OC > 0);
+    const ptrdiff_t a_off[1] = {0};
+    const float *b[1] = {wf};
+    ddpm_mk_args mk = {.c = out, .c_rs = OC, .M = B, .N = OC, .a = inp, .a_rs = IC, .a_ks = 1,
+                       .a_off = a_off, .b = b, .b_ks = (ptrdiff_t)round16(OC), .ntaps = 1, .K = IC,
+                       .bias = bias, .accumulate = false, .res = res, .res_rs = OC};
+    ddpm_mk_run(&mk);
+}
 
 void ddpm_linear_forward(float *out,          /* (B, OC) */
                          const float *inp,    /* (B, IC) */

@@ -68,7 +68,7 @@ struct ddpm_net_workspace {
     size_t *offsets;         /* per slot, in floats, into acts */
     size_t arena_floats;
     float *acts;
-    float *wf, *wb;          /* packed conv weights (wb: training only) */
+    float *wf, *wb;          /* packed conv and linear weights (wb: convs, training only) */
     float *wf_of;            /* inference: the conv weights wf was packed from */
     bool wf_valid;
     float *lanes;            /* (n_lanes, lane_floats), training only */
@@ -158,7 +158,7 @@ static void plan_gradients(ddpm_net *n)
     n->grad_per_image = peak;
 }
 
-/* Offsets of the packed conv weights and of each tensor in a gradient lane,
+/* Offsets of the packed conv and linear weights and of each tensor in a gradient lane,
  * and the per-thread scratch. */
 static void plan_buffers(ddpm_net *n)
 {
@@ -177,6 +177,9 @@ static void plan_buffers(ddpm_net *n)
             n->wb_floats += ddpm_conv2d_wb_floats(&d);
             conv_of[o->w] = i;
             s = ddpm_conv2d_scratch_floats(&d);
+        } else if (o->kind == OP_LINEAR) {
+            o->wf_off = n->wf_floats;
+            n->wf_floats += ddpm_linear_wf_floats(o->C, o->C_out);
         } else if (o->kind == OP_ATTENTION) {
             s = ddpm_attention_scratch_floats(o->C, o->H * o->W);
         }
@@ -496,8 +499,8 @@ static void forward_images(ddpm_net_workspace *ws, int i0, int B, float *scratch
             break;
         }
         case OP_LINEAR:
-            ddpm_linear_forward(ACT(o->out), ACT(o->in), PARAM(o->w), PARAM(o->b), B, o->C, o->C_out);
-            if (o->res >= 0) ddpm_add_backward(ACT(o->out), NULL, ACT(o->res), (size_t)B * o->C_out);
+            ddpm_linear_forward_packed(ACT(o->out), ACT(o->in), ws->wf + o->wf_off, PARAM(o->b),
+                                       o->res >= 0 ? ACT(o->res) : NULL, B, o->C, o->C_out);
             break;
         case OP_GROUPNORM:
         case OP_GN_SILU: {
@@ -549,7 +552,7 @@ static void forward_task(void *ctx, int k, int thread)
     forward_images(ws, i0, nb, ws->tc[thread].scratch, false);
 }
 
-/* Packs one conv's weights.  An inference workspace (sampling runs the same
+/* Packs one conv's or linear's weights.  An inference workspace (sampling runs the same
  * weights hundreds of times) keeps a copy of what it packed and skips the
  * packing when the weights are bit for bit the same: a compare costs a
  * fraction of the transform, and a changed weight is always seen. */
@@ -559,13 +562,17 @@ static void pack_wf_task(void *ctx, int i, int thread)
     const ddpm_net *n = ws->net;
     const op *o = &n->ops[i];
     (void)thread;
-    if (o->kind != OP_CONV) return;
+    if (o->kind != OP_CONV && o->kind != OP_LINEAR) return;
     const ddpm_param_info *w = &n->params[o->w].info;
     const float *weight = ws->params + w->offset;
     if (ws->wf_of) {
         float *seen = ws->wf_of + w->offset;
         if (ws->wf_valid && memcmp(seen, weight, sizeof(float) * w->numel) == 0) return;
         memcpy(seen, weight, sizeof(float) * w->numel);
+    }
+    if (o->kind == OP_LINEAR) {
+        ddpm_linear_pack_wf(ws->wf + o->wf_off, weight, o->C, o->C_out);
+        return;
     }
     ddpm_conv2d_dims d = conv_dims(o, 1);
     ddpm_conv2d_pack_wf(ws->wf + o->wf_off, weight, &d);
