@@ -1,9 +1,11 @@
 #!/usr/bin/env python3
-"""torch_mirror.py: ddpm-lab's UNet defined again in PyTorch, as an oracle.
+"""torch_mirror.py: ddpm-lab's networks (the UNet and the MLP) defined again in
+PyTorch, as an oracle.
 
-The module below has the same architecture and the same parameter names as
-src/core/unet.c, so that a ddpm-lab checkpoint loads into it directly and
-both implementations can be run on identical weights.  It is used
+The modules below have the same architectures and the same parameter names as
+src/core/unet_build.c and src/core/mlp_build.c, so that a ddpm-lab checkpoint
+loads into them directly and both implementations can be run on identical
+weights.  It is used
 
   * to make the parity reference the C tests compare against
     (`parity`: fixed weights, input, timesteps and target -> output, MSE
@@ -15,6 +17,7 @@ the reference data or to benchmark, never to build or run ddpm-lab.
 
 usage:
   python3 tools/torch_mirror.py parity --preset parity1 --out tests/data/parity_gray.safetensors
+  python3 tools/torch_mirror.py parity --preset parity_mlp --batch 5 --out tests/data/parity_mlp.safetensors
   python3 tools/torch_mirror.py bench --checkpoint model.safetensors --threads 2
 """
 import argparse
@@ -159,6 +162,59 @@ class UNet(nn.Module):
         return self.conv_out(F.silu(self.norm_out(h)))
 
 
+class MLPBlock(nn.Module):
+    def __init__(self, hidden, temb_dim, norm):
+        super().__init__()
+        self.norm = nn.LayerNorm(hidden, eps=1e-5) if norm else nn.Identity()
+        self.fc1 = nn.Linear(hidden, hidden)
+        self.temb_proj = nn.Linear(temb_dim, hidden)
+        self.fc2 = nn.Linear(hidden, hidden)
+
+    def forward(self, h, silu_temb):
+        a = self.fc1(F.silu(self.norm(h))) + self.temb_proj(silu_temb)
+        return h + self.fc2(F.silu(a))
+
+
+class MLP(nn.Module):
+    """ddpm/mlp.h: samples of D values as (B, D, 1, 1), a residual MLP over them."""
+
+    def __init__(self, cfg):
+        super().__init__()
+        self.cfg = cfg
+        D, H, tdim = cfg["data_dim"], cfg["hidden"], cfg["time_embed_dim"]
+        self.time_embed = nn.Sequential(nn.Linear(H, tdim), nn.SiLU(), nn.Linear(tdim, tdim))
+        self.in_proj = nn.Linear(D, H)
+        self.blocks = nn.ModuleList([MLPBlock(H, tdim, cfg["norm"]) for _ in range(cfg["blocks"])])
+        self.norm_out = nn.LayerNorm(H, eps=1e-5) if cfg["norm"] else nn.Identity()
+        self.out_proj = nn.Linear(H, D)
+
+    def forward(self, x, t):
+        shape = x.shape
+        st = F.silu(self.time_embed(timestep_embedding(t, self.cfg["hidden"]).to(x.dtype)))
+        h = self.in_proj(x.reshape(shape[0], -1))
+        for block in self.blocks:
+            h = block(h, st)
+        return self.out_proj(F.silu(self.norm_out(h))).reshape(shape)
+
+
+def build(arch, cfg):
+    """The network of an architecture name and its config (a checkpoint's metadata)."""
+    return {"unet": UNet, "mlp": MLP}[arch](cfg)
+
+
+def sample_shape(arch, cfg):
+    """(C, H, W) of one sample, as ddpm_net_config_shape."""
+    if arch == "mlp":
+        return (cfg["data_dim"], 1, 1)
+    return (cfg["in_channels"], cfg["image_size"], cfg["image_size"])
+
+
+def arch_of(meta):
+    """A checkpoint's architecture and config; files without "arch" hold a UNet."""
+    arch = meta.get("arch", "unet")
+    return arch, json.loads(meta[arch])
+
+
 def load_weights(model, tensors, prefix):
     """Loads `prefix + name` tensors into the model, requiring an exact match of names and shapes."""
     state = {k[len(prefix):]: torch.from_numpy(np.array(v)) for k, v in tensors.items()
@@ -185,14 +241,17 @@ PARITY_CONFIGS = {
     "parity3": dict(in_channels=3, out_channels=3, image_size=8, base_channels=8,
                     channel_mult=[1, 2], res_blocks=2, attention=[True, False],
                     mid_attention=False, groups=2, time_embed_dim=16, dropout=0.0),
+    # the MLP of 2-D points: two blocks with LayerNorm
+    "parity_mlp": dict(arch="mlp", data_dim=2, hidden=16, blocks=2, time_embed_dim=8, norm=True),
 }
 
 
 def parity(args):
-    cfg = PARITY_CONFIGS[args.preset]
+    cfg = dict(PARITY_CONFIGS[args.preset])
+    arch = cfg.pop("arch", "unet")
     torch.manual_seed(args.seed)
     rng = np.random.default_rng(args.seed)
-    model = UNet(cfg).double()
+    model = build(arch, cfg).double()
     # Random weights everywhere (no zero-initialised layers), so that every
     # gradient is exercised; the scale keeps activations O(1).
     with torch.no_grad():
@@ -206,10 +265,10 @@ def parity(args):
                 p.copy_(torch.from_numpy(rng.uniform(-bound, bound, p.shape)))
             # round to float32 so that C (float32 weights) and this model see the same values
             p.copy_(p.float().double())
-    B, S, C = args.batch, cfg["image_size"], cfg["in_channels"]
-    x = torch.from_numpy(rng.standard_normal((B, C, S, S))).float().double()
+    B, shape = args.batch, sample_shape(arch, cfg)
+    x = torch.from_numpy(rng.standard_normal((B,) + shape)).float().double()
     t = torch.tensor(rng.integers(0, 1000, B), dtype=torch.int64)
-    target = torch.from_numpy(rng.standard_normal((B, cfg["out_channels"], S, S))).float().double()
+    target = torch.from_numpy(rng.standard_normal((B,) + shape)).float().double()
     x.requires_grad_(True)
     out = model(x, t)
     loss = F.mse_loss(out, target)
@@ -226,7 +285,7 @@ def parity(args):
     tensors["expect.dx"] = x.grad.numpy()
     for name, p in model.named_parameters():
         tensors["grad." + name] = p.grad.numpy()
-    meta = {"format": "ddpm-lab", "format_version": "1", "unet": json.dumps(cfg),
+    meta = {"format": "ddpm-lab", "format_version": "1", "arch": arch, arch: json.dumps(cfg),
             "note": "tools/torch_mirror.py parity reference, float64 PyTorch %s" % torch.__version__}
     st_io.save(args.out, tensors, meta, dtype="F32")
     n_params = sum(p.numel() for p in model.parameters())
@@ -238,11 +297,11 @@ def parity(args):
 def bench(args):
     torch.set_num_threads(args.threads)
     tensors, meta = st_io.load(args.checkpoint)
-    cfg = json.loads(meta["unet"])
-    model = UNet(cfg).float()
+    arch, cfg = arch_of(meta)
+    model = build(arch, cfg).float()
     prefix = "ema." if any(k.startswith("ema.") for k in tensors) else "model."
     load_weights(model, tensors, prefix)
-    S, C = cfg["image_size"], cfg["in_channels"]
+    shape = sample_shape(arch, cfg)
     results = {}
 
     def timeit(fn, reps):
@@ -255,15 +314,15 @@ def bench(args):
         return best
 
     for B in args.forward_batches:
-        x = torch.randn(B, C, S, S)
+        x = torch.randn((B,) + shape)
         t = torch.randint(0, 1000, (B,))
         model.eval()
         with torch.no_grad():
             results[f"forward_b{B}"] = timeit(lambda: model(x, t), args.reps)
     B = args.train_batch
-    x = torch.randn(B, C, S, S)
+    x = torch.randn((B,) + shape)
     t = torch.randint(0, 1000, (B,))
-    target = torch.randn(B, cfg["out_channels"], S, S)
+    target = torch.randn((B,) + shape)
     model.train()
     opt = torch.optim.AdamW(model.parameters(), lr=1e-4, weight_decay=0.0)
 

@@ -7,8 +7,8 @@
  *
  * Architecture: a sample is a vector x of data_dim values, run as a 1x1 map
  * of data_dim channels (B, D, 1, 1), so the sampler, trainer and checkpoints
- * treat it like an image.  With the same time embedding as the UNet
- * (sinusoidal of time_embed_dim, Linear-SiLU-Linear, SiLU):
+ * treat it like an image.  With the UNet's time embedding (sinusoidal of
+ * hidden values, Linear to time_embed_dim, SiLU, Linear, then SiLU):
  *   h = in_proj(x)                                             (B, hidden)
  *   per block:  h = h + fc2(SiLU(fc1(SiLU(norm(h))) + temb_proj(temb)))
  *   out = out_proj(SiLU(norm_out(h)))                          (B, D)

@@ -1,7 +1,9 @@
-/* test_unet.c: the whole UNet.  Its forward pass and every gradient match
- * the PyTorch mirror (tools/torch_mirror.py -> tests/data/parity_*.safetensors);
- * its gradients match finite differences for inputs and parameters; the
- * presets build, count and describe themselves; bad configs are errors. */
+/* test_net.c: whole networks, the UNet and the MLP.  Their forward passes
+ * and every gradient match the PyTorch mirror (tools/torch_mirror.py ->
+ * tests/data/parity_*.safetensors); their gradients match finite differences
+ * for inputs and parameters; results are bit-identical at any thread count
+ * and for a sample alone or in a batch; the presets build, count and
+ * describe themselves; bad configs are errors. */
 #include <string.h>
 
 #include "check.h"
@@ -50,10 +52,14 @@ static void check_parity(const char *file)
     ddpm_error err = {0};
     ddpm_safetensors *f;
     CHECK(ddpm_safetensors_open(&f, path, 64u << 20, &err) == 0, "%s", err.msg);
-    ddpm_unet_config cfg;
-    CHECK(ddpm_unet_config_from_json(ddpm_safetensors_meta(f, "unet"), &cfg, &err) == 0, "%s", err.msg);
+    const char *arch_name = ddpm_safetensors_meta(f, "arch");
+    ddpm_arch arch = DDPM_ARCH_UNET;
+    CHECK(!arch_name || ddpm_arch_parse(arch_name, &arch, &err) == 0, "%s", err.msg);
+    ddpm_net_config cfg;
+    CHECK(ddpm_net_config_from_json(arch, ddpm_safetensors_meta(f, ddpm_arch_name(arch)), &cfg, &err) == 0, "%s",
+          err.msg);
     ddpm_net *net;
-    CHECK(create_unet(&net, &cfg, &err) == 0, "%s", err.msg);
+    CHECK(ddpm_net_create(&net, &cfg, &err) == 0, "%s", err.msg);
     const size_t P = ddpm_net_num_params(net);
     float *params = calloc(P, sizeof(float)), *grads = calloc(P, sizeof(float));
     /* every tensor of the mirror is in the table with the same shape, and vice versa */
@@ -138,17 +144,13 @@ static double fd_loss(fd_ctx *c)
     return l;
 }
 
-static void check_finite_differences(void)
+static void check_finite_differences(const char *what, const ddpm_net_config *cfg)
 {
-    ddpm_unet_config cfg = {.in_channels = 2, .out_channels = 2, .image_size = 8, .base_channels = 4,
-                            .levels = 2, .channel_mult = {1, 2}, .res_blocks = 1,
-                            .attention = {false, true}, .mid_attention = true, .groups = 2,
-                            .time_embed_dim = 8, .dropout = 0.0f};
     ddpm_error err = {0};
     fd_ctx c = {.B = 2, .t = {3, 750}};
-    CHECK(create_unet(&c.net, &cfg, &err) == 0, "%s", err.msg);
+    CHECK(ddpm_net_create(&c.net, cfg, &err) == 0, "%s", err.msg);
     CHECK(ddpm_net_workspace_create(&c.ws, c.net, 2, true, &err) == 0, "%s", err.msg);
-    const size_t P = ddpm_net_num_params(c.net), nx = 2 * 2 * 8 * 8;
+    const size_t P = ddpm_net_num_params(c.net), nx = 2 * ddpm_net_config_sample_floats(cfg);
     c.n_out = nx;
     c.params = malloc(sizeof(float) * P);
     float *grads = calloc(P, sizeof(float));
@@ -200,7 +202,7 @@ static void check_finite_differences(void)
         double e = fabs(num - dx[j]) / fmax(1.0, fabs(num));
         CHECK(e < 2e-2, "d loss / d x[%zu]: analytic %g, numeric %g", j, dx[j], num);
     }
-    printf("finite differences: %d parameters and 20 inputs, worst rel. error %.2e\n", checked, worst);
+    printf("%s: finite differences of %d parameters and 20 inputs, worst rel. error %.2e\n", what, checked, worst);
     ddpm_net_workspace_free(c.ws);
     ddpm_net_free(c.net);
     free(c.params), free(grads), free(c.x), free(c.w), free(dx);
@@ -282,76 +284,126 @@ static void check_presets_and_configs(void)
     ddpm_net_free(net);
 }
 
-/* The forward of a batch equals the forward of each image alone, bit for
- * bit, and repeats bit for bit. */
-static void check_batch_independence(void)
+/* The MLP's presets, checks and JSON; an untrained MLP outputs zero. */
+static void check_mlp_configs(void)
 {
-    ddpm_unet_config cfg;
     ddpm_error err = {0};
-    CHECK(ddpm_unet_preset("tiny", &cfg, &err) == 0, "tiny");
+    ddpm_net_config cfg;
+    CHECK(ddpm_net_preset("mlp", &cfg, &err) == 0 && cfg.arch == DDPM_ARCH_MLP, "mlp preset: %s", err.msg);
+    CHECK(ddpm_net_preset("nope", &cfg, &err) == DDPM_ERR && strstr(err.msg, "mlp"), "unknown: %s", err.msg);
+    ddpm_net_preset("mlp", &cfg, &err);
+    CHECK(strcmp(ddpm_net_config_preset_name(&cfg), "mlp") == 0, "preset name");
+    int C, H, W;
+    ddpm_net_config_shape(&cfg, &C, &H, &W);
+    CHECK(C == 2 && H == 1 && W == 1, "mlp sample shape %dx%dx%d", C, H, W);
     ddpm_net *net;
-    CHECK(create_unet(&net, &cfg, &err) == 0, "%s", err.msg);
-    const size_t P = ddpm_net_num_params(net), D = 784;
+    CHECK(ddpm_net_create(&net, &cfg, &err) == 0, "%s", err.msg);
+    char desc[256];
+    ddpm_net_config_describe(&cfg, desc, sizeof desc);
+    printf("preset mlp    %8zu parameters, %7.3f MFLOP/point forward: %s\n", ddpm_net_num_params(net),
+           ddpm_net_forward_flops(net) / 1e6, desc);
+    float *p = calloc(ddpm_net_num_params(net), sizeof(float)), x[2 * 2] = {0.5f, -1.0f, 2.0f, 0.25f};
+    ddpm_net_init_params(net, p, 1);
+    ddpm_net_workspace *ws;
+    CHECK(ddpm_net_workspace_create(&ws, net, 2, false, &err) == 0, "%s", err.msg);
+    int t[2] = {0, 999};
+    ddpm_net_forward(net, p, ws, x, t, 2, NULL);
+    for (int i = 0; i < 4; i++) CHECK(ddpm_net_output(ws)[i] == 0.0f, "out_proj not zero-initialised");
+    ddpm_net_workspace_free(ws);
+    ddpm_net_free(net);
+    free(p);
+    char *json = ddpm_net_config_to_json(&cfg);
+    ddpm_net_config back;
+    CHECK(ddpm_net_config_from_json(DDPM_ARCH_MLP, json, &back, &err) == 0 && ddpm_net_config_equal(&cfg, &back),
+          "json round trip: %s", json);
+    CHECK(ddpm_net_config_from_json(DDPM_ARCH_UNET, json, &back, &err) == DDPM_ERR, "MLP JSON read as a UNet");
+    free(json);
+    const char *bad[] = {"{}", "{\"data_dim\":0,\"hidden\":8,\"blocks\":1,\"time_embed_dim\":8,\"norm\":true}",
+                         "{\"data_dim\":2,\"hidden\":7,\"blocks\":1,\"time_embed_dim\":8,\"norm\":true}",
+                         "{\"data_dim\":2,\"hidden\":8,\"blocks\":99,\"time_embed_dim\":8,\"norm\":true}",
+                         "{\"data_dim\":2,\"hidden\":8,\"blocks\":1,\"time_embed_dim\":8,\"norm\":1}"};
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++)
+        CHECK(ddpm_mlp_config_from_json(bad[i], &cfg.mlp, &err) == DDPM_ERR, "bad MLP json %zu accepted", i);
+    ddpm_arch arch;
+    CHECK(ddpm_arch_parse("transformer", &arch, &err) == DDPM_ERR && strstr(err.msg, "unet"), "arch: %s", err.msg);
+}
+
+/* The forward of a batch equals the forward of each sample alone, bit for
+ * bit, and repeats bit for bit; a weight changed in place (tensor `changed`)
+ * is seen by a workspace that caches its packed weights. */
+static void check_batch_independence(const char *preset, const char *changed)
+{
+    ddpm_net_config cfg;
+    ddpm_error err = {0};
+    CHECK(ddpm_net_preset(preset, &cfg, &err) == 0, "%s", preset);
+    ddpm_net *net;
+    CHECK(ddpm_net_create(&net, &cfg, &err) == 0, "%s", err.msg);
+    const size_t P = ddpm_net_num_params(net), D = ddpm_net_config_sample_floats(&cfg);
     float *params = malloc(sizeof(float) * P);
     ddpm_net_init_params(net, params, 3);
     ddpm_rng r;
     ddpm_rng_init(&r, 4, 0);
     for (size_t i = 0; i < P; i++) params[i] += (float)(0.02 * ddpm_rng_normal(&r));
-    float x[4 * 784], out4[4 * 784];
+    float *x = malloc(sizeof(float) * 4 * D), *out4 = malloc(sizeof(float) * 4 * D);
+    const size_t bytes = sizeof(float) * 4 * D;
     ddpm_rng_normal_fill(&r, x, 4 * D);
     int t[4] = {0, 10, 500, 999};
     ddpm_net_workspace *ws;
     CHECK(ddpm_net_workspace_create(&ws, net, 4, false, &err) == 0, "%s", err.msg);
     ddpm_net_forward(net, params, ws, x, t, 4, NULL);
-    memcpy(out4, ddpm_net_output(ws), sizeof out4);
+    memcpy(out4, ddpm_net_output(ws), bytes);
     for (int b = 0; b < 4; b++) {
         ddpm_net_forward(net, params, ws, x + b * D, t + b, 1, NULL);
         CHECK(memcmp(ddpm_net_output(ws), out4 + b * D, sizeof(float) * D) == 0,
-              "image %d alone differs from the batch", b);
+              "%s: sample %d alone differs from the batch", preset, b);
     }
     ddpm_net_forward(net, params, ws, x, t, 4, NULL);
-    CHECK(memcmp(out4, ddpm_net_output(ws), sizeof out4) == 0, "forward is not repeatable");
+    CHECK(memcmp(out4, ddpm_net_output(ws), bytes) == 0, "%s: forward is not repeatable", preset);
     /* the workspace keeps its packed weights while they do not change, so
      * weights changed in place (same pointer) must still be seen: the output
      * equals a fresh workspace's */
-    const ddpm_param_info *w = ddpm_net_tensor(net, ddpm_net_find_tensor(net, "up.0.res.1.conv1.weight"));
+    const int k = ddpm_net_find_tensor(net, changed);
+    CHECK(k >= 0, "%s has no tensor %s", preset, changed);
+    const ddpm_param_info *w = ddpm_net_tensor(net, k);
     params[w->offset + w->numel / 2] += 0.5f;
     ddpm_net_forward(net, params, ws, x, t, 4, NULL);
     ddpm_net_workspace *fresh;
     CHECK(ddpm_net_workspace_create(&fresh, net, 4, false, &err) == 0, "%s", err.msg);
     ddpm_net_forward(net, params, fresh, x, t, 4, NULL);
-    CHECK(memcmp(ddpm_net_output(fresh), ddpm_net_output(ws), sizeof out4) == 0,
-          "a weight changed in place was not seen by the workspace");
-    CHECK(memcmp(out4, ddpm_net_output(ws), sizeof out4) != 0, "the changed weight changed nothing");
+    CHECK(memcmp(ddpm_net_output(fresh), ddpm_net_output(ws), bytes) == 0,
+          "%s: a weight changed in place was not seen by the workspace", preset);
+    CHECK(memcmp(out4, ddpm_net_output(ws), bytes) != 0, "%s: the changed weight changed nothing", preset);
     ddpm_net_workspace_free(fresh);
     ddpm_net_workspace_free(ws);
     ddpm_net_free(net);
-    free(params);
+    free(params), free(x), free(out4);
 }
 
 /* Forward, parameter gradients and the input gradient are the same bit for
  * bit at 1, 2 and 3 threads (lectures rely on the same seed giving the same
- * picture on any machine), for a batch that splits unevenly over threads and
- * gradient lanes, and for a batch small enough that its convolutions are
- * split instead (which also equals the same images in the larger batch). */
-static void check_thread_count_invariance(void)
+ * picture on any machine), for a batch of B that splits unevenly over
+ * threads and gradient lanes, and for a batch of `part` samples small enough
+ * to be one chunk, whose convolutions are split instead (which also equals
+ * the same samples in the larger batch). */
+static void check_thread_count_invariance(const char *preset, int B, int part)
 {
-    ddpm_unet_config cfg;
+    ddpm_net_config cfg;
     ddpm_error err = {0};
-    CHECK(ddpm_unet_preset("tiny", &cfg, &err) == 0, "tiny");
+    CHECK(ddpm_net_preset(preset, &cfg, &err) == 0, "%s", preset);
     ddpm_net *net;
-    CHECK(create_unet(&net, &cfg, &err) == 0, "%s", err.msg);
-    const int B = 7;
-    const size_t P = ddpm_net_num_params(net), D = 784, n = B * D;
+    CHECK(ddpm_net_create(&net, &cfg, &err) == 0, "%s", err.msg);
+    const size_t P = ddpm_net_num_params(net), D = ddpm_net_config_sample_floats(&cfg), n = (size_t)B * D;
     float *params = malloc(sizeof(float) * P), *x = malloc(sizeof(float) * n);
-    float *dout = malloc(sizeof(float) * n), *out[3], *part[3], *grads[3], *dx[3];
+    float *dout = malloc(sizeof(float) * n), *out[3], *parts[3], *grads[3], *dx[3];
+    int *t = malloc(sizeof(int) * (size_t)B);
     ddpm_net_init_params(net, params, 9);
     ddpm_rng r;
     ddpm_rng_init(&r, 10, 0);
     for (size_t i = 0; i < P; i++) params[i] += (float)(0.02 * ddpm_rng_normal(&r));
     ddpm_rng_normal_fill(&r, x, n);
     ddpm_rng_normal_fill(&r, dout, n);
-    int t[7] = {0, 1, 10, 100, 500, 900, 999};
+    for (int b = 0; b < B; b++) t[b] = (int)ddpm_rng_below(&r, 1000);
+    const int first = B - part;
     for (int k = 0; k < 3; k++) {
         ddpm_set_threads(k + 1);
         ddpm_net_workspace *ws;
@@ -359,27 +411,28 @@ static void check_thread_count_invariance(void)
         out[k] = malloc(sizeof(float) * n);
         grads[k] = calloc(P, sizeof(float));
         dx[k] = calloc(n, sizeof(float));
-        /* a batch of 3 is one chunk: its convolutions are split over the
-         * threads instead of its images */
-        part[k] = malloc(sizeof(float) * 3 * D);
-        ddpm_net_forward(net, params, ws, x + 4 * D, t + 4, 3, NULL);
-        memcpy(part[k], ddpm_net_output(ws), sizeof(float) * 3 * D);
+        parts[k] = malloc(sizeof(float) * (size_t)part * D);
+        ddpm_net_forward(net, params, ws, x + first * D, t + first, part, NULL);
+        memcpy(parts[k], ddpm_net_output(ws), sizeof(float) * (size_t)part * D);
         ddpm_net_forward(net, params, ws, x, t, B, NULL);
         memcpy(out[k], ddpm_net_output(ws), sizeof(float) * n);
         ddpm_net_backward(net, params, grads[k], ws, dout, dx[k]);
         ddpm_net_workspace_free(ws);
-        CHECK(memcmp(part[k], out[0] + 4 * D, sizeof(float) * 3 * D) == 0,
-              "images 4..6 as a batch of 3 at %d threads differ from the batch of 7", k + 1);
+        CHECK(memcmp(parts[k], out[0] + first * D, sizeof(float) * (size_t)part * D) == 0,
+              "%s: the last %d samples as a batch at %d threads differ from the batch of %d", preset, part,
+              k + 1, B);
         if (k == 0) continue;
-        CHECK(memcmp(out[0], out[k], sizeof(float) * n) == 0, "forward differs at %d threads", k + 1);
-        CHECK(memcmp(grads[0], grads[k], sizeof(float) * P) == 0, "gradients differ at %d threads", k + 1);
-        CHECK(memcmp(dx[0], dx[k], sizeof(float) * n) == 0, "input gradient differs at %d threads", k + 1);
+        CHECK(memcmp(out[0], out[k], sizeof(float) * n) == 0, "%s: forward differs at %d threads", preset, k + 1);
+        CHECK(memcmp(grads[0], grads[k], sizeof(float) * P) == 0, "%s: gradients differ at %d threads", preset,
+              k + 1);
+        CHECK(memcmp(dx[0], dx[k], sizeof(float) * n) == 0, "%s: input gradient differs at %d threads", preset,
+              k + 1);
     }
     ddpm_set_threads(1);
-    for (int k = 0; k < 3; k++) free(out[k]), free(part[k]), free(grads[k]), free(dx[k]);
-    free(params), free(x), free(dout);
+    for (int k = 0; k < 3; k++) free(out[k]), free(parts[k]), free(grads[k]), free(dx[k]);
+    free(params), free(x), free(dout), free(t);
     ddpm_net_free(net);
-    printf("forward and backward are bit-identical at 1, 2 and 3 threads\n");
+    printf("%s: forward and backward are bit-identical at 1, 2 and 3 threads\n", preset);
 }
 
 /* Dropout draws its mask per layer and image, from the forward's rng: six
@@ -425,11 +478,26 @@ int main(void)
 {
     ddpm_blas_set_threads(1);
     check_presets_and_configs();
-    check_batch_independence();
-    check_thread_count_invariance();
+    check_mlp_configs();
+    check_batch_independence("tiny", "up.0.res.1.conv1.weight");
+    check_batch_independence("mlp", "blocks.1.fc1.weight");
+    check_thread_count_invariance("tiny", 7, 3);
+    /* the MLP's chunks are tens of points: 301 spans chunks and lanes unevenly */
+    check_thread_count_invariance("mlp", 301, 5);
     check_dropout_streams();
-    check_finite_differences();
+    ddpm_net_config small_unet = {.arch = DDPM_ARCH_UNET,
+                                  .unet = {.in_channels = 2, .out_channels = 2, .image_size = 8,
+                                           .base_channels = 4, .levels = 2, .channel_mult = {1, 2},
+                                           .res_blocks = 1, .attention = {false, true}, .mid_attention = true,
+                                           .groups = 2, .time_embed_dim = 8, .dropout = 0.0f}};
+    check_finite_differences("UNet", &small_unet);
+    ddpm_net_config small_mlp = {.arch = DDPM_ARCH_MLP,
+                                 .mlp = {.data_dim = 3, .hidden = 8, .blocks = 2, .time_embed_dim = 6, .norm = true}};
+    check_finite_differences("MLP with LayerNorm", &small_mlp);
+    small_mlp.mlp.norm = false;
+    check_finite_differences("MLP without norms", &small_mlp);
     check_parity("parity_gray.safetensors");
     check_parity("parity_rgb.safetensors");
-    TEST_PASS("test_unet");
+    check_parity("parity_mlp.safetensors");
+    TEST_PASS("test_net");
 }
