@@ -1,6 +1,7 @@
 /* test_trainer.c: training lowers the loss; a resumed run is bit-identical
  * to an uninterrupted one; a non-finite loss stops the step without touching
- * the weights; data that does not fit the model is refused. */
+ * the weights; data that does not fit the model is refused; the learning-rate
+ * schedule; the same trainer runs the MLP on points. */
 #include <string.h>
 #include <unistd.h>
 
@@ -158,8 +159,83 @@ static void check_threads_same(const ddpm_dataset *ds)
     printf("4 steps with dropout: identical weights at 1 and 2 threads\n");
 }
 
+/* Warmup, then the cosine decay: its ends, its middle, monotone, constant after. */
+static void check_lr_schedule(void)
+{
+    ddpm_adam_config c = ddpm_adam_config_default();
+    c.lr = 2e-3, c.warmup_steps = 10, c.decay_steps = 100, c.final_lr = 0.1;
+    CHECK_CLOSE(ddpm_adam_lr_at(&c, 0), 2e-4, 1e-15, 0, "warmup start");
+    CHECK_CLOSE(ddpm_adam_lr_at(&c, 9), 2e-3, 1e-15, 0, "warmup end");
+    CHECK_CLOSE(ddpm_adam_lr_at(&c, 10), 2e-3, 1e-15, 0, "decay start");
+    CHECK_CLOSE(ddpm_adam_lr_at(&c, 60), 2e-3 * 0.55, 1e-12, 0, "decay middle: (1 + f) / 2");
+    CHECK_CLOSE(ddpm_adam_lr_at(&c, 110), 2e-4, 1e-15, 0, "decay end");
+    CHECK_CLOSE(ddpm_adam_lr_at(&c, 100000), 2e-4, 1e-15, 0, "after the decay");
+    for (int s = 10; s < 110; s++)
+        CHECK(ddpm_adam_lr_at(&c, s + 1) <= ddpm_adam_lr_at(&c, s), "the decay rises at step %d", s);
+    c.decay_steps = 0;
+    CHECK(ddpm_adam_lr_at(&c, 5000) == 2e-3, "no decay: constant");
+    c.final_lr = 1.5;
+    ddpm_error err = {0};
+    CHECK(ddpm_adam_config_validate(&c, &err) == DDPM_ERR && strstr(err.msg, "final"), "final_lr 1.5: %s", err.msg);
+}
+
+/* The MLP on two moons: the loss falls, and a resumed run repeats an
+ * uninterrupted one bit for bit (its checkpoint carries arch "mlp"). */
+static void check_points(void)
+{
+    ddpm_error err = {0};
+    ddpm_dataset ds;
+    CHECK(ddpm_dataset_open(&ds, "moons", DDPM_SPLIT_TRAIN, &err) == 0, "%s", err.msg);
+    ddpm_run_config run;
+    CHECK(ddpm_run_config_default(&run, "mlp", &err) == 0, "%s", err.msg);
+    CHECK(strcmp(run.dataset, "moons") == 0 && run.net.arch == DDPM_ARCH_MLP, "mlp defaults");
+    run.net.mlp.hidden = 32;
+    run.batch = 64;
+    run.adam.decay_steps = 150;
+    ddpm_trainer *a;
+    CHECK(ddpm_trainer_create(&a, &run, &ds, &err) == 0, "%s", err.msg);
+    double first = 0, last = 0, losses[200];
+    char path[] = "/tmp/ddpm_test_points_XXXXXX";
+    int fd = mkstemp(path);
+    CHECK(fd >= 0, "mkstemp");
+    close(fd);
+    for (int s = 0; s < 200; s++) {
+        ddpm_train_stats st;
+        CHECK(ddpm_trainer_step(a, &st, &err) == 0, "%s", err.msg);
+        losses[s] = st.loss;
+        if (s < 20) first += st.loss / 20;
+        if (s >= 180) last += st.loss / 20;
+        if (s == 99) CHECK(ddpm_trainer_save(a, path, &err) == 0, "%s", err.msg);
+    }
+    printf("MLP on moons: loss %.3f over the first 20 steps, %.3f over the last 20\n", first, last);
+    CHECK(last < 0.7 * first, "the MLP did not learn: %.3f -> %.3f", first, last);
+    ddpm_checkpoint ck;
+    CHECK(ddpm_checkpoint_load(&ck, path, DDPM_CKPT_ALL, &err) == 0, "%s", err.msg);
+    CHECK(ck.run.net.arch == DDPM_ARCH_MLP && ddpm_net_config_equal(&ck.run.net, &run.net), "checkpoint's network");
+    CHECK(ck.run.adam.decay_steps == 150, "checkpoint's decay");
+    ddpm_trainer *b;
+    CHECK(ddpm_trainer_resume(&b, &ck, NULL, &ds, &err) == 0, "%s", err.msg);
+    for (int s = 100; s < 200; s++) {
+        ddpm_train_stats st;
+        CHECK(ddpm_trainer_step(b, &st, &err) == 0, "%s", err.msg);
+        CHECK(st.loss == losses[s], "resumed MLP loss at step %d: %.9g vs %.9g", s, st.loss, losses[s]);
+    }
+    ddpm_checkpoint_free(&ck);
+    ddpm_trainer_free(a);
+    ddpm_trainer_free(b);
+    unlink(path);
+    /* images into the MLP, points into a UNet: refused, naming both shapes */
+    ddpm_run_config unet;
+    CHECK(ddpm_run_config_default(&unet, "tiny", &err) == 0, "%s", err.msg);
+    CHECK(ddpm_trainer_create(&a, &unet, &ds, &err) == DDPM_ERR && strstr(err.msg, "2x1x1") &&
+          strstr(err.msg, "1x28x28"), "points into a UNet: %s", err.msg);
+    ddpm_dataset_free(&ds);
+}
+
 int main(void)
 {
+    check_lr_schedule();
+    check_points();
     ddpm_blas_set_threads(1);
     ddpm_dataset ds = make_data();
     check_learning(&ds);

@@ -1,6 +1,6 @@
-/* ddpm/dataset.h: the training images (kept as their files' bytes, handed
- * out as floats in [-1, 1]) and the deterministic order in which training
- * visits them.
+/* ddpm/dataset.h: the training samples, images (kept as their files' bytes,
+ * handed out as floats in [-1, 1]) or points (kept as floats), and the
+ * deterministic order in which training visits them.
  *
  *   ddpm_dataset ds;
  *   if (ddpm_dataset_open(&ds, "digits", DDPM_SPLIT_TRAIN, &err) != 0) ...;  // 9,000 images
@@ -23,6 +23,10 @@
  *   "fashion"  Fashion-MNIST from Debian's dataset-fashion-mnist package in
  *              DDPM_FASHION_DIR.  Train = 60,000 train files, held-out =
  *              10,000 t10k files.
+ *   "moons", "swissroll", "gaussians8", "checkerboard", "rings"
+ *              the 2D world's built-in point sets (ddpm/points.h): 10,000
+ *              training points (seed 0) and 2,000 held-out ones (seed 1).
+ *   a file     of points, CSV (ddpm/points.h); every split is the whole file.
  *   a folder   holding MNIST-family IDX files under their usual names
  *              (train-images-idx3-ubyte[.gz], t10k-labels-idx1-ubyte[.gz],
  *              also spelled train-images.idx3-ubyte), directly or in
@@ -32,6 +36,9 @@
  * DDPM_SPLIT_ALL is train followed by held-out (for a folder, whichever of
  * the two it has).  Label files are optional for folders: without them
  * labels is NULL.
+ *
+ * A point set is a dataset of samples (D, 1, 1): channels = D, height =
+ * width = 1, `points` holds them and `bytes` is NULL.
  *
  * Pixels are x / 127.5 - 1 for bytes x, so 0 -> -1 and 255 -> +1 exactly.
  * The bytes are what is kept (a quarter of the floats: 7 MiB for the digits,
@@ -62,11 +69,12 @@ typedef enum {
 } ddpm_split;
 
 typedef struct ddpm_dataset {
-    char name[256];      /* "digits", "fashion" or the folder it came from */
-    size_t n;            /* number of images */
-    int channels;        /* always 1 */
-    int height, width;   /* 28 x 28 for the MNIST family */
-    uint8_t *bytes;      /* (n, 1, height, width), 0..255 as in the files; owned */
+    char name[256];      /* "digits", "fashion", a point set, or the file or folder it came from */
+    size_t n;            /* number of samples */
+    int channels;        /* 1 for images; D for points */
+    int height, width;   /* 28 x 28 for the MNIST family; 1 x 1 for points */
+    uint8_t *bytes;      /* images: (n, 1, height, width), 0..255 as in the files; owned; NULL for points */
+    float *points;       /* points: (n, D); owned; NULL for images */
     uint8_t *labels;     /* (n) class of each image, or NULL without labels; owned */
     int num_classes;     /* 1 + the largest label; 0 without labels */
 } ddpm_dataset;
@@ -91,17 +99,26 @@ int ddpm_dataset_open_fashion(ddpm_dataset *ds, const char *root, ddpm_split spl
                               ddpm_error *err);
 int ddpm_dataset_open_dir(ddpm_dataset *ds, const char *dir, ddpm_split split, ddpm_error *err);
 
-/* Releases bytes and labels and zeroes *ds; safe on a zeroed dataset. */
+/* Whether spec names points (a built-in point set or a file) rather than
+ * images, without opening it. */
+bool ddpm_dataset_spec_is_points(const char *spec);
+
+/* Releases bytes, points and labels and zeroes *ds; safe on a zeroed dataset. */
 void ddpm_dataset_free(ddpm_dataset *ds);
 
 /* Pixels of n bytes: out[i] = in[i] / 127.5 - 1 (0 -> -1, 255 -> +1 exactly). */
 void ddpm_pixels_from_bytes(float *out, const uint8_t *in, size_t n);
 
-/* Images first .. first+count-1 as pixels into out (count, 1, height,
+/* A point set from memory: copies pts (n, D), names it `name`.  n >= 1 and
+ * 1 <= D <= DDPM_MLP_MAX_DIM; every value finite (runtime errors). */
+int ddpm_dataset_from_points(ddpm_dataset *ds, const char *name, const float *pts, size_t n, int D,
+                             ddpm_error *err);
+
+/* Samples first .. first+count-1 as floats into out (count, C, height,
  * width); first + count <= ds->n (asserted). */
 void ddpm_dataset_images(const ddpm_dataset *ds, size_t first, size_t count, float *out);
 
-/* Copies images indices[0..count) into pixels (count, 1, H, W) and, when
+/* Copies samples indices[0..count) into pixels (count, C, H, W) and, when
  * labels is not NULL, their labels into labels (count); labels needs
  * ds->labels.  Every index must be < ds->n (asserted). */
 void ddpm_dataset_gather(const ddpm_dataset *ds, const uint32_t *indices, size_t count,

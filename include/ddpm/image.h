@@ -20,7 +20,7 @@
  * from the program, not from files, so wrong ones are asserted.
  *
  * Files: image.c (this type, blits), image_grid.c (grids and sheets),
- * font5x7.c (text), png_io.c, gif_io.c.
+ * scatter.c (2-D points), font5x7.c (text), png_io.c, gif_io.c.
  */
 #ifndef DDPM_IMAGE_H
 #define DDPM_IMAGE_H
@@ -125,6 +125,27 @@ ddpm_sheet_spec ddpm_sheet_spec_default(int rows, int cols);
  * under spec.  A column is as wide as the wider of its cell and its label;
  * the image is at least as wide as the title. */
 void ddpm_image_sheet(ddpm_image *out, const ddpm_sheet_spec *spec, const ddpm_image *cells);
+
+/* ---- scatter.c ---------------------------------------------------------------
+ * 2-D points as a picture: a square plot of the view [x_min, x_max] x
+ * [y_min, y_max] (y up), integer grid lines labelled below and left, the
+ * reference points (the data) as a faint density in ref_color under the
+ * points as a bright one in color, and a title line above.  Points are the
+ * first two of D coordinates (one: y = x); points outside the view or not
+ * finite are left out. */
+typedef struct ddpm_scatter_spec {
+    float x_min, x_max, y_min, y_max;
+    int size;                /* pixels of the plot's side, >= 32 */
+    int text_scale;          /* font zoom, >= 1 */
+    uint8_t color[3], ref_color[3];
+} ddpm_scatter_spec;
+
+/* [-3.5, 3.5]^2 (every built-in set and N(0, I) fit), 512 pixels, text
+ * scale 2, orange points over blue data. */
+ddpm_scatter_spec ddpm_scatter_spec_default(void);
+/* Initialises out; ref may be NULL (n_ref 0), title may be NULL. */
+void ddpm_image_scatter(ddpm_image *out, const ddpm_scatter_spec *spec, const float *pts, size_t n, int D,
+                        const float *ref, size_t n_ref, const char *title);
 
 /* ---- font5x7.c ---------------------------------------------------------------
  * A 5 x 7 bitmap font of ASCII 32..126 with two rows of descender (g, j, p,

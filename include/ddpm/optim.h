@@ -24,10 +24,14 @@ typedef struct ddpm_adam_config {
     double beta1, beta2, eps;
     double weight_decay;  /* decoupled (AdamW, Loshchilov & Hutter 2019); 0 = plain Adam */
     int warmup_steps;     /* linear warmup of the learning rate over these steps */
+    int64_t decay_steps;  /* then a cosine decay from lr to lr * final_lr over these steps, and
+                             lr * final_lr after them; 0 = no decay (constant lr) */
+    double final_lr;      /* 0..1: where the decay ends, as a fraction of lr */
     double grad_clip;     /* clip the global L2 norm to this; 0 = off */
 } ddpm_adam_config;
 
-/* lr 1e-3, betas 0.9/0.999, eps 1e-8, no weight decay, 100 warmup steps, clip 1. */
+/* lr 1e-3, betas 0.9/0.999, eps 1e-8, no weight decay, 100 warmup steps, no
+ * decay (final_lr 0.1 when one is set), clip 1. */
 ddpm_adam_config ddpm_adam_config_default(void);
 int ddpm_adam_config_validate(const ddpm_adam_config *cfg, ddpm_error *err);
 
@@ -41,7 +45,9 @@ typedef struct ddpm_adam {
 int ddpm_adam_init(ddpm_adam *opt, size_t n, const ddpm_adam_config *cfg, ddpm_error *err);
 void ddpm_adam_free(ddpm_adam *opt);
 
-/* The learning rate of step number `step` (0-based): linear warmup to lr. */
+/* The learning rate of step number `step` (0-based): linear warmup to lr,
+ * then the cosine decay (Loshchilov & Hutter 2017, SGDR eq. 5, one cycle):
+ *   lr_s = lr (f + (1 - f) (1 + cos(pi s' / D)) / 2),  s' = step - warmup < D. */
 double ddpm_adam_lr_at(const ddpm_adam_config *cfg, int64_t step);
 
 /* L2 norm of g, accumulated in double. */

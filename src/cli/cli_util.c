@@ -27,6 +27,7 @@ int ddpm_cli_model_load(ddpm_cli_model *m, const char *path, int max_batch, ddpm
 {
     memset(m, 0, sizeof *m);
     if (ddpm_checkpoint_load(&m->ck, path, DDPM_CKPT_WEIGHTS, err) != DDPM_OK) return DDPM_ERR;
+    if (max_batch <= 0) max_batch = ddpm_cli_model_is_points(m) ? DDPM_CLI_POINTS_BATCH : 64;
     if (ddpm_schedule_init(&m->schedule, &m->ck.run.schedule, err) != DDPM_OK ||
         ddpm_net_workspace_create(&m->ws, m->ck.net, max_batch, false, err) != DDPM_OK) {
         ddpm_cli_model_free(m);
@@ -36,6 +37,22 @@ int ddpm_cli_model_load(ddpm_cli_model *m, const char *path, int max_batch, ddpm
     m->denoiser.weights = ddpm_checkpoint_weights(&m->ck);
     m->denoiser.ws = m->ws;
     return DDPM_OK;
+}
+
+int ddpm_cli_model_set_batch(ddpm_cli_model *m, int max_batch, ddpm_error *err)
+{
+    ddpm_net_workspace_free(m->ws);
+    m->ws = m->denoiser.ws = NULL;
+    if (ddpm_net_workspace_create(&m->ws, m->ck.net, max_batch, false, err) != DDPM_OK) return DDPM_ERR;
+    m->denoiser.ws = m->ws;
+    return DDPM_OK;
+}
+
+bool ddpm_cli_model_is_points(const ddpm_cli_model *m)
+{
+    int C, H, W;
+    ddpm_net_config_shape(&m->ck.run.net, &C, &H, &W);
+    return H == 1 && W == 1;
 }
 
 void ddpm_cli_model_free(ddpm_cli_model *m)
@@ -51,12 +68,14 @@ int ddpm_cli_sample_grid_png(const ddpm_cli_sample_grid_args *a, const char *pat
 {
     int C, S, W;
     ddpm_net_config_shape(ddpm_net_get_config(a->net), &C, &S, &W);
-    float *x = malloc(sizeof(float) * (size_t)a->n * C * S * S);
+    float *x = malloc(sizeof(float) * (size_t)a->n * C * S * W);
     if (!x) return ddpm_fail(err, "out of memory");
     ddpm_net_denoiser den = {a->net, a->weights, a->ws};
     ddpm_sample_request req = {.schedule = a->schedule, .cfg = a->sampler, .pred = a->pred, .seed = a->seed};
-    int rc = ddpm_sample(&req, ddpm_net_denoise, &den, a->n, C, S, S, x, NULL, NULL, NULL, err);
-    if (rc == DDPM_OK) {
+    int rc = ddpm_sample(&req, ddpm_net_denoise, &den, a->n, C, S, W, x, NULL, NULL, NULL, err);
+    if (rc == DDPM_OK && S == 1 && W == 1) {
+        rc = ddpm_cli_points_png(path, x, (size_t)a->n, C, a->ref, a->title, err);
+    } else if (rc == DDPM_OK) {
         ddpm_grid_spec gs = ddpm_grid_spec_default(a->n);
         gs.scale = a->scale;
         ddpm_image img;
@@ -65,6 +84,33 @@ int ddpm_cli_sample_grid_png(const ddpm_cli_sample_grid_args *a, const char *pat
         ddpm_image_free(&img);
     }
     free(x);
+    return rc;
+}
+
+/* Reference points drawn under the samples: enough to show the shape. */
+enum { SCATTER_REF_MAX = 4000 };
+
+int ddpm_cli_points_png(const char *path, const float *pts, size_t n, int D, const ddpm_dataset *ref,
+                        const char *title, ddpm_error *err)
+{
+    ddpm_scatter_spec spec = ddpm_scatter_spec_default();
+    const size_t n_ref = ref && ref->points ? (ref->n < SCATTER_REF_MAX ? ref->n : SCATTER_REF_MAX) : 0;
+    const int ref_D = ref ? ref->channels : D;
+    /* a point file's data may lie elsewhere: widen the view to hold it */
+    for (size_t i = 0; i < n_ref; i++) {
+        const float x = ref->points[i * (size_t)ref_D], y = ref->points[i * (size_t)ref_D + (ref_D > 1)];
+        if (x < spec.x_min + 0.25f) spec.x_min = floorf(x) - 0.5f;
+        if (x > spec.x_max - 0.25f) spec.x_max = ceilf(x) + 0.5f;
+        if (y < spec.y_min + 0.25f) spec.y_min = floorf(y) - 0.5f;
+        if (y > spec.y_max - 0.25f) spec.y_max = ceilf(y) + 0.5f;
+    }
+    const float half = fmaxf(spec.x_max - spec.x_min, spec.y_max - spec.y_min) / 2; /* square, as the plot */
+    const float cx = (spec.x_min + spec.x_max) / 2, cy = (spec.y_min + spec.y_max) / 2;
+    spec.x_min = cx - half, spec.x_max = cx + half, spec.y_min = cy - half, spec.y_max = cy + half;
+    ddpm_image img;
+    ddpm_image_scatter(&img, &spec, pts, n, D, n_ref ? ref->points : NULL, n_ref, title);
+    const int rc = ddpm_png_write(path, &img, err);
+    ddpm_image_free(&img);
     return rc;
 }
 

@@ -4,6 +4,7 @@
 #define DDPM_CLI_UTIL_H
 
 #include "ddpm/checkpoint.h"
+#include "ddpm/dataset.h"
 #include "ddpm/image.h"
 #include "ddpm/sampler.h"
 #include "ddpm/net.h"
@@ -27,10 +28,19 @@ typedef struct ddpm_cli_model {
     ddpm_net_denoiser denoiser;   /* ctx for ddpm_net_denoise */
 } ddpm_cli_model;
 
+/* max_batch: samples per forward pass of the workspace; 0 picks 64 images
+ * or DDPM_CLI_POINTS_BATCH points. */
 int ddpm_cli_model_load(ddpm_cli_model *m, const char *path, int max_batch, ddpm_error *err);
+enum { DDPM_CLI_POINTS_BATCH = 4096 };
+/* Replaces the workspace by one for max_batch samples a pass. */
+int ddpm_cli_model_set_batch(ddpm_cli_model *m, int max_batch, ddpm_error *err);
+/* Whether the model makes points (its samples are 1x1 maps) rather than images. */
+bool ddpm_cli_model_is_points(const ddpm_cli_model *m);
 void ddpm_cli_model_free(ddpm_cli_model *m);
 
-/* Draws n samples with `sampler` and writes them as a PNG grid. */
+/* Draws n samples with `sampler` and writes them as a PNG: a grid of
+ * images, or for points a scatter plot over the reference points `ref`
+ * (the data; may be NULL). */
 typedef struct ddpm_cli_sample_grid_args {
     const ddpm_net *net;
     const float *weights;
@@ -40,8 +50,15 @@ typedef struct ddpm_cli_sample_grid_args {
     ddpm_prediction pred;
     uint64_t seed;
     int n, scale;
+    const ddpm_dataset *ref;
+    const char *title;             /* scatter plots: a title line, or NULL */
 } ddpm_cli_sample_grid_args;
 int ddpm_cli_sample_grid_png(const ddpm_cli_sample_grid_args *a, const char *path, ddpm_error *err);
+
+/* Writes points (n, D) as a scatter PNG over the first points of ref
+ * (NULL: none), the view fitted to both. */
+int ddpm_cli_points_png(const char *path, const float *pts, size_t n, int D, const ddpm_dataset *ref,
+                        const char *title, ddpm_error *err);
 
 /* Float images in [-1, 1] to bytes (round, clamp), as MNIST stores them. */
 void ddpm_cli_to_bytes(const float *x, size_t n, uint8_t *out);

@@ -1,7 +1,9 @@
-/* cmd_eval.c: `ddpm eval`, sample quality from the bundled digit classifier:
- * scores of an IDX file of samples or of fresh samples from a checkpoint,
- * beside the same scores for real digits (the floor); and, with
- * --train-classifier, the training of that classifier. */
+/* cmd_eval.c: `ddpm eval`, sample quality.  Digits: scores from the bundled
+ * classifier of an IDX file of samples or of fresh samples from a checkpoint,
+ * beside the same scores for real digits (the floor); with
+ * --train-classifier, the training of that classifier.  Points (the 2D
+ * world): the energy distance of a CSV of samples, or of fresh samples, to
+ * the data set, beside that of real points (ddpm/points.h). */
 #include <errno.h>
 #include <libgen.h>
 #include <stdio.h>
@@ -12,8 +14,10 @@
 #include "args.h"
 #include "commands.h"
 #include "ddpm/dataset.h"
+#include "ddpm/fileio.h"
 #include "ddpm/idx.h"
 #include "ddpm/layers.h"
+#include "ddpm/points.h"
 #include "ddpm/threads.h"
 #include "scoring.h"
 
@@ -32,7 +36,15 @@ static const char *SUMMARY =
     "so FD/floor is the samples' FD in units of what sampling noise alone costs.\n"
     "Samples are quantised to bytes first, so --checkpoint gives the numbers that\n"
     "`ddpm sample` + `ddpm eval FILE` give.  Default n: 1000 with --checkpoint, the\n"
-    "whole file otherwise.";
+    "whole file otherwise.\n"
+    "\n"
+    "Points (the 2D world):\n"
+    "  ddpm eval samples-points.csv [--data moons]   a CSV, e.g. from `ddpm sample`\n"
+    "  ddpm eval --checkpoint runs/mlp-moons/model.safetensors -n 2000\n"
+    "score the energy distance (ED) of the points to the data set's held-out points,\n"
+    "beside the mean ED of as many real training points (the floor, five sets), so\n"
+    "ED/floor is about 1 for samples as good as real data.  --data defaults to the\n"
+    "data set the CSV names (`ddpm sample` writes it) or the checkpoint was trained on.";
 
 /* ---- --train-classifier -------------------------------------------------------- */
 
@@ -147,6 +159,52 @@ static int read_idx_images(const char *path, size_t max_n, float **out, size_t *
     return DDPM_OK;
 }
 
+/* ---- points ------------------------------------------------------------------------ */
+
+/* Whether path holds points (a text file) rather than an IDX file, whose
+ * magic number starts with two zero bytes. */
+static bool is_point_file(const char *path)
+{
+    const char *dot = strrchr(path, '.');
+    if (dot && (strcmp(dot, ".csv") == 0 || strcmp(dot, ".txt") == 0)) return true;
+    unsigned char *buf;
+    size_t len;
+    ddpm_error ignored;
+    if (ddpm_read_file(path, (size_t)1 << 30, &buf, &len, &ignored) != DDPM_OK) return false;
+    const bool text = len > 0 && buf[0] != 0;
+    free(buf);
+    return text;
+}
+
+/* Scores points against the data set `spec` and prints the table. */
+static int eval_points(const float *pts, size_t n, int D, const char *spec, const char *what, bool csv)
+{
+    ddpm_error err = {0};
+    ddpm_dataset train, held;
+    if (ddpm_dataset_open(&train, spec, DDPM_SPLIT_TRAIN, &err) != DDPM_OK) return ddpm_cli_bad_input("eval", &err);
+    if (ddpm_dataset_open(&held, spec, DDPM_SPLIT_HELDOUT, &err) != DDPM_OK) {
+        ddpm_dataset_free(&train);
+        return ddpm_cli_bad_input("eval", &err);
+    }
+    ddpm_points_score sc;
+    int rc = ddpm_points_score_samples(pts, n, D, &train, &held, &sc, &err);
+    if (rc == DDPM_OK) {
+        if (csv) {
+            printf("set,n,energy_distance,ed_ratio\nsamples,%zu,%.6g,%.4f\nfloor,%zu,%.6g,1\n", sc.n, sc.ed, sc.ratio,
+                   sc.n, sc.floor);
+        } else {
+            printf("scoring %s\n\n%-22s %6s %16s %9s\n", what, "", "n", "energy distance", "ED/floor");
+            printf("%-22s %6zu %16.6f %9.2f\n", "samples", sc.n, sc.ed, sc.ratio);
+            printf("%-22s %6zu %16.6f %9.2f\n", "real points (floor)", sc.n, sc.floor, 1.0);
+            printf("\nreference: %zu held-out points of %s; floor: the mean over %d sets of %zu training points\n",
+                   sc.n_ref, train.name, sc.floor_sets, sc.n);
+        }
+    }
+    ddpm_dataset_free(&train);
+    ddpm_dataset_free(&held);
+    return rc == DDPM_OK ? 0 : ddpm_cli_bad_input("eval", &err);
+}
+
 /* ---- output ---------------------------------------------------------------------- */
 
 static void print_row(const char *name, const ddpm_quality *q, double floor_fd, bool csv)
@@ -164,7 +222,7 @@ static void print_row(const char *name, const ddpm_quality *q, double floor_fd, 
 
 int ddpm_cmd_eval(int argc, char **argv)
 {
-    const char *checkpoint = NULL, *classifier = NULL, *out = NULL;
+    const char *checkpoint = NULL, *classifier = NULL, *out = NULL, *data = NULL;
     const char *sampler = "ddim", *spacing = "leading", *variance = "small";
     int steps = 50, n = 0, batch = 64, threads = 0, epochs = 0;
     double eta = 0.0, lr = 0.0;
@@ -184,6 +242,7 @@ int ddpm_cmd_eval(int argc, char **argv)
         {"n", ARG_INT, &n, 0, 100000, "N", "images to score (0: 1000 samples, or the whole IDX file)"},
         {"batch", ARG_INT, &batch, 1, 1024, "N", "images per forward pass"},
         {"classifier", ARG_STRING, &classifier, 0, 0, "FILE", "classifier (default <assets>/classifier.safetensors)"},
+        {"data", ARG_STRING, &data, 0, 0, "SPEC", "points: the data set to compare with (moons, ..., or a CSV)"},
         {"csv", ARG_FLAG, &csv, 0, 0, NULL, "print CSV: set,n,confidence,entropy,inception_score,fd,fd_ratio"},
         {"train-classifier", ARG_FLAG, &train, 0, 0, NULL, "train the classifier on the training split and save it"},
         {"out", ARG_STRING, &out, 0, 0, "FILE", "with --train-classifier: where (default <assets>/classifier.safetensors)"},
@@ -215,6 +274,28 @@ int ddpm_cmd_eval(int argc, char **argv)
         return ddpm_cli_bad_input("eval", &err);
     }
 
+    /* points: a CSV of samples */
+    if (n_pos == 1 && is_point_file(pos[0])) {
+        float *pts;
+        size_t count_pts;
+        int D;
+        char tag[256];
+        if (ddpm_points_read_csv(pos[0], &pts, &count_pts, &D, &err) != DDPM_OK) return ddpm_cli_bad_input("eval", &err);
+        if (n > 0 && (size_t)n < count_pts) count_pts = (size_t)n;
+        const char *spec = data ? data : ddpm_points_csv_tag(pos[0], "dataset", tag, sizeof tag) ? tag : NULL;
+        if (!spec) {
+            free(pts);
+            ddpm_fail(&err, "'%s' does not say which data set its points are samples of; name it with --data "
+                            "(%s, or a CSV of points)", pos[0], ddpm_points_names_list());
+            return ddpm_cli_bad_input("eval", &err);
+        }
+        char what_pts[4400];
+        snprintf(what_pts, sizeof what_pts, "%zu points from %s against %s", count_pts, pos[0], spec);
+        rc = eval_points(pts, count_pts, D, spec, what_pts, csv);
+        free(pts);
+        return rc;
+    }
+
     /* the cheap checks first (the files and the settings), then the
      * classifier, and only then the long part, sampling */
     float *x = NULL;
@@ -231,10 +312,33 @@ int ddpm_cmd_eval(int argc, char **argv)
             goto bad_input;
         cfg.steps = steps;
         cfg.eta = eta;
-        count = n > 0 ? (size_t)n : 1000;
-        if (ddpm_cli_model_load(&m, checkpoint, batch < (int)count ? batch : (int)count, &err) != DDPM_OK ||
+        if (ddpm_cli_model_load(&m, checkpoint, 1, &err) != DDPM_OK ||
             ddpm_sampler_config_validate(&cfg, m.schedule.T, &err) != DDPM_OK)
             goto bad_input;
+        const bool points = ddpm_cli_model_is_points(&m);
+        count = n > 0 ? (size_t)n : points ? 2000 : 1000;
+        const int nb = points ? DDPM_CLI_POINTS_BATCH : batch;
+        if (ddpm_cli_model_set_batch(&m, nb < (int)count ? nb : (int)count, &err) != DDPM_OK) goto bad_input;
+        if (points) {
+            int D, H, W;
+            ddpm_net_config_shape(&m.ck.run.net, &D, &H, &W);
+            float *pts = ddpm_xmalloc(sizeof(float) * count * (size_t)D);
+            rc = ddpm_cli_sample_batched(&m, &cfg, seed, (int)count, nb, pts, NULL, &err);
+            char what_pts[4400];
+            snprintf(what_pts, sizeof what_pts, "%zu points from %s (%s, %d steps, eta %g, seed %llu)", count,
+                     checkpoint, ddpm_sampler_name(cfg.sampler), steps, eta, (unsigned long long)seed);
+            char spec[256];
+            snprintf(spec, sizeof spec, "%s", data ? data : m.ck.run.dataset);
+            ddpm_cli_model_free(&m);
+            if (rc != DDPM_OK) {
+                free(pts);
+                fprintf(stderr, "ddpm eval: %s\n", err.msg);
+                return 1;
+            }
+            rc = eval_points(pts, count, D, spec, what_pts, csv);
+            free(pts);
+            return rc;
+        }
         int C, H, W;
         ddpm_net_config_shape(&m.ck.run.net, &C, &H, &W);
         if (C != 1 || H != DDPM_CLASSIFIER_SIZE) {

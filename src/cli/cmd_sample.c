@@ -1,6 +1,8 @@
-/* cmd_sample.c: `ddpm sample`, images from a checkpoint: a PNG grid, an IDX
- * file for scoring, and with --trajectory a PNG strip and an animated GIF of
- * x_t and x0-hat over the reverse steps. */
+/* cmd_sample.c: `ddpm sample`, samples from a checkpoint.  Images: a PNG
+ * grid, an IDX file for scoring, and with --trajectory a PNG strip and an
+ * animated GIF of x_t and x0-hat over the reverse steps.  Points (the 2D
+ * world): a scatter PNG over the data, a CSV, and with --trajectory the
+ * cloud's flight as a strip and a GIF. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -10,6 +12,7 @@
 #include "commands.h"
 #include "ddpm/idx.h"
 #include "ddpm/layers.h"
+#include "ddpm/points.h"
 #include "ddpm/threads.h"
 #include "progress.h"
 
@@ -23,7 +26,14 @@ static const char *SUMMARY =
     "<out>-images-idx3-ubyte) for `ddpm eval` or other tools, and with --trajectory\n"
     "<out>-trajectory.png (x_t and x0-hat rows for up to 8 samples over the steps)\n"
     "and <out>-trajectory.gif.  The same --seed gives the same x_T and the same noise\n"
-    "whatever --eta, --steps or --sampler, so runs are directly comparable.";
+    "whatever --eta, --steps or --sampler, so runs are directly comparable.\n"
+    "\n"
+    "A model of points (`ddpm train --data moons`) gives 2,000 points by default: a\n"
+    "scatter plot over its data (--out), the points as CSV (--csv, default\n"
+    "<out>-points.csv) for `ddpm eval`, and with --trajectory the cloud's flight.\n"
+    "\n"
+    "eta: sigma_t = eta * sqrt(beta~_t) (DDIM eq. 16), i.e. sigma^2 = eta^2 beta~; the\n"
+    "seed notes write sigma^2 = eta beta~, so eta here is sqrt(their eta) (0 and 1 agree).";
 
 /* ---- trajectory recording ------------------------------------------------------ */
 
@@ -136,13 +146,101 @@ static int write_trajectory(const trajectory *tr, const char *base, ddpm_error *
     return ddpm_gif_close(&gw, err);
 }
 
+/* ---- points --------------------------------------------------------------------- */
+
+enum { TRAJ_MAX_POINTS = 2000, TRAJ_STRIP_POINTS = 6, TRAJ_GIF_FRAMES = 60 };
+
+/* The cloud's flight: a strip of scatter plots at evenly spaced steps, and a
+ * GIF of every step (a subsample beyond TRAJ_GIF_FRAMES) ending on x0. */
+static int write_points_trajectory(const trajectory *tr, int D, const ddpm_dataset *ref, const char *base,
+                                   ddpm_error *err)
+{
+    const int frames = tr->S + 1, cols = frames < TRAJ_STRIP_POINTS ? frames : TRAJ_STRIP_POINTS;
+    const size_t frame = (size_t)tr->n_show * tr->per;
+    ddpm_scatter_spec spec = ddpm_scatter_spec_default();
+    spec.size = 256;
+    ddpm_image strip = {0};
+    for (int c = 0; c < cols; c++) {
+        const int k = cols == 1 ? frames - 1 : (int)((long)c * (frames - 1) / (cols - 1));
+        char title[32];
+        if (tr->t[k] >= 0) snprintf(title, sizeof title, "x_t, t=%d", tr->t[k]);
+        else snprintf(title, sizeof title, "x0");
+        ddpm_image cell;
+        ddpm_image_scatter(&cell, &spec, tr->x_t + (size_t)k * frame, (size_t)tr->n_show, D, ref ? ref->points : NULL,
+                           ref ? ref->n : 0, title);
+        if (c == 0) {
+            ddpm_image_init(&strip, cols * cell.w, cell.h);
+        }
+        ddpm_image_blit(&strip, c * cell.w, 0, &cell);
+        ddpm_image_free(&cell);
+    }
+    char path[4200];
+    snprintf(path, sizeof path, "%s-trajectory.png", base);
+    int rc = ddpm_png_write(path, &strip, err);
+    ddpm_image_free(&strip);
+    if (rc != DDPM_OK) return rc;
+
+    snprintf(path, sizeof path, "%s-trajectory.gif", base);
+    spec.size = 384;
+    ddpm_gif_writer gw = {0};
+    int last_k = -1;
+    const int n_frames = frames < TRAJ_GIF_FRAMES ? frames : TRAJ_GIF_FRAMES;
+    for (int f = 0; f < n_frames && rc == DDPM_OK; f++) {
+        const int k = frames <= TRAJ_GIF_FRAMES ? f : (int)((long)f * (frames - 1) / (TRAJ_GIF_FRAMES - 1));
+        if (k == last_k) continue;
+        last_k = k;
+        char title[64];
+        if (tr->t[k] >= 0) snprintf(title, sizeof title, "step %d/%d  t=%d", k + 1, tr->S, tr->t[k]);
+        else snprintf(title, sizeof title, "x0 (done)");
+        ddpm_image img;
+        ddpm_image_scatter(&img, &spec, tr->x_t + (size_t)k * frame, (size_t)tr->n_show, D, ref ? ref->points : NULL,
+                           ref ? ref->n : 0, title);
+        if (f == 0) rc = ddpm_gif_open(&gw, path, img.w, img.h, err);
+        if (rc == DDPM_OK) rc = ddpm_gif_add_frame(&gw, &img, k == frames - 1 ? 250 : 8, err);
+        ddpm_image_free(&img);
+    }
+    if (rc != DDPM_OK) return rc; /* the writer released itself */
+    return ddpm_gif_close(&gw, err);
+}
+
+/* A model of points: the scatter PNG over its data, the CSV and the
+ * trajectory; returns the command's status. */
+static int write_points(const ddpm_cli_model *m, const float *x, int n, int D, const ddpm_sampler_config *cfg,
+                        uint64_t seed, const char *out, const char *csv_path, const char *base,
+                        const trajectory *tr, ddpm_error *err)
+{
+    ddpm_dataset ref;
+    ddpm_error ref_err = {0};
+    if (ddpm_dataset_open(&ref, m->ck.run.dataset, DDPM_SPLIT_HELDOUT, &ref_err) != DDPM_OK) {
+        fprintf(stderr, "ddpm sample: note: the plot shows no data under the points: %s\n", ref_err.msg);
+        memset(&ref, 0, sizeof ref);
+    }
+    const ddpm_dataset *r = ref.points && ref.channels == D ? &ref : NULL;
+    char title[160], comment[4400], csv[4200];
+    snprintf(title, sizeof title, "%.40s: %d samples, %s-%d, eta %g", m->ck.run.dataset, n,
+             cfg->sampler == DDPM_SAMPLER_DDPM ? "DDPM" : "DDIM", cfg->steps, cfg->eta);
+    /* `ddpm eval` reads dataset= back to know what to compare with */
+    snprintf(comment, sizeof comment, "ddpm sample: dataset=%s, sampler=%s, steps=%d, eta=%g, seed=%llu",
+             m->ck.run.dataset, ddpm_sampler_name(cfg->sampler), cfg->steps, cfg->eta, (unsigned long long)seed);
+    snprintf(csv, sizeof csv, "%s-points.csv", base);
+    int status = 0;
+    if (ddpm_cli_points_png(out, x, (size_t)n, D, r, title, err) != DDPM_OK ||
+        ddpm_points_write_csv(csv_path ? csv_path : csv, x, (size_t)n, D, comment, err) != DDPM_OK ||
+        (tr && write_points_trajectory(tr, D, r, base, err) != DDPM_OK))
+        status = DDPM_EXIT_BAD_INPUT;
+    if (status == 0) fprintf(stderr, "ddpm sample: points in %s\n", csv_path ? csv_path : csv);
+    ddpm_dataset_free(&ref);
+    return status;
+}
+
 /* ---- the command ------------------------------------------------------------------ */
 
 int ddpm_cmd_sample(int argc, char **argv)
 {
     const char *sampler = "ddim", *spacing = "leading", *variance = "small", *out = "samples.png";
     const char *idx_path = NULL, *schedule_override = NULL;
-    int steps = 50, n = 16, batch = 64, threads = 0, scale = 2;
+    const char *csv_path = NULL;
+    int steps = 50, n = -1, batch = -1, threads = 0, scale = 2; /* -1: by the model */
     double eta = 0.0;
     uint64_t seed = 0;
     bool trajectory_on = false, clip = false, clip_recompute = false, quiet = false;
@@ -156,10 +254,11 @@ int ddpm_cmd_sample(int argc, char **argv)
         {"clip-eps", ARG_FLAG, &clip_recompute, 0, 0, NULL, "with --clip, recompute eps-hat from the clamped x0-hat"},
         {"schedule", ARG_STRING, &schedule_override, 0, 0, "NAME", "sample with another schedule than the model's (a lesson in mismatch)"},
         {"seed", ARG_U64, &seed, 0, 0, "N", "seed of x_T and of the per-step noise"},
-        {"n", ARG_INT, &n, 1, 100000, "N", "number of samples"},
-        {"batch", ARG_INT, &batch, 1, 1024, "N", "images per forward pass"},
-        {"out", ARG_STRING, &out, 0, 0, "FILE", "PNG grid"},
-        {"idx", ARG_STRING, &idx_path, 0, 0, "FILE", "IDX3 ubyte output (default <out>-images-idx3-ubyte)"},
+        {"n", ARG_INT, &n, 1, 100000, "N", "number of samples (default 16 images, or 2000 points)"},
+        {"batch", ARG_INT, &batch, 1, 4096, "N", "samples per forward pass (default 64 images, or 4096 points)"},
+        {"out", ARG_STRING, &out, 0, 0, "FILE", "PNG: a grid of images, or a scatter plot of points"},
+        {"idx", ARG_STRING, &idx_path, 0, 0, "FILE", "images: IDX3 ubyte output (default <out>-images-idx3-ubyte)"},
+        {"csv", ARG_STRING, &csv_path, 0, 0, "FILE", "points: CSV output (default <out>-points.csv)"},
         {"scale", ARG_INT, &scale, 1, 16, "N", "zoom of the PNG grid"},
         {"trajectory", ARG_FLAG, &trajectory_on, 0, 0, NULL, "also write <out>-trajectory.png and .gif"},
         {"threads", ARG_INT, &threads, 0, 0, "N", "threads (0 = all cores); results are the same at any count"},
@@ -193,8 +292,20 @@ int ddpm_cmd_sample(int argc, char **argv)
 
     ddpm_cli_model m;
     ddpm_set_threads(threads); /* before the model's workspace is made */
-    if (ddpm_cli_model_load(&m, model_path, batch < n ? batch : n, &err) != DDPM_OK)
+    if (ddpm_cli_model_load(&m, model_path, 1, &err) != DDPM_OK) return ddpm_cli_bad_input("sample", &err);
+    const bool points = ddpm_cli_model_is_points(&m);
+    if (n < 0) n = points ? 2000 : 16;
+    if (batch < 0) batch = points ? DDPM_CLI_POINTS_BATCH : 64;
+    if (points ? idx_path != NULL : csv_path != NULL) {
+        ddpm_fail(&err, points ? "'%s' makes points: write them with --csv, not --idx"
+                               : "'%s' makes images: write them with --idx, not --csv", model_path);
+        ddpm_cli_model_free(&m);
         return ddpm_cli_bad_input("sample", &err);
+    }
+    if (ddpm_cli_model_set_batch(&m, batch < n ? batch : n, &err) != DDPM_OK) {
+        ddpm_cli_model_free(&m);
+        return ddpm_cli_bad_input("sample", &err);
+    }
     if (schedule_override) {
         ddpm_schedule_config sc = m.ck.run.schedule;
         if (ddpm_schedule_parse(schedule_override, &sc.kind, &err) != DDPM_OK) {
@@ -217,14 +328,15 @@ int ddpm_cmd_sample(int argc, char **argv)
 
     int C, S, W;
     ddpm_net_config_shape(&m.ck.run.net, &C, &S, &W);
-    const size_t per = (size_t)C * S * S;
+    const size_t per = (size_t)C * S * W;
     float *x = malloc(sizeof(float) * per * (size_t)n);
     trajectory tr = {0};
     tr.size = S;
     tr.per = per;
     tr.S = steps;
     if (trajectory_on) {
-        tr.n_show = n < TRAJ_MAX_SAMPLES ? n : TRAJ_MAX_SAMPLES;
+        const int show = points ? TRAJ_MAX_POINTS : TRAJ_MAX_SAMPLES;
+        tr.n_show = n < show ? n : show;
         size_t frames = (size_t)steps + 1;
         tr.x_t = malloc(sizeof(float) * frames * tr.n_show * per);
         tr.x0 = malloc(sizeof(float) * frames * tr.n_show * per);
@@ -264,7 +376,14 @@ int ddpm_cmd_sample(int argc, char **argv)
     if (!quiet) ddpm_progress_finish(&prog);
     double secs = ddpm_now() - t0;
 
-    if (status == 0) {
+    char base[4096];
+    snprintf(base, sizeof base, "%s", out);
+    char *dot = strrchr(base, '.');
+    if (dot && strcmp(dot, ".png") == 0) *dot = '\0';
+    if (points) {
+        if (status == 0) status = write_points(&m, x, n, C, &cfg, seed, out, csv_path, base, trajectory_on ? &tr : NULL,
+                                               &err);
+    } else if (status == 0) {
         ddpm_grid_spec gs = ddpm_grid_spec_default(n);
         gs.scale = scale;
         ddpm_image img;
@@ -272,11 +391,7 @@ int ddpm_cmd_sample(int argc, char **argv)
         if (ddpm_png_write(out, &img, &err) != DDPM_OK) status = DDPM_EXIT_BAD_INPUT;
         ddpm_image_free(&img);
     }
-    char base[4096];
-    snprintf(base, sizeof base, "%s", out);
-    char *dot = strrchr(base, '.');
-    if (dot && strcmp(dot, ".png") == 0) *dot = '\0';
-    if (status == 0 && C == 1) {
+    if (status == 0 && !points && C == 1) {
         char path[4200];
         if (!idx_path) snprintf(path, sizeof path, "%s-images-idx3-ubyte", base);
         uint8_t *bytes = malloc(per * (size_t)n);
@@ -285,7 +400,7 @@ int ddpm_cmd_sample(int argc, char **argv)
             status = DDPM_EXIT_BAD_INPUT;
         free(bytes);
     }
-    if (status == 0 && trajectory_on && write_trajectory(&tr, base, &err) != DDPM_OK)
+    if (status == 0 && !points && trajectory_on && write_trajectory(&tr, base, &err) != DDPM_OK)
         status = DDPM_EXIT_BAD_INPUT;
     if (status == DDPM_EXIT_BAD_INPUT)
         fprintf(stderr, "ddpm sample: %s\n", err.msg);

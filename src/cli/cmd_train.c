@@ -22,12 +22,15 @@ enum { LOSS_BINS = 10 };
 
 static const char *SUMMARY =
     "Trains a denoising UNet on the bundled digits (or --data fashion / a folder of\n"
-    "MNIST-family IDX files).  The run folder (--out) receives:\n"
+    "MNIST-family IDX files), or an MLP on 2-D points (--data moons, swissroll,\n"
+    "gaussians8, checkerboard, rings, or a CSV file of points; the MLP is then chosen\n"
+    "by itself, --arch overrides).  The run folder (--out) receives:\n"
     "  ckpt.safetensors   full training state (weights, EMA, Adam); --resume continues it\n"
     "  model.safetensors  the EMA weights only, for `ddpm sample` and `ddpm viz`\n"
     "  loss.csv           step, loss, smoothed loss, lr, grad norm, img/s, and the mean\n"
     "                     loss in ten bands of t (loss_t000 = t in [0, T/10) ...)\n"
-    "  samples/           a DDIM grid of 16 EMA samples every --sample-every steps\n"
+    "  samples/           a DDIM grid of 16 EMA samples (points: a scatter plot of 2,000)\n"
+    "                     every --sample-every steps\n"
     "Checkpoints are written atomically.  Ctrl-C saves and exits; a NaN loss stops the\n"
     "run and keeps the last good checkpoint.";
 
@@ -140,8 +143,11 @@ static int save_run(const ddpm_trainer *tr, const char *dir, ddpm_error *err)
     return ddpm_trainer_export(tr, path, err);
 }
 
-static int save_preview(const ddpm_trainer *tr, ddpm_net_workspace *ws, const char *dir, int steps,
-                        ddpm_error *err)
+/* Points in a preview scatter plot: as many as the visualizer shows. */
+enum { PREVIEW_POINTS = 2000 };
+
+static int save_preview(const ddpm_trainer *tr, ddpm_net_workspace *ws, const ddpm_dataset *ds, const char *dir,
+                        int steps, ddpm_error *err)
 {
     const ddpm_run_config *run = ddpm_trainer_run(tr);
     ddpm_sampler_config sc = ddpm_sampler_config_default();
@@ -153,15 +159,21 @@ static int save_preview(const ddpm_trainer *tr, ddpm_net_workspace *ws, const ch
     ddpm_cli_sample_grid_args a = {.net = ddpm_trainer_net(tr), .weights = ddpm_trainer_ema(tr),
                                    .ws = ws, .schedule = ddpm_trainer_schedule(tr), .sampler = sc,
                                    .pred = run->prediction, .seed = 1234, .n = 16, .scale = 3};
+    char title[384];
+    if (ds->points) {
+        snprintf(title, sizeof title, "%s, step %lld, DDIM-%d", ds->name, (long long)ddpm_trainer_step_count(tr),
+                 sc.steps);
+        a.n = PREVIEW_POINTS, a.ref = ds, a.title = title;
+    }
     if (ddpm_cli_sample_grid_png(&a, path, err) != DDPM_OK) return DDPM_ERR;
     return ddpm_cli_sample_grid_png(&a, latest, err);
 }
 
 int ddpm_cmd_train(int argc, char **argv)
 {
-    const char *preset = "small", *data = "digits", *schedule = "linear", *pred = "eps";
+    const char *preset = NULL, *arch_name = NULL, *data = "digits", *schedule = "linear", *pred = "eps";
     const char *out = NULL, *from = NULL;
-    int T = DDPM_T_DEFAULT, batch = 64, warmup = 100, threads = 0;
+    int T = DDPM_T_DEFAULT, batch = -1, warmup = 100, threads = 0;
     int save_every = 500, sample_every = 1000, log_every = 25, preview_steps = 50;
     int64_t steps64 = 0;
     uint64_t seed = 0;
@@ -170,8 +182,11 @@ int ddpm_cmd_train(int argc, char **argv)
     bool resume = false, quiet = false, force = false;
     uint64_t steps_u = 0;
     const ddpm_arg_spec specs[] = {
-        {"preset", ARG_STRING, &preset, 0, 0, "NAME", "network size: tiny (live demos) or small (best quality)"},
-        {"data", ARG_STRING, &data, 0, 0, "SPEC", "digits (bundled), fashion, or a folder of IDX files"},
+        {"preset", ARG_STRING, &preset, 0, 0, "NAME",
+         "network: tiny (live demos) or small (best quality) UNets, mlp (points); default: small, or mlp for points"},
+        {"arch", ARG_STRING, &arch_name, 0, 0, "NAME", "unet or mlp: the architecture's default preset (small, mlp)"},
+        {"data", ARG_STRING, &data, 0, 0, "SPEC",
+         "digits (bundled), fashion, a folder of IDX files, moons|swissroll|gaussians8|checkerboard|rings, or a CSV"},
         {"schedule", ARG_STRING, &schedule, 0, 0, "NAME", "linear|scaled-linear|cosine|sqrt|sigmoid"},
         {"T", ARG_INT, &T, 0, 0, "N", "diffusion timesteps (2..4000)"},
         {"beta-start", ARG_DOUBLE, &beta_start, 0, 0, "X", "first beta"},
@@ -181,7 +196,7 @@ int ddpm_cmd_train(int argc, char **argv)
         {"warmup", ARG_INT, &warmup, 0, 0, "N", "learning-rate warmup steps"},
         {"clip", ARG_DOUBLE, &clip, 0, 0, "X", "global gradient-norm clip (0 = off)"},
         {"weight-decay", ARG_DOUBLE, &wd, 0, 0, "X", "AdamW weight decay"},
-        {"batch", ARG_INT, &batch, 0, 0, "N", "images per step (1..1024)"},
+        {"batch", ARG_INT, &batch, 0, 0, "N", "samples per step (1..1024; default 64, or the MLP preset's 256)"},
         {"steps", ARG_U64, &steps_u, 0, 0, "N", "total optimizer steps (0 = the preset's default)"},
         {"ema", ARG_DOUBLE, &ema, 0, 1, "X",
          "EMA decay of the weights sampling uses (default 0.999, or the resumed run's)"},
@@ -213,6 +228,20 @@ int ddpm_cmd_train(int argc, char **argv)
         return ddpm_cli_bad_input("train", &err);
     }
 
+    /* the network: --preset, else --arch's default, else what the data needs */
+    if (arch_name) {
+        ddpm_arch arch;
+        ddpm_net_config pc;
+        if (ddpm_arch_parse(arch_name, &arch, &err) != DDPM_OK) return ddpm_cli_bad_input("train", &err);
+        if (preset && ddpm_net_preset(preset, &pc, &err) == DDPM_OK && pc.arch != arch) {
+            ddpm_fail(&err, "--preset %s is a %s, not a %s; drop one of --preset and --arch", preset,
+                      ddpm_arch_name(pc.arch), arch_name);
+            return ddpm_cli_bad_input("train", &err);
+        }
+        if (!preset) preset = arch == DDPM_ARCH_MLP ? "mlp" : "small";
+    }
+    if (!preset) preset = ddpm_dataset_spec_is_points(data) ? "mlp" : "small";
+
     /* the run's configuration: a fresh one from the flags, or the checkpoint's */
     ddpm_run_config run;
     ddpm_checkpoint ck = {0};
@@ -225,7 +254,7 @@ int ddpm_cmd_train(int argc, char **argv)
     run.schedule.beta_start = beta_start;
     run.schedule.beta_end = beta_end;
     snprintf(run.dataset, sizeof run.dataset, "%s", data);
-    run.batch = batch;
+    if (batch != -1) run.batch = batch; /* else the preset's */
     if (steps64 > 0) run.total_steps = steps64;
     if (lr > 0) run.adam.lr = lr;
     run.adam.warmup_steps = warmup;
@@ -236,10 +265,14 @@ int ddpm_cmd_train(int argc, char **argv)
     if (dropout >= 0) run.net.unet.dropout = (float)dropout;
 
     char dir[2048];
-    if (out)
+    if (out) {
         snprintf(dir, sizeof dir, "%s", out);
-    else
+    } else if (run.net.arch == DDPM_ARCH_MLP) { /* runs/mlp-moons-eps-linear */
+        const char *base = strrchr(data, '/') ? strrchr(data, '/') + 1 : data;
+        snprintf(dir, sizeof dir, "runs/%s-%.*s-%s-%s", preset, (int)strcspn(base, "."), base, pred, schedule);
+    } else {
         snprintf(dir, sizeof dir, "runs/%s-%s-%s", preset, pred, schedule);
+    }
     char ckpt_path[4096];
     snprintf(ckpt_path, sizeof ckpt_path, "%s/ckpt.safetensors", dir);
     if (resume) {
@@ -285,6 +318,7 @@ int ddpm_cmd_train(int argc, char **argv)
         if (have_ck) ddpm_checkpoint_free(&ck);
         return ddpm_cli_bad_input("train", &err);
     }
+    if (!have_ck && run.net.arch == DDPM_ARCH_MLP && ds.points) run.net.mlp.data_dim = ds.channels;
     ddpm_set_threads(threads);
     ddpm_trainer *tr = NULL;
     rc = have_ck ? ddpm_trainer_resume(&tr, &ck, &run, &ds, &err) : ddpm_trainer_create(&tr, &run, &ds, &err);
@@ -302,7 +336,8 @@ int ddpm_cmd_train(int argc, char **argv)
     snprintf(csv_path, sizeof csv_path, "%s/loss.csv", dir);
     if (ddpm_mkdir_p(samples_dir, &err) != DDPM_OK ||
         open_loss_log(&log, csv_path, ddpm_trainer_step_count(tr), run.schedule.T, &err) != DDPM_OK ||
-        ddpm_net_workspace_create(&preview_ws, ddpm_trainer_net(tr), 16, false, &err) != DDPM_OK) {
+        ddpm_net_workspace_create(&preview_ws, ddpm_trainer_net(tr), ds.points ? PREVIEW_POINTS : 16, false,
+                                  &err) != DDPM_OK) {
         fprintf(stderr, "ddpm train: %s\n", err.msg);
         status = DDPM_EXIT_BAD_INPUT;
         goto done;
@@ -312,12 +347,12 @@ int ddpm_cmd_train(int argc, char **argv)
     ddpm_net_config_describe(&run.net, desc, sizeof desc);
     const int64_t start = ddpm_trainer_step_count(tr);
     fprintf(stderr,
-            "ddpm train: %s (%zu parameters, %.0f MFLOP/image), %s schedule T=%d, %s-prediction\n"
-            "  data %s (%zu images), batch %d, lr %g, EMA %g, seed %llu, %d threads\n"
+            "ddpm train: %s (%zu parameters, %.3g MFLOP/sample), %s schedule T=%d, %s-prediction\n"
+            "  data %s (%zu %s), batch %d, lr %g, EMA %g, seed %llu, %d threads\n"
             "  %s step %lld of %lld into %s (%.0f MiB of training memory)\n",
             desc, ddpm_net_num_params(ddpm_trainer_net(tr)), ddpm_net_forward_flops(ddpm_trainer_net(tr)) / 1e6,
             ddpm_schedule_name(run.schedule.kind), run.schedule.T, ddpm_prediction_name(run.prediction),
-            ds.name, ds.n, run.batch, run.adam.lr, run.ema_decay, (unsigned long long)run.seed,
+            ds.name, ds.n, ds.points ? "points" : "images", run.batch, run.adam.lr, run.ema_decay, (unsigned long long)run.seed,
             ddpm_get_threads(), start > 0 ? "resuming at" : "starting at", (long long)start,
             (long long)run.total_steps, dir, ddpm_trainer_bytes(tr) / 1048576.0);
 
@@ -369,7 +404,7 @@ int ddpm_cmd_train(int argc, char **argv)
             }
         }
         if (sample_every > 0 && step % sample_every == 0 &&
-            save_preview(tr, preview_ws, dir, preview_steps, &err) != DDPM_OK)
+            save_preview(tr, preview_ws, &ds, dir, preview_steps, &err) != DDPM_OK)
             fprintf(stderr, "\nddpm train: could not write the sample grid: %s\n", err.msg);
     }
     if (!quiet && !failed) ddpm_progress_finish(&prog);
@@ -382,7 +417,7 @@ int ddpm_cmd_train(int argc, char **argv)
         fprintf(stderr, "ddpm train: saving the final checkpoint failed: %s\n", err.msg);
         status = 1;
     } else {
-        if (sample_every > 0) save_preview(tr, preview_ws, dir, preview_steps, &err);
+        if (sample_every > 0) save_preview(tr, preview_ws, &ds, dir, preview_steps, &err);
         char took[32];
         ddpm_format_duration(ddpm_now() - t0, took, sizeof took);
         if (g_interrupted)

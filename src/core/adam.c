@@ -9,7 +9,8 @@
 ddpm_adam_config ddpm_adam_config_default(void)
 {
     ddpm_adam_config c = {.lr = 1e-3, .beta1 = 0.9, .beta2 = 0.999, .eps = 1e-8,
-                          .weight_decay = 0.0, .warmup_steps = 100, .grad_clip = 1.0};
+                          .weight_decay = 0.0, .warmup_steps = 100, .decay_steps = 0, .final_lr = 0.1,
+                          .grad_clip = 1.0};
     return c;
 }
 
@@ -22,6 +23,10 @@ int ddpm_adam_config_validate(const ddpm_adam_config *c, ddpm_error *err)
     if (!(c->weight_decay >= 0.0 && c->weight_decay < 1.0))
         return ddpm_fail(err, "weight decay %g; use 0 <= wd < 1", c->weight_decay);
     if (c->warmup_steps < 0) return ddpm_fail(err, "warmup steps %d must be >= 0", c->warmup_steps);
+    if (c->decay_steps < 0 || c->decay_steps > 100000000)
+        return ddpm_fail(err, "decay steps %lld; use 0 (no decay) .. 100000000", (long long)c->decay_steps);
+    if (!(c->final_lr >= 0.0 && c->final_lr <= 1.0))
+        return ddpm_fail(err, "final learning-rate fraction %g; use 0..1", c->final_lr);
     if (!(c->grad_clip >= 0.0)) return ddpm_fail(err, "grad clip %g must be >= 0 (0 = off)", c->grad_clip);
     return DDPM_OK;
 }
@@ -49,7 +54,11 @@ double ddpm_adam_lr_at(const ddpm_adam_config *cfg, int64_t step)
 {
     if (cfg->warmup_steps > 0 && step < cfg->warmup_steps)
         return cfg->lr * (double)(step + 1) / (double)cfg->warmup_steps;
-    return cfg->lr;
+    const int64_t s = step - cfg->warmup_steps;
+    if (cfg->decay_steps <= 0) return cfg->lr;
+    if (s >= cfg->decay_steps) return cfg->lr * cfg->final_lr;
+    const double c = 0.5 * (1.0 + cos(3.14159265358979323846 * (double)s / (double)cfg->decay_steps));
+    return cfg->lr * (cfg->final_lr + (1.0 - cfg->final_lr) * c);
 }
 
 /* Eight running sums, element i into sum i % 8, then added in order: a

@@ -302,6 +302,8 @@ char *ddpm_train_config_to_json(const ddpm_run_config *rc)
     cJSON_AddNumberToObject(o, "eps", rc->adam.eps);
     cJSON_AddNumberToObject(o, "weight_decay", rc->adam.weight_decay);
     cJSON_AddNumberToObject(o, "warmup_steps", rc->adam.warmup_steps);
+    cJSON_AddNumberToObject(o, "decay_steps", (double)rc->adam.decay_steps);
+    cJSON_AddNumberToObject(o, "final_lr", rc->adam.final_lr);
     cJSON_AddNumberToObject(o, "grad_clip", rc->adam.grad_clip);
     cJSON_AddNumberToObject(o, "ema_decay", rc->ema_decay);
     /* a string: JSON numbers are doubles and would round a 64-bit seed */
@@ -333,6 +335,13 @@ int ddpm_train_config_from_json(const char *json, ddpm_run_config *rc, ddpm_erro
     if (get_num(o, what, "weight_decay", 0.0, 1.0, &r.adam.weight_decay, err)) goto done;
     if (get_int(o, what, "warmup_steps", 0, 1e8, &v, err)) goto done;
     r.adam.warmup_steps = (int)v;
+    /* the decay came later: files without it have none */
+    r.adam.decay_steps = 0;
+    if (cJSON_GetObjectItemCaseSensitive(o, "decay_steps")) {
+        if (get_int(o, what, "decay_steps", 0, 1e8, &v, err)) goto done;
+        r.adam.decay_steps = v;
+        if (get_num(o, what, "final_lr", 0.0, 1.0, &r.adam.final_lr, err)) goto done;
+    }
     if (get_num(o, what, "grad_clip", 0.0, 1e9, &r.adam.grad_clip, err)) goto done;
     if (get_num(o, what, "ema_decay", 0.0, 1.0, &r.ema_decay, err)) goto done;
     const char *seed = get_str(o, what, "seed", err);

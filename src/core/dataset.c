@@ -1,13 +1,17 @@
-/* dataset.c: opening the bundled digits, Fashion-MNIST or a folder of IDX
- * files, and turning their bytes into floats in [-1, 1] (see ddpm/dataset.h). */
+/* dataset.c: opening the bundled digits, Fashion-MNIST, a folder of IDX
+ * files or a point set, and handing out samples as floats (images: bytes
+ * into [-1, 1]) (see ddpm/dataset.h). */
 #include "ddpm/dataset.h"
 
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "ddpm/fileio.h"
 #include "ddpm/idx.h"
+#include "ddpm/mlp.h"
+#include "ddpm/points.h"
 
 #ifndef DDPM_ASSET_DIR  /* CMake defines it; a bare compile (the fuzzer) may not */
 #define DDPM_ASSET_DIR "assets"
@@ -241,6 +245,53 @@ int ddpm_dataset_open_fashion(ddpm_dataset *ds, const char *root, ddpm_split spl
     return DDPM_OK;
 }
 
+/* ---- point sets ---------------------------------------------------------------- */
+
+int ddpm_dataset_from_points(ddpm_dataset *ds, const char *name, const float *pts, size_t n, int D,
+                             ddpm_error *err)
+{
+    DDPM_ASSERT(ds && name && (pts || n == 0));
+    memset(ds, 0, sizeof *ds);
+    if (n == 0) return ddpm_fail(err, "%s: no points to train on", name);
+    if (D < 1 || D > DDPM_MLP_MAX_DIM) return ddpm_fail(err, "%s: points of %d values; use 1..%d", name, D,
+                                                        DDPM_MLP_MAX_DIM);
+    for (size_t i = 0; i < n * (size_t)D; i++)
+        if (!isfinite(pts[i])) return ddpm_fail(err, "%s: point %zu is not finite", name, i / (size_t)D);
+    float *copy = ddpm_try_calloc(n * (size_t)D, sizeof(float));
+    if (!copy) return ddpm_fail(err, "%s: out of memory for %zu points", name, n);
+    memcpy(copy, pts, sizeof(float) * n * (size_t)D);
+    snprintf(ds->name, sizeof ds->name, "%s", name);
+    ds->n = n;
+    ds->channels = D;
+    ds->height = ds->width = 1;
+    ds->points = copy;
+    return DDPM_OK;
+}
+
+/* A built-in set: training points from seed 0, held-out from seed 1. */
+static int open_points(ddpm_dataset *ds, ddpm_points_kind kind, ddpm_split split, ddpm_error *err)
+{
+    const size_t n_train = split == DDPM_SPLIT_HELDOUT ? 0 : DDPM_POINTS_TRAIN;
+    const size_t n_held = split == DDPM_SPLIT_TRAIN ? 0 : DDPM_POINTS_HELDOUT;
+    float *xy = ddpm_xmalloc(sizeof(float) * 2 * (n_train + n_held));
+    ddpm_points_generate(kind, n_train, 0, xy);
+    ddpm_points_generate(kind, n_held, 1, xy + 2 * n_train);
+    const int rc = ddpm_dataset_from_points(ds, ddpm_points_name(kind), xy, n_train + n_held, 2, err);
+    free(xy);
+    return rc;
+}
+
+static int open_point_file(ddpm_dataset *ds, const char *path, ddpm_error *err)
+{
+    float *pts;
+    size_t n;
+    int D;
+    if (ddpm_points_read_csv(path, &pts, &n, &D, err) != DDPM_OK) return DDPM_ERR;
+    const int rc = ddpm_dataset_from_points(ds, path, pts, n, D, err);
+    free(pts);
+    return rc;
+}
+
 /* ---- by spec ---------------------------------------------------------------- */
 
 int ddpm_dataset_open(ddpm_dataset *ds, const char *spec, ddpm_split split, ddpm_error *err)
@@ -250,17 +301,29 @@ int ddpm_dataset_open(ddpm_dataset *ds, const char *spec, ddpm_split split, ddpm
     if (!spec || !*spec || strcmp(spec, "digits") == 0)
         return ddpm_dataset_open_digits(ds, NULL, split, err);
     if (strcmp(spec, "fashion") == 0) return ddpm_dataset_open_fashion(ds, NULL, split, err);
+    ddpm_points_kind kind;
+    if (ddpm_points_parse(spec, &kind, NULL)) return open_points(ds, kind, split, err);
+    if (ddpm_file_exists(spec)) return open_point_file(ds, spec, err);
     if (!ddpm_dir_exists(spec))
         return ddpm_fail(err, "unknown dataset '%s': use 'digits' (bundled), 'fashion' (Debian's "
-                              "dataset-fashion-mnist) or a folder holding MNIST-format IDX files",
-                         spec);
+                              "dataset-fashion-mnist), a folder holding MNIST-format IDX files, a 2-D "
+                              "point set (%s) or a CSV file of points",
+                         spec, ddpm_points_names_list());
     return ddpm_dataset_open_dir(ds, spec, split, err);
+}
+
+bool ddpm_dataset_spec_is_points(const char *spec)
+{
+    ddpm_points_kind kind;
+    return spec && (ddpm_points_parse(spec, &kind, NULL) ||
+                    (strcmp(spec, "digits") != 0 && strcmp(spec, "fashion") != 0 && ddpm_file_exists(spec)));
 }
 
 void ddpm_dataset_free(ddpm_dataset *ds)
 {
     if (!ds) return;
     free(ds->bytes);
+    free(ds->points);
     free(ds->labels);
     memset(ds, 0, sizeof *ds);
 }
@@ -273,18 +336,20 @@ void ddpm_pixels_from_bytes(float *out, const uint8_t *in, size_t n)
 void ddpm_dataset_images(const ddpm_dataset *ds, size_t first, size_t count, float *out)
 {
     DDPM_ASSERT(ds && out && first <= ds->n && count <= ds->n - first);
-    const size_t hw = (size_t)ds->height * (size_t)ds->width;
-    ddpm_pixels_from_bytes(out, ds->bytes + first * hw, count * hw);
+    const size_t per = (size_t)ds->channels * ds->height * ds->width;
+    if (ds->points) memcpy(out, ds->points + first * per, sizeof(float) * count * per);
+    else ddpm_pixels_from_bytes(out, ds->bytes + first * per, count * per);
 }
 
 void ddpm_dataset_gather(const ddpm_dataset *ds, const uint32_t *indices, size_t count,
                          float *pixels, uint8_t *labels)
 {
     DDPM_ASSERT(ds && indices && pixels && (!labels || ds->labels));
-    const size_t hw = (size_t)ds->height * (size_t)ds->width;
+    const size_t per = (size_t)ds->channels * ds->height * ds->width;
     for (size_t k = 0; k < count; k++) {
         DDPM_ASSERT(indices[k] < ds->n);
-        ddpm_pixels_from_bytes(pixels + k * hw, ds->bytes + indices[k] * hw, hw);
+        if (ds->points) memcpy(pixels + k * per, ds->points + indices[k] * per, sizeof(float) * per);
+        else ddpm_pixels_from_bytes(pixels + k * per, ds->bytes + indices[k] * per, per);
         if (labels) labels[k] = ds->labels[indices[k]];
     }
 }

@@ -108,15 +108,16 @@ static inline __attribute__((always_inline)) void forward_impl(
             /* pass 1: the group means */
             for (int s0 = 0; s0 < cn; s0 += BLOCK) {
                 const int m = cn - s0 < BLOCK ? cn - s0 : BLOCK;
-                double sum[BLOCK] = {0};
+                double sum[BLOCK];
+                for (int j = 0; j < m; j++) sum[j] = 0.0; /* not all BLOCK: a LayerNorm row is short */
                 channel_sums(sum, x, HW, C, c0 + s0, m, NULL);
                 for (int j = 0; j < m; j++) gsum[(s0 + j) / Cg] += sum[j];
             }
             /* pass 2: the squared deviations from them */
             for (int s0 = 0; s0 < cn; s0 += BLOCK) {
                 const int m = cn - s0 < BLOCK ? cn - s0 : BLOCK;
-                double sum[BLOCK] = {0};
-                for (int j = 0; j < m; j++) mu_c[j] = gsum[(s0 + j) / Cg] / n;
+                double sum[BLOCK];
+                for (int j = 0; j < m; j++) mu_c[j] = gsum[(s0 + j) / Cg] / n, sum[j] = 0.0;
                 channel_sums(sum, x, HW, C, c0 + s0, m, mu_c);
                 for (int j = 0; j < m; j++) gsq[(s0 + j) / Cg] += sum[j];
             }
@@ -204,9 +205,10 @@ static inline __attribute__((always_inline)) void backward_impl(
             for (int j = 0; j < groups; j++) sum_g[j] = sum_g_xhat[j] = 0.0;
             for (int s0 = 0; s0 < cn; s0 += BLOCK) {
                 const int m = cn - s0 < BLOCK ? cn - s0 : BLOCK;
-                double s_dy[BLOCK] = {0}, s_dy_xhat[BLOCK] = {0}, mu[BLOCK], r[BLOCK];
+                double s_dy[BLOCK], s_dy_xhat[BLOCK], mu[BLOCK], r[BLOCK];
                 float muf[BLOCK], scale[BLOCK], shift[BLOCK];
                 for (int j = 0; j < m; j++) {
+                    s_dy[j] = s_dy_xhat[j] = 0.0;
                     const int c = c0 + s0 + j, gi = b * G + g0 + (s0 + j) / Cg;
                     mu[j] = mean[gi];
                     r[j] = rstd[gi];
