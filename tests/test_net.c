@@ -318,12 +318,19 @@ static void check_mlp_configs(void)
           "json round trip: %s", json);
     CHECK(ddpm_net_config_from_json(DDPM_ARCH_UNET, json, &back, &err) == DDPM_ERR, "MLP JSON read as a UNet");
     free(json);
-    const char *bad[] = {"{}", "{\"data_dim\":0,\"hidden\":8,\"blocks\":1,\"time_embed_dim\":8,\"norm\":true}",
-                         "{\"data_dim\":2,\"hidden\":7,\"blocks\":1,\"time_embed_dim\":8,\"norm\":true}",
-                         "{\"data_dim\":2,\"hidden\":8,\"blocks\":99,\"time_embed_dim\":8,\"norm\":true}",
-                         "{\"data_dim\":2,\"hidden\":8,\"blocks\":1,\"time_embed_dim\":8,\"norm\":1}"};
+    /* each differs from a good one in one field, and that field is named */
+    const char *good = "{\"data_dim\":2,\"hidden\":8,\"blocks\":1,\"time_embed_dim\":8,\"norm\":true,\"fourier\":2}";
+    CHECK(ddpm_mlp_config_from_json(good, &cfg.mlp, &err) == 0, "good MLP json: %s", err.msg);
+    const char *bad[][2] = {{"{}", "data_dim"},
+                            {"{\"data_dim\":0,\"hidden\":8,\"blocks\":1,\"time_embed_dim\":8,\"norm\":true,\"fourier\":2}", "data_dim"},
+                            {"{\"data_dim\":2,\"hidden\":7,\"blocks\":1,\"time_embed_dim\":8,\"norm\":true,\"fourier\":2}", "hidden"},
+                            {"{\"data_dim\":2,\"hidden\":8,\"blocks\":99,\"time_embed_dim\":8,\"norm\":true,\"fourier\":2}", "blocks"},
+                            {"{\"data_dim\":2,\"hidden\":8,\"blocks\":1,\"time_embed_dim\":8,\"norm\":1,\"fourier\":2}", "norm"},
+                            {"{\"data_dim\":2,\"hidden\":8,\"blocks\":1,\"time_embed_dim\":8,\"norm\":true,\"fourier\":17}", "fourier"},
+                            {"{\"data_dim\":2,\"hidden\":8,\"blocks\":1,\"time_embed_dim\":8,\"norm\":true}", "fourier"}};
     for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++)
-        CHECK(ddpm_mlp_config_from_json(bad[i], &cfg.mlp, &err) == DDPM_ERR, "bad MLP json %zu accepted", i);
+        CHECK(ddpm_mlp_config_from_json(bad[i][0], &cfg.mlp, &err) == DDPM_ERR && strstr(err.msg, bad[i][1]),
+              "bad MLP json %zu: %s", i, err.msg);
     ddpm_arch arch;
     CHECK(ddpm_arch_parse("transformer", &arch, &err) == DDPM_ERR && strstr(err.msg, "unet"), "arch: %s", err.msg);
 }
@@ -492,10 +499,12 @@ int main(void)
                                            .groups = 2, .time_embed_dim = 8, .dropout = 0.0f}};
     check_finite_differences("UNet", &small_unet);
     ddpm_net_config small_mlp = {.arch = DDPM_ARCH_MLP,
-                                 .mlp = {.data_dim = 3, .hidden = 8, .blocks = 2, .time_embed_dim = 6, .norm = true}};
+                                 .mlp = {.data_dim = 3, .hidden = 8, .blocks = 2, .time_embed_dim = 6, .norm = true,
+                                         .fourier = 3}};
     check_finite_differences("MLP with LayerNorm", &small_mlp);
     small_mlp.mlp.norm = false;
-    check_finite_differences("MLP without norms", &small_mlp);
+    small_mlp.mlp.fourier = 0;
+    check_finite_differences("MLP without norms and features", &small_mlp);
     check_parity("parity_gray.safetensors");
     check_parity("parity_rgb.safetensors");
     check_parity("parity_mlp.safetensors");

@@ -175,6 +175,15 @@ class MLPBlock(nn.Module):
         return h + self.fc2(F.silu(a))
 
 
+def fourier_features(x, K):
+    """layers.h: [x, sin(2^k x) for d, k, cos(2^k x) for d, k], d major."""
+    if K == 0:
+        return x
+    w = 2.0 ** torch.arange(K, dtype=torch.float64)
+    a = (x.to(torch.float64)[:, :, None] * w).reshape(x.shape[0], -1)
+    return torch.cat([x, torch.sin(a).to(x.dtype), torch.cos(a).to(x.dtype)], dim=1)
+
+
 class MLP(nn.Module):
     """ddpm/mlp.h: samples of D values as (B, D, 1, 1), a residual MLP over them."""
 
@@ -183,7 +192,7 @@ class MLP(nn.Module):
         self.cfg = cfg
         D, H, tdim = cfg["data_dim"], cfg["hidden"], cfg["time_embed_dim"]
         self.time_embed = nn.Sequential(nn.Linear(H, tdim), nn.SiLU(), nn.Linear(tdim, tdim))
-        self.in_proj = nn.Linear(D, H)
+        self.in_proj = nn.Linear(D * (1 + 2 * cfg["fourier"]), H)
         self.blocks = nn.ModuleList([MLPBlock(H, tdim, cfg["norm"]) for _ in range(cfg["blocks"])])
         self.norm_out = nn.LayerNorm(H, eps=1e-5) if cfg["norm"] else nn.Identity()
         self.out_proj = nn.Linear(H, D)
@@ -191,7 +200,7 @@ class MLP(nn.Module):
     def forward(self, x, t):
         shape = x.shape
         st = F.silu(self.time_embed(timestep_embedding(t, self.cfg["hidden"]).to(x.dtype)))
-        h = self.in_proj(x.reshape(shape[0], -1))
+        h = self.in_proj(fourier_features(x.reshape(shape[0], -1), self.cfg["fourier"]))
         for block in self.blocks:
             h = block(h, st)
         return self.out_proj(F.silu(self.norm_out(h))).reshape(shape)
@@ -242,7 +251,7 @@ PARITY_CONFIGS = {
                     channel_mult=[1, 2], res_blocks=2, attention=[True, False],
                     mid_attention=False, groups=2, time_embed_dim=16, dropout=0.0),
     # the MLP of 2-D points: two blocks with LayerNorm
-    "parity_mlp": dict(arch="mlp", data_dim=2, hidden=16, blocks=2, time_embed_dim=8, norm=True),
+    "parity_mlp": dict(arch="mlp", data_dim=2, hidden=16, blocks=2, time_embed_dim=8, norm=True, fourier=3),
 }
 
 

@@ -36,10 +36,10 @@ typedef struct ddpm_run_config {
     uint64_t seed;
 } ddpm_run_config;
 
-/* The defaults for a preset: linear schedule, T = 1000, eps-prediction,
- * lr 1e-3 with 100 warmup steps, clip 1, EMA 0.999, seed 0; for the UNets the
- * bundled digits and batch 64, for the MLP two moons and a larger batch;
- * total_steps depends on the preset. */
+/* The defaults for a preset: linear schedule, T = 1000, lr 1e-3 with 100
+ * warmup steps, clip 1, EMA 0.999, seed 0; for the UNets eps-prediction, the
+ * bundled digits and batch 64; for the MLP v-prediction, two moons, batch 256
+ * and lr 2e-3 decayed over 15,000 steps; total_steps depends on the preset. */
 int ddpm_run_config_default(ddpm_run_config *rc, const char *preset, ddpm_error *err);
 int ddpm_run_config_validate(const ddpm_run_config *rc, ddpm_error *err);
 

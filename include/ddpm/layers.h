@@ -236,6 +236,19 @@ void ddpm_timestep_embedding_forward(float *out,    /* (B, dim) */
                                      const int *t,  /* (B) */
                                      int B, int dim, float max_period);
 
+/* ---- Fourier features of an input (fourier_features.c) -------------------
+ * For points (the MLP's input): with w_k = 2^k, k < K,
+ *   out[b] = [x_d for d,  sin(w_k x_d) for d, k,  cos(w_k x_d) for d, k]
+ * (d major), D (1 + 2K) values a sample.  K = 0 copies the input. */
+void ddpm_fourier_forward(float *out,       /* (B, D (1 + 2K)) */
+                          const float *inp, /* (B, D) */
+                          int B, int D, int K);
+/* dinp += d out / d inp applied to dout */
+void ddpm_fourier_backward(float *dinp,       /* (B, D) */
+                           const float *dout, /* (B, D (1 + 2K)) */
+                           const float *inp,  /* (B, D) */
+                           int B, int D, int K);
+
 /* ---- nearest-neighbour x2 upsampling (upsample.c) ----------------------- */
 void ddpm_upsample2x_forward(float *out,       /* (B, 2H, 2W, C) */
                              const float *inp, /* (B, H, W, C) */

@@ -9,7 +9,7 @@
  * of data_dim channels (B, D, 1, 1), so the sampler, trainer and checkpoints
  * treat it like an image.  With the UNet's time embedding (sinusoidal of
  * hidden values, Linear to time_embed_dim, SiLU, Linear, then SiLU):
- *   h = in_proj(x)                                             (B, hidden)
+ *   h = in_proj(x, sin(2^k x), cos(2^k x) for k < fourier)     (B, hidden)
  *   per block:  h = h + fc2(SiLU(fc1(SiLU(norm(h))) + temb_proj(temb)))
  *   out = out_proj(SiLU(norm_out(h)))                          (B, D)
  * where norm is LayerNorm (GroupNorm with one group over the hidden
@@ -36,6 +36,7 @@ typedef struct ddpm_mlp_config {
     int blocks;          /* residual blocks, 1..32 */
     int time_embed_dim;  /* width of the time-embedding MLP, 2..4096 */
     bool norm;           /* LayerNorm before each block and the head */
+    int fourier;         /* octaves of sinusoidal input features (layers.h), 0..16; 0 = x alone */
 } ddpm_mlp_config;
 
 /* Presets: "mlp" (the 2D world's default).  Returns DDPM_ERR listing the
@@ -46,7 +47,7 @@ extern const char *const ddpm_mlp_preset_names[];
 /* Checks every field; the message names the field and its range. */
 int ddpm_mlp_config_validate(const ddpm_mlp_config *cfg, ddpm_error *err);
 bool ddpm_mlp_config_equal(const ddpm_mlp_config *a, const ddpm_mlp_config *b);
-/* e.g. "2-D points, hidden 128, 3 blocks, LayerNorm, temb 128" */
+/* e.g. "2-D points, 6 octaves, hidden 64, 2 blocks, no norm, temb 64" */
 void ddpm_mlp_config_describe(const ddpm_mlp_config *cfg, char *buf, size_t cap);
 
 #ifdef __cplusplus

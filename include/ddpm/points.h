@@ -87,16 +87,20 @@ double ddpm_energy_distance(const float *a, size_t na, const float *b, size_t nb
 
 /* ---- scoring samples against a data set ------------------------------------ */
 
-/* What a cloud of samples scores.  The reference is the data set's held-out
- * points (at most DDPM_POINTS_SCORE_MAX, evenly strided).  The floor is what
- * real points cost: the mean energy distance of up to five disjoint sets of n
- * training points (strided through the training split) to the same
- * reference, so ratio = ed / floor is about 1 for samples as good as real
- * data and grows as they get worse.  A single set's distance varies by a
- * factor of two or more from draw to draw (the mean of five is steadier). */
+/* What sets of samples score.  The reference is the data set's held-out
+ * points (at most DDPM_POINTS_SCORE_MAX, evenly strided).  Each set of n
+ * samples gets its energy distance to the reference, and `ed` is their mean.
+ * The floor is what real points cost: the mean energy distance of up to five
+ * disjoint sets of n training points (strided through the training split) to
+ * the same reference, so ratio = ed / floor is about 1 for samples as good
+ * as real data and grows as they get worse.  One set's distance varies by a
+ * factor of two from draw to draw on multi-modal data (how the points split
+ * between the modes is binomial), hence the means. */
 typedef struct ddpm_points_score {
-    size_t n, n_ref;     /* samples scored (at most DDPM_POINTS_SCORE_MAX), reference points */
-    double ed;           /* energy distance of the samples to the reference */
+    size_t n, n_ref;     /* points a set (at most DDPM_POINTS_SCORE_MAX), reference points */
+    int sets;            /* sets of samples */
+    double ed;           /* mean energy distance of the sample sets to the reference */
+    double ed_min, ed_max;
     double floor;        /* mean energy distance of n real points to it */
     int floor_sets;      /* how many sets of real points the floor averages */
     double ratio;        /* ed / floor */
@@ -105,10 +109,11 @@ typedef struct ddpm_points_score {
 enum { DDPM_POINTS_SCORE_MAX = 4000 };
 
 struct ddpm_dataset;
-/* Scores pts (n, D) against held (the reference) and train (the floor),
- * two splits of one point set with D values a point.  Returns DDPM_ERR when
- * the data are not points of D values or there are no samples. */
-int ddpm_points_score_samples(const float *pts, size_t n, int D, const struct ddpm_dataset *train,
+/* Scores `sets` sets of n samples, pts (sets * n, D), against held (the
+ * reference) and train (the floor), two splits of one point set with D
+ * values a point.  Returns DDPM_ERR when the data are not points of D values
+ * or there are no samples. */
+int ddpm_points_score_samples(const float *pts, size_t n, int sets, int D, const struct ddpm_dataset *train,
                               const struct ddpm_dataset *held, ddpm_points_score *out, ddpm_error *err);
 
 #ifdef __cplusplus

@@ -171,14 +171,15 @@ static int save_preview(const ddpm_trainer *tr, ddpm_net_workspace *ws, const dd
 
 int ddpm_cmd_train(int argc, char **argv)
 {
-    const char *preset = NULL, *arch_name = NULL, *data = "digits", *schedule = "linear", *pred = "eps";
+    const char *preset = NULL, *arch_name = NULL, *data = "digits", *schedule = "linear", *pred = NULL;
     const char *out = NULL, *from = NULL;
     int T = DDPM_T_DEFAULT, batch = -1, warmup = 100, threads = 0;
     int save_every = 500, sample_every = 1000, log_every = 25, preview_steps = 50;
     int64_t steps64 = 0;
     uint64_t seed = 0;
     double beta_start = 1e-4, beta_end = 0.02, lr = 0.0, clip = 1.0, wd = 0.0, ema = -1.0;
-    double dropout = -1;
+    double dropout = -1, final_lr = -1;
+    int decay_steps = -1;
     bool resume = false, quiet = false, force = false;
     uint64_t steps_u = 0;
     const ddpm_arg_spec specs[] = {
@@ -191,9 +192,12 @@ int ddpm_cmd_train(int argc, char **argv)
         {"T", ARG_INT, &T, 0, 0, "N", "diffusion timesteps (2..4000)"},
         {"beta-start", ARG_DOUBLE, &beta_start, 0, 0, "X", "first beta"},
         {"beta-end", ARG_DOUBLE, &beta_end, 0, 0, "X", "last beta"},
-        {"pred", ARG_STRING, &pred, 0, 0, "TYPE", "what the model predicts: eps|v|x0"},
+        {"pred", ARG_STRING, &pred, 0, 0, "TYPE", "what the model predicts: eps|v|x0 (default eps, v for points)"},
         {"lr", ARG_DOUBLE, &lr, 0, 0, "X", "peak learning rate (AdamW; default 1e-3, or the resumed run's)"},
         {"warmup", ARG_INT, &warmup, 0, 0, "N", "learning-rate warmup steps"},
+        {"decay-steps", ARG_INT, &decay_steps, 0, 1e8, "N",
+         "cosine decay of the lr after the warmup, 0 = none (default: none; for points, the whole run)"},
+        {"final-lr", ARG_DOUBLE, &final_lr, 0, 1, "X", "where the decay ends, as a fraction of --lr (default 0.05 for points)"},
         {"clip", ARG_DOUBLE, &clip, 0, 0, "X", "global gradient-norm clip (0 = off)"},
         {"weight-decay", ARG_DOUBLE, &wd, 0, 0, "X", "AdamW weight decay"},
         {"batch", ARG_INT, &batch, 0, 0, "N", "samples per step (1..1024; default 64, or the MLP preset's 256)"},
@@ -248,7 +252,7 @@ int ddpm_cmd_train(int argc, char **argv)
     bool have_ck = false;
     if (ddpm_run_config_default(&run, preset, &err) != DDPM_OK ||
         ddpm_schedule_parse(schedule, &run.schedule.kind, &err) != DDPM_OK ||
-        ddpm_prediction_parse(pred, &run.prediction, &err) != DDPM_OK)
+        (pred && ddpm_prediction_parse(pred, &run.prediction, &err) != DDPM_OK))
         return ddpm_cli_bad_input("train", &err);
     run.schedule.T = T;
     run.schedule.beta_start = beta_start;
@@ -258,6 +262,10 @@ int ddpm_cmd_train(int argc, char **argv)
     if (steps64 > 0) run.total_steps = steps64;
     if (lr > 0) run.adam.lr = lr;
     run.adam.warmup_steps = warmup;
+    /* a preset that decays (the MLP's) decays over the run it is given */
+    if (steps64 > 0 && run.adam.decay_steps > 0) run.adam.decay_steps = steps64 > warmup ? steps64 - warmup : 1;
+    if (decay_steps >= 0) run.adam.decay_steps = decay_steps;
+    if (final_lr >= 0) run.adam.final_lr = final_lr;
     run.adam.grad_clip = clip;
     run.adam.weight_decay = wd;
     if (ema >= 0) run.ema_decay = ema;
@@ -269,9 +277,10 @@ int ddpm_cmd_train(int argc, char **argv)
         snprintf(dir, sizeof dir, "%s", out);
     } else if (run.net.arch == DDPM_ARCH_MLP) { /* runs/mlp-moons-eps-linear */
         const char *base = strrchr(data, '/') ? strrchr(data, '/') + 1 : data;
-        snprintf(dir, sizeof dir, "runs/%s-%.*s-%s-%s", preset, (int)strcspn(base, "."), base, pred, schedule);
+        snprintf(dir, sizeof dir, "runs/%s-%.*s-%s-%s", preset, (int)strcspn(base, "."), base,
+                 ddpm_prediction_name(run.prediction), schedule);
     } else {
-        snprintf(dir, sizeof dir, "runs/%s-%s-%s", preset, pred, schedule);
+        snprintf(dir, sizeof dir, "runs/%s-%s-%s", preset, ddpm_prediction_name(run.prediction), schedule);
     }
     char ckpt_path[4096];
     snprintf(ckpt_path, sizeof ckpt_path, "%s/ckpt.safetensors", dir);

@@ -16,6 +16,7 @@ void ddpm_mlp_build(ddpm_net *n, const ddpm_mlp_config *c)
     char nm[96];
     fmap x = net_input(n, c->data_dim, 1, 1);
     fmap silu_temb = net_time_embedding(n, c->hidden, c->time_embed_dim);
+    if (c->fourier > 0) x = net_fourier(n, x, c->fourier);
     fmap h = net_linear(n, x, c->hidden, "in_proj", false);
     for (int i = 0; i < c->blocks; i++) {
         /* h + fc2(SiLU(fc1(SiLU(norm(h))) + temb_proj(temb))): the projection

@@ -521,6 +521,7 @@ static void forward_images(ddpm_net_workspace *ws, int i0, int B, float *scratch
                                 o->C, o->C2);
             break;
         case OP_UPSAMPLE: ddpm_upsample2x_forward(ACT(o->out), ACT(o->in), B, o->H, o->W, o->C); break;
+        case OP_FOURIER: ddpm_fourier_forward(ACT(o->out), ACT(o->in), B, o->C, o->groups); break;
         case OP_ATTENTION: ddpm_attention_forward(ACT(o->out), ACT(o->aux), ACT(o->in), B, o->C, hw); break;
         case OP_DROPOUT: {
             /* the mask bytes of image b start at b * (C*H*W) */
@@ -682,6 +683,9 @@ static void backward_images(ddpm_net_workspace *ws, int i0, int B, thread_ctx *t
             ddpm_concat_backward(din, din2, dout, (size_t)B * hw, o->C, o->C2, fresh[0], fresh[1]);
             break;
         case OP_UPSAMPLE: ddpm_upsample2x_backward(din, dout, B, o->H, o->W, o->C); break;
+        case OP_FOURIER:
+            if (din) ddpm_fourier_backward(din, dout, ACT(o->in), B, o->C, o->groups);
+            break;
         case OP_ATTENTION:
             ddpm_attention_backward(din, tc->scratch, dout, ACT(o->in), ACT(o->aux), B, o->C, hw);
             break;

@@ -150,6 +150,18 @@ static fmap unary(ddpm_net *n, op_kind kind, fmap x)
 
 fmap net_silu(ddpm_net *n, fmap x) { return unary(n, OP_SILU, x); }
 
+fmap net_fourier(ddpm_net *n, fmap x, int K)
+{
+    DDPM_ASSERT(x.H == 1 && x.W == 1 && K >= 0);
+    op *o = net_new_op(n, OP_FOURIER);
+    o->in = x.slot;
+    o->C = x.C, o->H = o->W = 1;
+    o->groups = K;
+    o->C_out = x.C * (1 + 2 * K);
+    o->out = net_new_slot(n, (size_t)o->C_out);
+    return (fmap){o->out, o->C_out, 1, 1};
+}
+
 fmap net_dropout(ddpm_net *n, fmap x, float p)
 {
     fmap y = unary(n, OP_DROPOUT, x);

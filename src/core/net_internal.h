@@ -26,6 +26,7 @@ typedef enum {
     OP_UPSAMPLE,
     OP_ATTENTION,   /* in = qkv (N, 3C) */
     OP_DROPOUT,
+    OP_FOURIER,     /* sinusoidal features of the input; groups = the number of octaves */
 } op_kind;
 
 typedef struct {
@@ -108,6 +109,8 @@ fmap net_silu(ddpm_net *n, fmap x);
 fmap net_dropout(ddpm_net *n, fmap x, float p);
 fmap net_concat(ddpm_net *n, fmap a, fmap b);
 fmap net_upsample(ddpm_net *n, fmap x);
+/* [x, sin(2^k x), cos(2^k x)] for k < K, on a 1x1 map: (C (1 + 2K)). */
+fmap net_fourier(ddpm_net *n, fmap x, int K);
 /* Single-head attention core over an (N, 3C) qkv map: (N, C). */
 fmap net_attention(ddpm_net *n, fmap qkv, int C);
 /* The last op adds slot `res` to its output as it stores it (conv, linear). */

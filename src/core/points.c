@@ -303,22 +303,28 @@ static void strided(float *out, const ddpm_dataset *ds, size_t first, size_t str
     for (size_t i = 0; i < n; i++) memcpy(out + i * D, ds->points + (first + i * stride) * D, sizeof(float) * D);
 }
 
-int ddpm_points_score_samples(const float *pts, size_t n, int D, const ddpm_dataset *train,
+int ddpm_points_score_samples(const float *pts, size_t n, int n_sets, int D, const ddpm_dataset *train,
                               const ddpm_dataset *held, ddpm_points_score *out, ddpm_error *err)
 {
     DDPM_ASSERT(pts && train && held && out);
     memset(out, 0, sizeof *out);
     if (!train->points || !held->points || train->channels != D || held->channels != D)
         return ddpm_fail(err, "'%s' does not hold points of %d values to compare the samples with", train->name, D);
-    if (n == 0) return ddpm_fail(err, "no samples to score");
+    if (n == 0 || n_sets < 1) return ddpm_fail(err, "no samples to score");
+    const size_t stride_set = n; /* where set k starts, in points */
     if (n > DDPM_POINTS_SCORE_MAX) n = DDPM_POINTS_SCORE_MAX;
     const size_t n_ref = held->n < DDPM_POINTS_SCORE_MAX ? held->n : DDPM_POINTS_SCORE_MAX;
     const size_t n_real = train->n < n ? train->n : n, sets = train->n / n_real < 5 ? train->n / n_real : 5;
     const size_t stride = train->n / n_real; /* set j: points j, j + stride, ... */
     float *ref = ddpm_xmalloc(sizeof(float) * n_ref * (size_t)D), *real = ddpm_xmalloc(sizeof(float) * n_real * (size_t)D);
     strided(ref, held, 0, held->n / n_ref, n_ref);
-    out->n = n, out->n_ref = n_ref, out->floor_sets = (int)sets;
-    out->ed = ddpm_energy_distance(pts, n, ref, n_ref, D);
+    out->n = n, out->n_ref = n_ref, out->floor_sets = (int)sets, out->sets = n_sets;
+    for (int k = 0; k < n_sets; k++) {
+        const double ed = ddpm_energy_distance(pts + (size_t)k * stride_set * (size_t)D, n, ref, n_ref, D);
+        out->ed += ed / n_sets;
+        if (k == 0 || ed < out->ed_min) out->ed_min = ed;
+        if (k == 0 || ed > out->ed_max) out->ed_max = ed;
+    }
     for (size_t j = 0; j < sets; j++) {
         strided(real, train, j, stride, n_real);
         out->floor += ddpm_energy_distance(real, n_real, ref, n_ref, D) / (double)sets;

@@ -8,6 +8,7 @@
 #include "ddpm/layers.h"
 
 #include <math.h>
+#include <string.h>
 
 void ddpm_timestep_embedding_forward(float *out,   /* (B, dim) */
                                      const int *t, /* (B) */
@@ -18,6 +19,10 @@ void ddpm_timestep_embedding_forward(float *out,   /* (B, dim) */
     const double log_period = log((double)max_period);
     for (int b = 0; b < B; b++) {
         float *row = out + (size_t)b * dim;
+        if (b > 0 && t[b] == t[b - 1]) { /* a sampler's batch: one t for all */
+            memcpy(row, row - dim, sizeof(float) * (size_t)dim);
+            continue;
+        }
         for (int i = 0; i < half; i++) {
             const double arg = (double)t[b] * exp(-log_period * i / half);
             row[i] = (float)sin(arg);

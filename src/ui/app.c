@@ -282,7 +282,8 @@ static void update_size(viz_app *a)
     a->h = h;
     float scale = viz_layout_scale(w, h);
     viz_draw_set_scale(&a->draw, scale, a->lecture);
-    viz_layout_compute(&a->layout, w, h, scale, !a->controls_hidden, a->p.decomposition, viz_overlay_banners_height(a));
+    viz_layout_compute(&a->layout, w, h, scale, !a->controls_hidden, a->p.decomposition, viz_overlay_banners_height(a),
+                       viz_app_points(a));
 }
 
 static void poll_trainer(viz_app *a)
@@ -317,16 +318,25 @@ static void draw_all(viz_app *a)
     memset(a->tex_rect, 0, sizeof a->tex_rect);
     a->ui.top_layer = a->quit_dialog ? 2 : a->show_help ? 1 : 0;
     /* each panel draws clipped to its own rectangle: nothing spills over */
-    static void (*const panels[VIZ_PANEL_COUNT])(viz_app *, SDL_Rect) = {
+    static void (*const image_panels[VIZ_PANEL_COUNT])(viz_app *, SDL_Rect) = {
         [VIZ_PANEL_HEADER] = viz_panel_header,       [VIZ_PANEL_CONTROLS] = viz_panel_controls,
         [VIZ_PANEL_FORWARD] = viz_panel_forward,     [VIZ_PANEL_REVERSE] = viz_panel_reverse,
         [VIZ_PANEL_SCHEDULE] = viz_panel_schedule,   [VIZ_PANEL_TRAINING] = viz_panel_training,
         [VIZ_PANEL_DECOMP] = viz_panel_decomposition, [VIZ_PANEL_TIMELINE] = viz_panel_timeline,
     };
+    /* the 2D world: its own data and particle panels, the rest shared */
+    static void (*const point_panels[VIZ_PANEL_COUNT])(viz_app *, SDL_Rect) = {
+        [VIZ_PANEL_HEADER] = viz_panel_header,       [VIZ_PANEL_CONTROLS] = viz_panel_controls,
+        [VIZ_PANEL_FORWARD] = viz_panel_points_forward, [VIZ_PANEL_REVERSE] = viz_panel_points_reverse,
+        [VIZ_PANEL_SCHEDULE] = viz_panel_schedule,   [VIZ_PANEL_TRAINING] = viz_panel_training,
+        [VIZ_PANEL_TIMELINE] = viz_panel_timeline,   [VIZ_PANEL_FIELD] = viz_panel_field,
+        [VIZ_PANEL_DENSITY] = viz_panel_density,
+    };
+    void (*const *panels)(viz_app *, SDL_Rect) = viz_app_points(a) ? point_panels : image_panels;
     /* each panel is cached (gfx.h): redrawn only when what it draws changed */
     a->panels_drawn = 0;
     for (int i = 0; i < VIZ_PANEL_COUNT; i++) {
-        if (L->panel[i].w <= 0 || L->panel[i].h <= 0) continue;
+        if (L->panel[i].w <= 0 || L->panel[i].h <= 0 || !panels[i]) continue;
         viz_gfx_begin(a->gfx, i, L->panel[i], d->theme.bg);
         panels[i](a, L->panel[i]);
         a->panels_drawn += viz_gfx_end(a->gfx);
@@ -348,7 +358,8 @@ static void update_state(viz_app *a, double dt)
         viz_app_select_model(a, a->p.model);
     viz_app_clamp_params(a);
     update_schedules(a);
-    update_forward_digit(a);
+    if (viz_app_points(a)) viz_app_update_points(a);
+    else update_forward_digit(a);
     viz_app_submit_jobs(a);
     viz_app_update_shown(a);
 
@@ -374,7 +385,7 @@ void viz_app_frame(viz_app *a, double dt)
     update_state(a, dt);
     /* the layout may depend on toggles changed by keys */
     viz_layout_compute(&a->layout, a->w, a->h, a->draw.scale, !a->controls_hidden, a->p.decomposition,
-                       viz_overlay_banners_height(a));
+                       viz_overlay_banners_height(a), viz_app_points(a));
     viz_ui_begin(&a->ui, &in);
     draw_all(a);
     viz_ui_end(&a->ui);
@@ -503,6 +514,9 @@ static int open_output(viz_app *a, ddpm_error *err)
 
 static int apply_settings(viz_app *a, const viz_settings *s, ddpm_error *err)
 {
+    if (s->world >= 0 && !viz_app_set_world(a, (viz_world)s->world))
+        return ddpm_fail(err, "--set world=%s: the 2D world cannot be opened (see the message above)",
+                         viz_world_name((viz_world)s->world));
     if (s->model_name[0]) {
         int i = viz_models_find(&a->models, s->model_name);
         if (i < 0) {
@@ -593,7 +607,10 @@ int viz_app_create(viz_app **out, const viz_options *opt, ddpm_error *err)
     char models_dir[4096];
     if (opt->models_dir) viz_copy_str(models_dir, sizeof models_dir, opt->models_dir);
     else snprintf(models_dir, sizeof models_dir, "%.4000s/models", ddpm_cli_asset_dir());
-    if (viz_models_scan(&a->models, models_dir, opt->model_path, err) != DDPM_OK) {
+    /* a model of points opens in the 2D world, whose model list it joins */
+    const bool points_model = opt->model_path && viz_model_file_is_points(opt->model_path);
+    a->points_dataset = -1;
+    if (viz_models_scan(&a->models, models_dir, points_model ? NULL : opt->model_path, err) != DDPM_OK) {
         viz_app_free(a);
         return DDPM_ERR;
     }
@@ -615,9 +632,9 @@ int viz_app_create(viz_app **out, const viz_options *opt, ddpm_error *err)
 
     /* the starting model: --model, else eps-linear, else the first bundled one, else live */
     int start = -1;
-    if (opt->model_path) start = viz_models_find(&a->models, opt->model_path);
+    if (opt->model_path && !points_model) start = viz_models_find(&a->models, opt->model_path);
     if (start < 0) start = viz_models_find(&a->models, DDPM_DEFAULT_MODEL);
-    if (start < 0 && a->models.n_files > 0 && !opt->model_path) start = 0;
+    if (start < 0 && a->models.n_files > 0 && (!opt->model_path || points_model)) start = 0;
     if (start < 0) {
         start = viz_models_live(&a->models);
         if (a->models.n_files == 0)
@@ -627,6 +644,10 @@ int viz_app_create(viz_app **out, const viz_options *opt, ddpm_error *err)
     }
     viz_params_default(&a->p, &a->train.run.schedule);
     viz_app_select_model(a, start); /* a broken file falls back to live, with a banner */
+    if (points_model && !viz_app_set_world(a, VIZ_WORLD_POINTS)) {
+        viz_app_free(a);
+        return ddpm_fail(err, "'%s' holds a model of points, and the 2D world cannot be opened", opt->model_path);
+    }
     if (apply_settings(a, &opt->settings, err) != DDPM_OK) {
         viz_app_free(a);
         return DDPM_ERR;
@@ -635,7 +656,7 @@ int viz_app_create(viz_app **out, const viz_options *opt, ddpm_error *err)
         viz_trainer_train(a->trainer);
         a->training_requested = true;
         /* as with T: show the network being trained, unless a model was asked for */
-        if (!opt->model_path && !opt->settings.model_name[0] && !viz_app_model(a)->live)
+        if ((!opt->model_path || points_model) && !opt->settings.model_name[0] && !viz_app_model(a)->live)
             viz_app_select_model(a, viz_models_live(&a->models));
     }
     update_size(a);
@@ -678,8 +699,21 @@ void viz_app_free(viz_app *a)
     /* stop the workers first: they may hold pointers into the models */
     viz_sampler_stop(a->sampler);
     viz_trainer_stop(a->trainer);
+    if (a->away.started) {
+        viz_trainer_stop(a->away.trainer);
+        viz_loss_history_free(&a->away.history);
+        viz_models_free(&a->away.models);
+    }
     viz_result_release(a->shown);
     viz_loss_history_free(&a->history);
+    ddpm_dataset_free(&a->points);
+    ddpm_dataset_free(&a->points_held);
+    free(a->drawn);
+    free(a->fwd_pts);
+    free(a->fwd_pts_eps);
+    ddpm_net_workspace_free(a->field_ws);
+    ddpm_net_free(a->field_net);
+    free(a->field_weights);
     for (size_t i = 0; i < sizeof a->tex / sizeof a->tex[0]; i++) viz_image_free(&a->tex[i]);
     viz_text_free(a->text);
     viz_gfx_free(a->gfx);

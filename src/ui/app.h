@@ -20,6 +20,7 @@
 #include "draw.h"
 #include "layout.h"
 #include "models.h"
+#include "raster.h"
 #include "tone.h"
 #include "sampler_thread.h"
 #include "trainer_thread.h"
@@ -68,6 +69,30 @@ typedef struct viz_frame_view {
     const float *x_prev;         /* (B, per) frame k + 1, or NULL at the end */
     int step;                    /* the reverse step whose terms belong to this frame (-1: none) */
 } viz_frame_view;
+
+/* What a world (images, or 2-D points) keeps while the other one is shown:
+ * its models, its live trainer and its sliders (app_world.c swaps them). */
+typedef struct viz_world_state {
+    bool started;                /* made (the points world is made on first entry) */
+    viz_models models;
+    viz_trainer *trainer;
+    viz_train_status train;
+    viz_loss_history history;
+    ddpm_schedule_kind live_schedule_seen;
+    viz_params p;
+    bool was_training;           /* its training ran when the world was left: it resumes on return */
+} viz_world_state;
+
+/* The learned field of the 2D world on a grid, cached (app_world.c). */
+enum { VIZ_FIELD_GRID = 21 };
+typedef struct viz_field_cache {
+    uint64_t key;                /* model, weights version, t, kind; 0 = nothing */
+    float x0[VIZ_FIELD_GRID * VIZ_FIELD_GRID * 2];     /* x0-hat at each grid point */
+    float score[VIZ_FIELD_GRID * VIZ_FIELD_GRID * 2];  /* -eps-hat / sqrt(1 - alpha_bar) */
+    float x_min, x_max, y_min, y_max;                   /* the grid spans this view */
+    int t;
+    bool ok;
+} viz_field_cache;
 
 typedef struct viz_app {
     viz_options opt;
@@ -124,6 +149,30 @@ typedef struct viz_app {
     int n_ts;
     ddpm_sampler_config ts_cfg;  /* what ts was computed for */
 
+    /* the 2D world (app_world.c) */
+    viz_world_state away;        /* the world not shown */
+    ddpm_dataset points;         /* the shown point set's training split (or the drawn points) */
+    ddpm_dataset points_held;    /* its held-out split: what the density panel scores against */
+    int points_dataset;          /* which set `points` holds (-1: none yet) */
+    uint64_t points_version;     /* bumped whenever `points` changes */
+    float *drawn;                /* (n_drawn, 2) points drawn with the mouse */
+    size_t n_drawn, drawn_cap;
+    bool drawing;                /* draw mode: strokes in the data panel add points */
+    bool drawn_dirty;            /* drawn since the trainer last got the drawing */
+    float *fwd_pts;              /* (fwd_n, 2) the data points the forward panel noises, */
+    float *fwd_pts_eps;          /* (fwd_n, 2) with their fixed noise */
+    int fwd_n;
+    uint64_t fwd_key;            /* (points_version, seed) they were made for */
+    viz_field_cache field;
+    ddpm_net *field_net;         /* the live network the field panel evaluates */
+    ddpm_net_workspace *field_ws;  /* an inference workspace for the grid, of field_ws_net */
+    const ddpm_net *field_ws_net;
+    float *field_weights;        /* a copy of the live weights it last took */
+    uint64_t field_weights_version;
+    uint64_t score_id;           /* the result the density score belongs to */
+    ddpm_points_score score;
+    bool score_ok;
+
     /* forward panel: the digit and its fixed noise */
     float *fwd_x0, *fwd_eps, *fwd_xt;   /* (per) each */
     int fwd_digit;
@@ -160,6 +209,7 @@ enum {
     VIZ_TEX_FWD_X0, VIZ_TEX_FWD_XT, VIZ_TEX_FWD_EPS,
     VIZ_TEX_XT0, VIZ_TEX_X00, VIZ_TEX_XT1, VIZ_TEX_X01, VIZ_TEX_DIFF_XT, VIZ_TEX_DIFF_X0,
     VIZ_TEX_TERM0, VIZ_TEX_TERM1, VIZ_TEX_TERM2, VIZ_TEX_TERM_SUM, VIZ_TEX_STRIP,
+    VIZ_TEX_PTS_FWD, VIZ_TEX_PTS_A, VIZ_TEX_PTS_B, VIZ_TEX_PTS_FIELD, VIZ_TEX_PTS_DENSITY,
 };
 
 int viz_app_create(viz_app **out, const viz_options *opt, ddpm_error *err);
@@ -169,7 +219,26 @@ void viz_app_frame(viz_app *a, double dt);
 int viz_app_capture(viz_app *a, ddpm_image *out, ddpm_error *err);
 void viz_app_free(viz_app *a);
 
-/* ---- inside the app (app.c, app_jobs.c, app_keys.c) ------------------------------------ */
+/* ---- inside the app (app.c, app_jobs.c, app_keys.c, app_world.c) ------------------------ */
+
+/* Shows world w: the other one's models, trainer and sliders are kept (its
+ * training pauses, and resumes on return); the points world is made the
+ * first time.  False, with a banner, when it cannot be made. */
+bool viz_app_set_world(viz_app *a, viz_world w);
+bool viz_app_points(const viz_app *a);
+/* Each frame: the point set of p.dataset (loaded, or the drawing), the
+ * forward panel's noised points, the trainer's data, the density score. */
+void viz_app_update_points(viz_app *a);
+/* The 2D world's view of the data: [x_min, x_max] x [y_min, y_max], square. */
+void viz_app_points_view(const viz_app *a, float *x_min, float *x_max, float *y_min, float *y_max);
+/* The field at the current t (computed when t, the model or its weights changed); NULL when none. */
+const viz_field_cache *viz_app_field(viz_app *a);
+/* Draw mode: a stroke at data coordinates (x, y) adds a few points around it. */
+void viz_app_draw_points(viz_app *a, float x, float y);
+/* Clears the drawing. */
+void viz_app_clear_drawing(viz_app *a);
+/* Hands the drawing to the trainer and trains on it. */
+void viz_app_train_on_drawing(viz_app *a);
 
 /* Selects model i (loading it); a broken file falls back to the live network with a banner. */
 void viz_app_select_model(viz_app *a, int i);
@@ -224,6 +293,33 @@ void viz_export_pending_view(viz_app *a);
 int viz_export_trajectory_files(viz_app *a, const char *base, char *made, size_t cap, ddpm_error *err);
 void viz_app_toggle_fullscreen(viz_app *a);
 
+/* ---- the 2D world's plots (panel_points.c) -----------------------------------------------
+ * A square plot of the data view drawn into pixels (raster.h) and shown as
+ * one texture, with its tick labels:
+ *   viz_points_canvas c;
+ *   if (viz_points_canvas_begin(a, &c, area, VIZ_TEX_PTS_A, key)) { ... draw into c.r via c.pl ... }
+ *   viz_points_canvas_end(a, &c);            // uploads when drawn, shows it, labels the axes
+ * begin returns false (nothing to draw) when the texture already holds key. */
+typedef struct viz_points_canvas {
+    SDL_Rect plot;               /* where the plot lands on screen */
+    viz_raster r;
+    viz_plot2d pl;
+    int slot;
+    uint64_t key;
+    bool drawing;
+} viz_points_canvas;
+bool viz_points_canvas_begin(viz_app *a, viz_points_canvas *c, SDL_Rect area, int slot, uint64_t key);
+void viz_points_canvas_end(viz_app *a, viz_points_canvas *c);
+/* The data set's points, faint, into the canvas. */
+void viz_points_draw_data(viz_app *a, viz_points_canvas *c, float alpha);
+/* Colours of the 2D world (0xRRGGBB), the same in every panel. */
+enum {
+    VIZ_RGB_DATA = 0x5A8CFF,     /* the data: blue */
+    VIZ_RGB_PARTICLE = 0xFFAA28, /* x_t: orange */
+    VIZ_RGB_X0 = 0x50DCE6,       /* x0-hat: cyan */
+    VIZ_RGB_FIELD = 0x9BE37A,    /* the field: green */
+};
+
 /* ---- panels (panel_*.c, overlay.c) ----------------------------------------------------- */
 
 void viz_panel_header(viz_app *a, SDL_Rect r);
@@ -234,6 +330,11 @@ void viz_panel_schedule(viz_app *a, SDL_Rect r);
 void viz_panel_training(viz_app *a, SDL_Rect r);
 void viz_panel_decomposition(viz_app *a, SDL_Rect r);
 void viz_panel_timeline(viz_app *a, SDL_Rect r);
+/* the 2D world (panel_points.c, panel_field.c, panel_density.c) */
+void viz_panel_points_forward(viz_app *a, SDL_Rect r);
+void viz_panel_points_reverse(viz_app *a, SDL_Rect r);
+void viz_panel_field(viz_app *a, SDL_Rect r);
+void viz_panel_density(viz_app *a, SDL_Rect r);
 void viz_overlay_banners(viz_app *a);
 int viz_overlay_banners_height(viz_app *a);   /* the space banners take under the header */
 void viz_overlay_toasts(viz_app *a);

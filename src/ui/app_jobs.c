@@ -33,6 +33,7 @@ void viz_app_submit_jobs(viz_app *a)
     if (!changed && !refresh) return;
     if (m->live && !a->trainer) return;
     viz_job job = {0};
+    job.live = viz_trainer_weights(a->trainer);
     if (!m->live) {
         job.net = m->ck.net;
         job.weights = ddpm_checkpoint_weights(&m->ck);

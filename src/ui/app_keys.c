@@ -22,6 +22,29 @@ void viz_app_handle_key(viz_app *a, const SDL_KeyboardEvent *e)
         a->show_help = false;
         return;
     }
+    if (k == SDLK_w && !repeat) {
+        viz_app_set_world(a, viz_app_points(a) ? VIZ_WORLD_IMAGES : VIZ_WORLD_POINTS);
+        viz_app_clamp_params(a);
+        return;
+    }
+    /* the 2D world's own keys; the rest are shared */
+    if (viz_app_points(a)) {
+        bool used = true;
+        switch (k) {
+        case SDLK_b: p->dataset = (p->dataset + (shift ? VIZ_DATASET_COUNT - 1 : 1)) % VIZ_DATASET_COUNT; break;
+        case SDLK_d: if (!repeat) a->drawing = !a->drawing; break;
+        case SDLK_BACKSPACE: case SDLK_DELETE: if (a->drawing) viz_app_clear_drawing(a); else used = false; break;
+        case SDLK_RETURN: case SDLK_KP_ENTER: if (a->drawing) viz_app_train_on_drawing(a); else used = false; break;
+        case SDLK_y: if (!repeat) p->trails = !p->trails; break;
+        case SDLK_u: p->x0_show = (viz_x0_show)((p->x0_show + 1) % VIZ_X0_COUNT); break;
+        case SDLK_i: if (!repeat) p->field = (viz_field)((p->field + 1) % VIZ_FIELD_COUNT); break;
+        default: used = false; break;
+        }
+        if (used) {
+            viz_app_clamp_params(a);
+            return;
+        }
+    }
     switch (k) {
     case SDLK_SPACE: if (!repeat) viz_playback_toggle(&a->pb, S, T); break;
     case SDLK_LEFT: viz_playback_step(&a->pb, -1, shift ? 10 : 1, S, T); break;

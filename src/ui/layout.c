@@ -14,7 +14,35 @@ static int u(float scale, float units) { return (int)lrintf(units * scale); }
 
 static SDL_Rect rect(int x, int y, int w, int h) { return (SDL_Rect){x, y, w > 0 ? w : 0, h > 0 ? h : 0}; }
 
-void viz_layout_compute(viz_layout *L, int w, int h, float scale, bool controls, bool decomposition, int banner_h)
+/* The 2D world's panels in the main area (x, y, w, h). */
+static void points_panels(viz_layout *L, int x, int y, int w, int h, int gap)
+{
+    if (w * 5 >= h * 4 + h / 4) {
+        /* wide: data | particles | field on top, schedule | density | training below */
+        const int row1 = h * 58 / 100, row2 = h - row1 - gap;
+        const int a = w * 27 / 100, c = w * 27 / 100, b = w - a - c - 2 * gap;
+        L->panel[VIZ_PANEL_FORWARD] = rect(x, y, a, row1);
+        L->panel[VIZ_PANEL_REVERSE] = rect(x + a + gap, y, b, row1);
+        L->panel[VIZ_PANEL_FIELD] = rect(x + a + gap + b + gap, y, c, row1);
+        const int y2 = y + row1 + gap, s = w * 30 / 100, t = w * 34 / 100, d = w - s - t - 2 * gap;
+        L->panel[VIZ_PANEL_SCHEDULE] = rect(x, y2, s, row2);
+        L->panel[VIZ_PANEL_DENSITY] = rect(x + s + gap, y2, d, row2);
+        L->panel[VIZ_PANEL_TRAINING] = rect(x + s + gap + d + gap, y2, t, row2);
+    } else {
+        /* narrow: particles on top, then data | field, then density | training; the schedule is left out */
+        const int r1 = h * 44 / 100, r2 = (h - r1 - 2 * gap) / 2, r3 = h - r1 - r2 - 2 * gap;
+        const int half = (w - gap) / 2;
+        L->panel[VIZ_PANEL_REVERSE] = rect(x, y, w, r1);
+        L->panel[VIZ_PANEL_FORWARD] = rect(x, y + r1 + gap, half, r2);
+        L->panel[VIZ_PANEL_FIELD] = rect(x + half + gap, y + r1 + gap, w - half - gap, r2);
+        const int y3 = y + r1 + r2 + 2 * gap;
+        L->panel[VIZ_PANEL_DENSITY] = rect(x, y3, half, r3);
+        L->panel[VIZ_PANEL_TRAINING] = rect(x + half + gap, y3, w - half - gap, r3);
+    }
+}
+
+void viz_layout_compute(viz_layout *L, int w, int h, float scale, bool controls, bool decomposition, int banner_h,
+                        bool points)
 {
     memset(L, 0, sizeof *L);
     const int gap = u(scale, 8);
@@ -34,7 +62,9 @@ void viz_layout_compute(viz_layout *L, int w, int h, float scale, bool controls,
     const int mh = h - top - gap - timeline_h - gap;
     L->panel[VIZ_PANEL_TIMELINE] = rect(mx, top + mh + gap, mw, timeline_h);
 
-    if (w * 5 >= h * 4 + h / 4) {
+    if (points) {
+        points_panels(L, mx, top, mw, mh, gap);
+    } else if (w * 5 >= h * 4 + h / 4) {
         /* wide: two rows */
         const int row1 = mh * 57 / 100, row2 = mh - row1 - gap;
         const int fw = mw * 31 / 100;
@@ -71,6 +101,6 @@ void viz_layout_compute(viz_layout *L, int w, int h, float scale, bool controls,
 const char *viz_panel_name(viz_panel p)
 {
     static const char *names[] = {"header", "controls", "forward", "reverse", "schedule",
-                                  "training", "decomposition", "timeline"};
+                                  "training", "decomposition", "timeline", "field", "density"};
     return (int)p >= 0 && p < VIZ_PANEL_COUNT ? names[p] : "?";
 }

@@ -3,7 +3,9 @@
  *
  * Wide windows: the controls on the left; forward and reverse panels on
  * top; schedule, (decomposition) and training below; the timeline at the
- * bottom.  Narrow windows (taller than ~4:5) stack the panels instead.
+ * bottom.  Narrow windows (taller than ~4:5) stack the panels instead.  The
+ * 2D world (points) has no decomposition but a field and a density panel:
+ * data, particles and field on top; schedule, density and training below.
  * Everything is in renderer pixels; `scale` is pixels per design unit.
  */
 #ifndef VIZ_LAYOUT_H
@@ -21,6 +23,8 @@ typedef enum {
     VIZ_PANEL_TRAINING,
     VIZ_PANEL_DECOMP,
     VIZ_PANEL_TIMELINE,
+    VIZ_PANEL_FIELD,      /* the 2D world: the learned vector field */
+    VIZ_PANEL_DENSITY,    /* the 2D world: the samples' density against the data, and their score */
     VIZ_PANEL_COUNT
 } viz_panel;
 
@@ -35,8 +39,10 @@ typedef struct viz_layout {
  * the smaller of the two ratios (so 4K or a 2x high-DPI screen gives 2-3). */
 float viz_layout_scale(int w, int h);
 
-/* banner_h: pixels reserved under the header for banners (0 for none). */
-void viz_layout_compute(viz_layout *L, int w, int h, float scale, bool controls, bool decomposition, int banner_h);
+/* banner_h: pixels reserved under the header for banners (0 for none);
+ * points: the 2D world's panels. */
+void viz_layout_compute(viz_layout *L, int w, int h, float scale, bool controls, bool decomposition, int banner_h,
+                        bool points);
 
 const char *viz_panel_name(viz_panel p);
 

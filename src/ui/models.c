@@ -114,6 +114,17 @@ int viz_models_find(const viz_models *m, const char *name)
 
 int viz_models_live(const viz_models *m) { return m->n - 1; }
 
+bool viz_model_file_is_points(const char *path)
+{
+    ddpm_checkpoint ck;
+    ddpm_error err;
+    if (ddpm_checkpoint_load(&ck, path, DDPM_CKPT_WEIGHTS, &err) != DDPM_OK) return false;
+    int C, H, W;
+    ddpm_net_config_shape(&ck.run.net, &C, &H, &W);
+    ddpm_checkpoint_free(&ck);
+    return H == 1 && W == 1;
+}
+
 void viz_model_describe(const viz_model *mdl, char *buf, size_t cap)
 {
     if (!mdl->loaded) {

@@ -46,6 +46,9 @@ int viz_models_load(viz_models *m, int i, ddpm_error *err);
 int viz_models_find(const viz_models *m, const char *name);
 int viz_models_live(const viz_models *m);
 
+/* True when path is a checkpoint whose network makes points (the 2D world). */
+bool viz_model_file_is_points(const char *path);
+
 /* "eps, linear, T=1000, small" into buf. */
 void viz_model_describe(const viz_model *mdl, char *buf, size_t cap);
 

@@ -1,6 +1,7 @@
-/* panel_controls.c: the sliders and switches, top to bottom: model,
- * sampler, noise, view, playback.  Every widget edits a->p; the app turns
- * a->p into sampling jobs (viz_params.c). */
+/* panel_controls.c: the sliders and switches, top to bottom: world, model,
+ * sampler, noise, view (with the 2D world's data set and overlays),
+ * playback.  Every widget edits a->p; the app turns a->p into sampling jobs
+ * (viz_params.c). */
 #include <math.h>
 #include <stdio.h>
 
@@ -61,8 +62,8 @@ void viz_panel_controls(viz_app *a, SDL_Rect r)
     c.slider_h = lh + viz_px(d, 20);
     c.gap = viz_px(d, 7);
     c.section_gap = viz_px(d, 8);
-    const bool compare = p->view == VIZ_VIEW_COMPARE;
-    const int rows = 8 + (compare ? 1 : 0), sliders = 3, sections = 5, smalls = 1;
+    const bool compare = p->view == VIZ_VIEW_COMPARE, points = viz_app_points(a);
+    const int rows = (points ? 13 : 9) + (compare ? 1 : 0), sliders = 3, sections = 6, smalls = 1;
     /* squeeze when the window is short (lecture text at 720p) */
     for (int pass = 0; pass < 3 && needed(&c, rows, sliders, sections, smalls) > c.r.h; pass++) {
         if (pass == 0) c.gap = viz_px(d, 3), c.section_gap = viz_px(d, 4);
@@ -70,6 +71,15 @@ void viz_panel_controls(viz_app *a, SDL_Rect r)
         if (pass == 2) c.row_h = lh + viz_px(d, 4), c.slider_h = lh + viz_px(d, 14);
     }
     char buf[128];
+
+    /* ---- world ---- */
+    section(&c, "WORLD (W)");
+    static const char *const worlds[] = {"Digits", "2D points"};
+    int wi = (int)p->world;
+    if (viz_ui_segmented(ui, viz_ui_id("world", 0), row(&c, c.row_h), worlds, 2, &wi)) {
+        viz_app_set_world(a, (viz_world)wi);
+        p = &a->p; /* the other world's sliders now */
+    }
 
     /* ---- model ---- */
     section(&c, "MODEL");
@@ -116,8 +126,9 @@ void viz_panel_controls(viz_app *a, SDL_Rect r)
     snprintf(buf, sizeof buf, "%s%s", ddpm_schedule_name(p->schedule), viz_app_mismatch(a) ? " \xE2\x9A\xA0" : "");
     if (viz_ui_stepper(ui, viz_ui_id("schedule", 0), row(&c, c.row_h), "Schedule", buf, &sk, DDPM_SCHEDULE_COUNT))
         p->schedule = (ddpm_schedule_kind)sk;
-    viz_ui_toggle(ui, viz_ui_id("clip", 0), row(&c, c.row_h), "Clip x\xCC\x82\xE2\x82\x80 to [\xE2\x88\x92" "1, 1]",
-                  &p->clip_x0);
+    if (!points) /* [-1, 1] is an image's range: points have none */
+        viz_ui_toggle(ui, viz_ui_id("clip", 0), row(&c, c.row_h), "Clip x\xCC\x82\xE2\x82\x80 to [\xE2\x88\x92" "1, 1]",
+                      &p->clip_x0);
 
     /* ---- noise ---- */
     section(&c, "NOISE (LOCKED PER SEED)");
@@ -135,8 +146,10 @@ void viz_panel_controls(viz_app *a, SDL_Rect r)
     /* ---- view ---- */
     section(&c, "VIEW");
     static const char *const views[] = {"Single", "Grid 4\xC3\x97" "4", "Compare"};
-    int vi = (int)p->view;
-    if (viz_ui_segmented(ui, viz_ui_id("view", 0), row(&c, c.row_h), views, 3, &vi)) p->view = (viz_view)vi;
+    static const char *const cloud_views[] = {"One cloud", "Compare"};
+    int vi = points ? (p->view == VIZ_VIEW_COMPARE) : (int)p->view;
+    if (viz_ui_segmented(ui, viz_ui_id("view", 0), row(&c, c.row_h), points ? cloud_views : views, points ? 2 : 3, &vi))
+        p->view = points ? (vi ? VIZ_VIEW_COMPARE : VIZ_VIEW_SINGLE) : (viz_view)vi;
     if (compare) {
         static const char *const names[] = {"DDIM vs DDPM", "\xCE\xB7=0 vs \xCE\xB7=1", "10 vs 50 steps", "schedules"};
         int ci = (int)p->compare;
@@ -144,7 +157,27 @@ void viz_panel_controls(viz_app *a, SDL_Rect r)
                            VIZ_COMPARE_COUNT))
             p->compare = (viz_compare)ci;
     }
-    viz_ui_toggle(ui, viz_ui_id("decomp", 0), row(&c, c.row_h), "Step decomposition (D)", &p->decomposition);
+    if (points) {
+        int ds = p->dataset;
+        if (p->dataset == VIZ_DATASET_DRAWN) snprintf(buf, sizeof buf, "drawn (%zu)", a->n_drawn);
+        else snprintf(buf, sizeof buf, "%s", viz_dataset_name(p->dataset));
+        if (viz_ui_stepper(ui, viz_ui_id("dataset", 0), row(&c, c.row_h), "Data (B)", buf, &ds, VIZ_DATASET_COUNT))
+            p->dataset = ds;
+        viz_ui_toggle(ui, viz_ui_id("draw", 0), row(&c, c.row_h), "Draw your own (D)", &a->drawing);
+        viz_ui_toggle(ui, viz_ui_id("trails", 0), row(&c, c.row_h), "Paths of a few (Y)", &p->trails);
+        static const char *const x0_names[] = {"off", "cloud", "lines"};
+        int xi = (int)p->x0_show;
+        if (viz_ui_stepper(ui, viz_ui_id("x0", 0), row(&c, c.row_h), "x\xCC\x82\xE2\x82\x80 (U)", x0_names[p->x0_show],
+                           &xi, VIZ_X0_COUNT))
+            p->x0_show = (viz_x0_show)xi;
+        static const char *const field_names[] = {"score", "x\xCC\x82\xE2\x82\x80 \xE2\x88\x92 x"};
+        int fi = (int)p->field;
+        if (viz_ui_stepper(ui, viz_ui_id("field", 0), row(&c, c.row_h), "Field (I)", field_names[p->field], &fi,
+                           VIZ_FIELD_COUNT))
+            p->field = (viz_field)fi;
+    } else {
+        viz_ui_toggle(ui, viz_ui_id("decomp", 0), row(&c, c.row_h), "Step decomposition (D)", &p->decomposition);
+    }
 
     /* ---- playback ---- */
     section(&c, "PLAYBACK");
@@ -154,13 +187,19 @@ void viz_panel_controls(viz_app *a, SDL_Rect r)
         p->speed = log_value(sp_u, VIZ_SPEED_MIN, VIZ_SPEED_MAX);
 
     /* the most used keys, where there is room */
-    static const char *const hints[] = {
+    static const char *const image_hints[] = {
         "Space play \xC2\xB7 \xE2\x86\x90\xE2\x86\x92 step \xC2\xB7 [ ] steps \xC2\xB7 E \xCE\xB7",
         "R seed \xC2\xB7 G grid \xC2\xB7 M compare \xC2\xB7 D terms",
         "T train \xC2\xB7 P export \xC2\xB7 H all keys",
     };
+    static const char *const point_hints[] = {
+        "Space play \xC2\xB7 \xE2\x86\x90\xE2\x86\x92 step \xC2\xB7 [ ] steps \xC2\xB7 E \xCE\xB7",
+        "B data \xC2\xB7 D draw \xC2\xB7 M compare \xC2\xB7 W digits",
+        "T train \xC2\xB7 P export \xC2\xB7 H all keys",
+    };
+    const char *const *hints = points ? point_hints : image_hints;
     const int sh = viz_line_h(d, VIZ_SIZE_SMALL) + viz_px(d, 3);
-    const int n_hints = (int)(sizeof hints / sizeof hints[0]);
+    const int n_hints = 3;
     int hy = c.r.y + c.r.h - n_hints * sh;
     if (hy > c.y)
         for (int i = 0; i < n_hints; i++, hy += sh)

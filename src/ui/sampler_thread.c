@@ -28,6 +28,7 @@ struct viz_sampler {
      * the last network used, and the live network built from the weights' config */
     const ddpm_net *ws_net[2];
     ddpm_net_workspace *ws[2];
+    int ws_max[2];             /* their batch sizes */
     ddpm_net *live_net;
 };
 
@@ -130,14 +131,18 @@ static int half_main(void *arg)
     return 0;
 }
 
-static int ensure_workspace(viz_sampler *s, int slot, const ddpm_net *net, ddpm_error *err)
+/* A workspace of `slot` for net, for batches of up to B (a grid of images
+ * at once, or every particle of the 2D world in one pass). */
+static int ensure_workspace(viz_sampler *s, int slot, const ddpm_net *net, int B, ddpm_error *err)
 {
-    if (s->ws[slot] && s->ws_net[slot] == net) return DDPM_OK;
+    if (B < VIZ_GRID_N) B = VIZ_GRID_N;
+    if (s->ws[slot] && s->ws_net[slot] == net && s->ws_max[slot] >= B) return DDPM_OK;
     ddpm_net_workspace_free(s->ws[slot]);
     s->ws[slot] = NULL;
     s->ws_net[slot] = NULL;
-    if (ddpm_net_workspace_create(&s->ws[slot], net, VIZ_GRID_N, false, err) != DDPM_OK) return DDPM_ERR;
+    if (ddpm_net_workspace_create(&s->ws[slot], net, B, false, err) != DDPM_OK) return DDPM_ERR;
     s->ws_net[slot] = net;
+    s->ws_max[slot] = B;
     return DDPM_OK;
 }
 
@@ -184,7 +189,8 @@ static void run_job(viz_sampler *s, const viz_job *job, uint64_t id)
     r->pred = job->pred;
     if (!net) {
         viz_weights_info info;
-        live_copy = s->live ? viz_weights_take(s->live, &info) : NULL;
+        viz_weights *live = job->live ? job->live : s->live;
+        live_copy = live ? viz_weights_take(live, &info) : NULL;
         if (!live_copy) {
             ddpm_fail(&err, "no live weights to sample from");
         } else if (ensure_live_net(s, &info.run.net, &err) == DDPM_OK) {
@@ -199,8 +205,8 @@ static void run_job(viz_sampler *s, const viz_job *job, uint64_t id)
         r->B = job->B;
         ddpm_net_config_shape(ddpm_net_get_config(net), &r->C, &r->H, &r->W);
         r->per = (size_t)r->C * r->H * r->W;
-        rc = ensure_workspace(s, 0, net, &err);
-        if (rc == DDPM_OK && job->threads > 1 && job->B > 1) rc = ensure_workspace(s, 1, net, &err);
+        rc = ensure_workspace(s, 0, net, job->B, &err);
+        if (rc == DDPM_OK && job->threads > 1 && job->B > 1) rc = ensure_workspace(s, 1, net, job->B, &err);
     }
     ddpm_schedule sched[VIZ_MAX_SIDES];
     memset(sched, 0, sizeof sched);
@@ -346,7 +352,7 @@ void viz_sampler_stop(viz_sampler *s)
 uint64_t viz_sampler_submit(viz_sampler *s, const viz_job *job)
 {
     DDPM_ASSERT(job->n_sides >= 1 && job->n_sides <= VIZ_MAX_SIDES);
-    DDPM_ASSERT(job->B >= 1 && job->B <= VIZ_GRID_N && job->focus >= 0 && job->focus < job->B);
+    DDPM_ASSERT(job->B >= 1 && job->B <= VIZ_POINTS_N && job->focus >= 0 && job->focus < job->B);
     SDL_LockMutex(s->lock);
     s->pending = *job;
     s->has_pending = true; /* the running job sees this at its next step and stops */

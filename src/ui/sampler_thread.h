@@ -34,13 +34,14 @@
 
 typedef struct viz_job {
     const ddpm_net *net;      /* a fixed model, or NULL for the live weights */
+    viz_weights *live;         /* those live weights (NULL: the sampler's own, from start) */
     const float *weights;
     ddpm_prediction pred;      /* of the fixed model; live weights carry their own */
     int n_sides;               /* 1 or 2 */
     viz_side sides[VIZ_MAX_SIDES];
     uint64_t seed;
     int64_t first_index;       /* the locked-noise index of the first image */
-    int B;                     /* images, 1..VIZ_GRID_N */
+    int B;                     /* images, 1..VIZ_GRID_N, or VIZ_POINTS_N points */
     int focus;                 /* the image (0..B-1) whose step terms are kept */
     int threads;               /* 1, or 2 to split the batch over two threads (when
                                   nothing else computes, e.g. training is paused) */

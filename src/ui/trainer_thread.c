@@ -23,14 +23,21 @@
 
 enum { QUEUE_CAP = 8, EVENT_CAP = 16 };
 
-typedef enum { CMD_RESET, CMD_CONTINUE, CMD_SAVE } command_kind;
+typedef enum { CMD_RESET, CMD_CONTINUE, CMD_SAVE, CMD_SET_POINTS } command_kind;
 
 typedef struct command {
     command_kind kind;
     bool run_after;
     char path[4096];
     char label[128];
+    float *points;            /* CMD_SET_POINTS: (n, D), owned by the command */
+    size_t n;
+    int D;
 } command;
+
+/* Steps in quick succession (the 2D world's MLP takes thousands a second)
+ * publish weights and wake the UI at most this often. */
+static const double PUBLISH_INTERVAL = 0.02;
 
 struct viz_trainer {
     viz_trainer_options opt;
@@ -55,6 +62,8 @@ struct viz_trainer {
     /* written by this thread only, under lock (update_state_locked reads it from
      * any thread); this thread may read it without the lock */
     ddpm_trainer *tr;
+    ddpm_dataset own_data;    /* points given by viz_trainer_set_points (opt.data then points here) */
+    double last_publish;      /* when weights were last published */
     double smooth_acc;        /* EMA of the loss, before bias correction */
     int64_t smooth_n;
     double last_time;
@@ -237,6 +246,26 @@ static void do_continue(viz_trainer *vt, const command *c)
              (long long)ddpm_trainer_step_count(tr));
 }
 
+static void do_set_points(viz_trainer *vt, command *c)
+{
+    ddpm_error err = {0};
+    replace_run(vt, NULL); /* the run reads the data: end it first */
+    ddpm_dataset_free(&vt->own_data);
+    const int rc = ddpm_dataset_from_points(&vt->own_data, c->label, c->points, c->n, c->D, &err);
+    free(c->points);
+    c->points = NULL;
+    vt->opt.data = &vt->own_data;
+    if (rc != DDPM_OK) {
+        post(vt, VIZ_TRAIN_EVENT_ERROR, "Cannot train on %s: %s", c->label, err.msg);
+        return;
+    }
+    /* a train command given meanwhile holds too */
+    SDL_LockMutex(vt->lock);
+    const bool run = c->run_after || vt->want_running;
+    SDL_UnlockMutex(vt->lock);
+    do_reset(vt, run);
+}
+
 static void do_save(viz_trainer *vt, const command *c)
 {
     if (!vt->tr) {
@@ -334,9 +363,12 @@ static void do_step(viz_trainer *vt)
     s->images_per_s = s->images_per_s > 0 ? 0.8 * s->images_per_s + 0.2 * ips : ips;
     SDL_UnlockMutex(vt->lock);
 
-    if (st.step % vt->opt.publish_every == 0)
+    const double now = ddpm_now();
+    if (st.step % vt->opt.publish_every == 0 && now - vt->last_publish >= PUBLISH_INTERVAL) {
         viz_weights_publish(&vt->weights, ddpm_trainer_ema(vt->tr), st.step);
-    notify(vt);
+        vt->last_publish = now;
+        notify(vt);
+    }
 }
 
 /* ---- the thread ---------------------------------------------------------------------------- */
@@ -371,6 +403,7 @@ static int trainer_main(void *arg)
             SDL_UnlockMutex(vt->lock);
             if (c.kind == CMD_RESET) do_reset(vt, c.run_after);
             else if (c.kind == CMD_CONTINUE) do_continue(vt, &c);
+            else if (c.kind == CMD_SET_POINTS) do_set_points(vt, &c);
             else do_save(vt, &c);
             SDL_LockMutex(vt->lock);
             vt->status.busy = false;
@@ -462,7 +495,9 @@ void viz_trainer_stop(viz_trainer *vt)
     SDL_CondSignal(vt->wake);
     SDL_UnlockMutex(vt->lock);
     SDL_WaitThread(vt->thread, NULL);
+    for (int i = 0; i < vt->q_len; i++) free(vt->queue[(vt->q_head + i) % QUEUE_CAP].points);
     ddpm_trainer_free(vt->tr);
+    ddpm_dataset_free(&vt->own_data);
     viz_weights_free(&vt->weights);
     viz_loss_history_free(&vt->hist);
     SDL_DestroyCond(vt->wake);
@@ -483,7 +518,10 @@ void viz_trainer_yield(viz_trainer *vt, bool on)
 static void enqueue(viz_trainer *vt, const command *c)
 {
     SDL_LockMutex(vt->lock);
-    if (vt->q_len == QUEUE_CAP) vt->q_len--; /* replace the newest: the user clicked too much */
+    if (vt->q_len == QUEUE_CAP) { /* replace the newest: the user clicked too much */
+        vt->q_len--;
+        free(vt->queue[(vt->q_head + vt->q_len) % QUEUE_CAP].points);
+    }
     vt->queue[(vt->q_head + vt->q_len) % QUEUE_CAP] = *c;
     vt->q_len++;
     vt->status.busy = true;
@@ -521,6 +559,17 @@ void viz_trainer_continue_from(viz_trainer *vt, const char *path, const char *la
     command c = {.kind = CMD_CONTINUE, .run_after = run_after};
     snprintf(c.path, sizeof c.path, "%s", path);
     snprintf(c.label, sizeof c.label, "%s", label);
+    enqueue(vt, &c);
+}
+
+void viz_trainer_set_points(viz_trainer *vt, const char *name, const float *pts, size_t n, int D,
+                            bool run_after)
+{
+    command c = {.kind = CMD_SET_POINTS, .run_after = run_after, .n = n, .D = D};
+    snprintf(c.label, sizeof c.label, "%s", name);
+    c.points = malloc(sizeof(float) * (n ? n : 1) * (size_t)(D > 0 ? D : 1));
+    if (!c.points) return; /* the command cannot be carried out; nothing changes */
+    if (n) memcpy(c.points, pts, sizeof(float) * n * (size_t)D);
     enqueue(vt, &c);
 }
 

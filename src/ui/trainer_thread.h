@@ -36,10 +36,11 @@ typedef enum {
 
 typedef struct viz_trainer_options {
     const ddpm_dataset *data;   /* borrowed; must outlive the trainer */
-    char preset[32];            /* the network of a scratch run ("tiny") */
+    char preset[32];            /* the network of a scratch run ("tiny", "mlp") */
     int batch;                  /* 0 = the preset's */
     uint64_t seed;
-    int publish_every;          /* steps between weight snapshots, >= 1 */
+    int publish_every;          /* steps between weight snapshots, >= 1 (and at most one
+                                   snapshot, and one notify, every 20 ms) */
     /* Called by the thread after each step and each finished command, e.g. to
      * wake the UI's event loop; must be thread-safe.  NULL for none. */
     void (*notify)(void *ctx);
@@ -96,6 +97,12 @@ void viz_trainer_pause(viz_trainer *vt);
 void viz_trainer_reset(viz_trainer *vt, bool run_after);   /* a fresh scratch run */
 /* Continue (fine-tune) from a checkpoint's weights; label names it in the UI. */
 void viz_trainer_continue_from(viz_trainer *vt, const char *path, const char *label, bool run_after);
+/* Trains on other points from now on (the 2D world's data sets, or points
+ * drawn with the mouse): pts (n, D) are copied; the run starts again from
+ * scratch on them (the network stays the preset's, with D inputs), named
+ * `name` in the UI.  A dataset given at start is no longer used. */
+void viz_trainer_set_points(viz_trainer *vt, const char *name, const float *pts, size_t n, int D,
+                            bool run_after);
 /* Saves the full training state to path (atomically); "{step}" in path
  * becomes the step saved, zero-padded.  An event says where. */
 void viz_trainer_save(viz_trainer *vt, const char *path);

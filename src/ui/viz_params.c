@@ -21,6 +21,19 @@ void viz_params_default(viz_params *p, const ddpm_schedule_config *model_schedul
     p->speed = 20.0;
 }
 
+void viz_params_default_points(viz_params *p, const ddpm_schedule_config *model_schedule)
+{
+    viz_params_default(p, model_schedule);
+    p->world = VIZ_WORLD_POINTS;
+    p->dataset = DDPM_POINTS_MOONS;
+    p->sampler = DDPM_SAMPLER_DDPM;
+    p->steps = model_schedule->T;
+    p->speed = 200.0;
+    p->trails = true;
+    p->x0_show = VIZ_X0_LINES;
+    p->field = VIZ_FIELD_SCORE;
+}
+
 static int clamp_int(int v, int lo, int hi) { return v < lo ? lo : v > hi ? hi : v; }
 
 void viz_params_clamp(viz_params *p, int T, int n_models, int n_digits)
@@ -35,6 +48,12 @@ void viz_params_clamp(viz_params *p, int T, int n_models, int n_digits)
     if ((int)p->view < 0 || p->view >= VIZ_VIEW_COUNT) p->view = 0;
     if ((int)p->compare < 0 || p->compare >= VIZ_COMPARE_COUNT) p->compare = 0;
     p->focus = clamp_int(p->focus, 0, VIZ_GRID_N - 1);
+    if ((int)p->world < 0 || p->world >= VIZ_WORLD_COUNT) p->world = 0;
+    if (p->world == VIZ_WORLD_POINTS && p->view == VIZ_VIEW_GRID) p->view = VIZ_VIEW_SINGLE; /* a cloud is its own grid */
+    if (p->world == VIZ_WORLD_POINTS) p->clip_x0 = false; /* [-1, 1] is an image's range, not a point's */
+    p->dataset = clamp_int(p->dataset, 0, VIZ_DATASET_COUNT - 1);
+    if ((int)p->x0_show < 0 || p->x0_show >= VIZ_X0_COUNT) p->x0_show = 0;
+    if ((int)p->field < 0 || p->field >= VIZ_FIELD_COUNT) p->field = 0;
     if (!(p->speed >= VIZ_SPEED_MIN)) p->speed = VIZ_SPEED_MIN;
     if (p->speed > VIZ_SPEED_MAX) p->speed = VIZ_SPEED_MAX;
     p->model = n_models > 0 ? clamp_int(p->model, 0, n_models - 1) : 0;
@@ -162,15 +181,19 @@ int viz_job_sides(const viz_params *p, const ddpm_schedule_config *model, int T,
 
 int viz_job_batch(const viz_params *p)
 {
+    if (p->world == VIZ_WORLD_POINTS) return VIZ_POINTS_N;
     return p->view == VIZ_VIEW_SINGLE ? 1 : p->view == VIZ_VIEW_COMPARE ? VIZ_COMPARE_N : VIZ_GRID_N;
 }
 
-int64_t viz_job_first_index(const viz_params *p) { return p->view == VIZ_VIEW_SINGLE ? p->focus : 0; }
+int64_t viz_job_first_index(const viz_params *p)
+{
+    return p->world == VIZ_WORLD_IMAGES && p->view == VIZ_VIEW_SINGLE ? p->focus : 0;
+}
 
 bool viz_params_same_job(const viz_params *a, const viz_params *b)
 {
-    if (a->view != b->view) return false;
-    if (a->view == VIZ_VIEW_SINGLE && a->focus != b->focus) return false;
+    if (a->view != b->view || a->world != b->world) return false;
+    if (a->world == VIZ_WORLD_IMAGES && a->view == VIZ_VIEW_SINGLE && a->focus != b->focus) return false;
     if (a->view == VIZ_VIEW_COMPARE && a->compare != b->compare) return false;
     /* DDPM ignores eta, but a re-run is cheap and keeps the rule simple */
     return a->eta == b->eta && a->steps == b->steps && a->schedule == b->schedule &&
@@ -189,6 +212,18 @@ const char *viz_view_name(viz_view v)
     return (int)v >= 0 && v < VIZ_VIEW_COUNT ? names[v] : "?";
 }
 
+const char *viz_world_name(viz_world w)
+{
+    static const char *names[] = {"images", "2d"};
+    return (int)w >= 0 && w < VIZ_WORLD_COUNT ? names[w] : "?";
+}
+
+const char *viz_dataset_name(int dataset)
+{
+    return dataset >= 0 && dataset < DDPM_POINTS_COUNT ? ddpm_points_name((ddpm_points_kind)dataset)
+           : dataset == VIZ_DATASET_DRAWN ? "drawn" : "?";
+}
+
 const char *viz_compare_name(viz_compare c)
 {
     static const char *names[] = {"sampler", "eta", "steps", "schedule"};
@@ -205,6 +240,7 @@ void viz_settings_init(viz_settings *s, const viz_params *p)
     s->frame = -1;
     s->forward_t = -1;
     s->playing = s->lecture = s->help = s->fps = s->controls = -1;
+    s->world = -1;
 }
 
 void viz_settings_apply(const viz_settings *s, viz_params *p)
@@ -223,6 +259,10 @@ void viz_settings_apply(const viz_settings *s, viz_params *p)
     if (s->set & VIZ_SET_FOCUS) p->focus = q->focus;
     if (s->set & VIZ_SET_SPEED) p->speed = q->speed;
     if (s->set & VIZ_SET_DIGIT) p->digit = q->digit;
+    if (s->set & VIZ_SET_DATASET) p->dataset = q->dataset;
+    if (s->set & VIZ_SET_TRAILS) p->trails = q->trails;
+    if (s->set & VIZ_SET_X0) p->x0_show = q->x0_show;
+    if (s->set & VIZ_SET_FIELD) p->field = q->field;
 }
 
 static int parse_long(const char *key, const char *v, long lo, long hi, long *out, ddpm_error *err)
@@ -366,6 +406,42 @@ static int apply_one(viz_settings *s, const char *key, const char *v, ddpm_error
         snprintf(s->model_name, sizeof s->model_name, "%s", v);
         return DDPM_OK;
     }
+    if (!strcmp(key, "world")) {
+        static const char *const names[] = {"images", "2d"};
+        if (!strcmp(v, "points") || !strcmp(v, "2D")) v = "2d";
+        if (!strcmp(v, "digits")) v = "images";
+        if (parse_choice(key, v, names, VIZ_WORLD_COUNT, &c, err)) return DDPM_ERR;
+        s->world = c;
+        return DDPM_OK;
+    }
+    if (!strcmp(key, "dataset")) {
+        static const char *const names[] = {"moons", "swissroll", "gaussians8", "checkerboard", "rings", "drawn"};
+        if (parse_choice(key, v, names, VIZ_DATASET_COUNT, &c, err)) return DDPM_ERR;
+        p->dataset = c;
+        s->set |= VIZ_SET_DATASET;
+        if (s->world < 0) s->world = VIZ_WORLD_POINTS; /* a point set means the 2D world */
+        return DDPM_OK;
+    }
+    if (!strcmp(key, "trails")) {
+        if (parse_bool(key, v, &b, err)) return DDPM_ERR;
+        p->trails = b;
+        s->set |= VIZ_SET_TRAILS;
+        return DDPM_OK;
+    }
+    if (!strcmp(key, "x0")) {
+        static const char *const names[] = {"off", "cloud", "lines"};
+        if (parse_choice(key, v, names, VIZ_X0_COUNT, &c, err)) return DDPM_ERR;
+        p->x0_show = (viz_x0_show)c;
+        s->set |= VIZ_SET_X0;
+        return DDPM_OK;
+    }
+    if (!strcmp(key, "field")) {
+        static const char *const names[] = {"score", "x0"};
+        if (parse_choice(key, v, names, VIZ_FIELD_COUNT, &c, err)) return DDPM_ERR;
+        p->field = (viz_field)c;
+        s->set |= VIZ_SET_FIELD;
+        return DDPM_OK;
+    }
     if (!strcmp(key, "phase")) {
         static const char *const names[] = {"forward", "reverse"};
         if (parse_choice(key, v, names, 2, &c, err)) return DDPM_ERR;
@@ -393,7 +469,7 @@ static int apply_one(viz_settings *s, const char *key, const char *v, ddpm_error
     return ddpm_fail(err,
                      "--set: unknown key '%s'; valid keys: eta, steps, schedule, spacing, sampler, "
                      "seed, clip, mode, compare, decomp, focus, speed, digit, model, phase, frame, "
-                     "t, play, lecture, help, fps, controls",
+                     "t, play, lecture, help, fps, controls, world, dataset, trails, x0, field",
                      key);
 }
 

@@ -17,7 +17,22 @@
 #ifndef VIZ_PARAMS_H
 #define VIZ_PARAMS_H
 
+#include "ddpm/points.h"
 #include "ddpm/scheduler.h"
+
+/* What is diffused: images (digits, the UNet) or 2-D points (the MLP). */
+typedef enum { VIZ_WORLD_IMAGES, VIZ_WORLD_POINTS, VIZ_WORLD_COUNT } viz_world;
+
+/* The 2D world's data: a built-in point set (ddpm_points_kind) or the
+ * points drawn with the mouse. */
+enum { VIZ_DATASET_DRAWN = DDPM_POINTS_COUNT, VIZ_DATASET_COUNT };
+
+/* How the reverse panel of the 2D world shows x0-hat. */
+typedef enum { VIZ_X0_OFF, VIZ_X0_CLOUD, VIZ_X0_LINES, VIZ_X0_COUNT } viz_x0_show;
+
+/* What the field panel draws at the current t: the score
+ * -eps_hat / sqrt(1 - alpha_bar_t), or the displacement x0_hat - x. */
+typedef enum { VIZ_FIELD_SCORE, VIZ_FIELD_X0, VIZ_FIELD_COUNT } viz_field;
 
 typedef enum {
     VIZ_VIEW_SINGLE,     /* one large sample */
@@ -40,12 +55,15 @@ enum {
                                  trajectories must finish about as fast as one grid */
     VIZ_MAX_SIDES = 2,        /* configurations of one sampling job */
     VIZ_MODEL_NAME_MAX = 64,
+    VIZ_POINTS_N = 2000,      /* particles of the 2D world */
+    VIZ_TRAILS_N = 24,        /* of them, the ones whose whole path is drawn */
 };
 
 #define VIZ_SPEED_MIN 0.25    /* reverse steps per second */
 #define VIZ_SPEED_MAX 240.0
 
 typedef struct viz_params {
+    viz_world world;               /* each world keeps its own params (app.c swaps them) */
     /* what the sampler does */
     double eta;                    /* DDIM eta, 0..1 */
     int steps;                     /* 1..T */
@@ -62,11 +80,20 @@ typedef struct viz_params {
     int focus;                     /* the grid sample the single view and the decomposition follow */
     double speed;                  /* playback, reverse steps per second */
     int digit;                     /* dataset image of the forward panel */
+    /* the 2D world */
+    int dataset;                   /* ddpm_points_kind, or VIZ_DATASET_DRAWN */
+    bool trails;                   /* draw VIZ_TRAILS_N particles' whole paths */
+    viz_x0_show x0_show;
+    viz_field field;
 } viz_params;
 
 /* The model's schedule, DDIM with min(50, T) steps, eta 0, leading spacing,
  * seed 0, single view, speed 20 steps/s. */
 void viz_params_default(viz_params *p, const ddpm_schedule_config *model_schedule);
+/* The 2D world's: two moons, DDPM ancestral sampling with all T steps (the
+ * sampler whose samples score closest to the data, see bench/README.md),
+ * trails and x0-hat lines on, the score field, speed 200 steps/s. */
+void viz_params_default_points(viz_params *p, const ddpm_schedule_config *model_schedule);
 
 /* Brings every field into range for a model with T timesteps: steps into
  * 1..T (this is also what happens when the model, and so T, changes), eta into
@@ -109,7 +136,8 @@ typedef struct viz_side {
 int viz_job_sides(const viz_params *p, const ddpm_schedule_config *model, int T,
                   viz_side out[VIZ_MAX_SIDES]);
 
-/* Images per job (1, VIZ_GRID_N or VIZ_COMPARE_N) and the index of the first, for the
+/* Images per job (1, VIZ_GRID_N or VIZ_COMPARE_N; VIZ_POINTS_N particles in
+ * the 2D world) and the index of the first, for the
  * locked noise streams: the single view shows grid sample `focus`, with
  * exactly the noise it has in the grid. */
 int viz_job_batch(const viz_params *p);
@@ -124,6 +152,9 @@ bool viz_params_same_job(const viz_params *a, const viz_params *b);
 uint64_t viz_seed_step(uint64_t seed, int dir);
 
 const char *viz_view_name(viz_view v);
+const char *viz_world_name(viz_world w);
+/* "moons", ..., "drawn" */
+const char *viz_dataset_name(int dataset);
 const char *viz_compare_name(viz_compare c);
 
 /* ---- --set key=value,... -------------------------------------------------- */
@@ -133,7 +164,8 @@ enum {
     VIZ_SET_ETA = 1 << 0, VIZ_SET_STEPS = 1 << 1, VIZ_SET_SCHEDULE = 1 << 2, VIZ_SET_SPACING = 1 << 3,
     VIZ_SET_SAMPLER = 1 << 4, VIZ_SET_SEED = 1 << 5, VIZ_SET_CLIP = 1 << 6, VIZ_SET_VIEW = 1 << 7,
     VIZ_SET_COMPARE = 1 << 8, VIZ_SET_DECOMP = 1 << 9, VIZ_SET_FOCUS = 1 << 10, VIZ_SET_SPEED = 1 << 11,
-    VIZ_SET_DIGIT = 1 << 12,
+    VIZ_SET_DIGIT = 1 << 12, VIZ_SET_DATASET = 1 << 13, VIZ_SET_TRAILS = 1 << 14, VIZ_SET_X0 = 1 << 15,
+    VIZ_SET_FIELD = 1 << 16,
 };
 
 /* A --set list: parameter values, and settings that are not sampling
@@ -147,6 +179,7 @@ typedef struct viz_settings {
     int forward_t;        /* forward-panel t; -1 unchanged */
     int playing;          /* -1 unchanged, 0, 1 */
     int lecture, help, fps, controls;   /* -1 unchanged, 0, 1 */
+    int world;            /* -1 unchanged, else viz_world */
 } viz_settings;
 
 /* Initialises the optional settings to "unchanged" around p. */
@@ -159,7 +192,9 @@ void viz_settings_apply(const viz_settings *s, viz_params *p);
  * eta, steps, schedule, spacing, sampler, seed, clip, mode (single|grid|
  * compare), compare (sampler|eta|steps|schedule), decomp, focus, speed, digit,
  * model, phase (forward|reverse), frame (a step index or "end"), t (forward
- * t), play, lecture, help, fps, controls.  A bad key or value is DDPM_ERR
+ * t), play, lecture, help, fps, controls; the 2D world: world (images|2d),
+ * dataset (moons|swissroll|gaussians8|checkerboard|rings|drawn), trails,
+ * x0 (off|cloud|lines), field (score|x0).  A bad key or value is DDPM_ERR
  * with a message naming it and the valid choices; s is then unspecified.
  * Steps only have to be >= 1 here: the app checks them against the model's
  * T once it is loaded (and `ddpm viz` exits with 2 when they exceed it). */
