@@ -76,6 +76,22 @@ double ddpm_global_norm(const float *g, size_t n)
     return sqrt(s);
 }
 
+/* The update of every parameter; the arrays never overlap, which lets the
+ * loop run whole vectors (sqrt and division are exact in either form, so
+ * the bits are those of the scalar loop). */
+DDPM_VECTORIZE
+static void adam_update(float *restrict params, float *restrict m, float *restrict v, const float *restrict grads,
+                        size_t n, float b1, float b2, float step_size, float inv_sqrt_bc2, float eps, float decay)
+{
+    for (size_t i = 0; i < n; i++) {
+        const float g = grads[i];
+        m[i] = b1 * m[i] + (1.0f - b1) * g;
+        v[i] = b2 * v[i] + (1.0f - b2) * g * g;
+        const float denom = sqrtf(v[i]) * inv_sqrt_bc2 + eps;
+        params[i] = params[i] * decay - step_size * m[i] / denom;
+    }
+}
+
 double ddpm_adam_step(ddpm_adam *opt, float *params, float *grads)
 {
     const ddpm_adam_config *c = &opt->cfg;
@@ -96,13 +112,6 @@ double ddpm_adam_step(ddpm_adam *opt, float *params, float *grads)
     const float inv_sqrt_bc2 = (float)(1.0 / sqrt(bc2));
     const float eps = (float)c->eps;
     const float decay = (float)(1.0 - lr * c->weight_decay);
-    float *m = opt->m, *v = opt->v;
-    for (size_t i = 0; i < n; i++) {
-        float g = grads[i];
-        m[i] = b1 * m[i] + (1.0f - b1) * g;
-        v[i] = b2 * v[i] + (1.0f - b2) * g * g;
-        float denom = sqrtf(v[i]) * inv_sqrt_bc2 + eps;
-        params[i] = params[i] * decay - step_size * m[i] / denom;
-    }
+    adam_update(params, opt->m, opt->v, grads, n, b1, b2, step_size, inv_sqrt_bc2, eps, decay);
     return norm;
 }

@@ -32,13 +32,12 @@
  * to an activation gradient is written rather than added to zeros. */
 #include <math.h>
 #include <stdint.h>
-#include <math.h>
-#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "ddpm/layers.h"
+#include "ddpm/scheduler.h"
 #include "ddpm/threads.h"
 #include "net_internal.h"
 
@@ -75,6 +74,8 @@ struct ddpm_net_workspace {
     int n_lanes;
     float *out_nchw;         /* (max_batch, out, S, S) when out_channels > 1 */
     int *t;                  /* (max_batch) timesteps of the last forward */
+    float *embed;            /* (DDPM_T_MAX, embed dim) the sinusoidal embedding of each t, */
+    bool *embed_ok;          /* (DDPM_T_MAX) filled when first needed: sines are a sixth of an MLP step */
     int threads;
     ddpm_pool *pool;
     thread_ctx *tc;          /* (threads) */
@@ -216,6 +217,7 @@ int ddpm_net_create(ddpm_net **out, const ddpm_net_config *cfg, ddpm_error *err)
     if (ddpm_net_config_validate(cfg, err) != DDPM_OK) return DDPM_ERR;
     ddpm_net *n = ddpm_xcalloc(1, sizeof *n);
     n->cfg = *cfg;
+    n->embed_slot = -1;
     switch (cfg->arch) {
     case DDPM_ARCH_UNET: ddpm_unet_build(n, &cfg->unet); break;
     case DDPM_ARCH_MLP: ddpm_mlp_build(n, &cfg->mlp); break;
@@ -350,6 +352,9 @@ int ddpm_net_workspace_create(ddpm_net_workspace **out, const ddpm_net *n, int m
     ws->threads = ddpm_get_threads();
     ws->offsets = calloc((size_t)n->n_slots, sizeof(size_t));
     ws->t = calloc((size_t)max_batch, sizeof(int));
+    const int edim = n->embed_slot >= 0 ? (int)n->slots[n->embed_slot].per_image : 0;
+    ws->embed = edim ? malloc(sizeof(float) * (size_t)edim * DDPM_T_MAX) : NULL;
+    ws->embed_ok = edim ? calloc(DDPM_T_MAX, sizeof(bool)) : NULL;
     size_t off = 0;
     for (int i = 0; ws->offsets && i < n->n_slots; i++) {
         ws->offsets[i] = off;
@@ -361,7 +366,7 @@ int ddpm_net_workspace_create(ddpm_net_workspace **out, const ddpm_net *n, int m
     if (!training) ws->wf_of = malloc(sizeof(float) * (n->total_params ? n->total_params : 1));
     size_t nchw = out_nchw_floats(n, max_batch);
     ws->out_nchw = nchw ? malloc(sizeof(float) * nchw) : NULL;
-    bool ok = ws->offsets && ws->t && ws->acts && ws->wf && (!nchw || ws->out_nchw) &&
+    bool ok = ws->offsets && ws->t && ws->acts && ws->wf && (!nchw || ws->out_nchw) && (!edim || (ws->embed && ws->embed_ok)) &&
               (training || ws->wf_of);
     if (training && ok) {
         ws->n_lanes = lanes_for(max_batch);
@@ -407,6 +412,8 @@ void ddpm_net_workspace_free(ddpm_net_workspace *ws)
     free(ws->tc);
     free(ws->offsets);
     free(ws->t);
+    free(ws->embed);
+    free(ws->embed_ok);
     free(ws->acts);
     free(ws->wf);
     free(ws->wf_of);
@@ -476,8 +483,9 @@ static void forward_images(ddpm_net_workspace *ws, int i0, int B, float *scratch
         const int hw = o->H * o->W;
         const size_t len = (size_t)B * o->C * hw;
         switch (o->kind) {
-        case OP_EMBED:
-            ddpm_timestep_embedding_forward(ACT(o->out), ws->t + i0, B, o->C, 10000.0f);
+        case OP_EMBED: /* the rows of the table, filled for these t before the pass */
+            for (int b = 0; b < B; b++)
+                memcpy(ACT(o->out) + (size_t)b * o->C, ws->embed + (size_t)ws->t[i0 + b] * o->C, sizeof(float) * o->C);
             break;
         case OP_CONV: {
             ddpm_conv2d_dims d = conv_dims(o, B);
@@ -601,6 +609,15 @@ void ddpm_net_forward(const ddpm_net *n, const float *params, ddpm_net_workspace
     ws->params = params;
     ws->x = x;
     memcpy(ws->t, t, sizeof(int) * (size_t)B);
+    if (ws->embed) { /* each t's embedding once per workspace, here, before the threads read them */
+        const int dim = (int)n->slots[n->embed_slot].per_image;
+        for (int b = 0; b < B; b++) {
+            DDPM_ASSERT(t[b] >= 0 && t[b] < DDPM_T_MAX);
+            if (ws->embed_ok[t[b]]) continue;
+            ddpm_timestep_embedding_forward(ws->embed + (size_t)t[b] * dim, t + b, 1, dim, 10000.0f);
+            ws->embed_ok[t[b]] = true;
+        }
+    }
     ddpm_pool_run(ws->pool, n->n_ops, pack_wf_task, ws);
     ws->wf_valid = true;
     const int chunks = (B + n->fwd_chunk - 1) / n->fwd_chunk;

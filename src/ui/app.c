@@ -28,6 +28,11 @@ void viz_options_default(viz_options *o)
     viz_settings_init(&o->settings, &none); /* nothing set */
 }
 
+bool viz_options_headless(const viz_options *o)
+{
+    return o->screenshot || (o->save_live && o->train_seconds > 0);
+}
+
 /* ---- messages ----------------------------------------------------------------------- */
 
 static void message_v(viz_message *m, viz_level level, double until, const char *fmt, va_list ap)
@@ -557,7 +562,7 @@ int viz_app_create(viz_app **out, const viz_options *opt, ddpm_error *err)
     viz_app *a = calloc(1, sizeof *a);
     if (!a) return ddpm_fail(err, "out of memory");
     a->opt = *opt;
-    a->headless = opt->screenshot != NULL;
+    a->headless = viz_options_headless(opt);
     a->lecture = opt->lecture || opt->fullscreen;
     a->fullscreen = opt->fullscreen && !a->headless;
     a->show_fps = opt->show_fps;

@@ -38,12 +38,16 @@ typedef struct viz_options {
     int frames;                  /* headless: frames to run before the capture */
     bool lecture, fullscreen, show_fps;
     double train_seconds;        /* > 0: train from the start for this long (headless waits) */
+    const char *save_live;       /* when the run ends: the live model's sampling weights to this file */
     int train_batch;             /* 0: the preset's */
     double quit_after;           /* windowed smoke tests: quit after this many seconds */
     viz_settings settings;       /* --set */
 } viz_options;
 
 void viz_options_default(viz_options *o);
+/* No window: a screenshot, or a timed live training that saves its model
+ * (--train-seconds with --save-live). */
+bool viz_options_headless(const viz_options *o);
 
 enum { VIZ_MAX_BANNERS = 6, VIZ_MAX_TOASTS = 4 };
 
@@ -282,6 +286,9 @@ typedef enum { VIZ_QUIT_SAVE, VIZ_QUIT_NOW, VIZ_QUIT_CANCEL } viz_quit_choice;
 void viz_app_quit_choice(viz_app *a, viz_quit_choice c);
 void viz_app_toggle_training(viz_app *a);
 void viz_app_save_checkpoint(viz_app *a);
+/* --save-live: pauses the live training, writes its sampling (EMA) weights
+ * to path and waits for the file; DDPM_ERR with the trainer's message. */
+int viz_app_save_live(viz_app *a, const char *path, ddpm_error *err);
 void viz_app_continue_training(viz_app *a);
 void viz_app_export_view(viz_app *a);
 void viz_app_export_trajectory(viz_app *a);

@@ -59,6 +59,26 @@ void viz_app_save_checkpoint(viz_app *a)
     viz_trainer_save(a->trainer, path);
 }
 
+int viz_app_save_live(viz_app *a, const char *path, ddpm_error *err)
+{
+    if (!a->trainer) return ddpm_fail(err, "--save-live: no live training to save");
+    viz_trainer_get_status(a->trainer, &a->train);
+    if (!a->train.has_run)
+        return ddpm_fail(err, "--save-live: the live network never trained (give --train-seconds, or press T)");
+    viz_trainer_pause(a->trainer);
+    viz_trainer_export(a->trainer, path);
+    for (int i = 0; i < 30000 && viz_trainer_pending(a->trainer); i++) SDL_Delay(2);
+    viz_train_event ev;
+    int rc = ddpm_fail(err, "--save-live: the trainer did not answer");
+    while (viz_trainer_poll_event(a->trainer, &ev)) {
+        if (ev.kind == VIZ_TRAIN_EVENT_SAVED) rc = DDPM_OK;
+        else if (ev.kind == VIZ_TRAIN_EVENT_ERROR) rc = ddpm_fail(err, "--save-live: %s", ev.text);
+        else continue;
+        fprintf(stderr, "ddpm viz: %s\n", ev.text);
+    }
+    return rc;
+}
+
 void viz_app_continue_training(viz_app *a)
 {
     if (!a->trainer) return;

@@ -23,7 +23,7 @@
 
 enum { QUEUE_CAP = 8, EVENT_CAP = 16 };
 
-typedef enum { CMD_RESET, CMD_CONTINUE, CMD_SAVE, CMD_SET_POINTS } command_kind;
+typedef enum { CMD_RESET, CMD_CONTINUE, CMD_SAVE, CMD_EXPORT, CMD_SET_POINTS } command_kind;
 
 typedef struct command {
     command_kind kind;
@@ -291,11 +291,13 @@ static void do_save(viz_trainer *vt, const command *c)
             return;
         }
     }
-    if (ddpm_trainer_save(vt->tr, path, &err) != DDPM_OK) {
+    const int rc = c->kind == CMD_EXPORT ? ddpm_trainer_export(vt->tr, path, &err) : ddpm_trainer_save(vt->tr, path, &err);
+    if (rc != DDPM_OK) {
         post(vt, VIZ_TRAIN_EVENT_ERROR, "Save failed: %s", err.msg);
         return;
     }
-    post(vt, VIZ_TRAIN_EVENT_SAVED, "Saved step %lld to %s", (long long)ddpm_trainer_step_count(vt->tr), path);
+    post(vt, VIZ_TRAIN_EVENT_SAVED, "Saved %sstep %lld to %s", c->kind == CMD_EXPORT ? "the sampling weights of " : "",
+         (long long)ddpm_trainer_step_count(vt->tr), path);
 }
 
 /* ---- one training step ------------------------------------------------------------------ */
@@ -399,11 +401,13 @@ static int trainer_main(void *arg)
             vt->q_len--;
             vt->status.busy = true;
             snprintf(vt->status.busy_what, sizeof vt->status.busy_what, "%s",
-                     c.kind == CMD_SAVE ? "saving" : c.kind == CMD_RESET ? "creating a run" : "loading");
+                     c.kind == CMD_SAVE || c.kind == CMD_EXPORT ? "saving"
+                     : c.kind == CMD_RESET ? "creating a run" : "loading");
             SDL_UnlockMutex(vt->lock);
             if (c.kind == CMD_RESET) do_reset(vt, c.run_after);
             else if (c.kind == CMD_CONTINUE) do_continue(vt, &c);
             else if (c.kind == CMD_SET_POINTS) do_set_points(vt, &c);
+            else if (c.kind == CMD_EXPORT) do_save(vt, &c);
             else do_save(vt, &c);
             SDL_LockMutex(vt->lock);
             vt->status.busy = false;
@@ -570,6 +574,13 @@ void viz_trainer_set_points(viz_trainer *vt, const char *name, const float *pts,
     c.points = malloc(sizeof(float) * (n ? n : 1) * (size_t)(D > 0 ? D : 1));
     if (!c.points) return; /* the command cannot be carried out; nothing changes */
     if (n) memcpy(c.points, pts, sizeof(float) * n * (size_t)D);
+    enqueue(vt, &c);
+}
+
+void viz_trainer_export(viz_trainer *vt, const char *path)
+{
+    command c = {.kind = CMD_EXPORT};
+    snprintf(c.path, sizeof c.path, "%s", path);
     enqueue(vt, &c);
 }
 

@@ -103,6 +103,9 @@ void viz_trainer_continue_from(viz_trainer *vt, const char *path, const char *la
  * `name` in the UI.  A dataset given at start is no longer used. */
 void viz_trainer_set_points(viz_trainer *vt, const char *name, const float *pts, size_t n, int D,
                             bool run_after);
+/* Saves only the EMA weights, what sampling uses (ddpm_trainer_export), as
+ * a checkpoint `ddpm sample` loads; an event says where. */
+void viz_trainer_export(viz_trainer *vt, const char *path);
 /* Saves the full training state to path (atomically); "{step}" in path
  * becomes the step saved, zero-padded.  An event says where. */
 void viz_trainer_save(viz_trainer *vt, const char *path);

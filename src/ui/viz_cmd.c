@@ -101,6 +101,7 @@ static int run_headless(viz_app *a, const char *path, const char *trajectory)
         for (int i = 0; i < 600 && viz_trainer_pending(a->trainer); i++) SDL_Delay(20);
         viz_app_frame(a, dt);
     }
+    if (!path) return 0; /* a timed training that only saves its model (--save-live) */
     /* wait for sampling to finish, so the capture shows whole trajectories */
     for (int round = 0; round < 4; round++) {
         if (!viz_sampler_wait_idle(a->sampler, 300.0)) {
@@ -156,6 +157,9 @@ int ddpm_cmd_viz(int argc, char **argv)
         {"trajectory", ARG_STRING, &trajectory, 0, 0, "BASE", "headless: also write BASE.gif and BASE-strip.png"},
         {"train-seconds", ARG_DOUBLE, &o.train_seconds, 0, 86400, "S", "train live from the start (headless: for S seconds)"},
         {"train-batch", ARG_INT, &o.train_batch, 0, 1024, "N", "batch of live training (0 = the preset's)"},
+        {"save-live", ARG_STRING, &o.save_live, 0, 0, "PATH",
+         "when the run ends, write the live model's sampling weights there (a checkpoint ddpm sample loads); "
+         "with --train-seconds and no --screenshot: no window, train, save, exit"},
         {"export-dir", ARG_STRING, &o.export_dir, 0, 0, "DIR", "where exports and checkpoints go"},
         {"font-dir", ARG_STRING, &o.font_dir, 0, 0, "DIR", "folder with DejaVuSans.ttf (default <assets>/fonts)"},
         {"quit-after", ARG_DOUBLE, &o.quit_after, 0, 86400, "S", "close the window after S seconds (smoke tests)"},
@@ -175,7 +179,8 @@ int ddpm_cmd_viz(int argc, char **argv)
         return ddpm_cli_bad_input("viz", &err);
     }
 
-    if (o.screenshot) {
+    const bool headless = viz_options_headless(&o);
+    if (headless) {
         /* no display needed: a software renderer on a surface; the threads
          * need no video driver either */
         if (SDL_Init(0) != 0) {
@@ -191,7 +196,8 @@ int ddpm_cmd_viz(int argc, char **argv)
         SDL_Quit();
         return ddpm_cli_bad_input("viz", &err);
     }
-    rc = o.screenshot ? run_headless(a, o.screenshot, trajectory) : run_window(a);
+    rc = headless ? run_headless(a, o.screenshot, trajectory) : run_window(a);
+    if (o.save_live && viz_app_save_live(a, o.save_live, &err) != DDPM_OK) rc = ddpm_cli_bad_input("viz", &err);
     viz_app_free(a);
     SDL_Quit();
     return rc;
