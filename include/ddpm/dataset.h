@@ -24,7 +24,7 @@
  *              DDPM_FASHION_DIR.  Train = 60,000 train files, held-out =
  *              10,000 t10k files.
  *   "moons", "swissroll", "gaussians8", "checkerboard", "rings"
- *              the 2D world's built-in point sets (ddpm/points.h): 10,000
+ *              the 2D world's built-in point sets (ddpm/points.h): 20,000
  *              training points (seed 0) and 2,000 held-out ones (seed 1).
  *   a file     of points, CSV (ddpm/points.h); every split is the whole file.
  *   a folder   holding MNIST-family IDX files under their usual names

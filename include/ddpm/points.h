@@ -24,7 +24,8 @@
  *   rings         three concentric circles of radii 0.6, 1.3, 2.0, points
  *                 in proportion to the circumference, radial N(0, 0.05^2).
  * Sets are deterministic in (kind, n, seed); ddpm_dataset_open (dataset.h)
- * makes the training points from seed 0 and the held-out ones from seed 1.
+ * makes the 20,000 training points from seed 0 and the 2,000 held-out ones
+ * from seed 1.
  *
  * A point file is CSV: one point a line, D numbers separated by commas (or
  * spaces, or tabs), optionally a first line of column names; '#' starts a
@@ -49,7 +50,7 @@ typedef enum {
 } ddpm_points_kind;
 
 /* Points a built-in set has in its training and held-out splits. */
-enum { DDPM_POINTS_TRAIN = 10000, DDPM_POINTS_HELDOUT = 2000 };
+enum { DDPM_POINTS_TRAIN = 20000, DDPM_POINTS_HELDOUT = 2000 };
 
 /* Largest point file read (bytes) and points taken from one. */
 #define DDPM_POINTS_MAX_FILE_BYTES ((size_t)256 << 20)
@@ -90,7 +91,7 @@ double ddpm_energy_distance(const float *a, size_t na, const float *b, size_t nb
 /* What sets of samples score.  The reference is the data set's held-out
  * points (at most DDPM_POINTS_SCORE_MAX, evenly strided).  Each set of n
  * samples gets its energy distance to the reference, and `ed` is their mean.
- * The floor is what real points cost: the mean energy distance of up to five
+ * The floor is what real points cost: the mean energy distance of up to ten
  * disjoint sets of n training points (strided through the training split) to
  * the same reference, so ratio = ed / floor is about 1 for samples as good
  * as real data and grows as they get worse.  One set's distance varies by a

@@ -42,7 +42,7 @@ static const char *SUMMARY =
     "  ddpm eval samples-points.csv [--data moons]   a CSV, e.g. from `ddpm sample`\n"
     "  ddpm eval --checkpoint runs/mlp-moons/model.safetensors -n 2000\n"
     "score the energy distance (ED) of the points to the data set's held-out points,\n"
-    "beside the mean ED of as many real training points (the floor, five sets), so\n"
+    "beside the mean ED of as many real training points (the floor, ten sets), so\n"
     "ED/floor is about 1 for samples as good as real data.  --data defaults to the\n"
     "data set the CSV names (`ddpm sample` writes it) or the checkpoint was trained on.";
 
@@ -248,7 +248,7 @@ int ddpm_cmd_eval(int argc, char **argv)
         {"classifier", ARG_STRING, &classifier, 0, 0, "FILE", "classifier (default <assets>/classifier.safetensors)"},
         {"data", ARG_STRING, &data, 0, 0, "SPEC", "points: the data set to compare with (moons, ..., or a CSV)"},
         {"sets", ARG_INT, &sets, 1, 100, "K",
-         "points: sets of n samples to average (default 5 with --checkpoint; a CSV: all its sets of n)"},
+         "points: sets of n samples to average (default 10 with --checkpoint; a CSV: all its sets of n)"},
         {"csv", ARG_FLAG, &csv, 0, 0, NULL, "print CSV: set,n,confidence,entropy,inception_score,fd,fd_ratio"},
         {"train-classifier", ARG_FLAG, &train, 0, 0, NULL, "train the classifier on the training split and save it"},
         {"out", ARG_STRING, &out, 0, 0, "FILE", "with --train-classifier: where (default <assets>/classifier.safetensors)"},
@@ -331,7 +331,13 @@ int ddpm_cmd_eval(int argc, char **argv)
         if (points) {
             int D, H, W;
             ddpm_net_config_shape(&m.ck.run.net, &D, &H, &W);
-            const int n_sets = sets > 0 ? sets : 5;
+            if (!ddpm_dataset_spec_is_points(data ? data : m.ck.run.dataset)) { /* before the long part */
+                ddpm_fail(&err, "'%s' makes points, and '%s' holds images: compare them with a point set (%s) "
+                                "or a CSV of points (--data)", checkpoint, data ? data : m.ck.run.dataset,
+                          ddpm_points_names_list());
+                goto bad_input;
+            }
+            const int n_sets = sets > 0 ? sets : 10;
             float *pts = ddpm_xmalloc(sizeof(float) * count * (size_t)n_sets * (size_t)D);
             rc = ddpm_cli_sample_batched(&m, &cfg, seed, (int)count * n_sets, nb, pts, NULL, &err);
             char what_pts[4400];

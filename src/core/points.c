@@ -314,7 +314,7 @@ int ddpm_points_score_samples(const float *pts, size_t n, int n_sets, int D, con
     const size_t stride_set = n; /* where set k starts, in points */
     if (n > DDPM_POINTS_SCORE_MAX) n = DDPM_POINTS_SCORE_MAX;
     const size_t n_ref = held->n < DDPM_POINTS_SCORE_MAX ? held->n : DDPM_POINTS_SCORE_MAX;
-    const size_t n_real = train->n < n ? train->n : n, sets = train->n / n_real < 5 ? train->n / n_real : 5;
+    const size_t n_real = train->n < n ? train->n : n, sets = train->n / n_real < 10 ? train->n / n_real : 10;
     const size_t stride = train->n / n_real; /* set j: points j, j + stride, ... */
     float *ref = ddpm_xmalloc(sizeof(float) * n_ref * (size_t)D), *real = ddpm_xmalloc(sizeof(float) * n_real * (size_t)D);
     strided(ref, held, 0, held->n / n_ref, n_ref);

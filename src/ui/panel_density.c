@@ -83,8 +83,8 @@ void viz_panel_density(viz_app *a, SDL_Rect r)
     viz_label(d, c.x + w + viz_px(d, 10), y, VIZ_ALIGN_LEFT, VIZ_SIZE_SMALL, th->text_dim, "%s",
               s->ratio <= 1.5 ? "as close as real data" : s->ratio <= 4.0 ? "close to the data"
               : s->ratio <= 20.0 ? "off" : "far from the data");
-    viz_label(d, c.x, y + lh, VIZ_ALIGN_LEFT, VIZ_SIZE_SMALL, th->text_dim,
-              "energy distance %.5f; %zu real points: %.5f", s->ed, s->n, s->floor);
+    viz_label(d, c.x, y + lh, VIZ_ALIGN_LEFT, VIZ_SIZE_SMALL, th->text_dim, "energy distance %.5f (real: %.5f)",
+              s->ed, s->floor);
     viz_label(d, c.x, y + lh + sh, VIZ_ALIGN_LEFT, VIZ_SIZE_SMALL, th->text_dim,
-              "one set, noisy \xC2\xB1" "2\xC3\x97; ddpm eval averages 5");
+              "one set: noisy, \xC2\xB1" "2\xC3\x97");
 }

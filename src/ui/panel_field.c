@@ -15,7 +15,7 @@ void viz_panel_field(viz_app *a, SDL_Rect r)
     const viz_field_cache *f = viz_app_field(a);
     const bool score = a->p.field == VIZ_FIELD_SCORE;
     char title[64];
-    if (f) snprintf(title, sizeof title, "Learned field at t = %d", f->t);
+    if (f) snprintf(title, sizeof title, "Field at t = %d", f->t);
     else snprintf(title, sizeof title, "Learned field");
     SDL_Rect c = viz_panel_begin(a, r, title, score ? "the score" : "x\xCC\x82\xE2\x82\x80 \xE2\x88\x92 x");
     const int sh = viz_line_h(d, VIZ_SIZE_SMALL), lh = viz_line_h(d, VIZ_SIZE_BODY);
@@ -66,6 +66,6 @@ void viz_panel_field(viz_app *a, SDL_Rect r)
                   "\xE2\x88\x87log p\xE2\x82\x9C = \xE2\x88\x92\xCE\xB5\xCC\x82 / \xE2\x88\x9A(1\xE2\x88\x92\xCE\xB1\xCC\x84)");
     else
         viz_label(d, c.x, y, VIZ_ALIGN_LEFT, VIZ_SIZE_BODY, th->text, "arrow: from x to x\xCC\x82\xE2\x82\x80");
-    viz_label(d, c.x, y + lh, VIZ_ALIGN_LEFT, VIZ_SIZE_SMALL, th->text_dim, "longest arrow = %.3g %s \xC2\xB7 I: %s",
-              longest, score ? "(score units)" : "data units", score ? "x\xCC\x82\xE2\x82\x80 \xE2\x88\x92 x" : "score");
+    viz_label(d, c.x, y + lh, VIZ_ALIGN_LEFT, VIZ_SIZE_SMALL, th->text_dim, "longest %.3g%s \xC2\xB7 I: %s", longest,
+              score ? "" : " units", score ? "x\xCC\x82\xE2\x82\x80 \xE2\x88\x92 x" : "score");
 }

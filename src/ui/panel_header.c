@@ -44,8 +44,8 @@ void viz_panel_header(viz_app *a, SDL_Rect r)
     rx -= viz_label(d, rx, cy + viz_px(d, 2), VIZ_ALIGN_RIGHT, VIZ_SIZE_SMALL, t->text_dim,
                     "H help \xC2\xB7 F11 lecture mode") + viz_px(d, 12);
     if (a->train.state == VIZ_TRAIN_RUNNING) {
-        snprintf(buf, sizeof buf, "\xE2\x97\x8F training \xC2\xB7 step %lld \xC2\xB7 %.0f img/s", (long long)a->train.step,
-                 a->train.images_per_s);
+        snprintf(buf, sizeof buf, "\xE2\x97\x8F training \xC2\xB7 step %lld \xC2\xB7 %.0f %s/s", (long long)a->train.step,
+                 a->train.images_per_s, viz_app_points(a) ? "pts" : "img");
         int w, h;
         viz_measure(d, VIZ_SIZE_SMALL, true, buf, &w, &h);
         rx -= w + viz_px(d, 14);

@@ -161,10 +161,8 @@ void viz_panel_points_forward(viz_app *a, SDL_Rect r)
     int y = area.y + area.h + viz_px(d, 6);
     if (a->drawing) {
         viz_label_bold(d, c.x, y, VIZ_ALIGN_LEFT, VIZ_SIZE_BODY, th->accent, "%zu points drawn", a->n_drawn);
-        viz_label(d, c.x, y + lh, VIZ_ALIGN_LEFT, VIZ_SIZE_SMALL, th->text_dim,
-                  "hold the mouse button to draw \xC2\xB7 Enter: train on it");
-        viz_label(d, c.x, y + lh + sh, VIZ_ALIGN_LEFT, VIZ_SIZE_SMALL, th->text_dim,
-                  "Backspace: clear \xC2\xB7 D: leave draw mode");
+        viz_label(d, c.x, y + lh, VIZ_ALIGN_LEFT, VIZ_SIZE_SMALL, th->text_dim, "drag to draw \xC2\xB7 Enter: train");
+        viz_label(d, c.x, y + lh + sh, VIZ_ALIGN_LEFT, VIZ_SIZE_SMALL, th->text_dim, "Backspace: clear \xC2\xB7 D: done");
         return;
     }
     if (forward && t_now >= 0 && a->sched_ok) {
@@ -176,14 +174,15 @@ void viz_panel_points_forward(viz_app *a, SDL_Rect r)
                   "x\xE2\x82\x9C = %.3f\xC2\xB7x\xE2\x82\x80 + %.3f\xC2\xB7\xCE\xB5", sqrt(ab), sqrt(1.0 - ab));
     } else {
         viz_label(d, c.x, y, VIZ_ALIGN_LEFT, VIZ_SIZE_BODY, th->text, "the data x\xE2\x82\x80");
-        viz_label(d, c.x, y + lh, VIZ_ALIGN_LEFT, VIZ_SIZE_SMALL, th->text_dim, "F: noise it (forward process)");
+        viz_label(d, c.x, y + lh, VIZ_ALIGN_LEFT, VIZ_SIZE_SMALL, th->text_dim, "F: noise it");
     }
-    viz_label(d, c.x, y + lh + sh, VIZ_ALIGN_LEFT, VIZ_SIZE_SMALL, th->text_dim, "B: next data set \xC2\xB7 D: draw your own");
+    viz_label(d, c.x, y + lh + sh, VIZ_ALIGN_LEFT, VIZ_SIZE_SMALL, th->text_dim, "B: next set \xC2\xB7 D: draw");
 }
 
 /* ---- the reverse process -------------------------------------------------------------------------------- */
 
-/* One side's particles at frame v->k into a canvas. */
+/* One side's particles at frame v->k into a canvas: the data, the
+ * particles, x0-hat over them, the paths on top. */
 static void draw_particles(viz_app *a, viz_points_canvas *c, const viz_frame_view *v)
 {
     const viz_result *res = v->r;
@@ -191,23 +190,7 @@ static void draw_particles(viz_app *a, viz_points_canvas *c, const viz_frame_vie
     const size_t fr = (size_t)B * res->per;
     const float rad = a->lecture ? 1.7f : 1.3f;
     viz_points_draw_data(a, c, 0.2f);
-    /* trails: the first VIZ_TRAILS_N particles' paths from x_T to frame k, in
-     * colours of their own so that crossing paths stay apart */
-    if (a->p.trails) {
-        const int n = B < VIZ_TRAILS_N ? B : VIZ_TRAILS_N;
-        for (int i = 0; i < n; i++) {
-            const uint32_t rgb = i % 3 == 0 ? 0xFFE08A : i % 3 == 1 ? 0xF2A0FF : 0xB8F0A0;
-            float px0 = 0, py0 = 0;
-            for (int k = 0; k <= v->k; k++) {
-                const float *p = v->tr->x_t + (size_t)k * fr + (size_t)i * res->per;
-                float px, py;
-                viz_plot2d_map(&c->pl, p[0], p[1], &px, &py);
-                if (k > 0) viz_raster_line(&c->r, px0, py0, px, py, a->lecture ? 1.6f : 1.2f, rgb, 0.8f);
-                px0 = px, py0 = py;
-            }
-            viz_raster_dot(&c->r, px0, py0, rad + 1.2f, rgb, 1.0f);
-        }
-    }
+    draw_cloud(c, v->x_t, B, VIZ_RGB_PARTICLE, rad, 0.7f);
     /* where the particles think they are going */
     if (v->x0_hat && a->p.x0_show == VIZ_X0_LINES) {
         const int n = B < 300 ? B : 300;
@@ -216,12 +199,31 @@ static void draw_particles(viz_app *a, viz_points_canvas *c, const viz_frame_vie
             viz_plot2d_map(&c->pl, v->x_t[2 * i], v->x_t[2 * i + 1], &x0p, &y0p);
             viz_plot2d_map(&c->pl, v->x0_hat[2 * i], v->x0_hat[2 * i + 1], &x1p, &y1p);
             viz_raster_line(&c->r, x0p, y0p, x1p, y1p, 1.0f, VIZ_RGB_X0, 0.28f);
-            viz_raster_dot(&c->r, x1p, y1p, 1.2f, VIZ_RGB_X0, 0.8f);
+            viz_raster_dot(&c->r, x1p, y1p, 1.5f, VIZ_RGB_X0, 0.9f);
         }
     } else if (v->x0_hat && a->p.x0_show == VIZ_X0_CLOUD) {
         draw_cloud(c, v->x0_hat, B, VIZ_RGB_X0, rad, 0.5f);
     }
-    draw_cloud(c, v->x_t, B, VIZ_RGB_PARTICLE, rad, 0.7f);
+    /* trails: the first VIZ_TRAILS_N particles' paths from x_T to frame k, in
+     * colours of their own so that crossing paths stay apart */
+    if (a->p.trails) {
+        /* older parts of a path fade: with hundreds of noisy DDPM steps the
+         * recent moves stay readable */
+        const int n = B < VIZ_TRAILS_N ? B : VIZ_TRAILS_N;
+        for (int i = 0; i < n; i++) {
+            const uint32_t rgb = i % 3 == 0 ? 0xFFE08A : i % 3 == 1 ? 0xF2A0FF : 0xB8F0A0;
+            float px0 = 0, py0 = 0;
+            for (int k = 0; k <= v->k; k++) {
+                const float *p = v->tr->x_t + (size_t)k * fr + (size_t)i * res->per;
+                float px, py;
+                viz_plot2d_map(&c->pl, p[0], p[1], &px, &py);
+                const float age = (float)k / (v->k > 0 ? v->k : 1);
+                if (k > 0) viz_raster_line(&c->r, px0, py0, px, py, a->lecture ? 1.4f : 1.0f, rgb, 0.12f + 0.7f * age);
+                px0 = px, py0 = py;
+            }
+            viz_raster_dot(&c->r, px0, py0, rad + 1.4f, rgb, 1.0f);
+        }
+    }
 }
 
 static void step_caption(const viz_frame_view *v, char *buf, size_t cap)

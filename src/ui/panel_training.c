@@ -107,7 +107,8 @@ void viz_panel_training(viz_app *a, SDL_Rect r)
     else if (st->state == VIZ_TRAIN_PAUSED) state = "paused", sc = t->warn;
     else if (st->state == VIZ_TRAIN_FAILED) state = "stopped (error)", sc = t->error;
     int x = c.x + viz_label_bold(d, c.x, c.y, VIZ_ALIGN_LEFT, VIZ_SIZE_BODY, sc, "\xE2\x97\x8F %s", state);
-    snprintf(buf, sizeof buf, "step %lld \xC2\xB7 %.0f img/s \xC2\xB7 loss %.4f", (long long)st->step, st->images_per_s,
+    snprintf(buf, sizeof buf, "step %lld \xC2\xB7 %.0f %s/s \xC2\xB7 loss %.4f", (long long)st->step, st->images_per_s,
+             viz_app_points(a) ? "pts" : "img",
              st->loss_smooth);
     int sw, shh;
     viz_measure(d, VIZ_SIZE_BODY, false, buf, &sw, &shh);

@@ -56,7 +56,7 @@ enum {
     VIZ_MAX_SIDES = 2,        /* configurations of one sampling job */
     VIZ_MODEL_NAME_MAX = 64,
     VIZ_POINTS_N = 2000,      /* particles of the 2D world */
-    VIZ_TRAILS_N = 24,        /* of them, the ones whose whole path is drawn */
+    VIZ_TRAILS_N = 10,        /* of them, the ones whose whole path is drawn */
 };
 
 #define VIZ_SPEED_MIN 0.25    /* reverse steps per second */
