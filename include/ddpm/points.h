@@ -117,6 +117,16 @@ struct ddpm_dataset;
 int ddpm_points_score_samples(const float *pts, size_t n, int sets, int D, const struct ddpm_dataset *train,
                               const struct ddpm_dataset *held, ddpm_points_score *out, ddpm_error *err);
 
+/* The two halves of ddpm_points_score_samples, for a caller that scores
+ * many sample sets against one data set (the visualizer): the floor for sets
+ * of n points (how many real sets it averages into *sets), and a score with
+ * that floor.  ddpm_points_floor returns a negative number on the errors of
+ * ddpm_points_score_samples. */
+double ddpm_points_floor(const struct ddpm_dataset *train, const struct ddpm_dataset *held, size_t n, int D,
+                         int *sets);
+int ddpm_points_score_with_floor(const float *pts, size_t n, int sets, int D, const struct ddpm_dataset *held,
+                                 double floor, int floor_sets, ddpm_points_score *out, ddpm_error *err);
+
 #ifdef __cplusplus
 }
 #endif

@@ -30,7 +30,11 @@ void viz_options_default(viz_options *o)
 
 bool viz_options_headless(const viz_options *o)
 {
-    return o->screenshot || (o->save_live && o->train_seconds > 0);
+    if (o->screenshot) return true;
+    if (!o->save_live || o->train_seconds <= 0) return false;
+    /* a timed run that saves: in a window where there is a display, else without */
+    const char *x11 = getenv("DISPLAY"), *wayland = getenv("WAYLAND_DISPLAY");
+    return o->no_window || !((x11 && *x11) || (wayland && *wayland));
 }
 
 /* ---- messages ----------------------------------------------------------------------- */

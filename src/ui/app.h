@@ -39,6 +39,7 @@ typedef struct viz_options {
     bool lecture, fullscreen, show_fps;
     double train_seconds;        /* > 0: train from the start for this long (headless waits) */
     const char *save_live;       /* when the run ends: the live model's sampling weights to this file */
+    bool no_window;              /* a timed run (--train-seconds, --save-live) without a window */
     int train_batch;             /* 0: the preset's */
     double quit_after;           /* windowed smoke tests: quit after this many seconds */
     viz_settings settings;       /* --set */
@@ -46,7 +47,7 @@ typedef struct viz_options {
 
 void viz_options_default(viz_options *o);
 /* No window: a screenshot, or a timed live training that saves its model
- * (--train-seconds with --save-live). */
+ * (--train-seconds with --save-live) with --no-window or no display. */
 bool viz_options_headless(const viz_options *o);
 
 enum { VIZ_MAX_BANNERS = 6, VIZ_MAX_TOASTS = 4 };
@@ -173,6 +174,9 @@ typedef struct viz_app {
     const ddpm_net *field_ws_net;
     float *field_weights;        /* a copy of the live weights it last took */
     uint64_t field_weights_version;
+    double score_floor;          /* the density score's floor for the shown point set (0: not yet) */
+    int score_floor_sets;
+    uint64_t score_floor_version; /* the points_version it was computed for */
     uint64_t score_id;           /* the result the density score belongs to */
     ddpm_points_score score;
     bool score_ok;

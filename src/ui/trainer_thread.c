@@ -176,7 +176,9 @@ static int install(viz_trainer *vt, ddpm_trainer *tr, const char *origin, bool r
     SDL_LockMutex(vt->lock);
     clear_history_locked(vt, run->schedule.T);
     vt->failed = false;
-    vt->want_running = run_after;
+    /* a train command that came in while the run was being made holds: a
+     * new run never stops a training the user asked for */
+    vt->want_running = run_after || vt->want_running;
     vt->status.step = ddpm_trainer_step_count(tr);
     vt->status.loss = vt->status.loss_smooth = 0.0;
     vt->status.images_per_s = 0.0;

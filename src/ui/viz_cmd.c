@@ -69,6 +69,8 @@ static int run_window(viz_app *a)
         last = now;
         viz_app_frame(a, dt);
         if (a->opt.quit_after > 0 && now - a->started_at > a->opt.quit_after) a->quit = true;
+        /* a timed run that saves its model ends with its training time */
+        if (a->opt.save_live && a->opt.train_seconds > 0 && now - a->started_at > a->opt.train_seconds) a->quit = true;
         /* pace while something moves (vsync may already do it); when idle,
          * sleep until an event arrives (workers push one) */
         const double spent = ddpm_now() - now, budget = FRAME_BUDGET;
@@ -159,7 +161,8 @@ int ddpm_cmd_viz(int argc, char **argv)
         {"train-batch", ARG_INT, &o.train_batch, 0, 1024, "N", "batch of live training (0 = the preset's)"},
         {"save-live", ARG_STRING, &o.save_live, 0, 0, "PATH",
          "when the run ends, write the live model's sampling weights there (a checkpoint ddpm sample loads); "
-         "with --train-seconds and no --screenshot: no window, train, save, exit"},
+         "with --train-seconds: train that long, save, exit (in a window where there is a display)"},
+        {"no-window", ARG_FLAG, &o.no_window, 0, 0, NULL, "with --train-seconds and --save-live: never open a window"},
         {"export-dir", ARG_STRING, &o.export_dir, 0, 0, "DIR", "where exports and checkpoints go"},
         {"font-dir", ARG_STRING, &o.font_dir, 0, 0, "DIR", "folder with DejaVuSans.ttf (default <assets>/fonts)"},
         {"quit-after", ARG_DOUBLE, &o.quit_after, 0, 86400, "S", "close the window after S seconds (smoke tests)"},
