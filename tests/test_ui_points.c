@@ -213,7 +213,8 @@ static void test_drawing_and_worlds(void)
         SDL_Delay(20);
     }
     CHECK(a->train.step >= 50, "the live network trains on the drawing (step %lld)", (long long)a->train.step);
-    CHECK(strcmp(a->train.run.dataset, "moons") == 0 || a->train.run.net.arch == DDPM_ARCH_MLP, "an MLP trains");
+    CHECK(a->train.run.net.arch == DDPM_ARCH_MLP && strcmp(a->train.run.dataset, "drawn") == 0,
+          "an MLP trains, and its run names the drawing as its data: '%s'", a->train.run.dataset);
     viz_trainer_pause(a->trainer);
     /* the world switch keeps each world's sliders */
     a->p.steps = 37;

@@ -195,6 +195,8 @@ static int scratch_config(const viz_trainer_options *o, ddpm_run_config *run, dd
     if (o->batch > 0) run->batch = o->batch;
     run->seed = o->seed;
     run->total_steps = 100000000; /* live training runs until paused */
+    /* the data it learns, by name (what a saved model's eval compares with) */
+    if (o->data) snprintf(run->dataset, sizeof run->dataset, "%s", o->data->name);
     return DDPM_OK;
 }
 
