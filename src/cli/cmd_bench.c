@@ -25,16 +25,32 @@
 #include "ddpm/trainer.h"
 
 static const char *SUMMARY =
-    "Measures the UNet against this machine's sgemm peak (and PyTorch CPU with --torch):\n"
-    "forward B=1, forward B=16 and a training step at B=64, at 1 and 2 threads.\n"
+    "Measures a network against this machine's sgemm peak (and PyTorch CPU with --torch):\n"
+    "forward B=1, forward B=16 and a training step at B=64, at 1 and 2 threads (the mlp\n"
+    "preset of the 2D world: forward B=1, one sampler step of its 2,000 particles, and a\n"
+    "training step at its batch of 256).\n"
     "Prints a Markdown table; see bench/README.md.\n"
     "--blas-hint prints the OPENBLAS_CORETYPE this CPU wants when OpenBLAS picked older\n"
     "kernels for it (nothing when its choice is fine) and exits; bench/run.sh uses it.";
 
+/* Forward of one sample, forward of a batch, a training step: the batches
+ * are a UNet's (1, 16, 64) or, for points, the 2D world's (1, its 2,000
+ * particles, the preset's training batch of 256). */
 enum { FIG_FWD1, FIG_FWD16, FIG_TRAIN, N_FIGS };
-static const int fig_batch[N_FIGS] = {1, 16, 64};
-static const char *const fig_name[N_FIGS] = {"forward B=1", "forward B=16", "train step B=64"};
-static const char *const fig_torch_key[N_FIGS] = {"forward_b1", "forward_b16", "train_b64"};
+
+static void fig_batches(const char *preset, int batch[N_FIGS])
+{
+    ddpm_net_config cfg;
+    const bool points = ddpm_net_preset(preset, &cfg, NULL) == DDPM_OK && cfg.arch == DDPM_ARCH_MLP;
+    batch[FIG_FWD1] = 1;
+    batch[FIG_FWD16] = points ? 2000 : 16;
+    batch[FIG_TRAIN] = points ? 256 : 64;
+}
+
+static void fig_name(char *buf, size_t cap, int f, const int batch[N_FIGS])
+{
+    snprintf(buf, cap, f == FIG_TRAIN ? "train step B=%d" : "forward B=%d", batch[f]);
+}
 
 /* What one child process measures for one (preset, threads). */
 typedef struct {
@@ -123,49 +139,54 @@ static void run_train(void *p)
     if (ddpm_trainer_step(c->tr, NULL, &err) != DDPM_OK) c->failed = 1;
 }
 
-/* Forward timings at B = 1 and 16, in this process. */
-static int measure_forward(const ddpm_net_config *cfg, int reps, c_figures *out, ddpm_error *err)
+/* Forward timings at B = 1 and the batch, in this process. */
+static int measure_forward(const ddpm_net_config *cfg, const int batch[N_FIGS], int reps, c_figures *out,
+                           ddpm_error *err)
 {
     ddpm_net *net;
     if (ddpm_net_create(&net, cfg, err) != DDPM_OK) return DDPM_ERR;
     const size_t P = ddpm_net_num_params(net);
     const size_t D = ddpm_net_config_sample_floats(cfg);
-    float *params = malloc(sizeof(float) * P), *x = malloc(sizeof(float) * D * 16);
-    int t[16];
+    const int NB = batch[FIG_FWD16];
+    float *params = malloc(sizeof(float) * P), *x = malloc(sizeof(float) * D * (size_t)NB);
+    int *t = malloc(sizeof(int) * (size_t)NB);
     ddpm_net_workspace *ws = NULL;
     int rc = DDPM_ERR;
-    if (!params || !x) {
+    if (!params || !x || !t) {
         ddpm_fail(err, "out of memory");
         goto done;
     }
     ddpm_net_init_params(net, params, 1);
     ddpm_rng r;
     ddpm_rng_init(&r, 1, 0);
-    ddpm_rng_normal_fill(&r, x, D * 16);
-    for (int b = 0; b < 16; b++) t[b] = (int)ddpm_rng_below(&r, 1000);
-    if (ddpm_net_workspace_create(&ws, net, 16, false, err) != DDPM_OK) goto done;
+    ddpm_rng_normal_fill(&r, x, D * (size_t)NB);
+    for (int b = 0; b < NB; b++) t[b] = (int)ddpm_rng_below(&r, 1000);
+    if (ddpm_net_workspace_create(&ws, net, NB, false, err) != DDPM_OK) goto done;
     for (int f = FIG_FWD1; f <= FIG_FWD16; f++) {
-        fwd_ctx c = {.net = net, .ws = ws, .params = params, .x = x, .t = t, .B = fig_batch[f]};
+        fwd_ctx c = {.net = net, .ws = ws, .params = params, .x = x, .t = t, .B = batch[f]};
         out->seconds[f] = best_of(reps, run_forward, &c);
     }
     rc = DDPM_OK;
 done:
     ddpm_net_workspace_free(ws);
     ddpm_net_free(net);
-    free(params), free(x);
+    free(params), free(x), free(t);
     return rc;
 }
 
-/* Training steps at B = 64 on the bundled digits, in this process; also
- * writes the run's weights to ckpt_path (for PyTorch) when not NULL. */
+/* Training steps on the preset's data (the bundled digits, the moons), in
+ * this process; also writes the run's weights to ckpt_path (for PyTorch)
+ * when not NULL. */
 static int measure_train(const char *preset, int reps, const char *ckpt_path, c_figures *out,
                          ddpm_error *err)
 {
     ddpm_run_config run;
     if (ddpm_run_config_default(&run, preset, err) != DDPM_OK) return DDPM_ERR;
-    run.batch = fig_batch[FIG_TRAIN];
+    int batch[N_FIGS];
+    fig_batches(preset, batch);
+    run.batch = batch[FIG_TRAIN];
     ddpm_dataset ds;
-    if (ddpm_dataset_open(&ds, "digits", DDPM_SPLIT_TRAIN, err) != DDPM_OK) return DDPM_ERR;
+    if (ddpm_dataset_open(&ds, run.dataset, DDPM_SPLIT_TRAIN, err) != DDPM_OK) return DDPM_ERR;
     ddpm_trainer *tr;
     if (ddpm_trainer_create(&tr, &run, &ds, err) != DDPM_OK) {
         ddpm_dataset_free(&ds);
@@ -232,7 +253,9 @@ static int job_forward(void *arg, c_figures *out, ddpm_error *err)
     ddpm_set_threads(j->threads);
     ddpm_net_config cfg;
     if (ddpm_net_preset(j->preset, &cfg, err) != DDPM_OK) return DDPM_ERR;
-    if (measure_forward(&cfg, j->reps, out, err) != DDPM_OK) return DDPM_ERR;
+    int batch[N_FIGS];
+    fig_batches(j->preset, batch);
+    if (measure_forward(&cfg, batch, j->reps, out, err) != DDPM_OK) return DDPM_ERR;
     out->sgemm_gflops = sgemm_peak(j->threads, j->reps);
     return DDPM_OK;
 }
@@ -249,11 +272,12 @@ static int job_train(void *arg, c_figures *out, ddpm_error *err)
 /* Runs tools/torch_mirror.py bench; fills seconds[] and returns DDPM_OK, or
  * returns DDPM_ERR with the reason (no python3-torch, a failed run). */
 static int torch_figures(const char *python, const char *script, const char *ckpt, int threads,
-                         int reps, double seconds[N_FIGS], ddpm_error *err)
+                         int reps, const int batch[N_FIGS], double seconds[N_FIGS], ddpm_error *err)
 {
     char cmd[12288];
-    snprintf(cmd, sizeof cmd, "'%s' '%s' bench --checkpoint '%s' --threads %d --reps %d 2>&1",
-             python, script, ckpt, threads, reps);
+    snprintf(cmd, sizeof cmd,
+             "'%s' '%s' bench --checkpoint '%s' --threads %d --reps %d --forward-batches %d %d --train-batch %d 2>&1",
+             python, script, ckpt, threads, reps, batch[FIG_FWD1], batch[FIG_FWD16], batch[FIG_TRAIN]);
     fflush(NULL);
     FILE *p = popen(cmd, "r");
     if (!p) return ddpm_fail(err, "cannot run %s", python);
@@ -279,7 +303,9 @@ static int torch_figures(const char *python, const char *script, const char *ckp
     cJSON *secs = root ? cJSON_GetObjectItemCaseSensitive(root, "seconds") : NULL;
     int rc = DDPM_OK;
     for (int f = 0; f < N_FIGS; f++) {
-        cJSON *v = secs ? cJSON_GetObjectItemCaseSensitive(secs, fig_torch_key[f]) : NULL;
+        char key[32];
+        snprintf(key, sizeof key, f == FIG_TRAIN ? "train_b%d" : "forward_b%d", batch[f]);
+        cJSON *v = secs ? cJSON_GetObjectItemCaseSensitive(secs, key) : NULL;
         if (!cJSON_IsNumber(v) || !(v->valuedouble > 0)) {
             rc = ddpm_fail(err, "unexpected output from %s: %s", script, out);
             break;
@@ -303,16 +329,20 @@ typedef struct {
 
 static void print_table(const row_set *rows, int n_rows, bool with_torch)
 {
-    printf("| preset | threads | measurement | C ms | images/s | GFLOP/s | %% of sgemm peak |%s\n",
+    printf("| preset | threads | measurement | C ms | samples/s | GFLOP/s | %% of sgemm peak |%s\n",
            with_torch ? " PyTorch ms | speed-up vs PyTorch |" : "");
     printf("|---|---:|---|---:|---:|---:|---:|%s\n", with_torch ? "---:|---:|" : "");
     for (int i = 0; i < n_rows; i++) {
         const row_set *r = &rows[i];
+        int batch[N_FIGS];
+        fig_batches(r->preset, batch);
         for (int f = 0; f < N_FIGS; f++) {
-            const double s = r->c.seconds[f], B = fig_batch[f];
+            const double s = r->c.seconds[f], B = batch[f];
+            char name[32];
+            fig_name(name, sizeof name, f, batch);
             const double flops = r->flops_per_image * B * (f == FIG_TRAIN ? 3.0 : 1.0);
             const double gf = flops / s / 1e9;
-            printf("| %s | %d | %s | %.1f | %.0f | %.1f | %.0f%% |", r->preset, r->threads, fig_name[f],
+            printf("| %s | %d | %s | %.1f | %.0f | %.1f | %.0f%% |", r->preset, r->threads, name,
                    1e3 * s, B / s, gf, r->c.sgemm_gflops > 0 ? 100.0 * gf / r->c.sgemm_gflops : 0.0);
             if (with_torch) {
                 if (r->torch[f] > 0)
@@ -342,7 +372,7 @@ int ddpm_cmd_bench(int argc, char **argv)
     int threads = 0, reps = 5, rounds = 1;
     bool torch = false, blas_hint = false;
     const ddpm_arg_spec specs[] = {
-        {"preset", ARG_STRING, &preset, 0, 0, "NAME", "tiny, small or all"},
+        {"preset", ARG_STRING, &preset, 0, 0, "NAME", "tiny, small, mlp or all"},
         {"threads", ARG_INT, &threads, 0, 256, "N", "thread count (0 = 1 and 2)"},
         {"reps", ARG_INT, &reps, 1, 1000, "N", "repetitions per figure (the best counts)"},
         {"rounds", ARG_INT, &rounds, 1, 100, "N", "alternate C and PyTorch this many times"},
@@ -369,11 +399,12 @@ int ddpm_cmd_bench(int argc, char **argv)
                         "  the sgemm peak (and PyTorch's matrix products) will understate this machine.\n"
                         "  Run with OPENBLAS_CORETYPE=%s, as bench/run.sh does.\n",
                 ddpm_blas_core(), hint, hint);
-    const char *presets[2];
+    const char *presets[3];
     int n_presets = 0;
     if (strcmp(preset, "all") == 0) {
         presets[n_presets++] = "tiny";
         presets[n_presets++] = "small";
+        presets[n_presets++] = "mlp";
     } else {
         ddpm_net_config probe;
         if (ddpm_net_preset(preset, &probe, &err) != DDPM_OK) return ddpm_cli_bad_input("bench", &err);
@@ -392,7 +423,7 @@ int ddpm_cmd_bench(int argc, char **argv)
         return 1;
     }
 
-    row_set rows[4];
+    row_set rows[6];
     int n_rows = 0;
     bool torch_ok = torch;
     for (int p = 0; p < n_presets; p++) {
@@ -433,7 +464,9 @@ int ddpm_cmd_bench(int argc, char **argv)
                 fprintf(stderr, "ddpm bench: %s, %d thread%s, round %d/%d: PyTorch...\n", r->preset,
                         r->threads, r->threads == 1 ? "" : "s", round + 1, rounds);
                 double secs[N_FIGS];
-                if (torch_figures(python, script, ckpt, r->threads, reps, secs, &err) != DDPM_OK) {
+                int batch[N_FIGS];
+                fig_batches(r->preset, batch);
+                if (torch_figures(python, script, ckpt, r->threads, reps, batch, secs, &err) != DDPM_OK) {
                     fprintf(stderr, "ddpm bench: no PyTorch figures: %s\n", err.msg);
                     torch_ok = false;
                     continue;

@@ -1,6 +1,6 @@
 /* fuzz_config.c: libFuzzer target for the JSON configurations stored in
- * checkpoint metadata (UNet, scheduler, training).  Any bytes must give a
- * valid config or a clean error; a valid UNet config must build. */
+ * checkpoint metadata (UNet, MLP, scheduler, training).  Any bytes must give
+ * a valid config or a clean error; a valid network config must build. */
 #include <stdlib.h>
 #include <string.h>
 
@@ -15,14 +15,16 @@ int LLVMFuzzerTestOneInput(const unsigned char *data, size_t size)
     memcpy(json, data, size);
     json[size] = '\0';
     ddpm_error err = {0};
-    ddpm_unet_config uc;
-    if (ddpm_unet_config_from_json(json, &uc, &err) == DDPM_OK) {
+    for (int arch = 0; arch < DDPM_ARCH_COUNT; arch++) {
+        ddpm_net_config nc;
+        if (ddpm_net_config_from_json((ddpm_arch)arch, json, &nc, &err) != DDPM_OK) continue;
         /* a config that validated must build, and print back to itself */
         ddpm_net *net = NULL;
-        if (ddpm_net_create(&net, &uc, &err) != DDPM_OK) abort();
-        char *again = ddpm_unet_config_to_json(&uc);
-        ddpm_unet_config back;
-        if (ddpm_unet_config_from_json(again, &back, &err) != DDPM_OK || !ddpm_unet_config_equal(&uc, &back))
+        if (ddpm_net_create(&net, &nc, &err) != DDPM_OK) abort();
+        char *again = ddpm_net_config_to_json(&nc);
+        ddpm_net_config back;
+        if (ddpm_net_config_from_json((ddpm_arch)arch, again, &back, &err) != DDPM_OK ||
+            !ddpm_net_config_equal(&nc, &back))
             abort();
         free(again);
         ddpm_net_free(net);
