@@ -45,14 +45,8 @@ for d in $sets; do
 done
 
 # part 2: the window
-if [ -z "${DISPLAY:-}" ]; then
-  command -v Xvfb > /dev/null || { echo "points_world.sh: no DISPLAY and no Xvfb: window part left out" >&2; exit 0; }
-  for n in $(seq 90 120); do [ -e "/tmp/.X11-unix/X$n" ] || break; done
-  Xvfb ":$n" -screen 0 1600x900x24 > /dev/null 2>&1 &
-  xvfb=$!
-  export DISPLAY=":$n"
-  sleep 2
-fi
+. bench/xvfb.sh
+need_display || { echo "points_world.sh: no DISPLAY and no Xvfb: window part left out" >&2; exit 0; }
 "$bin" viz --fps --set world=2d,dataset=moons --train-seconds 20 --save-live "$work/window.safetensors" \
   --export-dir "$work/exports" > "$work/wlog" 2>&1 || { cat "$work/wlog" >&2; exit 1; }
 grep -m1 'renderer' "$work/wlog" || true

@@ -20,14 +20,8 @@ bin=${2:-./build/ddpm}
 command -v xdotool > /dev/null || { echo "viz_grid.sh: needs xdotool (apt-get install xdotool)" >&2; exit 1; }
 work=$(mktemp -d)
 trap 'kill "${xvfb:-}" 2> /dev/null || true; rm -rf "$work"' EXIT
-if [ -z "${DISPLAY:-}" ]; then
-  command -v Xvfb > /dev/null || { echo "viz_grid.sh: no DISPLAY and no Xvfb (apt-get install xvfb)" >&2; exit 1; }
-  for n in $(seq 90 120); do [ -e "/tmp/.X11-unix/X$n" ] || break; done
-  Xvfb ":$n" -screen 0 1600x900x24 > /dev/null 2>&1 &
-  xvfb=$!
-  export DISPLAY=":$n"
-  sleep 2
-fi
+. bench/xvfb.sh
+need_display || { echo "viz_grid.sh: no DISPLAY and no Xvfb (apt-get install xvfb)" >&2; exit 1; }
 "$bin" viz --fps --train-seconds 3600 --set mode=grid,steps=50,eta=0,model=eps-linear \
   --quit-after "$secs" --export-dir "$work/exports" > "$work/log" 2>&1 &
 viz=$!

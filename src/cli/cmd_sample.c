@@ -91,6 +91,32 @@ static void draw_frame(ddpm_image *img, const trajectory *tr, int k, int scale)
     ddpm_image_draw_text(img, lx, label_h + cell + pad + cell / 2, "x0^", 1, DDPM_RGB_CYAN);
 }
 
+/* Draws frame k of a trajectory into out (initialised by the callee). */
+typedef void (*frame_fn)(const void *ctx, int k, ddpm_image *out);
+
+/* The trajectory's GIF: every step up to max_frames (a subsample beyond),
+ * 8 cs a frame, then a pause on x0. */
+static int write_gif(const char *path, int frames, int max_frames, frame_fn draw, const void *ctx, ddpm_error *err)
+{
+    ddpm_gif_writer gw;
+    int rc = DDPM_OK, last_k = -1;
+    const int n = frames < max_frames ? frames : max_frames;
+    for (int f = 0; f < n && rc == DDPM_OK; f++) {
+        const int k = frames <= max_frames ? f : (int)((long)f * (frames - 1) / (max_frames - 1));
+        if (k == last_k) continue;
+        last_k = k;
+        ddpm_image img;
+        draw(ctx, k, &img);
+        if (f == 0) rc = ddpm_gif_open(&gw, path, img.w, img.h, err);
+        if (rc == DDPM_OK) rc = ddpm_gif_add_frame(&gw, &img, k == frames - 1 ? 250 : 8, err);
+        ddpm_image_free(&img);
+    }
+    if (rc != DDPM_OK) return rc; /* the writer released itself */
+    return ddpm_gif_close(&gw, err);
+}
+
+static void image_frame(const void *ctx, int k, ddpm_image *out) { draw_frame(out, ctx, k, 3); }
+
 static int write_trajectory(const trajectory *tr, const char *base, ddpm_error *err)
 {
     /* the strip: evenly spaced steps, first and last included */
@@ -124,31 +150,33 @@ static int write_trajectory(const trajectory *tr, const char *base, ddpm_error *
     ddpm_image_free(&strip);
     if (rc != DDPM_OK) return rc;
 
-    /* the GIF: every step up to 100 frames (a subsample beyond), then a pause on x0 */
     snprintf(path, sizeof path, "%s-trajectory.gif", base);
-    ddpm_image img;
-    draw_frame(&img, tr, 0, 3);
-    ddpm_gif_writer gw;
-    rc = ddpm_gif_open(&gw, path, img.w, img.h, err);
-    ddpm_image_free(&img);
-    if (rc != DDPM_OK) return rc;
-    const int max_frames = 100;
-    int last_k = -1;
-    for (int f = 0; f < (frames < max_frames ? frames : max_frames) && rc == DDPM_OK; f++) {
-        int k = frames <= max_frames ? f : (int)((long)f * (frames - 1) / (max_frames - 1));
-        if (k == last_k) continue;
-        last_k = k;
-        draw_frame(&img, tr, k, 3);
-        rc = ddpm_gif_add_frame(&gw, &img, k == frames - 1 ? 250 : 8, err);
-        ddpm_image_free(&img);
-    }
-    if (rc != DDPM_OK) return rc; /* the writer released itself */
-    return ddpm_gif_close(&gw, err);
+    return write_gif(path, frames, 100, image_frame, tr, err);
 }
 
 /* ---- points --------------------------------------------------------------------- */
 
 enum { TRAJ_MAX_POINTS = 2000, TRAJ_STRIP_POINTS = 6, TRAJ_GIF_FRAMES = 60 };
+
+/* What a frame of the cloud's GIF needs. */
+typedef struct {
+    const trajectory *tr;
+    int D;
+    const ddpm_dataset *ref;
+} cloud;
+
+static void cloud_frame(const void *ctx, int k, ddpm_image *out)
+{
+    const cloud *c = ctx;
+    ddpm_scatter_spec spec = ddpm_scatter_spec_default();
+    spec.size = 384;
+    char title[64];
+    if (c->tr->t[k] >= 0) snprintf(title, sizeof title, "step %d/%d  t=%d", k + 1, c->tr->S, c->tr->t[k]);
+    else snprintf(title, sizeof title, "x0 (done)");
+    const size_t frame = (size_t)c->tr->n_show * c->tr->per;
+    ddpm_image_scatter(out, &spec, c->tr->x_t + (size_t)k * frame, (size_t)c->tr->n_show, c->D,
+                       c->ref ? c->ref->points : NULL, c->ref ? c->ref->n : 0, title);
+}
 
 /* The cloud's flight: a strip of scatter plots at evenly spaced steps, and a
  * GIF of every step (a subsample beyond TRAJ_GIF_FRAMES) ending on x0. */
@@ -181,26 +209,8 @@ static int write_points_trajectory(const trajectory *tr, int D, const ddpm_datas
     if (rc != DDPM_OK) return rc;
 
     snprintf(path, sizeof path, "%s-trajectory.gif", base);
-    spec.size = 384;
-    ddpm_gif_writer gw = {0};
-    int last_k = -1;
-    const int n_frames = frames < TRAJ_GIF_FRAMES ? frames : TRAJ_GIF_FRAMES;
-    for (int f = 0; f < n_frames && rc == DDPM_OK; f++) {
-        const int k = frames <= TRAJ_GIF_FRAMES ? f : (int)((long)f * (frames - 1) / (TRAJ_GIF_FRAMES - 1));
-        if (k == last_k) continue;
-        last_k = k;
-        char title[64];
-        if (tr->t[k] >= 0) snprintf(title, sizeof title, "step %d/%d  t=%d", k + 1, tr->S, tr->t[k]);
-        else snprintf(title, sizeof title, "x0 (done)");
-        ddpm_image img;
-        ddpm_image_scatter(&img, &spec, tr->x_t + (size_t)k * frame, (size_t)tr->n_show, D, ref ? ref->points : NULL,
-                           ref ? ref->n : 0, title);
-        if (f == 0) rc = ddpm_gif_open(&gw, path, img.w, img.h, err);
-        if (rc == DDPM_OK) rc = ddpm_gif_add_frame(&gw, &img, k == frames - 1 ? 250 : 8, err);
-        ddpm_image_free(&img);
-    }
-    if (rc != DDPM_OK) return rc; /* the writer released itself */
-    return ddpm_gif_close(&gw, err);
+    const cloud c = {tr, D, ref};
+    return write_gif(path, frames, TRAJ_GIF_FRAMES, cloud_frame, &c, err);
 }
 
 /* A model of points: the scatter PNG over its data, the CSV and the
