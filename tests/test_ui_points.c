@@ -246,8 +246,16 @@ static void test_drawing_and_worlds(void)
     }
 }
 
+/* A failed CHECK exits: the model and the screenshot go with it. */
+static void cleanup(void)
+{
+    remove(g_out);
+    if (g_model[0]) remove(g_model);
+}
+
 int main(void)
 {
+    atexit(cleanup);
     snprintf(g_out, sizeof g_out, "/tmp/ddpm-test-ui-points-%d.png", (int)getpid());
     CHECK(SDL_Init(0) == 0, "SDL_Init: %s", SDL_GetError());
     ddpm_blas_set_threads(1);
@@ -263,8 +271,6 @@ int main(void)
         tests[i].fn();
         printf("  %-24s %.2f s\n", tests[i].name, ddpm_now() - t0);
     }
-    remove(g_out);
-    remove(g_model);
     SDL_Quit();
     TEST_PASS("test_ui_points");
 }
