@@ -73,9 +73,10 @@ first=$(floor_of "$q" $((2 * q)))
 last=$(floor_of $((3 * q)) 1000000000)
 [ -n "$first" ] && [ -n "$last" ] || fail "no RSS samples"
 echo "RSS floor in the second quarter: $((first / 1024)) MiB; in the last: $((last / 1024)) MiB ($(wc -l < "$tmp/rss.txt") samples)"
-# Under ThreadSanitizer the resident size is mostly the detector's shadow and
-# history memory, which grows with every address touched: there the soak
-# checks races and crashes only (SOAK_RSS_CHECK=0, set by ./lab test).
+# Under a sanitizer the resident size is mostly the detector's own memory:
+# TSan's shadow and history grow with every address touched, and ASan's
+# quarantine holds freed blocks by design.  There the soak checks races,
+# memory errors and crashes only (SOAK_RSS_CHECK=0, set by ./lab test).
 if [ "${SOAK_RSS_CHECK:-1}" = 0 ]; then
   echo "RSS check off (SOAK_RSS_CHECK=0)"
 else
