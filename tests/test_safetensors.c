@@ -392,8 +392,10 @@ static void test_hostile(void)
     expect_reject("missing data_offsets", "{\"a\":{" T1 "}}", 4, "missing \"data_offsets\"");
     expect_reject("field twice", "{\"a\":{" T1 ",\"dtype\":\"F32\",\"data_offsets\":[0,4]}}", 4,
                   "field \"dtype\" appears twice");
-    expect_reject("dtype F16", "{\"a\":{\"dtype\":\"F16\",\"shape\":[2],\"data_offsets\":[0,4]}}",
-                  4, "tensor 'a' has dtype 'F16', but only F32 is supported");
+    expect_reject("dtype F16, F32's size", "{\"a\":{\"dtype\":\"F16\",\"shape\":[2],\"data_offsets\":[0,8]}}",
+                  8, "tensor 'a': data_offsets [0, 8] hold 8 bytes, but F16 of shape [2] needs 4");
+    expect_reject("dtype BF16", "{\"a\":{\"dtype\":\"BF16\",\"shape\":[2],\"data_offsets\":[0,4]}}",
+                  4, "tensor 'a' has dtype 'BF16', but only F32 and F16 are supported");
     expect_reject("dtype I64", "{\"a\":{\"dtype\":\"I64\",\"shape\":[1],\"data_offsets\":[0,8]}}",
                   8, "dtype 'I64', but only F32");
     expect_reject("dtype garbage",
@@ -784,6 +786,94 @@ static void remove_tmp_dir(void)
     rmdir(tmp_dir);
 }
 
+/* binary16: known bit patterns (IEEE 754-2008 table 3.5's parameters: 5
+ * exponent bits, bias 15, 10 fraction bits), rounding ties to even, and a
+ * file of F16 and F32 tensors of odd sizes read back. */
+static void test_f16(void)
+{
+    /* exact: the float is an F16 value, so it also converts back */
+    static const struct { float f; uint16_t h; bool exact; } known[] = {
+        {0.0f, 0x0000, true}, {-0.0f, 0x8000, true}, {1.0f, 0x3C00, true}, {-2.0f, 0xC000, true},
+        {0.5f, 0x3800, true}, {65504.0f, 0x7BFF, true},     /* the largest finite */
+        {6.103515625e-05f, 0x0400, true},                   /* 2^-14, the smallest normal */
+        {5.9604644775390625e-08f, 0x0001, true},            /* 2^-24, the smallest subnormal */
+        {3.0517578125e-05f, 0x0200, true},                  /* 2^-15, a subnormal */
+        {0.333251953125f, 0x3555, true},                    /* 1/3 as F16 holds it */
+        {1.0009765625f, 0x3C01, true},                      /* 1 + 2^-10 */
+        {1.00048828125f, 0x3C00, false},                    /* 1 + 2^-11, a tie: to even (down) */
+        {1.00146484375f, 0x3C02, false},                    /* 1 + 3 * 2^-11, a tie: to even (up) */
+        {2.98023223876953125e-08f, 0x0000, false},          /* 2^-25, a tie at the bottom: to zero */
+        {4.4703483581542969e-08f, 0x0001, false},           /* 1.5 * 2^-25: up to the smallest */
+        {65519.0f, 0x7BFF, false}, {65520.0f, 0x7C00, false}, {1e10f, 0x7C00, false}, {-1e10f, 0xFC00, false},
+    };
+    for (size_t i = 0; i < sizeof known / sizeof known[0]; i++) {
+        CHECK(ddpm_f32_to_f16(known[i].f) == known[i].h, "f32 -> f16 of %.10g: 0x%04x, expected 0x%04x",
+              (double)known[i].f, ddpm_f32_to_f16(known[i].f), known[i].h);
+        CHECK(!known[i].exact || (ddpm_f16_to_f32(known[i].h) == known[i].f &&
+                                  signbit(ddpm_f16_to_f32(known[i].h)) == signbit(known[i].f)),
+              "f16 -> f32 of 0x%04x: %.10g, expected %.10g", known[i].h, (double)ddpm_f16_to_f32(known[i].h),
+              (double)known[i].f);
+    }
+    CHECK(isinf(ddpm_f16_to_f32(0x7C00)) && ddpm_f16_to_f32(0xFC00) < 0 && isnan(ddpm_f16_to_f32(0x7E00)) &&
+              isnan(ddpm_f16_to_f32(ddpm_f32_to_f16(NAN))),
+          "infinities and NaN");
+    /* every F16 value converts back to itself */
+    for (uint32_t h = 0; h < 0x10000; h++) {
+        if ((h & 0x7C00) == 0x7C00 && (h & 0x3FF)) continue; /* NaNs: checked above */
+        CHECK(ddpm_f32_to_f16(ddpm_f16_to_f32((uint16_t)h)) == h, "0x%04x does not come back", h);
+    }
+    /* between two neighbours, to the nearer one */
+    for (uint32_t h = 0x0001; h < 0x7BFF; h += 97) {
+        const float lo = ddpm_f16_to_f32((uint16_t)h), hi = ddpm_f16_to_f32((uint16_t)(h + 1));
+        CHECK(ddpm_f32_to_f16(lo + (hi - lo) * 0.25f) == h && ddpm_f32_to_f16(lo + (hi - lo) * 0.75f) == h + 1,
+              "rounding between 0x%04x and 0x%04x", h, h + 1);
+    }
+
+    /* a file: F16 of 3 values (6 bytes), then F32 at an offset that is not a
+     * multiple of 4, then F16 again */
+    float a[3] = {0.1f, -3.5f, 1000.0f}, b[2] = {1.0f / 3.0f, -7e-6f}, c[5] = {1, 2, 3, 4, 65504};
+    ddpm_st_tensor t[3] = {
+        {.name = "a", .ndim = 1, .shape = {3}, .data = a, .dtype = DDPM_ST_F16},
+        {.name = "b", .ndim = 1, .shape = {2}, .data = b},
+        {.name = "c", .ndim = 2, .shape = {1, 5}, .data = c, .dtype = DDPM_ST_F16},
+    };
+    ddpm_error err = {0};
+    const char *path = tmp_path("f16.safetensors");
+    CHECK(ddpm_safetensors_write(path, t, 3, NULL, 0, &err) == DDPM_OK, "%s", err.msg);
+    size_t len;
+    unsigned char *bytes = slurp(path, &len);
+    const uint64_t hl = (uint64_t)bytes[0] | (uint64_t)bytes[1] << 8;
+    CHECK(len == 8 + hl + 6 + 8 + 10, "file of %zu bytes, header %llu", len, (unsigned long long)hl);
+    CHECK(strstr((char *)bytes + 8, "\"a\":{\"dtype\":\"F16\",\"shape\":[3],\"data_offsets\":[0,6]}") &&
+              strstr((char *)bytes + 8, "\"b\":{\"dtype\":\"F32\",\"shape\":[2],\"data_offsets\":[6,14]}"),
+          "the header names the dtypes");
+    const unsigned char *data = bytes + 8 + hl;
+    CHECK(data[2] == 0x00 && data[3] == 0xC3, "-3.5 = 0xC300, little-endian");
+    free(bytes);
+    ddpm_safetensors *f;
+    CHECK(ddpm_safetensors_open(&f, path, 1u << 20, &err) == DDPM_OK, "%s", err.msg);
+    float got[5];
+    CHECK(ddpm_safetensors_read_f32(f, "a", (int64_t[]){3}, 1, got, &err) == DDPM_OK, "%s", err.msg);
+    for (int i = 0; i < 3; i++)
+        CHECK(got[i] == ddpm_f16_to_f32(ddpm_f32_to_f16(a[i])) && fabsf(got[i] - a[i]) <= fabsf(a[i]) / 1024,
+              "a[%d] = %g, wrote %g", i, (double)got[i], (double)a[i]);
+    CHECK(ddpm_safetensors_read_f32(f, "b", (int64_t[]){2}, 1, got, &err) == DDPM_OK && got[0] == b[0] && got[1] == b[1],
+          "F32 after F16 is exact");
+    CHECK(ddpm_safetensors_read_f32(f, "c", (int64_t[]){1, 5}, 2, got, &err) == DDPM_OK && got[4] == 65504.0f &&
+              got[2] == 3.0f,
+          "c");
+    CHECK(ddpm_safetensors_find(f, "a")->dtype == DDPM_ST_F16 && ddpm_safetensors_find(f, "b")->dtype == DDPM_ST_F32,
+          "the reader says how each was stored");
+    ddpm_safetensors_close(f);
+    /* beyond F16's range: refused, nothing written */
+    c[4] = 70000.0f;
+    CHECK(ddpm_safetensors_write(tmp_path("big.safetensors"), t, 3, NULL, 0, &err) == DDPM_ERR &&
+              strstr(err.msg, "beyond float16's range") && strstr(err.msg, "'c'"),
+          "a float beyond F16: %s", err.msg);
+    CHECK(access(tmp_path("big.safetensors"), F_OK) != 0, "no file left");
+    printf("float16: known patterns, ties to even, all 65,536 values back, a mixed file read\n");
+}
+
 int main(void)
 {
     const char *base = getenv("TMPDIR");
@@ -792,6 +882,7 @@ int main(void)
 
     test_round_trip();
     test_known_bytes();
+    test_f16();
     test_hostile();
     size_t len;
     unsigned char *valid = slurp(tmp_path("rt.safetensors"), &len);

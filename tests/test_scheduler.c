@@ -339,6 +339,44 @@ static void check_prediction_round_trip(void)
     ddpm_schedule_free(&s);
 }
 
+/* Min-SNR-gamma: whatever the prediction type, the weighted loss of an error
+ * in the output is min(SNR, gamma) times the squared error it makes in x0
+ * (Hang et al. 2023): checked through the conversions, not the formula. */
+static void check_min_snr_weights(void)
+{
+    ddpm_schedule_config sc = ddpm_schedule_config_default();
+    ddpm_schedule s;
+    CHECK(ddpm_schedule_init(&s, &sc, NULL) == 0, "init");
+    ddpm_rng r;
+    ddpm_rng_init(&r, 7, 0);
+    const double gammas[] = {1.0, 5.0};
+    for (int p = 0; p < DDPM_PRED_COUNT; p++)
+        for (int g = 0; g < 2; g++)
+            for (int t = 0; t < s.T; t += 111) {
+                float x0[16], eps[16], x_t[16], target[16], out[16], x0_hat[16];
+                for (int i = 0; i < 16; i++) {
+                    x0[i] = (float)(2.0 * ddpm_rng_uniform(&r) - 1.0);
+                    eps[i] = (float)ddpm_rng_normal(&r);
+                }
+                ddpm_q_sample(&s, t, x0, eps, x_t, 16);
+                ddpm_prediction_target(&s, (ddpm_prediction)p, t, x0, eps, target, 16);
+                for (int i = 0; i < 16; i++) out[i] = target[i] + 0.01f * (float)ddpm_rng_normal(&r);
+                ddpm_prediction_to_x0_eps(&s, (ddpm_prediction)p, t, x_t, out, x0_hat, NULL, 16);
+                double e_out = 0, e_x0 = 0;
+                for (int i = 0; i < 16; i++) {
+                    e_out += ((double)out[i] - target[i]) * ((double)out[i] - target[i]);
+                    e_x0 += ((double)x0_hat[i] - x0[i]) * ((double)x0_hat[i] - x0[i]);
+                }
+                const double snr = s.alpha_bar[t] / (1.0 - s.alpha_bar[t]);
+                const double w = ddpm_loss_weight(&s, (ddpm_prediction)p, t, gammas[g]);
+                CHECK_CLOSE(w * e_out, fmin(snr, gammas[g]) * e_x0, 2e-3, 0,
+                            "%s, gamma %g, t %d (SNR %g)", ddpm_prediction_name((ddpm_prediction)p), gammas[g], t, snr);
+                CHECK(ddpm_loss_weight(&s, (ddpm_prediction)p, t, 0.0) == 1.0, "gamma 0: the simple loss");
+            }
+    ddpm_schedule_free(&s);
+    printf("Min-SNR-gamma weights: the x0-space loss min(SNR, gamma) |x0 - x0_hat|^2 for eps, v and x0\n");
+}
+
 static void check_bad_parameters(void)
 {
     ddpm_error err = {0};
@@ -397,6 +435,7 @@ int main(void)
     check_ddim_eta1_is_ddpm();
     check_eta0_deterministic();
     check_prediction_round_trip();
+    check_min_snr_weights();
     check_bad_parameters();
     TEST_PASS("test_scheduler");
 }

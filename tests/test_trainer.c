@@ -193,6 +193,7 @@ static void check_points(void)
     run.batch = 64;
     run.prediction = DDPM_PRED_EPS; /* its loss falls visibly within 200 steps; v's is noisier */
     run.adam.decay_steps = 1000;
+    run.min_snr_gamma = 5.0; /* the weighting travels with the run: the resume below is exact */
     ddpm_trainer *a;
     CHECK(ddpm_trainer_create(&a, &run, &ds, &err) == 0, "%s", err.msg);
     double first = 0, last = 0, losses[200];
@@ -213,7 +214,7 @@ static void check_points(void)
     ddpm_checkpoint ck;
     CHECK(ddpm_checkpoint_load(&ck, path, DDPM_CKPT_ALL, &err) == 0, "%s", err.msg);
     CHECK(ck.run.net.arch == DDPM_ARCH_MLP && ddpm_net_config_equal(&ck.run.net, &run.net), "checkpoint's network");
-    CHECK(ck.run.adam.decay_steps == 1000, "checkpoint's decay");
+    CHECK(ck.run.adam.decay_steps == 1000 && ck.run.min_snr_gamma == 5.0, "checkpoint's decay and weighting");
     ddpm_trainer *b;
     CHECK(ddpm_trainer_resume(&b, &ck, NULL, &ds, &err) == 0, "%s", err.msg);
     for (int s = 100; s < 200; s++) {
@@ -221,6 +222,13 @@ static void check_points(void)
         CHECK(ddpm_trainer_step(b, &st, &err) == 0, "%s", err.msg);
         CHECK(st.loss == losses[s], "resumed MLP loss at step %d: %.9g vs %.9g", s, st.loss, losses[s]);
     }
+    /* and it does weight: without it the same run takes other steps */
+    ddpm_trainer_free(b);
+    ck.run.min_snr_gamma = 0.0;
+    CHECK(ddpm_trainer_resume(&b, &ck, &ck.run, &ds, &err) == 0, "%s", err.msg);
+    ddpm_train_stats st0;
+    CHECK(ddpm_trainer_step(b, &st0, &err) == 0 && ddpm_trainer_step(b, &st0, &err) == 0, "%s", err.msg);
+    CHECK(st0.loss != losses[101], "Min-SNR changes the steps: %.9g both ways", st0.loss);
     ddpm_checkpoint_free(&ck);
     ddpm_trainer_free(a);
     ddpm_trainer_free(b);

@@ -117,14 +117,17 @@ static bool trainer_settled(void *ctx) { return !viz_trainer_pending(((rig *)ctx
 
 typedef struct {
     viz_trainer *vt;
-    atomic_int on, off;
+    atomic_int on, off, threads;
 } hold_rec;
 
-static void record_hold(void *ctx, bool on)
+/* what the app does (app_jobs.c): hold for two threads, lend a core for one */
+static void record_hold(void *ctx, int threads, bool on)
 {
     hold_rec *h = ctx;
     atomic_fetch_add(on ? &h->on : &h->off, 1);
-    viz_trainer_yield(h->vt, on);
+    atomic_store(&h->threads, threads);
+    if (threads > 1) viz_trainer_yield(h->vt, on);
+    else viz_trainer_lend(h->vt, on);
 }
 
 static viz_job live_job(int steps, double eta, int B)
@@ -243,12 +246,34 @@ static void test_threads(const ddpm_dataset *digits)
     js.hold_ctx = &rec;
     viz_sampler_submit(r.s, &js);
     CHECK(viz_sampler_wait_idle(r.s, 60), "the split job finishes");
-    CHECK(atomic_load(&rec.on) == 1 && atomic_load(&rec.off) == 1, "hold on %d, off %d", atomic_load(&rec.on),
-          atomic_load(&rec.off));
+    CHECK(atomic_load(&rec.on) == 1 && atomic_load(&rec.off) == 1 && atomic_load(&rec.threads) == 2,
+          "hold on %d, off %d, threads %d", atomic_load(&rec.on), atomic_load(&rec.off), atomic_load(&rec.threads));
     viz_trainer_get_status(r.vt, &st);
     r.min_step = st.step + 2;
     CHECK(wait_for(trainer_reached, &r, 120), "training goes on after the split job");
     viz_result *res_s = viz_sampler_acquire(r.s);
+    check_complete(r.s, res_s, 1);
+    viz_result_release(res_s);
+
+    /* a one-thread job (the refresh that follows the training) lends a core:
+     * the training goes on while it runs, then has both threads back */
+    atomic_store(&rec.on, 0);
+    atomic_store(&rec.off, 0);
+    viz_job j1 = live_job(300, 0.0, 4);
+    j1.threads = 1;
+    j1.hold = record_hold;
+    j1.hold_ctx = &rec;
+    viz_trainer_get_status(r.vt, &st);
+    const int64_t lent_at = st.step;
+    viz_sampler_submit(r.s, &j1);
+    r.min_step = lent_at + 2;
+    CHECK(wait_for(trainer_reached, &r, 120), "training goes on beside a one-thread job");
+    CHECK(viz_sampler_wait_idle(r.s, 120), "the one-thread job finishes");
+    CHECK(atomic_load(&rec.on) == 1 && atomic_load(&rec.off) == 1 && atomic_load(&rec.threads) == 1,
+          "lend on %d, off %d, threads %d", atomic_load(&rec.on), atomic_load(&rec.off), atomic_load(&rec.threads));
+    viz_trainer_get_status(r.vt, &st);
+    CHECK(!st.yielding, "a lent core is not a hold");
+    res_s = viz_sampler_acquire(r.s);
     check_complete(r.s, res_s, 1);
     viz_result_release(res_s);
 

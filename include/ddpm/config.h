@@ -33,6 +33,8 @@ typedef struct ddpm_run_config {
     int64_t total_steps;           /* optimizer steps of the whole run */
     ddpm_adam_config adam;
     double ema_decay;              /* 0..1 (0.999 is usual; 0 = EMA equals the weights) */
+    double min_snr_gamma;          /* loss weighting over t: 0 = none (the simple loss), else
+                                      Min-SNR-gamma (ddpm_loss_weight in ddpm/scheduler.h) */
     uint64_t seed;
 } ddpm_run_config;
 

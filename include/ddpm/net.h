@@ -117,6 +117,10 @@ int ddpm_net_workspace_create(ddpm_net_workspace **out, const ddpm_net *net, int
                               bool training, ddpm_error *err);
 void ddpm_net_workspace_free(ddpm_net_workspace *ws);
 int ddpm_net_workspace_max_batch(const ddpm_net_workspace *ws);
+/* From the next pass on, compute on at most n of the workspace's threads
+ * (n <= 0: all of them), e.g. while a core is lent to something else; the
+ * results are the same bit for bit (ddpm/threads.h).  Safe from any thread. */
+void ddpm_net_workspace_limit_threads(ddpm_net_workspace *ws, int n);
 /* Bytes held by the workspace (activations, gradients, scratch). */
 size_t ddpm_net_workspace_bytes(const ddpm_net_workspace *ws);
 /* Bytes a workspace of this size would hold, without creating it (with the

@@ -1,4 +1,5 @@
-/* ddpm/safetensors.h: checkpoints in Hugging Face's safetensors format, F32 only.
+/* ddpm/safetensors.h: checkpoints in Hugging Face's safetensors format, F32
+ * and F16 (IEEE 754 binary16: half the size, for bundled histories).
  *
  *   ddpm_st_tensor t[2] = {
  *       {.name = "conv_in.weight", .ndim = 4, .shape = {32, 1, 3, 3}, .data = w},
@@ -28,7 +29,7 @@
  *
  * Reading: the whole file is read into memory and validated before anything
  * is returned: the header length against the real size, UTF-8, JSON syntax,
- * every field's type and range, the dtype (F32 only), and that the tensors
+ * every field's type and range, the dtype (F32 or F16), and that the tensors
  * tile the data buffer exactly: no overlap, no gap, no byte left over.  Any
  * byte string gives either a valid handle or DDPM_ERR with a message naming
  * the file (or "<memory>"), the problem and what to do.
@@ -55,13 +56,24 @@ enum {
     DDPM_ST_MAX_JSON_VALUES = 1 << 20,
 };
 
+/* How a tensor is stored in the file.  Whatever it is, data are floats. */
+typedef enum { DDPM_ST_F32 = 0, DDPM_ST_F16 = 1 } ddpm_st_dtype;
+
 /* One tensor: what the writer takes and what the reader hands out. */
 typedef struct ddpm_st_tensor {
     const char *name;                /* UTF-8, unique in a file */
     int ndim;                        /* 0 (a scalar) .. DDPM_ST_MAX_DIMS */
     int64_t shape[DDPM_ST_MAX_DIMS]; /* shape[0..ndim); a 0 makes an empty tensor */
     const float *data;               /* (numel) row-major floats, host byte order */
+    ddpm_st_dtype dtype;             /* in the file: F32 (the default), or F16, which the
+                                        writer rounds to nearest even (a float beyond
+                                        F16's range is an error) and the reader widens */
 } ddpm_st_tensor;
+
+/* IEEE 754 binary16 <-> float: rounding to nearest, ties to even; every F16
+ * value (subnormals, infinities, NaN) converts back exactly. */
+uint16_t ddpm_f32_to_f16(float f);
+float ddpm_f16_to_f32(uint16_t h);
 
 /* One "__metadata__" entry: both strings UTF-8. */
 typedef struct ddpm_st_meta {
@@ -107,8 +119,8 @@ int ddpm_safetensors_open_memory(ddpm_safetensors **out, const void *bytes, size
 /* Frees the handle and everything it handed out.  NULL is fine. */
 void ddpm_safetensors_close(ddpm_safetensors *f);
 
-/* Tensors in header order, i = 0 .. count-1.  data is 4-byte aligned and
- * already in host byte order; numel = ddpm_st_numel(t) never fails here. */
+/* Tensors in header order, i = 0 .. count-1.  data is 4-byte aligned host
+ * floats (F16 widened); numel = ddpm_st_numel(t) never fails here. */
 int ddpm_safetensors_count(const ddpm_safetensors *f);
 const ddpm_st_tensor *ddpm_safetensors_tensor(const ddpm_safetensors *f, int i);
 

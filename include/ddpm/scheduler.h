@@ -141,6 +141,14 @@ void ddpm_q_step(const ddpm_schedule *s, int t, const float *x_prev, const float
 void ddpm_prediction_target(const ddpm_schedule *s, ddpm_prediction pred, int t,
                             const float *x0, const float *eps, float *target, size_t n);
 
+/* Min-SNR-gamma loss weighting (Hang et al. 2023, "Efficient Diffusion
+ * Training via Min-SNR Weighting Strategy", sec. 3.4): measured in x0, the
+ * loss at t is weighted by min(SNR_t, gamma).  Each prediction type's own MSE
+ * already weights the x0 error by SNR (eps), SNR + 1 (v) or 1 (x0), so the
+ * factor on it is min(SNR, gamma) divided by that.  gamma <= 0: 1 (the simple
+ * loss, DDPM eq. 14). */
+double ddpm_loss_weight(const ddpm_schedule *s, ddpm_prediction pred, int t, double gamma);
+
 /* Converts a model output at (x_t, t) into x0-hat and eps-hat.  Either output
  * may be NULL.  Outputs must not alias inputs. */
 void ddpm_prediction_to_x0_eps(const ddpm_schedule *s, ddpm_prediction pred, int t,

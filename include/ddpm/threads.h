@@ -38,6 +38,10 @@ typedef void (*ddpm_pool_fn)(void *ctx, int task, int thread);
 ddpm_pool *ddpm_pool_create(int n_threads);
 void ddpm_pool_free(ddpm_pool *pool);
 int ddpm_pool_threads(const ddpm_pool *pool);
+/* From the next batch on, run tasks on at most n of the pool's threads
+ * (n <= 0: all), e.g. to leave a core to another computation for a while.
+ * Results do not change (see above).  Safe from any thread. */
+void ddpm_pool_limit(ddpm_pool *pool, int n);
 
 /* Runs fn(ctx, task, thread) for task = 0 .. n_tasks-1 and returns when all
  * have finished.  pool may be NULL (everything runs on the caller). */

@@ -63,6 +63,10 @@ void ddpm_trainer_free(ddpm_trainer *tr);
  * optimizer state as they were. */
 int ddpm_trainer_step(ddpm_trainer *tr, ddpm_train_stats *stats, ddpm_error *err);
 
+/* Computes on at most n threads from the next pass on (n <= 0: all);
+ * ddpm_net_workspace_limit_threads.  Safe from any thread. */
+void ddpm_trainer_limit_threads(ddpm_trainer *tr, int n);
+
 /* Saves weights, EMA and optimizer state (atomic). */
 int ddpm_trainer_save(const ddpm_trainer *tr, const char *path, ddpm_error *err);
 /* Saves only the EMA weights: a small model for sampling and for bundling. */

@@ -178,7 +178,7 @@ int ddpm_cmd_train(int argc, char **argv)
     int64_t steps64 = 0;
     uint64_t seed = 0;
     double beta_start = 1e-4, beta_end = 0.02, lr = 0.0, clip = 1.0, wd = 0.0, ema = -1.0;
-    double dropout = -1, final_lr = -1;
+    double dropout = -1, final_lr = -1, min_snr = -1;
     int decay_steps = -1;
     bool resume = false, quiet = false, force = false;
     uint64_t steps_u = 0;
@@ -198,6 +198,8 @@ int ddpm_cmd_train(int argc, char **argv)
         {"decay-steps", ARG_INT, &decay_steps, 0, 1e8, "N",
          "cosine decay of the lr after the warmup, 0 = none (default: none; for points, the whole run)"},
         {"final-lr", ARG_DOUBLE, &final_lr, 0, 1, "X", "where the decay ends, as a fraction of --lr (default 0.05 for points)"},
+        {"min-snr", ARG_DOUBLE, &min_snr, 0, 100, "GAMMA",
+         "weight the loss over t by Min-SNR-gamma (Hang et al. 2023), 0 = off (default: the preset's, off)"},
         {"clip", ARG_DOUBLE, &clip, 0, 0, "X", "global gradient-norm clip (0 = off)"},
         {"weight-decay", ARG_DOUBLE, &wd, 0, 0, "X", "AdamW weight decay"},
         {"batch", ARG_INT, &batch, 0, 0, "N", "samples per step (1..1024; default 64, or the MLP preset's 256)"},
@@ -269,6 +271,7 @@ int ddpm_cmd_train(int argc, char **argv)
     run.adam.grad_clip = clip;
     run.adam.weight_decay = wd;
     if (ema >= 0) run.ema_decay = ema;
+    if (min_snr >= 0) run.min_snr_gamma = min_snr;
     run.seed = seed;
     if (dropout >= 0) run.net.unet.dropout = (float)dropout;
 

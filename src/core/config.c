@@ -49,6 +49,9 @@ int ddpm_run_config_validate(const ddpm_run_config *rc, ddpm_error *err)
     if (rc->total_steps < 1 || rc->total_steps > 100000000)
         return ddpm_fail(err, "steps = %lld is out of range; use 1..100000000", (long long)rc->total_steps);
     if (ddpm_adam_config_validate(&rc->adam, err) != DDPM_OK) return DDPM_ERR;
+    if (!(rc->min_snr_gamma == 0.0 || (rc->min_snr_gamma >= 0.1 && rc->min_snr_gamma <= 100.0)))
+        return ddpm_fail(err, "Min-SNR gamma %g is out of range; use 0 (off) or 0.1..100 (5 is usual)",
+                         rc->min_snr_gamma);
     if (!(rc->ema_decay >= 0.0 && rc->ema_decay < 1.0))
         return ddpm_fail(err, "EMA decay %g is out of range; use 0 <= decay < 1 (0.999 is usual)", rc->ema_decay);
     if (rc->dataset[0] == '\0') return ddpm_fail(err, "empty dataset name; use digits, fashion or a folder");
@@ -317,6 +320,7 @@ char *ddpm_train_config_to_json(const ddpm_run_config *rc)
     cJSON_AddNumberToObject(o, "final_lr", rc->adam.final_lr);
     cJSON_AddNumberToObject(o, "grad_clip", rc->adam.grad_clip);
     cJSON_AddNumberToObject(o, "ema_decay", rc->ema_decay);
+    if (rc->min_snr_gamma > 0) cJSON_AddNumberToObject(o, "min_snr_gamma", rc->min_snr_gamma);
     /* a string: JSON numbers are doubles and would round a 64-bit seed */
     char seed[32];
     snprintf(seed, sizeof seed, "%llu", (unsigned long long)rc->seed);
@@ -355,6 +359,11 @@ int ddpm_train_config_from_json(const char *json, ddpm_run_config *rc, ddpm_erro
     }
     if (get_num(o, what, "grad_clip", 0.0, 1e9, &r.adam.grad_clip, err)) goto done;
     if (get_num(o, what, "ema_decay", 0.0, 1.0, &r.ema_decay, err)) goto done;
+    /* so did the loss weighting: files without it have none */
+    r.min_snr_gamma = 0.0;
+    if (cJSON_GetObjectItemCaseSensitive(o, "min_snr_gamma") &&
+        get_num(o, what, "min_snr_gamma", 0.1, 100.0, &r.min_snr_gamma, err))
+        goto done;
     const char *seed = get_str(o, what, "seed", err);
     if (!seed) goto done;
     char *end;

@@ -401,6 +401,8 @@ int ddpm_net_workspace_create(ddpm_net_workspace **out, const ddpm_net *n, int m
     return DDPM_OK;
 }
 
+void ddpm_net_workspace_limit_threads(ddpm_net_workspace *ws, int n) { ddpm_pool_limit(ws->pool, n); }
+
 void ddpm_net_workspace_free(ddpm_net_workspace *ws)
 {
     if (!ws) return;

@@ -38,6 +38,7 @@ struct ddpm_safetensors {
     int n_meta;
     const char *const **tensor_by_name; /* (n_tensors) &tensors[i].name, sorted */
     const char *const **meta_by_key;    /* (n_meta) &meta[i].key, sorted */
+    float *floats;                /* the tensors' floats when one is F16 (else in bytes) */
 };
 
 /* Lookups sort pointers to the name field and convert back to the struct. */
@@ -47,7 +48,7 @@ _Static_assert(offsetof(ddpm_st_meta, key) == 0, "key must be the first member")
 static const char HINT_CORRUPT[] =
     "the file is corrupt or not a safetensors checkpoint; re-save it or pick another file";
 static const char HINT_DTYPE[] =
-    "ddpm-lab stores float32 only; convert the checkpoint to F32 (in PyTorch: "
+    "ddpm-lab reads float32 and float16 only; convert the checkpoint to F32 (in PyTorch: "
     "{k: v.float() for k, v in sd.items()}) and save it again";
 static const char HINT_MISMATCH[] =
     "the checkpoint was saved by another model configuration; use the flags it was "
@@ -134,6 +135,60 @@ static void store_le32(unsigned char *p, uint32_t v)
 {
     for (int i = 0; i < 4; i++) p[i] = (unsigned char)(v >> 8 * i);
 }
+
+/* ---- binary16 ----------------------------------------------------------- */
+
+uint16_t ddpm_f32_to_f16(float f)
+{
+    uint32_t u;
+    memcpy(&u, &f, 4);
+    const uint16_t sign = (uint16_t)(u >> 16 & 0x8000u);
+    const uint32_t exp = u >> 23 & 0xFFu, man = u & 0x7FFFFFu;
+    if (exp == 0xFF) return (uint16_t)(sign | 0x7C00u | (man ? 0x200u : 0)); /* inf, NaN (quiet) */
+    const int e = (int)exp - 127 + 15; /* the binary16 exponent field */
+    if (e >= 31) return (uint16_t)(sign | 0x7C00u); /* too large: infinity */
+    if (e <= 0) { /* a subnormal or zero: 24-bit significand shifted right */
+        if (e < -10) return sign; /* below half the smallest subnormal */
+        const uint32_t sig = man | 0x800000u;
+        const int shift = 14 - e; /* 14..24 */
+        uint32_t half = sig >> shift;
+        const uint32_t rest = sig & ((1u << shift) - 1), mid = 1u << (shift - 1);
+        if (rest > mid || (rest == mid && (half & 1))) half++;
+        return (uint16_t)(sign | half); /* a carry into the exponent field is right */
+    }
+    uint32_t half = (uint32_t)e << 10 | man >> 13;
+    const uint32_t rest = man & 0x1FFFu;
+    if (rest > 0x1000u || (rest == 0x1000u && (half & 1))) half++; /* may carry up to infinity */
+    return (uint16_t)(sign | half);
+}
+
+float ddpm_f16_to_f32(uint16_t h)
+{
+    const uint32_t sign = (uint32_t)(h & 0x8000u) << 16, exp = h >> 10 & 0x1Fu, man = h & 0x3FFu;
+    uint32_t u;
+    if (exp == 0x1F) {
+        u = sign | 0x7F800000u | man << 13;
+    } else if (exp == 0) {
+        if (man == 0) {
+            u = sign;
+        } else { /* subnormal: normalise */
+            int e = -1;
+            uint32_t m = man;
+            do {
+                m <<= 1;
+                e++;
+            } while (!(m & 0x400u));
+            u = sign | (uint32_t)(127 - 15 - e) << 23 | (m & 0x3FFu) << 13;
+        }
+    } else {
+        u = sign | (exp + 127 - 15) << 23 | man << 13;
+    }
+    float f;
+    memcpy(&f, &u, 4);
+    return f;
+}
+
+static int dtype_bytes(ddpm_st_dtype d) { return d == DDPM_ST_F16 ? 2 : 4; }
 
 /* Length of the UTF-8 sequence at p (whose lead byte is >= 0x80), or 0 if it
  * is invalid: a stray continuation byte, overlong, a surrogate, above
@@ -384,13 +439,13 @@ static void emit_header(json_out *o, const ddpm_st_tensor *tensors, int n_tensor
         const ddpm_st_tensor *t = &tensors[i];
         if (i || n_meta > 0) out_text(o, ",");
         out_string(o, t->name);
-        out_text(o, ":{\"dtype\":\"F32\",\"shape\":[");
+        out_text(o, t->dtype == DDPM_ST_F16 ? ":{\"dtype\":\"F16\",\"shape\":[" : ":{\"dtype\":\"F32\",\"shape\":[");
         for (int d = 0; d < t->ndim; d++) {
             if (d) out_text(o, ",");
             out_u64(o, (uint64_t)t->shape[d]);
         }
         out_text(o, "],\"data_offsets\":[");
-        uint64_t end = offset + 4 * (uint64_t)ddpm_st_numel(t);
+        uint64_t end = offset + (uint64_t)dtype_bytes(t->dtype) * (uint64_t)ddpm_st_numel(t);
         out_u64(o, offset);
         out_text(o, ",");
         out_u64(o, end);
@@ -409,10 +464,12 @@ static int check_write_args(const char *path, const ddpm_st_tensor *tensors, int
     for (int i = 0; i < n_tensors; i++) {
         const ddpm_st_tensor *t = &tensors[i];
         DDPM_ASSERT(t->name && t->ndim >= 0 && t->ndim <= DDPM_ST_MAX_DIMS);
+        DDPM_ASSERT(t->dtype == DDPM_ST_F32 || t->dtype == DDPM_ST_F16);
         for (int d = 0; d < t->ndim; d++) DDPM_ASSERT(t->shape[d] >= 0);
         int64_t numel = ddpm_st_numel(t);
         if (numel < 0 || numel > INT64_MAX / 4 ||
-            __builtin_add_overflow(total, 4 * (uint64_t)numel, &total) || total > INT64_MAX)
+            __builtin_add_overflow(total, (uint64_t)dtype_bytes(t->dtype) * (uint64_t)numel, &total) ||
+            total > INT64_MAX)
             return ddpm_fail(err, "cannot save '%s': tensor '%s' of shape %s makes the file "
                              "larger than 2^63 bytes; check the model dimensions",
                              path, show(t->name).text, show_shape(t->shape, t->ndim).text);
@@ -423,6 +480,11 @@ static int check_write_args(const char *path, const ddpm_st_tensor *tensors, int
         if (strcmp(t->name, "__metadata__") == 0)
             return ddpm_fail(err, "cannot save '%s': '__metadata__' is reserved for the "
                              "metadata; rename that tensor", path);
+        for (int64_t e = 0; t->dtype == DDPM_ST_F16 && e < numel; e++)
+            if (isfinite(t->data[e]) && !(fabsf(t->data[e]) < 65520.0f)) /* rounds to infinity */
+                return ddpm_fail(err, "cannot save '%s': tensor '%s' holds %g, beyond float16's "
+                                 "range (65504); save it as F32", path, show(t->name).text,
+                                 (double)t->data[e]);
     }
     for (int i = 0; i < n_meta; i++) {
         DDPM_ASSERT(meta[i].key && meta[i].value);
@@ -491,14 +553,20 @@ int ddpm_safetensors_write(const char *path, const ddpm_st_tensor *tensors, int 
     const size_t per_chunk = sizeof chunk / 4;
     for (int i = 0; i < n_tensors && rc == DDPM_OK; i++) {
         size_t numel = (size_t)ddpm_st_numel(&tensors[i]);
+        const bool half = tensors[i].dtype == DDPM_ST_F16;
         for (size_t j = 0; j < numel && rc == DDPM_OK; j += per_chunk) {
             size_t k = numel - j < per_chunk ? numel - j : per_chunk;
             for (size_t e = 0; e < k; e++) {
+                if (half) {
+                    const uint16_t h = ddpm_f32_to_f16(tensors[i].data[j + e]);
+                    chunk[2 * e] = (unsigned char)h, chunk[2 * e + 1] = (unsigned char)(h >> 8);
+                    continue;
+                }
                 uint32_t u;
                 memcpy(&u, &tensors[i].data[j + e], 4);
                 store_le32(chunk + 4 * e, u);
             }
-            rc = ddpm_atomic_write(&af, chunk, 4 * k, err);
+            rc = ddpm_atomic_write(&af, chunk, (half ? 2 : 4) * k, err);
         }
     }
     /* A failed open or write has already removed the temporary file. */
@@ -578,9 +646,13 @@ static int parse_tensor(const cJSON *entry, const char *source, size_t data_len,
     if (!cJSON_IsString(dtype))
         return fail_at(err, source, HINT_CORRUPT, "tensor '%s': dtype is %s, not a string",
                        show(name).text, json_kind(dtype));
-    if (strcmp(dtype->valuestring, "F32") != 0)
-        return fail_at(err, source, HINT_DTYPE, "tensor '%s' has dtype '%s', but only F32 is "
-                       "supported", show(name).text, show(dtype->valuestring).text);
+    if (strcmp(dtype->valuestring, "F32") == 0)
+        t->dtype = DDPM_ST_F32;
+    else if (strcmp(dtype->valuestring, "F16") == 0)
+        t->dtype = DDPM_ST_F16;
+    else
+        return fail_at(err, source, HINT_DTYPE, "tensor '%s' has dtype '%s', but only F32 and F16 "
+                       "are supported", show(name).text, show(dtype->valuestring).text);
 
     if (!cJSON_IsArray(shape))
         return fail_at(err, source, HINT_CORRUPT, "tensor '%s': shape is %s, not an array",
@@ -615,12 +687,13 @@ static int parse_tensor(const cJSON *entry, const char *source, size_t data_len,
         return fail_at(err, source, HINT_CORRUPT, "tensor '%s': data_offsets [%lld, %lld] reach "
                        "past the end of the %zu-byte data buffer (the file is truncated?)",
                        show(name).text, (long long)ext->begin, (long long)ext->end, data_len);
-    if (ext->end - ext->begin != 4 * numel)
+    const int64_t size = dtype_bytes(t->dtype);
+    if (ext->end - ext->begin != size * numel)
         return fail_at(err, source, HINT_CORRUPT, "tensor '%s': data_offsets [%lld, %lld] hold "
-                       "%lld bytes, but F32 of shape %s needs %lld", show(name).text,
+                       "%lld bytes, but %s of shape %s needs %lld", show(name).text,
                        (long long)ext->begin, (long long)ext->end,
-                       (long long)(ext->end - ext->begin), show_shape(t->shape, ndim).text,
-                       (long long)(4 * numel));
+                       (long long)(ext->end - ext->begin), t->dtype == DDPM_ST_F16 ? "F16" : "F32",
+                       show_shape(t->shape, ndim).text, (long long)(size * numel));
     return DDPM_OK;
 }
 
@@ -746,6 +819,42 @@ static int parse_file(ddpm_safetensors *f, size_t len, ddpm_error *err)
         return rc;
     }
 
+    /* With an F16 tensor the floats go to an array of their own: the data
+     * buffer holds half of them, and an F32 tensor after an odd-sized F16 one
+     * is not aligned. */
+    bool all_f32 = true;
+    size_t n_floats = 0;
+    for (int i = 0; i < f->n_tensors; i++) {
+        all_f32 = all_f32 && f->tensors[i].dtype == DDPM_ST_F32;
+        n_floats += (size_t)ddpm_st_numel(&f->tensors[i]);
+    }
+    if (!all_f32) {
+        float *floats = malloc((n_floats ? n_floats : 1) * sizeof *floats);
+        if (!floats) {
+            free(ext);
+            return fail_at(err, src, HINT_MEMORY, "out of memory for %zu floats", n_floats);
+        }
+        f->floats = floats;
+        const unsigned char *data = f->bytes + data_start;
+        for (int i = 0; i < f->n_tensors; i++) {
+            ddpm_st_tensor *t = &f->tensors[ext[i].index];
+            const unsigned char *p = data + ext[i].begin;
+            const size_t numel = (size_t)ddpm_st_numel(t);
+            for (size_t e = 0; e < numel; e++) {
+                if (t->dtype == DDPM_ST_F16) {
+                    floats[e] = ddpm_f16_to_f32((uint16_t)(p[2 * e] | p[2 * e + 1] << 8));
+                } else {
+                    const uint32_t u = load_le32(p + 4 * e);
+                    memcpy(&floats[e], &u, 4);
+                }
+            }
+            t->data = floats;
+            floats += numel;
+        }
+        free(ext);
+        return DDPM_OK;
+    }
+
     /* Move the data buffer down to a 4-byte boundary (over the last bytes of
      * the header, already parsed) and turn it into host-order floats.  Every
      * tensor begins at a multiple of 4, being tiled from 0 by F32 tensors. */
@@ -810,6 +919,7 @@ void ddpm_safetensors_close(ddpm_safetensors *f)
     free(f->meta_by_key);
     free(f->meta);
     free(f->bytes);
+    free(f->floats);
     free(f->source);
     free(f);
 }

@@ -275,6 +275,18 @@ void ddpm_prediction_target(const ddpm_schedule *s, ddpm_prediction pred, int t,
     ddpm_prediction_from_x0_eps(s, pred, t, x0, eps, target, n);
 }
 
+double ddpm_loss_weight(const ddpm_schedule *s, ddpm_prediction pred, int t, double gamma)
+{
+    DDPM_ASSERT(s && t >= 0 && t < s->T && pred >= 0 && pred < DDPM_PRED_COUNT);
+    if (gamma <= 0.0) return 1.0;
+    const double snr = s->snr[t], clipped = snr < gamma ? snr : gamma;
+    switch (pred) {
+    case DDPM_PRED_EPS: return clipped / snr;
+    case DDPM_PRED_V: return clipped / (snr + 1.0);
+    default: return clipped;
+    }
+}
+
 void ddpm_prediction_to_x0_eps(const ddpm_schedule *s, ddpm_prediction pred, int t,
                                const float *x_t, const float *model_out,
                                float *x0_hat, float *eps_hat, size_t n)

@@ -55,7 +55,9 @@ struct ddpm_pool {
     ddpm_pool_fn fn;
     void *ctx;
     int n_tasks;
+    int use;                     /* threads taking part in the current batch */
     atomic_int next;
+    atomic_int limit;            /* ddpm_pool_limit: threads a batch may use */
 };
 
 typedef struct {
@@ -96,7 +98,7 @@ static void *worker_main(void *arg_)
         }
         if (atomic_load(&p->quitting)) break;
         seen = gen;
-        drain(p, p->fn, p->ctx, p->n_tasks, thread);
+        if (thread < p->use) drain(p, p->fn, p->ctx, p->n_tasks, thread);
         if (atomic_fetch_sub(&p->busy, 1) == 1) {
             pthread_mutex_lock(&p->lock);
             pthread_cond_signal(&p->done);
@@ -119,6 +121,7 @@ ddpm_pool *ddpm_pool_create(int n_threads)
     atomic_init(&p->busy, 0);
     atomic_init(&p->quitting, false);
     atomic_init(&p->next, 0);
+    atomic_init(&p->limit, n_threads);
     if (n_threads > 1) {
         p->workers = calloc((size_t)n_threads - 1, sizeof *p->workers);
         if (!p->workers) {
@@ -162,10 +165,17 @@ void ddpm_pool_free(ddpm_pool *p)
 
 int ddpm_pool_threads(const ddpm_pool *p) { return p ? p->n_threads : 1; }
 
+void ddpm_pool_limit(ddpm_pool *p, int n)
+{
+    if (!p) return;
+    atomic_store(&p->limit, n <= 0 || n > p->n_threads ? p->n_threads : n);
+}
+
 void ddpm_pool_run(ddpm_pool *p, int n_tasks, ddpm_pool_fn fn, void *ctx)
 {
     DDPM_ASSERT(fn && n_tasks >= 0);
-    if (!p || p->n_threads == 1 || n_tasks <= 1) {
+    const int use = p ? atomic_load(&p->limit) : 1;
+    if (!p || use <= 1 || n_tasks <= 1) {
         for (int task = 0; task < n_tasks; task++) fn(ctx, task, 0);
         return;
     }
@@ -173,6 +183,7 @@ void ddpm_pool_run(ddpm_pool *p, int n_tasks, ddpm_pool_fn fn, void *ctx)
     p->fn = fn;
     p->ctx = ctx;
     p->n_tasks = n_tasks;
+    p->use = use; /* workers past it only check in: idle threads of the machine's to give away */
     atomic_store(&p->next, 0);
     atomic_store(&p->busy, p->n_threads - 1);
     atomic_fetch_add_explicit(&p->generation, 1, memory_order_release);

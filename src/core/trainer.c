@@ -186,8 +186,18 @@ int ddpm_trainer_step(ddpm_trainer *tr, ddpm_train_stats *stats, ddpm_error *err
                               "high?); the last saved checkpoint is intact; lower --lr and resume it",
                          loss, (long long)tr->step, DDPM_TRAIN_DIVERGED_LOSS, tr->run.adam.lr);
 
+    /* the gradient of the (weighted) mean over the batch of each sample's MSE;
+     * the loss reported stays the plain MSE, comparable between runs */
     memset(tr->dout, 0, sizeof(float) * n);
-    ddpm_mse_backward(tr->dout, out, tr->target, 1.0f, n);
+    if (tr->run.min_snr_gamma > 0) {
+        for (int b = 0; b < B; b++) {
+            const size_t o = (size_t)b * D;
+            const double w = ddpm_loss_weight(&tr->sched, tr->run.prediction, tr->t[b], tr->run.min_snr_gamma);
+            ddpm_mse_backward(tr->dout + o, out + o, tr->target + o, (float)(w / B), D);
+        }
+    } else {
+        ddpm_mse_backward(tr->dout, out, tr->target, 1.0f, n);
+    }
     memset(tr->grads, 0, sizeof(float) * tr->n_params);
     ddpm_net_backward(tr->net, tr->params, tr->grads, tr->ws, tr->dout, NULL);
 
@@ -240,6 +250,7 @@ const ddpm_net *ddpm_trainer_net(const ddpm_trainer *tr) { return tr->net; }
 const ddpm_schedule *ddpm_trainer_schedule(const ddpm_trainer *tr) { return &tr->sched; }
 const float *ddpm_trainer_params(const ddpm_trainer *tr) { return tr->params; }
 const float *ddpm_trainer_ema(const ddpm_trainer *tr) { return tr->ema; }
+void ddpm_trainer_limit_threads(ddpm_trainer *tr, int n) { ddpm_net_workspace_limit_threads(tr->ws, n); }
 
 size_t ddpm_trainer_bytes(const ddpm_trainer *tr)
 {

@@ -139,6 +139,8 @@ typedef struct viz_app {
     bool has_submitted;
     uint64_t submitted_weights;  /* live weights version of the last job */
     double submitted_at;
+    double refresh_cost;         /* seconds on one core of the last finished job */
+    uint64_t costed_job;         /* the job refresh_cost came from */
     int last_S;                  /* playback steps, to remap the playhead */
     viz_playback pb;
     viz_view view_before_compare; /* M returns to it */
@@ -257,6 +259,8 @@ const ddpm_run_config *viz_app_run_config(const viz_app *a);
 /* Playback length of a result: its largest number of steps. */
 int viz_result_steps(const viz_result *r);
 void viz_app_submit_jobs(viz_app *a);
+/* Seconds between the refreshes that follow a running training (0: none). */
+double viz_app_refresh_interval(const viz_app *a);
 void viz_app_update_shown(viz_app *a);
 void viz_app_handle_key(viz_app *a, const SDL_KeyboardEvent *e);
 

@@ -16,7 +16,12 @@ int viz_result_steps(const viz_result *r)
     return S;
 }
 
-static void hold_trainer(void *ctx, bool on) { viz_trainer_yield(ctx, on); }
+/* A job on both cores holds the training; one on one core lends it one. */
+static void hold_trainer(void *ctx, int threads, bool on)
+{
+    if (threads > 1) viz_trainer_yield(ctx, on);
+    else viz_trainer_lend(ctx, on);
+}
 
 void viz_app_submit_jobs(viz_app *a)
 {
@@ -25,11 +30,8 @@ void viz_app_submit_jobs(viz_app *a)
     const uint64_t live_version = a->trainer ? viz_weights_version(viz_trainer_weights(a->trainer)) : 0;
     const bool changed = !a->has_submitted || !viz_params_same_job(&a->p, &a->submitted);
     bool refresh = false;
-    if (!changed && m->live && live_version != a->submitted_weights && !viz_sampler_busy(a->sampler)) {
-        /* follow the training: fresh samples about once a second while it runs */
-        const double wait = a->train.state == VIZ_TRAIN_RUNNING ? 1.0 : 0.0;
-        refresh = a->now - a->submitted_at >= wait;
-    }
+    if (!changed && m->live && live_version != a->submitted_weights && !viz_sampler_busy(a->sampler))
+        refresh = a->now - a->submitted_at >= viz_app_refresh_interval(a);
     if (!changed && !refresh) return;
     if (m->live && !a->trainer) return;
     viz_job job = {0};
@@ -51,7 +53,7 @@ void viz_app_submit_jobs(viz_app *a)
      * training shares instead: one core each, training never held. */
     const bool training = a->train.state == VIZ_TRAIN_RUNNING;
     job.threads = SDL_GetCPUCount() < 2 || (refresh && training) ? 1 : 2;
-    if (a->trainer && job.threads > 1) {
+    if (a->trainer) {
         job.hold = hold_trainer;
         job.hold_ctx = a->trainer;
     }
@@ -60,6 +62,26 @@ void viz_app_submit_jobs(viz_app *a)
     a->has_submitted = true;
     a->submitted_weights = live_version;
     a->submitted_at = a->now;
+}
+
+/* Following a running training, the samples are refreshed on one core (the
+ * training lends it: hold_trainer) at most once a second, and a refresh
+ * computes at most half of the time: a 4x4 grid that takes 1.5 s comes back
+ * every 3 s.  So the training keeps at least three quarters of the machine
+ * whatever the view (issue 16: the grid starved it 5x), and the panels say
+ * how often they refresh. */
+double viz_app_refresh_interval(const viz_app *a)
+{
+    if (a->train.state != VIZ_TRAIN_RUNNING) return 0.0;
+    const double every = 2.0 * a->refresh_cost;
+    return every > 1.0 ? every : 1.0;
+}
+
+/* What a job of the current settings costs on one core, from the last one
+ * that finished. */
+static void note_cost(viz_app *a, const viz_result *r, const viz_progress *pr)
+{
+    a->refresh_cost = pr->seconds * r->job.threads;
 }
 
 /* With --fps: one line per finished job, for performance reports. */
@@ -82,6 +104,14 @@ void viz_app_update_shown(viz_app *a)
 {
     log_job(a);
     if (!a->sampler) return;
+    if (a->shown && a->shown->id != a->costed_job) {
+        viz_progress pr;
+        viz_sampler_progress(a->sampler, a->shown, &pr);
+        if (pr.state == VIZ_JOB_DONE) {
+            note_cost(a, a->shown, &pr);
+            a->costed_job = a->shown->id;
+        }
+    }
     viz_result *newest = viz_sampler_acquire(a->sampler);
     if (!newest) return;
     if (newest == a->shown) {

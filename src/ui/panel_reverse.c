@@ -133,9 +133,11 @@ static void single_or_grid(viz_app *a, SDL_Rect c)
     step_caption(a, &v, cap, sizeof cap);
     int y = area.y + area.h + viz_px(d, 4);
     int x = c.x + viz_label_bold(d, c.x, y, VIZ_ALIGN_LEFT, VIZ_SIZE_BODY, t->title, "%s", cap) + viz_px(d, 12);
-    char more[160];
+    char more[160], live[48] = "";
+    if (res->weights_step >= 0)
+        snprintf(live, sizeof live, " \xC2\xB7 live weights of step %lld", (long long)res->weights_step);
     snprintf(more, sizeof more, "%s \xC2\xB7 seed %llu%s", res->job.sides[0].label, (unsigned long long)res->job.seed,
-             res->weights_step >= 0 ? " \xC2\xB7 live weights" : "");
+             live);
     int mw;
     viz_measure(d, VIZ_SIZE_BODY, false, more, &mw, NULL);
     if (x + mw <= c.x + c.w) {
@@ -230,7 +232,10 @@ void viz_panel_reverse(viz_app *a, SDL_Rect r)
                                          "Reverse process: 16 samples",
                                          "Comparison on identical noise"};
     char sub[64] = "";
+    const double every = viz_app_model(a)->live ? viz_app_refresh_interval(a) : 0.0;
     if (a->pb.phase == VIZ_PHASE_FORWARD) snprintf(sub, sizeof sub, "waits at x_T while the forward process plays");
+    else if (every >= 1.5) /* the training keeps most of the machine (app_jobs.c) */
+        snprintf(sub, sizeof sub, "refreshed every %.0f s while training", every);
     SDL_Rect c = viz_panel_begin(a, r, titles[view], sub);
     if (view == VIZ_VIEW_COMPARE) compare_view(a, c);
     else single_or_grid(a, c);

@@ -235,8 +235,8 @@ static void run_job(viz_sampler *s, const viz_job *job, uint64_t id)
         /* two threads split the batch when asked (nobody else computes);
          * the locked noise makes the halves identical to one whole batch */
         const bool split = job->threads > 1 && r->B > 1;
-        const bool hold = split && job->hold;
-        if (hold) job->hold(job->hold_ctx, true);
+        const bool hold = job->hold != NULL;
+        if (hold) job->hold(job->hold_ctx, split ? 2 : 1, true);
         float *x0 = malloc(sizeof(float) * (size_t)r->B * r->per);
         viz_job_state state = x0 ? VIZ_JOB_DONE : VIZ_JOB_FAILED;
         char msg[256];
@@ -269,7 +269,7 @@ static void run_job(viz_sampler *s, const viz_job *job, uint64_t id)
             }
         }
         free(x0);
-        if (hold) job->hold(job->hold_ctx, false);
+        if (hold) job->hold(job->hold_ctx, split ? 2 : 1, false);
         finish(s, r, state, t0, msg[0] ? msg : NULL);
     } else {
         finish(s, r, VIZ_JOB_FAILED, t0, NULL); /* r->error was set before publishing */

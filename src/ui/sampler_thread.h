@@ -45,10 +45,11 @@ typedef struct viz_job {
     int focus;                 /* the image (0..B-1) whose step terms are kept */
     int threads;               /* 1, or 2 to split the batch over two threads (when
                                   nothing else computes, e.g. training is paused) */
-    /* Called (on the sampler thread) with true before a split batch computes and
-     * with false after, e.g. viz_trainer_yield so that the two halves have the
-     * cores to themselves; NULL for none. */
-    void (*hold)(void *ctx, bool on);
+    /* Called (on the sampler thread) with true before the job computes and with
+     * false after, with the threads it computes on: e.g. viz_trainer_yield so
+     * that the two halves of a split batch have the cores to themselves, or
+     * viz_trainer_lend for one core; NULL for none. */
+    void (*hold)(void *ctx, int threads, bool on);
     void *hold_ctx;
 } viz_job;
 

@@ -53,6 +53,8 @@ struct viz_trainer {
     bool want_running;
     bool stepping;            /* a step is under way (a pause takes effect after it) */
     int yield_count;          /* viz_trainer_yield: holds between steps while > 0 */
+    int lend_count;           /* viz_trainer_lend: one thread while > 0 */
+    int threads_limit;        /* what the run was last limited to (trainer thread) */
     bool failed;
     viz_train_event events[EVENT_CAP];
     int ev_head, ev_len;
@@ -133,6 +135,7 @@ static void replace_run(viz_trainer *vt, ddpm_trainer *tr)
     SDL_LockMutex(vt->lock);
     vt->tr = tr;
     SDL_UnlockMutex(vt->lock);
+    vt->threads_limit = 0; /* a new run computes on all its threads */
     ddpm_trainer_free(old);
 }
 
@@ -428,8 +431,13 @@ static int trainer_main(void *arg)
                 snprintf(vt->status.busy_what, sizeof vt->status.busy_what, "creating a run");
             }
             vt->stepping = !need_run;
+            const int limit = vt->lend_count > 0 ? 1 : 0;
             update_state_locked(vt);
             SDL_UnlockMutex(vt->lock);
+            if (vt->tr && limit != vt->threads_limit) {
+                ddpm_trainer_limit_threads(vt->tr, limit);
+                vt->threads_limit = limit;
+            }
             if (need_run) do_reset(vt, true);
             else do_step(vt);
             SDL_LockMutex(vt->lock);
@@ -511,6 +519,14 @@ void viz_trainer_stop(viz_trainer *vt)
     SDL_DestroyCond(vt->wake);
     SDL_DestroyMutex(vt->lock);
     free(vt);
+}
+
+void viz_trainer_lend(viz_trainer *vt, bool on)
+{
+    SDL_LockMutex(vt->lock);
+    vt->lend_count += on ? 1 : -1;
+    DDPM_ASSERT(vt->lend_count >= 0);
+    SDL_UnlockMutex(vt->lock);
 }
 
 void viz_trainer_yield(viz_trainer *vt, bool on)

@@ -115,6 +115,11 @@ void viz_trainer_save(viz_trainer *vt, const char *path);
  * a step under way finishes first, and commands are still carried out.
  * Non-blocking; safe from any thread. */
 void viz_trainer_yield(viz_trainer *vt, bool on);
+/* Lends a core while on (calls nest): training goes on, on one thread, from
+ * its next step, so that a one-thread sampling job and the training do not
+ * fight over two cores (ddpm_trainer_limit_threads; results do not change).
+ * Non-blocking; safe from any thread. */
+void viz_trainer_lend(viz_trainer *vt, bool on);
 
 void viz_trainer_get_status(viz_trainer *vt, viz_train_status *st);
 /* Copies the history into h when it changed since h->version; returns true then. */
