@@ -18,7 +18,10 @@
  *   without it holds a UNet), the network's config as JSON under the arch's
  *   name ("unet": {...} or "mlp": {...}), scheduler
  *   (JSON: schedule, T, beta range, prediction), train (JSON: batch, lr, ...),
- *   dataset, step, seed, adam_step, created_by.
+ *   dataset, step, seed, adam_step, created_by, and for a snapshot of a live
+ *   run (ddpm/history.h) seconds, the run's wall time when it was taken.
+ * Weights may be stored as F16 (snapshots are, to halve their size); they
+ * load as floats all the same.
  * A file may hold any non-empty subset of the four groups: the bundled models
  * carry only ema.*, which keeps them small; a training checkpoint carries all
  * four, so that a resumed run continues exactly.
@@ -57,6 +60,7 @@ typedef struct ddpm_checkpoint {
     ddpm_run_config run;     /* unet, schedule, prediction, dataset, training setup */
     int64_t step;            /* optimizer steps taken */
     int64_t adam_step;       /* steps the Adam moments have seen */
+    double seconds;          /* wall time of the run at this step, or -1 when not recorded */
     ddpm_net *net;           /* built from run.net; owned */
     size_t n_params;
     unsigned groups;         /* DDPM_CKPT_* present in the file */
@@ -82,6 +86,8 @@ typedef struct ddpm_checkpoint_data {
     const float *ema, *model;
     const float *adam_m, *adam_v;
     int64_t adam_step;
+    double seconds;          /* > 0: stored as the run's wall time at this step */
+    bool half;               /* weights as F16 (ddpm/safetensors.h): half the size */
 } ddpm_checkpoint_data;
 
 /* Writes atomically (temp file, fsync, rename): a crash or a full disk

@@ -131,6 +131,17 @@ int ddpm_checkpoint_load(ddpm_checkpoint *ck, const char *path, unsigned require
     const char *seed = ddpm_safetensors_meta(f, "seed");
     int64_t seed_v = 0;
     if (seed && parse_i64(seed, 0, &seed_v)) ck->run.seed = (uint64_t)seed_v;
+    ck->seconds = -1.0;
+    const char *secs = ddpm_safetensors_meta(f, "seconds");
+    if (secs) {
+        char *end;
+        const double s = strtod(secs, &end);
+        if (end == secs || *end || !(s >= 0.0 && s < 1e9)) {
+            ddpm_fail(err, "'%s': metadata 'seconds' = '%.32s' is not a number of seconds; %s", path, secs, FIX);
+            goto fail;
+        }
+        ck->seconds = s;
+    }
     if (!parse_i64(ddpm_safetensors_meta(f, "step"), 0, &ck->step)) {
         ddpm_fail(err, "'%s': metadata 'step' is missing or not a non-negative integer; %s", path, FIX);
         goto fail;
@@ -241,9 +252,11 @@ int ddpm_checkpoint_save(const char *path, const ddpm_checkpoint_data *d, ddpm_e
             tensors[k].ndim = p->ndim;
             for (int dd = 0; dd < p->ndim; dd++) tensors[k].shape[dd] = p->shape[dd];
             tensors[k].data = groups[g] + p->offset;
+            if (d->half && g < 2) tensors[k].dtype = DDPM_ST_F16; /* the optimizer state stays exact */
         }
     }
-    char step[32], seed[32], adam_step[32], version[8];
+    char step[32], seed[32], adam_step[32], version[8], seconds[32];
+    snprintf(seconds, sizeof seconds, "%.3f", d->seconds);
     snprintf(step, sizeof step, "%" PRId64, d->step);
     snprintf(seed, sizeof seed, "%" PRIu64, d->run->seed);
     snprintf(adam_step, sizeof adam_step, "%" PRId64, d->adam_step);
@@ -253,9 +266,11 @@ int ddpm_checkpoint_save(const char *path, const ddpm_checkpoint_data *d, ddpm_e
         {"arch", arch},              {arch, net_json},            {"scheduler", sched_json},
         {"train", train_json},
         {"dataset", d->run->dataset}, {"step", step},              {"seed", seed},
-        {"adam_step", adam_step},
+        {"adam_step", adam_step},    {"seconds", seconds},
     };
-    int n_meta = (int)(sizeof meta / sizeof meta[0]) - (d->adam_m ? 0 : 1);
+    int n_meta = (int)(sizeof meta / sizeof meta[0]) - 2;
+    if (d->adam_m) meta[n_meta++] = (ddpm_st_meta){"adam_step", adam_step};
+    if (d->seconds > 0) meta[n_meta++] = (ddpm_st_meta){"seconds", seconds};
     rc = ddpm_safetensors_write(path, tensors, k, meta, n_meta, err);
 done:
     free(tensors);

@@ -23,7 +23,7 @@ int ddpm_arch_parse(const char *name, ddpm_arch *out, ddpm_error *err)
     return ddpm_fail(err, "unknown architecture '%s'; use unet or mlp", name ? name : "(null)");
 }
 
-const char *const ddpm_net_preset_names[] = {"tiny", "small", "mlp", NULL};
+const char *const ddpm_net_preset_names[] = {"live", "tiny", "small", "mlp", NULL};
 
 int ddpm_net_preset(const char *name, ddpm_net_config *out, ddpm_error *err)
 {
@@ -39,7 +39,7 @@ int ddpm_net_preset(const char *name, ddpm_net_config *out, ddpm_error *err)
         return DDPM_OK;
     }
     memset(out, 0, sizeof *out);
-    return ddpm_fail(err, "unknown preset '%s'; valid presets are: tiny, small (UNets for 28x28 images), "
+    return ddpm_fail(err, "unknown preset '%s'; valid presets are: live, tiny, small (UNets for 28x28 images), "
                           "mlp (2-D points)", name ? name : "(null)");
 }
 

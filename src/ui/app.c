@@ -31,7 +31,7 @@ void viz_options_default(viz_options *o)
 bool viz_options_headless(const viz_options *o)
 {
     if (o->screenshot) return true;
-    if (!o->save_live || o->train_seconds <= 0) return false;
+    if (!(o->save_live || o->save_history) || o->train_seconds <= 0) return false;
     /* a timed run that saves: in a window where there is a display, else without */
     const char *x11 = getenv("DISPLAY"), *wayland = getenv("WAYLAND_DISPLAY");
     return o->no_window || !((x11 && *x11) || (wayland && *wayland));
@@ -306,6 +306,7 @@ static void poll_trainer(viz_app *a)
         a->live_schedule_seen = a->train.run.schedule.kind;
     }
     viz_trainer_copy_history(a->trainer, &a->history);
+    viz_app_update_history(a);
     viz_train_event ev;
     while (viz_trainer_poll_event(a->trainer, &ev)) {
         viz_level lv = ev.kind == VIZ_TRAIN_EVENT_ERROR ? VIZ_LEVEL_ERROR
@@ -627,6 +628,7 @@ int viz_app_create(viz_app **out, const viz_options *opt, ddpm_error *err)
     /* workers */
     viz_trainer_options to = viz_trainer_options_default(a->have_digits ? &a->digits : NULL);
     to.batch = opt->train_batch;
+    if (opt->save_history) viz_copy_str(to.history_dir, sizeof to.history_dir, opt->save_history);
     if (!a->headless) {
         to.notify = wake_ui;
         to.notify_ctx = a;
@@ -668,6 +670,7 @@ int viz_app_create(viz_app **out, const viz_options *opt, ddpm_error *err)
         if ((!opt->model_path || points_model) && !opt->settings.model_name[0] && !viz_app_model(a)->live)
             viz_app_select_model(a, viz_models_live(&a->models));
     }
+    viz_app_update_history(a); /* before the first job: --set snapshot=N names one of it */
     update_size(a);
     *out = a;
     return DDPM_OK;
@@ -715,6 +718,7 @@ void viz_app_free(viz_app *a)
     }
     viz_result_release(a->shown);
     viz_loss_history_free(&a->history);
+    viz_app_history_free(a);
     ddpm_dataset_free(&a->points);
     ddpm_dataset_free(&a->points_held);
     free(a->drawn);

@@ -39,6 +39,8 @@ typedef struct viz_options {
     bool lecture, fullscreen, show_fps;
     double train_seconds;        /* > 0: train from the start for this long (headless waits) */
     const char *save_live;       /* when the run ends: the live model's sampling weights to this file */
+    const char *save_history;    /* the live run's snapshots go to this folder (F16) */
+    const char *history_dir;     /* the bundled history; NULL: <assets>/history */
     bool no_window;              /* a timed run (--train-seconds, --save-live) without a window */
     int train_batch;             /* 0: the preset's */
     double quit_after;           /* windowed smoke tests: quit after this many seconds */
@@ -88,6 +90,34 @@ typedef struct viz_world_state {
     bool was_training;           /* its training ran when the world was left: it resumes on return */
 } viz_world_state;
 
+/* The training history the scrubber and the filmstrip show (app_history.c):
+ * the live runs' snapshots, and the bundled history (assets/history), which
+ * shows until the live run has snapshots of its own. */
+typedef struct viz_snap {
+    ddpm_checkpoint ck;          /* run, step, seconds, net, and the EMA weights (ck.ema) */
+    float *film;                 /* (DDPM_FILM_N, per) x0-hat of the filmstrip, or NULL */
+    int run_id;                  /* the live run it came from; 0: the bundled history */
+} viz_snap;
+enum { VIZ_SNAPS_MAX = 96 };     /* kept until exit (jobs borrow them): 8 runs of 12 */
+typedef struct viz_history_store {
+    viz_snap items[VIZ_SNAPS_MAX];
+    int n;
+    bool loaded;                 /* the bundled history was looked for */
+    int n_bundled;
+    char bundled_dir[4096];
+    int shown_run;               /* the run whose snapshots are shown (0 bundled, -1 none) */
+    int shown[DDPM_HISTORY_MAX + 1];   /* items of that run, by step */
+    int n_shown;
+    size_t per;                  /* floats per filmstrip image (0: none) */
+    float *film_xt;              /* (DDPM_FILM_N, per) the filmstrip's noisy inputs */
+    ddpm_schedule_config film_sched;   /* the schedule they were made with */
+    float *film_now;             /* (DDPM_FILM_N, per) the live weights' row */
+    int64_t film_now_step;       /* -1: none yet */
+    bool loss_view;              /* the training panel shows the loss by t instead of the filmstrip */
+    uint64_t film_version;
+    bool full_warned;
+} viz_history_store;
+
 /* The learned field of the 2D world on a grid, cached (app_world.c). */
 enum { VIZ_FIELD_GRID = 21 };
 typedef struct viz_field_cache {
@@ -131,6 +161,7 @@ typedef struct viz_app {
     viz_train_status train;      /* copied every frame */
     ddpm_schedule_kind live_schedule_seen; /* to notice a live run with another schedule */
     viz_loss_history history;
+    viz_history_store snaps;     /* the scrubber's snapshots and the filmstrip */
     bool training_requested;     /* headless --train-seconds */
 
     /* what the sliders say, and what was last sent to the sampler */
@@ -219,7 +250,7 @@ enum {
     VIZ_TEX_FWD_X0, VIZ_TEX_FWD_XT, VIZ_TEX_FWD_EPS,
     VIZ_TEX_XT0, VIZ_TEX_X00, VIZ_TEX_XT1, VIZ_TEX_X01, VIZ_TEX_DIFF_XT, VIZ_TEX_DIFF_X0,
     VIZ_TEX_TERM0, VIZ_TEX_TERM1, VIZ_TEX_TERM2, VIZ_TEX_TERM_SUM, VIZ_TEX_STRIP,
-    VIZ_TEX_PTS_FWD, VIZ_TEX_PTS_A, VIZ_TEX_PTS_B, VIZ_TEX_PTS_FIELD, VIZ_TEX_PTS_DENSITY,
+    VIZ_TEX_PTS_FWD, VIZ_TEX_PTS_A, VIZ_TEX_PTS_B, VIZ_TEX_PTS_FIELD, VIZ_TEX_PTS_DENSITY, VIZ_TEX_FILM,
 };
 
 int viz_app_create(viz_app **out, const viz_options *opt, ddpm_error *err);
@@ -249,6 +280,20 @@ void viz_app_draw_points(viz_app *a, float x, float y);
 void viz_app_clear_drawing(viz_app *a);
 /* Hands the drawing to the trainer and trains on it. */
 void viz_app_train_on_drawing(viz_app *a);
+
+/* Each frame (images world): the bundled history (first call), the live
+ * run's new snapshots and filmstrip row, and which snapshots are shown. */
+void viz_app_update_history(viz_app *a);
+/* Shown snapshot i (0 .. snaps.n_shown - 1), or NULL. */
+const viz_snap *viz_app_snapshot(const viz_app *a, int i);
+/* The snapshot the reverse panel samples (the live model with the scrubber
+ * off "now"), or NULL. */
+const viz_snap *viz_app_scrubbed(const viz_app *a);
+void viz_app_history_free(viz_app *a);
+/* Shows snapshot i (-1: the live weights now) in the reverse panel, on the live model. */
+void viz_app_scrub_to(viz_app *a, int i);
+/* The previous (dir < 0) or next snapshot; past the last comes "now". */
+void viz_app_scrub_history(viz_app *a, int dir);
 
 /* Selects model i (loading it); a broken file falls back to the live network with a banner. */
 void viz_app_select_model(viz_app *a, int i);
@@ -297,6 +342,9 @@ void viz_app_save_checkpoint(viz_app *a);
 /* --save-live: pauses the live training, writes its sampling (EMA) weights
  * to path and waits for the file; DDPM_ERR with the trainer's message. */
 int viz_app_save_live(viz_app *a, const char *path, ddpm_error *err);
+/* --save-history: pauses the live training and keeps a last snapshot of it
+ * (written to the history folder); DDPM_ERR with the trainer's message. */
+int viz_app_keep_snapshot(viz_app *a, ddpm_error *err);
 void viz_app_continue_training(viz_app *a);
 void viz_app_export_view(viz_app *a);
 void viz_app_export_trajectory(viz_app *a);

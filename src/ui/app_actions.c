@@ -79,6 +79,24 @@ int viz_app_save_live(viz_app *a, const char *path, ddpm_error *err)
     return rc;
 }
 
+int viz_app_keep_snapshot(viz_app *a, ddpm_error *err)
+{
+    if (!a->trainer) return ddpm_fail(err, "--save-history: no live training");
+    viz_trainer_get_status(a->trainer, &a->train);
+    if (!a->train.has_run) return DDPM_OK; /* nothing trained: nothing to keep */
+    viz_trainer_pause(a->trainer);
+    viz_trainer_snapshot(a->trainer);
+    for (int i = 0; i < 30000 && viz_trainer_pending(a->trainer); i++) SDL_Delay(2);
+    viz_train_event ev;
+    int rc = DDPM_OK;
+    while (viz_trainer_poll_event(a->trainer, &ev)) {
+        if (ev.kind != VIZ_TRAIN_EVENT_ERROR) continue;
+        rc = ddpm_fail(err, "--save-history: %s", ev.text);
+        fprintf(stderr, "ddpm viz: %s\n", ev.text);
+    }
+    return rc;
+}
+
 void viz_app_continue_training(viz_app *a)
 {
     if (!a->trainer) return;

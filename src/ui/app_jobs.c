@@ -27,19 +27,23 @@ void viz_app_submit_jobs(viz_app *a)
 {
     if (!a->sampler) return;
     const viz_model *m = viz_app_model(a);
+    const viz_snap *snap = viz_app_scrubbed(a); /* the scrubber: a snapshot of the training */
     const uint64_t live_version = a->trainer ? viz_weights_version(viz_trainer_weights(a->trainer)) : 0;
     const bool changed = !a->has_submitted || !viz_params_same_job(&a->p, &a->submitted);
     bool refresh = false;
-    if (!changed && m->live && live_version != a->submitted_weights && !viz_sampler_busy(a->sampler))
+    if (!changed && m->live && !snap && live_version != a->submitted_weights && !viz_sampler_busy(a->sampler))
         refresh = a->now - a->submitted_at >= viz_app_refresh_interval(a);
     if (!changed && !refresh) return;
     if (m->live && !a->trainer) return;
     viz_job job = {0};
     job.live = viz_trainer_weights(a->trainer);
-    if (!m->live) {
-        job.net = m->ck.net;
-        job.weights = ddpm_checkpoint_weights(&m->ck);
-        job.pred = m->ck.run.prediction;
+    job.snap_step = snap ? snap->ck.step : -1;
+    job.snap_seconds = snap ? snap->ck.seconds : 0.0;
+    if (!m->live || snap) {
+        const ddpm_checkpoint *ck = snap ? &snap->ck : &m->ck;
+        job.net = ck->net;
+        job.weights = ddpm_checkpoint_weights(ck);
+        job.pred = ck->run.prediction;
     }
     job.n_sides = viz_job_sides(&a->p, &viz_app_run_config(a)->schedule, viz_app_T(a), job.sides);
     job.seed = a->p.seed;

@@ -97,6 +97,8 @@ void viz_app_handle_key(viz_app *a, const SDL_KeyboardEvent *e)
         break;
     }
     case SDLK_t: if (!repeat) viz_app_toggle_training(a); break;
+    case SDLK_COMMA:
+    case SDLK_PERIOD: viz_app_scrub_history(a, e->keysym.sym == SDLK_PERIOD ? 1 : -1); break;
     case SDLK_p:
         if (!repeat) {
             if (shift) viz_app_export_trajectory(a);

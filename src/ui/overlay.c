@@ -107,6 +107,7 @@ static const char *const KEYS[][2] = {
     {"Y / U / I", "2D: particle paths / x\xCC\x82\xE2\x82\x80 off, cloud, lines / field kind"},
     {"O / Shift+O", "next / previous model"},
     {"T", "train live / pause training"},
+    {", / .", "replay an earlier / later snapshot of the training"},
     {"Ctrl+S", "save a training checkpoint"},
     {"P / Shift+P", "export the view (PNG) / trajectory (GIF + strip)"},
     {"F11", "fullscreen lecture mode"},

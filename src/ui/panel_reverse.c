@@ -88,6 +88,40 @@ static void x0_strip(viz_app *a, SDL_Rect r, const viz_frame_view *v)
     }
 }
 
+/* Steps below which the live model is young: its samples are still rough
+ * (the live preset's eval keeps improving up to a few thousand, bench/README.md). */
+enum { YOUNG_STEPS = 2000 };
+
+/* Says so, in the title row, when the samples come from a young live
+ * model, and offers the setting that shows its progress better (clipping
+ * x0-hat, for eps and v; x0-prediction clips its own output). */
+static void young_notice(viz_app *a, const viz_result *res, SDL_Rect r, const char *title)
+{
+    const int64_t step = res->job.snap_step >= 0 ? res->job.snap_step : res->weights_step;
+    if (step < 0 || step >= YOUNG_STEPS) return;
+    viz_draw *d = &a->draw;
+    const viz_theme *t = &d->theme;
+    const int pad = viz_px(d, 10), sh = viz_line_h(d, VIZ_SIZE_SMALL);
+    char msg[96];
+    if (step == 0) snprintf(msg, sizeof msg, "untrained: noise is expected");
+    else snprintf(msg, sizeof msg, "young model (step %lld): rough digits", (long long)step);
+    int mw, tw;
+    viz_measure(d, VIZ_SIZE_SMALL, true, msg, &mw, NULL);
+    viz_measure(d, VIZ_SIZE_TITLE, true, title, &tw, NULL);
+    const bool offer = res->pred != DDPM_PRED_X0 && !a->p.clip_x0 && step > 0;
+    const int bw = offer ? viz_px(d, 76) : 0, h = sh + viz_px(d, 8);
+    const int w = mw + viz_px(d, 12) + (offer ? bw + viz_px(d, 6) : 0);
+    const int x = r.x + pad + tw + viz_px(d, 12), y = r.y + viz_px(d, 7);
+    if (x + w > r.x + r.w - pad) return; /* no room beside the title */
+    SDL_Rect box = {x, y, w, h};
+    viz_fill_round(d, box, viz_px(d, 4), viz_mix(t->panel, t->warn, 0.3f));
+    viz_label_bold(d, x + viz_px(d, 6), y + viz_px(d, 4), VIZ_ALIGN_LEFT, VIZ_SIZE_SMALL, t->text, "%s", msg);
+    if (offer &&
+        viz_ui_button(&a->ui, viz_ui_id("young-clip", 0), (SDL_Rect){x + w - bw - viz_px(d, 2), y + viz_px(d, 2), bw, h - viz_px(d, 4)},
+                      "Clip x\xCC\x82\xE2\x82\x80", true))
+        a->p.clip_x0 = true;
+}
+
 static void single_or_grid(viz_app *a, SDL_Rect c)
 {
     viz_draw *d = &a->draw;
@@ -134,7 +168,10 @@ static void single_or_grid(viz_app *a, SDL_Rect c)
     int y = area.y + area.h + viz_px(d, 4);
     int x = c.x + viz_label_bold(d, c.x, y, VIZ_ALIGN_LEFT, VIZ_SIZE_BODY, t->title, "%s", cap) + viz_px(d, 12);
     char more[160], live[48] = "";
-    if (res->weights_step >= 0)
+    if (res->job.snap_step >= 0)
+        snprintf(live, sizeof live, " \xC2\xB7 snapshot of step %lld (%.0f s)", (long long)res->job.snap_step,
+                 res->job.snap_seconds);
+    else if (res->weights_step >= 0)
         snprintf(live, sizeof live, " \xC2\xB7 live weights of step %lld", (long long)res->weights_step);
     snprintf(more, sizeof more, "%s \xC2\xB7 seed %llu%s", res->job.sides[0].label, (unsigned long long)res->job.seed,
              live);
@@ -237,6 +274,7 @@ void viz_panel_reverse(viz_app *a, SDL_Rect r)
     else if (every >= 1.5) /* the training keeps most of the machine (app_jobs.c) */
         snprintf(sub, sizeof sub, "refreshed every %.0f s while training", every);
     SDL_Rect c = viz_panel_begin(a, r, titles[view], sub);
+    if (a->shown && !sub[0]) young_notice(a, a->shown, r, titles[view]);
     if (view == VIZ_VIEW_COMPARE) compare_view(a, c);
     else single_or_grid(a, c);
 }

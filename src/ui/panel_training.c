@@ -1,8 +1,11 @@
 /* panel_training.c: live training: buttons (train / pause / resume, reset
- * to scratch, continue from a bundled model, save), the smoothed loss curve
- * and the loss in bands of t, from the trainer thread's history. */
+ * to scratch, continue from a bundled model, save), and either the learning
+ * filmstrip (x0-hat of one noised digit at five t, one column per snapshot;
+ * a click on a column replays that snapshot in the reverse panel: the
+ * scrubber) or the smoothed loss curve and the loss in bands of t. */
 #include <math.h>
 #include <stdio.h>
+#include <string.h>
 
 #include "app.h"
 
@@ -89,6 +92,109 @@ static void loss_by_t(viz_app *a, SDL_Rect r)
     viz_label(d, p.x + p.w, p.y + p.h + viz_px(d, 3), VIZ_ALIGN_RIGHT, VIZ_SIZE_SMALL, t->text_dim, "T");
 }
 
+/* "1m14s", "9.5 s" */
+static void fmt_seconds(char *buf, size_t cap, double s)
+{
+    if (s < 0) snprintf(buf, cap, "?");
+    else if (s < 60) snprintf(buf, cap, "%.*f s", s < 10 ? 1 : 0, s);
+    else snprintf(buf, cap, "%dm%02ds", (int)(s / 60), (int)s % 60);
+}
+
+/* The learning filmstrip: one column per snapshot (the noisy inputs first,
+ * the live weights last), one row per t: x0-hat of the same noised digit as
+ * the network learns.  A click on a column replays that snapshot. */
+static void filmstrip(viz_app *a, SDL_Rect r)
+{
+    viz_draw *d = &a->draw;
+    const viz_theme *t = &d->theme;
+    const viz_history_store *h = &a->snaps;
+    const int sh = viz_line_h(d, VIZ_SIZE_SMALL);
+    viz_label(d, r.x, r.y, VIZ_ALIGN_LEFT, VIZ_SIZE_SMALL, t->text_dim,
+              "x\xCC\x82\xE2\x82\x80 of one digit as the network learns \xC2\xB7 click a column (or , .) to replay it");
+    if (!h->per) return;
+    const int H = a->digits.height, W = a->digits.width, gap = 2;
+    const int label_w = viz_px(d, 52);
+    SDL_Rect area = {r.x + label_w, r.y + 2 * sh + viz_px(d, 4), r.w - label_w, r.h - 3 * sh - viz_px(d, 8)};
+    if (area.w < 20 || area.h < 20) return;
+    const bool live_row = h->shown_run != 0 && h->film_now_step >= 0;
+    const int cell = area.h / DDPM_FILM_N > 8 ? area.h / DDPM_FILM_N : 8;
+    int cols_fit = area.w / cell;
+    if (cols_fit < 3) cols_fit = 3;
+    int n_snap = h->n_shown, first = 0;
+    if (1 + n_snap + live_row > cols_fit) { /* the latest snapshots that fit */
+        first = 1 + n_snap + live_row - cols_fit;
+        n_snap -= first;
+    }
+    const int cols = 1 + n_snap + live_row;
+    const size_t per = h->per;
+    float *img = viz_app_scratch(a, per * DDPM_FILM_N * (size_t)cols);
+    if (!img) return;
+    uint64_t key = viz_key(0xF11, (uint64_t)h->shown_run, (uint64_t)h->film_version, (uint64_t)(first * 1000 + cols));
+    for (int c = 0; c < cols; c++) {
+        const viz_snap *s = c >= 1 && c <= n_snap ? viz_app_snapshot(a, first + c - 1) : NULL;
+        const float *src = c == 0 ? h->film_xt : s ? s->film : h->film_now;
+        if (s) key = viz_key(key, (uint64_t)s->ck.step, (uint64_t)(uintptr_t)s, 0);
+        for (int j = 0; j < DDPM_FILM_N; j++) {
+            float *dst = img + per * ((size_t)j * cols + c);
+            if (src) memcpy(dst, src + per * j, sizeof(float) * per);
+            else for (size_t k = 0; k < per; k++) dst[k] = -1.0f;
+        }
+    }
+    int gw, gh;
+    viz_tone_grid_size(cols * DDPM_FILM_N, cols, W, H, gap, &gw, &gh);
+    uint32_t *px = viz_app_pixels(a, (size_t)gw * gh);
+    if (!px) return;
+    viz_image_tex *tx = &a->tex[VIZ_TEX_FILM];
+    if (tx->key != key) {
+        SDL_Color bg = t->panel;
+        viz_tone_grid(px, img, cols * DDPM_FILM_N, cols, W, H, gap,
+                      0xFF000000u | (uint32_t)bg.r << 16 | (uint32_t)bg.g << 8 | bg.b, VIZ_TONE_UNIT, 0);
+        viz_image_update(d, tx, key, px, gw, gh);
+    }
+    SDL_Rect fit = {area.x, area.y, area.w < cols * cell ? area.w : cols * cell, area.h};
+    SDL_Rect drawn = viz_app_draw_tex(a, VIZ_TEX_FILM, fit);
+    if (drawn.w <= 0) return;
+    const float cw = (float)drawn.w / gw * (W + gap), ch = (float)drawn.h / gh * (H + gap);
+    int ts[DDPM_FILM_N];
+    ddpm_film_timesteps(viz_app_T(a), ts);
+    for (int j = 0; j < DDPM_FILM_N; j++)
+        viz_label(d, drawn.x - viz_px(d, 6), drawn.y + (int)(ch * (j + 0.5f)) - sh / 2, VIZ_ALIGN_RIGHT, VIZ_SIZE_SMALL,
+                  t->text_dim, "t=%d", ts[j]);
+    char secs[32];
+    const bool live_model = viz_app_model(a)->live;
+    for (int c = 0; c < cols; c++) {
+        const int x = drawn.x + (int)(cw * (c + 0.5f));
+        const int snap = c == 0 ? -2 : c <= n_snap ? first + c - 1 : -1;
+        const bool sel = c > 0 && live_model && a->p.snapshot == snap;
+        SDL_Color col = sel ? t->cursor : t->text_dim;
+        const int ty = drawn.y - sh - viz_px(d, 2), by = drawn.y + drawn.h + viz_px(d, 2);
+        if (c == 0) {
+            viz_label(d, x, ty, VIZ_ALIGN_CENTER, VIZ_SIZE_SMALL, t->second, "x\xE2\x82\x9C");
+            viz_label(d, drawn.x - viz_px(d, 6), ty, VIZ_ALIGN_RIGHT, VIZ_SIZE_SMALL, t->text_dim, "step");
+            if (cw > viz_px(d, 40))
+                viz_label(d, drawn.x - viz_px(d, 6), by, VIZ_ALIGN_RIGHT, VIZ_SIZE_SMALL, t->text_dim, "trained");
+        } else if (snap >= 0) {
+            const viz_snap *s = viz_app_snapshot(a, snap);
+            fmt_seconds(secs, sizeof secs, s->ck.seconds);
+            viz_label(d, x, ty, VIZ_ALIGN_CENTER, VIZ_SIZE_SMALL, col, "%lld", (long long)s->ck.step);
+            if (cw > viz_px(d, 40)) viz_label(d, x, by, VIZ_ALIGN_CENTER, VIZ_SIZE_SMALL, t->text_dim, "%s", secs);
+        } else {
+            viz_label(d, x, ty, VIZ_ALIGN_CENTER, VIZ_SIZE_SMALL, col, "now");
+            if (cw > viz_px(d, 40))
+                viz_label(d, x, by, VIZ_ALIGN_CENTER, VIZ_SIZE_SMALL, t->text_dim, "%lld", (long long)h->film_now_step);
+        }
+        SDL_Rect colr = {drawn.x + (int)(cw * c), drawn.y, (int)cw, drawn.h};
+        if (sel) viz_outline(d, (SDL_Rect){colr.x - 1, colr.y - 1, colr.w + 1, colr.h + 2}, viz_px(d, 2), t->cursor);
+        if (c > 0 && viz_ui_hover(&a->ui, colr) && a->ui.in.pressed && !a->ui.mouse_used) {
+            viz_app_scrub_to(a, snap);
+            a->ui.mouse_used = true;
+        }
+    }
+    if (cols == 1)
+        viz_label(d, drawn.x + drawn.w + viz_px(d, 12), drawn.y + drawn.h / 2 - sh / 2, VIZ_ALIGN_LEFT, VIZ_SIZE_SMALL,
+                  t->text_dim, "press T: snapshots come at steps 50, 100, 200, 400, \xE2\x80\xA6");
+}
+
 void viz_panel_training(viz_app *a, SDL_Rect r)
 {
     viz_draw *d = &a->draw;
@@ -144,13 +250,32 @@ void viz_panel_training(viz_app *a, SDL_Rect r)
     if (viz_ui_button(ui, viz_ui_id("train-save", 0), b[3], "Save", false)) viz_app_save_checkpoint(a);
     by += (two_rows ? 2 : 1) * (bh + g) - g;
 
-    /* plots */
+    const bool images = !viz_app_points(a);
+
+    /* plots: the filmstrip (images), or the loss curve and the loss by t */
     const int py = by + viz_px(d, 8);
     SDL_Rect plots = {c.x, py, c.w, c.y + c.h - py};
+    SDL_Rect clip;
+    if (images) {
+        /* the tabs sit in the title row, right */
+        static const char *const tabs[] = {"filmstrip", "loss"};
+        int tab = a->snaps.loss_view;
+        const int tab_h = viz_px(d, 22), tab_w = viz_px(d, 160);
+        if (viz_ui_segmented(ui, viz_ui_id("train-tab", 0), (SDL_Rect){r.x + r.w - tab_w - viz_px(d, 10), r.y + viz_px(d, 6), tab_w, tab_h},
+                             tabs, 2, &tab))
+            a->snaps.loss_view = tab;
+        if (!a->snaps.loss_view) {
+            if (SDL_IntersectRect(&plots, &r, &clip)) {
+                viz_gfx_set_clip(d->g, &clip);
+                filmstrip(a, plots);
+            }
+            viz_gfx_set_clip(d->g, &r);
+            return;
+        }
+    }
     const int left_w = plots.w * 58 / 100;
     SDL_Rect lr = {plots.x, plots.y, left_w, plots.h};
     SDL_Rect rr = {plots.x + left_w + viz_px(d, 10), plots.y, plots.w - left_w - viz_px(d, 10), plots.h};
-    SDL_Rect clip;
     if (SDL_IntersectRect(&lr, &r, &clip)) {
         viz_gfx_set_clip(d->g, &clip);
         loss_curve(a, lr);

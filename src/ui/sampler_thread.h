@@ -51,6 +51,8 @@ typedef struct viz_job {
      * viz_trainer_lend for one core; NULL for none. */
     void (*hold)(void *ctx, int threads, bool on);
     void *hold_ctx;
+    int64_t snap_step;         /* a snapshot of the live training (the scrubber): its step, */
+    double snap_seconds;       /* and its seconds of training; else snap_step = -1 */
 } viz_job;
 
 /* One side's trajectory.  S reverse steps, B images of per floats. */

@@ -21,9 +21,9 @@
 #include "ddpm/fileio.h"
 #include "ddpm/net.h"
 
-enum { QUEUE_CAP = 8, EVENT_CAP = 16 };
+enum { QUEUE_CAP = 8, EVENT_CAP = 16, SNAP_CAP = 8 };
 
-typedef enum { CMD_RESET, CMD_CONTINUE, CMD_SAVE, CMD_EXPORT, CMD_SET_POINTS } command_kind;
+typedef enum { CMD_RESET, CMD_CONTINUE, CMD_SAVE, CMD_EXPORT, CMD_SET_POINTS, CMD_SNAPSHOT } command_kind;
 
 typedef struct command {
     command_kind kind;
@@ -38,6 +38,9 @@ typedef struct command {
 /* Steps in quick succession (the 2D world's MLP takes thousands a second)
  * publish weights and wake the UI at most this often. */
 static const double PUBLISH_INTERVAL = 0.02;
+/* Seconds of training between refreshes of the filmstrip's live row (five
+ * images through the network: well under 1% of the training's time). */
+static const double FILM_INTERVAL = 2.0;
 
 struct viz_trainer {
     viz_trainer_options opt;
@@ -60,12 +63,21 @@ struct viz_trainer {
     int ev_head, ev_len;
     viz_train_status status;
     viz_loss_history hist;
+    viz_snapshot snaps[SNAP_CAP]; /* taken, not yet polled by the UI */
+    int n_snaps;
+    float *film_now;          /* (DDPM_FILM_N, film_per) the live row */
+    int64_t film_step;
+    uint64_t film_version;
 
     /* written by this thread only, under lock (update_state_locked reads it from
      * any thread); this thread may read it without the lock */
     ddpm_trainer *tr;
     ddpm_dataset own_data;    /* points given by viz_trainer_set_points (opt.data then points here) */
     double last_publish;      /* when weights were last published */
+    size_t film_per;          /* floats per image of the filmstrip; 0: none (points) */
+    float *film_xt;           /* (DDPM_FILM_N, film_per) its noisy inputs */
+    ddpm_net_workspace *film_ws;
+    double film_at;           /* run seconds of the last live row */
     double smooth_acc;        /* EMA of the loss, before bias correction */
     int64_t smooth_n;
     double last_time;
@@ -77,7 +89,7 @@ static const double BAND_SMOOTHING = 0.05;
 viz_trainer_options viz_trainer_options_default(const ddpm_dataset *data)
 {
     viz_trainer_options o = {.data = data, .batch = 0, .seed = 0, .publish_every = 1};
-    snprintf(o.preset, sizeof o.preset, "tiny");
+    snprintf(o.preset, sizeof o.preset, "live");
     return o;
 }
 
@@ -136,7 +148,61 @@ static void replace_run(viz_trainer *vt, ddpm_trainer *tr)
     vt->tr = tr;
     SDL_UnlockMutex(vt->lock);
     vt->threads_limit = 0; /* a new run computes on all its threads */
+    ddpm_net_workspace_free(vt->film_ws);
+    vt->film_ws = NULL;
+    vt->film_per = 0;
     ddpm_trainer_free(old);
+}
+
+void viz_snapshot_free(viz_snapshot *s)
+{
+    if (!s) return;
+    free(s->weights);
+    free(s->film);
+    memset(s, 0, sizeof *s);
+}
+
+/* The filmstrip's inputs for a new run: only for images of the data's shape. */
+static void film_setup(viz_trainer *vt, ddpm_trainer *tr)
+{
+    const ddpm_net *net = ddpm_trainer_net(tr);
+    const size_t per = ddpm_net_config_sample_floats(ddpm_net_get_config(net));
+    const ddpm_dataset *data = vt->opt.data;
+    if (per <= 2 || !data || !data->bytes || data->n <= VIZ_FILM_DIGIT ||
+        (size_t)data->channels * data->height * data->width != per)
+        return;
+    ddpm_error err = {0};
+    float *x0 = malloc(sizeof(float) * per);
+    float *xt = realloc(vt->film_xt, sizeof(float) * per * DDPM_FILM_N);
+    if (xt) vt->film_xt = xt;
+    if (!x0 || !xt || ddpm_net_workspace_create(&vt->film_ws, net, DDPM_FILM_N, false, &err) != DDPM_OK) {
+        free(x0);
+        return; /* no filmstrip: training goes on without it */
+    }
+    ddpm_net_workspace_limit_threads(vt->film_ws, 1);
+    ddpm_dataset_images(data, VIZ_FILM_DIGIT, 1, x0);
+    int ts[DDPM_FILM_N];
+    ddpm_film_timesteps(ddpm_trainer_schedule(tr)->T, ts);
+    ddpm_film_inputs(ddpm_trainer_schedule(tr), x0, per, ts, VIZ_FILM_SEED, vt->film_xt);
+    free(x0);
+    vt->film_per = per;
+}
+
+/* The filmstrip row of the run's EMA weights: a malloc'ed (DDPM_FILM_N, per), or NULL. */
+static float *film_row(viz_trainer *vt)
+{
+    if (!vt->film_per) return NULL;
+    float *row = malloc(sizeof(float) * vt->film_per * DDPM_FILM_N);
+    if (!row) return NULL;
+    int ts[DDPM_FILM_N];
+    ddpm_film_timesteps(ddpm_trainer_schedule(vt->tr)->T, ts);
+    ddpm_error err = {0};
+    if (ddpm_film_predict(ddpm_trainer_net(vt->tr), ddpm_trainer_ema(vt->tr), vt->film_ws, ddpm_trainer_schedule(vt->tr),
+                          ddpm_trainer_run(vt->tr)->prediction, vt->film_xt, ts, row, &err) != DDPM_OK) {
+        free(row);
+        return NULL;
+    }
+    return row;
 }
 
 static void notify(viz_trainer *vt)
@@ -173,6 +239,8 @@ static int install(viz_trainer *vt, ddpm_trainer *tr, const char *origin, bool r
         return DDPM_ERR;
     }
     replace_run(vt, tr);
+    film_setup(vt, tr);
+    vt->film_at = -FILM_INTERVAL;
     vt->smooth_acc = 0.0;
     vt->smooth_n = 0;
     vt->last_time = 0.0;
@@ -186,6 +254,11 @@ static int install(viz_trainer *vt, ddpm_trainer *tr, const char *origin, bool r
     vt->status.loss = vt->status.loss_smooth = 0.0;
     vt->status.images_per_s = 0.0;
     vt->status.run = *run;
+    vt->status.run_id++;
+    vt->status.seconds = 0.0;
+    free(vt->film_now);
+    vt->film_now = NULL;
+    vt->film_version++;
     snprintf(vt->status.origin, sizeof vt->status.origin, "%s", origin);
     update_state_locked(vt);
     SDL_UnlockMutex(vt->lock);
@@ -307,6 +380,42 @@ static void do_save(viz_trainer *vt, const command *c)
          (long long)ddpm_trainer_step_count(vt->tr), path);
 }
 
+/* Keeps the run's EMA weights at this step for the UI (and in history_dir). */
+static void take_snapshot(viz_trainer *vt)
+{
+    if (!vt->tr) return;
+    viz_snapshot sn = {0};
+    sn.step = ddpm_trainer_step_count(vt->tr);
+    sn.run = *ddpm_trainer_run(vt->tr);
+    sn.n = ddpm_net_num_params(ddpm_trainer_net(vt->tr));
+    sn.weights = malloc(sizeof(float) * sn.n);
+    if (!sn.weights) return;
+    memcpy(sn.weights, ddpm_trainer_ema(vt->tr), sizeof(float) * sn.n);
+    sn.film = film_row(vt);
+    SDL_LockMutex(vt->lock);
+    sn.run_id = vt->status.run_id;
+    sn.seconds = vt->status.seconds;
+    bool dropped = false;
+    if (vt->n_snaps == SNAP_CAP) { /* the UI has not looked for a while: the oldest goes */
+        viz_snapshot_free(&vt->snaps[0]);
+        memmove(vt->snaps, vt->snaps + 1, sizeof vt->snaps[0] * (SNAP_CAP - 1));
+        vt->n_snaps--;
+        dropped = true;
+    }
+    vt->snaps[vt->n_snaps++] = sn;
+    SDL_UnlockMutex(vt->lock);
+    (void)dropped;
+    if (vt->opt.history_dir[0]) {
+        ddpm_error err = {0};
+        ddpm_checkpoint_data d = {.run = &sn.run, .net = ddpm_trainer_net(vt->tr), .step = sn.step,
+                                  .ema = sn.weights, .seconds = sn.seconds > 0 ? sn.seconds : 1e-3};
+        if (ddpm_mkdir_p(vt->opt.history_dir, &err) != DDPM_OK ||
+            ddpm_history_save_snapshot(vt->opt.history_dir, &d, &err) != DDPM_OK)
+            post(vt, VIZ_TRAIN_EVENT_ERROR, "Could not keep the snapshot of step %lld: %s", (long long)sn.step,
+                 err.msg);
+    }
+}
+
 /* ---- one training step ------------------------------------------------------------------ */
 
 static int grow_history_locked(viz_loss_history *h)
@@ -370,7 +479,23 @@ static void do_step(viz_trainer *vt)
     s->loss_smooth = smooth;
     const double ips = dt > 0 ? st.batch / dt : 0.0;
     s->images_per_s = s->images_per_s > 0 ? 0.8 * s->images_per_s + 0.2 * ips : ips;
+    s->seconds += dt;
+    const double run_seconds = s->seconds;
     SDL_UnlockMutex(vt->lock);
+
+    if (ddpm_history_is_snapshot_step(st.step)) take_snapshot(vt);
+    if (vt->film_per && run_seconds - vt->film_at >= FILM_INTERVAL) {
+        vt->film_at = run_seconds;
+        float *row = film_row(vt);
+        if (row) {
+            SDL_LockMutex(vt->lock);
+            free(vt->film_now);
+            vt->film_now = row;
+            vt->film_step = st.step;
+            vt->film_version++;
+            SDL_UnlockMutex(vt->lock);
+        }
+    }
 
     const double now = ddpm_now();
     if (st.step % vt->opt.publish_every == 0 && now - vt->last_publish >= PUBLISH_INTERVAL) {
@@ -409,11 +534,13 @@ static int trainer_main(void *arg)
             vt->status.busy = true;
             snprintf(vt->status.busy_what, sizeof vt->status.busy_what, "%s",
                      c.kind == CMD_SAVE || c.kind == CMD_EXPORT ? "saving"
-                     : c.kind == CMD_RESET ? "creating a run" : "loading");
+                     : c.kind == CMD_RESET ? "creating a run" : c.kind == CMD_SNAPSHOT ? "keeping a snapshot"
+                     : "loading");
             SDL_UnlockMutex(vt->lock);
             if (c.kind == CMD_RESET) do_reset(vt, c.run_after);
             else if (c.kind == CMD_CONTINUE) do_continue(vt, &c);
             else if (c.kind == CMD_SET_POINTS) do_set_points(vt, &c);
+            else if (c.kind == CMD_SNAPSHOT) take_snapshot(vt);
             else if (c.kind == CMD_EXPORT) do_save(vt, &c);
             else do_save(vt, &c);
             SDL_LockMutex(vt->lock);
@@ -513,6 +640,10 @@ void viz_trainer_stop(viz_trainer *vt)
     SDL_WaitThread(vt->thread, NULL);
     for (int i = 0; i < vt->q_len; i++) free(vt->queue[(vt->q_head + i) % QUEUE_CAP].points);
     ddpm_trainer_free(vt->tr);
+    ddpm_net_workspace_free(vt->film_ws);
+    free(vt->film_xt);
+    free(vt->film_now);
+    for (int i = 0; i < vt->n_snaps; i++) viz_snapshot_free(&vt->snaps[i]);
     ddpm_dataset_free(&vt->own_data);
     viz_weights_free(&vt->weights);
     viz_loss_history_free(&vt->hist);
@@ -650,6 +781,47 @@ bool viz_trainer_copy_history(viz_trainer *vt, viz_loss_history *h)
     }
     SDL_UnlockMutex(vt->lock);
     return changed;
+}
+
+bool viz_trainer_poll_snapshot(viz_trainer *vt, viz_snapshot *out)
+{
+    bool got = false;
+    SDL_LockMutex(vt->lock);
+    if (vt->n_snaps > 0) {
+        *out = vt->snaps[0];
+        memmove(vt->snaps, vt->snaps + 1, sizeof vt->snaps[0] * (size_t)(vt->n_snaps - 1));
+        vt->n_snaps--;
+        got = true;
+    }
+    SDL_UnlockMutex(vt->lock);
+    return got;
+}
+
+void viz_trainer_snapshot(viz_trainer *vt)
+{
+    command c = {.kind = CMD_SNAPSHOT};
+    enqueue(vt, &c);
+}
+
+bool viz_trainer_copy_film(viz_trainer *vt, float *film, size_t cap, int64_t *step, uint64_t *version)
+{
+    bool got = false;
+    SDL_LockMutex(vt->lock);
+    if (vt->film_version != *version) {
+        const size_t n = vt->film_per * DDPM_FILM_N;
+        if (!vt->film_now) {
+            *version = vt->film_version;
+            *step = -1;
+            got = true;
+        } else if (n <= cap) {
+            memcpy(film, vt->film_now, sizeof(float) * n);
+            *step = vt->film_step;
+            *version = vt->film_version;
+            got = true;
+        }
+    }
+    SDL_UnlockMutex(vt->lock);
+    return got;
 }
 
 bool viz_trainer_poll_event(viz_trainer *vt, viz_train_event *ev)

@@ -22,10 +22,17 @@
 #define VIZ_TRAINER_THREAD_H
 
 #include "ddpm/dataset.h"
+#include "ddpm/history.h"
 #include "ddpm/trainer.h"
 #include "weights_buffer.h"
 
 enum { VIZ_LOSS_BANDS = 20 };
+
+/* The learning filmstrip (ddpm/history.h) noises this image of the training
+ * data with this seed's locked noise: the same inputs for every run, live or
+ * bundled, so that their rows compare. */
+enum { VIZ_FILM_DIGIT = 0 };
+#define VIZ_FILM_SEED 20261206u
 
 typedef enum {
     VIZ_TRAIN_IDLE,      /* no run yet: the published weights are the untrained init */
@@ -45,6 +52,7 @@ typedef struct viz_trainer_options {
      * wake the UI's event loop; must be thread-safe.  NULL for none. */
     void (*notify)(void *ctx);
     void *notify_ctx;
+    char history_dir[4096];     /* non-empty: each snapshot is also written there (F16) */
 } viz_trainer_options;
 
 viz_trainer_options viz_trainer_options_default(const ddpm_dataset *data);
@@ -62,7 +70,23 @@ typedef struct viz_train_status {
     uint64_t history_version;
     bool yielding;              /* running, but holding between steps for the sampler */
     bool stepping;              /* a training step is under way (a hold or pause waits for it) */
+    int run_id;                 /* bumped by every new run (reset, continue, new points) */
+    double seconds;             /* time this run has spent in training steps */
 } viz_train_status;
+
+/* A snapshot of the live run's EMA weights, taken at the doubling steps
+ * (ddpm_history_is_snapshot_step) and when asked (viz_trainer_snapshot). */
+typedef struct viz_snapshot {
+    int run_id;
+    int64_t step;
+    double seconds;             /* of training, as viz_train_status.seconds */
+    ddpm_run_config run;
+    size_t n;
+    float *weights;             /* (n) owned */
+    float *film;                /* (DDPM_FILM_N, per) x0-hat of the filmstrip, or NULL (points); owned */
+} viz_snapshot;
+
+void viz_snapshot_free(viz_snapshot *s);
 
 typedef enum { VIZ_TRAIN_EVENT_INFO, VIZ_TRAIN_EVENT_SAVED, VIZ_TRAIN_EVENT_ERROR } viz_train_event_kind;
 
@@ -124,6 +148,15 @@ void viz_trainer_lend(viz_trainer *vt, bool on);
 void viz_trainer_get_status(viz_trainer *vt, viz_train_status *st);
 /* Copies the history into h when it changed since h->version; returns true then. */
 bool viz_trainer_copy_history(viz_trainer *vt, viz_loss_history *h);
+/* Pops the oldest snapshot the UI has not taken yet (ownership moves to
+ * out); false when there is none. */
+bool viz_trainer_poll_snapshot(viz_trainer *vt, viz_snapshot *out);
+/* Takes a snapshot of the current step (queued like every command). */
+void viz_trainer_snapshot(viz_trainer *vt);
+/* The filmstrip of the live weights, refreshed about every two seconds of
+ * training: copies (DDPM_FILM_N, per) floats into film (cap floats) when its
+ * version differs from *version, and returns true then. */
+bool viz_trainer_copy_film(viz_trainer *vt, float *film, size_t cap, int64_t *step, uint64_t *version);
 /* Pops the oldest event; false when there is none. */
 bool viz_trainer_poll_event(viz_trainer *vt, viz_train_event *ev);
 /* True while commands are queued or being carried out (tests wait on it). */

@@ -8,6 +8,8 @@
 #include <malloc.h>
 #endif
 
+#include <dirent.h>
+
 #include "app.h"
 #include "args.h"
 #include "cli_util.h"
@@ -28,6 +30,18 @@ static const char *SUMMARY =
     "clip, mode (single|grid|compare), compare (sampler|eta|steps|schedule), decomp, focus,\n"
     "speed, digit, model (a name from assets/models or 'live'), phase (forward|reverse),\n"
     "frame (a step index or 'end'), t (forward-process t), play, lecture, help, fps, controls.";
+
+/* True when dir holds a snapshot file (step-*.safetensors). */
+static bool history_has_snapshots(const char *dir)
+{
+    DIR *d = opendir(dir);
+    if (!d) return false;
+    bool found = false;
+    for (struct dirent *e; !found && (e = readdir(d));)
+        found = strncmp(e->d_name, "step-", 5) == 0 && strstr(e->d_name, ".safetensors") != NULL;
+    closedir(d);
+    return found;
+}
 
 static int parse_size(const char *s, int *w, int *h, ddpm_error *err)
 {
@@ -70,7 +84,8 @@ static int run_window(viz_app *a)
         viz_app_frame(a, dt);
         if (a->opt.quit_after > 0 && now - a->started_at > a->opt.quit_after) a->quit = true;
         /* a timed run that saves its model ends with its training time */
-        if (a->opt.save_live && a->opt.train_seconds > 0 && now - a->started_at > a->opt.train_seconds) a->quit = true;
+        if ((a->opt.save_live || a->opt.save_history) && a->opt.train_seconds > 0 && now - a->started_at > a->opt.train_seconds)
+            a->quit = true;
         /* pace while something moves (vsync may already do it); when idle,
          * sleep until an event arrives (workers push one) */
         const double spent = ddpm_now() - now, budget = FRAME_BUDGET;
@@ -146,6 +161,7 @@ int ddpm_cmd_viz(int argc, char **argv)
     viz_options o;
     viz_options_default(&o);
     const char *size = NULL, *set = NULL, *trajectory = NULL;
+    bool force = false;
     const ddpm_arg_spec specs[] = {
         {"model", ARG_STRING, &o.model_path, 0, 0, "PATH", "a checkpoint to show (also listed with the bundled ones)"},
         {"models-dir", ARG_STRING, &o.models_dir, 0, 0, "DIR", "folder of bundled models (default <assets>/models)"},
@@ -162,6 +178,12 @@ int ddpm_cmd_viz(int argc, char **argv)
         {"save-live", ARG_STRING, &o.save_live, 0, 0, "PATH",
          "when the run ends, write the live model's sampling weights there (a checkpoint ddpm sample loads); "
          "with --train-seconds: train that long, save, exit (in a window where there is a display)"},
+        {"save-history", ARG_STRING, &o.save_history, 0, 0, "DIR",
+         "keep the live run's snapshots (steps 50, 100, 200, ... and the last) in DIR as F16 checkpoints: "
+         "a history --history shows"},
+        {"history", ARG_STRING, &o.history_dir, 0, 0, "DIR",
+         "the training history the scrubber shows before the live run has its own (default <assets>/history)"},
+        {"force", ARG_FLAG, &force, 0, 0, NULL, "--save-history may replace the snapshots already in DIR"},
         {"no-window", ARG_FLAG, &o.no_window, 0, 0, NULL, "with --train-seconds and --save-live: never open a window"},
         {"export-dir", ARG_STRING, &o.export_dir, 0, 0, "DIR", "where exports and checkpoints go"},
         {"font-dir", ARG_STRING, &o.font_dir, 0, 0, "DIR", "folder with DejaVuSans.ttf (default <assets>/fonts)"},
@@ -179,6 +201,12 @@ int ddpm_cmd_viz(int argc, char **argv)
     if (set && viz_settings_parse(&o.settings, set, &err) != DDPM_OK) return ddpm_cli_bad_input("viz", &err);
     if (trajectory && !o.screenshot) {
         ddpm_fail(&err, "--trajectory needs --screenshot (in the window, Shift+P exports it)");
+        return ddpm_cli_bad_input("viz", &err);
+    }
+
+    if (o.save_history && !force && history_has_snapshots(o.save_history)) {
+        ddpm_fail(&err, "--save-history %s already holds snapshots (step-*.safetensors); pick an empty folder, "
+                        "or add --force to replace them", o.save_history);
         return ddpm_cli_bad_input("viz", &err);
     }
 
@@ -200,6 +228,7 @@ int ddpm_cmd_viz(int argc, char **argv)
         return ddpm_cli_bad_input("viz", &err);
     }
     rc = headless ? run_headless(a, o.screenshot, trajectory) : run_window(a);
+    if (o.save_history && viz_app_keep_snapshot(a, &err) != DDPM_OK) rc = ddpm_cli_bad_input("viz", &err);
     if (o.save_live && viz_app_save_live(a, o.save_live, &err) != DDPM_OK) rc = ddpm_cli_bad_input("viz", &err);
     viz_app_free(a);
     SDL_Quit();

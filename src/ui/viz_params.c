@@ -1,5 +1,6 @@
 /* viz_params.c: slider state -> sampler and schedule configurations (pure). */
 #include "viz_params.h"
+#include "ddpm/history.h"
 
 #include <errno.h>
 #include <math.h>
@@ -19,6 +20,7 @@ void viz_params_default(viz_params *p, const ddpm_schedule_config *model_schedul
     p->view = VIZ_VIEW_SINGLE;
     p->compare = VIZ_COMPARE_SAMPLER;
     p->speed = 20.0;
+    p->snapshot = -1;
 }
 
 void viz_params_default_points(viz_params *p, const ddpm_schedule_config *model_schedule)
@@ -48,6 +50,7 @@ void viz_params_clamp(viz_params *p, int T, int n_models, int n_digits)
     if ((int)p->view < 0 || p->view >= VIZ_VIEW_COUNT) p->view = 0;
     if ((int)p->compare < 0 || p->compare >= VIZ_COMPARE_COUNT) p->compare = 0;
     p->focus = clamp_int(p->focus, 0, VIZ_GRID_N - 1);
+    if (p->snapshot < -1) p->snapshot = -1; /* its top: the app knows the history's length */
     if ((int)p->world < 0 || p->world >= VIZ_WORLD_COUNT) p->world = 0;
     if (p->world == VIZ_WORLD_POINTS && p->view == VIZ_VIEW_GRID) p->view = VIZ_VIEW_SINGLE; /* a cloud is its own grid */
     if (p->world == VIZ_WORLD_POINTS) p->clip_x0 = false; /* [-1, 1] is an image's range, not a point's */
@@ -198,7 +201,7 @@ bool viz_params_same_job(const viz_params *a, const viz_params *b)
     /* DDPM ignores eta, but a re-run is cheap and keeps the rule simple */
     return a->eta == b->eta && a->steps == b->steps && a->schedule == b->schedule &&
            a->spacing == b->spacing && a->sampler == b->sampler && a->clip_x0 == b->clip_x0 &&
-           a->seed == b->seed && a->model == b->model;
+           a->seed == b->seed && a->model == b->model && a->snapshot == b->snapshot;
 }
 
 uint64_t viz_seed_step(uint64_t seed, int dir)
@@ -263,6 +266,7 @@ void viz_settings_apply(const viz_settings *s, viz_params *p)
     if (s->set & VIZ_SET_TRAILS) p->trails = q->trails;
     if (s->set & VIZ_SET_X0) p->x0_show = q->x0_show;
     if (s->set & VIZ_SET_FIELD) p->field = q->field;
+    if (s->set & VIZ_SET_SNAPSHOT) p->snapshot = q->snapshot;
 }
 
 static int parse_long(const char *key, const char *v, long lo, long hi, long *out, ddpm_error *err)
@@ -422,6 +426,13 @@ static int apply_one(viz_settings *s, const char *key, const char *v, ddpm_error
         if (s->world < 0) s->world = VIZ_WORLD_POINTS; /* a point set means the 2D world */
         return DDPM_OK;
     }
+    if (!strcmp(key, "snapshot")) {
+        if (!strcmp(v, "now")) l = -1;
+        else if (parse_long(key, v, 0, DDPM_HISTORY_MAX - 1, &l, err)) return DDPM_ERR;
+        p->snapshot = (int)l;
+        s->set |= VIZ_SET_SNAPSHOT;
+        return DDPM_OK;
+    }
     if (!strcmp(key, "trails")) {
         if (parse_bool(key, v, &b, err)) return DDPM_ERR;
         p->trails = b;
@@ -469,7 +480,7 @@ static int apply_one(viz_settings *s, const char *key, const char *v, ddpm_error
     return ddpm_fail(err,
                      "--set: unknown key '%s'; valid keys: eta, steps, schedule, spacing, sampler, "
                      "seed, clip, mode, compare, decomp, focus, speed, digit, model, phase, frame, "
-                     "t, play, lecture, help, fps, controls, world, dataset, trails, x0, field",
+                     "t, play, lecture, help, fps, controls, world, dataset, trails, x0, field, snapshot",
                      key);
 }
 

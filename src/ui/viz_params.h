@@ -73,6 +73,8 @@ typedef struct viz_params {
     bool clip_x0;
     uint64_t seed;
     int model;                     /* index into the app's model list */
+    int snapshot;                  /* the live model: -1 its weights now, else the training
+                                      history's snapshot of that index (the scrubber) */
     /* what is shown */
     viz_view view;
     viz_compare compare;
@@ -165,7 +167,7 @@ enum {
     VIZ_SET_SAMPLER = 1 << 4, VIZ_SET_SEED = 1 << 5, VIZ_SET_CLIP = 1 << 6, VIZ_SET_VIEW = 1 << 7,
     VIZ_SET_COMPARE = 1 << 8, VIZ_SET_DECOMP = 1 << 9, VIZ_SET_FOCUS = 1 << 10, VIZ_SET_SPEED = 1 << 11,
     VIZ_SET_DIGIT = 1 << 12, VIZ_SET_DATASET = 1 << 13, VIZ_SET_TRAILS = 1 << 14, VIZ_SET_X0 = 1 << 15,
-    VIZ_SET_FIELD = 1 << 16,
+    VIZ_SET_FIELD = 1 << 16, VIZ_SET_SNAPSHOT = 1 << 17,
 };
 
 /* A --set list: parameter values, and settings that are not sampling
