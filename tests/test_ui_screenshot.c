@@ -194,6 +194,12 @@ static void test_training_panel(void)
     CHECK(viz_app_capture(a, &img, &err) == DDPM_OK, "%s", err.msg);
     SDL_Rect tp = a->layout.panel[VIZ_PANEL_TRAINING];
     CHECK(a->history.n >= 4, "history copied: %zu", a->history.n);
+    /* the filmstrip first (test_ui_history checks it), then one click to the loss */
+    CHECK(!a->snaps.loss_view && a->tex_rect[VIZ_TEX_FILM].w > 0, "the filmstrip shows by default");
+    ddpm_image_free(&img);
+    a->snaps.loss_view = true;
+    viz_app_frame(a, 0);
+    CHECK(viz_app_capture(a, &img, &err) == DDPM_OK, "%s", err.msg);
     CHECK(count_color(&img, tp, a->draw.theme.accent, 12) > 30, "the loss curve is drawn");
     CHECK(count_color(&img, tp, a->draw.theme.second, 12) > 30, "loss-by-t bars are drawn");
     viz_frame_view v;

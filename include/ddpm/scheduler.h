@@ -176,6 +176,13 @@ typedef struct ddpm_sampler_config {
 /* DDIM, 50 steps, eta 0, leading spacing, clipping off. */
 ddpm_sampler_config ddpm_sampler_config_default(void);
 
+/* What a model is sampled with unless told otherwise, the same in `ddpm
+ * sample`, `ddpm eval --model` and the visualizer: images DDIM with min(50,
+ * T) steps, eta 0, unclipped; points (the 2D world) DDPM ancestral with all
+ * T steps, the sampler whose samples score closest to the data there
+ * (bench/README.md). */
+ddpm_sampler_config ddpm_sampler_config_for_model(bool points, int T);
+
 /* Rejects S outside 1..T, eta outside [0, 1] or NaN, and unknown enums. */
 int ddpm_sampler_config_validate(const ddpm_sampler_config *cfg, int T, ddpm_error *err);
 

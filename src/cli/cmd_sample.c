@@ -247,16 +247,17 @@ static int write_points(const ddpm_cli_model *m, const float *x, int n, int D, c
 
 int ddpm_cmd_sample(int argc, char **argv)
 {
-    const char *sampler = "ddim", *spacing = "leading", *variance = "small", *out = "samples.png";
+    const char *sampler = NULL, *spacing = "leading", *variance = "small", *out = "samples.png";
     const char *idx_path = NULL, *schedule_override = NULL;
     const char *csv_path = NULL;
-    int steps = 50, n = -1, batch = -1, threads = 0, scale = 2; /* -1: by the model */
+    int steps = -1, n = -1, batch = -1, threads = 0, scale = 2; /* -1: by the model */
     double eta = 0.0;
     uint64_t seed = 0;
     bool trajectory_on = false, clip = false, clip_recompute = false, quiet = false;
     const ddpm_arg_spec specs[] = {
-        {"sampler", ARG_STRING, &sampler, 0, 0, "NAME", "ddpm (ancestral) or ddim"},
-        {"steps", ARG_INT, &steps, 0, 0, "S", "reverse steps (1..T)"},
+        {"sampler", ARG_STRING, &sampler, 0, 0, "NAME",
+         "ddpm (ancestral) or ddim (default: what the visualizer shows for the model: ddim for images, ddpm for points)"},
+        {"steps", ARG_INT, &steps, 0, 0, "S", "reverse steps (1..T; -1: the visualizer's, 50 for images, T for points)"},
         {"eta", ARG_DOUBLE, &eta, 0, 0, "X", "DDIM eta in [0, 1]: 0 deterministic, 1 DDPM-like"},
         {"spacing", ARG_STRING, &spacing, 0, 0, "NAME", "timestep spacing: leading|trailing|linspace"},
         {"variance", ARG_STRING, &variance, 0, 0, "NAME", "DDPM variance: small (posterior) or large (beta)"},
@@ -290,20 +291,23 @@ int ddpm_cmd_sample(int argc, char **argv)
     else
         ddpm_cli_model_path(DDPM_DEFAULT_MODEL, model_path, sizeof model_path);
 
-    ddpm_sampler_config cfg = ddpm_sampler_config_default();
-    if (ddpm_sampler_parse(sampler, &cfg.sampler, &err) != DDPM_OK ||
-        ddpm_spacing_parse(spacing, &cfg.spacing, &err) != DDPM_OK ||
-        ddpm_variance_parse(variance, &cfg.variance, &err) != DDPM_OK)
-        return ddpm_cli_bad_input("sample", &err);
-    cfg.steps = steps;
-    cfg.eta = eta;
-    cfg.clip_x0 = clip;
-    cfg.clip_recompute_eps = clip && clip_recompute;
-
     ddpm_cli_model m;
     ddpm_set_threads(threads); /* before the model's workspace is made */
     if (ddpm_cli_model_load(&m, model_path, 1, &err) != DDPM_OK) return ddpm_cli_bad_input("sample", &err);
     const bool points = ddpm_cli_model_is_points(&m);
+    /* unless told otherwise, what the visualizer shows for this model */
+    ddpm_sampler_config cfg = ddpm_sampler_config_for_model(points, m.schedule.T);
+    if ((sampler && ddpm_sampler_parse(sampler, &cfg.sampler, &err) != DDPM_OK) ||
+        ddpm_spacing_parse(spacing, &cfg.spacing, &err) != DDPM_OK ||
+        ddpm_variance_parse(variance, &cfg.variance, &err) != DDPM_OK) {
+        ddpm_cli_model_free(&m);
+        return ddpm_cli_bad_input("sample", &err);
+    }
+    if (steps != -1) cfg.steps = steps;
+    steps = cfg.steps;
+    cfg.eta = eta;
+    cfg.clip_x0 = clip;
+    cfg.clip_recompute_eps = clip && clip_recompute;
     if (n < 0) n = points ? 2000 : 16;
     if (batch < 0) batch = points ? DDPM_CLI_POINTS_BATCH : 64;
     if (points ? idx_path != NULL : csv_path != NULL) {

@@ -325,6 +325,14 @@ ddpm_sampler_config ddpm_sampler_config_default(void)
     return c;
 }
 
+ddpm_sampler_config ddpm_sampler_config_for_model(bool points, int T)
+{
+    ddpm_sampler_config c = ddpm_sampler_config_default();
+    if (points) c.sampler = DDPM_SAMPLER_DDPM;
+    c.steps = points || T < c.steps ? T : c.steps;
+    return c;
+}
+
 int ddpm_sampler_config_validate(const ddpm_sampler_config *cfg, int T, ddpm_error *err)
 {
     DDPM_ASSERT(cfg);

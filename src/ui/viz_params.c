@@ -11,11 +11,13 @@
 void viz_params_default(viz_params *p, const ddpm_schedule_config *model_schedule)
 {
     memset(p, 0, sizeof *p);
-    p->eta = 0.0;
-    p->steps = model_schedule->T < 50 ? model_schedule->T : 50;
+    const ddpm_sampler_config c = ddpm_sampler_config_for_model(false, model_schedule->T); /* = ddpm sample's */
+    p->eta = c.eta;
+    p->steps = c.steps;
     p->schedule = model_schedule->kind;
-    p->spacing = DDPM_SPACING_LEADING;
-    p->sampler = DDPM_SAMPLER_DDIM;
+    p->spacing = c.spacing;
+    p->sampler = c.sampler;
+    p->clip_x0 = c.clip_x0;
     p->seed = 0;
     p->view = VIZ_VIEW_SINGLE;
     p->compare = VIZ_COMPARE_SAMPLER;
@@ -28,8 +30,9 @@ void viz_params_default_points(viz_params *p, const ddpm_schedule_config *model_
     viz_params_default(p, model_schedule);
     p->world = VIZ_WORLD_POINTS;
     p->dataset = DDPM_POINTS_MOONS;
-    p->sampler = DDPM_SAMPLER_DDPM;
-    p->steps = model_schedule->T;
+    const ddpm_sampler_config c = ddpm_sampler_config_for_model(true, model_schedule->T);
+    p->sampler = c.sampler;
+    p->steps = c.steps;
     p->speed = 200.0;
     p->trails = true;
     p->x0_show = VIZ_X0_LINES;
