@@ -13,6 +13,8 @@
 #   bench/live_curve.sh                      # 30 60 120 300 s, single view
 #   bench/live_curve.sh "60 120" grid        # other times, the grid view
 #   BIN=./other/ddpm bench/live_curve.sh 120 # another build
+#   HISTORY=assets/history bench/live_curve.sh 300   # also keep the run's snapshots
+#                                            # (how the bundled history was made)
 #
 # Prints a Markdown table: seconds, training steps, steps/s, confidence,
 # entropy, FD, FD / floor, and the CPU.  Run by hand; nothing here is a test.
@@ -25,14 +27,17 @@ bin=${BIN:-./build/ddpm}
 [ -x "$bin" ] || { echo "live_curve.sh: no $bin; build first (cmake --build build)" >&2; exit 1; }
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
-cpu=$(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ *//')
+cpu="$(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ *//') (family $(grep -m1 'cpu family' /proc/cpuinfo | cut -d: -f2 | tr -d ' '), model $(grep -m1 '^model[[:space:]]*:' /proc/cpuinfo | cut -d: -f2 | tr -d ' '))"
 echo "CPU: $cpu, $(nproc) cores; view: $view; $(date -u +%Y-%m-%d)"
 echo
 echo "| seconds | steps | steps/s | confidence | entropy | FD | FD / floor |"
 echo "|---:|---:|---:|---:|---:|---:|---:|"
 for s in $times; do
   model="$work/live-$s.safetensors"
-  "$bin" viz --no-window --train-seconds "$s" --save-live "$model" --set "mode=$view" > "$work/viz-$s.log" 2>&1 ||
+  hist=()
+  [ -n "${HISTORY:-}" ] && [ "$s" = "${times##* }" ] && hist=(--save-history "$HISTORY") # the last run's
+  "$bin" viz --no-window --train-seconds "$s" --save-live "$model" --set "mode=$view" "${hist[@]}" \
+    > "$work/viz-$s.log" 2>&1 ||
     { echo "live_curve.sh: ddpm viz failed:" >&2; cat "$work/viz-$s.log" >&2; exit 1; }
   "$bin" sample "$model" -n 1000 --out "$work/s-$s.png" --idx "$work/s-$s-idx" --quiet > /dev/null 2>&1 ||
     { echo "live_curve.sh: ddpm sample failed" >&2; exit 1; }

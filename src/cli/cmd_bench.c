@@ -372,7 +372,7 @@ int ddpm_cmd_bench(int argc, char **argv)
     int threads = 0, reps = 5, rounds = 1;
     bool torch = false, blas_hint = false;
     const ddpm_arg_spec specs[] = {
-        {"preset", ARG_STRING, &preset, 0, 0, "NAME", "tiny, small, mlp or all"},
+        {"preset", ARG_STRING, &preset, 0, 0, "NAME", "live, tiny, small, mlp or all"},
         {"threads", ARG_INT, &threads, 0, 256, "N", "thread count (0 = 1 and 2)"},
         {"reps", ARG_INT, &reps, 1, 1000, "N", "repetitions per figure (the best counts)"},
         {"rounds", ARG_INT, &rounds, 1, 100, "N", "alternate C and PyTorch this many times"},
@@ -399,9 +399,10 @@ int ddpm_cmd_bench(int argc, char **argv)
                         "  the sgemm peak (and PyTorch's matrix products) will understate this machine.\n"
                         "  Run with OPENBLAS_CORETYPE=%s, as bench/run.sh does.\n",
                 ddpm_blas_core(), hint, hint);
-    const char *presets[3];
+    const char *presets[4];
     int n_presets = 0;
     if (strcmp(preset, "all") == 0) {
+        presets[n_presets++] = "live";
         presets[n_presets++] = "tiny";
         presets[n_presets++] = "small";
         presets[n_presets++] = "mlp";

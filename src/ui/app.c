@@ -14,6 +14,7 @@
 #include "cli_util.h"
 #include "ddpm/layers.h"
 #include "ddpm/rng.h"
+#include "ddpm/threads.h"
 #include "viz_util.h"
 
 void viz_options_default(viz_options *o)
@@ -585,8 +586,12 @@ int viz_app_create(viz_app **out, const viz_options *opt, ddpm_error *err)
     }
     a->w = w;
     a->h = h;
-    /* two compute threads on a two-core laptop: one BLAS thread each */
-    ddpm_blas_set_threads(1);
+    /* The live training computes on every core (its workspace's pool: a
+     * two-core laptop trains about twice as fast as on one), and lends one
+     * to the sampler while a one-thread job runs (viz_trainer_lend); the
+     * sampler's and the panels' workspaces compute on one thread each.  BLAS
+     * stays at one thread (ddpm_set_threads). */
+    ddpm_set_threads(0);
     if (open_output(a, err) != DDPM_OK) {
         viz_app_free(a);
         return DDPM_ERR;

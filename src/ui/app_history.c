@@ -26,6 +26,7 @@ static float *film_of(const viz_app *a, const ddpm_checkpoint *ck)
     float *x0 = malloc(sizeof(float) * h->per);
     int rc = row && xt && x0 ? ddpm_net_workspace_create(&ws, ck->net, DDPM_FILM_N, false, &err) : DDPM_ERR;
     if (rc == DDPM_OK) {
+        ddpm_net_workspace_limit_threads(ws, 1);
         ddpm_dataset_images(&a->digits, VIZ_FILM_DIGIT, 1, x0);
         ddpm_film_inputs(&s, x0, h->per, ts, VIZ_FILM_SEED, xt);
         rc = ddpm_film_predict(ck->net, ddpm_checkpoint_weights(ck), ws, &s, ck->run.prediction, xt, ts, row, &err);

@@ -333,6 +333,7 @@ const viz_field_cache *viz_app_field(viz_app *a)
         a->field_ws = NULL;
         a->field_ws_net = NULL;
         if (ddpm_net_workspace_create(&a->field_ws, net, N, false, &err) != DDPM_OK) return NULL;
+        ddpm_net_workspace_limit_threads(a->field_ws, 1); /* the UI thread's: the cores are the trainer's */
         a->field_ws_net = net;
     }
     viz_app_points_view(a, &f->x_min, &f->x_max, &f->y_min, &f->y_max);

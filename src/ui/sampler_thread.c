@@ -141,6 +141,7 @@ static int ensure_workspace(viz_sampler *s, int slot, const ddpm_net *net, int B
     s->ws[slot] = NULL;
     s->ws_net[slot] = NULL;
     if (ddpm_net_workspace_create(&s->ws[slot], net, B, false, err) != DDPM_OK) return DDPM_ERR;
+    ddpm_net_workspace_limit_threads(s->ws[slot], 1); /* one core each: a split job runs two */
     s->ws_net[slot] = net;
     s->ws_max[slot] = B;
     return DDPM_OK;

@@ -20,6 +20,7 @@
 #include "ddpm/checkpoint.h"
 #include "ddpm/fileio.h"
 #include "ddpm/net.h"
+#include "ddpm/threads.h"
 
 enum { QUEUE_CAP = 8, EVENT_CAP = 16, SNAP_CAP = 8 };
 
@@ -558,7 +559,9 @@ static int trainer_main(void *arg)
                 snprintf(vt->status.busy_what, sizeof vt->status.busy_what, "creating a run");
             }
             vt->stepping = !need_run;
-            const int limit = vt->lend_count > 0 ? 1 : 0;
+            /* lent: one core fewer (the sampler's job runs on it) */
+            const int cores = ddpm_get_threads();
+            const int limit = vt->lend_count > 0 ? (cores > 2 ? cores - 1 : 1) : 0;
             update_state_locked(vt);
             SDL_UnlockMutex(vt->lock);
             if (vt->tr && limit != vt->threads_limit) {
