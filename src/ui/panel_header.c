@@ -22,7 +22,11 @@ void viz_panel_header(viz_app *a, SDL_Rect r)
     const int cy = r.y + (r.h - ch) / 2;
     const ddpm_run_config *run = m->live ? &a->train.run : &m->ck.run;
     char buf[256];
-    if (m->live)
+    const viz_snap *snap = viz_app_scrubbed(a);
+    if (snap)
+        snprintf(buf, sizeof buf, "%s run \xC2\xB7 replaying step %lld", snap->run_id ? "live" : "bundled",
+                 (long long)snap->ck.step);
+    else if (m->live)
         snprintf(buf, sizeof buf, "live %s network \xC2\xB7 step %lld", run->preset, (long long)a->train.step);
     else
         snprintf(buf, sizeof buf, "%s", m->name);
@@ -36,7 +40,7 @@ void viz_panel_header(viz_app *a, SDL_Rect r)
                  ddpm_schedule_name(a->p.schedule), ddpm_schedule_name(run->schedule.kind));
         x += viz_chip(d, x, cy, t->warn, viz_rgba(0, 0, 0, 255), buf) + viz_px(d, 6);
     }
-    if (m->live && a->train.step == 0 && !a->train.has_run)
+    if (m->live && !snap && a->train.step == 0 && !a->train.has_run)
         x += viz_chip(d, x, cy, viz_mix(t->widget, t->error, 0.6f), t->title, "untrained") + viz_px(d, 6);
 
     /* right side: worker status and key hints */

@@ -100,6 +100,22 @@ static void fmt_seconds(char *buf, size_t cap, double s)
     else snprintf(buf, cap, "%dm%02ds", (int)(s / 60), (int)s % 60);
 }
 
+/* "800", "1.6k", "12k" */
+static void fmt_step(char *buf, size_t cap, int64_t step)
+{
+    if (step < 1000) snprintf(buf, cap, "%lld", (long long)step);
+    else if (step < 10000) snprintf(buf, cap, "%.1fk", step / 1000.0);
+    else snprintf(buf, cap, "%lldk", (long long)(step / 1000));
+}
+
+/* Whether a small label fits in a column cw pixels wide. */
+static bool label_fits(viz_draw *d, const char *text, float cw)
+{
+    int w;
+    viz_measure(d, VIZ_SIZE_SMALL, false, text, &w, NULL);
+    return w + viz_px(d, 2) <= cw;
+}
+
 /* The learning filmstrip: one column per snapshot (the noisy inputs first,
  * the live weights last), one row per t: x0-hat of the same noised digit as
  * the network learns.  A click on a column replays that snapshot. */
@@ -109,8 +125,10 @@ static void filmstrip(viz_app *a, SDL_Rect r)
     const viz_theme *t = &d->theme;
     const viz_history_store *h = &a->snaps;
     const int sh = viz_line_h(d, VIZ_SIZE_SMALL);
-    viz_label(d, r.x, r.y, VIZ_ALIGN_LEFT, VIZ_SIZE_SMALL, t->text_dim,
-              "x\xCC\x82\xE2\x82\x80 of one digit as the network learns \xC2\xB7 click a column (or , .) to replay it");
+    viz_label(d, r.x, r.y, VIZ_ALIGN_LEFT, VIZ_SIZE_SMALL, t->text_dim, "%s",
+              h->shown_run == 0 ? "x\xCC\x82\xE2\x82\x80 as a network learns (a bundled run) \xC2\xB7 click a column "
+                                  "to replay it"
+                                : "x\xCC\x82\xE2\x82\x80 as the network learns \xC2\xB7 click a column to replay it");
     if (!h->per) return;
     const int H = a->digits.height, W = a->digits.width, gap = 2;
     const int label_w = viz_px(d, 52);
@@ -162,6 +180,13 @@ static void filmstrip(viz_app *a, SDL_Rect r)
                   t->text_dim, "t=%d", ts[j]);
     char secs[32];
     const bool live_model = viz_app_model(a)->live;
+    /* every column's step when the widest fits, else every other one's (the last's always) */
+    int stride = 1;
+    for (int c = 1; c <= n_snap && stride == 1; c++) {
+        char st[32];
+        fmt_step(st, sizeof st, viz_app_snapshot(a, first + c - 1)->ck.step);
+        if (!label_fits(d, st, cw)) stride = 2;
+    }
     for (int c = 0; c < cols; c++) {
         const int x = drawn.x + (int)(cw * (c + 0.5f));
         const int snap = c == 0 ? -2 : c <= n_snap ? first + c - 1 : -1;
@@ -176,10 +201,13 @@ static void filmstrip(viz_app *a, SDL_Rect r)
         } else if (snap >= 0) {
             const viz_snap *s = viz_app_snapshot(a, snap);
             fmt_seconds(secs, sizeof secs, s->ck.seconds);
-            viz_label(d, x, ty, VIZ_ALIGN_CENTER, VIZ_SIZE_SMALL, col, "%lld", (long long)s->ck.step);
+            char st[32];
+            fmt_step(st, sizeof st, s->ck.step);
+            if (stride == 1 || (cols - 1 - c) % 2 == 0)
+                viz_label(d, x, ty, VIZ_ALIGN_CENTER, VIZ_SIZE_SMALL, col, "%s", st);
             if (cw > viz_px(d, 40)) viz_label(d, x, by, VIZ_ALIGN_CENTER, VIZ_SIZE_SMALL, t->text_dim, "%s", secs);
         } else {
-            viz_label(d, x, ty, VIZ_ALIGN_CENTER, VIZ_SIZE_SMALL, col, "now");
+            if (stride == 1 || (cols - 1 - c) % 2 == 0) viz_label(d, x, ty, VIZ_ALIGN_CENTER, VIZ_SIZE_SMALL, col, "now");
             if (cw > viz_px(d, 40))
                 viz_label(d, x, by, VIZ_ALIGN_CENTER, VIZ_SIZE_SMALL, t->text_dim, "%lld", (long long)h->film_now_step);
         }
