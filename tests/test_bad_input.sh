@@ -51,6 +51,19 @@ len=$(od -An -tu8 -N8 "$M" | tr -d ' ')
 cp "$M" "$T/nan.safetensors"
 printf '\x00\x00\xc0\x7f' | dd of="$T/nan.safetensors" bs=1 seek=$((8 + len)) conv=notrunc 2>/dev/null
 
+# a finite weight no training reaches: 3e38 (f32 0x7f61b1e6) as the first float
+cp "$M" "$T/huge.safetensors"
+printf '\xe6\xb1\x61\x7f' | dd of="$T/huge.safetensors" bs=1 seek=$((8 + len)) conv=notrunc 2>/dev/null
+# FIFOs where a file is read: a reader that opens one blocks forever
+mkfifo "$T/fifo.safetensors"
+mkdir -p "$T/fifofont"
+mkfifo "$T/fifofont/DejaVuSans.ttf"
+# an output that is the input, through a symlink
+ln -s "$M" "$T/link.png"
+# a folder that holds a model, and no run
+mkdir -p "$T/hasmodel"
+cp "$M" "$T/hasmodel/model.safetensors"
+
 # ---- the table ----
 viz=1
 "$ddpm" viz --help > /dev/null 2>&1 || viz=0   # a build without the UI

@@ -58,7 +58,7 @@ check_bad "batch" train --preset tiny --batch 0 --out "$tmp/x"
 check_bad "T =" train --preset tiny --T 1 --out "$tmp/x"
 check_bad "unknown schedule" train --schedule cosin --out "$tmp/x"
 check_bad "nothing to resume" train --out "$tmp/none" --resume
-check_bad "already holds a run" train "${common[@]}" --steps 2 --out "$tmp/a"
+check_bad "already holds ckpt.safetensors (a run)" train "${common[@]}" --steps 2 --out "$tmp/a"
 cmp -s "$tmp/a/model.safetensors" "$tmp/b/model.safetensors" || fail "a refused run touched the folder"
 check_bad "expects a finite number" train --lr abc --out "$tmp/x"
 check_bad "unknown option" train --lerning-rate 1 --out "$tmp/x"

@@ -334,7 +334,7 @@ static void test_command_and_bad_input(void)
     viz_app *a = render(&o, &img);
     CHECK(viz_text_is_fallback(a->text), "bitmap font in use");
     bool banner = false;
-    for (int i = 0; i < a->n_banners; i++) banner |= strstr(a->banners[i].text, "Font not found") != NULL;
+    for (int i = 0; i < a->n_banners; i++) banner |= strstr(a->banners[i].text, "Font not usable") != NULL;
     CHECK(banner, "a banner says the font is missing");
     check_panels_have_content(a, &img, "bitmap font");
     ddpm_image_free(&img);

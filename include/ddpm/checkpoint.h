@@ -53,6 +53,10 @@ enum {
     DDPM_CKPT_ALL = DDPM_CKPT_EMA | DDPM_CKPT_MODEL | DDPM_CKPT_OPTIM,
 };
 
+/* Largest magnitude a loaded network weight may have: trained weights stay
+ * within about 10 (AdamW with clipping); a file beyond it is corrupt. */
+#define DDPM_CHECKPOINT_MAX_WEIGHT 1e4
+
 /* Largest checkpoint file the loader reads (the format allows more). */
 #define DDPM_CHECKPOINT_MAX_BYTES ((size_t)2 << 30)
 

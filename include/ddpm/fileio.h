@@ -37,11 +37,25 @@ void ddpm_atomic_abort(ddpm_atomic_file *af);
 /* Writes a whole buffer to path atomically. */
 int ddpm_write_file_atomic(const char *path, const void *data, size_t bytes, ddpm_error *err);
 
+/* Opens path for reading only if it is a regular file: opened without
+ * blocking (a FIFO or a device would wait forever for a writer), checked
+ * with fstat, then read normally.  NULL with a message naming the path. */
+FILE *ddpm_open_regular(const char *path, ddpm_error *err);
+
 /* Reads a whole regular file of at most max_bytes into a malloc'ed buffer
  * (caller frees *out).  A larger file, a directory or a read error is a
  * runtime error naming the path. */
 int ddpm_read_file(const char *path, size_t max_bytes, unsigned char **out, size_t *out_len,
                    ddpm_error *err);
+
+/* True when a and b name the same existing file: the same device and inode,
+ * whatever the spelling, symlinks or hard links between them. */
+bool ddpm_same_file(const char *a, const char *b);
+
+/* DDPM_ERR, naming both, when the output `out` (given by `flag`, e.g.
+ * "--out") is the same file as one of the n inputs: no command may replace
+ * what it reads.  NULL entries are skipped. */
+int ddpm_check_output(const char *flag, const char *out, const char *const *inputs, int n, ddpm_error *err);
 
 /* Creates a directory and its parents (like mkdir -p); fine if it exists. */
 int ddpm_mkdir_p(const char *path, ddpm_error *err);

@@ -6,6 +6,7 @@
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 static const ddpm_arg_spec *find_spec(const ddpm_arg_spec *specs, int n, const char *name,
                                       size_t len)
@@ -28,6 +29,14 @@ static int parse_value(const ddpm_arg_spec *s, const char *text, ddpm_error *err
         if (ranged && (v < s->min || v > s->max))
             return ddpm_fail(err, "--%s = %ld is out of range; use %.0f..%.0f", s->name, v, s->min,
                              s->max);
+        if (strcmp(s->name, "threads") == 0) {
+            /* every command's --threads: more threads than cores only waits on itself */
+            long cores = sysconf(_SC_NPROCESSORS_ONLN);
+            if (cores < 1) cores = 1;
+            if (v < 0 || v > cores)
+                return ddpm_fail(err, "--threads = %ld: this machine has %ld core%s; use 0 (all of them) to %ld", v,
+                                 cores, cores == 1 ? "" : "s", cores);
+        }
         *(int *)s->dest = (int)v;
         return DDPM_OK;
     }

@@ -3,12 +3,14 @@
  * animated GIF of x_t and x0-hat over the reverse steps.  Points (the 2D
  * world): a scatter PNG over the data, a CSV, and with --trajectory the
  * cloud's flight as a strip and a GIF. */
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "args.h"
 #include "cli_util.h"
+#include "ddpm/fileio.h"
 #include "commands.h"
 #include "ddpm/idx.h"
 #include "ddpm/layers.h"
@@ -291,6 +293,24 @@ int ddpm_cmd_sample(int argc, char **argv)
     else
         ddpm_cli_model_path(DDPM_DEFAULT_MODEL, model_path, sizeof model_path);
 
+    /* no output may be the model it samples (by device and inode: links and
+     * other spellings included); the derived names too */
+    {
+        char b[4096], idx[4200], tp[4200], tg[4200];
+        snprintf(b, sizeof b, "%s", out);
+        char *d = strrchr(b, '.');
+        if (d && strcmp(d, ".png") == 0) *d = '\0';
+        snprintf(idx, sizeof idx, "%s-images-idx3-ubyte", b);
+        snprintf(tp, sizeof tp, "%s-trajectory.png", b);
+        snprintf(tg, sizeof tg, "%s-trajectory.gif", b);
+        const char *in[1] = {model_path};
+        if (ddpm_check_output("--out", out, in, 1, &err) != DDPM_OK ||
+            ddpm_check_output("--idx", idx_path ? idx_path : idx, in, 1, &err) != DDPM_OK ||
+            ddpm_check_output("--csv", csv_path, in, 1, &err) != DDPM_OK ||
+            ddpm_check_output("--trajectory", tp, in, 1, &err) != DDPM_OK ||
+            ddpm_check_output("--trajectory", tg, in, 1, &err) != DDPM_OK)
+            return ddpm_cli_bad_input("sample", &err);
+    }
     ddpm_cli_model m;
     ddpm_set_threads(threads); /* before the model's workspace is made */
     if (ddpm_cli_model_load(&m, model_path, 1, &err) != DDPM_OK) return ddpm_cli_bad_input("sample", &err);
@@ -390,6 +410,17 @@ int ddpm_cmd_sample(int argc, char **argv)
     if (!quiet) ddpm_progress_finish(&prog);
     double secs = ddpm_now() - t0;
 
+    /* a model whose weights load yet compute NaN (a corrupt file the load
+     * checks let through) must not pass as an all-black result */
+    if (status == 0) {
+        size_t bad = 0;
+        for (size_t i = 0; i < per * (size_t)n; i++) bad += !isfinite(x[i]);
+        if (bad) {
+            ddpm_fail(&err, "the model produced %zu non-finite values (NaN or Inf) of %zu: its weights are "
+                            "unusable; nothing was written", bad, per * (size_t)n);
+            status = DDPM_EXIT_BAD_INPUT;
+        }
+    }
     char base[4096];
     snprintf(base, sizeof base, "%s", out);
     char *dot = strrchr(base, '.');

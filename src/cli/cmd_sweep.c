@@ -10,6 +10,7 @@
 
 #include "args.h"
 #include "commands.h"
+#include "ddpm/fileio.h"
 #include "ddpm/layers.h"
 #include "ddpm/threads.h"
 #include "scoring.h"
@@ -407,6 +408,15 @@ int ddpm_cmd_sweep(int argc, char **argv)
         char *dot = strrchr(csv_path, '.');
         if (dot && strcmp(dot, ".png") == 0) *dot = '\0';
         strncat(csv_path, ".csv", sizeof csv_path - strlen(csv_path) - 1);
+    }
+    /* neither output may be a checkpoint or the classifier it reads */
+    const char *inputs[MAX_MODELS + 1];
+    for (int i = 0; i < n_pos; i++) inputs[i] = pos[i];
+    inputs[n_pos] = classifier;
+    if (ddpm_check_output("--out", out, inputs, n_pos + 1, &err) != DDPM_OK ||
+        ddpm_check_output("--csv", csv_path, inputs, n_pos + 1, &err) != DDPM_OK) {
+        if (scoring) ddpm_cli_scorer_close(&scorer);
+        return ddpm_cli_bad_input("sweep", &err);
     }
     FILE *csv = fopen(csv_path, "w");
     if (!csv) {

@@ -6,6 +6,7 @@
 #include <math.h>
 #include <signal.h>
 #include <stdio.h>
+#include <sys/stat.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -86,10 +87,14 @@ static int open_loss_log(loss_log *log, const char *path, int64_t resume_step, i
             keep = j < len ? j + 1 : j;
             i = j + 1;
         }
+        /* the last kept row may lack its newline (the file was cut by hand, or
+         * by a crash right after a complete row): the next row must not glue on */
+        const bool newline = keep > 0 && text[keep - 1] != '\n';
         int rc = ddpm_write_file_atomic(path, buf, keep, err);
         free(buf);
         if (rc != DDPM_OK) return DDPM_ERR;
         log->fp = fopen(path, "a");
+        if (log->fp && newline) fputc('\n', log->fp);
     } else {
         log->fp = fopen(path, "w");
         if (log->fp) write_header(log->fp, T);
@@ -193,7 +198,7 @@ int ddpm_cmd_train(int argc, char **argv)
         {"beta-start", ARG_DOUBLE, &beta_start, 0, 0, "X", "first beta"},
         {"beta-end", ARG_DOUBLE, &beta_end, 0, 0, "X", "last beta"},
         {"pred", ARG_STRING, &pred, 0, 0, "TYPE", "what the model predicts: eps|v|x0 (default eps, v for points)"},
-        {"lr", ARG_DOUBLE, &lr, 0, 0, "X", "peak learning rate (AdamW; default 1e-3, or the resumed run's)"},
+        {"lr", ARG_DOUBLE, &lr, 1e-7, 1, "X", "peak learning rate (AdamW; default 1e-3, or the resumed run's)"},
         {"warmup", ARG_INT, &warmup, 0, 0, "N", "learning-rate warmup steps"},
         {"decay-steps", ARG_INT, &decay_steps, 0, 1e8, "N",
          "cosine decay of the lr after the warmup, 0 = none (default: none; for points, the whole run)"},
@@ -276,6 +281,10 @@ int ddpm_cmd_train(int argc, char **argv)
     if (dropout >= 0) run.net.unet.dropout = (float)dropout;
 
     char dir[2048];
+    if (out && strlen(out) >= sizeof dir - 32) {
+        ddpm_fail(&err, "--out is %zu bytes long; paths up to %zu bytes are supported", strlen(out), sizeof dir - 33);
+        return ddpm_cli_bad_input("train", &err);
+    }
     if (out) {
         snprintf(dir, sizeof dir, "%s", out);
     } else if (run.net.arch == DDPM_ARCH_MLP) { /* runs/mlp-moons-eps-linear */
@@ -307,10 +316,28 @@ int ddpm_cmd_train(int argc, char **argv)
             ddpm_checkpoint_free(&ck);
             return 0;
         }
-    } else if (ddpm_file_exists(ckpt_path) && !force) {
-        ddpm_fail(&err, "'%s' already holds a run (ckpt.safetensors); continue it with --resume, pick "
-                        "another --out, or pass --force to start over and replace it", dir);
-        return ddpm_cli_bad_input("train", &err);
+    } else if (!force) {
+        /* a new run writes these: any of them already there is someone's result */
+        static const char *const outputs[] = {"ckpt.safetensors", "model.safetensors", "loss.csv", "samples"};
+        for (size_t i = 0; i < sizeof outputs / sizeof outputs[0]; i++) {
+            char p[4200];
+            snprintf(p, sizeof p, "%s/%s", dir, outputs[i]);
+            struct stat st;
+            if (lstat(p, &st) != 0) continue;
+            ddpm_fail(&err, "'%s' already holds %s%s; continue a run with --resume, pick another --out, or pass "
+                            "--force to start over and replace it",
+                      dir, outputs[i], i == 0 ? " (a run)" : " (a run's output)");
+            return ddpm_cli_bad_input("train", &err);
+        }
+    }
+    if (from) {
+        /* --force replaces a run, never the model it starts from */
+        char own_model[4200];
+        snprintf(own_model, sizeof own_model, "%s/model.safetensors", dir);
+        const char *in[1] = {from};
+        if (ddpm_check_output("--out", own_model, in, 1, &err) != DDPM_OK ||
+            ddpm_check_output("--out", ckpt_path, in, 1, &err) != DDPM_OK)
+            return ddpm_cli_bad_input("train", &err);
     }
     if (!resume && from) {
         if (ddpm_checkpoint_load(&ck, from, DDPM_CKPT_WEIGHTS, &err) != DDPM_OK)
@@ -339,6 +366,18 @@ int ddpm_cmd_train(int argc, char **argv)
         ddpm_dataset_free(&ds);
         return ddpm_cli_bad_input("train", &err);
     }
+    /* from here on, what is trained: a checkpoint brings its network, schedule
+     * and prediction (--from, --resume), whatever the flags said */
+    const ddpm_run_config *trained = ddpm_trainer_run(tr);
+    if (from && !resume &&
+        (trained->schedule.T != run.schedule.T || trained->schedule.kind != run.schedule.kind ||
+         trained->prediction != run.prediction || !ddpm_net_config_equal(&trained->net, &run.net)))
+        fprintf(stderr,
+                "ddpm train: note: --from trains the checkpoint's network with its %s schedule, T=%d and "
+                "%s-prediction; the flags that differ (--preset, -T, --schedule, --pred) do not apply\n",
+                ddpm_schedule_name(trained->schedule.kind), trained->schedule.T,
+                ddpm_prediction_name(trained->prediction));
+    run = *trained;
 
     int status = 1;
     loss_log log = {0};
@@ -408,9 +447,16 @@ int ddpm_cmd_train(int argc, char **argv)
         if (step % save_every == 0 && step < run.total_steps) {
             if (save_run(tr, dir, &err) != DDPM_OK) {
                 if (!quiet) ddpm_progress_finish(&prog);
-                fprintf(stderr, "ddpm train: saving the checkpoint failed: %s\n"
-                                "  the previous checkpoint in '%s' is intact; free space and --resume\n",
-                        err.msg, dir);
+                char prev[4200];
+                snprintf(prev, sizeof prev, "%s/ckpt.safetensors", dir);
+                if (ddpm_file_exists(prev))
+                    fprintf(stderr, "ddpm train: saving the checkpoint failed: %s\n"
+                                    "  the previous checkpoint in '%s' is intact; free space and --resume\n",
+                            err.msg, dir);
+                else
+                    fprintf(stderr, "ddpm train: saving the checkpoint failed: %s\n"
+                                    "  no checkpoint was saved yet; free space and start the run again\n",
+                            err.msg);
                 failed = true;
                 break;
             }

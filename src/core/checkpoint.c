@@ -58,14 +58,26 @@ static int load_group(const ddpm_safetensors *f, const ddpm_net *net, const char
             return ddpm_fail_context(err, "the checkpoint does not match its network config (%s)",
                                      "a different model or a damaged file");
         }
+        /* usable weights: finite, and (the network's, not Adam's moments) of
+         * a magnitude training can produce; one weight of 3e38 is finite yet
+         * turns every sample into NaN */
+        const bool weights = strcmp(prefix, "ema.") == 0 || strcmp(prefix, "model.") == 0;
         for (size_t k = 0; k < p->numel; k++) {
-            if (!isfinite(w[p->offset + k])) {
+            const float v = w[p->offset + k];
+            if (!isfinite(v)) {
                 free(w);
                 return ddpm_fail(err,
                                  "tensor '%s' contains NaN or Inf (element %zu): the weights are "
                                  "corrupt, probably saved after training diverged; use an earlier "
                                  "checkpoint or lower the learning rate",
                                  name, k);
+            }
+            if (weights && fabsf(v) > DDPM_CHECKPOINT_MAX_WEIGHT) {
+                free(w);
+                return ddpm_fail(err,
+                                 "tensor '%s' holds %g (element %zu), beyond the %g any trained weight reaches: "
+                                 "the weights are corrupt; use another checkpoint",
+                                 name, (double)v, k, DDPM_CHECKPOINT_MAX_WEIGHT);
             }
         }
     }

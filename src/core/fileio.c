@@ -93,18 +93,42 @@ int ddpm_write_file_atomic(const char *path, const void *data, size_t bytes, ddp
     return ddpm_atomic_commit(&af, err);
 }
 
+FILE *ddpm_open_regular(const char *path, ddpm_error *err)
+{
+    const int fd = open(path, O_RDONLY | O_NONBLOCK | O_CLOEXEC);
+    if (fd < 0) {
+        fail_errno(err, "cannot open", path, errno);
+        return NULL;
+    }
+    struct stat st;
+    if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
+        close(fd);
+        ddpm_fail(err, "'%s' is not a regular file (%s); pass a file", path,
+                  S_ISDIR(st.st_mode) ? "a directory" : S_ISFIFO(st.st_mode) ? "a FIFO" : "a device or socket");
+        return NULL;
+    }
+    const int flags = fcntl(fd, F_GETFL);
+    if (flags >= 0) (void)fcntl(fd, F_SETFL, flags & ~O_NONBLOCK);
+    FILE *f = fdopen(fd, "rb");
+    if (!f) {
+        fail_errno(err, "cannot open", path, errno);
+        close(fd);
+    }
+    return f;
+}
+
 int ddpm_read_file(const char *path, size_t max_bytes, unsigned char **out, size_t *out_len,
                    ddpm_error *err)
 {
     DDPM_ASSERT(path && out && out_len);
     *out = NULL;
     *out_len = 0;
-    FILE *f = fopen(path, "rb");
-    if (!f) return fail_errno(err, "cannot open", path, errno);
+    FILE *f = ddpm_open_regular(path, err);
+    if (!f) return DDPM_ERR;
     struct stat st;
-    if (fstat(fileno(f), &st) != 0 || !S_ISREG(st.st_mode)) {
+    if (fstat(fileno(f), &st) != 0) {
         fclose(f);
-        return ddpm_fail(err, "'%s' is not a regular file", path);
+        return fail_errno(err, "cannot read", path, errno);
     }
     if ((unsigned long long)st.st_size > (unsigned long long)max_bytes) {
         fclose(f);
@@ -143,6 +167,22 @@ int ddpm_mkdir_p(const char *path, ddpm_error *err)
     }
     if (mkdir(buf, 0755) != 0 && errno != EEXIST) return fail_errno(err, "cannot create directory", buf, errno);
     if (!ddpm_dir_exists(buf)) return ddpm_fail(err, "'%s' exists and is not a directory", buf);
+    return DDPM_OK;
+}
+
+bool ddpm_same_file(const char *a, const char *b)
+{
+    struct stat x, y;
+    return a && b && stat(a, &x) == 0 && stat(b, &y) == 0 && x.st_dev == y.st_dev && x.st_ino == y.st_ino;
+}
+
+int ddpm_check_output(const char *flag, const char *out, const char *const *inputs, int n, ddpm_error *err)
+{
+    for (int i = 0; out && i < n; i++)
+        if (inputs[i] && ddpm_same_file(out, inputs[i]))
+            return ddpm_fail(err, "%s %s is the input '%s': writing it would destroy what this command reads; "
+                                  "pick another output",
+                             flag, out, inputs[i]);
     return DDPM_OK;
 }
 

@@ -249,7 +249,8 @@ bool ddpm_points_csv_tag(const char *path, const char *key, char *buf, size_t ca
 {
     DDPM_ASSERT(path && key && buf && cap > 0);
     buf[0] = '\0';
-    FILE *f = fopen(path, "r");
+    ddpm_error ignored;
+    FILE *f = ddpm_open_regular(path, &ignored); /* a FIFO must not block */
     if (!f) return false;
     char line[1024];
     const bool got = fgets(line, sizeof line, f) != NULL;

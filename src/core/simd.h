@@ -28,18 +28,20 @@
  * (where expf is within a hair of FLT_MAX or denormal). */
 static inline __attribute__((always_inline)) float ddpm_fast_expf(float y)
 {
-    const float yc = y < -87.0f ? -87.0f : (y > 88.3f ? 88.3f : y);
+    /* NaN takes the low end here (a NaN converted to int is undefined) and
+     * comes back as NaN below */
+    const float yc = !(y >= -87.0f) ? -87.0f : (y > 88.3f ? 88.3f : y);
     const float shifter = 12582912.0f; /* 1.5 * 2^23: adding it rounds to an integer */
     const float n = (yc * 1.44269504088896341f + shifter) - shifter;
     const float r = (yc - n * 0.693145751953125f) - n * 1.428606765330187e-06f;
     const float p =
         1.0f + r * (1.0f + r * (0.5f + r * (0.16666667f + r * (0.041666668f + r * (0.008333334f +
                                                                                  r * 0.0013888889f)))));
-    const int32_t bits = ((int32_t)n + 127) << 23;
+    const int32_t bits = (int32_t)((uint32_t)((int32_t)n + 127) << 23);
     float scale;
     memcpy(&scale, &bits, sizeof scale);
     const float e = p * scale;
-    return y > 88.3f ? __builtin_inff() : (y < -87.0f ? 0.0f : e);
+    return y > 88.3f ? __builtin_inff() : (y < -87.0f ? 0.0f : (y != y ? y : e));
 }
 
 #endif

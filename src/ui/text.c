@@ -1,5 +1,6 @@
 /* text.c: cached text textures from SDL2_ttf or the 5x7 bitmap font (see text.h). */
 #include "text.h"
+#include "ddpm/fileio.h"
 
 #include <SDL_ttf.h>
 #include <stdio.h>
@@ -58,14 +59,18 @@ viz_text *viz_text_create(SDL_Renderer *r, const char *font_dir, char *warning, 
     if (warning && cap) warning[0] = '\0';
     snprintf(tx->path[VIZ_FONT_REGULAR], sizeof tx->path[0], "%s/DejaVuSans.ttf", font_dir);
     snprintf(tx->path[VIZ_FONT_BOLD], sizeof tx->path[0], "%s/DejaVuSans-Bold.ttf", font_dir);
-    FILE *f = fopen(tx->path[VIZ_FONT_REGULAR], "rb");
+    /* a FIFO or a device under the font's name must not block (open checks) */
+    ddpm_error ferr = {0};
+    FILE *f = ddpm_open_regular(tx->path[VIZ_FONT_REGULAR], &ferr);
     if (!f) {
         if (warning)
-            snprintf(warning, cap, "Font not found: %.3800s (using the built-in bitmap font; "
-                     "restore assets/fonts/ for smooth text)", tx->path[VIZ_FONT_REGULAR]);
+            snprintf(warning, cap, "Font not usable: %.3800s (using the built-in bitmap font; "
+                     "restore assets/fonts/ for smooth text)", ferr.msg);
         return tx;
     }
     fclose(f);
+    bool bold_ok = (f = ddpm_open_regular(tx->path[VIZ_FONT_BOLD], &ferr)) != NULL;
+    if (f) fclose(f);
     if (!TTF_WasInit() && TTF_Init() != 0) {
         if (warning) snprintf(warning, cap, "SDL_ttf failed (%s); using the built-in bitmap font", TTF_GetError());
         return tx;
@@ -83,7 +88,7 @@ viz_text *viz_text_create(SDL_Renderer *r, const char *font_dir, char *warning, 
     }
     TTF_CloseFont(probe);
     /* the bold face is optional: regular stands in for it, also when unreadable */
-    probe = TTF_OpenFont(tx->path[VIZ_FONT_BOLD], 14);
+    probe = bold_ok ? TTF_OpenFont(tx->path[VIZ_FONT_BOLD], 14) : NULL;
     if (probe) TTF_CloseFont(probe);
     else snprintf(tx->path[VIZ_FONT_BOLD], sizeof tx->path[0], "%s", tx->path[VIZ_FONT_REGULAR]);
     tx->ttf = true;

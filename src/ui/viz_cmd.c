@@ -14,6 +14,7 @@
 #include "args.h"
 #include "cli_util.h"
 #include "commands.h"
+#include "ddpm/fileio.h"
 
 static const char *SUMMARY =
     "Opens the visualizer: the forward noising of a digit, the reverse trajectory with x_t\n"
@@ -199,6 +200,19 @@ int ddpm_cmd_viz(int argc, char **argv)
     if (rc != DDPM_OK) return ddpm_cli_bad_input("viz", &err);
     if (size && parse_size(size, &o.width, &o.height, &err) != DDPM_OK) return ddpm_cli_bad_input("viz", &err);
     if (set && viz_settings_parse(&o.settings, set, &err) != DDPM_OK) return ddpm_cli_bad_input("viz", &err);
+    {
+        /* no output may be a file the window reads: the model shown, or a
+         * history snapshot (a bundled model is listed by folder: checked too) */
+        char gif[4200], strip[4200];
+        snprintf(gif, sizeof gif, "%s.gif", trajectory ? trajectory : "");
+        snprintf(strip, sizeof strip, "%s-strip.png", trajectory ? trajectory : "");
+        const char *in[1] = {o.model_path};
+        if (ddpm_check_output("--screenshot", o.screenshot, in, 1, &err) != DDPM_OK ||
+            ddpm_check_output("--save-live", o.save_live, in, 1, &err) != DDPM_OK ||
+            (trajectory && (ddpm_check_output("--trajectory", gif, in, 1, &err) != DDPM_OK ||
+                            ddpm_check_output("--trajectory", strip, in, 1, &err) != DDPM_OK)))
+            return ddpm_cli_bad_input("viz", &err);
+    }
     if (trajectory && !o.screenshot) {
         ddpm_fail(&err, "--trajectory needs --screenshot (in the window, Shift+P exports it)");
         return ddpm_cli_bad_input("viz", &err);
