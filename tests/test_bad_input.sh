@@ -90,5 +90,24 @@ while IFS= read -r line; do
   fi
 done < "$src/tests/bad_input_table.txt"
 [ $rows -ge 30 ] || { echo "FAIL: only $rows rows ran" >&2; exit 1; }
+
+# ---- a memory limit (ulimit -v): a message and exit 2, or a result; never a
+# hang (OpenBLAS retries a failed buffer allocation forever).  Not under
+# ASan, whose shadow memory needs terabytes of address space.
+if [ -z "${ASAN_OPTIONS:-}" ]; then
+  (ulimit -v 200000; timeout -s KILL 60 "$ddpm" sample "$M" --steps 2 -n 1 --out "$T/ul.png" > /dev/null 2> "$T/err")
+  rc=$?
+  if [ $rc -ne 2 ] || ! grep -qF "memory limit" "$T/err"; then
+    echo "FAIL: sample under ulimit -v 200000: exit $rc; said: $(head -c 300 "$T/err")" >&2; fail=1
+  else printf '%-26s -> %s\n' "ulimit -v 200 MB" "$(head -n 1 "$T/err" | cut -c1-150)"; fi
+  for cmd in "sample $M --steps 2 -n 1 --out $T/ul.png" "train --preset tiny --steps 2 --batch 4 --sample-every 0 --force --out $T/ulrun"; do
+    # shellcheck disable=SC2086
+    (ulimit -v 350000; timeout -s KILL 120 "$ddpm" $cmd > /dev/null 2> "$T/err")
+    rc=$?
+    if [ $rc -ne 0 ]; then
+      echo "FAIL: '${cmd%% *}' under ulimit -v 350000: exit $rc; said: $(head -c 300 "$T/err")" >&2; fail=1
+    else printf '%-26s -> %s\n' "ulimit -v 350 MB ${cmd%% *}" "ran (exit 0)"; fi
+  done
+fi
 [ $fail -eq 0 ] || exit 1
 echo "test_bad_input: all $rows rows passed"

@@ -47,6 +47,7 @@
 #include <stdint.h>
 
 #include "ddpm/rng.h"
+#include "ddpm/common.h"
 
 #ifdef __cplusplus
 extern "C" {
@@ -63,6 +64,12 @@ void ddpm_sgemm(int trans_a, int trans_b, int M, int N, int K, float alpha,
 void ddpm_sgemm_reference(int trans_a, int trans_b, int M, int N, int K, float alpha,
                           const float *A, int lda, const float *B, int ldb, float beta,
                           float *C, int ldc);
+/* Makes OpenBLAS take its work buffer now (one small product), after
+ * checking that the address space has room for it: under a memory limit
+ * (ulimit -v) OpenBLAS retries a failed buffer allocation forever, so a
+ * process that cannot afford it must say so before the first product.
+ * DDPM_ERR with a message naming the limit; call once, early. */
+int ddpm_blas_reserve(ddpm_error *err);
 /* Threads used by BLAS (OpenBLAS); n <= 0 means all cores.  ddpm_set_threads
  * (ddpm/threads.h), which sets ddpm-lab's own thread count, keeps this at 1. */
 void ddpm_blas_set_threads(int n);

@@ -1,5 +1,6 @@
 /* dispatch.c: the table of subcommands and the top-level usage. */
 #include "commands.h"
+#include "ddpm/layers.h"
 
 #include <stdio.h>
 #include <string.h>
@@ -41,8 +42,17 @@ int ddpm_main(int argc, char **argv)
         printf("ddpm-lab %s\n", DDPM_VERSION);
         return 0;
     }
-    for (const ddpm_command *c = ddpm_commands; c->name; c++)
-        if (strcmp(c->name, name) == 0) return c->run(argc - 1, argv + 1);
+    for (const ddpm_command *c = ddpm_commands; c->name; c++) {
+        if (strcmp(c->name, name) != 0) continue;
+        /* under a memory limit: fail now, with a message, rather than let the
+         * matrix library spin on its first allocation later (layers.h) */
+        ddpm_error err = {0};
+        if (ddpm_blas_reserve(&err) != DDPM_OK) {
+            fprintf(stderr, "ddpm %s: %s\n", name, err.msg);
+            return DDPM_EXIT_BAD_INPUT;
+        }
+        return c->run(argc - 1, argv + 1);
+    }
     fprintf(stderr, "error: unknown command '%s'\n\n", name);
     usage(stderr);
     return DDPM_EXIT_BAD_INPUT;

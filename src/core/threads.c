@@ -13,10 +13,33 @@
 #include <stdlib.h>
 #include <unistd.h>
 
+#include <stdio.h>
+#include <sys/mman.h>
+#include <sys/resource.h>
 #include "ddpm/common.h"
 #include "ddpm/layers.h"
 
 static atomic_int g_threads = 1;
+
+/* Each thread that calls into OpenBLAS gets its own work buffer (128 MiB in
+ * Debian's build), and a failed allocation of one is retried forever (see
+ * ddpm_blas_reserve).  Under an address-space limit (ulimit -v), as many
+ * threads as leave room for their buffers and 64 MiB more. */
+static int threads_that_fit(int n)
+{
+    struct rlimit rl;
+    if (getrlimit(RLIMIT_AS, &rl) != 0 || rl.rlim_cur == RLIM_INFINITY) return n;
+    while (n > 1) {
+        const size_t bytes = ((size_t)n * 128 + 64) << 20;
+        void *probe = mmap(NULL, bytes, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+        if (probe != MAP_FAILED) {
+            munmap(probe, bytes);
+            break;
+        }
+        n--;
+    }
+    return n;
+}
 
 void ddpm_set_threads(int n)
 {
@@ -24,7 +47,11 @@ void ddpm_set_threads(int n)
         long cores = sysconf(_SC_NPROCESSORS_ONLN);
         n = cores > 0 ? (int)cores : 1;
     }
-    atomic_store(&g_threads, n);
+    const int fit = threads_that_fit(n);
+    if (fit < n)
+        fprintf(stderr, "ddpm: note: the memory limit (ulimit -v) leaves room for %d thread%s' work buffers, not %d; "
+                        "using %d\n", fit, fit == 1 ? "" : "s", n, fit);
+    atomic_store(&g_threads, fit);
     ddpm_blas_set_threads(1);
 }
 
