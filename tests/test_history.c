@@ -53,11 +53,14 @@ static void check_steps(void)
     int64_t want[] = {50, 100, 200, 400, 800, 1600, 3200, 6400, 12800};
     int k = 0;
     for (int64_t s = 0; s <= 13000; s++) {
-        if (!ddpm_history_is_snapshot_step(s)) continue;
+        if (!ddpm_history_is_snapshot_step(s, DDPM_HISTORY_FIRST)) continue;
         CHECK(k < 9 && s == want[k], "snapshot at step %lld (expected %lld)", (long long)s, (long long)want[k]);
         k++;
     }
     CHECK(k == 9, "%d snapshot steps up to 13000", k);
+    CHECK(ddpm_history_is_snapshot_step(2, 2) && ddpm_history_is_snapshot_step(8, 2) &&
+              !ddpm_history_is_snapshot_step(6, 2) && !ddpm_history_is_snapshot_step(1, 2),
+          "snapshots from another first step: 2, 4, 8");
     int ts[DDPM_FILM_N];
     ddpm_film_timesteps(1000, ts);
     const int want_t[DDPM_FILM_N] = {100, 300, 500, 700, 900};

@@ -38,8 +38,9 @@ enum {
  * (100, 300, 500, 700, 900 at T = 1000). */
 void ddpm_film_timesteps(int T, int ts[DDPM_FILM_N]);
 
-/* True at 50, 100, 200, 400, ... */
-bool ddpm_history_is_snapshot_step(int64_t step);
+/* True at first, 2 first, 4 first, ...: 50, 100, 200, 400, ... for
+ * DDPM_HISTORY_FIRST (tests take snapshots sooner). */
+bool ddpm_history_is_snapshot_step(int64_t step, int first);
 
 /* DIR/step-000400.safetensors */
 void ddpm_history_path(char *buf, size_t cap, const char *dir, int64_t step);

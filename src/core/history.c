@@ -18,10 +18,11 @@ void ddpm_film_timesteps(int T, int ts[DDPM_FILM_N])
     }
 }
 
-bool ddpm_history_is_snapshot_step(int64_t step)
+bool ddpm_history_is_snapshot_step(int64_t step, int first)
 {
-    if (step < DDPM_HISTORY_FIRST || step % DDPM_HISTORY_FIRST) return false;
-    const int64_t k = step / DDPM_HISTORY_FIRST;
+    if (first < 1) first = DDPM_HISTORY_FIRST;
+    if (step < first || step % first) return false;
+    const int64_t k = step / first;
     return (k & (k - 1)) == 0;
 }
 

@@ -634,6 +634,7 @@ int viz_app_create(viz_app **out, const viz_options *opt, ddpm_error *err)
     viz_trainer_options to = viz_trainer_options_default(a->have_digits ? &a->digits : NULL);
     to.batch = opt->train_batch;
     if (opt->save_history) viz_copy_str(to.history_dir, sizeof to.history_dir, opt->save_history);
+    to.history_first = opt->history_first;
     if (!a->headless) {
         to.notify = wake_ui;
         to.notify_ctx = a;

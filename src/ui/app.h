@@ -41,6 +41,7 @@ typedef struct viz_options {
     const char *save_live;       /* when the run ends: the live model's sampling weights to this file */
     const char *save_history;    /* the live run's snapshots go to this folder (F16) */
     const char *history_dir;     /* the bundled history; NULL: <assets>/history */
+    int history_first;           /* the live run's first snapshot step; 0: DDPM_HISTORY_FIRST (tests: sooner) */
     bool no_window;              /* a timed run (--train-seconds, --save-live) without a window */
     int train_batch;             /* 0: the preset's */
     double quit_after;           /* windowed smoke tests: quit after this many seconds */

@@ -27,7 +27,7 @@ void viz_panel_header(viz_app *a, SDL_Rect r)
         snprintf(buf, sizeof buf, "%s run \xC2\xB7 replaying step %lld", snap->run_id ? "live" : "bundled",
                  (long long)snap->ck.step);
     else if (m->live)
-        snprintf(buf, sizeof buf, "live %s network \xC2\xB7 step %lld", run->preset, (long long)a->train.step);
+        snprintf(buf, sizeof buf, "live network (%s preset) \xC2\xB7 step %lld", run->preset, (long long)a->train.step);
     else
         snprintf(buf, sizeof buf, "%s", m->name);
     x += viz_chip(d, x, cy, viz_mix(t->widget, t->accent, 0.35f), t->title, buf) + viz_px(d, 6);

@@ -484,7 +484,7 @@ static void do_step(viz_trainer *vt)
     const double run_seconds = s->seconds;
     SDL_UnlockMutex(vt->lock);
 
-    if (ddpm_history_is_snapshot_step(st.step)) take_snapshot(vt);
+    if (ddpm_history_is_snapshot_step(st.step, vt->opt.history_first)) take_snapshot(vt);
     if (vt->film_per && run_seconds - vt->film_at >= FILM_INTERVAL) {
         vt->film_at = run_seconds;
         float *row = film_row(vt);

@@ -53,6 +53,7 @@ typedef struct viz_trainer_options {
     void (*notify)(void *ctx);
     void *notify_ctx;
     char history_dir[4096];     /* non-empty: each snapshot is also written there (F16) */
+    int history_first;          /* the first snapshot step (then doubling); 0 = DDPM_HISTORY_FIRST */
 } viz_trainer_options;
 
 viz_trainer_options viz_trainer_options_default(const ddpm_dataset *data);
