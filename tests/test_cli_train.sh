@@ -29,6 +29,15 @@ printf '6,9,9,9,9,9,9,,,,,,,,,,\n' >> "$tmp/c/loss.csv"                # a row f
 [ "$(cut -d, -f1 "$tmp/c/loss.csv" | tr '\n' ' ')" = "step 2 4 5 6 8 " ] || fail "rows after resume: $(cut -d, -f1 "$tmp/c/loss.csv" | tr '\n' ' ')"
 grep -q '^6,9,' "$tmp/c/loss.csv" && fail "a stale row survived the resume"
 
+# 3b. a loss.csv whose last row lost its newline: the next row starts a line of its own (issue 18)
+"$ddpm" train "${common[@]}" --steps 4 --out "$tmp/e" || fail "run e"
+printf '%s' "$(cat "$tmp/e/loss.csv")" > "$tmp/e/cut.csv" && mv "$tmp/e/cut.csv" "$tmp/e/loss.csv"
+[ "$(tail -c 1 "$tmp/e/loss.csv" | od -An -tx1 | tr -d ' ')" != "0a" ] || fail "the fixture kept its newline"
+"$ddpm" train "${common[@]}" --out "$tmp/e" --resume --steps 8 || fail "resume e"
+[ "$(cut -d, -f1 "$tmp/e/loss.csv" | tr '\n' ' ')" = "step 2 4 6 8 " ] || fail "rows glued on resume: $(cut -d, -f1 "$tmp/e/loss.csv" | tr '\n' ' ')"
+fields=$(head -1 "$tmp/e/loss.csv" | tr -cd , | wc -c)
+awk -F, -v f="$fields" 'NF - 1 != f { exit 1 }' "$tmp/e/loss.csv" || fail "a row with another number of fields"
+
 # 4. Ctrl-C saves and exits cleanly; the run resumes from there
 "$ddpm" train "${common[@]}" --steps 100000 --out "$tmp/d" 2> "$tmp/d.err" &
 pid=$!
@@ -58,6 +67,7 @@ check_bad "batch" train --preset tiny --batch 0 --out "$tmp/x"
 check_bad "T =" train --preset tiny --T 1 --out "$tmp/x"
 check_bad "unknown schedule" train --schedule cosin --out "$tmp/x"
 check_bad "nothing to resume" train --out "$tmp/none" --resume
+check_bad "paths up to" train --preset tiny --steps 1 --out "$tmp/$(printf 'a%.0s' $(seq 2100))"
 check_bad "already holds ckpt.safetensors (a run)" train "${common[@]}" --steps 2 --out "$tmp/a"
 cmp -s "$tmp/a/model.safetensors" "$tmp/b/model.safetensors" || fail "a refused run touched the folder"
 check_bad "expects a finite number" train --lr abc --out "$tmp/x"
