@@ -27,6 +27,7 @@ extern "C" {
 
 /* Threads that workspaces created from now on use; n <= 0 means all online
  * cores.  Also sets BLAS to one thread (see above).  Default: 1. */
+/* n <= 0: the environment's DDPM_THREADS when set, else every online core. */
 void ddpm_set_threads(int n);
 int ddpm_get_threads(void);
 

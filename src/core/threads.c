@@ -44,7 +44,11 @@ static int threads_that_fit(int n)
 void ddpm_set_threads(int n)
 {
     if (n <= 0) {
-        long cores = sysconf(_SC_NPROCESSORS_ONLN);
+        /* "all cores", unless DDPM_THREADS says how many (like OMP_NUM_THREADS:
+         * e.g. the sanitizer stages of ./lab test, where memory errors do not
+         * need a second thread and every thread costs) */
+        const char *env = getenv("DDPM_THREADS");
+        long cores = env && atoi(env) > 0 ? atol(env) : sysconf(_SC_NPROCESSORS_ONLN);
         n = cores > 0 ? (int)cores : 1;
     }
     const int fit = threads_that_fit(n);
