@@ -70,6 +70,9 @@ void ddpm_sgemm_reference(int trans_a, int trans_b, int M, int N, int K, float a
  * process that cannot afford it must say so before the first product.
  * DDPM_ERR with a message naming the limit; call once, early. */
 int ddpm_blas_reserve(ddpm_error *err);
+/* True when the address space has room for the work buffers of `threads`
+ * threads calling BLAS (always, without a limit). */
+bool ddpm_blas_buffers_fit(int threads);
 /* Threads used by BLAS (OpenBLAS); n <= 0 means all cores.  ddpm_set_threads
  * (ddpm/threads.h), which sets ddpm-lab's own thread count, keeps this at 1. */
 void ddpm_blas_set_threads(int n);

@@ -295,14 +295,16 @@ int ddpm_cmd_sample(int argc, char **argv)
 
     /* no output may be the model it samples (by device and inode: links and
      * other spellings included); the derived names too */
+    /* the outputs' base name: out without its .png */
+    char base[4096];
+    snprintf(base, sizeof base, "%s", out);
+    char *dot = strrchr(base, '.');
+    if (dot && strcmp(dot, ".png") == 0) *dot = '\0';
     {
-        char b[4096], idx[4200], tp[4200], tg[4200];
-        snprintf(b, sizeof b, "%s", out);
-        char *d = strrchr(b, '.');
-        if (d && strcmp(d, ".png") == 0) *d = '\0';
-        snprintf(idx, sizeof idx, "%s-images-idx3-ubyte", b);
-        snprintf(tp, sizeof tp, "%s-trajectory.png", b);
-        snprintf(tg, sizeof tg, "%s-trajectory.gif", b);
+        char idx[4200], tp[4200], tg[4200];
+        snprintf(idx, sizeof idx, "%s-images-idx3-ubyte", base);
+        snprintf(tp, sizeof tp, "%s-trajectory.png", base);
+        snprintf(tg, sizeof tg, "%s-trajectory.gif", base);
         const char *in[1] = {model_path};
         if (ddpm_check_output("--out", out, in, 1, &err) != DDPM_OK ||
             ddpm_check_output("--idx", idx_path ? idx_path : idx, in, 1, &err) != DDPM_OK ||
@@ -421,10 +423,6 @@ int ddpm_cmd_sample(int argc, char **argv)
             status = DDPM_EXIT_BAD_INPUT;
         }
     }
-    char base[4096];
-    snprintf(base, sizeof base, "%s", out);
-    char *dot = strrchr(base, '.');
-    if (dot && strcmp(dot, ".png") == 0) *dot = '\0';
     if (points) {
         if (status == 0) status = write_points(&m, x, n, C, &cfg, seed, out, csv_path, base, trajectory_on ? &tr : NULL,
                                                &err);

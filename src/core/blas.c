@@ -10,23 +10,31 @@
 #include <sys/mman.h>
 #include <sys/resource.h>
 
-/* What OpenBLAS's first product allocates (its BUFFER_SIZE: 128 MiB in
- * Debian's builds, 32 MiB in others) and a margin for what follows it. */
-#define BLAS_RESERVE_BYTES ((size_t)192 << 20)
+/* What each thread's first product makes OpenBLAS allocate (its
+ * BUFFER_SIZE: 128 MiB in Debian's builds, 32 MiB in others), and a margin
+ * for what follows. */
+static size_t buffers_bytes(int threads) { return ((size_t)threads * 128 + 64) << 20; }
+
+bool ddpm_blas_buffers_fit(int threads)
+{
+    struct rlimit rl;
+    if (getrlimit(RLIMIT_AS, &rl) != 0 || rl.rlim_cur == RLIM_INFINITY) return true;
+    /* an inaccessible mapping costs no memory, only address space: the very
+     * thing the limit counts */
+    const size_t bytes = buffers_bytes(threads);
+    void *probe = mmap(NULL, bytes, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+    if (probe == MAP_FAILED) return false;
+    munmap(probe, bytes);
+    return true;
+}
 
 int ddpm_blas_reserve(ddpm_error *err)
 {
     struct rlimit rl;
-    if (getrlimit(RLIMIT_AS, &rl) == 0 && rl.rlim_cur != RLIM_INFINITY) {
-        /* an inaccessible mapping costs no memory, only address space: the
-         * very thing the limit counts */
-        void *probe = mmap(NULL, BLAS_RESERVE_BYTES, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
-        if (probe == MAP_FAILED)
-            return ddpm_fail(err, "the memory limit (ulimit -v %llu KiB) leaves no room for the %zu MiB the "
-                                  "matrix library needs; raise it to at least 1 GiB",
-                             (unsigned long long)(rl.rlim_cur / 1024), BLAS_RESERVE_BYTES >> 20);
-        munmap(probe, BLAS_RESERVE_BYTES);
-    }
+    if (!ddpm_blas_buffers_fit(1) && getrlimit(RLIMIT_AS, &rl) == 0)
+        return ddpm_fail(err, "the memory limit (ulimit -v %llu KiB) leaves no room for the %zu MiB the "
+                              "matrix library needs; raise it to at least 1 GiB",
+                         (unsigned long long)(rl.rlim_cur / 1024), buffers_bytes(1) >> 20);
     float a = 1.0f, b = 1.0f, c = 0.0f;
     cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, 1, 1, 1, 1.0f, &a, 1, &b, 1, 0.0f, &c, 1);
     return DDPM_OK;

@@ -14,30 +14,18 @@
 #include <unistd.h>
 
 #include <stdio.h>
-#include <sys/mman.h>
-#include <sys/resource.h>
 #include "ddpm/common.h"
 #include "ddpm/layers.h"
 
 static atomic_int g_threads = 1;
 
-/* Each thread that calls into OpenBLAS gets its own work buffer (128 MiB in
- * Debian's build), and a failed allocation of one is retried forever (see
- * ddpm_blas_reserve).  Under an address-space limit (ulimit -v), as many
- * threads as leave room for their buffers and 64 MiB more. */
+/* Each thread that calls into OpenBLAS gets its own work buffer, and a
+ * failed allocation of one is retried forever (see ddpm_blas_reserve):
+ * under an address-space limit (ulimit -v), as many threads as leave room
+ * for their buffers. */
 static int threads_that_fit(int n)
 {
-    struct rlimit rl;
-    if (getrlimit(RLIMIT_AS, &rl) != 0 || rl.rlim_cur == RLIM_INFINITY) return n;
-    while (n > 1) {
-        const size_t bytes = ((size_t)n * 128 + 64) << 20;
-        void *probe = mmap(NULL, bytes, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
-        if (probe != MAP_FAILED) {
-            munmap(probe, bytes);
-            break;
-        }
-        n--;
-    }
+    while (n > 1 && !ddpm_blas_buffers_fit(n)) n--;
     return n;
 }
 
