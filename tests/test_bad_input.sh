@@ -51,6 +51,11 @@ len=$(od -An -tu8 -N8 "$M" | tr -d ' ')
 cp "$M" "$T/nan.safetensors"
 printf '\x00\x00\xc0\x7f' | dd of="$T/nan.safetensors" bs=1 seek=$((8 + len)) conv=notrunc 2>/dev/null
 
+# a NUL in a name: "\u0000" decodes to a C string cut short
+python_free_edit "$M" "$T/nul.safetensors" 's/"format":"ddpm-lab"/"format":"\\u0000ab"/'
+cmp -s "$M" "$T/nul.safetensors" && { echo "FAIL: the NUL fixture was not edited" >&2; exit 1; }
+# a run to resume with flags that differ from it
+mkdir -p "$T/resumable" && cp "$T/run/ckpt.safetensors" "$T/resumable/ckpt.safetensors"
 # a finite weight no training reaches: 3e38 (f32 0x7f61b1e6) as the first float
 cp "$M" "$T/huge.safetensors"
 printf '\xe6\xb1\x61\x7f' | dd of="$T/huge.safetensors" bs=1 seek=$((8 + len)) conv=notrunc 2>/dev/null
@@ -100,6 +105,16 @@ if [ -z "${ASAN_OPTIONS:-}" ]; then
   if [ $rc -ne 2 ] || ! grep -qF "memory limit" "$T/err"; then
     echo "FAIL: sample under ulimit -v 200000: exit $rc; said: $(head -c 300 "$T/err")" >&2; fail=1
   else printf '%-26s -> %s\n' "ulimit -v 200 MB" "$(head -n 1 "$T/err" | cut -c1-150)"; fi
+  # a 2 GiB file whose header is garbage: refused from its header, before 2 GiB are read
+  # (reading it whole first fails on the memory limit instead)
+  { printf '\x10\x00\x00\x00\x00\x00\x00\x00'; printf 'this is not JSON'; } > "$T/big.safetensors"
+  truncate -s $((2 * 1024 * 1024 * 1024 - 1)) "$T/big.safetensors"
+  (ulimit -v 600000; timeout -s KILL 60 "$ddpm" sample "$T/big.safetensors" --steps 2 -n 1 --out "$T/ul.png" > /dev/null 2> "$T/err")
+  rc=$?
+  if [ $rc -ne 2 ] || ! grep -qF "not valid JSON" "$T/err"; then
+    echo "FAIL: a 2 GiB file with a bad header: exit $rc; said: $(head -c 300 "$T/err")" >&2; fail=1
+  else printf '%-26s -> %s\n' "2 GiB, bad header" "$(head -n 1 "$T/err" | cut -c1-150)"; fi
+  rm -f "$T/big.safetensors"
   for cmd in "sample $M --steps 2 -n 1 --out $T/ul.png" "train --preset tiny --steps 2 --batch 4 --sample-every 0 --force --out $T/ulrun"; do
     # shellcheck disable=SC2086
     (ulimit -v 350000; timeout -s KILL 120 "$ddpm" $cmd > /dev/null 2> "$T/err")

@@ -121,6 +121,26 @@ int ddpm_args_parse_positional(const ddpm_arg_spec *specs, int n_specs, int argc
     return DDPM_OK;
 }
 
+bool ddpm_args_given(const ddpm_arg_spec *specs, int n_specs, int argc, char **argv, const char *name)
+{
+    for (int i = 1; i < argc && argv[i]; i++) {
+        const char *a = argv[i];
+        const ddpm_arg_spec *s = NULL;
+        bool inline_value = false;
+        if (a[0] == '-' && a[1] != '-' && a[1] != '\0' && a[2] == '\0') {
+            s = find_spec(specs, n_specs, a + 1, 1);
+        } else if (strncmp(a, "--", 2) == 0 && a[2] != '\0') {
+            const char *eq = strchr(a + 2, '=');
+            s = find_spec(specs, n_specs, a + 2, eq ? (size_t)(eq - a - 2) : strlen(a + 2));
+            inline_value = eq != NULL;
+        }
+        if (!s) continue; /* a positional argument */
+        if (strcmp(s->name, name) == 0) return true;
+        if (s->type != ARG_FLAG && !inline_value) i++; /* skip its value */
+    }
+    return false;
+}
+
 int ddpm_args_parse(const ddpm_arg_spec *specs, int n_specs, int argc, char **argv, ddpm_error *err)
 {
     return ddpm_args_parse_positional(specs, n_specs, argc, argv, NULL, 0, NULL, err);

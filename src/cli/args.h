@@ -42,6 +42,12 @@ int ddpm_args_parse_positional(const ddpm_arg_spec *specs, int n_specs, int argc
 int ddpm_args_parse(const ddpm_arg_spec *specs, int n_specs, int argc, char **argv,
                     ddpm_error *err);
 
+/* Whether argv[1..argc) sets the option `name` (as --name, --name=value, or
+ * -n for a one-letter name), read the way ddpm_args_parse reads it.  For a
+ * flag that cannot change what a command does (--resume ignores --batch),
+ * the command asks this and says so instead of dropping the flag silently. */
+bool ddpm_args_given(const ddpm_arg_spec *specs, int n_specs, int argc, char **argv, const char *name);
+
 /* Prints "usage: ddpm <cmd> [options]", the summary, and one line per option
  * with its default (read from dest). */
 void ddpm_args_usage(FILE *f, const char *cmd, const char *summary, const ddpm_arg_spec *specs,

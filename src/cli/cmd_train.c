@@ -174,6 +174,65 @@ static int save_preview(const ddpm_trainer *tr, ddpm_net_workspace *ws, const dd
     return ddpm_cli_sample_grid_png(&a, latest, err);
 }
 
+/* --resume continues a run as it was configured: the flags that would change
+ * it (--batch, --preset, -T, ...) are refused when they differ from the run's
+ * own, and accepted when they repeat it (a command line re-run with --resume).
+ * --steps, --lr and --ema may change a resumed run; the others (--threads,
+ * --save-every, ...) do not change what is trained.  Writes the differences
+ * to buf; returns how many there are. */
+static int resume_conflicts(const ddpm_arg_spec *specs, int n_specs, int argc, char **argv,
+                            const ddpm_run_config *flags, const ddpm_run_config *ck, char *buf, size_t cap)
+{
+    int n = 0;
+    size_t used = 0;
+    buf[0] = '\0';
+#define GIVEN(name) ddpm_args_given(specs, n_specs, argc, argv, name)
+#define CONFLICT(...)                                                                  \
+    do {                                                                               \
+        n++;                                                                           \
+        if (used < cap) used += (size_t)snprintf(buf + used, cap - used, __VA_ARGS__); \
+    } while (0)
+    ddpm_net_config want = flags->net;
+    if (want.arch == DDPM_ARCH_MLP && ck->net.arch == DDPM_ARCH_MLP) want.mlp.data_dim = ck->net.mlp.data_dim;
+    if ((GIVEN("preset") || GIVEN("arch") || GIVEN("dropout")) && !ddpm_net_config_equal(&want, &ck->net))
+        CONFLICT("\n  --preset/--arch/--dropout: the run trains the %s network", ck->preset);
+    if (GIVEN("data") && strcmp(flags->dataset, ck->dataset) != 0)
+        CONFLICT("\n  --data %s: the run trains on %s", flags->dataset, ck->dataset);
+    if (GIVEN("schedule") && flags->schedule.kind != ck->schedule.kind)
+        CONFLICT("\n  --schedule %s: the run's is %s", ddpm_schedule_name(flags->schedule.kind),
+                 ddpm_schedule_name(ck->schedule.kind));
+    if (GIVEN("T") && flags->schedule.T != ck->schedule.T)
+        CONFLICT("\n  -T %d: the run's is %d", flags->schedule.T, ck->schedule.T);
+    if (GIVEN("beta-start") && flags->schedule.beta_start != ck->schedule.beta_start)
+        CONFLICT("\n  --beta-start %g: the run's is %g", flags->schedule.beta_start, ck->schedule.beta_start);
+    if (GIVEN("beta-end") && flags->schedule.beta_end != ck->schedule.beta_end)
+        CONFLICT("\n  --beta-end %g: the run's is %g", flags->schedule.beta_end, ck->schedule.beta_end);
+    if (GIVEN("pred") && flags->prediction != ck->prediction)
+        CONFLICT("\n  --pred %s: the run's is %s", ddpm_prediction_name(flags->prediction),
+                 ddpm_prediction_name(ck->prediction));
+    if (GIVEN("batch") && flags->batch != ck->batch)
+        CONFLICT("\n  --batch %d: the run's is %d", flags->batch, ck->batch);
+    if (GIVEN("warmup") && flags->adam.warmup_steps != ck->adam.warmup_steps)
+        CONFLICT("\n  --warmup %d: the run's is %d", flags->adam.warmup_steps, ck->adam.warmup_steps);
+    if (GIVEN("decay-steps") && flags->adam.decay_steps != ck->adam.decay_steps)
+        CONFLICT("\n  --decay-steps %lld: the run's is %lld", (long long)flags->adam.decay_steps,
+                 (long long)ck->adam.decay_steps);
+    if (GIVEN("final-lr") && flags->adam.final_lr != ck->adam.final_lr)
+        CONFLICT("\n  --final-lr %g: the run's is %g", flags->adam.final_lr, ck->adam.final_lr);
+    if (GIVEN("min-snr") && flags->min_snr_gamma != ck->min_snr_gamma)
+        CONFLICT("\n  --min-snr %g: the run's is %g", flags->min_snr_gamma, ck->min_snr_gamma);
+    if (GIVEN("clip") && flags->adam.grad_clip != ck->adam.grad_clip)
+        CONFLICT("\n  --clip %g: the run's is %g", flags->adam.grad_clip, ck->adam.grad_clip);
+    if (GIVEN("weight-decay") && flags->adam.weight_decay != ck->adam.weight_decay)
+        CONFLICT("\n  --weight-decay %g: the run's is %g", flags->adam.weight_decay, ck->adam.weight_decay);
+    if (GIVEN("seed") && flags->seed != ck->seed)
+        CONFLICT("\n  --seed %llu: the run's is %llu", (unsigned long long)flags->seed,
+                 (unsigned long long)ck->seed);
+#undef GIVEN
+#undef CONFLICT
+    return n;
+}
+
 int ddpm_cmd_train(int argc, char **argv)
 {
     const char *preset = NULL, *arch_name = NULL, *data = "digits", *schedule = "linear", *pred = NULL;
@@ -305,6 +364,16 @@ int ddpm_cmd_train(int argc, char **argv)
         if (ddpm_checkpoint_load(&ck, ckpt_path, DDPM_CKPT_ALL, &err) != DDPM_OK)
             return ddpm_cli_bad_input("train", &err);
         have_ck = true;
+        char diffs[1024];
+        const int n_diff = resume_conflicts(specs, n_specs, argc, argv, &run, &ck.run, diffs, sizeof diffs);
+        if (n_diff > 0) {
+            ddpm_fail(&err, "--resume continues the run in '%s' as it was configured; %s of the flags given "
+                            "differ%s from it:%s\n  drop %s, or start a new run with another --out (or --force)",
+                      dir, n_diff == 1 ? "one" : "some", n_diff == 1 ? "s" : "", diffs,
+                      n_diff == 1 ? "it" : "them");
+            ddpm_checkpoint_free(&ck);
+            return ddpm_cli_bad_input("train", &err);
+        }
         int64_t keep_steps = ck.run.total_steps;
         run = ck.run;
         run.total_steps = steps64 > 0 ? steps64 : keep_steps;

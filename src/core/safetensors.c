@@ -19,12 +19,14 @@
 #include "ddpm/safetensors.h"
 
 #include <cjson/cJSON.h>
+#include <errno.h>
 #include <math.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include "ddpm/fileio.h"
 
@@ -326,7 +328,13 @@ static int scan_header(const unsigned char *h, size_t n, size_t *values, const c
                     break;
                 }
                 if (c == '\\') {
-                    i += 2; /* the escape itself is cJSON's to check */
+                    /* the escape itself is cJSON's to check, but for \u0000: a NUL that
+                     * cJSON would decode into a C string, cutting a name short */
+                    if (n - i >= 6 && memcmp(h + i + 1, "u0000", 5) == 0)
+                        return fail_at(err, source, HINT_CORRUPT, "the header is not usable: a "
+                                       "\\u0000 escape (a NUL character) in a string at header "
+                                       "byte %zu; names and metadata cannot hold one", i);
+                    i += 2;
                 } else if (c < 0x20) {
                     return fail_at(err, source, HINT_CORRUPT, "the header is not valid JSON: "
                                    "raw control byte 0x%02x in a string at header byte %zu",
@@ -749,8 +757,11 @@ static int check_tiling(const ddpm_safetensors *f, extent *ext, size_t data_len,
     return DDPM_OK;
 }
 
-/* Parses f->bytes (len bytes) into f. */
-static int parse_file(ddpm_safetensors *f, size_t len, ddpm_error *err)
+/* Parses f->bytes into f: a file of len bytes.  header_only: f->bytes holds
+ * only the file's first bytes (the length field and the header it gives, or
+ * fewer when that field is out of range); the header is checked against a
+ * data buffer of the size the file gives it, and nothing more is read. */
+static int parse_file(ddpm_safetensors *f, size_t len, bool header_only, ddpm_error *err)
 {
     const char *src = f->source;
     if (len < 8)
@@ -814,7 +825,7 @@ static int parse_file(ddpm_safetensors *f, size_t len, ddpm_error *err)
                          show(dup).text);
     }
     if (rc == DDPM_OK) rc = check_tiling(f, ext, data_len, err);
-    if (rc != DDPM_OK) {
+    if (rc != DDPM_OK || header_only) {
         free(ext);
         return rc;
     }
@@ -880,7 +891,7 @@ static int open_bytes(ddpm_safetensors **out, unsigned char *bytes, size_t len,
     f->bytes = bytes;
     f->source = ddpm_xmalloc(strlen(source) + 1);
     strcpy(f->source, source);
-    if (parse_file(f, len, err) != DDPM_OK) {
+    if (parse_file(f, len, false, err) != DDPM_OK) {
         ddpm_safetensors_close(f);
         return DDPM_ERR;
     }
@@ -888,11 +899,63 @@ static int open_bytes(ddpm_safetensors **out, unsigned char *bytes, size_t len,
     return DDPM_OK;
 }
 
+/* Reads the length field and the header alone and checks them (names,
+ * shapes, offsets that tile the data the file's size leaves), so a large
+ * file with a bad header is refused before its data are read. */
+static int check_header_first(const char *path, size_t max_file_bytes, ddpm_error *err)
+{
+    FILE *fp = ddpm_open_regular(path, err);
+    if (!fp) return DDPM_ERR;
+    struct stat st;
+    if (fstat(fileno(fp), &st) != 0) {
+        fclose(fp);
+        return fail_at(err, path, HINT_CORRUPT, "cannot read its size (%s)", strerror(errno));
+    }
+    if ((unsigned long long)st.st_size > (unsigned long long)max_file_bytes) {
+        fclose(fp);
+        return ddpm_fail(err, "'%s' is %lld bytes, more than the %zu this reader accepts", path,
+                         (long long)st.st_size, max_file_bytes);
+    }
+    const size_t len = (size_t)st.st_size;
+    unsigned char head[8];
+    size_t have = fread(head, 1, sizeof head, fp);
+    if (have < sizeof head && len >= sizeof head) {
+        fclose(fp);
+        return fail_at(err, path, HINT_CORRUPT, "cannot read its first 8 bytes (it changed while being read?)");
+    }
+    size_t want = have;
+    if (have == 8) {
+        const uint64_t n = load_le64(head);
+        if (n <= DDPM_ST_MAX_HEADER_BYTES && n <= len - 8) want = 8 + (size_t)n;
+    }
+    unsigned char *bytes = malloc(want ? want : 1);
+    if (!bytes) {
+        fclose(fp);
+        return fail_at(err, path, HINT_MEMORY, "out of memory for a %zu-byte header", want);
+    }
+    memcpy(bytes, head, have);
+    if (want > have && fread(bytes + have, 1, want - have, fp) != want - have) {
+        free(bytes);
+        fclose(fp);
+        return fail_at(err, path, HINT_CORRUPT, "the file ended inside its %zu-byte header "
+                       "(it changed while being read?)", want - 8);
+    }
+    fclose(fp);
+    ddpm_safetensors *f = ddpm_xcalloc(1, sizeof *f);
+    f->bytes = bytes;
+    f->source = ddpm_xmalloc(strlen(path) + 1);
+    strcpy(f->source, path);
+    const int rc = parse_file(f, len, true, err);
+    ddpm_safetensors_close(f);
+    return rc;
+}
+
 int ddpm_safetensors_open(ddpm_safetensors **out, const char *path, size_t max_file_bytes,
                           ddpm_error *err)
 {
     DDPM_ASSERT(out && path);
     *out = NULL;
+    if (check_header_first(path, max_file_bytes, err) != DDPM_OK) return DDPM_ERR;
     unsigned char *bytes;
     size_t len;
     if (ddpm_read_file(path, max_file_bytes, &bytes, &len, err) != DDPM_OK) return DDPM_ERR;
