@@ -3,13 +3,17 @@
  * Each input is a candidate file.  When the reader accepts it, every tensor
  * and metadata string is read back, so ASan flags any pointer the reader
  * hands out beyond its buffers; when it refuses, the message must be there.
+ * Read from a file, where the header is checked before the data are read,
+ * the same bytes must get the same verdict.
  *
  * The custom mutator keeps the 8-byte length field in step with the header
  * half of the time: plain byte mutations that grow or shrink the JSON break
  * that field, and then only the reader's first check would ever run. */
 #include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "ddpm/safetensors.h"
 
@@ -17,12 +21,44 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 size_t LLVMFuzzerMutate(uint8_t *data, size_t size, size_t max_size);
 size_t LLVMFuzzerCustomMutator(uint8_t *data, size_t size, size_t max_size, unsigned int seed);
 
+/* The same bytes as a file: ddpm_safetensors_open checks the header first
+ * (reading only it), then parses the whole file.  It must agree with the
+ * parse from memory: the header check refuses nothing the parse accepts. */
+static char file_path[] = "/dev/shm/ddpm-fuzz-st-XXXXXX"; /* memory-backed where it exists */
+
+static void remove_file(void) { (void)!unlink(file_path); }
+
+static int open_as_file(const uint8_t *data, size_t size)
+{
+    static int made;
+    if (!made) {
+        int fd = mkstemp(file_path);
+        if (fd < 0) {
+            memcpy(file_path, "/tmp/ddpm-fuzz-st-XXXXXX", sizeof "/tmp/ddpm-fuzz-st-XXXXXX");
+            fd = mkstemp(file_path);
+        }
+        if (fd < 0) abort();
+        close(fd);
+        atexit(remove_file);
+        made = 1;
+    }
+    FILE *out = fopen(file_path, "wb");
+    if (!out || fwrite(data, 1, size, out) != size || fclose(out) != 0) abort();
+    ddpm_safetensors *f = NULL;
+    ddpm_error err = {0};
+    const int rc = ddpm_safetensors_open(&f, file_path, (size_t)1 << 20, &err);
+    ddpm_safetensors_close(f);
+    return rc;
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
     ddpm_safetensors *f;
     ddpm_error err;
     err.msg[0] = '\0';
-    if (ddpm_safetensors_open_memory(&f, data, size, &err) != DDPM_OK) {
+    const int rc = ddpm_safetensors_open_memory(&f, data, size, &err);
+    if ((open_as_file(data, size) == DDPM_OK) != (rc == DDPM_OK)) abort();
+    if (rc != DDPM_OK) {
         if (f != NULL || strncmp(err.msg, "<memory>: ", 10) != 0) abort();
         return 0;
     }
