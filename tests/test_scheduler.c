@@ -406,6 +406,23 @@ static void check_bad_parameters(void)
     CHECK(strstr(err.msg, "linear, scaled-linear, cosine, sqrt, sigmoid"), "names not listed: %s", err.msg);
     CHECK(ddpm_schedule_parse(NULL, &kind, &err) == DDPM_ERR, "NULL accepted");
     CHECK(ddpm_schedule_parse("", &kind, &err) == DDPM_ERR, "empty accepted");
+    /* the seed notes' make_beta_schedule("sqrt_linear") is torch.linspace(b0, b1, T):
+     * the alias must give exactly those betas; diffusers' scaled_linear is ours */
+    CHECK(ddpm_schedule_parse("sqrt_linear", &kind, &err) == DDPM_OK, "sqrt_linear refused: %s", err.msg);
+    sc = ddpm_schedule_config_default();
+    sc.kind = kind;
+    sc.T = 50;
+    CHECK(ddpm_schedule_init(&s, &sc, &err) == DDPM_OK, "%s", err.msg);
+    for (int t = 0; t < sc.T; t++) {
+        const double want = sc.beta_start + (sc.beta_end - sc.beta_start) * t / (sc.T - 1);
+        CHECK(fabs(s.beta[t] - want) < 1e-12, "sqrt_linear beta[%d] = %.17g, the seed's %.17g", t, s.beta[t], want);
+    }
+    ddpm_schedule_free(&s);
+    CHECK(ddpm_schedule_parse("scaled_linear", &kind, &err) == DDPM_OK && kind == DDPM_SCHEDULE_SCALED_LINEAR,
+          "scaled_linear");
+    CHECK(ddpm_schedule_alias_of("sqrt_linear") && strcmp(ddpm_schedule_alias_of("sqrt_linear"), "linear") == 0,
+          "alias_of(sqrt_linear)");
+    CHECK(ddpm_schedule_alias_of("linear") == NULL, "linear is a name, not an alias");
     ddpm_prediction pred;
     CHECK(ddpm_prediction_parse("epsilon", &pred, &err) == DDPM_ERR && strstr(err.msg, "eps, v, x0"), "pred");
     ddpm_spacing sp;

@@ -81,6 +81,11 @@ const char *ddpm_variance_name(ddpm_variance v);
 /* Parse a name.  On an unknown name they return DDPM_ERR with a message that
  * lists the valid names. */
 int ddpm_schedule_parse(const char *name, ddpm_schedule_kind *out, ddpm_error *err);
+/* ddpm_schedule_parse also takes other codebases' names: "sqrt_linear" (the
+ * seed notes' and latent diffusion's linspace of beta) is linear, and
+ * diffusers' "scaled_linear" is scaled-linear.  For such an alias this gives
+ * the project's name, so a command can say what it understood; else NULL. */
+const char *ddpm_schedule_alias_of(const char *name);
 int ddpm_prediction_parse(const char *name, ddpm_prediction *out, ddpm_error *err);
 int ddpm_spacing_parse(const char *name, ddpm_spacing *out, ddpm_error *err);
 int ddpm_sampler_parse(const char *name, ddpm_sampler_kind *out, ddpm_error *err);

@@ -12,6 +12,16 @@ int ddpm_cli_bad_input(const char *cmd, const ddpm_error *err)
     return DDPM_EXIT_BAD_INPUT;
 }
 
+void ddpm_cli_note_schedule_alias(const char *cmd, const char *name)
+{
+    const char *ours = ddpm_schedule_alias_of(name);
+    if (ours)
+        fprintf(stderr, "ddpm %s: note: schedule '%s' is this project's '%s'%s\n", cmd, name, ours,
+                strcmp(name, "sqrt_linear") == 0
+                    ? " (the linspace of beta; the seed notes' own 'linear' is this project's scaled-linear)"
+                    : "");
+}
+
 const char *ddpm_cli_asset_dir(void)
 {
     const char *env = getenv("DDPM_ASSETS");

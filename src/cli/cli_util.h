@@ -12,6 +12,11 @@
 /* Prints "ddpm <cmd>: <message>" and returns DDPM_EXIT_BAD_INPUT. */
 int ddpm_cli_bad_input(const char *cmd, const ddpm_error *err);
 
+/* When `name` is another codebase's name for a schedule (sqrt_linear,
+ * scaled_linear), prints "ddpm <cmd>: note: ..." saying which schedule it
+ * means here, so nobody trains the wrong one by a name. */
+void ddpm_cli_note_schedule_alias(const char *cmd, const char *name);
+
 /* The assets folder: $DDPM_ASSETS, else the build's DDPM_ASSET_DIR. */
 const char *ddpm_cli_asset_dir(void);
 /* "<assets>/models/<name>.safetensors" into buf. */

@@ -348,6 +348,7 @@ int ddpm_cmd_sample(int argc, char **argv)
             ddpm_cli_model_free(&m);
             return ddpm_cli_bad_input("sample", &err);
         }
+        ddpm_cli_note_schedule_alias("sample", schedule_override);
         if (sc.kind != m.ck.run.schedule.kind)
             fprintf(stderr, "ddpm sample: note: sampling with the %s schedule, the model was trained with %s\n",
                     ddpm_schedule_name(sc.kind), ddpm_schedule_name(m.ck.run.schedule.kind));

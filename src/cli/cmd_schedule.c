@@ -4,6 +4,7 @@
 #include <stdlib.h>
 
 #include "args.h"
+#include "cli_util.h"
 #include "commands.h"
 #include "ddpm/scheduler.h"
 
@@ -82,7 +83,7 @@ int ddpm_cmd_schedule(int argc, char **argv)
     double beta_start = 1e-4, beta_end = 0.02, eta = 0.0;
     bool csv = false;
     const ddpm_arg_spec specs[] = {
-        {"schedule", ARG_STRING, &schedule_name, 0, 0, "NAME", "linear|scaled-linear|cosine|sqrt|sigmoid"},
+        {"schedule", ARG_STRING, &schedule_name, 0, 0, "NAME", "linear|scaled-linear|cosine|sqrt|sigmoid (sqrt_linear, the seed notes' name, is linear)"},
         {"T", ARG_INT, &T, 0, 0, "N", "number of diffusion timesteps (2..4000)"},
         {"beta-start", ARG_DOUBLE, &beta_start, 0, 0, "X", "first beta"},
         {"beta-end", ARG_DOUBLE, &beta_end, 0, 0, "X", "last beta"},
@@ -107,6 +108,7 @@ int ddpm_cmd_schedule(int argc, char **argv)
         fprintf(stderr, "ddpm schedule: %s\n", err.msg);
         return DDPM_EXIT_BAD_INPUT;
     }
+    ddpm_cli_note_schedule_alias("schedule", schedule_name);
     sc.T = T;
     sc.beta_start = beta_start;
     sc.beta_end = beta_end;

@@ -252,7 +252,7 @@ int ddpm_cmd_train(int argc, char **argv)
         {"arch", ARG_STRING, &arch_name, 0, 0, "NAME", "unet or mlp: the architecture's default preset (small, mlp)"},
         {"data", ARG_STRING, &data, 0, 0, "SPEC",
          "digits (bundled), fashion, a folder of IDX files, moons|swissroll|gaussians8|checkerboard|rings, or a CSV"},
-        {"schedule", ARG_STRING, &schedule, 0, 0, "NAME", "linear|scaled-linear|cosine|sqrt|sigmoid"},
+        {"schedule", ARG_STRING, &schedule, 0, 0, "NAME", "linear|scaled-linear|cosine|sqrt|sigmoid (sqrt_linear, the seed notes' name, is linear)"},
         {"T", ARG_INT, &T, 0, 0, "N", "diffusion timesteps (2..4000)"},
         {"beta-start", ARG_DOUBLE, &beta_start, 0, 0, "X", "first beta"},
         {"beta-end", ARG_DOUBLE, &beta_end, 0, 0, "X", "last beta"},
@@ -320,6 +320,7 @@ int ddpm_cmd_train(int argc, char **argv)
         ddpm_schedule_parse(schedule, &run.schedule.kind, &err) != DDPM_OK ||
         (pred && ddpm_prediction_parse(pred, &run.prediction, &err) != DDPM_OK))
         return ddpm_cli_bad_input("train", &err);
+    ddpm_cli_note_schedule_alias("train", schedule);
     run.schedule.T = T;
     run.schedule.beta_start = beta_start;
     run.schedule.beta_end = beta_end;
@@ -349,9 +350,10 @@ int ddpm_cmd_train(int argc, char **argv)
     } else if (run.net.arch == DDPM_ARCH_MLP) { /* runs/mlp-moons-eps-linear */
         const char *base = strrchr(data, '/') ? strrchr(data, '/') + 1 : data;
         snprintf(dir, sizeof dir, "runs/%s-%.*s-%s-%s", preset, (int)strcspn(base, "."), base,
-                 ddpm_prediction_name(run.prediction), schedule);
+                 ddpm_prediction_name(run.prediction), ddpm_schedule_name(run.schedule.kind));
     } else {
-        snprintf(dir, sizeof dir, "runs/%s-%s-%s", preset, ddpm_prediction_name(run.prediction), schedule);
+        snprintf(dir, sizeof dir, "runs/%s-%s-%s", preset, ddpm_prediction_name(run.prediction),
+                 ddpm_schedule_name(run.schedule.kind));
     }
     char ckpt_path[4096];
     snprintf(ckpt_path, sizeof ckpt_path, "%s/ckpt.safetensors", dir);

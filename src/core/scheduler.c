@@ -80,7 +80,35 @@ static int parse_name(const char *what, const char *const *names, int count,
         return DDPM_OK;                                                     \
     }
 
-DEFINE_PARSE(ddpm_schedule_parse, ddpm_schedule_kind, "schedule", schedule_names, DDPM_SCHEDULE_COUNT)
+/* Other codebases' names for the same schedules: the seed notes' (and latent
+ * diffusion's) "sqrt_linear" is the linspace of beta, this project's
+ * linear; diffusers' "scaled_linear" is scaled-linear.  The seeds' own
+ * "linear" is NOT an alias: it is scaled-linear, and "linear" here is Ho et
+ * al.'s (README, "Schedules, and a naming clash"). */
+static const struct {
+    const char *alias;
+    ddpm_schedule_kind kind;
+} schedule_aliases[] = {{"sqrt_linear", DDPM_SCHEDULE_LINEAR}, {"scaled_linear", DDPM_SCHEDULE_SCALED_LINEAR}};
+
+int ddpm_schedule_parse(const char *name, ddpm_schedule_kind *out, ddpm_error *err)
+{
+    for (size_t i = 0; name && i < sizeof schedule_aliases / sizeof schedule_aliases[0]; i++)
+        if (strcmp(name, schedule_aliases[i].alias) == 0) {
+            *out = schedule_aliases[i].kind;
+            return DDPM_OK;
+        }
+    int v = 0;
+    if (parse_name("schedule", schedule_names, DDPM_SCHEDULE_COUNT, name, &v, err) != DDPM_OK) return DDPM_ERR;
+    *out = (ddpm_schedule_kind)v;
+    return DDPM_OK;
+}
+
+const char *ddpm_schedule_alias_of(const char *name)
+{
+    for (size_t i = 0; name && i < sizeof schedule_aliases / sizeof schedule_aliases[0]; i++)
+        if (strcmp(name, schedule_aliases[i].alias) == 0) return ddpm_schedule_name(schedule_aliases[i].kind);
+    return NULL;
+}
 DEFINE_PARSE(ddpm_prediction_parse, ddpm_prediction, "prediction type", prediction_names, DDPM_PRED_COUNT)
 DEFINE_PARSE(ddpm_spacing_parse, ddpm_spacing, "spacing", spacing_names, DDPM_SPACING_COUNT)
 DEFINE_PARSE(ddpm_sampler_parse, ddpm_sampler_kind, "sampler", sampler_names, DDPM_SAMPLER_COUNT)
