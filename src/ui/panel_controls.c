@@ -110,11 +110,20 @@ void viz_panel_controls(viz_app *a, SDL_Rect r)
     if (viz_ui_segmented(ui, viz_ui_id("sampler", 0), row(&c, c.row_h), samplers, 2, &si))
         p->sampler = (ddpm_sampler_kind)si;
     double eta_u = p->eta;
-    snprintf(buf, sizeof buf, "%.2f", p->eta);
+    /* sigma^2 = eta^2 beta~ here (DDIM eq. 16, diffusers); the seed notes write
+     * sigma^2 = eta beta~, so their eta is this one squared: shown between 0 and 1,
+     * where the two differ */
+    const bool seeds_differ = p->sampler == DDPM_SAMPLER_DDIM && p->eta > 0.0 && p->eta < 1.0;
+    if (seeds_differ)
+        snprintf(buf, sizeof buf, "%.2f = seeds' %.2f", p->eta, p->eta * p->eta);
+    else
+        snprintf(buf, sizeof buf, "%.2f", p->eta);
     /* the label says what eta means for the sampler in use (DDPM has none) */
     if (viz_ui_slider(ui, viz_ui_id("eta", 0), row(&c, c.slider_h),
-                      p->sampler == DDPM_SAMPLER_DDIM ? "\xCE\xB7  (0 = deterministic)" : "\xCE\xB7  (DDIM only)", buf,
-                      &eta_u))
+                      p->sampler != DDPM_SAMPLER_DDIM ? "\xCE\xB7  (DDIM only)"
+                      : seeds_differ                 ? "\xCE\xB7"
+                                                     : "\xCE\xB7  (0 = deterministic)",
+                      buf, &eta_u))
         p->eta = floor(eta_u * 100.0 + 0.5) / 100.0; /* two decimals, and 0 and 1 exactly at the ends */
     double steps_u = viz_steps_to_unit(p->steps, T);
     snprintf(buf, sizeof buf, "%d / %d", p->steps, T);
