@@ -274,11 +274,22 @@ static void test_settings(void)
     CHECK(s.params.sampler == DDPM_SAMPLER_DDPM && s.params.seed == 42 && s.params.decomposition, "sampler/seed/decomp");
     CHECK(s.frame == 1e9 && s.phase == 1 && s.lecture == 1 && s.forward_t == 300, "view settings");
     CHECK(strcmp(s.model_name, "v-linear") == 0 && s.params.focus == 3 && s.params.speed == 7.5, "model");
+    /* DDPM's variance reaches the sampler; the seeds' schedule name is linear */
+    CHECK(p.variance == DDPM_VARIANCE_SMALL, "small (beta~) is the default");
+    viz_settings_init(&s, &p);
+    CHECK(viz_settings_parse(&s, "sampler=ddpm,variance=large,schedule=sqrt_linear", &err) == DDPM_OK, "%s", err.msg);
+    viz_params q = p;
+    viz_settings_apply(&s, &q);
+    CHECK(viz_sampler_config(&q).variance == DDPM_VARIANCE_LARGE && q.schedule == DDPM_SCHEDULE_LINEAR,
+          "variance=large, schedule=sqrt_linear");
+    viz_params q2 = q;
+    q2.variance = DDPM_VARIANCE_SMALL;
+    CHECK(!viz_params_same_job(&q2, &q) && viz_params_same_job(&q, &q), "another variance is another job");
 
     const char *bad[] = {"eta=2", "eta=-0.1", "eta=abc", "steps=0", "steps=x", "schedule=cubic",
                          "mode=movie", "colour=red", "eta", "=3", "seed=-1", "spacing=middle",
                          "sampler=euler", "decomp=maybe", "focus=16", "frame=-2", "speed=0",
-                         "eta=nan", "steps=99999"};
+                         "eta=nan", "steps=99999", "variance=medium"};
     for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
         viz_settings_init(&s, &p);
         err.msg[0] = '\0';

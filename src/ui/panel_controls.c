@@ -125,6 +125,15 @@ void viz_panel_controls(viz_app *a, SDL_Rect r)
                                                      : "\xCE\xB7  (0 = deterministic)",
                       buf, &eta_u))
         p->eta = floor(eta_u * 100.0 + 0.5) / 100.0; /* two decimals, and 0 and 1 exactly at the ends */
+    if (p->sampler == DDPM_SAMPLER_DDPM) {
+        /* DDPM sec. 3.2: sigma_t^2 = beta~_t (small, optimal for a point x0) or beta_t
+         * (large, for x0 ~ N(0, I)); DDIM sets its own from eta */
+        int vi = (int)p->variance;
+        if (viz_ui_stepper(ui, viz_ui_id("variance", 0), row(&c, c.row_h), "\xCF\x83\xC2\xB2",
+                           p->variance == DDPM_VARIANCE_LARGE ? "large: \xCE\xB2" : "small: \xCE\xB2\xCC\x83", &vi,
+                           DDPM_VARIANCE_COUNT))
+            p->variance = (ddpm_variance)vi;
+    }
     double steps_u = viz_steps_to_unit(p->steps, T);
     snprintf(buf, sizeof buf, "%d / %d", p->steps, T);
     if (viz_ui_slider(ui, viz_ui_id("steps", 0), row(&c, c.slider_h), "Steps", buf, &steps_u))

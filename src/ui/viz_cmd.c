@@ -27,7 +27,8 @@ static const char *SUMMARY =
     "\n"
     "--screenshot renders without a display (software renderer, no window), waits for\n"
     "sampling to finish and writes the PNG: for tests and for making slides.\n"
-    "--set takes key=value pairs: eta, steps, schedule, spacing, sampler (ddim|ddpm), seed,\n"
+    "--set takes key=value pairs: eta, steps, schedule, spacing, sampler (ddim|ddpm),\n"
+    "variance (DDPM's: small = posterior beta~, large = beta), seed,\n"
     "clip, mode (single|grid|compare), compare (sampler|eta|steps|schedule), decomp, focus,\n"
     "speed, digit, model (a name from assets/models or 'live'), phase (forward|reverse),\n"
     "frame (a step index or 'end'), t (forward-process t), play, lecture, help, fps, controls.";

@@ -18,6 +18,7 @@ void viz_params_default(viz_params *p, const ddpm_schedule_config *model_schedul
     p->spacing = c.spacing;
     p->sampler = c.sampler;
     p->clip_x0 = c.clip_x0;
+    p->variance = c.variance;
     p->seed = 0;
     p->view = VIZ_VIEW_SINGLE;
     p->compare = VIZ_COMPARE_SAMPLER;
@@ -50,6 +51,7 @@ void viz_params_clamp(viz_params *p, int T, int n_models, int n_digits)
     if ((int)p->schedule < 0 || p->schedule >= DDPM_SCHEDULE_COUNT) p->schedule = 0;
     if ((int)p->spacing < 0 || p->spacing >= DDPM_SPACING_COUNT) p->spacing = 0;
     if ((int)p->sampler < 0 || p->sampler >= DDPM_SAMPLER_COUNT) p->sampler = 0;
+    if ((int)p->variance < 0 || p->variance >= DDPM_VARIANCE_COUNT) p->variance = 0;
     if ((int)p->view < 0 || p->view >= VIZ_VIEW_COUNT) p->view = 0;
     if ((int)p->compare < 0 || p->compare >= VIZ_COMPARE_COUNT) p->compare = 0;
     p->focus = clamp_int(p->focus, 0, VIZ_GRID_N - 1);
@@ -79,6 +81,7 @@ ddpm_sampler_config viz_sampler_config(const viz_params *p)
     c.eta = p->sampler == DDPM_SAMPLER_DDIM ? p->eta : 0.0;
     c.spacing = p->spacing;
     c.clip_x0 = p->clip_x0;
+    c.variance = p->variance;
     return c;
 }
 
@@ -141,8 +144,12 @@ static void side_label(viz_side *s)
         snprintf(s->label, sizeof s->label, "DDIM \xCE\xB7=%.2g, %d steps, %s", s->cfg.eta, s->cfg.steps, sched);
         snprintf(s->label_ascii, sizeof s->label_ascii, "DDIM eta=%.2g, %d steps, %s", s->cfg.eta, s->cfg.steps, sched);
     } else {
-        snprintf(s->label, sizeof s->label, "DDPM, %d steps, %s", s->cfg.steps, sched);
-        snprintf(s->label_ascii, sizeof s->label_ascii, "%s", s->label);
+        /* the large variance (beta) is the exception, and named */
+        const bool large = s->cfg.variance == DDPM_VARIANCE_LARGE;
+        snprintf(s->label, sizeof s->label, "DDPM%s, %d steps, %s", large ? " \xCF\x83\xC2\xB2=\xCE\xB2" : "",
+                 s->cfg.steps, sched);
+        snprintf(s->label_ascii, sizeof s->label_ascii, "DDPM%s, %d steps, %s", large ? " sigma^2=beta" : "",
+                 s->cfg.steps, sched);
     }
 }
 
@@ -204,7 +211,7 @@ bool viz_params_same_job(const viz_params *a, const viz_params *b)
     /* DDPM ignores eta, but a re-run is cheap and keeps the rule simple */
     return a->eta == b->eta && a->steps == b->steps && a->schedule == b->schedule &&
            a->spacing == b->spacing && a->sampler == b->sampler && a->clip_x0 == b->clip_x0 &&
-           a->seed == b->seed && a->model == b->model && a->snapshot == b->snapshot;
+           a->variance == b->variance && a->seed == b->seed && a->model == b->model && a->snapshot == b->snapshot;
 }
 
 uint64_t viz_seed_step(uint64_t seed, int dir)
@@ -259,6 +266,7 @@ void viz_settings_apply(const viz_settings *s, viz_params *p)
     if (s->set & VIZ_SET_SAMPLER) p->sampler = q->sampler;
     if (s->set & VIZ_SET_SEED) p->seed = q->seed;
     if (s->set & VIZ_SET_CLIP) p->clip_x0 = q->clip_x0;
+    if (s->set & VIZ_SET_VARIANCE) p->variance = q->variance;
     if (s->set & VIZ_SET_VIEW) p->view = q->view;
     if (s->set & VIZ_SET_COMPARE) p->compare = q->compare;
     if (s->set & VIZ_SET_DECOMP) p->decomposition = q->decomposition;
@@ -353,6 +361,13 @@ static int apply_one(viz_settings *s, const char *key, const char *v, ddpm_error
         if (ddpm_sampler_parse(v, &k, err)) return ddpm_fail_context(err, "--set sampler");
         p->sampler = k;
         s->set |= VIZ_SET_SAMPLER;
+        return DDPM_OK;
+    }
+    if (!strcmp(key, "variance")) {
+        ddpm_variance k;
+        if (ddpm_variance_parse(v, &k, err)) return ddpm_fail_context(err, "--set variance");
+        p->variance = k;
+        s->set |= VIZ_SET_VARIANCE;
         return DDPM_OK;
     }
     if (!strcmp(key, "seed")) {
@@ -481,7 +496,7 @@ static int apply_one(viz_settings *s, const char *key, const char *v, ddpm_error
               : !strcmp(key, "controls") ? &s->controls : NULL;
     if (flag) return parse_bool(key, v, flag, err);
     return ddpm_fail(err,
-                     "--set: unknown key '%s'; valid keys: eta, steps, schedule, spacing, sampler, "
+                     "--set: unknown key '%s'; valid keys: eta, steps, schedule, spacing, sampler, variance, "
                      "seed, clip, mode, compare, decomp, focus, speed, digit, model, phase, frame, "
                      "t, play, lecture, help, fps, controls, world, dataset, trails, x0, field, snapshot",
                      key);

@@ -71,6 +71,7 @@ typedef struct viz_params {
     ddpm_spacing spacing;
     ddpm_sampler_kind sampler;
     bool clip_x0;
+    ddpm_variance variance;        /* DDPM's sigma_t^2: small (beta~) or large (beta) */
     uint64_t seed;
     int model;                     /* index into the app's model list */
     int snapshot;                  /* the live model: -1 its weights now, else the training
@@ -167,7 +168,7 @@ enum {
     VIZ_SET_SAMPLER = 1 << 4, VIZ_SET_SEED = 1 << 5, VIZ_SET_CLIP = 1 << 6, VIZ_SET_VIEW = 1 << 7,
     VIZ_SET_COMPARE = 1 << 8, VIZ_SET_DECOMP = 1 << 9, VIZ_SET_FOCUS = 1 << 10, VIZ_SET_SPEED = 1 << 11,
     VIZ_SET_DIGIT = 1 << 12, VIZ_SET_DATASET = 1 << 13, VIZ_SET_TRAILS = 1 << 14, VIZ_SET_X0 = 1 << 15,
-    VIZ_SET_FIELD = 1 << 16, VIZ_SET_SNAPSHOT = 1 << 17,
+    VIZ_SET_FIELD = 1 << 16, VIZ_SET_SNAPSHOT = 1 << 17, VIZ_SET_VARIANCE = 1 << 18,
 };
 
 /* A --set list: parameter values, and settings that are not sampling
