@@ -194,10 +194,11 @@ static void update_forward_digit(viz_app *a)
     if (!a->have_digits) return;
     const size_t per = (size_t)a->digits.height * a->digits.width;
     if (!a->fwd_x0) {
-        a->fwd_x0 = malloc(sizeof(float) * per * 3);
+        a->fwd_x0 = malloc(sizeof(float) * per * 4);
         if (!a->fwd_x0) return;
         a->fwd_eps = a->fwd_x0 + per;
         a->fwd_xt = a->fwd_x0 + 2 * per;
+        a->fwd_v = a->fwd_x0 + 3 * per;
         a->fwd_digit = -1;
     }
     if (a->fwd_digit == a->p.digit && a->fwd_seed == a->p.seed) return;

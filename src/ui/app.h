@@ -216,7 +216,7 @@ typedef struct viz_app {
     bool score_ok;
 
     /* forward panel: the digit and its fixed noise */
-    float *fwd_x0, *fwd_eps, *fwd_xt;   /* (per) each */
+    float *fwd_x0, *fwd_eps, *fwd_xt, *fwd_v;   /* (per) each; v: a v-model's target at t */
     int fwd_digit;
     uint64_t fwd_seed;
 
@@ -252,7 +252,11 @@ enum {
     VIZ_TEX_XT0, VIZ_TEX_X00, VIZ_TEX_XT1, VIZ_TEX_X01, VIZ_TEX_DIFF_XT, VIZ_TEX_DIFF_X0,
     VIZ_TEX_TERM0, VIZ_TEX_TERM1, VIZ_TEX_TERM2, VIZ_TEX_TERM_SUM, VIZ_TEX_STRIP,
     VIZ_TEX_PTS_FWD, VIZ_TEX_PTS_A, VIZ_TEX_PTS_B, VIZ_TEX_PTS_FIELD, VIZ_TEX_PTS_DENSITY, VIZ_TEX_FILM,
+    VIZ_TEX_FWD_V,
+    VIZ_TEX_COUNT
 };
+_Static_assert(VIZ_TEX_COUNT <= (int)(sizeof ((viz_app *)0)->tex / sizeof ((viz_app *)0)->tex[0]),
+               "viz_app.tex has a slot for every texture");
 
 int viz_app_create(viz_app **out, const viz_options *opt, ddpm_error *err);
 /* One frame: events, state, widgets, drawing, present.  dt in seconds. */

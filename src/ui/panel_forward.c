@@ -60,14 +60,19 @@ void viz_panel_forward(viz_app *a, SDL_Rect r)
     if (t_now >= 0) ddpm_q_sample(s, t_now, a->fwd_x0, a->fwd_eps, a->fwd_xt, per);
     else for (size_t i = 0; i < per; i++) a->fwd_xt[i] = a->fwd_x0[i];
 
-    /* layout: big x_t on the left, x_0 and epsilon small on the right, text below */
+    /* a v-model learns v = sqrt(ab) eps - sqrt(1 - ab) x0 (Salimans & Ho 2022): its
+     * target at this t is shown under x0 and eps */
+    const bool show_v = viz_app_run_config(a)->prediction == DDPM_PRED_V;
+    const int n_small = show_v ? 3 : 2;
+
+    /* layout: big x_t on the left, x_0 and epsilon (and v) small on the right, text below */
     const int lh = viz_line_h(d, VIZ_SIZE_BODY), sh = viz_line_h(d, VIZ_SIZE_SMALL);
     const int text_h = lh + 3 * (sh + viz_px(d, 3)) + viz_px(d, 10);
     const int buttons_h = viz_px(d, 26);
     SDL_Rect img_area = {c.x, c.y, c.w, c.h - text_h - buttons_h - viz_px(d, 10)};
     int big = img_area.h;
     if (big > img_area.w * 68 / 100) big = img_area.w * 68 / 100;
-    const int small_size = (big - viz_px(d, 8) - 2 * sh) / 2;
+    const int small_size = (big - viz_px(d, 4) * (n_small + 1) - n_small * sh) / n_small;
     SDL_Rect big_r = {img_area.x, img_area.y, big, big};
     const uint64_t kx = viz_key(0xF0, (uint64_t)a->p.digit, (uint64_t)(t_now + 2), a->p.seed ^ (uint64_t)a->sched_cfg.kind);
     viz_app_upload_images(a, VIZ_TEX_FWD_XT, kx, a->fwd_xt, 1, H, W, VIZ_TONE_UNIT, 0);
@@ -88,6 +93,17 @@ void viz_panel_forward(viz_app *a, SDL_Rect r)
               "\xCE\xB5 (fixed)");
     drawn = viz_app_draw_tex(a, VIZ_TEX_FWD_EPS, eps_r);
     viz_outline(d, drawn, 1, t->image_frame);
+    if (show_v) {
+        const int tv = t_now >= 0 ? t_now : 0;
+        ddpm_prediction_target(s, DDPM_PRED_V, tv, a->fwd_x0, a->fwd_eps, a->fwd_v, per);
+        SDL_Rect v_r = {sx, eps_r.y + small_size + sh + viz_px(d, 6), small_size, small_size};
+        viz_app_upload_images(a, VIZ_TEX_FWD_V, viz_key(0xF3, (uint64_t)a->p.digit, (uint64_t)(tv + 2), a->p.seed),
+                              a->fwd_v, 1, H, W, VIZ_TONE_SIGNED, 3.0f);
+        viz_label(d, sx, eps_r.y + small_size + viz_px(d, 4), VIZ_ALIGN_LEFT, VIZ_SIZE_SMALL, t->text_dim,
+                  "v (target)");
+        drawn = viz_app_draw_tex(a, VIZ_TEX_FWD_V, v_r);
+        viz_outline(d, drawn, 1, t->image_frame);
+    }
 
     /* numbers, straight from the schedule's tables */
     int y = img_area.y + img_area.h + viz_px(d, 6);
