@@ -465,8 +465,14 @@ static void test_hostile(void)
     expect_reject("duplicate tensor", "{\"a\":{" T1 ",\"data_offsets\":[0,4]},"
                   "\"a\":{" T1 ",\"data_offsets\":[4,8]}}", 8,
                   "tensor name 'a' appears twice in the header");
+    /* "a\u0000x" would decode to the C string "a": refused as a NUL, before it can
+     * pass for (or collide with) another name */
     expect_reject("name escaped NUL", "{\"a\\u0000x\":{" T1 ",\"data_offsets\":[0,4]},"
-                  "\"a\":{" T1 ",\"data_offsets\":[4,8]}}", 8, "appears twice");
+                  "\"a\":{" T1 ",\"data_offsets\":[4,8]}}", 8, "\\u0000 escape (a NUL character)");
+    expect_reject("lone name escaped NUL", "{\"w\\u0000\":{" T1 ",\"data_offsets\":[0,4]}}", 4,
+                  "\\u0000 escape (a NUL character)");
+    expect_reject("metadata escaped NUL", "{\"__metadata__\":{\"format\":\"ddpm\\u0000lab\"}}", 0,
+                  "\\u0000 escape (a NUL character)");
     expect_reject("metadata not a string", "{\"__metadata__\":{\"k\":1}}", 0,
                   "__metadata__ value of 'k' is a number, not a string");
     expect_reject("metadata nested", "{\"__metadata__\":{\"k\":{\"x\":\"y\"}}}", 0,

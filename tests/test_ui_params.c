@@ -307,6 +307,28 @@ static void test_settings(void)
     CHECK(viz_settings_parse(&s, "eta=1,steps=4000", &err) == DDPM_OK && s.params.eta == 1.0, "%s", err.msg);
 }
 
+/* The comparison of 10 against 50 steps aligns the sides by t: the 10-step
+ * side shows its visited frame nearest to the 50-step side's t. */
+static void test_nearest_frame(void)
+{
+    ddpm_sampler_config c = ddpm_sampler_config_default();
+    c.steps = 10;
+    int ts10[11];
+    ddpm_error err = {0};
+    const int n10 = ddpm_timesteps(1000, &c, ts10, &err);
+    CHECK(n10 == 10, "10 steps");
+    ts10[10] = -1; /* frame S: clean */
+    CHECK(ts10[0] == 900 && ts10[1] == 800, "leading spacing: 900, 800, ...");
+    CHECK(viz_nearest_frame(ts10, 11, 840) == 1, "840 -> 800");
+    CHECK(viz_nearest_frame(ts10, 11, 860) == 0, "860 -> 900");
+    CHECK(viz_nearest_frame(ts10, 11, 850) == 0, "a tie goes to the noisier frame");
+    CHECK(viz_nearest_frame(ts10, 11, 980) == 0, "above the first t");
+    CHECK(viz_nearest_frame(ts10, 11, -1) == 10, "clean -> clean");
+    CHECK(viz_nearest_frame(ts10, 11, 0) == 9, "t = 0 -> the last step");
+    CHECK(viz_nearest_frame(ts10, 3, 0) == 2, "only the frames reached so far");
+    for (int k = 0; k < 11; k++) CHECK(viz_nearest_frame(ts10, 11, ts10[k]) == k, "its own t -> itself");
+}
+
 static void test_playback(void)
 {
     const int S = 50, T = 1000;
@@ -368,6 +390,7 @@ int main(void)
     test_locked_noise_jobs();
     test_compare_presets();
     test_settings();
+    test_nearest_frame();
     test_playback();
     TEST_PASS("test_ui_params");
 }

@@ -323,7 +323,12 @@ const viz_model *viz_app_model(const viz_app *a);
 int viz_app_T(const viz_app *a);
 bool viz_app_mismatch(const viz_app *a);
 /* The shown trajectory at the current frame; false when there is none. */
-bool viz_app_frame_view(viz_app *a, int side, viz_frame_view *v);
+bool viz_app_frame_view(viz_app *a, int side, viz_frame_view *v); /* aligned by t (below) */
+/* Two sides of different step counts (10 against 50) visit different
+ * timesteps: the lead side (the one with more steps, 0 otherwise) follows the
+ * playback, and viz_app_frame_view gives the other one's visited frame whose
+ * t is nearest to the lead's, so every panel shows them aligned by t. */
+int viz_app_lead_side(const viz_app *a);
 /* The current timestep the panels mark (-1: clean data). */
 int viz_app_current_t(viz_app *a);
 /* ARGB staging for n pixels (grows). */

@@ -145,7 +145,9 @@ void viz_app_update_shown(viz_app *a)
     }
 }
 
-bool viz_app_frame_view(viz_app *a, int side, viz_frame_view *v)
+/* The view of frame k (< 0: the playback's frame, in proportion to the steps;
+ * else the frame of timestep near_t) of one side. */
+static bool frame_view(viz_app *a, int side, bool by_t, int near_t, viz_frame_view *v)
 {
     memset(v, 0, sizeof *v);
     const viz_result *r = a->shown;
@@ -153,10 +155,15 @@ bool viz_app_frame_view(viz_app *a, int side, viz_frame_view *v)
     viz_progress pr;
     viz_sampler_progress(a->sampler, r, &pr);
     const viz_traj *tr = &r->traj[side];
-    const int S_play = viz_result_steps(r);
-    const int frame = viz_playback_frame(&a->pb, S_play);
-    int k = (int)lrint((double)frame * tr->S / S_play);
     const int done = pr.done[side];
+    int k;
+    if (by_t) {
+        k = viz_nearest_frame(tr->t, done + 1, near_t);
+    } else {
+        const int S_play = viz_result_steps(r);
+        const int frame = viz_playback_frame(&a->pb, S_play);
+        k = (int)lrint((double)frame * tr->S / S_play);
+    }
     if (k > done) k = done;
     const size_t fr = (size_t)r->B * r->per;
     v->r = r;
@@ -181,12 +188,34 @@ bool viz_app_frame_view(viz_app *a, int side, viz_frame_view *v)
     return true;
 }
 
+int viz_app_lead_side(const viz_app *a)
+{
+    const viz_result *r = a->shown;
+    if (!r || r->job.n_sides < 2) return 0;
+    return r->traj[1].S > r->traj[0].S ? 1 : 0;
+}
+
+bool viz_app_frame_view(viz_app *a, int side, viz_frame_view *v)
+{
+    const int lead = viz_app_lead_side(a);
+    const viz_result *r = a->shown;
+    /* sides of different step counts: the lead follows the playback, the other
+     * shows its visited frame of nearest t */
+    if (r && r->job.n_sides == 2 && side != lead && r->traj[0].S != r->traj[1].S) {
+        viz_frame_view l;
+        if (!frame_view(a, lead, false, 0, &l)) return false;
+        return frame_view(a, side, true, l.t, v);
+    }
+    return frame_view(a, side, false, 0, v);
+}
+
+
 int viz_app_current_t(viz_app *a)
 {
     const int T = a->sched_ok ? a->sched.T : viz_app_T(a);
     if (a->pb.phase == VIZ_PHASE_FORWARD) return viz_playback_forward_t(&a->pb, T);
     viz_frame_view v;
-    if (viz_app_frame_view(a, 0, &v)) return v.t;
+    if (viz_app_frame_view(a, viz_app_lead_side(a), &v)) return v.t;
     if (a->n_ts > 0) return a->ts[0];
     return T - 1;
 }

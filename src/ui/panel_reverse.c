@@ -188,6 +188,21 @@ static void single_or_grid(viz_app *a, SDL_Rect c)
     if (strip_h) x0_strip(a, (SDL_Rect){c.x, c.y + c.h - strip_h, c.w, strip_h}, &v);
 }
 
+/* A caption over a box that says why there is no image in it. */
+static void note_box(viz_app *a, SDL_Rect r, const char *caption, const char *line1, const char *line2)
+{
+    viz_draw *d = &a->draw;
+    const int bh = viz_line_h(d, VIZ_SIZE_BODY), sh = viz_line_h(d, VIZ_SIZE_SMALL);
+    viz_label_bold(d, r.x, r.y, VIZ_ALIGN_LEFT, VIZ_SIZE_BODY, d->theme.text, "%s", caption);
+    SDL_Rect area = {r.x, r.y + bh + viz_px(d, 3), r.w, r.h - bh - viz_px(d, 3)};
+    const int H = a->shown ? a->shown->H : 28, W = a->shown ? a->shown->W : 28;
+    SDL_Rect ph = viz_fit(area, W, H);
+    viz_fill(d, ph, viz_mix(d->theme.panel, d->theme.widget, 0.7f));
+    const int cy = ph.y + ph.h / 2;
+    viz_label(d, ph.x + ph.w / 2, cy - sh, VIZ_ALIGN_CENTER, VIZ_SIZE_SMALL, d->theme.text_dim, "%s", line1);
+    viz_label(d, ph.x + ph.w / 2, cy, VIZ_ALIGN_CENTER, VIZ_SIZE_SMALL, d->theme.text_dim, "%s", line2);
+}
+
 static void compare_view(viz_app *a, SDL_Rect c)
 {
     viz_draw *d = &a->draw;
@@ -197,6 +212,13 @@ static void compare_view(viz_app *a, SDL_Rect c)
         viz_label(d, c.x, c.y, VIZ_ALIGN_LEFT, VIZ_SIZE_BODY, t->text_dim, "Waiting for the sampler\xE2\x80\xA6");
         return;
     }
+    /* Sides of different step counts visit different timesteps: the frame
+     * views are aligned by t (viz_app_frame_view), and x_t is subtracted only
+     * where the two t are equal (x_t at t = 800 minus x_t at t = 840 mixes two
+     * noise levels and means nothing). */
+    const bool by_t = v[0].S != v[1].S;
+    const int follow = 1 - viz_app_lead_side(a);
+    const bool same_t = v[0].t == v[1].t;
     const viz_result *res = v[0].r;
     const int B = res->B;
     const size_t n = (size_t)B * res->per;
@@ -224,7 +246,7 @@ static void compare_view(viz_app *a, SDL_Rect c)
     float m_xt = 0, m_x0 = 0;
     const bool both_x0 = v[0].x0_hat && v[1].x0_hat;
     if (diff) {
-        for (size_t i = 0; i < n; i++) diff[i] = v[0].x_t[i] - v[1].x_t[i];
+        for (size_t i = 0; i < n; i++) diff[i] = same_t ? v[0].x_t[i] - v[1].x_t[i] : 0.0f;
         if (both_x0)
             for (size_t i = 0; i < n; i++) diff[n + i] = v[0].x0_hat[i] - v[1].x0_hat[i];
         m_xt = viz_tone_absmax(diff, n);
@@ -233,7 +255,10 @@ static void compare_view(viz_app *a, SDL_Rect c)
     char cap[96];
     for (int side = 0; side < 2; side++) {
         int x = c.x + side * (col_w + gap);
-        snprintf(cap, sizeof cap, "x\xE2\x82\x9C  t = %d", v[side].t);
+        if (by_t && side == follow && !same_t)
+            snprintf(cap, sizeof cap, "x\xE2\x82\x9C  t = %d (nearest)", v[side].t);
+        else
+            snprintf(cap, sizeof cap, "x\xE2\x82\x9C  t = %d", v[side].t);
         if (v[side].k >= v[side].S) snprintf(cap, sizeof cap, "x\xE2\x82\x80 (final)");
         image_box(a, (SDL_Rect){x, y0, col_w, row_h}, side ? VIZ_TEX_XT1 : VIZ_TEX_XT0,
                   viz_key(res->id, (uint64_t)side, (uint64_t)v[side].k, 1), v[side].x_t, B, VIZ_TONE_UNIT, 0, cap,
@@ -247,17 +272,31 @@ static void compare_view(viz_app *a, SDL_Rect c)
      * range, and a ceiling of 2 (the width of the data range) keeps one
      * diverged pixel from turning the rest gray */
     const int x = c.x + 2 * (col_w + gap);
-    snprintf(cap, sizeof cap, "\xCE\x94x\xE2\x82\x9C  max |\xCE\x94| = %.3g", m_xt);
-    image_box(a, (SDL_Rect){x, y0, col_w, row_h}, VIZ_TEX_DIFF_XT,
-              viz_key(res->id, 7, (uint64_t)v[0].k, (uint64_t)v[1].k), diff, B, VIZ_TONE_SIGNED,
-              m_xt < 0.05f ? 0.05f : m_xt > 2.0f ? 2.0f : m_xt, cap, t->text);
-    snprintf(cap, sizeof cap, "\xCE\x94%s  max |\xCE\x94| = %.3g", SUB_X0, m_x0);
+    if (same_t) {
+        snprintf(cap, sizeof cap, "\xCE\x94x\xE2\x82\x9C  max |\xCE\x94| = %.3g", m_xt);
+        image_box(a, (SDL_Rect){x, y0, col_w, row_h}, VIZ_TEX_DIFF_XT,
+                  viz_key(res->id, 7, (uint64_t)v[0].k, (uint64_t)v[1].k), diff, B, VIZ_TONE_SIGNED,
+                  m_xt < 0.05f ? 0.05f : m_xt > 2.0f ? 2.0f : m_xt, cap, t->text);
+    } else {
+        char l2[48];
+        snprintf(l2, sizeof l2, "t = %d and t = %d", v[0].t, v[1].t);
+        note_box(a, (SDL_Rect){x, y0, col_w, row_h}, "\xCE\x94x\xE2\x82\x9C", "not subtracted:", l2);
+    }
+    if (same_t)
+        snprintf(cap, sizeof cap, "\xCE\x94%s  max |\xCE\x94| = %.3g", SUB_X0, m_x0);
+    else /* both predict the same final x0, from different t: say which */
+        snprintf(cap, sizeof cap, "\xCE\x94%s (t %d \xE2\x88\x92 t %d)", SUB_X0, v[0].t, v[1].t);
     image_box(a, (SDL_Rect){x, y0 + row_h + gap, col_w, row_h}, VIZ_TEX_DIFF_X0,
               viz_key(res->id, 8, (uint64_t)v[0].k, (uint64_t)v[1].k), both_x0 && diff ? diff + n : NULL, B,
               VIZ_TONE_SIGNED, m_x0 < 0.05f ? 0.05f : m_x0 > 2.0f ? 2.0f : m_x0, cap, t->text);
-    viz_label(d, c.x, c.y + c.h - lh, VIZ_ALIGN_LEFT, VIZ_SIZE_BODY, t->text_dim,
-              "Seed %llu on both sides: the same x_T and noise \xC2\xB7 gray = no difference",
-              (unsigned long long)res->job.seed);
+    if (by_t)
+        viz_label(d, c.x, c.y + c.h - lh, VIZ_ALIGN_LEFT, VIZ_SIZE_BODY, t->text_dim,
+                  "Seed %llu, the same x_T \xC2\xB7 %s shown at its visited t nearest to %s's \xC2\xB7 gray = no difference",
+                  (unsigned long long)res->job.seed, follow ? "B" : "A", follow ? "A" : "B");
+    else
+        viz_label(d, c.x, c.y + c.h - lh, VIZ_ALIGN_LEFT, VIZ_SIZE_BODY, t->text_dim,
+                  "Seed %llu on both sides: the same x_T and noise \xC2\xB7 gray = no difference",
+                  (unsigned long long)res->job.seed);
 }
 
 void viz_panel_reverse(viz_app *a, SDL_Rect r)

@@ -53,11 +53,12 @@ void viz_panel_timeline(viz_app *a, SDL_Rect r)
         snprintf(label, sizeof label, "t = %d / %d", viz_playback_forward_t(&a->pb, T), T - 1);
     else {
         viz_frame_view v;
-        if (viz_app_frame_view(a, 0, &v))
+        const int lead = viz_app_lead_side(a); /* compare 10 vs 50 steps: the 50 */
+        if (viz_app_frame_view(a, lead, &v))
             snprintf(label, sizeof label, "step %d / %d \xC2\xB7 %s", v.k, v.S, v.t >= 0 ? "" : "x\xE2\x82\x80");
         else
             snprintf(label, sizeof label, "step 0 / %d", S);
-        if (viz_app_frame_view(a, 0, &v) && v.t >= 0) snprintf(label, sizeof label, "step %d / %d \xC2\xB7 t = %d", v.k, v.S, v.t);
+        if (viz_app_frame_view(a, lead, &v) && v.t >= 0) snprintf(label, sizeof label, "step %d / %d \xC2\xB7 t = %d", v.k, v.S, v.t);
     }
     /* the label keeps one width (the track must not jump); smaller when space is short */
     viz_text_size_kind label_size = VIZ_SIZE_BODY;

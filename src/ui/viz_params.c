@@ -135,6 +135,15 @@ int viz_steps_ladder(int steps, int T, int dir)
     return steps;
 }
 
+int viz_nearest_frame(const int *t, int n, int target)
+{
+    DDPM_ASSERT(t && n >= 1);
+    int best = 0;
+    for (int k = 1; k < n; k++)
+        if (abs(t[k] - target) < abs(t[best] - target)) best = k;
+    return best;
+}
+
 /* ---- jobs ------------------------------------------------------------------------ */
 
 static void side_label(viz_side *s)

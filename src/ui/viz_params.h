@@ -120,6 +120,11 @@ bool viz_schedule_mismatch(const viz_params *p, const ddpm_schedule_config *mode
 int viz_steps_from_unit(double u, int T);
 /* The inverse (steps clamped to 1..T first); 0 for 1 step, 1 for T. */
 double viz_steps_to_unit(int steps, int T);
+
+/* Of the frames 0..n-1 whose timesteps are t[0..n-1] (decreasing, -1 = clean),
+ * the one whose t is nearest to target; on a tie the earlier (noisier) one.
+ * The comparison view aligns two trajectories of different step counts by t. */
+int viz_nearest_frame(const int *t, int n, int target);
 /* The next round number of steps up (dir > 0) or down (dir < 0) among
  * 1, 2, 5, 10, 20, 25, 50, 100, 200, 250, 500, 1000, ... and T itself. */
 int viz_steps_ladder(int steps, int T, int dir);
