@@ -42,6 +42,10 @@ int ddpm_write_file_atomic(const char *path, const void *data, size_t bytes, ddp
  * with fstat, then read normally.  NULL with a message naming the path. */
 FILE *ddpm_open_regular(const char *path, ddpm_error *err);
 
+/* ddpm_open_regular for a file of at most max_bytes: its size in *len, or
+ * NULL with a message naming the path when it is larger. */
+FILE *ddpm_open_bounded(const char *path, size_t max_bytes, size_t *len, ddpm_error *err);
+
 /* Reads a whole regular file of at most max_bytes into a malloc'ed buffer
  * (caller frees *out).  A larger file, a directory or a read error is a
  * runtime error naming the path. */

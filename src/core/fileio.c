@@ -117,25 +117,35 @@ FILE *ddpm_open_regular(const char *path, ddpm_error *err)
     return f;
 }
 
+FILE *ddpm_open_bounded(const char *path, size_t max_bytes, size_t *len, ddpm_error *err)
+{
+    FILE *f = ddpm_open_regular(path, err);
+    if (!f) return NULL;
+    struct stat st;
+    if (fstat(fileno(f), &st) != 0) {
+        fail_errno(err, "cannot read", path, errno);
+        fclose(f);
+        return NULL;
+    }
+    if ((unsigned long long)st.st_size > (unsigned long long)max_bytes) {
+        ddpm_fail(err, "'%s' is %lld bytes, more than the %zu this reader accepts", path, (long long)st.st_size,
+                  max_bytes);
+        fclose(f);
+        return NULL;
+    }
+    *len = (size_t)st.st_size;
+    return f;
+}
+
 int ddpm_read_file(const char *path, size_t max_bytes, unsigned char **out, size_t *out_len,
                    ddpm_error *err)
 {
     DDPM_ASSERT(path && out && out_len);
     *out = NULL;
     *out_len = 0;
-    FILE *f = ddpm_open_regular(path, err);
+    size_t len;
+    FILE *f = ddpm_open_bounded(path, max_bytes, &len, err);
     if (!f) return DDPM_ERR;
-    struct stat st;
-    if (fstat(fileno(f), &st) != 0) {
-        fclose(f);
-        return fail_errno(err, "cannot read", path, errno);
-    }
-    if ((unsigned long long)st.st_size > (unsigned long long)max_bytes) {
-        fclose(f);
-        return ddpm_fail(err, "'%s' is %lld bytes, more than the %zu this reader accepts", path,
-                         (long long)st.st_size, max_bytes);
-    }
-    size_t len = (size_t)st.st_size;
     unsigned char *buf = malloc(len ? len : 1);
     if (!buf) {
         fclose(f);

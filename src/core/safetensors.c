@@ -26,7 +26,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
 
 #include "ddpm/fileio.h"
 
@@ -899,66 +898,61 @@ static int open_bytes(ddpm_safetensors **out, unsigned char *bytes, size_t len,
     return DDPM_OK;
 }
 
-/* Reads the length field and the header alone and checks them (names,
- * shapes, offsets that tile the data the file's size leaves), so a large
- * file with a bad header is refused before its data are read. */
-static int check_header_first(const char *path, size_t max_file_bytes, ddpm_error *err)
-{
-    FILE *fp = ddpm_open_regular(path, err);
-    if (!fp) return DDPM_ERR;
-    struct stat st;
-    if (fstat(fileno(fp), &st) != 0) {
-        fclose(fp);
-        return fail_at(err, path, HINT_CORRUPT, "cannot read its size (%s)", strerror(errno));
-    }
-    if ((unsigned long long)st.st_size > (unsigned long long)max_file_bytes) {
-        fclose(fp);
-        return ddpm_fail(err, "'%s' is %lld bytes, more than the %zu this reader accepts", path,
-                         (long long)st.st_size, max_file_bytes);
-    }
-    const size_t len = (size_t)st.st_size;
-    unsigned char head[8];
-    size_t have = fread(head, 1, sizeof head, fp);
-    if (have < sizeof head && len >= sizeof head) {
-        fclose(fp);
-        return fail_at(err, path, HINT_CORRUPT, "cannot read its first 8 bytes (it changed while being read?)");
-    }
-    size_t want = have;
-    if (have == 8) {
-        const uint64_t n = load_le64(head);
-        if (n <= DDPM_ST_MAX_HEADER_BYTES && n <= len - 8) want = 8 + (size_t)n;
-    }
-    unsigned char *bytes = malloc(want ? want : 1);
-    if (!bytes) {
-        fclose(fp);
-        return fail_at(err, path, HINT_MEMORY, "out of memory for a %zu-byte header", want);
-    }
-    memcpy(bytes, head, have);
-    if (want > have && fread(bytes + have, 1, want - have, fp) != want - have) {
-        free(bytes);
-        fclose(fp);
-        return fail_at(err, path, HINT_CORRUPT, "the file ended inside its %zu-byte header "
-                       "(it changed while being read?)", want - 8);
-    }
-    fclose(fp);
-    ddpm_safetensors *f = ddpm_xcalloc(1, sizeof *f);
-    f->bytes = bytes;
-    f->source = ddpm_xmalloc(strlen(path) + 1);
-    strcpy(f->source, path);
-    const int rc = parse_file(f, len, true, err);
-    ddpm_safetensors_close(f);
-    return rc;
-}
-
+/* One read of the file, in two parts: the length field and the header alone
+ * are read and checked first (names, shapes, offsets that tile the data the
+ * file's size leaves), so a large file with a bad header is refused before
+ * its data are read, or a buffer for them is allocated; then the rest. */
 int ddpm_safetensors_open(ddpm_safetensors **out, const char *path, size_t max_file_bytes,
                           ddpm_error *err)
 {
     DDPM_ASSERT(out && path);
     *out = NULL;
-    if (check_header_first(path, max_file_bytes, err) != DDPM_OK) return DDPM_ERR;
-    unsigned char *bytes;
     size_t len;
-    if (ddpm_read_file(path, max_file_bytes, &bytes, &len, err) != DDPM_OK) return DDPM_ERR;
+    FILE *fp = ddpm_open_bounded(path, max_file_bytes, &len, err);
+    if (!fp) return DDPM_ERR;
+    unsigned char head[8];
+    const size_t have = fread(head, 1, sizeof head, fp);
+    if (have < sizeof head && len >= sizeof head) {
+        fclose(fp);
+        return fail_at(err, path, HINT_CORRUPT, "cannot read its first 8 bytes (it changed while being read?)");
+    }
+    size_t want = have; /* the bytes the header check reads: the field, and the header it gives */
+    if (have == 8) {
+        const uint64_t n = load_le64(head);
+        if (n <= DDPM_ST_MAX_HEADER_BYTES && n <= len - 8) want = 8 + (size_t)n;
+    }
+    ddpm_safetensors *f = ddpm_xcalloc(1, sizeof *f);
+    f->source = ddpm_xmalloc(strlen(path) + 1);
+    strcpy(f->source, path);
+    f->bytes = malloc(want ? want : 1);
+    int rc = f->bytes ? DDPM_OK : fail_at(err, path, HINT_MEMORY, "out of memory for a %zu-byte header", want);
+    if (rc == DDPM_OK) {
+        memcpy(f->bytes, head, have);
+        if (want > have && fread(f->bytes + have, 1, want - have, fp) != want - have)
+            rc = fail_at(err, path, HINT_CORRUPT, "the file ended inside its %zu-byte header "
+                         "(it changed while being read?)", want - 8);
+    }
+    if (rc == DDPM_OK) rc = parse_file(f, len, true, err);
+    unsigned char *part = f->bytes;
+    f->bytes = NULL;
+    ddpm_safetensors_close(f);
+    unsigned char *bytes = NULL;
+    if (rc == DDPM_OK) {
+        bytes = malloc(len ? len : 1);
+        if (!bytes) rc = fail_at(err, path, HINT_MEMORY, "out of memory reading %zu bytes", len);
+    }
+    if (rc == DDPM_OK) {
+        memcpy(bytes, part, want);
+        const size_t got = fread(bytes + want, 1, len - want, fp);
+        if (ferror(fp)) rc = fail_at(err, path, HINT_CORRUPT, "cannot read it (%s)", strerror(errno ? errno : EIO));
+        else if (got != len - want) rc = fail_at(err, path, HINT_CORRUPT, "it changed size while being read");
+    }
+    free(part);
+    fclose(fp);
+    if (rc != DDPM_OK) {
+        free(bytes);
+        return rc;
+    }
     return open_bytes(out, bytes, len, path, err);
 }
 
