@@ -151,7 +151,7 @@ static void test_clamp_when_T_changes(void)
     p.steps = 900;
     viz_side sides[2];
     ddpm_schedule_config small = model_sched(DDPM_SCHEDULE_LINEAR, 100);
-    CHECK(viz_job_sides(&p, &small, 100, sides) == 1 && sides[0].cfg.steps == 100, "job steps clamp");
+    CHECK(viz_job_sides(&p, &small, 100, NULL, sides) == 1 && sides[0].cfg.steps == 100, "job steps clamp");
 
     /* enums and indices */
     p.schedule = (ddpm_schedule_kind)99;
@@ -214,45 +214,185 @@ static void test_locked_noise_jobs(void)
     CHECK(!viz_params_same_job(&a, &b), "focus in the single view does");
 }
 
-static void test_compare_presets(void)
+/* Every field of a side that a comparison can differ in, as numbers, so
+ * that "only the compared one differs" is checked field by field. */
+enum { F_MODEL, F_SAMPLER, F_ETA, F_STEPS, F_SPACING, F_SCHEDULE, F_VARIANCE, F_CLIP, F_T, F_N };
+static void side_fields(const viz_side *s, double f[F_N])
+{
+    f[F_MODEL] = s->model;
+    f[F_SAMPLER] = s->cfg.sampler;
+    f[F_ETA] = s->cfg.eta;
+    f[F_STEPS] = s->cfg.steps;
+    f[F_SPACING] = s->cfg.spacing;
+    f[F_SCHEDULE] = s->schedule.kind;
+    f[F_VARIANCE] = s->cfg.variance;
+    f[F_CLIP] = s->cfg.clip_x0;
+    f[F_T] = s->schedule.T;
+}
+
+/* A and B: B is A with the compared setting from p.b, everything else follows A. */
+static void test_compare_ab(void)
+{
+    ddpm_schedule_config m = model_sched(DDPM_SCHEDULE_LINEAR, 1000);
+    ddpm_schedule_config mb = model_sched(DDPM_SCHEDULE_COSINE, 500); /* B's model: another T and schedule */
+    viz_params p;
+    viz_params_default(&p, &m);
+    p.view = VIZ_VIEW_COMPARE;
+    viz_side s[2];
+    /* the defaults of B: the contrast a lecture makes first */
+    p.compare = VIZ_COMPARE_SAMPLER;
+    viz_job_sides(&p, &m, 1000, &mb, s);
+    CHECK(s[0].cfg.sampler == DDPM_SAMPLER_DDIM && s[1].cfg.sampler == DDPM_SAMPLER_DDPM, "DDIM vs DDPM");
+    p.compare = VIZ_COMPARE_ETA;
+    viz_job_sides(&p, &m, 1000, &mb, s);
+    CHECK(s[0].cfg.eta == 0.0 && s[1].cfg.eta == 1.0, "eta 0 vs 1");
+    p.compare = VIZ_COMPARE_STEPS;
+    viz_job_sides(&p, &m, 1000, &mb, s);
+    CHECK(s[0].cfg.steps == 50 && s[1].cfg.steps == 10, "50 vs 10 steps");
+    p.compare = VIZ_COMPARE_SCHEDULE;
+    viz_job_sides(&p, &m, 1000, &mb, s);
+    CHECK(s[0].schedule.kind == DDPM_SCHEDULE_LINEAR && s[1].schedule.kind != DDPM_SCHEDULE_LINEAR, "two schedules");
+
+    /* A: unusual values everywhere; B: another value of every setting */
+    p.eta = 0.3;
+    p.steps = 30;
+    p.spacing = DDPM_SPACING_LINSPACE;
+    p.clip_x0 = false;
+    p.model = 0;
+    p.b = (viz_b_values){.model = 2, .sampler = DDPM_SAMPLER_DDPM, .eta = 0.8, .steps = 7,
+                         .spacing = DDPM_SPACING_TRAILING, .schedule = DDPM_SCHEDULE_SIGMOID,
+                         .variance = DDPM_VARIANCE_LARGE, .clip_x0 = true};
+    static const struct {
+        viz_compare c;
+        int field;
+    } cases[] = {{VIZ_COMPARE_SAMPLER, F_SAMPLER},   {VIZ_COMPARE_ETA, F_ETA},     {VIZ_COMPARE_STEPS, F_STEPS},
+                 {VIZ_COMPARE_SCHEDULE, F_SCHEDULE}, {VIZ_COMPARE_MODEL, F_MODEL}, {VIZ_COMPARE_SPACING, F_SPACING},
+                 {VIZ_COMPARE_VARIANCE, F_VARIANCE}, {VIZ_COMPARE_CLIP, F_CLIP}};
+    CHECK(sizeof cases / sizeof cases[0] == VIZ_COMPARE_COUNT, "every comparison is tested");
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        p.compare = cases[i].c;
+        const char *what = viz_compare_name(cases[i].c);
+        for (int sampler = 0; sampler < DDPM_SAMPLER_COUNT; sampler++) {
+            p.sampler = (ddpm_sampler_kind)sampler;
+            CHECK(viz_job_sides(&p, &m, 1000, &mb, s) == 2, "%s: two sides", what);
+            double fa[F_N], fb[F_N];
+            side_fields(&s[0], fa);
+            side_fields(&s[1], fb);
+            /* the sampler a comparison needs: eta is DDIM's, the variance DDPM's */
+            const int need = cases[i].c == VIZ_COMPARE_ETA ? DDPM_SAMPLER_DDIM
+                           : cases[i].c == VIZ_COMPARE_VARIANCE ? DDPM_SAMPLER_DDPM : sampler;
+            CHECK(fa[F_SAMPLER] == need, "%s: A's sampler %g", what, fa[F_SAMPLER]);
+            for (int f = 0; f < F_N; f++) {
+                if (f == cases[i].field) continue;
+                if (cases[i].c == VIZ_COMPARE_MODEL && (f == F_T || f == F_SCHEDULE || f == F_STEPS)) continue;
+                if (f == F_ETA && (fa[F_SAMPLER] == DDPM_SAMPLER_DDPM || fb[F_SAMPLER] == DDPM_SAMPLER_DDPM)) continue; /* DDPM has none */
+                CHECK(fa[f] == fb[f], "%s (A %s): field %d differs: %g vs %g", what, sampler ? "DDIM" : "DDPM", f,
+                      fa[f], fb[f]);
+            }
+            /* the compared one is B's value (DDPM ignores eta: 0) */
+            const double want[F_N] = {[F_MODEL] = 2,       [F_SAMPLER] = DDPM_SAMPLER_DDPM, [F_ETA] = 0.8,
+                                      [F_STEPS] = 7,       [F_SPACING] = DDPM_SPACING_TRAILING,
+                                      [F_SCHEDULE] = DDPM_SCHEDULE_SIGMOID, [F_VARIANCE] = DDPM_VARIANCE_LARGE,
+                                      [F_CLIP] = 1};
+            const int f = cases[i].field;
+            CHECK(fb[f] == want[f] || (f == F_SAMPLER && sampler == DDPM_SAMPLER_DDPM), "%s: B's value %g", what,
+                  fb[f]);
+            CHECK(!viz_sides_identical(&s[0], &s[1]) || (f == F_SAMPLER && sampler == DDPM_SAMPLER_DDPM),
+                  "%s: the sides differ", what);
+        }
+        /* A's sliders move both sides, unless it is the compared setting */
+        viz_params q = p;
+        q.sampler = DDPM_SAMPLER_DDIM;
+        q.steps = 40;
+        q.seed = 99;
+        viz_side t[2];
+        viz_job_sides(&q, &m, 1000, &mb, t);
+        if (cases[i].c != VIZ_COMPARE_STEPS && cases[i].c != VIZ_COMPARE_MODEL)
+            CHECK(t[0].cfg.steps == 40 && t[1].cfg.steps == 40, "%s: steps follow A", what);
+        CHECK(!viz_params_same_job(&p, &q), "%s: a new job", what);
+        /* B's value of another setting changes nothing */
+        q = p;
+        if (cases[i].c != VIZ_COMPARE_ETA) q.b.eta = 0.1;
+        else q.b.steps = 3;
+        viz_job_sides(&q, &m, 1000, &mb, t);
+        CHECK(memcmp(&t[1].cfg, &s[1].cfg, sizeof t[1].cfg) == 0 || cases[i].c == VIZ_COMPARE_SAMPLER ||
+                  p.sampler == DDPM_SAMPLER_DDPM,
+              "%s: B's unused values are unused", what);
+        CHECK(!viz_params_same_job(&p, &q), "%s: but a changed B is a new job (kept simple)", what);
+    }
+
+    /* models: each on its own schedule, steps clamped to each T */
+    p.compare = VIZ_COMPARE_MODEL;
+    p.sampler = DDPM_SAMPLER_DDIM;
+    p.steps = 800;
+    p.schedule = DDPM_SCHEDULE_LINEAR; /* A's model's own */
+    viz_job_sides(&p, &m, 1000, &mb, s);
+    CHECK(s[0].schedule.T == 1000 && s[1].schedule.T == 500, "each model's T");
+    CHECK(s[0].schedule.kind == DDPM_SCHEDULE_LINEAR && s[1].schedule.kind == DDPM_SCHEDULE_COSINE,
+          "each model's own schedule");
+    CHECK(s[0].cfg.steps == 800 && s[1].cfg.steps == 500, "steps clamp to B's T: %d", s[1].cfg.steps);
+    p.schedule = DDPM_SCHEDULE_SIGMOID; /* a lesson on A: it holds on B too */
+    viz_job_sides(&p, &m, 1000, &mb, s);
+    CHECK(s[0].schedule.kind == DDPM_SCHEDULE_SIGMOID && s[1].schedule.kind == DDPM_SCHEDULE_SIGMOID,
+          "A's schedule when it is not its model's");
+    viz_side_name_model(&s[1], "v-linear");
+    CHECK(strncmp(s[1].label, "v-linear: ", 10) == 0 && strstr(s[1].label_ascii, "DDIM eta="), "%s", s[1].label);
+    p.b.model = p.model;
+    p.schedule = DDPM_SCHEDULE_LINEAR;
+    viz_job_sides(&p, &m, 1000, &m, s);
+    CHECK(viz_sides_identical(&s[0], &s[1]), "B = A is noticed (the view says so)");
+
+    char title[96];
+    p.compare = VIZ_COMPARE_STEPS;
+    p.steps = 50;
+    viz_compare_title(&p, "eps-linear", "v-linear", title, sizeof title);
+    CHECK(strcmp(title, "50 vs 7 steps") == 0, "%s", title);
+    p.compare = VIZ_COMPARE_MODEL;
+    viz_compare_title(&p, "eps-linear", "v-linear", title, sizeof title);
+    CHECK(strcmp(title, "eps-linear vs v-linear") == 0, "%s", title);
+
+    p.view = VIZ_VIEW_GRID;
+    CHECK(viz_job_sides(&p, &m, 1000, &mb, s) == 1, "one side outside the comparison view");
+}
+
+/* --set's B keys: compare=model,model_b=..., eta_b=, steps_b=, ... */
+static void test_settings_b(void)
 {
     ddpm_schedule_config m = model_sched(DDPM_SCHEDULE_LINEAR, 1000);
     viz_params p;
     viz_params_default(&p, &m);
-    p.view = VIZ_VIEW_COMPARE;
-    p.steps = 30;
-    p.eta = 0.3;
-    viz_side s[2];
-
-    p.compare = VIZ_COMPARE_SAMPLER;
-    CHECK(viz_job_sides(&p, &m, 1000, s) == 2, "two sides");
-    CHECK(s[0].cfg.sampler == DDPM_SAMPLER_DDIM && s[1].cfg.sampler == DDPM_SAMPLER_DDPM, "DDIM vs DDPM");
-    CHECK(s[0].cfg.steps == 30 && s[1].cfg.steps == 30 && s[0].cfg.eta == 0.3, "same steps, eta");
-
-    p.compare = VIZ_COMPARE_ETA;
-    viz_job_sides(&p, &m, 1000, s);
-    CHECK(s[0].cfg.eta == 0.0 && s[1].cfg.eta == 1.0, "eta 0 vs 1");
-    CHECK(s[0].cfg.sampler == DDPM_SAMPLER_DDIM && s[1].cfg.sampler == DDPM_SAMPLER_DDIM, "both DDIM");
-
-    p.compare = VIZ_COMPARE_STEPS;
-    viz_job_sides(&p, &m, 1000, s);
-    CHECK(s[0].cfg.steps == 10 && s[1].cfg.steps == 50, "10 vs 50");
-    ddpm_schedule_config m8 = model_sched(DDPM_SCHEDULE_LINEAR, 8);
-    viz_job_sides(&p, &m8, 8, s);
-    CHECK(s[0].cfg.steps == 8 && s[1].cfg.steps == 8, "clamped to a tiny T");
-
-    p.compare = VIZ_COMPARE_SCHEDULE;
-    p.schedule = DDPM_SCHEDULE_COSINE;
-    viz_job_sides(&p, &m, 1000, s);
-    CHECK(s[0].schedule.kind == DDPM_SCHEDULE_LINEAR && s[1].schedule.kind == DDPM_SCHEDULE_COSINE,
-          "model's vs selected schedule");
-    p.schedule = DDPM_SCHEDULE_LINEAR;
-    viz_job_sides(&p, &m, 1000, s);
-    CHECK(s[1].schedule.kind != s[0].schedule.kind, "never the same schedule twice");
-    for (int i = 0; i < 2; i++) CHECK(strlen(s[i].label) > 0, "labels");
-
-    p.view = VIZ_VIEW_GRID;
-    CHECK(viz_job_sides(&p, &m, 1000, s) == 1, "one side outside the comparison view");
+    viz_settings s;
+    ddpm_error err = {0};
+    viz_settings_init(&s, &p);
+    CHECK(viz_settings_parse(&s, "mode=compare,compare=model,model_b=v-linear,eta_b=0.25,steps_b=20,"
+                                 "schedule_b=cosine,spacing_b=linspace,sampler_b=ddim,variance_b=small,clip_b=1",
+                             &err) == DDPM_OK,
+          "%s", err.msg);
+    viz_params q = p;
+    q.b.clip_x0 = false;
+    q.b.sampler = DDPM_SAMPLER_DDPM;
+    viz_settings_apply(&s, &q);
+    CHECK(q.compare == VIZ_COMPARE_MODEL && strcmp(s.model_b_name, "v-linear") == 0, "model_b");
+    CHECK(q.b.eta == 0.25 && q.b.steps == 20 && q.b.schedule == DDPM_SCHEDULE_COSINE, "eta_b steps_b schedule_b");
+    CHECK(q.b.spacing == DDPM_SPACING_LINSPACE && q.b.sampler == DDPM_SAMPLER_DDIM, "spacing_b sampler_b");
+    CHECK(q.b.variance == DDPM_VARIANCE_SMALL && q.b.clip_x0, "variance_b clip_b");
+    CHECK(q.eta == p.eta && q.steps == p.steps && q.schedule == p.schedule && q.clip_x0 == p.clip_x0,
+          "B's keys leave A alone");
+    for (int c = 0; c < VIZ_COMPARE_COUNT; c++) {
+        char spec[64];
+        snprintf(spec, sizeof spec, "compare=%s", viz_compare_name((viz_compare)c));
+        viz_settings_init(&s, &p);
+        CHECK(viz_settings_parse(&s, spec, &err) == DDPM_OK && (int)s.params.compare == c, "%s: %s", spec, err.msg);
+    }
+    const char *bad[] = {"eta_b=2", "steps_b=0", "schedule_b=cubic", "digit_b=3", "clip_b=maybe", "_b=1"};
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+        viz_settings_init(&s, &p);
+        err.msg[0] = '\0';
+        CHECK(viz_settings_parse(&s, bad[i], &err) == DDPM_ERR, "'%s' must be rejected", bad[i]);
+        char key[16];
+        snprintf(key, sizeof key, "%.*s", (int)(strchr(bad[i], '=') - bad[i]), bad[i]);
+        CHECK(strstr(err.msg, key) != NULL, "'%s': the message names %s: %s", bad[i], key, err.msg);
+    }
 }
 
 static void test_settings(void)
@@ -388,7 +528,8 @@ int main(void)
     test_slider_edges();
     test_clamp_when_T_changes();
     test_locked_noise_jobs();
-    test_compare_presets();
+    test_compare_ab();
+    test_settings_b();
     test_settings();
     test_nearest_frame();
     test_playback();

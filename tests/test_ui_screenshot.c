@@ -6,6 +6,7 @@
  * fills the loss plots, sizes are honoured or clamped, and bad input gives
  * exit code 2 or a banner, never a crash. */
 #include <SDL.h>
+#include <math.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -115,9 +116,86 @@ static void test_comparison(void)
     a = render(&o, &img);
     viz_progress pr;
     viz_sampler_progress(a->sampler, a->shown, &pr);
-    CHECK(pr.done[0] == 10 && pr.done[1] == 50, "10 and 50 steps done: %d %d", pr.done[0], pr.done[1]);
+    CHECK(pr.done[0] == 50 && pr.done[1] == 10, "A's 50 and B's 10 steps done: %d %d", pr.done[0], pr.done[1]);
     ddpm_image_free(&img);
     viz_app_free(a);
+}
+
+/* Side i's final x_0 is what ddpm_sample gives for its model file, its own
+ * schedule and the side's sampler settings, from the job's seed. */
+static void check_side_is_ddpm_sample(const viz_app *a, int side, const char *model_name)
+{
+    char path[4096];
+    ddpm_cli_model_path(model_name, path, sizeof path);
+    const viz_result *r = a->shown;
+    const viz_traj *tr = &r->traj[side];
+    ddpm_checkpoint ck;
+    ddpm_error err = {0};
+    CHECK(ddpm_checkpoint_load(&ck, path, DDPM_CKPT_WEIGHTS, &err) == 0, "%s", err.msg);
+    CHECK(r->pred[side] == ck.run.prediction, "side %d predicts %s", side, ddpm_prediction_name(ck.run.prediction));
+    ddpm_schedule sched;
+    CHECK(ddpm_schedule_init(&sched, &ck.run.schedule, &err) == 0, "%s", err.msg);
+    ddpm_net_workspace *ws;
+    CHECK(ddpm_net_workspace_create(&ws, ck.net, r->B, false, &err) == 0, "%s", err.msg);
+    ddpm_net_denoiser den = {ck.net, ddpm_checkpoint_weights(&ck), ws};
+    ddpm_sample_request req = {.schedule = &sched, .cfg = r->job.sides[side].cfg, .pred = ck.run.prediction,
+                               .seed = r->job.seed, .first_index = r->job.first_index};
+    const size_t n = (size_t)r->B * r->per;
+    float *x = malloc(sizeof(float) * n);
+    CHECK(x && ddpm_sample(&req, ddpm_net_denoise, &den, r->B, r->C, r->H, r->W, x, NULL, NULL, NULL, &err) == 0, "%s",
+          err.msg);
+    CHECK(memcmp(x, tr->x_t + (size_t)tr->S * n, sizeof(float) * n) == 0, "side %d is not %s's ddpm_sample", side,
+          model_name);
+    free(x);
+    ddpm_net_workspace_free(ws);
+    ddpm_schedule_free(&sched);
+    ddpm_checkpoint_free(&ck);
+}
+
+/* compare=model: each side samples with its own model, on the same x_T. */
+static void test_compare_models(void)
+{
+    char path[4096];
+    ddpm_cli_model_path("v-linear", path, sizeof path);
+    if (!ddpm_file_exists(path)) {
+        printf("  (no bundled v-linear: comparison of models skipped)\n");
+        return;
+    }
+    viz_options o = base_options("mode=compare,compare=model,model=eps-linear,model_b=v-linear,steps=6,frame=end");
+    ddpm_image img;
+    viz_app *a = render(&o, &img);
+    check_panels_have_content(a, &img, "compare models");
+    const viz_result *r = a->shown;
+    CHECK(r && r->job.n_sides == 2 && r->job.sides[0].model != r->job.sides[1].model, "two models");
+    CHECK(!r->job.by_level, "one schedule: aligned by t");
+    CHECK(memcmp(&r->job.sides[0].cfg, &r->job.sides[1].cfg, sizeof r->job.sides[0].cfg) == 0,
+          "everything but the model follows A");
+    CHECK(region_diff(&img, a->tex_rect[VIZ_TEX_X00], a->tex_rect[VIZ_TEX_X01]) > 3.0, "two models, two results");
+    check_side_is_ddpm_sample(a, 0, "eps-linear");
+    check_side_is_ddpm_sample(a, 1, "v-linear");
+    ddpm_image_free(&img);
+    viz_app_free(a);
+
+    /* another schedule: the sides are aligned by noise level, not t */
+    o = base_options("mode=compare,compare=model,model=eps-linear,model_b=eps-cosine,steps=20,frame=8");
+    a = render(&o, &img);
+    r = a->shown;
+    CHECK(r->job.by_level && viz_app_aligned_by_level(a), "linear vs cosine: aligned by alpha_bar");
+    check_side_is_ddpm_sample(a, 1, "eps-cosine");
+    viz_frame_view v0, v1;
+    CHECK(viz_app_frame_view(a, 0, &v0) && viz_app_frame_view(a, 1, &v1), "both sides shown");
+    const viz_traj *tb = &r->traj[1];
+    for (int k = 0; k <= tb->S; k++)
+        CHECK(fabs(tb->abar[k] - v0.abar) >= fabs(v1.abar - v0.abar), "B's frame %d is nearer in alpha_bar", k);
+    CHECK(v0.t != v1.t, "... which is another t (%d vs %d)", v0.t, v1.t);
+    ddpm_image_free(&img);
+    viz_app_free(a);
+
+    /* a model name that does not exist: exit code 2 from --set */
+    viz_options bad = base_options("mode=compare,compare=model,model_b=nosuchmodel");
+    viz_app *none = NULL;
+    ddpm_error err = {0};
+    CHECK(viz_app_create(&none, &bad, &err) != 0 && strstr(err.msg, "model_b=nosuchmodel"), "%s", err.msg);
 }
 
 static void test_lecture_and_sizes(void)
@@ -401,6 +479,7 @@ int main(void)
         {"single view", test_single_view},
         {"grid and decomposition", test_grid_and_decomposition},
         {"comparison", test_comparison},
+        {"comparison of models", test_compare_models},
         {"lecture mode and sizes", test_lecture_and_sizes},
         {"training panel", test_training_panel},
         {"export and quit dialog", test_export_and_quit},

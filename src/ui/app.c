@@ -134,6 +134,19 @@ const ddpm_run_config *viz_app_run_config(const viz_app *a)
 
 int viz_app_T(const viz_app *a) { return viz_app_run_config(a)->schedule.T; }
 
+bool viz_app_compares_models(const viz_app *a)
+{
+    return a->p.view == VIZ_VIEW_COMPARE && a->p.compare == VIZ_COMPARE_MODEL;
+}
+
+const viz_model *viz_app_model_b(const viz_app *a) { return &a->models.items[a->p.b.model]; }
+
+const ddpm_run_config *viz_app_run_config_b(const viz_app *a)
+{
+    const viz_model *m = viz_app_model_b(a);
+    return m->live ? &a->train.run : m->loaded ? &m->ck.run : viz_app_run_config(a);
+}
+
 bool viz_app_mismatch(const viz_app *a) { return viz_schedule_mismatch(&a->p, &viz_app_run_config(a)->schedule); }
 
 /* Selects model i, loading it; a broken file falls back to the live network. */
@@ -148,6 +161,20 @@ void viz_app_select_model(viz_app *a, int i)
     a->p.model = i;
     a->p.schedule = viz_app_run_config(a)->schedule.kind; /* a new model starts matched */
     viz_params_clamp(&a->p, viz_app_T(a), a->models.n, a->have_digits ? (int)a->digits.n : 1);
+}
+
+/* B's model, loaded when the comparison of models needs it; a broken file
+ * gets a banner once and B falls back to A's model. */
+static void load_model_b(viz_app *a)
+{
+    viz_model *m = &a->models.items[a->p.b.model];
+    if (m->live || m->loaded) return;
+    ddpm_error err = {0};
+    if (viz_models_load(&a->models, a->p.b.model, &err) != DDPM_OK) {
+        viz_app_banner(a, VIZ_LEVEL_ERROR, "Could not load model '%s' for B: %s. B shows A's model instead.", m->name,
+                       err.msg);
+        a->p.b.model = a->p.model;
+    }
 }
 
 static void update_schedules(viz_app *a)
@@ -369,6 +396,7 @@ static void update_state(viz_app *a, double dt)
     if (a->models.items[a->p.model].live == false && !a->models.items[a->p.model].loaded)
         viz_app_select_model(a, a->p.model);
     viz_app_clamp_params(a);
+    if (viz_app_compares_models(a)) load_model_b(a);
     update_schedules(a);
     if (viz_app_points(a)) viz_app_update_points(a);
     else update_forward_digit(a);
@@ -524,25 +552,38 @@ static int open_output(viz_app *a, ddpm_error *err)
     return DDPM_OK;
 }
 
+/* --set model=NAME / model_b=NAME: the model's index, or a message listing them. */
+static int find_model(viz_app *a, const char *key, const char *name, int *out, ddpm_error *err)
+{
+    *out = viz_models_find(&a->models, name);
+    if (*out >= 0) return DDPM_OK;
+    char names[512] = "";
+    for (int j = 0; j < a->models.n; j++) {
+        strncat(names, a->models.items[j].name, sizeof names - strlen(names) - 1);
+        if (j + 1 < a->models.n) strncat(names, ", ", sizeof names - strlen(names) - 1);
+    }
+    return ddpm_fail(err, "--set %s=%s: no such model; available: %s", key, name, names);
+}
+
 static int apply_settings(viz_app *a, const viz_settings *s, ddpm_error *err)
 {
     if (s->world >= 0 && !viz_app_set_world(a, (viz_world)s->world))
         return ddpm_fail(err, "--set world=%s: the 2D world cannot be opened (see the message above)",
                          viz_world_name((viz_world)s->world));
+    int i = -1;
     if (s->model_name[0]) {
-        int i = viz_models_find(&a->models, s->model_name);
-        if (i < 0) {
-            char names[512] = "";
-            for (int j = 0; j < a->models.n; j++) {
-                strncat(names, a->models.items[j].name, sizeof names - strlen(names) - 1);
-                if (j + 1 < a->models.n) strncat(names, ", ", sizeof names - strlen(names) - 1);
-            }
-            return ddpm_fail(err, "--set model=%s: no such model; available: %s", s->model_name, names);
-        }
+        if (find_model(a, "model", s->model_name, &i, err) != DDPM_OK) return DDPM_ERR;
         viz_app_select_model(a, i);
+    }
+    if (s->model_b_name[0]) {
+        if (find_model(a, "model_b", s->model_b_name, &i, err) != DDPM_OK) return DDPM_ERR;
+        a->p.b.model = i;
     }
     if ((s->set & VIZ_SET_STEPS) && s->params.steps > viz_app_T(a))
         return ddpm_fail(err, "--set steps=%d exceeds T = %d of model '%s'; use 1..%d", s->params.steps,
+                         viz_app_T(a), viz_app_model(a)->name, viz_app_T(a));
+    if ((s->set & VIZ_SET_B_STEPS) && s->params.b.steps > viz_app_T(a))
+        return ddpm_fail(err, "--set steps_b=%d exceeds T = %d of model '%s'; use 1..%d", s->params.b.steps,
                          viz_app_T(a), viz_app_model(a)->name, viz_app_T(a));
     viz_settings_apply(s, &a->p);
     viz_app_clamp_params(a);
@@ -662,6 +703,9 @@ int viz_app_create(viz_app **out, const viz_options *opt, ddpm_error *err)
     }
     viz_params_default(&a->p, &a->train.run.schedule);
     viz_app_select_model(a, start); /* a broken file falls back to live, with a banner */
+    /* B of the comparison of models: the next bundled model (eps-linear -> v-linear) */
+    const int nf = a->models.n_files;
+    a->p.b.model = nf == 0 ? a->p.model : a->p.model < nf ? (a->p.model + 1) % nf : 0;
     if (points_model && !viz_app_set_world(a, VIZ_WORLD_POINTS)) {
         viz_app_free(a);
         return ddpm_fail(err, "'%s' holds a model of points, and the 2D world cannot be opened", opt->model_path);

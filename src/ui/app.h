@@ -72,6 +72,7 @@ typedef struct viz_frame_view {
     int S, done;
     bool complete;               /* every step finished */
     int t;                       /* timestep of frame k (-1: clean) */
+    double abar;                 /* its alpha_bar in the side's schedule (1: clean) */
     const float *x_t;            /* (B, per) frame k */
     const float *x0_hat;         /* (B, per) prediction at frame k (frame S: the result) */
     const float *x_prev;         /* (B, per) frame k + 1, or NULL at the end */
@@ -306,6 +307,11 @@ void viz_app_select_model(viz_app *a, int i);
 void viz_app_clamp_params(viz_app *a);
 /* The run config (network, schedule, prediction) of the selected model. */
 const ddpm_run_config *viz_app_run_config(const viz_app *a);
+/* The comparison of models (compare=model in the comparison view): B's
+ * model entry and run config (A's when B's is not loaded yet). */
+bool viz_app_compares_models(const viz_app *a);
+const viz_model *viz_app_model_b(const viz_app *a);
+const ddpm_run_config *viz_app_run_config_b(const viz_app *a);
 /* Playback length of a result: its largest number of steps. */
 int viz_result_steps(const viz_result *r);
 void viz_app_submit_jobs(viz_app *a);
@@ -329,6 +335,10 @@ bool viz_app_frame_view(viz_app *a, int side, viz_frame_view *v); /* aligned by 
  * playback, and viz_app_frame_view gives the other one's visited frame whose
  * t is nearest to the lead's, so every panel shows them aligned by t. */
 int viz_app_lead_side(const viz_app *a);
+/* True when the shown sides are two models of different schedules (T, betas
+ * or kind): the other side's frame is then the one of nearest alpha_bar (the
+ * comparison of schedules keeps equal t: that is its point). */
+bool viz_app_aligned_by_level(const viz_app *a);
 /* The current timestep the panels mark (-1: clean data). */
 int viz_app_current_t(viz_app *a);
 /* ARGB staging for n pixels (grows). */

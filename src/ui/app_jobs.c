@@ -23,29 +23,49 @@ static void hold_trainer(void *ctx, int threads, bool on)
     else viz_trainer_lend(ctx, on);
 }
 
+/* Side i's model in a job: a loaded checkpoint, a snapshot of the training
+ * (the scrubber, on A's live model), or the live weights (net NULL). */
+static viz_job_model job_model(viz_app *a, int index, const viz_snap *snap)
+{
+    const viz_model *m = &a->models.items[index];
+    viz_job_model jm = {0};
+    if (!m->live || snap) {
+        const ddpm_checkpoint *ck = snap ? &snap->ck : &m->ck;
+        jm.net = ck->net;
+        jm.weights = ddpm_checkpoint_weights(ck);
+        jm.pred = ck->run.prediction;
+    }
+    return jm;
+}
+
 void viz_app_submit_jobs(viz_app *a)
 {
     if (!a->sampler) return;
     const viz_model *m = viz_app_model(a);
+    const viz_model *mb = viz_app_compares_models(a) ? viz_app_model_b(a) : m;
     const viz_snap *snap = viz_app_scrubbed(a); /* the scrubber: a snapshot of the training */
     const uint64_t live_version = a->trainer ? viz_weights_version(viz_trainer_weights(a->trainer)) : 0;
     const bool changed = !a->has_submitted || !viz_params_same_job(&a->p, &a->submitted);
+    const bool follows_live = (m->live && !snap) || mb->live;
     bool refresh = false;
-    if (!changed && m->live && !snap && live_version != a->submitted_weights && !viz_sampler_busy(a->sampler))
+    if (!changed && follows_live && live_version != a->submitted_weights && !viz_sampler_busy(a->sampler))
         refresh = a->now - a->submitted_at >= viz_app_refresh_interval(a);
     if (!changed && !refresh) return;
-    if (m->live && !a->trainer) return;
+    if ((m->live || mb->live) && !a->trainer) return;
+    if (!mb->live && !mb->loaded) return; /* B's model is loading, or broken (the banner says so) */
     viz_job job = {0};
     job.live = viz_trainer_weights(a->trainer);
     job.snap_step = snap ? snap->ck.step : -1;
     job.snap_seconds = snap ? snap->ck.seconds : 0.0;
-    if (!m->live || snap) {
-        const ddpm_checkpoint *ck = snap ? &snap->ck : &m->ck;
-        job.net = ck->net;
-        job.weights = ddpm_checkpoint_weights(ck);
-        job.pred = ck->run.prediction;
+    const ddpm_run_config *run_b = viz_app_run_config_b(a);
+    job.n_sides = viz_job_sides(&a->p, &viz_app_run_config(a)->schedule, viz_app_T(a), &run_b->schedule, job.sides);
+    for (int i = 0; i < job.n_sides; i++) {
+        job.model[i] = job_model(a, job.sides[i].model, i == 0 || job.sides[i].model == a->p.model ? snap : NULL);
+        if (viz_app_compares_models(a)) viz_side_name_model(&job.sides[i], a->models.items[job.sides[i].model].name);
     }
-    job.n_sides = viz_job_sides(&a->p, &viz_app_run_config(a)->schedule, viz_app_T(a), job.sides);
+    /* two models of different schedules: the same t is not the same noise */
+    job.by_level = job.n_sides == 2 && viz_app_compares_models(a) &&
+                   memcmp(&job.sides[0].schedule, &job.sides[1].schedule, sizeof job.sides[0].schedule) != 0;
     job.seed = a->p.seed;
     job.first_index = viz_job_first_index(&a->p);
     job.B = viz_job_batch(&a->p);
@@ -145,9 +165,12 @@ void viz_app_update_shown(viz_app *a)
     }
 }
 
-/* The view of frame k (< 0: the playback's frame, in proportion to the steps;
- * else the frame of timestep near_t) of one side. */
-static bool frame_view(viz_app *a, int side, bool by_t, int near_t, viz_frame_view *v)
+/* How a side's frame is found: the playback's (in proportion to the steps),
+ * the nearest t to another side's, or the nearest noise level. */
+typedef enum { BY_PLAYBACK, BY_T, BY_LEVEL } align_by;
+
+/* The view of one side's frame, found as `by` says (near_t, near_abar: the lead side's). */
+static bool frame_view(viz_app *a, int side, align_by by, int near_t, double near_abar, viz_frame_view *v)
 {
     memset(v, 0, sizeof *v);
     const viz_result *r = a->shown;
@@ -157,8 +180,10 @@ static bool frame_view(viz_app *a, int side, bool by_t, int near_t, viz_frame_vi
     const viz_traj *tr = &r->traj[side];
     const int done = pr.done[side];
     int k;
-    if (by_t) {
+    if (by == BY_T) {
         k = viz_nearest_frame(tr->t, done + 1, near_t);
+    } else if (by == BY_LEVEL) {
+        k = viz_nearest_level(tr->abar, done + 1, near_abar);
     } else {
         const int S_play = viz_result_steps(r);
         const int frame = viz_playback_frame(&a->pb, S_play);
@@ -174,6 +199,7 @@ static bool frame_view(viz_app *a, int side, bool by_t, int near_t, viz_frame_vi
     v->done = done;
     v->complete = done == tr->S;
     v->t = tr->t[k];
+    v->abar = tr->abar[k];
     v->x_t = tr->x_t + (size_t)k * fr;
     if (k < done) {
         v->x0_hat = tr->x0_hat + (size_t)k * fr;
@@ -195,18 +221,26 @@ int viz_app_lead_side(const viz_app *a)
     return r->traj[1].S > r->traj[0].S ? 1 : 0;
 }
 
+bool viz_app_aligned_by_level(const viz_app *a)
+{
+    const viz_result *r = a->shown;
+    return r && r->job.n_sides == 2 && r->job.by_level;
+}
+
 bool viz_app_frame_view(viz_app *a, int side, viz_frame_view *v)
 {
     const int lead = viz_app_lead_side(a);
     const viz_result *r = a->shown;
     /* sides of different step counts: the lead follows the playback, the other
-     * shows its visited frame of nearest t */
-    if (r && r->job.n_sides == 2 && side != lead && r->traj[0].S != r->traj[1].S) {
+     * shows its visited frame of nearest t; of different schedules (two
+     * models), of nearest noise level */
+    const bool by_level = viz_app_aligned_by_level(a);
+    if (r && r->job.n_sides == 2 && side != lead && (r->traj[0].S != r->traj[1].S || by_level)) {
         viz_frame_view l;
-        if (!frame_view(a, lead, false, 0, &l)) return false;
-        return frame_view(a, side, true, l.t, v);
+        if (!frame_view(a, lead, BY_PLAYBACK, 0, 0.0, &l)) return false;
+        return frame_view(a, side, by_level ? BY_LEVEL : BY_T, l.t, l.abar, v);
     }
-    return frame_view(a, side, false, 0, v);
+    return frame_view(a, side, BY_PLAYBACK, 0, 0.0, v);
 }
 
 

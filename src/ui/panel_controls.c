@@ -45,6 +45,139 @@ static int needed(const column *c, int n_rows, int n_sliders, int n_sections, in
 static double log_unit(double v, double lo, double hi) { return log(v / lo) / log(hi / lo); }
 static double log_value(double u, double lo, double hi) { return lo * exp(u * log(hi / lo)); }
 
+/* ---- the sampler's widgets: A's in the SAMPLER section, and the same
+ * widget for B's value of the compared setting (side 1: its own ids and a
+ * "B " in front of the label) */
+
+static const char *side_label(int side, const char *label, char *buf, size_t cap)
+{
+    snprintf(buf, cap, "%s%s", side ? "B " : "", label);
+    return buf;
+}
+
+static bool w_model(column *c, int side, int *model)
+{
+    viz_app *a = c->a;
+    const viz_model *m = &a->models.items[*model];
+    char buf[96], lb[32];
+    snprintf(buf, sizeof buf, "%s%s", m->name, m->broken ? " (broken)" : "");
+    int mi = *model;
+    if (!viz_ui_stepper(&a->ui, viz_ui_id("model", side), row(c, c->row_h), side_label(side, "Model", lb, sizeof lb),
+                        buf, &mi, a->models.n))
+        return false;
+    *model = mi;
+    return true;
+}
+
+static bool w_sampler(column *c, int side, ddpm_sampler_kind *v)
+{
+    static const char *const names[] = {"DDPM", "DDIM"};
+    static const char *const b_names[] = {"B: DDPM", "B: DDIM"};
+    int si = (int)*v;
+    if (!viz_ui_segmented(&c->a->ui, viz_ui_id("sampler", side), row(c, c->row_h), side ? b_names : names, 2, &si))
+        return false;
+    *v = (ddpm_sampler_kind)si;
+    return true;
+}
+
+static bool w_eta(column *c, int side, ddpm_sampler_kind sampler, double *eta)
+{
+    char buf[64], lb[48];
+    double eta_u = *eta;
+    /* sigma^2 = eta^2 beta~ here (DDIM eq. 16, diffusers); the seed notes write
+     * sigma^2 = eta beta~, so their eta is this one squared: shown between 0 and 1,
+     * where the two differ */
+    const bool seeds_differ = sampler == DDPM_SAMPLER_DDIM && *eta > 0.0 && *eta < 1.0;
+    if (seeds_differ) snprintf(buf, sizeof buf, "%.2f = seeds' %.2f", *eta, *eta * *eta);
+    else snprintf(buf, sizeof buf, "%.2f", *eta);
+    /* the label says what eta means for the sampler in use (DDPM has none) */
+    side_label(side,
+               sampler != DDPM_SAMPLER_DDIM ? "\xCE\xB7  (DDIM only)"
+               : seeds_differ               ? "\xCE\xB7"
+                                            : "\xCE\xB7  (0 = deterministic)",
+               lb, sizeof lb);
+    if (!viz_ui_slider(&c->a->ui, viz_ui_id("eta", side), row(c, c->slider_h), lb, buf, &eta_u)) return false;
+    *eta = floor(eta_u * 100.0 + 0.5) / 100.0; /* two decimals, and 0 and 1 exactly at the ends */
+    return true;
+}
+
+static bool w_variance(column *c, int side, ddpm_variance *v)
+{
+    /* DDPM sec. 3.2: sigma_t^2 = beta~_t (small, optimal for a point x0) or beta_t
+     * (large, for x0 ~ N(0, I)); DDIM sets its own from eta */
+    char lb[32];
+    int vi = (int)*v;
+    if (!viz_ui_stepper(&c->a->ui, viz_ui_id("variance", side), row(c, c->row_h),
+                        side_label(side, "\xCF\x83\xC2\xB2", lb, sizeof lb),
+                        *v == DDPM_VARIANCE_LARGE ? "large: \xCE\xB2" : "small: \xCE\xB2\xCC\x83", &vi,
+                        DDPM_VARIANCE_COUNT))
+        return false;
+    *v = (ddpm_variance)vi;
+    return true;
+}
+
+static bool w_steps(column *c, int side, int T, int *steps)
+{
+    char buf[64], lb[32];
+    double steps_u = viz_steps_to_unit(*steps, T);
+    snprintf(buf, sizeof buf, "%d / %d", *steps, T);
+    if (!viz_ui_slider(&c->a->ui, viz_ui_id("steps", side), row(c, c->slider_h),
+                       side_label(side, "Steps", lb, sizeof lb), buf, &steps_u))
+        return false;
+    *steps = viz_steps_from_unit(steps_u, T);
+    return true;
+}
+
+static bool w_spacing(column *c, int side, ddpm_spacing *v)
+{
+    char lb[32];
+    int sp = (int)*v;
+    if (!viz_ui_stepper(&c->a->ui, viz_ui_id("spacing", side), row(c, c->row_h),
+                        side_label(side, "Spacing", lb, sizeof lb), ddpm_spacing_name(*v), &sp, DDPM_SPACING_COUNT))
+        return false;
+    *v = (ddpm_spacing)sp;
+    return true;
+}
+
+static bool w_schedule(column *c, int side, ddpm_schedule_kind *v, bool mismatch)
+{
+    char buf[64], lb[32];
+    int sk = (int)*v;
+    snprintf(buf, sizeof buf, "%s%s", ddpm_schedule_name(*v), mismatch ? " \xE2\x9A\xA0" : "");
+    if (!viz_ui_stepper(&c->a->ui, viz_ui_id("schedule", side), row(c, c->row_h),
+                        side_label(side, "Schedule", lb, sizeof lb), buf, &sk, DDPM_SCHEDULE_COUNT))
+        return false;
+    *v = (ddpm_schedule_kind)sk;
+    return true;
+}
+
+static bool w_clip(column *c, int side, bool *clip)
+{
+    char lb[64];
+    return viz_ui_toggle(&c->a->ui, viz_ui_id("clip", side), row(c, c->row_h),
+                         side_label(side, "Clip x\xCC\x82\xE2\x82\x80 to [\xE2\x88\x92" "1, 1]", lb, sizeof lb), clip);
+}
+
+/* B's value of the compared setting, with A's widget for it. */
+static void b_widget(column *c, viz_params *p, int T)
+{
+    viz_b_values *b = &p->b;
+    switch (p->compare) {
+    case VIZ_COMPARE_SAMPLER: w_sampler(c, 1, &b->sampler); break;
+    case VIZ_COMPARE_ETA: w_eta(c, 1, DDPM_SAMPLER_DDIM, &b->eta); break;
+    case VIZ_COMPARE_STEPS: w_steps(c, 1, T, &b->steps); break;
+    case VIZ_COMPARE_SCHEDULE: w_schedule(c, 1, &b->schedule, false); break;
+    case VIZ_COMPARE_MODEL: w_model(c, 1, &b->model); break;
+    case VIZ_COMPARE_SPACING: w_spacing(c, 1, &b->spacing); break;
+    case VIZ_COMPARE_VARIANCE: w_variance(c, 1, &b->variance); break;
+    case VIZ_COMPARE_CLIP: w_clip(c, 1, &b->clip_x0); break;
+    default: break;
+    }
+}
+
+/* B's row is a slider (taller) for these. */
+static bool b_is_slider(viz_compare cmp) { return cmp == VIZ_COMPARE_ETA || cmp == VIZ_COMPARE_STEPS; }
+
 void viz_panel_controls(viz_app *a, SDL_Rect r)
 {
     viz_draw *d = &a->draw;
@@ -63,7 +196,9 @@ void viz_panel_controls(viz_app *a, SDL_Rect r)
     c.gap = viz_px(d, 7);
     c.section_gap = viz_px(d, 8);
     const bool compare = p->view == VIZ_VIEW_COMPARE, points = viz_app_points(a);
-    const int rows = (points ? 13 : 9) + (compare ? 1 : 0), sliders = 3, sections = 6, smalls = 1;
+    const bool b_slider = compare && b_is_slider(p->compare);
+    const int rows = (points ? 13 : 9) + (compare ? 2 - b_slider : 0), sliders = 3 + b_slider, sections = 6,
+              smalls = 1;
     /* squeeze when the window is short (lecture text at 720p) */
     for (int pass = 0; pass < 3 && needed(&c, rows, sliders, sections, smalls) > c.r.h; pass++) {
         if (pass == 0) c.gap = viz_px(d, 3), c.section_gap = viz_px(d, 4);
@@ -84,9 +219,8 @@ void viz_panel_controls(viz_app *a, SDL_Rect r)
     /* ---- model ---- */
     section(&c, "MODEL");
     int mi = p->model;
-    const viz_model *m = viz_app_model(a);
-    snprintf(buf, sizeof buf, "%s%s", m->name, m->broken ? " (broken)" : "");
-    if (viz_ui_stepper(ui, viz_ui_id("model", 0), row(&c, c.row_h), "Model", buf, &mi, a->models.n)) {
+    const viz_model *m;
+    if (w_model(&c, 0, &mi)) {
         /* the app loads it (and falls back if it cannot) */
         p->model = mi;
         p->schedule = a->models.items[mi].live ? a->train.run.schedule.kind
@@ -105,50 +239,13 @@ void viz_panel_controls(viz_app *a, SDL_Rect r)
 
     /* ---- sampler ---- */
     section(&c, "SAMPLER");
-    static const char *const samplers[] = {"DDPM", "DDIM"};
-    int si = (int)p->sampler;
-    if (viz_ui_segmented(ui, viz_ui_id("sampler", 0), row(&c, c.row_h), samplers, 2, &si))
-        p->sampler = (ddpm_sampler_kind)si;
-    double eta_u = p->eta;
-    /* sigma^2 = eta^2 beta~ here (DDIM eq. 16, diffusers); the seed notes write
-     * sigma^2 = eta beta~, so their eta is this one squared: shown between 0 and 1,
-     * where the two differ */
-    const bool seeds_differ = p->sampler == DDPM_SAMPLER_DDIM && p->eta > 0.0 && p->eta < 1.0;
-    if (seeds_differ)
-        snprintf(buf, sizeof buf, "%.2f = seeds' %.2f", p->eta, p->eta * p->eta);
-    else
-        snprintf(buf, sizeof buf, "%.2f", p->eta);
-    /* the label says what eta means for the sampler in use (DDPM has none) */
-    if (viz_ui_slider(ui, viz_ui_id("eta", 0), row(&c, c.slider_h),
-                      p->sampler != DDPM_SAMPLER_DDIM ? "\xCE\xB7  (DDIM only)"
-                      : seeds_differ                 ? "\xCE\xB7"
-                                                     : "\xCE\xB7  (0 = deterministic)",
-                      buf, &eta_u))
-        p->eta = floor(eta_u * 100.0 + 0.5) / 100.0; /* two decimals, and 0 and 1 exactly at the ends */
-    if (p->sampler == DDPM_SAMPLER_DDPM) {
-        /* DDPM sec. 3.2: sigma_t^2 = beta~_t (small, optimal for a point x0) or beta_t
-         * (large, for x0 ~ N(0, I)); DDIM sets its own from eta */
-        int vi = (int)p->variance;
-        if (viz_ui_stepper(ui, viz_ui_id("variance", 0), row(&c, c.row_h), "\xCF\x83\xC2\xB2",
-                           p->variance == DDPM_VARIANCE_LARGE ? "large: \xCE\xB2" : "small: \xCE\xB2\xCC\x83", &vi,
-                           DDPM_VARIANCE_COUNT))
-            p->variance = (ddpm_variance)vi;
-    }
-    double steps_u = viz_steps_to_unit(p->steps, T);
-    snprintf(buf, sizeof buf, "%d / %d", p->steps, T);
-    if (viz_ui_slider(ui, viz_ui_id("steps", 0), row(&c, c.slider_h), "Steps", buf, &steps_u))
-        p->steps = viz_steps_from_unit(steps_u, T);
-    int sp = (int)p->spacing;
-    if (viz_ui_stepper(ui, viz_ui_id("spacing", 0), row(&c, c.row_h), "Spacing", ddpm_spacing_name(p->spacing), &sp,
-                       DDPM_SPACING_COUNT))
-        p->spacing = (ddpm_spacing)sp;
-    int sk = (int)p->schedule;
-    snprintf(buf, sizeof buf, "%s%s", ddpm_schedule_name(p->schedule), viz_app_mismatch(a) ? " \xE2\x9A\xA0" : "");
-    if (viz_ui_stepper(ui, viz_ui_id("schedule", 0), row(&c, c.row_h), "Schedule", buf, &sk, DDPM_SCHEDULE_COUNT))
-        p->schedule = (ddpm_schedule_kind)sk;
-    if (!points) /* [-1, 1] is an image's range: points have none */
-        viz_ui_toggle(ui, viz_ui_id("clip", 0), row(&c, c.row_h), "Clip x\xCC\x82\xE2\x82\x80 to [\xE2\x88\x92" "1, 1]",
-                      &p->clip_x0);
+    w_sampler(&c, 0, &p->sampler);
+    w_eta(&c, 0, p->sampler, &p->eta);
+    if (p->sampler == DDPM_SAMPLER_DDPM) w_variance(&c, 0, &p->variance);
+    w_steps(&c, 0, T, &p->steps);
+    w_spacing(&c, 0, &p->spacing);
+    w_schedule(&c, 0, &p->schedule, viz_app_mismatch(a));
+    if (!points) w_clip(&c, 0, &p->clip_x0); /* [-1, 1] is an image's range: points have none */
 
     /* ---- noise ---- */
     section(&c, "NOISE (LOCKED PER SEED)");
@@ -171,11 +268,14 @@ void viz_panel_controls(viz_app *a, SDL_Rect r)
     if (viz_ui_segmented(ui, viz_ui_id("view", 0), row(&c, c.row_h), points ? cloud_views : views, points ? 2 : 3, &vi))
         p->view = points ? (vi ? VIZ_VIEW_COMPARE : VIZ_VIEW_SINGLE) : (viz_view)vi;
     if (compare) {
-        static const char *const names[] = {"DDIM vs DDPM", "\xCE\xB7=0 vs \xCE\xB7=1", "10 vs 50 steps", "schedules"};
+        /* what differs between A (the sliders above) and B; B's value below it */
         int ci = (int)p->compare;
-        if (viz_ui_stepper(ui, viz_ui_id("compare", 0), row(&c, c.row_h), "Compare", names[p->compare], &ci,
+        static const char *const names[VIZ_COMPARE_COUNT] = {
+            "sampler", "\xCE\xB7", "steps", "schedule", "model", "spacing", "\xCF\x83\xC2\xB2 (DDPM)", "clip x\xCC\x82\xE2\x82\x80"};
+        if (viz_ui_stepper(ui, viz_ui_id("compare", 0), row(&c, c.row_h), "A vs B", names[p->compare], &ci,
                            VIZ_COMPARE_COUNT))
             p->compare = (viz_compare)ci;
+        b_widget(&c, p, T);
     }
     if (points) {
         int ds = p->dataset;

@@ -108,7 +108,7 @@ static void young_notice(viz_app *a, const viz_result *res, SDL_Rect r, const ch
     int mw, tw;
     viz_measure(d, VIZ_SIZE_SMALL, true, msg, &mw, NULL);
     viz_measure(d, VIZ_SIZE_TITLE, true, title, &tw, NULL);
-    const bool offer = res->pred != DDPM_PRED_X0 && !a->p.clip_x0 && step > 0;
+    const bool offer = res->pred[0] != DDPM_PRED_X0 && !a->p.clip_x0 && step > 0;
     const int bw = offer ? viz_px(d, 76) : 0, h = sh + viz_px(d, 8);
     const int w = mw + viz_px(d, 12) + (offer ? bw + viz_px(d, 6) : 0);
     const int x = r.x + pad + tw + viz_px(d, 12), y = r.y + viz_px(d, 7);
@@ -216,9 +216,11 @@ static void compare_view(viz_app *a, SDL_Rect c)
      * views are aligned by t (viz_app_frame_view), and x_t is subtracted only
      * where the two t are equal (x_t at t = 800 minus x_t at t = 840 mixes two
      * noise levels and means nothing). */
-    const bool by_t = v[0].S != v[1].S;
+    const bool by_level = viz_app_aligned_by_level(a); /* two models of different schedules */
+    const bool by_t = v[0].S != v[1].S && !by_level;
     const int follow = 1 - viz_app_lead_side(a);
-    const bool same_t = v[0].t == v[1].t;
+    /* "equal" noise: the same t in one schedule, the same alpha_bar across two */
+    const bool same_t = by_level ? fabs(v[0].abar - v[1].abar) < 1e-9 : v[0].t == v[1].t;
     const viz_result *res = v[0].r;
     const int B = res->B;
     const size_t n = (size_t)B * res->per;
@@ -235,9 +237,15 @@ static void compare_view(viz_app *a, SDL_Rect c)
         viz_gfx_set_clip(d->g, &head); /* a long label must not run into the next column */
         SDL_Color hc = col == 0 ? t->accent : col == 1 ? t->second : t->text;
         int w = viz_label_bold(d, x, c.y, VIZ_ALIGN_LEFT, VIZ_SIZE_SMALL, hc, "%s", heads[col]);
-        if (col < 2)
-            viz_label(d, x + w + viz_px(d, 6), c.y, VIZ_ALIGN_LEFT, VIZ_SIZE_SMALL, t->text_dim, "%s",
-                      res->job.sides[col].label);
+        if (col < 2) { /* what this side has that the other has not (the rest: the subtitle) */
+            char diff[96];
+            viz_side_diff(&res->job.sides[col], &res->job.sides[1 - col], diff, sizeof diff);
+            if (res->job.sides[0].model != res->job.sides[1].model) {
+                const size_t len = strlen(diff);
+                snprintf(diff + len, sizeof diff - len, " (%s-pred)", ddpm_prediction_name(res->pred[col]));
+            }
+            viz_label(d, x + w + viz_px(d, 6), c.y, VIZ_ALIGN_LEFT, VIZ_SIZE_SMALL, hc, "%s", diff);
+        }
     }
     viz_gfx_set_clip(d->g, panel_clip.w > 0 ? &panel_clip : NULL);
     const int y0 = c.y + head_h;
@@ -255,7 +263,9 @@ static void compare_view(viz_app *a, SDL_Rect c)
     char cap[96];
     for (int side = 0; side < 2; side++) {
         int x = c.x + side * (col_w + gap);
-        if (by_t && side == follow && !same_t)
+        if (by_level)
+            snprintf(cap, sizeof cap, "x\xE2\x82\x9C  t = %d \xC2\xB7 \xCE\xB1\xCC\x84 = %.3f", v[side].t, v[side].abar);
+        else if (by_t && side == follow && !same_t)
             snprintf(cap, sizeof cap, "x\xE2\x82\x9C  t = %d (nearest)", v[side].t);
         else
             snprintf(cap, sizeof cap, "x\xE2\x82\x9C  t = %d", v[side].t);
@@ -278,8 +288,11 @@ static void compare_view(viz_app *a, SDL_Rect c)
                   viz_key(res->id, 7, (uint64_t)v[0].k, (uint64_t)v[1].k), diff, B, VIZ_TONE_SIGNED,
                   m_xt < 0.05f ? 0.05f : m_xt > 2.0f ? 2.0f : m_xt, cap, t->text);
     } else {
-        char l2[48];
-        snprintf(l2, sizeof l2, "t = %d and t = %d", v[0].t, v[1].t);
+        char l2[64];
+        if (by_level)
+            snprintf(l2, sizeof l2, "\xCE\xB1\xCC\x84 = %.3f and %.3f", v[0].abar, v[1].abar);
+        else
+            snprintf(l2, sizeof l2, "t = %d and t = %d", v[0].t, v[1].t);
         note_box(a, (SDL_Rect){x, y0, col_w, row_h}, "\xCE\x94x\xE2\x82\x9C", "not subtracted:", l2);
     }
     if (same_t)
@@ -289,7 +302,15 @@ static void compare_view(viz_app *a, SDL_Rect c)
     image_box(a, (SDL_Rect){x, y0 + row_h + gap, col_w, row_h}, VIZ_TEX_DIFF_X0,
               viz_key(res->id, 8, (uint64_t)v[0].k, (uint64_t)v[1].k), both_x0 && diff ? diff + n : NULL, B,
               VIZ_TONE_SIGNED, m_x0 < 0.05f ? 0.05f : m_x0 > 2.0f ? 2.0f : m_x0, cap, t->text);
-    if (by_t)
+    if (viz_sides_identical(&res->job.sides[0], &res->job.sides[1]))
+        viz_label(d, c.x, c.y + c.h - lh, VIZ_ALIGN_LEFT, VIZ_SIZE_BODY, t->warn,
+                  "A and B are the same configuration: give B another %s in the controls (B row)",
+                  viz_compare_name(a->p.compare));
+    else if (by_level)
+        viz_label(d, c.x, c.y + c.h - lh, VIZ_ALIGN_LEFT, VIZ_SIZE_BODY, t->text_dim,
+                  "Two schedules: %s shown at its visited step of nearest noise level \xCE\xB1\xCC\x84, not nearest t",
+                  follow ? "B" : "A");
+    else if (by_t)
         viz_label(d, c.x, c.y + c.h - lh, VIZ_ALIGN_LEFT, VIZ_SIZE_BODY, t->text_dim,
                   "Seed %llu, the same x_T \xC2\xB7 %s shown at its visited t nearest to %s's \xC2\xB7 gray = no difference",
                   (unsigned long long)res->job.seed, follow ? "B" : "A", follow ? "A" : "B");
@@ -307,9 +328,12 @@ void viz_panel_reverse(viz_app *a, SDL_Rect r)
     static const char *const titles[] = {"Reverse process: x\xE2\x82\x9C and its prediction x\xCC\x82\xE2\x82\x80",
                                          "Reverse process: 16 samples",
                                          "Comparison on identical noise"};
-    char sub[64] = "";
+    char sub[160] = "";
     const double every = viz_app_model(a)->live ? viz_app_refresh_interval(a) : 0.0;
     if (a->pb.phase == VIZ_PHASE_FORWARD) snprintf(sub, sizeof sub, "waits at x_T while the forward process plays");
+    else if (view == VIZ_VIEW_COMPARE && every < 1.5 && a->shown && a->shown->weights_step < 0)
+        /* B is A but for one setting: say A's (a young live model's notice takes the place instead) */
+        snprintf(sub, sizeof sub, "otherwise both as A: %s", a->shown->job.sides[0].label);
     else if (every >= 1.5) /* the training keeps most of the machine (app_jobs.c) */
         snprintf(sub, sizeof sub, "refreshed every %.0f s while training", every);
     SDL_Rect c = viz_panel_begin(a, r, titles[view], sub);

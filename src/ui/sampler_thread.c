@@ -24,11 +24,12 @@ struct viz_sampler {
     uint64_t next_id, pending_id;
     viz_result *latest;    /* the sampler's reference */
 
-    /* this thread (and its helper, one slot each): inference workspaces for
-     * the last network used, and the live network built from the weights' config */
-    const ddpm_net *ws_net[2];
-    ddpm_net_workspace *ws[2];
-    int ws_max[2];             /* their batch sizes */
+    /* per side, this thread and its helper (one slot each): inference
+     * workspaces for the last network used, and the live network built from
+     * the weights' config */
+    const ddpm_net *ws_net[VIZ_MAX_SIDES][2];
+    ddpm_net_workspace *ws[VIZ_MAX_SIDES][2];
+    int ws_max[VIZ_MAX_SIDES][2];  /* their batch sizes */
     ddpm_net *live_net;
 };
 
@@ -37,6 +38,7 @@ struct viz_sampler {
 static void traj_free(viz_traj *t)
 {
     free(t->t);
+    free(t->abar);
     free(t->x_t);
     free(t->x0_hat);
     free(t->x0_term);
@@ -53,22 +55,25 @@ void viz_result_release(viz_result *r)
 }
 
 /* Allocates side i's buffers and fills its timesteps; frame 0 is filled by the caller. */
-static int traj_alloc(viz_traj *tr, const viz_side *side, int T, int B, size_t per, ddpm_error *err)
+static int traj_alloc(viz_traj *tr, const viz_side *side, const ddpm_schedule *sched, int B, size_t per,
+                      ddpm_error *err)
 {
-    const int S = side->cfg.steps;
+    const int S = side->cfg.steps, T = sched->T;
     tr->S = S;
     tr->t = malloc(sizeof(int) * (size_t)(S + 1));
+    tr->abar = malloc(sizeof(double) * (size_t)(S + 1));
     tr->x_t = malloc(sizeof(float) * (size_t)(S + 1) * B * per);
     tr->x0_hat = malloc(sizeof(float) * (size_t)S * B * per);
     /* the three step terms share one allocation */
     tr->x0_term = malloc(sizeof(float) * (size_t)S * per * 3);
     tr->coefs = calloc((size_t)S, sizeof(ddpm_step_coefs));
-    if (!tr->t || !tr->x_t || !tr->x0_hat || !tr->x0_term || !tr->coefs)
+    if (!tr->t || !tr->abar || !tr->x_t || !tr->x0_hat || !tr->x0_term || !tr->coefs)
         return ddpm_fail(err, "out of memory for a %d-step trajectory of %d images", S, B);
     tr->dir_term = tr->x0_term + (size_t)S * per;
     tr->noise_term = tr->x0_term + (size_t)2 * S * per;
     if (ddpm_timesteps(T, &side->cfg, tr->t, err) != S) return DDPM_ERR;
     tr->t[S] = -1;
+    for (int k = 0; k <= S; k++) tr->abar[k] = ddpm_alpha_bar(sched, tr->t[k]); /* 1 at t = -1 */
     return DDPM_OK;
 }
 
@@ -119,7 +124,7 @@ static bool on_step(void *ctx, const ddpm_step_view *v)
 static void run_half(half_run *h)
 {
     const viz_result *r = h->r;
-    ddpm_sample_request req = {.schedule = h->sched, .cfg = r->job.sides[h->side].cfg, .pred = r->pred,
+    ddpm_sample_request req = {.schedule = h->sched, .cfg = r->job.sides[h->side].cfg, .pred = r->pred[h->side],
                                .seed = r->job.seed, .first_index = r->job.first_index + h->b0};
     const float *x_T = r->traj[h->side].x_t + (size_t)h->b0 * r->per;
     h->rc = ddpm_sample(&req, ddpm_net_denoise, &h->den, h->nb, r->C, r->H, r->W, h->x0, x_T, on_step, h, &h->err);
@@ -131,32 +136,39 @@ static int half_main(void *arg)
     return 0;
 }
 
-/* A workspace of `slot` for net, for batches of up to B (a grid of images
- * at once, or every particle of the 2D world in one pass). */
-static int ensure_workspace(viz_sampler *s, int slot, const ddpm_net *net, int B, ddpm_error *err)
+/* The workspace of (side, thread) for net, for batches of up to B (a grid
+ * of images at once, or every particle of the 2D world in one pass). */
+static int ensure_workspace(viz_sampler *s, int side, int th, const ddpm_net *net, int B, ddpm_error *err)
 {
     if (B < VIZ_GRID_N) B = VIZ_GRID_N;
-    if (s->ws[slot] && s->ws_net[slot] == net && s->ws_max[slot] >= B) return DDPM_OK;
-    ddpm_net_workspace_free(s->ws[slot]);
-    s->ws[slot] = NULL;
-    s->ws_net[slot] = NULL;
-    if (ddpm_net_workspace_create(&s->ws[slot], net, B, false, err) != DDPM_OK) return DDPM_ERR;
-    ddpm_net_workspace_limit_threads(s->ws[slot], 1); /* one core each: a split job runs two */
-    s->ws_net[slot] = net;
-    s->ws_max[slot] = B;
+    ddpm_net_workspace **ws = &s->ws[side][th];
+    if (*ws && s->ws_net[side][th] == net && s->ws_max[side][th] >= B) return DDPM_OK;
+    ddpm_net_workspace_free(*ws);
+    *ws = NULL;
+    s->ws_net[side][th] = NULL;
+    if (ddpm_net_workspace_create(ws, net, B, false, err) != DDPM_OK) return DDPM_ERR;
+    ddpm_net_workspace_limit_threads(*ws, 1); /* one core each: a split job runs two */
+    s->ws_net[side][th] = net;
+    s->ws_max[side][th] = B;
     return DDPM_OK;
+}
+
+static void free_workspaces(viz_sampler *s, const ddpm_net *only)
+{
+    for (int i = 0; i < VIZ_MAX_SIDES; i++)
+        for (int j = 0; j < 2; j++)
+            if (!only || s->ws_net[i][j] == only) {
+                ddpm_net_workspace_free(s->ws[i][j]);
+                s->ws[i][j] = NULL;
+                s->ws_net[i][j] = NULL;
+            }
 }
 
 /* The live network for a weights config: rebuilt only when the config changes. */
 static int ensure_live_net(viz_sampler *s, const ddpm_net_config *cfg, ddpm_error *err)
 {
     if (s->live_net && ddpm_net_config_equal(ddpm_net_get_config(s->live_net), cfg)) return DDPM_OK;
-    for (int i = 0; i < 2; i++)
-        if (s->ws_net[i] == s->live_net) { /* the workspace belongs to the old network */
-            ddpm_net_workspace_free(s->ws[i]);
-            s->ws[i] = NULL;
-            s->ws_net[i] = NULL;
-        }
+    if (s->live_net) free_workspaces(s, s->live_net); /* they belong to the old network */
     ddpm_net_free(s->live_net);
     s->live_net = NULL;
     return ddpm_net_create(&s->live_net, cfg, err);
@@ -183,38 +195,55 @@ static void run_job(viz_sampler *s, const viz_job *job, uint64_t id)
     r->state = VIZ_JOB_RUNNING;
     r->weights_step = -1;
 
-    /* the network and weights */
-    const ddpm_net *net = job->net;
-    const float *weights = job->weights;
+    /* each side's network and weights; the live ones are taken once */
+    const ddpm_net *net[VIZ_MAX_SIDES] = {0};
+    const float *weights[VIZ_MAX_SIDES] = {0};
     float *live_copy = NULL;
-    r->pred = job->pred;
-    if (!net) {
-        viz_weights_info info;
-        viz_weights *live = job->live ? job->live : s->live;
-        live_copy = live ? viz_weights_take(live, &info) : NULL;
-        if (!live_copy) {
-            ddpm_fail(&err, "no live weights to sample from");
-        } else if (ensure_live_net(s, &info.run.net, &err) == DDPM_OK) {
-            net = s->live_net;
-            weights = live_copy;
-            r->pred = info.run.prediction;
-            r->weights_step = info.step;
+    viz_weights_info info = {0};
+    int rc = DDPM_OK;
+    for (int i = 0; i < job->n_sides && rc == DDPM_OK; i++) {
+        const viz_job_model *m = &job->model[i];
+        if (m->net) {
+            net[i] = m->net;
+            weights[i] = m->weights;
+            r->pred[i] = m->pred;
+            continue;
         }
+        if (!live_copy) {
+            viz_weights *live = job->live ? job->live : s->live;
+            live_copy = live ? viz_weights_take(live, &info) : NULL;
+            if (!live_copy) rc = ddpm_fail(&err, "no live weights to sample from");
+            else rc = ensure_live_net(s, &info.run.net, &err);
+        }
+        net[i] = s->live_net;
+        weights[i] = live_copy;
+        r->pred[i] = info.run.prediction;
+        r->weights_step = info.step;
     }
-    int rc = net ? DDPM_OK : DDPM_ERR;
     if (rc == DDPM_OK) {
         r->B = job->B;
-        ddpm_net_config_shape(ddpm_net_get_config(net), &r->C, &r->H, &r->W);
+        ddpm_net_config_shape(ddpm_net_get_config(net[0]), &r->C, &r->H, &r->W);
         r->per = (size_t)r->C * r->H * r->W;
-        rc = ensure_workspace(s, 0, net, job->B, &err);
-        if (rc == DDPM_OK && job->threads > 1 && job->B > 1) rc = ensure_workspace(s, 1, net, job->B, &err);
+        for (int i = 1; i < job->n_sides && rc == DDPM_OK; i++) {
+            int C, H, W;
+            ddpm_net_config_shape(ddpm_net_get_config(net[i]), &C, &H, &W);
+            if (C != r->C || H != r->H || W != r->W)
+                rc = ddpm_fail(&err, "A's model makes %dx%dx%d images and B's %dx%dx%d: they cannot share x_T", r->C,
+                               r->H, r->W, C, H, W);
+        }
+        /* a side on A's network shares A's workspaces */
+        for (int i = 0; i < job->n_sides && rc == DDPM_OK; i++) {
+            if (i > 0 && net[i] == net[0]) continue;
+            rc = ensure_workspace(s, i, 0, net[i], job->B, &err);
+            if (rc == DDPM_OK && job->threads > 1 && job->B > 1) rc = ensure_workspace(s, i, 1, net[i], job->B, &err);
+        }
     }
     ddpm_schedule sched[VIZ_MAX_SIDES];
     memset(sched, 0, sizeof sched);
     for (int i = 0; i < job->n_sides && rc == DDPM_OK; i++) {
         rc = ddpm_schedule_init(&sched[i], &job->sides[i].schedule, &err);
         if (rc == DDPM_OK) rc = ddpm_sampler_config_validate(&job->sides[i].cfg, sched[i].T, &err);
-        if (rc == DDPM_OK) rc = traj_alloc(&r->traj[i], &job->sides[i], sched[i].T, r->B, r->per, &err);
+        if (rc == DDPM_OK) rc = traj_alloc(&r->traj[i], &job->sides[i], &sched[i], r->B, r->per, &err);
         /* frame 0 is x_T, the same for both sides: readable before any step */
         if (rc == DDPM_OK)
             ddpm_sample_initial_noise(job->seed, job->first_index, r->B, r->per, r->traj[i].x_t);
@@ -246,10 +275,12 @@ static void run_job(viz_sampler *s, const viz_job *job, uint64_t id)
             half_run h[2];
             memset(h, 0, sizeof h);
             const int n0 = split ? r->B / 2 : r->B;
+            const int wsi = i > 0 && net[i] == net[0] ? 0 : i;
             for (int j = 0; j < (split ? 2 : 1); j++) {
                 h[j] = (half_run){.s = s, .r = r, .side = i, .b0 = j ? n0 : 0, .nb = j ? r->B - n0 : n0,
                                   .other = split ? &h[1 - j] : NULL, .sched = &sched[i],
-                                  .den = {net, weights, s->ws[j]}, .x0 = x0 + (size_t)(j ? n0 : 0) * r->per};
+                                  .den = {net[i], weights[i], s->ws[wsi][j]},
+                                  .x0 = x0 + (size_t)(j ? n0 : 0) * r->per};
             }
             SDL_Thread *helper = split ? SDL_CreateThread(half_main, "ddpm-sampler-2", &h[1]) : NULL;
             if (split && !helper) { /* no second thread: do both halves here */
@@ -341,8 +372,7 @@ void viz_sampler_stop(viz_sampler *s)
     SDL_UnlockMutex(s->lock);
     SDL_WaitThread(s->thread, NULL);
     viz_result_release(s->latest);
-    ddpm_net_workspace_free(s->ws[0]);
-    ddpm_net_workspace_free(s->ws[1]);
+    free_workspaces(s, NULL);
     ddpm_net_free(s->live_net);
     SDL_DestroyCond(s->idle);
     SDL_DestroyCond(s->wake);

@@ -12,13 +12,15 @@
  *
  * A job has one or two sides (configurations: the comparison view) sampled
  * from the same seed and first index, so both start from the same x_T and
- * draw the same per-step noise (ddpm/sampler.h, locked noise).  Frames
+ * draw the same per-step noise (ddpm/sampler.h, locked noise), each with its
+ * own model (the same one, or two: the comparison of models; both must make
+ * images of one shape).  Frames
  * appear progressively: after reverse step k of side i, done[i] = k + 1.
  *
  * Ownership.  A viz_result is reference counted: the sampler holds one
  * reference to the newest result, and each viz_sampler_acquire adds one
  * that viz_result_release drops; the last release frees it, on whichever
- * thread.  The weights of a fixed model (job.net, job.weights) are borrowed
+ * thread.  The weights of a fixed model (job.model[i].net, .weights) are borrowed
  * and must outlive the sampler; live weights are copied from the trainer's
  * double buffer when the job starts.
  */
@@ -32,12 +34,18 @@
 #include "viz_params.h"
 #include "weights_buffer.h"
 
-typedef struct viz_job {
-    const ddpm_net *net;      /* a fixed model, or NULL for the live weights */
-    viz_weights *live;         /* those live weights (NULL: the sampler's own, from start) */
+/* The model of one side. */
+typedef struct viz_job_model {
+    const ddpm_net *net;       /* a fixed model, or NULL for the live weights */
     const float *weights;
     ddpm_prediction pred;      /* of the fixed model; live weights carry their own */
+} viz_job_model;
+
+typedef struct viz_job {
+    viz_job_model model[VIZ_MAX_SIDES]; /* each side's (the comparison of models: two) */
+    viz_weights *live;         /* the live weights (NULL: the sampler's own, from start) */
     int n_sides;               /* 1 or 2 */
+    bool by_level;             /* the UI aligns the sides by alpha_bar (two models of different schedules) */
     viz_side sides[VIZ_MAX_SIDES];
     uint64_t seed;
     int64_t first_index;       /* the locked-noise index of the first image */
@@ -59,6 +67,7 @@ typedef struct viz_job {
 typedef struct viz_traj {
     int S;
     int *t;                    /* (S + 1) the timestep of frame k; t[S] = -1 (clean) */
+    double *abar;              /* (S + 1) its alpha_bar in the side's schedule (1 when clean) */
     float *x_t;                /* (S + 1, B, per) frame k: the input of step k; frame S: x_0 */
     float *x0_hat;             /* (S, B, per) the prediction of x_0 at step k */
     float *x0_term;            /* (S, per) sqrt(ab_prev) x0_hat of image `focus` */
@@ -75,7 +84,7 @@ typedef struct viz_result {
     viz_job job;
     int B, C, H, W;
     size_t per;                /* C * H * W */
-    ddpm_prediction pred;      /* what the weights predict */
+    ddpm_prediction pred[VIZ_MAX_SIDES]; /* what each side's weights predict */
     int64_t weights_step;      /* live weights: their training step; -1 for a fixed model */
     viz_traj traj[VIZ_MAX_SIDES];
     /* guarded by the sampler's lock; read them with viz_sampler_progress */

@@ -29,9 +29,14 @@ static const char *SUMMARY =
     "sampling to finish and writes the PNG: for tests and for making slides.\n"
     "--set takes key=value pairs: eta, steps, schedule, spacing, sampler (ddim|ddpm),\n"
     "variance (DDPM's: small = posterior beta~, large = beta), seed,\n"
-    "clip, mode (single|grid|compare), compare (sampler|eta|steps|schedule), decomp, focus,\n"
+    "clip, mode (single|grid|compare), decomp, focus,\n"
     "speed, digit, model (a name from assets/models or 'live'), phase (forward|reverse),\n"
-    "frame (a step index or 'end'), t (forward-process t), play, lecture, help, fps, controls.";
+    "frame (a step index or 'end'), t (forward-process t), play, lecture, help, fps, controls.\n"
+    "The comparison (mode=compare) samples two configurations, A and B, on the same x_T and\n"
+    "noise: compare (sampler|eta|steps|schedule|model|spacing|variance|clip) picks the one\n"
+    "setting that differs, B's value is model_b, sampler_b, eta_b, steps_b, spacing_b,\n"
+    "schedule_b, variance_b or clip_b, and everything else follows A:\n"
+    "  ddpm viz --screenshot eps-v.png --set mode=compare,compare=model,model_b=v-linear,frame=end";
 
 /* True when dir holds a snapshot file (step-*.safetensors). */
 static bool history_has_snapshots(const char *dir)

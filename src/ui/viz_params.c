@@ -4,6 +4,7 @@
 
 #include <errno.h>
 #include <math.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -24,6 +25,15 @@ void viz_params_default(viz_params *p, const ddpm_schedule_config *model_schedul
     p->compare = VIZ_COMPARE_SAMPLER;
     p->speed = 20.0;
     p->snapshot = -1;
+    /* B: the other value of each setting, the one a lecture contrasts first */
+    p->b.model = 0; /* the app picks another model than A's once it knows the list */
+    p->b.sampler = DDPM_SAMPLER_DDPM;
+    p->b.eta = 1.0;
+    p->b.steps = 10 < model_schedule->T ? 10 : model_schedule->T;
+    p->b.spacing = DDPM_SPACING_TRAILING;
+    p->b.schedule = (ddpm_schedule_kind)((model_schedule->kind + 1) % DDPM_SCHEDULE_COUNT);
+    p->b.variance = DDPM_VARIANCE_LARGE;
+    p->b.clip_x0 = !p->clip_x0;
 }
 
 void viz_params_default_points(viz_params *p, const ddpm_schedule_config *model_schedule)
@@ -54,6 +64,15 @@ void viz_params_clamp(viz_params *p, int T, int n_models, int n_digits)
     if ((int)p->variance < 0 || p->variance >= DDPM_VARIANCE_COUNT) p->variance = 0;
     if ((int)p->view < 0 || p->view >= VIZ_VIEW_COUNT) p->view = 0;
     if ((int)p->compare < 0 || p->compare >= VIZ_COMPARE_COUNT) p->compare = 0;
+    viz_b_values *b = &p->b;
+    b->steps = clamp_int(b->steps, 1, T); /* a B model of another T: viz_job_sides clamps to its own */
+    if (!(b->eta >= 0.0)) b->eta = 0.0;
+    if (b->eta > 1.0) b->eta = 1.0;
+    if ((int)b->schedule < 0 || b->schedule >= DDPM_SCHEDULE_COUNT) b->schedule = 0;
+    if ((int)b->spacing < 0 || b->spacing >= DDPM_SPACING_COUNT) b->spacing = 0;
+    if ((int)b->sampler < 0 || b->sampler >= DDPM_SAMPLER_COUNT) b->sampler = 0;
+    if ((int)b->variance < 0 || b->variance >= DDPM_VARIANCE_COUNT) b->variance = 0;
+    b->model = n_models > 0 ? clamp_int(b->model, 0, n_models - 1) : 0;
     p->focus = clamp_int(p->focus, 0, VIZ_GRID_N - 1);
     if (p->snapshot < -1) p->snapshot = -1; /* its top: the app knows the history's length */
     if ((int)p->world < 0 || p->world >= VIZ_WORLD_COUNT) p->world = 0;
@@ -144,6 +163,15 @@ int viz_nearest_frame(const int *t, int n, int target)
     return best;
 }
 
+int viz_nearest_level(const double *abar, int n, double target)
+{
+    DDPM_ASSERT(abar && n >= 1);
+    int best = 0;
+    for (int k = 1; k < n; k++)
+        if (fabs(abar[k] - target) < fabs(abar[best] - target)) best = k;
+    return best;
+}
+
 /* ---- jobs ------------------------------------------------------------------------ */
 
 static void side_label(viz_side *s)
@@ -162,43 +190,104 @@ static void side_label(viz_side *s)
     }
 }
 
-int viz_job_sides(const viz_params *p, const ddpm_schedule_config *model, int T,
-                  viz_side out[VIZ_MAX_SIDES])
+/* One side from a full set of sliders. */
+static viz_side side_of(const viz_params *q, const ddpm_schedule_config *model)
 {
-    viz_side base = {.cfg = viz_sampler_config(p), .schedule = viz_schedule_config(p, model)};
-    base.cfg.steps = clamp_int(base.cfg.steps, 1, T);
-    out[0] = base;
+    viz_side s = {.model = q->model, .cfg = viz_sampler_config(q), .schedule = viz_schedule_config(q, model)};
+    s.cfg.steps = clamp_int(s.cfg.steps, 1, model->T);
+    side_label(&s);
+    return s;
+}
+
+int viz_job_sides(const viz_params *p, const ddpm_schedule_config *model, int T,
+                  const ddpm_schedule_config *model_b, viz_side out[VIZ_MAX_SIDES])
+{
+    ddpm_schedule_config ma = *model;
+    ma.T = T;
     if (p->view != VIZ_VIEW_COMPARE) {
-        side_label(&out[0]);
+        out[0] = side_of(p, &ma);
         return 1;
     }
-    out[1] = base;
+    viz_params A = *p, B = *p; /* B = A but for the compared setting */
+    const ddpm_schedule_config *mb = &ma;
+    ddpm_schedule_config other;
     switch (p->compare) {
-    case VIZ_COMPARE_SAMPLER:
-        out[0].cfg.sampler = DDPM_SAMPLER_DDIM;
-        out[1].cfg.sampler = DDPM_SAMPLER_DDPM;
-        out[1].cfg.eta = 0.0;
-        break;
+    case VIZ_COMPARE_SAMPLER: B.sampler = p->b.sampler; break;
     case VIZ_COMPARE_ETA:
-        out[0].cfg.sampler = out[1].cfg.sampler = DDPM_SAMPLER_DDIM;
-        out[0].cfg.eta = 0.0;
-        out[1].cfg.eta = 1.0;
+        A.sampler = B.sampler = DDPM_SAMPLER_DDIM; /* eta is DDIM's */
+        B.eta = p->b.eta;
         break;
-    case VIZ_COMPARE_STEPS:
-        out[0].cfg.steps = T < 10 ? T : 10;
-        out[1].cfg.steps = T < 50 ? T : 50;
+    case VIZ_COMPARE_STEPS: B.steps = p->b.steps; break;
+    case VIZ_COMPARE_SCHEDULE: B.schedule = p->b.schedule; break;
+    case VIZ_COMPARE_SPACING: B.spacing = p->b.spacing; break;
+    case VIZ_COMPARE_VARIANCE:
+        A.sampler = B.sampler = DDPM_SAMPLER_DDPM; /* the variance is DDPM's */
+        B.variance = p->b.variance;
         break;
-    case VIZ_COMPARE_SCHEDULE:
-        out[0].schedule = *model;
-        if (out[1].schedule.kind == model->kind)
-            out[1].schedule.kind = (ddpm_schedule_kind)((model->kind + 1) % DDPM_SCHEDULE_COUNT);
+    case VIZ_COMPARE_CLIP: B.clip_x0 = p->b.clip_x0; break;
+    case VIZ_COMPARE_MODEL:
+        B.model = p->b.model;
+        if (model_b) {
+            other = *model_b;
+            mb = &other;
+            /* A on its own model's schedule: B on its own; else both on A's kind */
+            B.schedule = p->schedule == ma.kind ? model_b->kind : p->schedule;
+        }
         break;
-    default:
-        break;
+    default: break;
     }
-    side_label(&out[0]);
-    side_label(&out[1]);
+    out[0] = side_of(&A, &ma);
+    out[1] = side_of(&B, mb);
     return 2;
+}
+
+void viz_side_name_model(viz_side *s, const char *name)
+{
+    snprintf(s->model_name, sizeof s->model_name, "%.31s", name);
+    char l[sizeof s->label];
+    snprintf(l, sizeof l, "%s", s->label);
+    snprintf(s->label, sizeof s->label, "%.24s: %.68s", name, l);
+    snprintf(l, sizeof l, "%s", s->label_ascii);
+    snprintf(s->label_ascii, sizeof s->label_ascii, "%.24s: %.68s", name, l);
+}
+
+static void append(char *buf, size_t cap, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+static void append(char *buf, size_t cap, const char *fmt, ...)
+{
+    const size_t n = strlen(buf);
+    if (n + 3 >= cap) return;
+    if (n) snprintf(buf + n, cap - n, ", ");
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(buf + strlen(buf), cap - strlen(buf), fmt, ap);
+    va_end(ap);
+}
+
+void viz_side_diff(const viz_side *s, const viz_side *o, char *buf, size_t cap)
+{
+    const ddpm_sampler_config *x = &s->cfg, *y = &o->cfg;
+    buf[0] = '\0';
+    if (s->model != o->model) append(buf, cap, "%s", s->model_name[0] ? s->model_name : "another model");
+    if (x->sampler != y->sampler) append(buf, cap, "%s", x->sampler == DDPM_SAMPLER_DDIM ? "DDIM" : "DDPM");
+    if (x->sampler == DDPM_SAMPLER_DDIM && (x->eta != y->eta || x->sampler != y->sampler))
+        append(buf, cap, "\xCE\xB7=%.2g", x->eta);
+    if (x->steps != y->steps) append(buf, cap, "%d steps", x->steps);
+    if (x->spacing != y->spacing) append(buf, cap, "%s spacing", ddpm_spacing_name(x->spacing));
+    if (s->schedule.kind != o->schedule.kind) append(buf, cap, "%s", ddpm_schedule_name(s->schedule.kind));
+    if (s->schedule.T != o->schedule.T) append(buf, cap, "T=%d", s->schedule.T);
+    if (x->sampler == DDPM_SAMPLER_DDPM && x->variance != y->variance)
+        append(buf, cap, "\xCF\x83\xC2\xB2=%s", x->variance == DDPM_VARIANCE_LARGE ? "\xCE\xB2" : "\xCE\xB2\xCC\x83");
+    if (x->clip_x0 != y->clip_x0) append(buf, cap, "clip %s", x->clip_x0 ? "on" : "off");
+    if (!buf[0]) snprintf(buf, cap, "same");
+}
+
+bool viz_sides_identical(const viz_side *a, const viz_side *b)
+{
+    const ddpm_sampler_config *x = &a->cfg, *y = &b->cfg;
+    return a->model == b->model && x->sampler == y->sampler && x->steps == y->steps && x->spacing == y->spacing &&
+           x->clip_x0 == y->clip_x0 && (x->sampler != DDPM_SAMPLER_DDIM || x->eta == y->eta) &&
+           (x->sampler != DDPM_SAMPLER_DDPM || x->variance == y->variance) &&
+           memcmp(&a->schedule, &b->schedule, sizeof a->schedule) == 0;
 }
 
 int viz_job_batch(const viz_params *p)
@@ -216,7 +305,8 @@ bool viz_params_same_job(const viz_params *a, const viz_params *b)
 {
     if (a->view != b->view || a->world != b->world) return false;
     if (a->world == VIZ_WORLD_IMAGES && a->view == VIZ_VIEW_SINGLE && a->focus != b->focus) return false;
-    if (a->view == VIZ_VIEW_COMPARE && a->compare != b->compare) return false;
+    if (a->view == VIZ_VIEW_COMPARE && (a->compare != b->compare || memcmp(&a->b, &b->b, sizeof a->b) != 0))
+        return false;
     /* DDPM ignores eta, but a re-run is cheap and keeps the rule simple */
     return a->eta == b->eta && a->steps == b->steps && a->schedule == b->schedule &&
            a->spacing == b->spacing && a->sampler == b->sampler && a->clip_x0 == b->clip_x0 &&
@@ -246,10 +336,36 @@ const char *viz_dataset_name(int dataset)
            : dataset == VIZ_DATASET_DRAWN ? "drawn" : "?";
 }
 
+static const char *const compare_names[VIZ_COMPARE_COUNT] = {"sampler", "eta",     "steps",    "schedule",
+                                                              "model",   "spacing", "variance", "clip"};
+
 const char *viz_compare_name(viz_compare c)
 {
-    static const char *names[] = {"sampler", "eta", "steps", "schedule"};
-    return (int)c >= 0 && c < VIZ_COMPARE_COUNT ? names[c] : "?";
+    return (int)c >= 0 && c < VIZ_COMPARE_COUNT ? compare_names[c] : "?";
+}
+
+void viz_compare_title(const viz_params *p, const char *model_a, const char *model_b, char *buf, size_t cap)
+{
+    static const char *const samplers[] = {"DDPM", "DDIM"};
+    const viz_b_values *b = &p->b;
+    switch (p->compare) {
+    case VIZ_COMPARE_SAMPLER: snprintf(buf, cap, "%s vs %s", samplers[p->sampler], samplers[b->sampler]); break;
+    case VIZ_COMPARE_ETA: snprintf(buf, cap, "\xCE\xB7 %.2g vs %.2g", p->eta, b->eta); break;
+    case VIZ_COMPARE_STEPS: snprintf(buf, cap, "%d vs %d steps", p->steps, b->steps); break;
+    case VIZ_COMPARE_SCHEDULE:
+        snprintf(buf, cap, "%s vs %s", ddpm_schedule_name(p->schedule), ddpm_schedule_name(b->schedule));
+        break;
+    case VIZ_COMPARE_MODEL: snprintf(buf, cap, "%s vs %s", model_a, model_b); break;
+    case VIZ_COMPARE_SPACING:
+        snprintf(buf, cap, "%s vs %s", ddpm_spacing_name(p->spacing), ddpm_spacing_name(b->spacing));
+        break;
+    case VIZ_COMPARE_VARIANCE:
+        snprintf(buf, cap, "\xCF\x83\xC2\xB2 %s vs %s", p->variance == DDPM_VARIANCE_LARGE ? "\xCE\xB2" : "\xCE\xB2\xCC\x83",
+                 b->variance == DDPM_VARIANCE_LARGE ? "\xCE\xB2" : "\xCE\xB2\xCC\x83");
+        break;
+    case VIZ_COMPARE_CLIP: snprintf(buf, cap, "clip %s vs %s", p->clip_x0 ? "on" : "off", b->clip_x0 ? "on" : "off"); break;
+    default: snprintf(buf, cap, "?"); break;
+    }
 }
 
 /* ---- --set ------------------------------------------------------------------------- */
@@ -287,6 +403,13 @@ void viz_settings_apply(const viz_settings *s, viz_params *p)
     if (s->set & VIZ_SET_X0) p->x0_show = q->x0_show;
     if (s->set & VIZ_SET_FIELD) p->field = q->field;
     if (s->set & VIZ_SET_SNAPSHOT) p->snapshot = q->snapshot;
+    if (s->set & VIZ_SET_B_ETA) p->b.eta = q->b.eta;
+    if (s->set & VIZ_SET_B_STEPS) p->b.steps = q->b.steps;
+    if (s->set & VIZ_SET_B_SCHEDULE) p->b.schedule = q->b.schedule;
+    if (s->set & VIZ_SET_B_SPACING) p->b.spacing = q->b.spacing;
+    if (s->set & VIZ_SET_B_SAMPLER) p->b.sampler = q->b.sampler;
+    if (s->set & VIZ_SET_B_CLIP) p->b.clip_x0 = q->b.clip_x0;
+    if (s->set & VIZ_SET_B_VARIANCE) p->b.variance = q->b.variance;
 }
 
 static int parse_long(const char *key, const char *v, long lo, long hi, long *out, ddpm_error *err)
@@ -336,8 +459,62 @@ static int parse_choice(const char *key, const char *v, const char *const *names
     return ddpm_fail(err, "--set %s=%s: unknown value; use one of %s", key, v, list);
 }
 
+static int apply_one(viz_settings *s, const char *key, const char *v, ddpm_error *err);
+
+/* key_b=v: B's value, parsed as A's key would be into a scratch copy, then
+ * moved into p->b. */
+static int apply_b(viz_settings *s, const char *key, const char *v, ddpm_error *err)
+{
+    static const struct {
+        const char *key;
+        unsigned a_bit, b_bit;
+    } keys[] = {{"eta", VIZ_SET_ETA, VIZ_SET_B_ETA},
+                {"steps", VIZ_SET_STEPS, VIZ_SET_B_STEPS},
+                {"schedule", VIZ_SET_SCHEDULE, VIZ_SET_B_SCHEDULE},
+                {"spacing", VIZ_SET_SPACING, VIZ_SET_B_SPACING},
+                {"sampler", VIZ_SET_SAMPLER, VIZ_SET_B_SAMPLER},
+                {"variance", VIZ_SET_VARIANCE, VIZ_SET_B_VARIANCE},
+                {"clip", VIZ_SET_CLIP, VIZ_SET_B_CLIP},
+                {"model", 0, 0}};
+    const size_t n = strlen(key) - 2;
+    for (size_t i = 0; i < sizeof keys / sizeof keys[0]; i++) {
+        if (strlen(keys[i].key) != n || strncmp(key, keys[i].key, n) != 0) continue;
+        viz_settings tmp;
+        viz_settings_init(&tmp, &s->params);
+        if (apply_one(&tmp, keys[i].key, v, err) != DDPM_OK) {
+            char msg[sizeof err->msg];
+            snprintf(msg, sizeof msg, "%s", err->msg);
+            /* the message names the key as A's: say B's */
+            const char *at = strstr(msg, keys[i].key);
+            return at ? ddpm_fail(err, "%.*s%s_b%s", (int)(at - msg), msg, keys[i].key, at + n)
+                      : ddpm_fail(err, "%s", msg);
+        }
+        if (!keys[i].a_bit) {
+            snprintf(s->model_b_name, sizeof s->model_b_name, "%s", tmp.model_name);
+            return DDPM_OK;
+        }
+        const viz_params *q = &tmp.params;
+        viz_b_values *b = &s->params.b;
+        switch (keys[i].a_bit) {
+        case VIZ_SET_ETA: b->eta = q->eta; break;
+        case VIZ_SET_STEPS: b->steps = q->steps; break;
+        case VIZ_SET_SCHEDULE: b->schedule = q->schedule; break;
+        case VIZ_SET_SPACING: b->spacing = q->spacing; break;
+        case VIZ_SET_SAMPLER: b->sampler = q->sampler; break;
+        case VIZ_SET_VARIANCE: b->variance = q->variance; break;
+        default: b->clip_x0 = q->clip_x0; break;
+        }
+        s->set |= keys[i].b_bit;
+        return DDPM_OK;
+    }
+    return ddpm_fail(err, "--set: unknown key '%s'; B's keys (the comparison): model_b, sampler_b, eta_b, steps_b, "
+                          "spacing_b, schedule_b, variance_b, clip_b", key);
+}
+
 static int apply_one(viz_settings *s, const char *key, const char *v, ddpm_error *err)
 {
+    const size_t kl = strlen(key);
+    if (kl > 2 && !strcmp(key + kl - 2, "_b")) return apply_b(s, key, v, err);
     viz_params *p = &s->params;
     long l = 0;
     int b = 0, c = 0;
@@ -403,8 +580,7 @@ static int apply_one(viz_settings *s, const char *key, const char *v, ddpm_error
         return DDPM_OK;
     }
     if (!strcmp(key, "compare")) {
-        static const char *const names[] = {"sampler", "eta", "steps", "schedule"};
-        if (parse_choice(key, v, names, VIZ_COMPARE_COUNT, &c, err)) return DDPM_ERR;
+        if (parse_choice(key, v, compare_names, VIZ_COMPARE_COUNT, &c, err)) return DDPM_ERR;
         p->compare = (viz_compare)c;
         s->set |= VIZ_SET_COMPARE;
         return DDPM_OK;
@@ -507,7 +683,9 @@ static int apply_one(viz_settings *s, const char *key, const char *v, ddpm_error
     return ddpm_fail(err,
                      "--set: unknown key '%s'; valid keys: eta, steps, schedule, spacing, sampler, variance, "
                      "seed, clip, mode, compare, decomp, focus, speed, digit, model, phase, frame, "
-                     "t, play, lecture, help, fps, controls, world, dataset, trails, x0, field, snapshot",
+                     "t, play, lecture, help, fps, controls, world, dataset, trails, x0, field, snapshot, "
+                     "and the comparison's B: model_b, sampler_b, eta_b, steps_b, spacing_b, schedule_b, "
+                     "variance_b, clip_b",
                      key);
 }
 

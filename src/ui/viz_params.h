@@ -41,13 +41,31 @@ typedef enum {
     VIZ_VIEW_COUNT
 } viz_view;
 
+/* What differs between the comparison view's two configurations: A is the
+ * sliders, B is A with this one setting taken from viz_params.b. */
 typedef enum {
-    VIZ_COMPARE_SAMPLER,   /* DDIM (the current eta) vs DDPM ancestral, same steps */
-    VIZ_COMPARE_ETA,       /* DDIM eta = 0 vs eta = 1 */
-    VIZ_COMPARE_STEPS,     /* 10 vs 50 steps */
-    VIZ_COMPARE_SCHEDULE,  /* the model's own schedule vs the selected one */
+    VIZ_COMPARE_SAMPLER,   /* DDIM vs DDPM ancestral (B default: DDPM) */
+    VIZ_COMPARE_ETA,       /* DDIM eta (both sides DDIM; B default 1) */
+    VIZ_COMPARE_STEPS,     /* step counts (B default 10) */
+    VIZ_COMPARE_SCHEDULE,  /* the schedule (B default: the one after the model's) */
+    VIZ_COMPARE_MODEL,     /* the model: eps vs v vs x0 (B default: the next model) */
+    VIZ_COMPARE_SPACING,   /* timestep spacing (B default trailing) */
+    VIZ_COMPARE_VARIANCE,  /* DDPM's sigma^2 (both sides DDPM; B default large) */
+    VIZ_COMPARE_CLIP,      /* clipping x0-hat (B default: the opposite of A's) */
     VIZ_COMPARE_COUNT
 } viz_compare;
+
+/* B's value of every comparable setting; only the compared one is used. */
+typedef struct viz_b_values {
+    int model;
+    ddpm_sampler_kind sampler;
+    double eta;
+    int steps;
+    ddpm_spacing spacing;
+    ddpm_schedule_kind schedule;
+    ddpm_variance variance;
+    bool clip_x0;
+} viz_b_values;
 
 enum {
     VIZ_GRID_N = 16,          /* samples in the grid view */
@@ -79,6 +97,7 @@ typedef struct viz_params {
     /* what is shown */
     viz_view view;
     viz_compare compare;
+    viz_b_values b;                /* the comparison's configuration B (what differs from A) */
     bool decomposition;            /* the three terms of x_{t-1} */
     int focus;                     /* the grid sample the single view and the decomposition follow */
     double speed;                  /* playback, reverse steps per second */
@@ -125,6 +144,11 @@ double viz_steps_to_unit(int steps, int T);
  * the one whose t is nearest to target; on a tie the earlier (noisier) one.
  * The comparison view aligns two trajectories of different step counts by t. */
 int viz_nearest_frame(const int *t, int n, int target);
+/* The same by noise level: of frames whose alpha_bar are abar[0..n-1]
+ * (increasing), the one nearest to target; on a tie the noisier.  Two models
+ * of different schedules (or T) are aligned by it: their equal t are not
+ * equal noise. */
+int viz_nearest_level(const double *abar, int n, double target);
 /* The next round number of steps up (dir > 0) or down (dir < 0) among
  * 1, 2, 5, 10, 20, 25, 50, 100, 200, 250, 500, 1000, ... and T itself. */
 int viz_steps_ladder(int steps, int T, int dir);
@@ -133,16 +157,38 @@ int viz_steps_ladder(int steps, int T, int dir);
 
 /* One configuration of a job. */
 typedef struct viz_side {
+    int model;                     /* index into the app's model list */
+    char model_name[32];           /* its name, when comparing models (viz_side_name_model) */
     ddpm_sampler_config cfg;
     ddpm_schedule_config schedule;
-    char label[64];                /* "DDIM η=0, 50 steps, linear" (UTF-8) */
-    char label_ascii[64];          /* the same with "eta", for the bitmap font */
+    char label[96];                /* "DDIM η=0, 50 steps, linear" (UTF-8); the model first when comparing models */
+    char label_ascii[96];          /* the same with "eta", for the bitmap font */
 } viz_side;
 
 /* The configurations the current view samples: one, or two in the
- * comparison view.  Returns their number. */
+ * comparison view.  Returns their number.  model is the schedule the
+ * selected model was trained with (T its timesteps); model_b is B's model's,
+ * used when the comparison is of models (NULL: the same as A's).
+ *
+ * B is A with the compared setting taken from p->b, and nothing else: moving
+ * A's sliders moves both.  Comparing eta, both sides use DDIM; comparing
+ * DDPM's variance, both use DDPM.  Comparing models, each side samples with
+ * its own model's schedule (T, betas) and the kind of A's when A's differs
+ * from its model's (a lesson that then holds on both sides); steps are
+ * clamped to each side's T. */
 int viz_job_sides(const viz_params *p, const ddpm_schedule_config *model, int T,
-                  viz_side out[VIZ_MAX_SIDES]);
+                  const ddpm_schedule_config *model_b, viz_side out[VIZ_MAX_SIDES]);
+
+/* Puts the model's name in front of the side's labels (the comparison of models). */
+void viz_side_name_model(viz_side *s, const char *name);
+
+/* What side s has that other does not, short: "v-linear", "eta=1",
+ * "10 steps", "DDPM", "cosine (T=500)", "trailing", "sigma^2=beta", "clip on"
+ * (UTF-8; several joined by ", "); "same" when nothing differs. */
+void viz_side_diff(const viz_side *s, const viz_side *other, char *buf, size_t cap);
+
+/* True when the two sides sample the same thing (B's value equals A's). */
+bool viz_sides_identical(const viz_side *a, const viz_side *b);
 
 /* Images per job (1, VIZ_GRID_N or VIZ_COMPARE_N; VIZ_POINTS_N particles in
  * the 2D world) and the index of the first, for the
@@ -164,6 +210,9 @@ const char *viz_world_name(viz_world w);
 /* "moons", ..., "drawn" */
 const char *viz_dataset_name(int dataset);
 const char *viz_compare_name(viz_compare c);
+/* "DDIM vs DDPM", "eps-linear vs v-linear" ...: what the comparison shows,
+ * for the selector (UTF-8); names are the two models' (compare=model). */
+void viz_compare_title(const viz_params *p, const char *model_a, const char *model_b, char *buf, size_t cap);
 
 /* ---- --set key=value,... -------------------------------------------------- */
 
@@ -174,6 +223,9 @@ enum {
     VIZ_SET_COMPARE = 1 << 8, VIZ_SET_DECOMP = 1 << 9, VIZ_SET_FOCUS = 1 << 10, VIZ_SET_SPEED = 1 << 11,
     VIZ_SET_DIGIT = 1 << 12, VIZ_SET_DATASET = 1 << 13, VIZ_SET_TRAILS = 1 << 14, VIZ_SET_X0 = 1 << 15,
     VIZ_SET_FIELD = 1 << 16, VIZ_SET_SNAPSHOT = 1 << 17, VIZ_SET_VARIANCE = 1 << 18,
+    /* B's values: eta_b=, steps_b=, ... */
+    VIZ_SET_B_ETA = 1 << 19, VIZ_SET_B_STEPS = 1 << 20, VIZ_SET_B_SCHEDULE = 1 << 21, VIZ_SET_B_SPACING = 1 << 22,
+    VIZ_SET_B_SAMPLER = 1 << 23, VIZ_SET_B_CLIP = 1 << 24, VIZ_SET_B_VARIANCE = 1 << 25,
 };
 
 /* A --set list: parameter values, and settings that are not sampling
@@ -182,6 +234,7 @@ typedef struct viz_settings {
     viz_params params;
     unsigned set;         /* VIZ_SET_* of the params given */
     char model_name[VIZ_MODEL_NAME_MAX];  /* "" = unchanged */
+    char model_b_name[VIZ_MODEL_NAME_MAX];/* B's model (model_b=); "" = unchanged */
     int phase;            /* -1 unchanged, 0 forward, 1 reverse */
     double frame;         /* reverse frame (step index); -1 unchanged, 1e9 = the end */
     int forward_t;        /* forward-panel t; -1 unchanged */
@@ -202,7 +255,10 @@ void viz_settings_apply(const viz_settings *s, viz_params *p);
  * model, phase (forward|reverse), frame (a step index or "end"), t (forward
  * t), play, lecture, help, fps, controls; the 2D world: world (images|2d),
  * dataset (moons|swissroll|gaussians8|checkerboard|rings|drawn), trails,
- * x0 (off|cloud|lines), field (score|x0).  A bad key or value is DDPM_ERR
+ * x0 (off|cloud|lines), field (score|x0); the comparison's B: compare
+ * (sampler|eta|steps|schedule|model|spacing|variance|clip) picks what differs,
+ * and model_b, sampler_b, eta_b, steps_b, spacing_b, schedule_b, variance_b,
+ * clip_b give B's value of it.  A bad key or value is DDPM_ERR
  * with a message naming it and the valid choices; s is then unspecified.
  * Steps only have to be >= 1 here: the app checks them against the model's
  * T once it is loaded (and `ddpm viz` exits with 2 when they exceed it). */
