@@ -16,6 +16,7 @@
 #include "cli_util.h"
 #include "commands.h"
 #include "ddpm/fileio.h"
+#include "ddpm/idx.h"
 #include "ui_shot.h"
 
 /* A trained model for the x0-hat check: $DDPM_VIZ_TEST_MODEL, else the bundled
@@ -147,6 +148,30 @@ static void check_side_is_ddpm_sample(const viz_app *a, int side, const char *mo
     CHECK(memcmp(x, tr->x_t + (size_t)tr->S * n, sizeof(float) * n) == 0, "side %d is not %s's ddpm_sample", side,
           model_name);
     free(x);
+    /* and the command itself: `ddpm sample MODEL -n B --steps S --seed ...` writes the same bytes */
+    char idx_path[4200], png_path[4200], n_arg[16], steps_arg[16], seed_arg[32];
+    snprintf(png_path, sizeof png_path, "%s-%s.png", g_out, model_name);
+    snprintf(idx_path, sizeof idx_path, "%s-%s-idx3-ubyte", g_out, model_name);
+    snprintf(n_arg, sizeof n_arg, "%d", r->B);
+    snprintf(steps_arg, sizeof steps_arg, "%d", r->job.sides[side].cfg.steps);
+    snprintf(seed_arg, sizeof seed_arg, "%llu", (unsigned long long)r->job.seed);
+    remove(idx_path);
+    char *argv[] = {"sample", path, "-n", n_arg, "--steps", steps_arg, "--seed", seed_arg, "--sampler", "ddim",
+                    "--eta", "0", "--out", png_path, "--idx", idx_path, "--quiet", NULL};
+    CHECK(r->job.sides[side].cfg.sampler == DDPM_SAMPLER_DDIM && r->job.sides[side].cfg.eta == 0.0 &&
+              !r->job.sides[side].cfg.clip_x0 && r->job.first_index == 0,
+          "the command line above says the side's settings");
+    CHECK(ddpm_cmd_sample((int)(sizeof argv / sizeof argv[0]) - 1, argv) == 0, "ddpm sample %s", model_name);
+    ddpm_idx idx;
+    CHECK(ddpm_idx_read(idx_path, DDPM_IDX_IMAGES, &idx, &err) == 0, "%s", err.msg);
+    uint8_t *bytes = malloc(n);
+    ddpm_cli_to_bytes(tr->x_t + (size_t)tr->S * n, n, bytes);
+    CHECK(idx.dims[0] == (uint32_t)r->B && memcmp(idx.data, bytes, n) == 0,
+          "side %d's pixels are not those of `ddpm sample %s`", side, model_name);
+    free(bytes);
+    ddpm_idx_free(&idx);
+    remove(idx_path);
+    remove(png_path);
     ddpm_net_workspace_free(ws);
     ddpm_schedule_free(&sched);
     ddpm_checkpoint_free(&ck);
