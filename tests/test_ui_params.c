@@ -384,6 +384,27 @@ static void test_settings_b(void)
         viz_settings_init(&s, &p);
         CHECK(viz_settings_parse(&s, spec, &err) == DDPM_OK && (int)s.params.compare == c, "%s: %s", spec, err.msg);
     }
+    /* the study's lists: an item without '=' continues the list before it */
+    viz_settings_init(&s, &p);
+    CHECK(viz_settings_parse(&s, "study_eta=0,0.25,1,study_steps=5,50,eta=0.3,study_n=64", &err) == DDPM_OK, "%s",
+          err.msg);
+    q = p;
+    viz_settings_apply(&s, &q);
+    CHECK(q.n_study_eta == 3 && q.study_eta[1] == 0.25 && q.n_study_steps == 2 && q.study_steps[1] == 50,
+          "study lists");
+    CHECK(q.eta == 0.3 && q.study_n == 64, "keys after a list still parse");
+    viz_params u = q;
+    u.study_steps[1] = 20;
+    CHECK(!viz_params_same_study(&q, &u) && viz_params_same_study(&q, &q), "another list is another study");
+    u = q;
+    u.eta = 0.9; /* the study's rows give eta */
+    CHECK(viz_params_same_study(&q, &u), "A's eta does not change the study");
+    const char *bad_lists[] = {"study_eta=0,2", "study_steps=0", "study_steps=1,2,3,4,5,6,7", "study_n=2"};
+    for (size_t i = 0; i < sizeof bad_lists / sizeof bad_lists[0]; i++) {
+        viz_settings_init(&s, &p);
+        CHECK(viz_settings_parse(&s, bad_lists[i], &err) == DDPM_ERR && strstr(err.msg, "study"), "'%s': %s",
+              bad_lists[i], err.msg);
+    }
     const char *bad[] = {"eta_b=2", "steps_b=0", "schedule_b=cubic", "digit_b=3", "clip_b=maybe", "_b=1"};
     for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
         viz_settings_init(&s, &p);

@@ -1,6 +1,8 @@
 /* cli_util.c: helpers shared by the subcommands (see cli_util.h). */
 #include "cli_util.h"
 
+#include <errno.h>
+
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -131,4 +133,68 @@ void ddpm_cli_to_bytes(const float *x, size_t n, uint8_t *out)
         v = isfinite(v) ? v : 0.0;
         out[i] = (uint8_t)lrint(v < 0 ? 0 : (v > 255 ? 255 : v));
     }
+}
+
+/* ---- lists of eta and steps ------------------------------------------------------------ */
+
+typedef struct {
+    char text[64];
+} list_item;
+
+static int split_list(const char *text, const char *what, list_item *items, int max, int *n, ddpm_error *err)
+{
+    *n = 0;
+    const char *p = text;
+    const bool eta = strstr(what, "eta") != NULL;
+    for (;;) {
+        const char *comma = strchr(p, ',');
+        size_t len = comma ? (size_t)(comma - p) : strlen(p);
+        if (len == 0)
+            return ddpm_fail(err, "%s '%s' has an empty item; write values separated by commas, e.g. %s %s", what,
+                             text, what, eta ? "0,0.5,1" : "10,50,1000");
+        if (*n == max) return ddpm_fail(err, "%s lists more than %d values", what, max);
+        if (len >= sizeof items[0].text) return ddpm_fail(err, "%s: '%.20s...' is not a number", what, p);
+        memcpy(items[*n].text, p, len);
+        items[*n].text[len] = '\0';
+        (*n)++;
+        if (!comma) return DDPM_OK;
+        p = comma + 1;
+    }
+}
+
+int ddpm_cli_parse_etas(const char *text, const char *what, double *out, int max, int *n, ddpm_error *err)
+{
+    list_item *items = ddpm_xcalloc((size_t)max, sizeof *items);
+    int rc = split_list(text, what, items, max, n, err);
+    for (int i = 0; i < *n && rc == DDPM_OK; i++) {
+        char *end;
+        errno = 0;
+        out[i] = strtod(items[i].text, &end);
+        if (*end != '\0' || errno == ERANGE || !isfinite(out[i]))
+            rc = ddpm_fail(err, "%s: '%s' is not a number", what, items[i].text);
+        else if (out[i] < 0.0 || out[i] > 1.0)
+            rc = ddpm_fail(err, "%s: %s is outside [0, 1] (0 = deterministic DDIM, 1 = DDPM-like)", what,
+                           items[i].text);
+    }
+    free(items);
+    return rc;
+}
+
+int ddpm_cli_parse_steps(const char *text, const char *what, int *out, int max, int *n, ddpm_error *err)
+{
+    list_item *items = ddpm_xcalloc((size_t)max, sizeof *items);
+    int rc = split_list(text, what, items, max, n, err);
+    for (int i = 0; i < *n && rc == DDPM_OK; i++) {
+        char *end;
+        errno = 0;
+        long v = strtol(items[i].text, &end, 10);
+        if (*end != '\0' || errno == ERANGE)
+            rc = ddpm_fail(err, "%s: '%s' is not an integer", what, items[i].text);
+        else if (v < 1 || v > DDPM_T_MAX)
+            rc = ddpm_fail(err, "%s: %ld is out of range; step counts are 1..T", what, v);
+        else
+            out[i] = (int)v;
+    }
+    free(items);
+    return rc;
 }

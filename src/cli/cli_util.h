@@ -68,4 +68,11 @@ int ddpm_cli_points_png(const char *path, const float *pts, size_t n, int D, con
 /* Float images in [-1, 1] to bytes (round, clamp), as MNIST stores them. */
 void ddpm_cli_to_bytes(const float *x, size_t n, uint8_t *out);
 
+/* Comma-separated lists of eta values (each in [0, 1]) and of step counts
+ * (1..DDPM_T_MAX), at most max items: `ddpm sweep --eta/--steps` and the
+ * visualizer's study (study_eta=, study_steps=).  what names the list in
+ * messages ("--eta"). */
+int ddpm_cli_parse_etas(const char *text, const char *what, double *out, int max, int *n, ddpm_error *err);
+int ddpm_cli_parse_steps(const char *text, const char *what, int *out, int max, int *n, ddpm_error *err);
+
 #endif

@@ -37,61 +37,6 @@ enum { MAX_LIST = 32 };
 /* ---- the lists ------------------------------------------------------------------- */
 
 /* Splits a comma-separated list into items; rejects empty items and lists. */
-static int split_list(const char *text, const char *flag, char items[MAX_LIST][64], int *n,
-                      ddpm_error *err)
-{
-    *n = 0;
-    const char *p = text;
-    for (;;) {
-        const char *comma = strchr(p, ',');
-        size_t len = comma ? (size_t)(comma - p) : strlen(p);
-        if (len == 0)
-            return ddpm_fail(err, "--%s '%s' has an empty item; write values separated by commas, "
-                                  "e.g. --%s %s", flag, text, flag,
-                             strcmp(flag, "eta") == 0 ? "0,0.5,1" : "10,50,1000");
-        if (*n == MAX_LIST) return ddpm_fail(err, "--%s lists more than %d values", flag, MAX_LIST);
-        if (len >= sizeof items[0]) return ddpm_fail(err, "--%s: '%.20s...' is not a number", flag, p);
-        memcpy(items[*n], p, len);
-        items[*n][len] = '\0';
-        (*n)++;
-        if (!comma) return DDPM_OK;
-        p = comma + 1;
-    }
-}
-
-static int parse_etas(const char *text, double *out, int *n, ddpm_error *err)
-{
-    char items[MAX_LIST][64];
-    if (split_list(text, "eta", items, n, err) != DDPM_OK) return DDPM_ERR;
-    for (int i = 0; i < *n; i++) {
-        char *end;
-        errno = 0;
-        out[i] = strtod(items[i], &end);
-        if (*end != '\0' || errno == ERANGE || !isfinite(out[i]))
-            return ddpm_fail(err, "--eta: '%s' is not a number", items[i]);
-        if (out[i] < 0.0 || out[i] > 1.0)
-            return ddpm_fail(err, "--eta: %s is outside [0, 1] (0 = deterministic DDIM, 1 = DDPM-like)", items[i]);
-    }
-    return DDPM_OK;
-}
-
-static int parse_steps(const char *text, int *out, int *n, ddpm_error *err)
-{
-    char items[MAX_LIST][64];
-    if (split_list(text, "steps", items, n, err) != DDPM_OK) return DDPM_ERR;
-    for (int i = 0; i < *n; i++) {
-        char *end;
-        errno = 0;
-        long v = strtol(items[i], &end, 10);
-        if (*end != '\0' || errno == ERANGE)
-            return ddpm_fail(err, "--steps: '%s' is not an integer", items[i]);
-        if (v < 1 || v > DDPM_T_MAX)
-            return ddpm_fail(err, "--steps: %ld is out of range; step counts are 1..T", v);
-        out[i] = (int)v;
-    }
-    return DDPM_OK;
-}
-
 /* ---- the plan ------------------------------------------------------------------------ */
 
 /* Everything the sweep will do, settled before the first sample. */
@@ -190,20 +135,6 @@ static void draw_cell(ddpm_image *cell, const float *x, int n, int S, int scale,
     ddpm_image_free(&grid);
 }
 
-static void write_csv_row(FILE *csv, const char *name, const ddpm_run_config *run, double eta, int steps,
-                          const sweep_run *sr, const cell_result *cr)
-{
-    fprintf(csv, "%s,%s,%s,%g,%d,%d,", name, ddpm_prediction_name(run->prediction),
-            ddpm_schedule_name(run->schedule.kind), eta, steps, sr->plan->n_score);
-    if (sr->ref)
-        fprintf(csv, "%.6f,%.6f,%.6f,%.6f,%.6f,", cr->q.confidence, cr->q.entropy, cr->q.inception_score,
-                cr->q.fd, sr->floor->fd > 0 ? cr->q.fd / sr->floor->fd : 0.0);
-    else
-        fprintf(csv, ",,,,,");
-    fprintf(csv, "%.3f\n", cr->seconds);
-    fflush(csv);  /* a long sweep's finished cells survive an interruption */
-}
-
 /* Prints FD / floor (or seconds, unscored) as a matrix, rows eta and columns steps. */
 static void print_summary(const char *name, const ddpm_run_config *run, const sweep_run *sr,
                           const cell_result *res)
@@ -264,7 +195,8 @@ static int sweep_checkpoint(const sweep_run *sr, const sweep_model *sm, ddpm_ima
         ddpm_cli_quantize(x, values);
         if (sr->ref) ddpm_quality_score(sr->ref, x, (size_t)p->n_score, &cr->q);
         draw_cell(&cells[k], x, p->n_show, S, p->scale, sr->ref ? &cr->q : NULL, sr->floor);
-        write_csv_row(sr->csv, sm->name, run, eta, steps, sr, cr);
+        ddpm_cli_sweep_csv_row(sr->csv, sm->name, run, eta, steps, p->n_score, sr->ref ? &cr->q : NULL, sr->floor,
+                               cr->seconds);
     }
     if (sr->progress->prog) ddpm_progress_finish(sr->progress->prog);  /* end the bar's line */
     if (status == 0) {
@@ -336,6 +268,7 @@ int ddpm_cmd_sweep(int argc, char **argv)
         {"sampler", ARG_STRING, &sampler, 0, 0, "NAME", "ddim, or ddpm (which ignores eta)"},
         {"spacing", ARG_STRING, &spacing, 0, 0, "NAME", "timestep spacing: leading|trailing|linspace"},
         {"variance", ARG_STRING, &variance, 0, 0, "NAME", "DDPM variance: small|large"},
+        {"clip", ARG_FLAG, &p.base.clip_x0, 0, 0, NULL, "clamp x0-hat to [-1, 1] at every step"},
         {"out", ARG_STRING, &out, 0, 0, "FILE", "the PNG of all sheets"},
         {"csv", ARG_STRING, &csv_arg, 0, 0, "FILE", "the per-cell CSV (default <out>.csv)"},
         {"scale", ARG_INT, &p.scale, 1, 8, "N", "zoom of the sample grids"},
@@ -361,8 +294,8 @@ int ddpm_cmd_sweep(int argc, char **argv)
                   MAX_MODELS);
         return ddpm_cli_bad_input("sweep", &err);
     }
-    if (parse_etas(eta_list, p.etas, &p.n_eta, &err) != DDPM_OK ||
-        parse_steps(steps_list, p.steps, &p.n_steps, &err) != DDPM_OK ||
+    if (ddpm_cli_parse_etas(eta_list, "--eta", p.etas, MAX_LIST, &p.n_eta, &err) != DDPM_OK ||
+        ddpm_cli_parse_steps(steps_list, "--steps", p.steps, MAX_LIST, &p.n_steps, &err) != DDPM_OK ||
         ddpm_sampler_parse(sampler, &p.base.sampler, &err) != DDPM_OK ||
         ddpm_spacing_parse(spacing, &p.base.spacing, &err) != DDPM_OK ||
         ddpm_variance_parse(variance, &p.base.variance, &err) != DDPM_OK)
@@ -424,8 +357,7 @@ int ddpm_cmd_sweep(int argc, char **argv)
         if (scoring) ddpm_cli_scorer_close(&scorer);
         return ddpm_cli_bad_input("sweep", &err);
     }
-    fprintf(csv, "checkpoint,prediction,schedule,eta,steps,n_scored,confidence,entropy,inception_score,fd,"
-                 "fd_ratio,seconds\n");
+    ddpm_cli_sweep_csv_header(csv);
 
     char est[32], est_longest[32];
     ddpm_format_duration(estimate, est, sizeof est);

@@ -64,3 +64,23 @@ void ddpm_cli_quantize(float *x, size_t n)
         ddpm_pixels_from_bytes(x + i, &byte, 1); /* as ddpm_dataset reads bytes */
     }
 }
+
+void ddpm_cli_sweep_csv_header(FILE *csv)
+{
+    fprintf(csv, "checkpoint,prediction,schedule,eta,steps,n_scored,confidence,entropy,inception_score,fd,"
+                 "fd_ratio,seconds\n");
+}
+
+void ddpm_cli_sweep_csv_row(FILE *csv, const char *name, const ddpm_run_config *run, double eta, int steps,
+                            int n_score, const ddpm_quality *q, const ddpm_quality *floor, double seconds)
+{
+    fprintf(csv, "%s,%s,%s,%g,%d,%d,", name, ddpm_prediction_name(run->prediction),
+            ddpm_schedule_name(run->schedule.kind), eta, steps, n_score);
+    if (q)
+        fprintf(csv, "%.6f,%.6f,%.6f,%.6f,%.6f,", q->confidence, q->entropy, q->inception_score, q->fd,
+                floor && floor->fd > 0 ? q->fd / floor->fd : 0.0);
+    else
+        fprintf(csv, ",,,,,");
+    fprintf(csv, "%.3f\n", seconds);
+    fflush(csv);  /* a long sweep's finished cells survive an interruption */
+}

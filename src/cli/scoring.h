@@ -4,6 +4,8 @@
 #ifndef DDPM_CLI_SCORING_H
 #define DDPM_CLI_SCORING_H
 
+#include <stdio.h>
+
 #include "cli_util.h"
 #include "ddpm/classifier.h"
 #include "ddpm/quality.h"
@@ -39,5 +41,12 @@ int ddpm_cli_sample_batched(ddpm_cli_model *m, const ddpm_sampler_config *cfg, u
  * stores, read back), so samples scored straight from the sampler score
  * exactly as the IDX file `ddpm sample` writes. */
 void ddpm_cli_quantize(float *x, size_t n);
+
+/* The per-cell CSV of `ddpm sweep` (and the visualizer's study export):
+ * checkpoint, prediction, schedule, eta, steps, n_scored, confidence,
+ * entropy, inception_score, fd, fd_ratio, seconds.  q NULL: no scores. */
+void ddpm_cli_sweep_csv_header(FILE *csv);
+void ddpm_cli_sweep_csv_row(FILE *csv, const char *name, const ddpm_run_config *run, double eta, int steps,
+                            int n_score, const ddpm_quality *q, const ddpm_quality *floor, double seconds);
 
 #endif

@@ -321,7 +321,7 @@ static void update_size(viz_app *a)
     float scale = viz_layout_scale(w, h);
     viz_draw_set_scale(&a->draw, scale, a->lecture);
     viz_layout_compute(&a->layout, w, h, scale, !a->controls_hidden, a->p.decomposition, viz_overlay_banners_height(a),
-                       viz_app_points(a));
+                       viz_app_points(a), a->p.view == VIZ_VIEW_STUDY);
 }
 
 static void poll_trainer(viz_app *a)
@@ -362,6 +362,7 @@ static void draw_all(viz_app *a)
         [VIZ_PANEL_FORWARD] = viz_panel_forward,     [VIZ_PANEL_REVERSE] = viz_panel_reverse,
         [VIZ_PANEL_SCHEDULE] = viz_panel_schedule,   [VIZ_PANEL_TRAINING] = viz_panel_training,
         [VIZ_PANEL_DECOMP] = viz_panel_decomposition, [VIZ_PANEL_TIMELINE] = viz_panel_timeline,
+        [VIZ_PANEL_STUDY] = viz_panel_study,
     };
     /* the 2D world: its own data and particle panels, the rest shared */
     static void (*const point_panels[VIZ_PANEL_COUNT])(viz_app *, SDL_Rect) = {
@@ -402,6 +403,7 @@ static void update_state(viz_app *a, double dt)
     else update_forward_digit(a);
     viz_app_submit_jobs(a);
     viz_app_update_shown(a);
+    viz_app_update_study(a);
 
     const int S = a->shown ? viz_result_steps(a->shown) : a->p.steps;
     const int T = a->sched_ok ? a->sched.T : viz_app_T(a);
@@ -425,7 +427,7 @@ void viz_app_frame(viz_app *a, double dt)
     update_state(a, dt);
     /* the layout may depend on toggles changed by keys */
     viz_layout_compute(&a->layout, a->w, a->h, a->draw.scale, !a->controls_hidden, a->p.decomposition,
-                       viz_overlay_banners_height(a), viz_app_points(a));
+                       viz_overlay_banners_height(a), viz_app_points(a), a->p.view == VIZ_VIEW_STUDY);
     viz_ui_begin(&a->ui, &in);
     draw_all(a);
     viz_ui_end(&a->ui);
@@ -682,7 +684,8 @@ int viz_app_create(viz_app **out, const viz_options *opt, ddpm_error *err)
         to.notify_ctx = a;
     }
     if (viz_trainer_start(&a->trainer, &to, err) != DDPM_OK ||
-        viz_sampler_start(&a->sampler, viz_trainer_weights(a->trainer), a->headless ? NULL : wake_ui, a, err) != DDPM_OK) {
+        viz_sampler_start(&a->sampler, viz_trainer_weights(a->trainer), a->headless ? NULL : wake_ui, a, err) != DDPM_OK ||
+        viz_study_start(&a->study, viz_trainer_weights(a->trainer), a->headless ? NULL : wake_ui, a, err) != DDPM_OK) {
         viz_app_free(a);
         return DDPM_ERR;
     }
@@ -761,6 +764,8 @@ void viz_app_free(viz_app *a)
     print_frame_summary(a);
     /* stop the workers first: they may hold pointers into the models */
     viz_sampler_stop(a->sampler);
+    viz_study_stop(a->study);
+    viz_study_release(a->study_shown);
     viz_trainer_stop(a->trainer);
     if (a->away.started) {
         viz_trainer_stop(a->away.trainer);

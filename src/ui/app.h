@@ -23,6 +23,7 @@
 #include "raster.h"
 #include "tone.h"
 #include "sampler_thread.h"
+#include "study_thread.h"
 #include "trainer_thread.h"
 #include "ui.h"
 #include "viz_params.h"
@@ -160,6 +161,10 @@ typedef struct viz_app {
     viz_models models;
     viz_trainer *trainer;
     viz_sampler *sampler;
+    viz_study *study;            /* the study view's worker */
+    viz_study_result *study_shown;   /* its newest grid (a reference) */
+    viz_params study_submitted;  /* the params of the last study job */
+    bool study_has_submitted;
     viz_train_status train;      /* copied every frame */
     ddpm_schedule_kind live_schedule_seen; /* to notice a live run with another schedule */
     viz_loss_history history;
@@ -253,7 +258,7 @@ enum {
     VIZ_TEX_XT0, VIZ_TEX_X00, VIZ_TEX_XT1, VIZ_TEX_X01, VIZ_TEX_DIFF_XT, VIZ_TEX_DIFF_X0,
     VIZ_TEX_TERM0, VIZ_TEX_TERM1, VIZ_TEX_TERM2, VIZ_TEX_TERM_SUM, VIZ_TEX_STRIP,
     VIZ_TEX_PTS_FWD, VIZ_TEX_PTS_A, VIZ_TEX_PTS_B, VIZ_TEX_PTS_FIELD, VIZ_TEX_PTS_DENSITY, VIZ_TEX_FILM,
-    VIZ_TEX_FWD_V,
+    VIZ_TEX_FWD_V, VIZ_TEX_STUDY,
     VIZ_TEX_COUNT
 };
 _Static_assert(VIZ_TEX_COUNT <= (int)(sizeof ((viz_app *)0)->tex / sizeof ((viz_app *)0)->tex[0]),
@@ -315,9 +320,20 @@ const ddpm_run_config *viz_app_run_config_b(const viz_app *a);
 /* Playback length of a result: its largest number of steps. */
 int viz_result_steps(const viz_result *r);
 void viz_app_submit_jobs(viz_app *a);
+/* A worker's hold callback (viz_job.hold): both cores hold the training, one lends it one. */
+void viz_app_hold_trainer(void *ctx, int threads, bool on);
 /* Seconds between the refreshes that follow a running training (0: none). */
 double viz_app_refresh_interval(const viz_app *a);
 void viz_app_update_shown(viz_app *a);
+/* The study view (app_study.c): submits a study job when its settings
+ * changed, and takes the newest result. */
+void viz_app_update_study(viz_app *a);
+/* P in the study view: the study panel as a PNG and its cells as the CSV `ddpm sweep` writes. */
+void viz_export_study(viz_app *a);
+/* The same, returning the paths in made (headless: after --screenshot). */
+int viz_export_study_files(viz_app *a, char *made, size_t cap, ddpm_error *err);
+/* The `ddpm sweep` command that gives the study's numbers (for the footer and the export). */
+void viz_study_command(const viz_app *a, const viz_study_result *r, char *buf, size_t cap);
 void viz_app_handle_key(viz_app *a, const SDL_KeyboardEvent *e);
 
 /* ---- shared by the panels (app.c) ---------------------------------------------------- */
@@ -413,6 +429,7 @@ void viz_panel_schedule(viz_app *a, SDL_Rect r);
 void viz_panel_training(viz_app *a, SDL_Rect r);
 void viz_panel_decomposition(viz_app *a, SDL_Rect r);
 void viz_panel_timeline(viz_app *a, SDL_Rect r);
+void viz_panel_study(viz_app *a, SDL_Rect r);
 /* the 2D world (panel_points.c, panel_field.c, panel_density.c) */
 void viz_panel_points_forward(viz_app *a, SDL_Rect r);
 void viz_panel_points_reverse(viz_app *a, SDL_Rect r);

@@ -17,7 +17,7 @@ int viz_result_steps(const viz_result *r)
 }
 
 /* A job on both cores holds the training; one on one core lends it one. */
-static void hold_trainer(void *ctx, int threads, bool on)
+void viz_app_hold_trainer(void *ctx, int threads, bool on)
 {
     if (threads > 1) viz_trainer_yield(ctx, on);
     else viz_trainer_lend(ctx, on);
@@ -40,7 +40,7 @@ static viz_job_model job_model(viz_app *a, int index, const viz_snap *snap)
 
 void viz_app_submit_jobs(viz_app *a)
 {
-    if (!a->sampler) return;
+    if (!a->sampler || a->p.view == VIZ_VIEW_STUDY) return; /* the study has its own worker */
     const viz_model *m = viz_app_model(a);
     const viz_model *mb = viz_app_compares_models(a) ? viz_app_model_b(a) : m;
     const viz_snap *snap = viz_app_scrubbed(a); /* the scrubber: a snapshot of the training */
@@ -78,7 +78,7 @@ void viz_app_submit_jobs(viz_app *a)
     const bool training = a->train.state == VIZ_TRAIN_RUNNING;
     job.threads = SDL_GetCPUCount() < 2 || (refresh && training) ? 1 : 2;
     if (a->trainer) {
-        job.hold = hold_trainer;
+        job.hold = viz_app_hold_trainer;
         job.hold_ctx = a->trainer;
     }
     viz_sampler_submit(a->sampler, &job);

@@ -75,6 +75,12 @@ void viz_app_handle_key(viz_app *a, const SDL_KeyboardEvent *e)
         p->compare = (viz_compare)((p->compare + 1) % VIZ_COMPARE_COUNT);
         if (p->view != VIZ_VIEW_COMPARE) a->view_before_compare = p->view, p->view = VIZ_VIEW_COMPARE;
         break;
+    case SDLK_z: /* the study: eta x steps, scored */
+        if (!repeat && !viz_app_points(a)) {
+            if (p->view == VIZ_VIEW_STUDY) p->view = a->view_before_compare;
+            else a->view_before_compare = p->view, p->view = VIZ_VIEW_STUDY;
+        }
+        break;
     case SDLK_d: if (!repeat) p->decomposition = !p->decomposition; break;
     case SDLK_UP: p->digit++; break;
     case SDLK_DOWN: p->digit--; break;

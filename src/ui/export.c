@@ -2,12 +2,14 @@
  * pixels), and the shown trajectory as an animated GIF plus a PNG strip of
  * x_t and x0-hat over the steps (drawn with ddpm/image.h, no SDL). */
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
 #include "app.h"
 #include "ddpm/fileio.h"
 #include "ddpm/image.h"
+#include "scoring.h"
 
 static const uint8_t BG[3] = {20, 22, 28};
 
@@ -29,17 +31,69 @@ static int export_path(viz_app *a, const char *stem, const char *suffix, char *b
     return DDPM_OK;
 }
 
-int viz_export_read_view(viz_app *a, const char *path, ddpm_error *err)
+/* The drawn frame, or the rectangle `crop` of it (NULL: all), to a PNG. */
+static int read_rect(viz_app *a, const SDL_Rect *crop, const char *path, ddpm_error *err)
 {
+    const SDL_Rect all = {0, 0, a->w, a->h};
+    const SDL_Rect r = crop ? *crop : all;
     ddpm_image img;
-    ddpm_image_init(&img, a->w, a->h);
-    if (SDL_RenderReadPixels(a->renderer, NULL, SDL_PIXELFORMAT_RGB24, img.rgb, a->w * 3) != 0) {
+    ddpm_image_init(&img, r.w, r.h);
+    if (SDL_RenderReadPixels(a->renderer, &r, SDL_PIXELFORMAT_RGB24, img.rgb, r.w * 3) != 0) {
         ddpm_image_free(&img);
         return ddpm_fail(err, "cannot read the window's pixels: %s", SDL_GetError());
     }
     int rc = ddpm_png_write(path, &img, err);
     ddpm_image_free(&img);
     return rc;
+}
+
+int viz_export_read_view(viz_app *a, const char *path, ddpm_error *err) { return read_rect(a, NULL, path, err); }
+
+/* The study's cells as `ddpm sweep` writes its CSV (rows eta, columns steps). */
+static int write_study_csv(viz_app *a, const viz_study_result *r, const char *path, ddpm_error *err)
+{
+    char *buf = NULL;
+    size_t len = 0;
+    FILE *f = open_memstream(&buf, &len);
+    if (!f) return ddpm_fail(err, "out of memory");
+    ddpm_cli_sweep_csv_header(f);
+    ddpm_run_config run = {0};
+    run.prediction = r->pred;
+    run.schedule = r->job.schedule;
+    const int n_cells = r->job.n_eta * r->job.n_steps;
+    for (int k = 0; k < n_cells; k++) {
+        viz_study_cell c;
+        viz_study_cell_get(a->study, r, k, &c);
+        if (!c.shown) continue;
+        ddpm_cli_sweep_csv_row(f, r->job.model_name, &run, r->job.etas[k / r->job.n_steps], r->job.steps[k % r->job.n_steps],
+                               r->job.n_score, c.scored ? &c.q : NULL, &r->floor, c.seconds);
+    }
+    fclose(f);
+    const int rc = ddpm_write_file_atomic(path, buf, len, err);
+    free(buf);
+    return rc;
+}
+
+int viz_export_study_files(viz_app *a, char *made, size_t cap, ddpm_error *err)
+{
+    char png[4096], csv[4096];
+    const viz_study_result *r = a->study_shown;
+    if (!r || a->layout.panel[VIZ_PANEL_STUDY].w <= 0) return ddpm_fail(err, "nothing to export yet: the study is starting");
+    if (export_path(a, "study", ".png", png, sizeof png, err) != DDPM_OK ||
+        read_rect(a, &a->layout.panel[VIZ_PANEL_STUDY], png, err) != DDPM_OK)
+        return DDPM_ERR;
+    snprintf(csv, sizeof csv, "%.*s.csv", (int)(strlen(png) - 4), png);
+    if (write_study_csv(a, r, csv, err) != DDPM_OK) return DDPM_ERR;
+    snprintf(made, cap, "%.2000s and %.2000s", png, csv);
+    return DDPM_OK;
+}
+
+void viz_export_study(viz_app *a)
+{
+    ddpm_error err = {0};
+    char made[4200];
+    if (viz_export_study_files(a, made, sizeof made, &err) != DDPM_OK) viz_app_toast(a, VIZ_LEVEL_ERROR, "Export failed: %s", err.msg);
+    else viz_app_toast(a, VIZ_LEVEL_OK, "Saved %s", made);
 }
 
 void viz_app_export_view(viz_app *a)
@@ -199,6 +253,10 @@ void viz_app_export_trajectory(viz_app *a)
 void viz_export_pending_view(viz_app *a)
 {
     a->export_view_pending = false;
+    if (a->p.view == VIZ_VIEW_STUDY) {
+        viz_export_study(a);
+        return;
+    }
     ddpm_error err = {0};
     char path[4096];
     if (export_path(a, "view", ".png", path, sizeof path, &err) != DDPM_OK || viz_export_read_view(a, path, &err) != DDPM_OK) {

@@ -42,7 +42,7 @@ static void points_panels(viz_layout *L, int x, int y, int w, int h, int gap)
 }
 
 void viz_layout_compute(viz_layout *L, int w, int h, float scale, bool controls, bool decomposition, int banner_h,
-                        bool points)
+                        bool points, bool study)
 {
     memset(L, 0, sizeof *L);
     const int gap = u(scale, 8);
@@ -60,6 +60,10 @@ void viz_layout_compute(viz_layout *L, int w, int h, float scale, bool controls,
     const int mx = controls ? gap + side_w + gap : gap;
     const int mw = w - mx - gap;
     const int mh = h - top - gap - timeline_h - gap;
+    if (study && !points) { /* no playback: the grid takes it all */
+        L->panel[VIZ_PANEL_STUDY] = rect(mx, top, mw, h - top - gap);
+        return;
+    }
     L->panel[VIZ_PANEL_TIMELINE] = rect(mx, top + mh + gap, mw, timeline_h);
 
     if (points) {
@@ -101,6 +105,6 @@ void viz_layout_compute(viz_layout *L, int w, int h, float scale, bool controls,
 const char *viz_panel_name(viz_panel p)
 {
     static const char *names[] = {"header", "controls", "forward", "reverse", "schedule",
-                                  "training", "decomposition", "timeline", "field", "density"};
+                                  "training", "decomposition", "timeline", "field", "density", "study"};
     return (int)p >= 0 && p < VIZ_PANEL_COUNT ? names[p] : "?";
 }

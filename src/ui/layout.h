@@ -25,6 +25,7 @@ typedef enum {
     VIZ_PANEL_TIMELINE,
     VIZ_PANEL_FIELD,      /* the 2D world: the learned vector field */
     VIZ_PANEL_DENSITY,    /* the 2D world: the samples' density against the data, and their score */
+    VIZ_PANEL_STUDY,      /* the study view: eta x steps, scored (the whole main area) */
     VIZ_PANEL_COUNT
 } viz_panel;
 
@@ -40,9 +41,9 @@ typedef struct viz_layout {
 float viz_layout_scale(int w, int h);
 
 /* banner_h: pixels reserved under the header for banners (0 for none);
- * points: the 2D world's panels. */
+ * points: the 2D world's panels; study: the study panel takes the main area. */
 void viz_layout_compute(viz_layout *L, int w, int h, float scale, bool controls, bool decomposition, int banner_h,
-                        bool points);
+                        bool points, bool study);
 
 const char *viz_panel_name(viz_panel p);
 

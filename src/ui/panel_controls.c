@@ -262,10 +262,10 @@ void viz_panel_controls(viz_app *a, SDL_Rect r)
 
     /* ---- view ---- */
     section(&c, "VIEW");
-    static const char *const views[] = {"Single", "Grid 4\xC3\x97" "4", "Compare"};
+    static const char *const views[] = {"Single", "Grid", "Compare", "Study"};
     static const char *const cloud_views[] = {"One cloud", "Compare"};
     int vi = points ? (p->view == VIZ_VIEW_COMPARE) : (int)p->view;
-    if (viz_ui_segmented(ui, viz_ui_id("view", 0), row(&c, c.row_h), points ? cloud_views : views, points ? 2 : 3, &vi))
+    if (viz_ui_segmented(ui, viz_ui_id("view", 0), row(&c, c.row_h), points ? cloud_views : views, points ? 2 : 4, &vi))
         p->view = points ? (vi ? VIZ_VIEW_COMPARE : VIZ_VIEW_SINGLE) : (viz_view)vi;
     if (compare) {
         /* what differs between A (the sliders above) and B; B's value below it */

@@ -36,7 +36,11 @@ static const char *SUMMARY =
     "noise: compare (sampler|eta|steps|schedule|model|spacing|variance|clip) picks the one\n"
     "setting that differs, B's value is model_b, sampler_b, eta_b, steps_b, spacing_b,\n"
     "schedule_b, variance_b or clip_b, and everything else follows A:\n"
-    "  ddpm viz --screenshot eps-v.png --set mode=compare,compare=model,model_b=v-linear,frame=end";
+    "  ddpm viz --screenshot eps-v.png --set mode=compare,compare=model,model_b=v-linear,frame=end\n"
+    "The study (mode=study, key Z) samples eta x steps for the model and scores every cell as\n"
+    "`ddpm sweep` does (same numbers): study_eta=0,0.5,1,study_steps=10,20,50,study_n=100; headless,\n"
+    "its panel (PNG) and CSV also go to --export-dir:\n"
+    "  ddpm viz --screenshot study.png --set mode=study,model=v-linear";
 
 /* True when dir holds a snapshot file (step-*.safetensors). */
 static bool history_has_snapshots(const char *dir)
@@ -135,6 +139,12 @@ static int run_headless(viz_app *a, const char *path, const char *trajectory)
         viz_app_frame(a, 0.0); /* picks up the result, may submit a follow-up job */
         if (!viz_sampler_busy(a->sampler)) break;
     }
+    /* the study view: wait for every cell and its score */
+    if (a->p.view == VIZ_VIEW_STUDY) {
+        viz_app_frame(a, 0.0);
+        if (!viz_study_wait_idle(a->study, 600.0))
+            fprintf(stderr, "ddpm viz: the study did not finish within 600 s; capturing anyway\n");
+    }
     viz_app_frame(a, 0.0);
     ddpm_image img;
     ddpm_error err = {0};
@@ -146,6 +156,12 @@ static int run_headless(viz_app *a, const char *path, const char *trajectory)
     ddpm_image_free(&img);
     if (rc != DDPM_OK) return ddpm_cli_bad_input("viz", &err);
     fprintf(stderr, "ddpm viz: wrote %s (%dx%d)\n", path, a->w, a->h);
+    if (a->p.view == VIZ_VIEW_STUDY) { /* the study's panel and CSV, as P writes them */
+        char made[4200];
+        viz_app_frame(a, 0.0); /* the export reads the drawn frame */
+        if (viz_export_study_files(a, made, sizeof made, &err) != DDPM_OK) return ddpm_cli_bad_input("viz", &err);
+        fprintf(stderr, "ddpm viz: wrote %s\n", made);
+    }
     if (trajectory) {
         char made[9000];
         if (viz_export_trajectory_files(a, trajectory, made, sizeof made, &err) != DDPM_OK)

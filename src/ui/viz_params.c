@@ -1,5 +1,6 @@
 /* viz_params.c: slider state -> sampler and schedule configurations (pure). */
 #include "viz_params.h"
+#include "cli_util.h"
 #include "ddpm/history.h"
 
 #include <errno.h>
@@ -34,6 +35,14 @@ void viz_params_default(viz_params *p, const ddpm_schedule_config *model_schedul
     p->b.schedule = (ddpm_schedule_kind)((model_schedule->kind + 1) % DDPM_SCHEDULE_COUNT);
     p->b.variance = DDPM_VARIANCE_LARGE;
     p->b.clip_x0 = !p->clip_x0;
+    /* the study: the seeds' lab task 3 at a size that fills in within a minute */
+    static const double etas[] = {0.0, 0.5, 1.0};
+    static const int steps[] = {10, 20, 50};
+    p->n_study_eta = 3;
+    p->n_study_steps = 3;
+    memcpy(p->study_eta, etas, sizeof etas);
+    memcpy(p->study_steps, steps, sizeof steps);
+    p->study_n = 100;
 }
 
 void viz_params_default_points(viz_params *p, const ddpm_schedule_config *model_schedule)
@@ -73,10 +82,17 @@ void viz_params_clamp(viz_params *p, int T, int n_models, int n_digits)
     if ((int)b->sampler < 0 || b->sampler >= DDPM_SAMPLER_COUNT) b->sampler = 0;
     if ((int)b->variance < 0 || b->variance >= DDPM_VARIANCE_COUNT) b->variance = 0;
     b->model = n_models > 0 ? clamp_int(b->model, 0, n_models - 1) : 0;
+    p->n_study_eta = clamp_int(p->n_study_eta, 1, VIZ_STUDY_MAX);
+    p->n_study_steps = clamp_int(p->n_study_steps, 1, VIZ_STUDY_MAX);
+    for (int i = 0; i < p->n_study_eta; i++)
+        p->study_eta[i] = !(p->study_eta[i] >= 0.0) ? 0.0 : p->study_eta[i] > 1.0 ? 1.0 : p->study_eta[i];
+    for (int i = 0; i < p->n_study_steps; i++) p->study_steps[i] = clamp_int(p->study_steps[i], 1, T);
+    p->study_n = clamp_int(p->study_n, VIZ_STUDY_SHOW, VIZ_STUDY_N_MAX);
     p->focus = clamp_int(p->focus, 0, VIZ_GRID_N - 1);
     if (p->snapshot < -1) p->snapshot = -1; /* its top: the app knows the history's length */
     if ((int)p->world < 0 || p->world >= VIZ_WORLD_COUNT) p->world = 0;
-    if (p->world == VIZ_WORLD_POINTS && p->view == VIZ_VIEW_GRID) p->view = VIZ_VIEW_SINGLE; /* a cloud is its own grid */
+    if (p->world == VIZ_WORLD_POINTS && (p->view == VIZ_VIEW_GRID || p->view == VIZ_VIEW_STUDY))
+        p->view = VIZ_VIEW_SINGLE; /* a cloud is its own grid; the study scores digits */
     if (p->world == VIZ_WORLD_POINTS) p->clip_x0 = false; /* [-1, 1] is an image's range, not a point's */
     p->dataset = clamp_int(p->dataset, 0, VIZ_DATASET_COUNT - 1);
     if ((int)p->x0_show < 0 || p->x0_show >= VIZ_X0_COUNT) p->x0_show = 0;
@@ -301,6 +317,15 @@ int64_t viz_job_first_index(const viz_params *p)
     return p->world == VIZ_WORLD_IMAGES && p->view == VIZ_VIEW_SINGLE ? p->focus : 0;
 }
 
+bool viz_params_same_study(const viz_params *a, const viz_params *b)
+{
+    return a->model == b->model && a->snapshot == b->snapshot && a->seed == b->seed && a->sampler == b->sampler &&
+           a->spacing == b->spacing && a->variance == b->variance && a->clip_x0 == b->clip_x0 &&
+           a->n_study_eta == b->n_study_eta && a->n_study_steps == b->n_study_steps && a->study_n == b->study_n &&
+           memcmp(a->study_eta, b->study_eta, sizeof(double) * (size_t)a->n_study_eta) == 0 &&
+           memcmp(a->study_steps, b->study_steps, sizeof(int) * (size_t)a->n_study_steps) == 0;
+}
+
 bool viz_params_same_job(const viz_params *a, const viz_params *b)
 {
     if (a->view != b->view || a->world != b->world) return false;
@@ -320,7 +345,7 @@ uint64_t viz_seed_step(uint64_t seed, int dir)
 
 const char *viz_view_name(viz_view v)
 {
-    static const char *names[] = {"single", "grid", "compare"};
+    static const char *names[] = {"single", "grid", "compare", "study"};
     return (int)v >= 0 && v < VIZ_VIEW_COUNT ? names[v] : "?";
 }
 
@@ -410,6 +435,15 @@ void viz_settings_apply(const viz_settings *s, viz_params *p)
     if (s->set & VIZ_SET_B_SAMPLER) p->b.sampler = q->b.sampler;
     if (s->set & VIZ_SET_B_CLIP) p->b.clip_x0 = q->b.clip_x0;
     if (s->set & VIZ_SET_B_VARIANCE) p->b.variance = q->b.variance;
+    if (s->set & VIZ_SET_STUDY_ETA) {
+        p->n_study_eta = q->n_study_eta;
+        memcpy(p->study_eta, q->study_eta, sizeof p->study_eta);
+    }
+    if (s->set & VIZ_SET_STUDY_STEPS) {
+        p->n_study_steps = q->n_study_steps;
+        memcpy(p->study_steps, q->study_steps, sizeof p->study_steps);
+    }
+    if (s->set & VIZ_SET_STUDY_N) p->study_n = q->study_n;
 }
 
 static int parse_long(const char *key, const char *v, long lo, long hi, long *out, ddpm_error *err)
@@ -556,6 +590,20 @@ static int apply_one(viz_settings *s, const char *key, const char *v, ddpm_error
         s->set |= VIZ_SET_VARIANCE;
         return DDPM_OK;
     }
+    if (!strcmp(key, "study_eta")) {
+        s->set |= VIZ_SET_STUDY_ETA;
+        return ddpm_cli_parse_etas(v, "--set study_eta", p->study_eta, VIZ_STUDY_MAX, &p->n_study_eta, err);
+    }
+    if (!strcmp(key, "study_steps")) {
+        s->set |= VIZ_SET_STUDY_STEPS;
+        return ddpm_cli_parse_steps(v, "--set study_steps", p->study_steps, VIZ_STUDY_MAX, &p->n_study_steps, err);
+    }
+    if (!strcmp(key, "study_n")) {
+        if (parse_long(key, v, VIZ_STUDY_SHOW, VIZ_STUDY_N_MAX, &l, err)) return DDPM_ERR;
+        p->study_n = (int)l;
+        s->set |= VIZ_SET_STUDY_N;
+        return DDPM_OK;
+    }
     if (!strcmp(key, "seed")) {
         char *end = NULL;
         errno = 0;
@@ -573,7 +621,7 @@ static int apply_one(viz_settings *s, const char *key, const char *v, ddpm_error
         return DDPM_OK;
     }
     if (!strcmp(key, "mode") || !strcmp(key, "view")) {
-        static const char *const names[] = {"single", "grid", "compare"};
+        static const char *const names[] = {"single", "grid", "compare", "study"};
         if (parse_choice(key, v, names, VIZ_VIEW_COUNT, &c, err)) return DDPM_ERR;
         p->view = (viz_view)c;
         s->set |= VIZ_SET_VIEW;
@@ -684,8 +732,8 @@ static int apply_one(viz_settings *s, const char *key, const char *v, ddpm_error
                      "--set: unknown key '%s'; valid keys: eta, steps, schedule, spacing, sampler, variance, "
                      "seed, clip, mode, compare, decomp, focus, speed, digit, model, phase, frame, "
                      "t, play, lecture, help, fps, controls, world, dataset, trails, x0, field, snapshot, "
-                     "and the comparison's B: model_b, sampler_b, eta_b, steps_b, spacing_b, schedule_b, "
-                     "variance_b, clip_b",
+                     "the comparison's B: model_b, sampler_b, eta_b, steps_b, spacing_b, schedule_b, "
+                     "variance_b, clip_b; the study: study_eta, study_steps, study_n",
                      key);
 }
 
@@ -694,14 +742,26 @@ int viz_settings_parse(viz_settings *s, const char *spec, ddpm_error *err)
     char buf[1024];
     if (strlen(spec) >= sizeof buf) return ddpm_fail(err, "--set: the list is too long (max %zu bytes)", sizeof buf - 1);
     snprintf(buf, sizeof buf, "%s", spec);
-    char *save = NULL;
-    for (char *item = strtok_r(buf, ",", &save); item; item = strtok_r(NULL, ",", &save)) {
+    /* items without '=' after a list key continue its list: study_eta=0,0.5,1 */
+    char *save = NULL, *next = NULL;
+    for (char *item = strtok_r(buf, ",", &save); item; item = next) {
+        next = strtok_r(NULL, ",", &save);
         while (*item == ' ') item++;
         if (!*item) continue;
         char *eq = strchr(item, '=');
         if (!eq || eq == item || !eq[1])
             return ddpm_fail(err, "--set: '%s' is not key=value (example: --set eta=0.5,steps=20)", item);
         *eq = '\0';
+        char list[1024];
+        if (!strcmp(item, "study_eta") || !strcmp(item, "study_steps")) {
+            snprintf(list, sizeof list, "%s", eq + 1);
+            for (; next && !strchr(next, '='); next = strtok_r(NULL, ",", &save)) {
+                strncat(list, ",", sizeof list - strlen(list) - 1);
+                strncat(list, next, sizeof list - strlen(list) - 1);
+            }
+            if (apply_one(s, item, list, err) != DDPM_OK) return DDPM_ERR;
+            continue;
+        }
         if (apply_one(s, item, eq + 1, err) != DDPM_OK) return DDPM_ERR;
     }
     return DDPM_OK;

@@ -38,6 +38,7 @@ typedef enum {
     VIZ_VIEW_SINGLE,     /* one large sample */
     VIZ_VIEW_GRID,       /* a 4 x 4 grid */
     VIZ_VIEW_COMPARE,    /* two configurations on identical noise, and their difference */
+    VIZ_VIEW_STUDY,      /* eta x steps for the model, every cell scored (the seeds' lab task 3) */
     VIZ_VIEW_COUNT
 } viz_view;
 
@@ -72,6 +73,9 @@ enum {
     VIZ_COMPARE_N = 4,        /* samples per side in the comparison view (2 x 2): two
                                  trajectories must finish about as fast as one grid */
     VIZ_MAX_SIDES = 2,        /* configurations of one sampling job */
+    VIZ_STUDY_MAX = 6,        /* rows (eta values) and columns (step counts) of the study */
+    VIZ_STUDY_SHOW = 4,       /* samples each study cell shows (2 x 2): the first of its n */
+    VIZ_STUDY_N_MAX = 1000,   /* samples scored per study cell, at most */
     VIZ_MODEL_NAME_MAX = 64,
     VIZ_POINTS_N = 2000,      /* particles of the 2D world */
     VIZ_TRAILS_N = 10,        /* of them, the ones whose whole path is drawn */
@@ -98,6 +102,11 @@ typedef struct viz_params {
     viz_view view;
     viz_compare compare;
     viz_b_values b;                /* the comparison's configuration B (what differs from A) */
+    double study_eta[VIZ_STUDY_MAX];   /* the study's rows */
+    int n_study_eta;
+    int study_steps[VIZ_STUDY_MAX];    /* its columns */
+    int n_study_steps;
+    int study_n;                   /* samples scored per cell */
     bool decomposition;            /* the three terms of x_{t-1} */
     int focus;                     /* the grid sample the single view and the decomposition follow */
     double speed;                  /* playback, reverse steps per second */
@@ -197,6 +206,10 @@ bool viz_sides_identical(const viz_side *a, const viz_side *b);
 int viz_job_batch(const viz_params *p);
 int64_t viz_job_first_index(const viz_params *p);
 
+/* True when a and b give the same study grid (model, seed, the sampler
+ * settings the cells share, the lists and n). */
+bool viz_params_same_study(const viz_params *a, const viz_params *b);
+
 /* True when a and b give the same sampling job (so no re-run is needed):
  * playback speed, the digit, the decomposition switch and the focus in the
  * grid view change nothing that is sampled. */
@@ -226,6 +239,7 @@ enum {
     /* B's values: eta_b=, steps_b=, ... */
     VIZ_SET_B_ETA = 1 << 19, VIZ_SET_B_STEPS = 1 << 20, VIZ_SET_B_SCHEDULE = 1 << 21, VIZ_SET_B_SPACING = 1 << 22,
     VIZ_SET_B_SAMPLER = 1 << 23, VIZ_SET_B_CLIP = 1 << 24, VIZ_SET_B_VARIANCE = 1 << 25,
+    VIZ_SET_STUDY_ETA = 1 << 26, VIZ_SET_STUDY_STEPS = 1 << 27, VIZ_SET_STUDY_N = 1 << 28,
 };
 
 /* A --set list: parameter values, and settings that are not sampling
@@ -258,7 +272,9 @@ void viz_settings_apply(const viz_settings *s, viz_params *p);
  * x0 (off|cloud|lines), field (score|x0); the comparison's B: compare
  * (sampler|eta|steps|schedule|model|spacing|variance|clip) picks what differs,
  * and model_b, sampler_b, eta_b, steps_b, spacing_b, schedule_b, variance_b,
- * clip_b give B's value of it.  A bad key or value is DDPM_ERR
+ * clip_b give B's value of it; the study (mode=study): study_eta and
+ * study_steps (lists: "study_eta=0,0.5,1,study_steps=10,50": an item
+ * without '=' continues the list before it), study_n.  A bad key or value is DDPM_ERR
  * with a message naming it and the valid choices; s is then unspecified.
  * Steps only have to be >= 1 here: the app checks them against the model's
  * T once it is loaded (and `ddpm viz` exits with 2 when they exceed it). */
