@@ -63,7 +63,10 @@ int main(void)
     viz_app *a = render_study("mode=study,model=eps-linear," LISTS, &img);
     const viz_study_result *r = a->study_shown;
     CHECK(r && r->job.n_eta == 2 && r->job.n_steps == 2 && r->job.n_score == 16, "the lists and n reach the job");
-    CHECK(r->scoring, "scored: %s", r->error);
+    bool scoring = false;
+    char why[256];
+    viz_study_state(a->study, r, why, sizeof why, &scoring, NULL);
+    CHECK(scoring, "scored: %s", why);
     CHECK(a->layout.panel[VIZ_PANEL_STUDY].w > 0 && a->layout.panel[VIZ_PANEL_REVERSE].w == 0, "the study panel");
     check_panels_have_content(a, &img, "study");
     CHECK(region(&img, a->tex_rect[VIZ_TEX_STUDY]).var > 100, "the cells show digits");

@@ -3,6 +3,7 @@
  * result the panel shows. */
 #include <stdio.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "app.h"
 #include "viz_util.h"
@@ -18,6 +19,11 @@ static const char *sweep_name(const viz_model *m)
 void viz_app_update_study(viz_app *a)
 {
     if (!a->study) return;
+    /* leaving the view stops its job (and gives the training its core back); coming back re-runs it */
+    if (a->p.view != VIZ_VIEW_STUDY && a->study_has_submitted) {
+        viz_study_cancel(a->study);
+        a->study_has_submitted = false;
+    }
     if (a->p.view == VIZ_VIEW_STUDY && !viz_app_points(a) &&
         (!a->study_has_submitted || !viz_params_same_study(&a->p, &a->study_submitted))) {
         const viz_model *m = viz_app_model(a);
@@ -79,7 +85,12 @@ void viz_study_command(const viz_app *a, const viz_study_result *r, char *buf, s
         snprintf(buf, cap, "the live model: save it (Ctrl+S) and run ddpm sweep on the file");
         return;
     }
-    snprintf(buf, cap, "ddpm sweep %s --eta %s --steps %s --score-n %d --seed %llu%s%s%s%s%s%s", j->model_path, etas,
+    /* a path under the working folder is shown relative to it: shorter, and runnable here */
+    const char *path = j->model_path;
+    char cwd[2048];
+    if (getcwd(cwd, sizeof cwd) && strncmp(path, cwd, strlen(cwd)) == 0 && path[strlen(cwd)] == '/')
+        path += strlen(cwd) + 1;
+    snprintf(buf, cap, "ddpm sweep %s --eta %s --steps %s --score-n %d --seed %llu%s%s%s%s%s%s", path, etas,
              steps, j->n_score, (unsigned long long)j->seed, b->sampler == DDPM_SAMPLER_DDPM ? " --sampler ddpm" : "",
              b->spacing != DDPM_SPACING_LEADING ? " --spacing " : "",
              b->spacing != DDPM_SPACING_LEADING ? ddpm_spacing_name(b->spacing) : "",

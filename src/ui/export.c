@@ -61,12 +61,14 @@ static int write_study_csv(viz_app *a, const viz_study_result *r, const char *pa
     run.prediction = r->pred;
     run.schedule = r->job.schedule;
     const int n_cells = r->job.n_eta * r->job.n_steps;
+    ddpm_quality floor;
+    viz_study_state(a->study, r, NULL, 0, NULL, &floor);
     for (int k = 0; k < n_cells; k++) {
         viz_study_cell c;
         viz_study_cell_get(a->study, r, k, &c);
         if (!c.shown) continue;
         ddpm_cli_sweep_csv_row(f, r->job.model_name, &run, r->job.etas[k / r->job.n_steps], r->job.steps[k % r->job.n_steps],
-                               r->job.n_score, c.scored ? &c.q : NULL, &r->floor, c.seconds);
+                               r->job.n_score, c.scored ? &c.q : NULL, &floor, c.seconds);
     }
     fclose(f);
     const int rc = ddpm_write_file_atomic(path, buf, len, err);

@@ -262,7 +262,7 @@ void viz_panel_controls(viz_app *a, SDL_Rect r)
 
     /* ---- view ---- */
     section(&c, "VIEW");
-    static const char *const views[] = {"Single", "Grid", "Compare", "Study"};
+    static const char *const views[] = {"Single", "Grid", "A vs B", "Study"};
     static const char *const cloud_views[] = {"One cloud", "Compare"};
     int vi = points ? (p->view == VIZ_VIEW_COMPARE) : (int)p->view;
     if (viz_ui_segmented(ui, viz_ui_id("view", 0), row(&c, c.row_h), points ? cloud_views : views, points ? 2 : 4, &vi))

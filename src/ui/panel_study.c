@@ -46,7 +46,9 @@ void viz_panel_study(viz_app *a, SDL_Rect r)
         if (cell[k].scored && (best < 0 || cell[k].q.fd < cell[best].q.fd)) best = k;
     }
     char error[256];
-    const viz_job_state state = viz_study_state(a->study, res, error, sizeof error);
+    bool scoring = false;
+    ddpm_quality floor = {0};
+    const viz_job_state state = viz_study_state(a->study, res, error, sizeof error, &scoring, &floor);
 
     /* geometry: row labels | cells; column heads on top; two text lines under each image; the footer */
     int label_w = 0;
@@ -116,20 +118,20 @@ void viz_panel_study(viz_app *a, SDL_Rect r)
             const SDL_Color col = k == best ? t->accent : t->text;
             viz_label(d, x, y, VIZ_ALIGN_CENTER, VIZ_SIZE_SMALL, col, "conf %.3f", ce->q.confidence);
             viz_label(d, x, y + sh, VIZ_ALIGN_CENTER, VIZ_SIZE_SMALL, col, "FD %.2f\xC3\x97%s",
-                      res->floor.fd > 0 ? ce->q.fd / res->floor.fd : 0.0, k == best ? " best" : "");
+                      floor.fd > 0 ? ce->q.fd / floor.fd : 0.0, k == best ? " best" : "");
         } else if (state == VIZ_JOB_RUNNING) {
             viz_label(d, x, y, VIZ_ALIGN_CENTER, VIZ_SIZE_SMALL, t->text_dim, "%s",
-                      ce->shown ? (res->scoring ? "scoring\xE2\x80\xA6" : "") : "sampling\xE2\x80\xA6");
+                      ce->shown ? (scoring ? "scoring\xE2\x80\xA6" : "") : "sampling\xE2\x80\xA6");
         }
     }
 
     /* the footer: what the numbers are, the progress, and the command that gives them */
     int fy = c.y + c.h - foot_h + viz_px(d, 6);
-    if (res->scoring)
+    if (scoring)
         viz_label(d, c.x, fy, VIZ_ALIGN_LEFT, VIZ_SIZE_SMALL, t->text_dim,
-                  "Each cell: the first 4 of its n = %d samples (same x_T and noise in every cell), scored by the "
-                  "classifier: confidence, and FD / real digits' FD at n = %d (%.1f)",
-                  j->n_score, j->n_score, res->floor.fd);
+                  "Each cell: 4 of its n = %d samples (same x_T, same noise) \xC2\xB7 conf \xC2\xB7 FD / real digits' FD "
+                  "at n (%.0f)",
+                  j->n_score, floor.fd);
     else
         viz_label(d, c.x, fy, VIZ_ALIGN_LEFT, VIZ_SIZE_SMALL, t->warn, "%s", error);
     fy += sh + viz_px(d, 3);

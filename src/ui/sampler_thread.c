@@ -231,7 +231,15 @@ static void run_job(viz_sampler *s, const viz_job *job, uint64_t id)
                 rc = ddpm_fail(&err, "A's model makes %dx%dx%d images and B's %dx%dx%d: they cannot share x_T", r->C,
                                r->H, r->W, C, H, W);
         }
-        /* a side on A's network shares A's workspaces */
+        /* a side on A's network shares A's workspaces; a second network's are
+         * freed as soon as a job does not need them (they are tens of MB) */
+        for (int i = 1; i < VIZ_MAX_SIDES; i++)
+            if (i >= job->n_sides || net[i] == net[0])
+                for (int th = 0; th < 2; th++) {
+                    ddpm_net_workspace_free(s->ws[i][th]);
+                    s->ws[i][th] = NULL;
+                    s->ws_net[i][th] = NULL;
+                }
         for (int i = 0; i < job->n_sides && rc == DDPM_OK; i++) {
             if (i > 0 && net[i] == net[0]) continue;
             rc = ensure_workspace(s, i, 0, net[i], job->B, &err);

@@ -15,6 +15,7 @@ struct viz_study {
     SDL_mutex *lock;
     SDL_cond *wake, *idle;
     atomic_bool quit;
+    atomic_bool cancel;            /* viz_study_cancel: stop the running job */
     viz_weights *live;
     void (*notify)(void *);
     void *notify_ctx;
@@ -23,9 +24,11 @@ struct viz_study {
     bool has_pending, running;
     uint64_t next_id, pending_id;
     viz_study_result *latest;
-    /* this thread's */
+    /* this thread's: the classifier and its reference (the bundled digits,
+     * tens of MB) are opened for a job's scoring pass and closed after it, so
+     * the window holds them only while a study computes */
     ddpm_cli_scorer scorer;
-    int scorer_state;              /* 0 not tried, 1 open, -1 failed (scorer_error says why) */
+    int scorer_state;              /* 0 closed, 1 open, -1 failed (scorer_error says why) */
     char scorer_error[256];
     ddpm_net *live_net;
 };
@@ -40,7 +43,7 @@ void viz_study_release(viz_study_result *r)
 static bool go_on(viz_study *s)
 {
     SDL_LockMutex(s->lock);
-    const bool go = !s->has_pending && !atomic_load(&s->quit);
+    const bool go = !s->has_pending && !atomic_load(&s->quit) && !atomic_load(&s->cancel);
     SDL_UnlockMutex(s->lock);
     return go;
 }
@@ -104,6 +107,22 @@ static int run_cells(viz_study *s, viz_study_result *r, const ddpm_schedule *sch
         publish_cell(s, r, k, &cell[k]);
     }
     if (!r->scoring) return DDPM_OK;
+    if (s->scorer_state == 0) {
+        ddpm_error se = {0};
+        s->scorer_state = ddpm_cli_scorer_open(&s->scorer, NULL, &se) == DDPM_OK ? 1 : -1;
+        if (s->scorer_state < 0) {
+            SDL_LockMutex(s->lock);
+            snprintf(r->error, sizeof r->error, "no scores: %.200s", se.msg);
+            r->scoring = false;
+            SDL_UnlockMutex(s->lock);
+            return DDPM_OK;
+        }
+    }
+    ddpm_quality floor;
+    ddpm_quality_floor(&s->scorer.ref, (size_t)n, &floor);
+    SDL_LockMutex(s->lock);
+    r->floor = floor;
+    SDL_UnlockMutex(s->lock);
     /* pass 2: the rest of each cell's n, and its score */
     float *x = malloc(sizeof(float) * (size_t)n * r->per);
     if (!x) return ddpm_fail(err, "out of memory for %d samples per cell", n);
@@ -183,17 +202,10 @@ static void run_job(viz_study *s, const viz_study_job *job, uint64_t id)
         ddpm_net_workspace_limit_threads(ws, job->threads);
     else if (rc == DDPM_OK)
         rc = DDPM_ERR;
-    /* the classifier, once: scores are for 1x28x28 digits */
-    if (rc == DDPM_OK && s->scorer_state == 0) {
-        ddpm_error se = {0};
-        s->scorer_state = ddpm_cli_scorer_open(&s->scorer, NULL, &se) == DDPM_OK ? 1 : -1;
-        if (s->scorer_state < 0) viz_copy_str(s->scorer_error, sizeof s->scorer_error, se.msg);
-    }
+    /* scores are for 1x28x28 digits (the classifier opens for the scoring pass) */
     if (rc == DDPM_OK) {
-        r->scoring = s->scorer_state > 0 && r->C == 1 && r->H == DDPM_CLASSIFIER_SIZE && r->W == DDPM_CLASSIFIER_SIZE;
-        if (r->scoring) ddpm_quality_floor(&s->scorer.ref, (size_t)job->n_score, &r->floor);
-        else snprintf(r->error, sizeof r->error, "no scores: %.200s", s->scorer_state < 0 ? s->scorer_error
-                                                                  : "the classifier scores 1x28x28 digits");
+        r->scoring = r->C == 1 && r->H == DDPM_CLASSIFIER_SIZE && r->W == DDPM_CLASSIFIER_SIZE;
+        if (!r->scoring) snprintf(r->error, sizeof r->error, "no scores: the classifier scores 1x28x28 digits");
     }
     SDL_LockMutex(s->lock);
     viz_study_result *old = s->latest;
@@ -213,6 +225,8 @@ static void run_job(viz_study *s, const viz_study_job *job, uint64_t id)
     ddpm_net_workspace_free(ws);
     ddpm_schedule_free(&sched);
     free(live_copy);
+    if (s->scorer_state > 0) ddpm_cli_scorer_close(&s->scorer);
+    s->scorer_state = 0; /* a failure is tried again by the next job */
 }
 
 static int study_main(void *arg)
@@ -245,6 +259,7 @@ int viz_study_start(viz_study **out, viz_weights *live, void (*notify)(void *), 
     viz_study *s = calloc(1, sizeof *s);
     if (!s) return ddpm_fail(err, "out of memory");
     atomic_init(&s->quit, false);
+    atomic_init(&s->cancel, false);
     s->live = live;
     s->notify = notify;
     s->notify_ctx = ctx;
@@ -273,7 +288,6 @@ void viz_study_stop(viz_study *s)
     SDL_UnlockMutex(s->lock);
     SDL_WaitThread(s->thread, NULL);
     viz_study_release(s->latest);
-    if (s->scorer_state > 0) ddpm_cli_scorer_close(&s->scorer);
     ddpm_net_free(s->live_net);
     SDL_DestroyCond(s->idle);
     SDL_DestroyCond(s->wake);
@@ -288,11 +302,19 @@ uint64_t viz_study_submit(viz_study *s, const viz_study_job *job)
     SDL_LockMutex(s->lock);
     s->pending = *job;
     s->has_pending = true;
+    atomic_store(&s->cancel, false);
     const uint64_t id = ++s->next_id;
     s->pending_id = id;
     SDL_CondSignal(s->wake);
     SDL_UnlockMutex(s->lock);
     return id;
+}
+
+void viz_study_cancel(viz_study *s)
+{
+    SDL_LockMutex(s->lock);
+    if (s->running && !s->has_pending) atomic_store(&s->cancel, true);
+    SDL_UnlockMutex(s->lock);
 }
 
 viz_study_result *viz_study_acquire(viz_study *s)
@@ -312,11 +334,14 @@ void viz_study_cell_get(viz_study *s, const viz_study_result *r, int cell, viz_s
     SDL_UnlockMutex(s->lock);
 }
 
-viz_job_state viz_study_state(viz_study *s, const viz_study_result *r, char *error, size_t cap)
+viz_job_state viz_study_state(viz_study *s, const viz_study_result *r, char *error, size_t cap, bool *scoring,
+                              ddpm_quality *floor)
 {
     SDL_LockMutex(s->lock);
     const viz_job_state st = r->state;
     if (error && cap) snprintf(error, cap, "%s", r->error);
+    if (scoring) *scoring = r->scoring;
+    if (floor) *floor = r->floor;
     SDL_UnlockMutex(s->lock);
     return st;
 }

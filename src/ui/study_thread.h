@@ -67,9 +67,9 @@ typedef struct viz_study_result {
     ddpm_prediction pred;
     int64_t weights_step;          /* live weights: their step; -1 for a fixed model */
     float *images;                 /* (cells, VIZ_STUDY_SHOW, per), rounded to bytes as scored */
+    /* guarded by the study's lock; read them with viz_study_cell_get / viz_study_state */
     bool scoring;                  /* a classifier scores the cells (else images only, and why in error) */
     ddpm_quality floor;            /* the real-digit floor at n_score */
-    /* guarded by the study's lock; read them with viz_study_cell_get / viz_study_state */
     viz_study_cell cells[VIZ_STUDY_CELLS];
     viz_job_state state;
     char error[256];
@@ -80,11 +80,16 @@ typedef struct viz_study viz_study;
 int viz_study_start(viz_study **out, viz_weights *live, void (*notify)(void *), void *ctx, ddpm_error *err);
 void viz_study_stop(viz_study *s);
 uint64_t viz_study_submit(viz_study *s, const viz_study_job *job);
+/* Stops the running job at its next step (the view was left); its result stays. */
+void viz_study_cancel(viz_study *s);
 viz_study_result *viz_study_acquire(viz_study *s);
 void viz_study_release(viz_study_result *r);
 void viz_study_cell_get(viz_study *s, const viz_study_result *r, int cell, viz_study_cell *out);
-/* The job's state; error (cap bytes) gets its message when it failed or cannot score. */
-viz_job_state viz_study_state(viz_study *s, const viz_study_result *r, char *error, size_t cap);
+/* The job's state; error (cap bytes) gets its message when it failed or
+ * cannot score; scoring and floor (each may be NULL): whether cells are
+ * scored, and the real-digit floor at n (known from the scoring pass on). */
+viz_job_state viz_study_state(viz_study *s, const viz_study_result *r, char *error, size_t cap, bool *scoring,
+                              ddpm_quality *floor);
 bool viz_study_wait_idle(viz_study *s, double timeout_s);
 bool viz_study_busy(viz_study *s);
 
