@@ -84,10 +84,20 @@ void viz_panel_decomposition(viz_app *a, SDL_Rect r)
         }
     }
     const ddpm_sampler_config *cfg = &res->job.sides[0].cfg;
+    char ddim_sigma[160];
+    /* sigma_t^2 = eta^2 beta~ (DDIM eq. 16); the seed notes write eta beta~, so their eta is this one squared */
+    snprintf(ddim_sigma, sizeof ddim_sigma,
+             "\xCF\x83\xC2\xB2 = \xCE\xB7\xC2\xB2\xCE\xB2\xCC\x83 = %.3g (seeds: \xCE\xB7\xCE\xB2\xCC\x83, their \xCE\xB7 %.2g)",
+             cf->sigma * cf->sigma, cfg->eta * cfg->eta);
     const char *note = cf->sigma == 0.0
                            ? (cfg->sampler == DDPM_SAMPLER_DDIM ? "\xCE\xB7 = 0: no noise is added \xE2\x80\x94 DDIM is deterministic"
                                                                 : "last step: no noise is added")
-                           : "\xCF\x83\xE2\x82\x9C > 0: fresh noise z enters at this step (\xCE\xB7 > 0 or DDPM)";
-    viz_label(d, c.x, c.y + c.h - sh, VIZ_ALIGN_LEFT, VIZ_SIZE_SMALL, t->text_dim, "%s \xC2\xB7 terms share the scale \xC2\xB1%.2f",
-              note, m);
+                       : cfg->sampler == DDPM_SAMPLER_DDIM
+                           ? ddim_sigma
+                           : "\xCF\x83\xE2\x82\x9C > 0: fresh noise z enters at this step (DDPM)";
+    if (note == ddim_sigma) /* the eta convention, in full: it needs the line */
+        viz_label(d, c.x, c.y + c.h - sh, VIZ_ALIGN_LEFT, VIZ_SIZE_SMALL, t->text_dim, "%s", note);
+    else
+        viz_label(d, c.x, c.y + c.h - sh, VIZ_ALIGN_LEFT, VIZ_SIZE_SMALL, t->text_dim,
+                  "%s \xC2\xB7 terms share the scale \xC2\xB1%.2f", note, m);
 }
