@@ -95,6 +95,7 @@ int main(void)
     const size_t n_img = (size_t)4 * VIZ_STUDY_SHOW * r->per;
     float *first = malloc(sizeof(float) * n_img);
     memcpy(first, r->images, sizeof(float) * n_img);
+    ddpm_image_free(&img);
     viz_app_free(a);
     ddpm_image again;
     viz_app *b = render_study("mode=study,model=eps-linear," LISTS, &again);
