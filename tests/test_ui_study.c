@@ -51,14 +51,9 @@ static int read_rows(const char *path, char rows[][256], int max)
 
 int main(void)
 {
-    snprintf(g_out, sizeof g_out, "/tmp/ddpm-test-ui-study-%d.png", (int)getpid());
-    CHECK(SDL_Init(0) == 0, "SDL_Init: %s", SDL_GetError());
+    UI_TEST_START("ui-study");
     char model[4096];
     ddpm_cli_model_path(DDPM_DEFAULT_MODEL, model, sizeof model);
-    if (!ddpm_file_exists(model)) {
-        printf("no bundled model: skipped\n");
-        return 77;
-    }
     ddpm_image img;
     viz_app *a = render_study("mode=study,model=eps-linear," LISTS, &img);
     const viz_study_result *r = a->study_shown;

@@ -79,6 +79,21 @@ __attribute__((unused)) static viz_options base_options(const char *set)
     return o;
 }
 
+/* The headless start of a test that needs the bundled default model:
+ * names the capture file, initialises SDL, and exits 77 (skipped) without
+ * the model.  Needs cli_util.h and ddpm/fileio.h. */
+#define UI_TEST_START(name)                                                            \
+    do {                                                                               \
+        snprintf(g_out, sizeof g_out, "/tmp/ddpm-test-" name "-%d.png", (int)getpid()); \
+        CHECK(SDL_Init(0) == 0, "SDL_Init: %s", SDL_GetError());                       \
+        char model_[4096];                                                             \
+        ddpm_cli_model_path(DDPM_DEFAULT_MODEL, model_, sizeof model_);                \
+        if (!ddpm_file_exists(model_)) {                                               \
+            printf("no bundled model: skipped\n");                                     \
+            return 77;                                                                 \
+        }                                                                              \
+    } while (0)
+
 /* Creates the app, waits for sampling, draws, captures. */
 __attribute__((unused)) static viz_app *render(const viz_options *o, ddpm_image *img)
 {

@@ -241,24 +241,33 @@ static void update_forward_digit(viz_app *a)
 
 /* ---- panels' frame ---------------------------------------------------------------------------- */
 
-SDL_Rect viz_panel_begin(viz_app *a, SDL_Rect r, const char *title, const char *subtitle)
+SDL_Rect viz_panel_begin_reserve(viz_app *a, SDL_Rect r, const char *title, const char *subtitle, int right)
 {
     viz_draw *d = &a->draw;
     viz_fill_round(d, r, viz_px(d, 8), d->theme.panel);
     if (d->lecture) viz_outline(d, r, 1, d->theme.panel_edge);
     const int pad = viz_px(d, 10);
+    const int room = r.w - 2 * pad - (right > 0 ? right + viz_px(d, 8) : 0);
     int x = r.x + pad, y = r.y + viz_px(d, 7);
-    int w = viz_label_bold(d, x, y, VIZ_ALIGN_LEFT, VIZ_SIZE_TITLE, d->theme.title, "%s", title);
+    int w = viz_label_fit(d, x, y, VIZ_ALIGN_LEFT, VIZ_SIZE_TITLE, true, d->theme.title, room, title);
     const int th = viz_line_h(d, VIZ_SIZE_TITLE);
-    int sw = 0;
-    if (subtitle && *subtitle) viz_measure(d, VIZ_SIZE_SMALL, false, subtitle, &sw, NULL);
-    if (subtitle && *subtitle && w + viz_px(d, 10) + sw <= r.w - 2 * pad) {
-        int sh = viz_line_h(d, VIZ_SIZE_SMALL);
-        viz_label(d, x + w + viz_px(d, 10), y + th - sh - viz_px(d, 1), VIZ_ALIGN_LEFT, VIZ_SIZE_SMALL,
-                  d->theme.text_dim, "%s", subtitle);
+    if (subtitle && *subtitle && w > 0) {
+        const int sh = viz_line_h(d, VIZ_SIZE_SMALL), sx = x + w + viz_px(d, 10);
+        /* the subtitle (its versions) where it fits, else not at all */
+        int sw = 0;
+        const char *last = strrchr(subtitle, '\n');
+        viz_measure(d, VIZ_SIZE_SMALL, false, last ? last + 1 : subtitle, &sw, NULL);
+        if (sx + sw <= x + room)
+            viz_label_fit(d, sx, y + th - sh - viz_px(d, 1), VIZ_ALIGN_LEFT, VIZ_SIZE_SMALL, false, d->theme.text_dim,
+                          x + room - sx, subtitle);
     }
     const int top = viz_px(d, 7) + th + viz_px(d, 6);
     return (SDL_Rect){r.x + pad, r.y + top, r.w - 2 * pad, r.h - top - pad};
+}
+
+SDL_Rect viz_panel_begin(viz_app *a, SDL_Rect r, const char *title, const char *subtitle)
+{
+    return viz_panel_begin_reserve(a, r, title, subtitle, 0);
 }
 
 /* ---- events --------------------------------------------------------------------------------------- */
@@ -307,6 +316,17 @@ static void poll_events(viz_app *a, viz_input *in)
     }
 }
 
+static void compute_layout(viz_app *a)
+{
+    const viz_layout_want want = {.controls = !a->controls_hidden,
+                                  .decomposition = a->p.decomposition,
+                                  .points = viz_app_points(a),
+                                  .study = a->p.view == VIZ_VIEW_STUDY,
+                                  .lecture = a->lecture,
+                                  .banner_h = viz_overlay_banners_height(a)};
+    viz_layout_compute(&a->layout, a->w, a->h, a->draw.scale, &want);
+}
+
 static void update_size(viz_app *a)
 {
     int w = a->w, h = a->h;
@@ -318,10 +338,9 @@ static void update_size(viz_app *a)
     }
     a->w = w;
     a->h = h;
-    float scale = viz_layout_scale(w, h);
+    float scale = viz_layout_scale(w, h, a->lecture);
     viz_draw_set_scale(&a->draw, scale, a->lecture);
-    viz_layout_compute(&a->layout, w, h, scale, !a->controls_hidden, a->p.decomposition, viz_overlay_banners_height(a),
-                       viz_app_points(a), a->p.view == VIZ_VIEW_STUDY);
+    compute_layout(a);
 }
 
 static void poll_trainer(viz_app *a)
@@ -382,11 +401,13 @@ static void draw_all(viz_app *a)
         a->panels_drawn += viz_gfx_end(a->gfx);
     }
     viz_overlay_banners(a);
+    viz_text_audit_layer(a->text);         /* what floats above the panels may cover them */
     viz_overlay_toasts(a);
-    if (a->show_fps) viz_overlay_fps(a);
     a->ui.layer = 1;
+    viz_text_audit_layer(a->text);
     if (a->show_help) viz_overlay_help(a);
     a->ui.layer = 2;
+    viz_text_audit_layer(a->text);
     if (a->quit_dialog) viz_overlay_quit_dialog(a);
     a->ui.layer = 0;
 }
@@ -426,8 +447,7 @@ void viz_app_frame(viz_app *a, double dt)
     update_size(a);
     update_state(a, dt);
     /* the layout may depend on toggles changed by keys */
-    viz_layout_compute(&a->layout, a->w, a->h, a->draw.scale, !a->controls_hidden, a->p.decomposition,
-                       viz_overlay_banners_height(a), viz_app_points(a), a->p.view == VIZ_VIEW_STUDY);
+    compute_layout(a);
     viz_ui_begin(&a->ui, &in);
     draw_all(a);
     viz_ui_end(&a->ui);
@@ -567,7 +587,7 @@ static int find_model(viz_app *a, const char *key, const char *name, int *out, d
     return ddpm_fail(err, "--set %s=%s: no such model; available: %s", key, name, names);
 }
 
-static int apply_settings(viz_app *a, const viz_settings *s, ddpm_error *err)
+int viz_app_apply_settings(viz_app *a, const viz_settings *s, ddpm_error *err)
 {
     if (s->world >= 0 && !viz_app_set_world(a, (viz_world)s->world))
         return ddpm_fail(err, "--set world=%s: the 2D world cannot be opened (see the message above)",
@@ -599,7 +619,7 @@ static int apply_settings(viz_app *a, const viz_settings *s, ddpm_error *err)
         a->pb.pos = s->frame;
     }
     if (s->playing >= 0) a->pb.playing = s->playing;
-    if (s->lecture >= 0) a->lecture = s->lecture;
+    if (s->lecture >= 0) viz_app_set_lecture(a, s->lecture);
     if (s->help >= 0) a->show_help = s->help;
     if (s->fps >= 0) a->show_fps = s->fps;
     if (s->controls >= 0) a->controls_hidden = !s->controls;
@@ -614,6 +634,7 @@ int viz_app_create(viz_app **out, const viz_options *opt, ddpm_error *err)
     a->opt = *opt;
     a->headless = viz_options_headless(opt);
     a->lecture = opt->lecture || opt->fullscreen;
+    a->controls_hidden = a->lecture;
     a->fullscreen = opt->fullscreen && !a->headless;
     a->show_fps = opt->show_fps;
     a->started_at = a->now = ddpm_now();
@@ -713,7 +734,7 @@ int viz_app_create(viz_app **out, const viz_options *opt, ddpm_error *err)
         viz_app_free(a);
         return ddpm_fail(err, "'%s' holds a model of points, and the 2D world cannot be opened", opt->model_path);
     }
-    if (apply_settings(a, &opt->settings, err) != DDPM_OK) {
+    if (viz_app_apply_settings(a, &opt->settings, err) != DDPM_OK) {
         viz_app_free(a);
         return DDPM_ERR;
     }

@@ -269,6 +269,8 @@ int viz_app_create(viz_app **out, const viz_options *opt, ddpm_error *err);
 void viz_app_frame(viz_app *a, double dt);
 /* Draws the current state once more without presenting, then reads it back. */
 int viz_app_capture(viz_app *a, ddpm_image *out, ddpm_error *err);
+/* Applies --set settings (viz_settings_parse) to a running app, as at start. */
+int viz_app_apply_settings(viz_app *a, const viz_settings *s, ddpm_error *err);
 void viz_app_free(viz_app *a);
 
 /* ---- inside the app (app.c, app_jobs.c, app_keys.c, app_world.c) ------------------------ */
@@ -340,6 +342,10 @@ void viz_app_handle_key(viz_app *a, const SDL_KeyboardEvent *e);
 
 /* Draws a panel's background and title; returns the content rectangle. */
 SDL_Rect viz_panel_begin(viz_app *a, SDL_Rect r, const char *title, const char *subtitle);
+/* The same, keeping `right` pixels of the title row free (tabs).  Title and
+ * subtitle may list shorter versions, one per line (viz_label_fit); a
+ * subtitle that fits in none is left out. */
+SDL_Rect viz_panel_begin_reserve(viz_app *a, SDL_Rect r, const char *title, const char *subtitle, int right);
 /* The model entry that is selected, and its schedule and prediction. */
 const viz_model *viz_app_model(const viz_app *a);
 int viz_app_T(const viz_app *a);
@@ -440,6 +446,5 @@ int viz_overlay_banners_height(viz_app *a);   /* the space banners take under th
 void viz_overlay_toasts(viz_app *a);
 void viz_overlay_help(viz_app *a);
 void viz_overlay_quit_dialog(viz_app *a);
-void viz_overlay_fps(viz_app *a);
 
 #endif

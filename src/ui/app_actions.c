@@ -113,6 +113,8 @@ void viz_app_continue_training(viz_app *a)
 
 void viz_app_set_lecture(viz_app *a, bool on)
 {
+    /* lecture style gives the room to the panels; Tab brings the controls back */
+    if (on != a->lecture) a->controls_hidden = on;
     a->lecture = on;
     a->dirty = true;
 }

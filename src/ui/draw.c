@@ -1,5 +1,6 @@
 /* draw.c: shapes, text and image textures for the panels (see draw.h). */
 #include "draw.h"
+#include "layout.h"
 
 #include <math.h>
 #include <stdarg.h>
@@ -89,7 +90,7 @@ int viz_px(const viz_draw *d, float units) { return (int)lrintf(units * d->scale
 int viz_text_px(const viz_draw *d, viz_text_size_kind size)
 {
     static const float base[] = {11.5f, 13.5f, 15.5f, 22.0f};
-    float mult = d->lecture ? 1.3f : 1.0f;
+    float mult = d->lecture ? VIZ_LECTURE_TEXT : 1.0f;
     int px = (int)lrintf(base[size] * mult * d->scale);
     return px < 8 ? 8 : px;
 }
@@ -212,6 +213,74 @@ int viz_label_bold(viz_draw *d, int x, int y, viz_align align, viz_text_size_kin
     va_start(ap, fmt);
     int w = label_v(d, x, y, align, size, true, c, fmt, ap);
     va_end(ap);
+    return w;
+}
+
+void viz_subscript(char *out, size_t cap, int n)
+{
+    static const char *const digits[10] = {"\xE2\x82\x80", "\xE2\x82\x81", "\xE2\x82\x82", "\xE2\x82\x83",
+                                           "\xE2\x82\x84", "\xE2\x82\x85", "\xE2\x82\x86", "\xE2\x82\x87",
+                                           "\xE2\x82\x88", "\xE2\x82\x89"};
+    char dec[16];
+    snprintf(dec, sizeof dec, "%d", n < 0 ? -n : n);
+    size_t used = 0;
+    if (cap) out[0] = '\0';
+    if (n < 0 && used + 3 < cap) memcpy(out + used, "\xE2\x82\x8B", 3), used += 3, out[used] = '\0';
+    for (const char *p = dec; *p && used + 3 < cap; p++) {
+        memcpy(out + used, digits[*p - '0'], 3);
+        used += 3;
+        out[used] = '\0';
+    }
+}
+
+double viz_nice_step(double range, int max_ticks)
+{
+    if (max_ticks < 1) max_ticks = 1;
+    if (!(range > 0)) return 1.0;
+    const double raw = range / max_ticks, mag = pow(10.0, floor(log10(raw)));
+    static const double nice[] = {1, 2, 2.5, 5, 10};
+    for (int i = 0; i < 5; i++)
+        if (nice[i] * mag >= raw - 1e-12 * mag) return nice[i] * mag;
+    return 10 * mag;
+}
+
+int viz_fit_text(viz_draw *d, viz_text_size_kind size, bool bold, int max_w, const char *alts, char *out, size_t cap,
+                 int *w_out)
+{
+    const viz_font_style st = bold ? VIZ_FONT_BOLD : VIZ_FONT_REGULAR;
+    const char *p = alts;
+    int px = viz_text_px(d, size), w = 0, h = 0;
+    for (;;) {
+        const char *bar = strchr(p, '\n');
+        const size_t n = bar ? (size_t)(bar - p) : strlen(p);
+        snprintf(out, cap, "%.*s", (int)(n < cap ? n : cap - 1), p);
+        viz_text_size(d->text, px, st, out, &w, &h);
+        if (w <= max_w || !bar) break;
+        p = bar + 1;
+    }
+    /* the shortest still too wide: a smaller size, by design rather than cut */
+    while (w > max_w && px > 8) {
+        px = px * 9 / 10 < px - 1 ? px * 9 / 10 : px - 1;
+        viz_text_size(d->text, px, st, out, &w, &h);
+    }
+    if (w_out) *w_out = w;
+    return w > max_w ? 0 : px;
+}
+
+int viz_label_fit(viz_draw *d, int x, int y, viz_align align, viz_text_size_kind size, bool bold, SDL_Color c,
+                  int max_w, const char *alts)
+{
+    char buf[512];
+    int w = 0;
+    const int px = viz_fit_text(d, size, bold, max_w, alts, buf, sizeof buf, &w);
+    if (!px) return 0; /* no room at all: nothing rather than a fragment */
+    if (align == VIZ_ALIGN_CENTER) x -= w / 2;
+    else if (align == VIZ_ALIGN_RIGHT) x -= w;
+    /* a smaller size sits on the same baseline region: centred in the line */
+    int h0 = 0, h1 = 0;
+    viz_text_size(d->text, viz_text_px(d, size), bold ? VIZ_FONT_BOLD : VIZ_FONT_REGULAR, "Ag", NULL, &h0);
+    viz_text_size(d->text, px, bold ? VIZ_FONT_BOLD : VIZ_FONT_REGULAR, "Ag", NULL, &h1);
+    viz_text_draw(d->text, d->g, px, bold ? VIZ_FONT_BOLD : VIZ_FONT_REGULAR, buf, x, y + (h0 - h1) / 2, c);
     return w;
 }
 

@@ -66,7 +66,22 @@ int viz_label(viz_draw *d, int x, int y, viz_align align, viz_text_size_kind siz
               const char *fmt, ...) __attribute__((format(printf, 7, 8)));
 int viz_label_bold(viz_draw *d, int x, int y, viz_align align, viz_text_size_kind size, SDL_Color c,
                    const char *fmt, ...) __attribute__((format(printf, 7, 8)));
+/* A label that must fit max_w pixels: `alts` lists versions, longest first,
+ * one per line ("Reverse process: x_t and x0-hat\nReverse process\nReverse");
+ * the first that fits is drawn; if none does, the last at a smaller size;
+ * if that cannot fit either, nothing.  Returns the width drawn. */
+int viz_label_fit(viz_draw *d, int x, int y, viz_align align, viz_text_size_kind size, bool bold, SDL_Color c,
+                  int max_w, const char *alts);
+/* The choice viz_label_fit makes: the version (into out) and the pixel size
+ * to draw it at (0: nothing fits); *w its width. */
+int viz_fit_text(viz_draw *d, viz_text_size_kind size, bool bold, int max_w, const char *alts, char *out, size_t cap,
+                 int *w);
 void viz_measure(viz_draw *d, viz_text_size_kind size, bool bold, const char *s, int *w, int *h);
+/* n in Unicode subscript digits ("460" -> "₄₆₀"), for x_t with its t. */
+void viz_subscript(char *out, size_t cap, int n);
+/* A round tick spacing (1, 2, 2.5 or 5 times a power of ten) that splits
+ * `range` into at most max_ticks intervals. */
+double viz_nice_step(double range, int max_ticks);
 /* A line height at this size. */
 int viz_line_h(viz_draw *d, viz_text_size_kind size);
 

@@ -198,6 +198,20 @@ SDL_Rect viz_gfx_clip(const viz_gfx *g)
     return r;
 }
 
+SDL_Rect viz_gfx_bounds(const viz_gfx *g)
+{
+    SDL_Rect out = {0, 0, 0, 0}, r;
+    SDL_GetRendererOutputSize(g->r, &out.w, &out.h);
+    if (g->rec >= 0) {
+        SDL_Rect b = g->area;
+        if (g->clip.w > 0 && SDL_IntersectRect(&g->area, &g->clip, &r)) b = r;
+        else if (g->clip.w > 0) b = (SDL_Rect){g->area.x, g->area.y, 0, 0};
+        return b;
+    }
+    SDL_RenderGetClipRect(g->r, &r);
+    return r.w > 0 ? r : out;
+}
+
 /* ---- the cache --------------------------------------------------------------------- */
 
 void viz_gfx_begin(viz_gfx *g, int slot_i, SDL_Rect area, SDL_Color bg)

@@ -53,6 +53,9 @@ void viz_gfx_copy(viz_gfx *g, SDL_Texture *tex, uint64_t content, const SDL_Rect
 /* The clip rectangle, NULL for none; viz_gfx_clip returns w = 0 for none. */
 void viz_gfx_set_clip(viz_gfx *g, const SDL_Rect *r);
 SDL_Rect viz_gfx_clip(const viz_gfx *g);
+/* Where drawing lands now: the clip rectangle within the panel's area, or
+ * the whole output when neither is set. */
+SDL_Rect viz_gfx_bounds(const viz_gfx *g);
 
 /* A cached panel: what is drawn until viz_gfx_end is clipped to `area`, on
  * a background of `bg`.  Returns true when the panel was drawn this frame

@@ -36,14 +36,27 @@ typedef struct viz_layout {
     int gap;
 } viz_layout;
 
-/* The UI scale for an output of w x h pixels: 1 at 1280 x 720, growing with
- * the smaller of the two ratios (so 4K or a 2x high-DPI screen gives 2-3). */
-float viz_layout_scale(int w, int h);
+/* Lecture style enlarges everything by this (text by VIZ_LECTURE_TEXT more):
+ * secondary text of 18 px at 1024 x 768, slide-grade at every size. */
+#define VIZ_LECTURE_ZOOM 1.5f
+#define VIZ_LECTURE_TEXT 1.3f
 
-/* banner_h: pixels reserved under the header for banners (0 for none);
- * points: the 2D world's panels; study: the study panel takes the main area. */
-void viz_layout_compute(viz_layout *L, int w, int h, float scale, bool controls, bool decomposition, int banner_h,
-                        bool points, bool study);
+/* The UI scale for an output of w x h pixels: 1 at 1280 x 720, growing with
+ * the smaller of the two ratios (so 4K or a 2x high-DPI screen gives 2-3);
+ * lecture style multiplies it by VIZ_LECTURE_ZOOM. */
+float viz_layout_scale(int w, int h, bool lecture);
+
+/* What the layout shows. */
+typedef struct viz_layout_want {
+    bool controls;           /* the controls column */
+    bool decomposition;      /* the step decomposition panel */
+    bool points;             /* the 2D world's panels */
+    bool study;              /* the study panel takes the main area */
+    bool lecture;            /* fewer, larger panels: at most two below the playback row */
+    int banner_h;            /* pixels reserved under the header for banners (0 for none) */
+} viz_layout_want;
+
+void viz_layout_compute(viz_layout *L, int w, int h, float scale, const viz_layout_want *want);
 
 const char *viz_panel_name(viz_panel p);
 

@@ -68,21 +68,6 @@ void viz_overlay_toasts(viz_app *a)
     }
 }
 
-void viz_overlay_fps(viz_app *a)
-{
-    viz_draw *d = &a->draw;
-    char buf[96];
-    snprintf(buf, sizeof buf, "%.0f fps \xC2\xB7 %.1f ms/frame \xC2\xB7 %d/%d redrawn", a->fps, a->frame_ms,
-             a->panels_drawn, VIZ_PANEL_COUNT);
-    int w, h;
-    viz_measure(d, VIZ_SIZE_SMALL, true, buf, &w, &h);
-    SDL_Rect r = {a->w - w - viz_px(d, 22), a->layout.panel[VIZ_PANEL_HEADER].h + viz_px(d, 4), w + viz_px(d, 12),
-                  h + viz_px(d, 6)};
-    viz_fill_round(d, r, viz_px(d, 4), viz_rgba(0, 0, 0, 200));
-    viz_label_bold(d, r.x + viz_px(d, 6), r.y + viz_px(d, 3), VIZ_ALIGN_LEFT, VIZ_SIZE_SMALL,
-                   a->fps >= 30 || a->headless ? d->theme.ok : d->theme.warn, "%s", buf);
-}
-
 /* Every key the app handles (app.c, handle_key). */
 static const char *const KEYS[][2] = {
     {"Space", "play / pause (at the end: play again)"},
@@ -120,38 +105,61 @@ static const char *const KEYS[][2] = {
     {"Ctrl+Q", "quit (offers to save a running training)"},
 };
 
+/* The help box's size at the draw's current scale. */
+static void help_box(viz_app *a, int n, SDL_Rect *box, bool *two, int *key_w, int *col_w)
+{
+    viz_draw *d = &a->draw;
+    const int lh = viz_line_h(d, VIZ_SIZE_BODY) + viz_px(d, 5);
+    const int half = (n + 1) / 2;
+    int desc_w = 0;
+    *key_w = 0;
+    for (int i = 0; i < n; i++) {
+        int w, h;
+        viz_measure(d, VIZ_SIZE_BODY, true, KEYS[i][0], &w, &h);
+        if (w > *key_w) *key_w = w;
+        viz_measure(d, VIZ_SIZE_BODY, false, KEYS[i][1], &w, &h);
+        if (w > desc_w) desc_w = w;
+    }
+    *col_w = *key_w + viz_px(d, 16) + desc_w;
+    const int pad = viz_px(d, 24), head = viz_line_h(d, VIZ_SIZE_HUGE) + viz_px(d, 30);
+    int bw = 2 * *col_w + 3 * pad, bh = half * lh + 2 * pad + head;
+    *two = bw <= a->w - viz_px(d, 20);
+    if (!*two) {
+        bw = *col_w + 2 * pad;
+        bh = n * lh + 2 * pad + head;
+    }
+    *box = (SDL_Rect){(a->w - bw) / 2, (a->h - bh) / 2, bw, bh};
+}
+
 void viz_overlay_help(viz_app *a)
 {
     viz_draw *d = &a->draw;
     const viz_theme *t = &d->theme;
     viz_fill(d, (SDL_Rect){0, 0, a->w, a->h}, viz_rgba(0, 0, 0, 200));
     const int n = (int)(sizeof KEYS / sizeof KEYS[0]);
+    /* the whole list on one screen: smaller (lecture style at a small
+     * window) rather than cut off */
+    const float scale = d->scale;
+    SDL_Rect box;
+    bool two;
+    int key_w, col_w;
+    for (;;) {
+        help_box(a, n, &box, &two, &key_w, &col_w);
+        if ((box.w <= a->w && box.h <= a->h) || d->scale < 0.5f) break;
+        d->scale *= 0.92f;
+    }
+    if (box.y < 0) box.y = 0;
+    if (box.x < 0) box.x = 0;
     const int lh = viz_line_h(d, VIZ_SIZE_BODY) + viz_px(d, 5);
     const int half = (n + 1) / 2;
-    int key_w = 0, desc_w = 0;
-    for (int i = 0; i < n; i++) {
-        int w, h;
-        viz_measure(d, VIZ_SIZE_BODY, true, KEYS[i][0], &w, &h);
-        if (w > key_w) key_w = w;
-        viz_measure(d, VIZ_SIZE_BODY, false, KEYS[i][1], &w, &h);
-        if (w > desc_w) desc_w = w;
-    }
-    const int col_w = key_w + viz_px(d, 16) + desc_w;
     const int pad = viz_px(d, 24);
-    int bw = 2 * col_w + 3 * pad, bh = half * lh + 2 * pad + viz_line_h(d, VIZ_SIZE_HUGE) + viz_px(d, 30);
-    bool two = bw <= a->w - viz_px(d, 20);
-    if (!two) {
-        bw = col_w + 2 * pad;
-        bh = n * lh + 2 * pad + viz_line_h(d, VIZ_SIZE_HUGE) + viz_px(d, 30);
-    }
-    SDL_Rect box = {(a->w - bw) / 2, (a->h - bh) / 2, bw, bh};
-    if (box.y < 0) box.y = 0;
     viz_fill_round(d, box, viz_px(d, 12), t->panel);
     viz_outline(d, box, 1, t->panel_edge);
     int y = box.y + pad;
-    viz_label_bold(d, box.x + pad, y, VIZ_ALIGN_LEFT, VIZ_SIZE_HUGE, t->title, "Keys");
-    viz_label(d, box.x + box.w - pad, y + viz_px(d, 8), VIZ_ALIGN_RIGHT, VIZ_SIZE_SMALL, t->text_dim,
-              "Esc or H closes this \xC2\xB7 every control also has a slider or button");
+    const int kw = viz_label_bold(d, box.x + pad, y, VIZ_ALIGN_LEFT, VIZ_SIZE_HUGE, t->title, "Keys");
+    viz_label_fit(d, box.x + box.w - pad, y + viz_px(d, 8), VIZ_ALIGN_RIGHT, VIZ_SIZE_SMALL, false, t->text_dim,
+                  box.w - 3 * pad - kw, "Esc or H closes this \xC2\xB7 every control also has a slider or button\n"
+                  "Esc or H closes this");
     y += viz_line_h(d, VIZ_SIZE_HUGE) + viz_px(d, 18);
     for (int i = 0; i < n; i++) {
         int col = two ? i / half : 0, row = two ? i % half : i;
@@ -160,6 +168,7 @@ void viz_overlay_help(viz_app *a)
         viz_label_bold(d, x, yy, VIZ_ALIGN_LEFT, VIZ_SIZE_BODY, t->accent, "%s", KEYS[i][0]);
         viz_label(d, x + key_w + viz_px(d, 16), yy, VIZ_ALIGN_LEFT, VIZ_SIZE_BODY, t->text, "%s", KEYS[i][1]);
     }
+    d->scale = scale;
 }
 
 void viz_overlay_quit_dialog(viz_app *a)

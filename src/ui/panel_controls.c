@@ -199,19 +199,23 @@ void viz_panel_controls(viz_app *a, SDL_Rect r)
     const bool b_slider = compare && b_is_slider(p->compare);
     const int rows = (points ? 13 : 9) + (compare ? 2 - b_slider : 0), sliders = 3 + b_slider, sections = 6,
               smalls = 1;
-    /* squeeze when the window is short (lecture text at 720p) */
-    for (int pass = 0; pass < 3 && needed(&c, rows, sliders, sections, smalls) > c.r.h; pass++) {
+    /* squeeze when the window is short (lecture text at 720p); last, the
+     * world switch gives way (W does the same) */
+    bool world_row = true;
+    for (int pass = 0; pass < 4 && needed(&c, rows - !world_row, sliders, sections - !world_row, smalls) > c.r.h;
+         pass++) {
         if (pass == 0) c.gap = viz_px(d, 3), c.section_gap = viz_px(d, 4);
         if (pass == 1) c.titles = false;
         if (pass == 2) c.row_h = lh + viz_px(d, 4), c.slider_h = lh + viz_px(d, 14);
+        if (pass == 3) world_row = false;
     }
     char buf[128];
 
     /* ---- world ---- */
-    section(&c, "WORLD (W)");
-    static const char *const worlds[] = {"Digits", "2D points"};
+    static const char *const worlds[] = {"Digits", "2D points\n2D"};
     int wi = (int)p->world;
-    if (viz_ui_segmented(ui, viz_ui_id("world", 0), row(&c, c.row_h), worlds, 2, &wi)) {
+    if (world_row) section(&c, "WORLD (W)");
+    if (world_row && viz_ui_segmented(ui, viz_ui_id("world", 0), row(&c, c.row_h), worlds, 2, &wi)) {
         viz_app_set_world(a, (viz_world)wi);
         p = &a->p; /* the other world's sliders now */
     }
@@ -235,7 +239,7 @@ void viz_panel_controls(viz_app *a, SDL_Rect r)
         snprintf(buf, sizeof buf, "loading...");
     }
     SDL_Rect info = row(&c, viz_line_h(d, VIZ_SIZE_SMALL));
-    viz_label(d, info.x, info.y, VIZ_ALIGN_LEFT, VIZ_SIZE_SMALL, t->text_dim, "%s", buf);
+    viz_label_fit(d, info.x, info.y, VIZ_ALIGN_LEFT, VIZ_SIZE_SMALL, false, t->text_dim, info.w, buf);
 
     /* ---- sampler ---- */
     section(&c, "SAMPLER");
@@ -321,7 +325,13 @@ void viz_panel_controls(viz_app *a, SDL_Rect r)
     const int sh = viz_line_h(d, VIZ_SIZE_SMALL) + viz_px(d, 3);
     const int n_hints = 3;
     int hy = c.r.y + c.r.h - n_hints * sh;
-    if (hy > c.y)
+    int widest = 0;
+    for (int i = 0; i < n_hints; i++) {
+        int w = 0;
+        viz_measure(d, VIZ_SIZE_SMALL, false, hints[i], &w, NULL);
+        if (w > widest) widest = w;
+    }
+    if (hy > c.y && widest <= c.r.w) /* where there is room for all of them, whole */
         for (int i = 0; i < n_hints; i++, hy += sh)
             viz_label(d, c.r.x, hy, VIZ_ALIGN_LEFT, VIZ_SIZE_SMALL, t->text_dim, "%s", hints[i]);
 }

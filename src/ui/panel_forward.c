@@ -41,13 +41,19 @@ void viz_panel_forward(viz_app *a, SDL_Rect r)
     viz_ui *ui = &a->ui;
     const viz_theme *t = &d->theme;
     const bool forward = a->pb.phase == VIZ_PHASE_FORWARD;
-    char sub[96];
-    if (a->have_digits)
-        snprintf(sub, sizeof sub, "digit #%d (a %d)", a->p.digit,
-                 a->digits.labels ? a->digits.labels[a->p.digit] : -1);
+    char sub[200];
+    /* in the reverse phase this is a real digit at the sampler's noise level,
+     * for comparison: not the sample's own trajectory, and it says so */
+    if (a->have_digits && forward)
+        snprintf(sub, sizeof sub, "digit #%d (a %d)\ndigit #%d", a->p.digit,
+                 a->digits.labels ? a->digits.labels[a->p.digit] : -1, a->p.digit);
+    else if (a->have_digits)
+        snprintf(sub, sizeof sub, "digit #%d, its own noise: not the sample\nnot the sample", a->p.digit);
     else
         snprintf(sub, sizeof sub, "no data");
-    SDL_Rect c = viz_panel_begin(a, r, forward ? "Forward process q(x\xE2\x82\x9C | x\xE2\x82\x80)" : "Real data at this t",
+    SDL_Rect c = viz_panel_begin(a, r,
+                                 forward ? "Forward process q(x\xE2\x82\x9C | x\xE2\x82\x80)\nForward process\nForward"
+                                         : "A real digit at the sampler's t\nA real digit at this t\nReal digit",
                                  sub);
     if (!a->have_digits || !a->fwd_x0 || !a->sched_ok) {
         viz_label(d, c.x, c.y, VIZ_ALIGN_LEFT, VIZ_SIZE_BODY, t->text_dim, "The bundled digits are missing.");
@@ -67,30 +73,38 @@ void viz_panel_forward(viz_app *a, SDL_Rect r)
 
     /* layout: big x_t on the left, x_0 and epsilon (and v) small on the right, text below */
     const int lh = viz_line_h(d, VIZ_SIZE_BODY), sh = viz_line_h(d, VIZ_SIZE_SMALL);
-    const int text_h = lh + 3 * (sh + viz_px(d, 3)) + viz_px(d, 10);
-    const int buttons_h = viz_px(d, 26);
-    SDL_Rect img_area = {c.x, c.y, c.w, c.h - text_h - buttons_h - viz_px(d, 10)};
+    /* the image first: the numbers below it give way when the panel is short
+     * (lecture style): all of them, then t and alpha-bar only */
+    const int buttons_h = lh + viz_px(d, 10);
+    const int avail = c.h - buttons_h - viz_px(d, 12) - sh;
+    const int full_h = lh + 3 * (sh + viz_px(d, 3)) + viz_px(d, 10), brief_h = lh + viz_px(d, 8);
+    const int text_h = avail - full_h >= avail * 55 / 100 ? full_h : brief_h;
+    const bool details = text_h == full_h;
+    /* the images' captions sit above them (a caption on x_t would cover its corner) */
+    SDL_Rect img_area = {c.x, c.y + sh + viz_px(d, 2), c.w, c.h - text_h - buttons_h - viz_px(d, 12) - sh};
     int big = img_area.h;
     if (big > img_area.w * 68 / 100) big = img_area.w * 68 / 100;
-    const int small_size = (big - viz_px(d, 4) * (n_small + 1) - n_small * sh) / n_small;
+    int small_size = (big + sh - viz_px(d, 4) * (n_small + 1) - n_small * sh) / n_small;
+    if (small_size > c.w - big - viz_px(d, 12)) small_size = c.w - big - viz_px(d, 12);
     SDL_Rect big_r = {img_area.x, img_area.y, big, big};
     const uint64_t kx = viz_key(0xF0, (uint64_t)a->p.digit, (uint64_t)(t_now + 2), a->p.seed ^ (uint64_t)a->sched_cfg.kind);
     viz_app_upload_images(a, VIZ_TEX_FWD_XT, kx, a->fwd_xt, 1, H, W, VIZ_TONE_UNIT, 0);
     SDL_Rect drawn = viz_app_draw_tex(a, VIZ_TEX_FWD_XT, big_r);
     viz_outline(d, drawn, 1, t->image_frame);
-    viz_label_bold(d, drawn.x + viz_px(d, 5), drawn.y + viz_px(d, 3), VIZ_ALIGN_LEFT, VIZ_SIZE_BODY, t->second, "x\xE2\x82\x9C");
+    viz_label_bold(d, drawn.x, drawn.y - sh - viz_px(d, 2), VIZ_ALIGN_LEFT, VIZ_SIZE_SMALL, t->second, "x\xE2\x82\x9C");
 
-    const int sx = big_r.x + big + viz_px(d, 12);
-    SDL_Rect x0_r = {sx, img_area.y + sh + viz_px(d, 2), small_size, small_size};
+    const int sx = big_r.x + big + viz_px(d, 12), sw = c.x + c.w - sx;
+    SDL_Rect x0_r = {sx, img_area.y, small_size, small_size};
     SDL_Rect eps_r = {sx, x0_r.y + small_size + sh + viz_px(d, 6), small_size, small_size};
     viz_app_upload_images(a, VIZ_TEX_FWD_X0, viz_key(0xF1, (uint64_t)a->p.digit, 0, 0), a->fwd_x0, 1, H, W, VIZ_TONE_UNIT, 0);
     viz_app_upload_images(a, VIZ_TEX_FWD_EPS, viz_key(0xF2, (uint64_t)a->p.digit, a->p.seed, 0), a->fwd_eps, 1, H, W,
                           VIZ_TONE_SIGNED, 3.0f);
-    viz_label(d, sx, img_area.y, VIZ_ALIGN_LEFT, VIZ_SIZE_SMALL, t->text_dim, "x\xE2\x82\x80 (data)");
+    viz_label_fit(d, sx, img_area.y - sh - viz_px(d, 2), VIZ_ALIGN_LEFT, VIZ_SIZE_SMALL, false, t->text_dim, sw,
+                  "x\xE2\x82\x80 (data)\nx\xE2\x82\x80");
     drawn = viz_app_draw_tex(a, VIZ_TEX_FWD_X0, x0_r);
     viz_outline(d, drawn, 1, t->image_frame);
-    viz_label(d, sx, x0_r.y + small_size + viz_px(d, 4), VIZ_ALIGN_LEFT, VIZ_SIZE_SMALL, t->text_dim,
-              "\xCE\xB5 (fixed)");
+    viz_label_fit(d, sx, x0_r.y + small_size + viz_px(d, 4), VIZ_ALIGN_LEFT, VIZ_SIZE_SMALL, false, t->text_dim, sw,
+                  "\xCE\xB5 (fixed)\n\xCE\xB5");
     drawn = viz_app_draw_tex(a, VIZ_TEX_FWD_EPS, eps_r);
     viz_outline(d, drawn, 1, t->image_frame);
     if (show_v) {
@@ -99,8 +113,8 @@ void viz_panel_forward(viz_app *a, SDL_Rect r)
         SDL_Rect v_r = {sx, eps_r.y + small_size + sh + viz_px(d, 6), small_size, small_size};
         viz_app_upload_images(a, VIZ_TEX_FWD_V, viz_key(0xF3, (uint64_t)a->p.digit, (uint64_t)(tv + 2), a->p.seed),
                               a->fwd_v, 1, H, W, VIZ_TONE_SIGNED, 3.0f);
-        viz_label(d, sx, eps_r.y + small_size + viz_px(d, 4), VIZ_ALIGN_LEFT, VIZ_SIZE_SMALL, t->text_dim,
-                  "v (target)");
+        viz_label_fit(d, sx, eps_r.y + small_size + viz_px(d, 4), VIZ_ALIGN_LEFT, VIZ_SIZE_SMALL, false, t->text_dim,
+                      sw, "v (target)\nv");
         drawn = viz_app_draw_tex(a, VIZ_TEX_FWD_V, v_r);
         viz_outline(d, drawn, 1, t->image_frame);
     }
@@ -112,24 +126,33 @@ void viz_panel_forward(viz_app *a, SDL_Rect r)
         const double ab = s->alpha_bar[t_now], snr = s->snr[t_now];
         int w = viz_label_bold(d, c.x, y, VIZ_ALIGN_LEFT, VIZ_SIZE_BODY, t->title, "t = %d", t_now);
         viz_label_bold(d, c.x + w + viz_px(d, 14), y, VIZ_ALIGN_LEFT, VIZ_SIZE_BODY, t->accent, "\xCE\xB1\xCC\x84 = %.4f", ab);
-        viz_label(d, c.x, y + lh + viz_px(d, 1), VIZ_ALIGN_LEFT, VIZ_SIZE_SMALL, t->text,
-                  "SNR %.3g  \xC2\xB7  log SNR %+.2f", snr, log(snr));
-        signal_noise_bars(a, (SDL_Rect){c.x, bars_y, c.w, 0}, s->sqrt_alpha_bar[t_now], s->sqrt_one_minus_alpha_bar[t_now]);
+        char line[128];
+        snprintf(line, sizeof line, "SNR %.3g  \xC2\xB7  log SNR %+.2f\nlog SNR %+.2f", snr, log(snr), log(snr));
+        if (details) {
+            viz_label_fit(d, c.x, y + lh + viz_px(d, 1), VIZ_ALIGN_LEFT, VIZ_SIZE_SMALL, false, t->text, c.w, line);
+            signal_noise_bars(a, (SDL_Rect){c.x, bars_y, c.w, 0}, s->sqrt_alpha_bar[t_now],
+                              s->sqrt_one_minus_alpha_bar[t_now]);
+        }
     } else {
-        viz_label_bold(d, c.x, y, VIZ_ALIGN_LEFT, VIZ_SIZE_BODY, t->title, "t = \xE2\x88\x92" "1: clean data");
-        viz_label(d, c.x, y + lh + viz_px(d, 1), VIZ_ALIGN_LEFT, VIZ_SIZE_SMALL, t->text, "\xCE\xB1\xCC\x84 = 1, no noise left");
-        signal_noise_bars(a, (SDL_Rect){c.x, bars_y, c.w, 0}, 1.0, 0.0);
+        /* the end of a reverse run: clean data, no timestep (there is no t = -1) */
+        viz_label_fit(d, c.x, y, VIZ_ALIGN_LEFT, VIZ_SIZE_BODY, true, t->title, c.w,
+                      "x\xE2\x82\x80 (clean data, no noise)\nx\xE2\x82\x80 (clean data)\nx\xE2\x82\x80");
+        if (details) {
+            viz_label(d, c.x, y + lh + viz_px(d, 1), VIZ_ALIGN_LEFT, VIZ_SIZE_SMALL, t->text,
+                      "\xCE\xB1\xCC\x84 = 1, no noise left");
+            signal_noise_bars(a, (SDL_Rect){c.x, bars_y, c.w, 0}, 1.0, 0.0);
+        }
     }
 
     /* digit buttons */
     const int by = r.y + r.h - viz_px(d, 10) - buttons_h;
     const int bw = (c.w - 2 * viz_px(d, 6)) / 3;
-    if (viz_ui_button(ui, viz_ui_id("digit-prev", 0), (SDL_Rect){c.x, by, bw, buttons_h}, "\xE2\x97\x80 digit", false))
+    if (viz_ui_button(ui, viz_ui_id("digit-prev", 0), (SDL_Rect){c.x, by, bw, buttons_h}, "\xE2\x97\x80 digit\n\xE2\x97\x80", false))
         a->p.digit--;
-    if (viz_ui_button(ui, viz_ui_id("digit-rand", 0), (SDL_Rect){c.x + bw + viz_px(d, 6), by, bw, buttons_h}, "random",
+    if (viz_ui_button(ui, viz_ui_id("digit-rand", 0), (SDL_Rect){c.x + bw + viz_px(d, 6), by, bw, buttons_h}, "random\nrnd",
                       false))
         a->p.digit = (int)((a->p.digit * 2654435761u + 40503u + (unsigned)a->frame_count) % (unsigned)a->digits.n);
     if (viz_ui_button(ui, viz_ui_id("digit-next", 0), (SDL_Rect){c.x + 2 * (bw + viz_px(d, 6)), by, bw, buttons_h},
-                      "digit \xE2\x96\xB6", false))
+                      "digit \xE2\x96\xB6\n\xE2\x96\xB6", false))
         a->p.digit++;
 }

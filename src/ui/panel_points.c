@@ -54,7 +54,10 @@ void viz_points_canvas_end(viz_app *a, viz_points_canvas *c)
     viz_outline(d, drawn, 1, d->theme.image_frame);
     /* tick labels at the integers, every other one when crowded */
     const int sh = viz_line_h(d, VIZ_SIZE_SMALL);
-    const int every = c->pl.scale * drawn.w / (float)c->plot.w < viz_px(d, 24) ? 2 : 1;
+    int lw = 0;
+    viz_measure(d, VIZ_SIZE_SMALL, false, "-8", &lw, NULL);
+    const float unit = c->pl.scale * drawn.w / (float)c->plot.w, need = (float)((lw > sh ? lw : sh) + viz_px(d, 6));
+    const int every = unit >= need ? 1 : 2 * unit >= need ? 2 : 5 * unit >= need ? 5 : 10;
     for (int k = (int)ceilf(c->pl.x_min); k <= (int)floorf(c->pl.x_max); k++) {
         if (k % every) continue;
         float px, py;

@@ -18,7 +18,7 @@ static SDL_Rect image_box(viz_app *a, SDL_Rect r, int slot, uint64_t key, const 
 {
     viz_draw *d = &a->draw;
     const int sh = viz_line_h(d, VIZ_SIZE_BODY);
-    viz_label_bold(d, r.x, r.y, VIZ_ALIGN_LEFT, VIZ_SIZE_BODY, cap_color, "%s", caption);
+    viz_label_fit(d, r.x, r.y, VIZ_ALIGN_LEFT, VIZ_SIZE_BODY, true, cap_color, r.w, caption);
     SDL_Rect area = {r.x, r.y + sh + viz_px(d, 3), r.w, r.h - sh - viz_px(d, 3)};
     const viz_result *res = a->shown;
     int H = res ? res->H : 28, W = res ? res->W : 28;
@@ -61,7 +61,8 @@ static void x0_strip(viz_app *a, SDL_Rect r, const viz_frame_view *v)
         else for (size_t j = 0; j < per; j++) buf[(size_t)i * per + j] = -1.0f;
     }
     const int sh = viz_line_h(d, VIZ_SIZE_SMALL);
-    viz_label(d, r.x, r.y, VIZ_ALIGN_LEFT, VIZ_SIZE_SMALL, d->theme.text_dim, "%s over the steps", SUB_X0);
+    viz_label_fit(d, r.x, r.y, VIZ_ALIGN_LEFT, VIZ_SIZE_SMALL, false, d->theme.text_dim, r.w,
+                  "x\xCC\x82\xE2\x82\x80 over the steps\nx\xCC\x82\xE2\x82\x80 by step");
     SDL_Rect area = {r.x, r.y + sh + viz_px(d, 2), r.w, r.h - sh - viz_px(d, 2)};
     /* one row: a grid with n columns */
     int gw, gh;
@@ -107,7 +108,8 @@ static void young_notice(viz_app *a, const viz_result *res, SDL_Rect r, const ch
     else snprintf(msg, sizeof msg, "young model (step %lld): rough digits", (long long)step);
     int mw, tw;
     viz_measure(d, VIZ_SIZE_SMALL, true, msg, &mw, NULL);
-    viz_measure(d, VIZ_SIZE_TITLE, true, title, &tw, NULL);
+    char chosen[256]; /* the title version viz_panel_begin drew */
+    if (!viz_fit_text(d, VIZ_SIZE_TITLE, true, r.w - 2 * pad, title, chosen, sizeof chosen, &tw)) tw = 0;
     const bool offer = res->pred[0] != DDPM_PRED_X0 && !a->p.clip_x0 && step > 0;
     const int bw = offer ? viz_px(d, 76) : 0, h = sh + viz_px(d, 8);
     const int w = mw + viz_px(d, 12) + (offer ? bw + viz_px(d, 6) : 0);
@@ -139,12 +141,12 @@ static void single_or_grid(viz_app *a, SDL_Rect c)
     const int gap = viz_px(d, 16);
     const int half = (area.w - gap) / 2;
     char cap[96];
-    snprintf(cap, sizeof cap, "x\xE2\x82\x9C  (t = %d)", v.t);
-    if (v.k >= v.S) snprintf(cap, sizeof cap, "x\xE2\x82\x80  (final sample)");
+    snprintf(cap, sizeof cap, "x\xE2\x82\x9C  (t = %d)\nx\xE2\x82\x9C", v.t);
+    if (v.k >= v.S) snprintf(cap, sizeof cap, "x\xE2\x82\x80  (final sample)\nx\xE2\x82\x80 (final)\nx\xE2\x82\x80");
     SDL_Rect left = image_box(a, (SDL_Rect){area.x, area.y, half, area.h}, VIZ_TEX_XT0,
                               viz_key(res->id, 0, (uint64_t)v.k, 1), v.x_t, res->B, VIZ_TONE_UNIT, 0, cap, t->second);
     char cap2[96];
-    snprintf(cap2, sizeof cap2, "%s  predicted from x\xE2\x82\x9C", SUB_X0);
+    snprintf(cap2, sizeof cap2, "%s  predicted from x\xE2\x82\x9C\n%s  predicted\n%s", SUB_X0, SUB_X0, SUB_X0);
     image_box(a, (SDL_Rect){area.x + half + gap, area.y, half, area.h}, VIZ_TEX_X00,
               viz_key(res->id, 0, (uint64_t)v.k, 2), v.x0_hat, res->B, VIZ_TONE_UNIT, 0, cap2, t->accent);
 
@@ -166,7 +168,7 @@ static void single_or_grid(viz_app *a, SDL_Rect c)
 
     step_caption(a, &v, cap, sizeof cap);
     int y = area.y + area.h + viz_px(d, 4);
-    int x = c.x + viz_label_bold(d, c.x, y, VIZ_ALIGN_LEFT, VIZ_SIZE_BODY, t->title, "%s", cap) + viz_px(d, 12);
+    int x = c.x + viz_label_fit(d, c.x, y, VIZ_ALIGN_LEFT, VIZ_SIZE_BODY, true, t->title, c.w, cap) + viz_px(d, 12);
     char more[160], live[48] = "";
     if (res->job.snap_step >= 0)
         snprintf(live, sizeof live, " \xC2\xB7 snapshot of step %lld (%.0f s)", (long long)res->job.snap_step,
@@ -229,14 +231,12 @@ static void compare_view(viz_app *a, SDL_Rect c)
     const int head_h = sh + viz_px(d, 4);
     const int col_w = (c.w - 2 * gap) / 3;
     const int row_h = (c.h - head_h - lh - viz_px(d, 10) - gap) / 2;
-    const char *heads[3] = {"A", "B", "difference A \xE2\x88\x92 B"};
-    const SDL_Rect panel_clip = viz_gfx_clip(d->g);
+    const char *heads[3] = {"A", "B", "difference A \xE2\x88\x92 B\nA \xE2\x88\x92 B"};
     for (int col = 0; col < 3; col++) {
         int x = c.x + col * (col_w + gap);
-        SDL_Rect head = {x, c.y, col_w, head_h};
-        viz_gfx_set_clip(d->g, &head); /* a long label must not run into the next column */
         SDL_Color hc = col == 0 ? t->accent : col == 1 ? t->second : t->text;
-        int w = viz_label_bold(d, x, c.y, VIZ_ALIGN_LEFT, VIZ_SIZE_SMALL, hc, "%s", heads[col]);
+        /* a long label shortens rather than run into the next column */
+        int w = viz_label_fit(d, x, c.y, VIZ_ALIGN_LEFT, VIZ_SIZE_SMALL, true, hc, col_w, heads[col]);
         if (col < 2) { /* what this side has that the other has not (the rest: the subtitle) */
             char diff[96];
             viz_side_diff(&res->job.sides[col], &res->job.sides[1 - col], diff, sizeof diff);
@@ -244,10 +244,10 @@ static void compare_view(viz_app *a, SDL_Rect c)
                 const size_t len = strlen(diff);
                 snprintf(diff + len, sizeof diff - len, " (%s-pred)", ddpm_prediction_name(res->pred[col]));
             }
-            viz_label(d, x + w + viz_px(d, 6), c.y, VIZ_ALIGN_LEFT, VIZ_SIZE_SMALL, hc, "%s", diff);
+            viz_label_fit(d, x + w + viz_px(d, 6), c.y, VIZ_ALIGN_LEFT, VIZ_SIZE_SMALL, false, hc,
+                          col_w - w - viz_px(d, 6), diff);
         }
     }
-    viz_gfx_set_clip(d->g, panel_clip.w > 0 ? &panel_clip : NULL);
     const int y0 = c.y + head_h;
     /* differences, only where both sides have the frame */
     float *diff = viz_app_scratch(a, 2 * n);
@@ -264,16 +264,18 @@ static void compare_view(viz_app *a, SDL_Rect c)
     for (int side = 0; side < 2; side++) {
         int x = c.x + side * (col_w + gap);
         if (by_level)
-            snprintf(cap, sizeof cap, "x\xE2\x82\x9C  t = %d \xC2\xB7 \xCE\xB1\xCC\x84 = %.3f", v[side].t, v[side].abar);
+            snprintf(cap, sizeof cap, "x\xE2\x82\x9C  t = %d \xC2\xB7 \xCE\xB1\xCC\x84 = %.3f\nx\xE2\x82\x9C  t = %d", v[side].t,
+                     v[side].abar, v[side].t);
         else if (by_t && side == follow && !same_t)
-            snprintf(cap, sizeof cap, "x\xE2\x82\x9C  t = %d (nearest)", v[side].t);
+            snprintf(cap, sizeof cap, "x\xE2\x82\x9C  t = %d (nearest)\nx\xE2\x82\x9C  t = %d", v[side].t, v[side].t);
         else
             snprintf(cap, sizeof cap, "x\xE2\x82\x9C  t = %d", v[side].t);
         if (v[side].k >= v[side].S) snprintf(cap, sizeof cap, "x\xE2\x82\x80 (final)");
         image_box(a, (SDL_Rect){x, y0, col_w, row_h}, side ? VIZ_TEX_XT1 : VIZ_TEX_XT0,
                   viz_key(res->id, (uint64_t)side, (uint64_t)v[side].k, 1), v[side].x_t, B, VIZ_TONE_UNIT, 0, cap,
                   side ? t->second : t->accent);
-        snprintf(cap, sizeof cap, "%s  step %d/%d", SUB_X0, v[side].k, v[side].S);
+        snprintf(cap, sizeof cap, "%s  step %d/%d\n%s  %d/%d\n%s", SUB_X0, v[side].k, v[side].S, SUB_X0, v[side].k,
+                 v[side].S, SUB_X0);
         image_box(a, (SDL_Rect){x, y0 + row_h + gap, col_w, row_h}, side ? VIZ_TEX_X01 : VIZ_TEX_X00,
                   viz_key(res->id, (uint64_t)side, (uint64_t)v[side].k, 2), v[side].x0_hat, B, VIZ_TONE_UNIT, 0, cap,
                   side ? t->second : t->accent);
@@ -283,7 +285,8 @@ static void compare_view(viz_app *a, SDL_Rect c)
      * diverged pixel from turning the rest gray */
     const int x = c.x + 2 * (col_w + gap);
     if (same_t) {
-        snprintf(cap, sizeof cap, "\xCE\x94x\xE2\x82\x9C  max |\xCE\x94| = %.3g", m_xt);
+        snprintf(cap, sizeof cap, "\xCE\x94x\xE2\x82\x9C  max |\xCE\x94| = %.3g\n\xCE\x94x\xE2\x82\x9C  max %.2g\n\xCE\x94x\xE2\x82\x9C",
+                 m_xt, m_xt);
         image_box(a, (SDL_Rect){x, y0, col_w, row_h}, VIZ_TEX_DIFF_XT,
                   viz_key(res->id, 7, (uint64_t)v[0].k, (uint64_t)v[1].k), diff, B, VIZ_TONE_SIGNED,
                   m_xt < 0.05f ? 0.05f : m_xt > 2.0f ? 2.0f : m_xt, cap, t->text);
@@ -296,28 +299,34 @@ static void compare_view(viz_app *a, SDL_Rect c)
         note_box(a, (SDL_Rect){x, y0, col_w, row_h}, "\xCE\x94x\xE2\x82\x9C", "not subtracted:", l2);
     }
     if (same_t)
-        snprintf(cap, sizeof cap, "\xCE\x94%s  max |\xCE\x94| = %.3g", SUB_X0, m_x0);
+        snprintf(cap, sizeof cap, "\xCE\x94%s  max |\xCE\x94| = %.3g\n\xCE\x94%s  max %.2g\n\xCE\x94%s", SUB_X0, m_x0, SUB_X0,
+                 m_x0, SUB_X0);
     else /* both predict the same final x0, from different t: say which */
-        snprintf(cap, sizeof cap, "\xCE\x94%s (t %d \xE2\x88\x92 t %d)", SUB_X0, v[0].t, v[1].t);
+        snprintf(cap, sizeof cap, "\xCE\x94%s (t %d \xE2\x88\x92 t %d)\n\xCE\x94%s", SUB_X0, v[0].t, v[1].t, SUB_X0);
     image_box(a, (SDL_Rect){x, y0 + row_h + gap, col_w, row_h}, VIZ_TEX_DIFF_X0,
               viz_key(res->id, 8, (uint64_t)v[0].k, (uint64_t)v[1].k), both_x0 && diff ? diff + n : NULL, B,
               VIZ_TONE_SIGNED, m_x0 < 0.05f ? 0.05f : m_x0 > 2.0f ? 2.0f : m_x0, cap, t->text);
-    if (viz_sides_identical(&res->job.sides[0], &res->job.sides[1]))
-        viz_label(d, c.x, c.y + c.h - lh, VIZ_ALIGN_LEFT, VIZ_SIZE_BODY, t->warn,
-                  "A and B are the same configuration: give B another %s in the controls (B row)",
-                  viz_compare_name(a->p.compare));
-    else if (by_level)
-        viz_label(d, c.x, c.y + c.h - lh, VIZ_ALIGN_LEFT, VIZ_SIZE_BODY, t->text_dim,
-                  "Two schedules: %s shown at its visited step of nearest noise level \xCE\xB1\xCC\x84, not nearest t",
-                  follow ? "B" : "A");
-    else if (by_t)
-        viz_label(d, c.x, c.y + c.h - lh, VIZ_ALIGN_LEFT, VIZ_SIZE_BODY, t->text_dim,
-                  "Seed %llu, the same x_T \xC2\xB7 %s shown at its visited t nearest to %s's \xC2\xB7 gray = no difference",
-                  (unsigned long long)res->job.seed, follow ? "B" : "A", follow ? "A" : "B");
-    else
-        viz_label(d, c.x, c.y + c.h - lh, VIZ_ALIGN_LEFT, VIZ_SIZE_BODY, t->text_dim,
-                  "Seed %llu on both sides: the same x_T and noise \xC2\xB7 gray = no difference",
-                  (unsigned long long)res->job.seed);
+    char foot[400];
+    SDL_Color fc = t->text_dim;
+    if (viz_sides_identical(&res->job.sides[0], &res->job.sides[1])) {
+        fc = t->warn;
+        snprintf(foot, sizeof foot, "A and B are the same configuration: give B another %s in the controls (B row)\n"
+                 "A = B: give B another %s", viz_compare_name(a->p.compare), viz_compare_name(a->p.compare));
+    } else if (by_level) {
+        snprintf(foot, sizeof foot, "Two schedules: %s shown at its visited step of nearest noise level \xCE\xB1\xCC\x84, "
+                 "not nearest t\n%s at the nearest noise level \xCE\xB1\xCC\x84\nnearest \xCE\xB1\xCC\x84", follow ? "B" : "A",
+                 follow ? "B" : "A");
+    } else if (by_t) {
+        snprintf(foot, sizeof foot, "Seed %llu, the same x_T \xC2\xB7 %s shown at its visited t nearest to %s's \xC2\xB7 "
+                 "gray = no difference\nSeed %llu \xC2\xB7 %s at the nearest t \xC2\xB7 gray = equal\nseed %llu, same x_T",
+                 (unsigned long long)res->job.seed, follow ? "B" : "A", follow ? "A" : "B",
+                 (unsigned long long)res->job.seed, follow ? "B" : "A", (unsigned long long)res->job.seed);
+    } else {
+        snprintf(foot, sizeof foot, "Seed %llu on both sides: the same x_T and noise \xC2\xB7 gray = no difference\n"
+                 "Seed %llu, same noise \xC2\xB7 gray = equal\nseed %llu, same noise",
+                 (unsigned long long)res->job.seed, (unsigned long long)res->job.seed, (unsigned long long)res->job.seed);
+    }
+    viz_label_fit(d, c.x, c.y + c.h - lh, VIZ_ALIGN_LEFT, VIZ_SIZE_BODY, false, fc, c.w, foot);
 }
 
 void viz_panel_reverse(viz_app *a, SDL_Rect r)
@@ -325,9 +334,10 @@ void viz_panel_reverse(viz_app *a, SDL_Rect r)
     const viz_view view = a->shown ? (a->shown->job.n_sides > 1 ? VIZ_VIEW_COMPARE : a->shown->B > 1 ? VIZ_VIEW_GRID
                                                                                                       : VIZ_VIEW_SINGLE)
                                    : a->p.view;
-    static const char *const titles[] = {"Reverse process: x\xE2\x82\x9C and its prediction x\xCC\x82\xE2\x82\x80",
-                                         "Reverse process: 16 samples",
-                                         "Comparison on identical noise"};
+    static const char *const titles[] = {"Reverse process: x\xE2\x82\x9C and its prediction x\xCC\x82\xE2\x82\x80\n"
+                                         "Reverse process: x\xE2\x82\x9C and x\xCC\x82\xE2\x82\x80\nReverse process\nReverse",
+                                         "Reverse process: 16 samples\nReverse: 16 samples\nReverse",
+                                         "Comparison on identical noise\nA vs B on identical noise\nA vs B"};
     char sub[160] = "";
     const double every = viz_app_model(a)->live ? viz_app_refresh_interval(a) : 0.0;
     if (a->pb.phase == VIZ_PHASE_FORWARD) snprintf(sub, sizeof sub, "waits at x_T while the forward process plays");

@@ -27,10 +27,6 @@ void viz_panel_schedule(viz_app *a, SDL_Rect r)
     const ddpm_schedule *s = &a->sched;
     const int T = s->T;
     const int sh = viz_line_h(d, VIZ_SIZE_SMALL);
-    const int left = viz_px(d, 34), right = viz_px(d, 40), bottom = sh + viz_px(d, 14);
-    const int legend_h = sh + viz_px(d, 6);
-    SDL_Rect p = {c.x + left, c.y + legend_h, c.w - left - right, c.h - bottom - legend_h};
-    if (p.w < 20 || p.h < 20) return;
 
     /* log-SNR range of the selected schedule (and the model's, if shown) */
     const bool mismatch = viz_app_mismatch(a) && a->model_sched.T == T;
@@ -43,23 +39,54 @@ void viz_panel_schedule(viz_app *a, SDL_Rect r)
             if (isfinite(m)) lo = fmin(lo, m), hi = fmax(hi, m);
         }
     }
-    lo = floor(lo / 2) * 2;
-    hi = ceil(hi / 2) * 2;
-    if (hi - lo < 2) hi = lo + 2;
+    if (!(hi - lo >= 1)) hi = lo + 1;
 
-    /* grid and axes */
-    for (int i = 0; i <= 4; i++) {
-        float y = map(i / 4.0, 0, 1, (float)(p.y + p.h), (float)p.y);
+    /* margins as wide as the tick labels; the axis titles sit above them */
+    int left = 0, right = 0, wt = 0;
+    viz_measure(d, VIZ_SIZE_SMALL, false, "0.75", &left, NULL);
+    viz_measure(d, VIZ_SIZE_SMALL, false, "\xE2\x88\x92" "20", &right, NULL);
+    viz_measure(d, VIZ_SIZE_SMALL, false, "log SNR", &wt, NULL);
+    left += viz_px(d, 6);
+    right = (right > wt ? right : wt) + viz_px(d, 6);
+    const int bottom = sh + viz_px(d, 10);
+    const int legend_h = sh + viz_px(d, 6), titles_h = sh + sh / 2 + viz_px(d, 4);
+    SDL_Rect p = {c.x + left, c.y + legend_h + titles_h, c.w - left - right, c.h - bottom - legend_h - titles_h};
+    if (p.w < 20 || p.h < 20) return;
+
+    /* round ticks, as many as the room takes (a label's height apart, and more) */
+    const int max_y_ticks = p.h / (2 * sh) + 1;
+    const double ab_step = max_y_ticks >= 5 ? 0.25 : max_y_ticks >= 3 ? 0.5 : 1.0;
+    const double l_step = viz_nice_step(hi - lo, max_y_ticks - 1);
+    lo = floor(lo / l_step) * l_step;
+    hi = ceil(hi / l_step) * l_step;
+    for (double v = 0; v <= 1.0 + 1e-9; v += ab_step) {
+        float y = map(v, 0, 1, (float)(p.y + p.h), (float)p.y);
         viz_fill(d, (SDL_Rect){p.x, (int)y, p.w, 1}, t->grid);
-        viz_label(d, p.x - viz_px(d, 4), (int)y - sh / 2, VIZ_ALIGN_RIGHT, VIZ_SIZE_SMALL, t->accent, "%.2g", i / 4.0);
-        double l = lo + (hi - lo) * i / 4.0;
-        viz_label(d, p.x + p.w + viz_px(d, 4), (int)y - sh / 2, VIZ_ALIGN_LEFT, VIZ_SIZE_SMALL, t->second, "%+.0f", l);
+        viz_label(d, p.x - viz_px(d, 4), (int)y - sh / 2, VIZ_ALIGN_RIGHT, VIZ_SIZE_SMALL, t->accent, "%g", v);
     }
-    for (int i = 0; i <= 4; i++) {
-        int tv = (int)lrint((T - 1) * i / 4.0);
+    for (double l = lo; l <= hi + 1e-9; l += l_step) {
+        float y = map(l, lo, hi, (float)(p.y + p.h), (float)p.y);
+        viz_label(d, p.x + p.w + viz_px(d, 4), (int)y - sh / 2, VIZ_ALIGN_LEFT, VIZ_SIZE_SMALL, t->second, "%s%g",
+                  l < -1e-9 ? "\xE2\x88\x92" : l > 1e-9 ? "+" : "", fabs(l) < 1e-9 ? 0.0 : fabs(l));
+    }
+    /* t: round values (0, 250, 500, 750, 1000 for T = 1000), as many as fit */
+    int tw = 0;
+    char tmax[16];
+    snprintf(tmax, sizeof tmax, "%d", T);
+    viz_measure(d, VIZ_SIZE_SMALL, false, tmax, &tw, NULL);
+    const double t_step = viz_nice_step(T, p.w / (tw + viz_px(d, 16)));
+    for (double tv = 0; tv <= T + 1e-9; tv += t_step) {
         float x = map(tv, 0, T - 1, (float)p.x, (float)(p.x + p.w));
-        viz_label(d, (int)x, p.y + p.h + viz_px(d, 7), VIZ_ALIGN_CENTER, VIZ_SIZE_SMALL, t->text_dim, "%d", tv);
+        if (x > p.x + p.w + 1) x = (float)(p.x + p.w);
+        viz_fill(d, (SDL_Rect){(int)x, p.y + p.h, 1, viz_px(d, 3)}, t->text_dim);
+        viz_label(d, (int)x, p.y + p.h + viz_px(d, 4), VIZ_ALIGN_CENTER, VIZ_SIZE_SMALL, t->text_dim, "%g", tv);
     }
+    /* axis titles: alpha-bar over the left ticks, log SNR over the right, t under the left */
+    viz_label(d, p.x - viz_px(d, 4), p.y - titles_h, VIZ_ALIGN_RIGHT, VIZ_SIZE_SMALL, t->accent,
+              "\xCE\xB1\xCC\x84\xE2\x82\x9C");
+    viz_label(d, p.x + p.w + viz_px(d, 4), p.y - titles_h, VIZ_ALIGN_LEFT, VIZ_SIZE_SMALL, t->second,
+              "log SNR");
+    viz_label_bold(d, p.x - viz_px(d, 8), p.y + p.h + viz_px(d, 4), VIZ_ALIGN_RIGHT, VIZ_SIZE_SMALL, t->text_dim, "t");
 
     /* curves */
     SDL_FPoint ab[PLOT_POINTS], ls[PLOT_POINTS], mab[PLOT_POINTS];
@@ -103,22 +130,22 @@ void viz_panel_schedule(viz_app *a, SDL_Rect r)
         viz_label_bold(d, lx, p.y + viz_px(d, 2), al, VIZ_SIZE_SMALL, t->cursor, "t = %d", tc);
     }
 
-    /* legend */
+    /* legend: the curves are named by the axis titles; what else is drawn */
     int lx = c.x;
-    viz_fill(d, (SDL_Rect){lx, c.y + sh / 2, viz_px(d, 14), viz_px(d, 3)}, t->accent);
-    lx += viz_px(d, 18) + viz_label(d, lx + viz_px(d, 18), c.y, VIZ_ALIGN_LEFT, VIZ_SIZE_SMALL, t->text, "\xCE\xB1\xCC\x84\xE2\x82\x9C");
-    lx += viz_px(d, 12);
-    viz_fill(d, (SDL_Rect){lx, c.y + sh / 2, viz_px(d, 14), viz_px(d, 3)}, t->second);
-    lx += viz_px(d, 18) + viz_label(d, lx + viz_px(d, 18), c.y, VIZ_ALIGN_LEFT, VIZ_SIZE_SMALL, t->text, "log SNR");
-    lx += viz_px(d, 12);
+    const int lim = c.x + c.w;
+    char steps[64];
+    snprintf(steps, sizeof steps, "%d sampler steps\n%d steps", a->n_ts, a->n_ts);
     viz_fill(d, (SDL_Rect){lx + viz_px(d, 6), c.y + viz_px(d, 2), viz_px(d, 1) > 1 ? viz_px(d, 1) : 1, sh - viz_px(d, 4)}, t->text);
-    lx += viz_px(d, 12) + viz_label(d, lx + viz_px(d, 12), c.y, VIZ_ALIGN_LEFT, VIZ_SIZE_SMALL, t->text,
-                                    "%d sampler steps", a->n_ts);
-    if (mismatch) {
-        lx += viz_px(d, 12);
+    lx += viz_px(d, 12);
+    lx += viz_label_fit(d, lx, c.y, VIZ_ALIGN_LEFT, VIZ_SIZE_SMALL, false, t->text, lim - lx, steps);
+    if (mismatch && lx + viz_px(d, 30) < lim) {
+        lx += viz_px(d, 14);
         viz_fill(d, (SDL_Rect){lx, c.y + sh / 2, viz_px(d, 5), viz_px(d, 3)}, t->text_dim);
         viz_fill(d, (SDL_Rect){lx + viz_px(d, 8), c.y + sh / 2, viz_px(d, 5), viz_px(d, 3)}, t->text_dim);
-        viz_label(d, lx + viz_px(d, 18), c.y, VIZ_ALIGN_LEFT, VIZ_SIZE_SMALL, t->text_dim, "trained with (%s)",
-                  ddpm_schedule_name(a->model_sched_cfg.kind));
+        lx += viz_px(d, 18);
+        char trained[96];
+        snprintf(trained, sizeof trained, "trained with (%s)\ntrained: %s\ntrained", ddpm_schedule_name(a->model_sched_cfg.kind),
+                 ddpm_schedule_name(a->model_sched_cfg.kind));
+        viz_label_fit(d, lx, c.y, VIZ_ALIGN_LEFT, VIZ_SIZE_SMALL, false, t->text_dim, lim - lx, trained);
     }
 }

@@ -147,5 +147,8 @@ void viz_panel_study(viz_app *a, SDL_Rect r)
     fy += sh + viz_px(d, 3);
     char cmd[1400];
     viz_study_command(a, res, cmd, sizeof cmd);
-    viz_label(d, c.x, fy, VIZ_ALIGN_LEFT, VIZ_SIZE_SMALL, t->text_dim, "Same numbers: %s", cmd);
+    char line[1600];
+    snprintf(line, sizeof line, "Same numbers: %s\nSame numbers: ddpm sweep (P exports the command and CSV)\n"
+             "P exports the CSV", cmd);
+    viz_label_fit(d, c.x, fy, VIZ_ALIGN_LEFT, VIZ_SIZE_SMALL, false, t->text_dim, c.w, line);
 }

@@ -29,10 +29,35 @@ void viz_panel_timeline(viz_app *a, SDL_Rect r)
     }
     x += seg_w + pad;
 
+    /* what fits, in order of giving way: the step buttons, the label's
+     * size, the export buttons (the track keeps at least a few steps' room) */
+    viz_text_size_kind label_size = VIZ_SIZE_BODY;
+    int lw, lh;
+    viz_measure(d, label_size, true, "step 1000 / 1000 \xC2\xB7 t = 999", &lw, &lh);
+    if (lw > r.w / 4) {
+        label_size = VIZ_SIZE_SMALL;
+        viz_measure(d, label_size, true, "step 1000 / 1000 \xC2\xB7 t = 999", &lw, &lh);
+    }
+    int ew, eh;
+    viz_measure(d, VIZ_SIZE_BODY, false, "GIF", &ew, &eh);
+    const int eb = ew + viz_px(d, 20);
+    const int ib = bh * 13 / 10, min_track = viz_px(d, 80);
+    int n_buttons = 5;
+    bool exports = true;
+    for (int pass = 0; pass < 4; pass++) {
+        const int need = (x - r.x) + n_buttons * (ib + viz_px(d, 4)) + pad + 2 * pad + min_track + lw + pad +
+                         (exports ? 2 * eb + viz_px(d, 4) : 0) + pad;
+        if (need <= r.w) break;
+        if (pass == 0) n_buttons = 3;
+        else if (pass == 1 && label_size == VIZ_SIZE_BODY) {
+            label_size = VIZ_SIZE_SMALL;
+            viz_measure(d, label_size, true, "step 1000 / 1000 \xC2\xB7 t = 999", &lw, &lh);
+        } else exports = false;
+    }
     const viz_icon icons[5] = {VIZ_ICON_TO_START, VIZ_ICON_STEP_BACK, a->pb.playing ? VIZ_ICON_PAUSE : VIZ_ICON_PLAY,
                                VIZ_ICON_STEP_FORWARD, VIZ_ICON_TO_END};
-    const int ib = bh * 13 / 10;
     for (int i = 0; i < 5; i++) {
+        if (n_buttons == 3 && (i == 1 || i == 3)) continue; /* Left / Right still step */
         SDL_Rect b = {x, r.y + pad, ib, bh};
         if (viz_ui_icon_button(ui, viz_ui_id("transport", i), b, icons[i], i == 2)) {
             switch (i) {
@@ -60,24 +85,21 @@ void viz_panel_timeline(viz_app *a, SDL_Rect r)
             snprintf(label, sizeof label, "step 0 / %d", S);
         if (viz_app_frame_view(a, lead, &v) && v.t >= 0) snprintf(label, sizeof label, "step %d / %d \xC2\xB7 t = %d", v.k, v.S, v.t);
     }
-    /* the label keeps one width (the track must not jump); smaller when space is short */
-    viz_text_size_kind label_size = VIZ_SIZE_BODY;
-    int lw, lh;
-    viz_measure(d, label_size, true, "step 1000 / 1000 \xC2\xB7 t = 999", &lw, &lh);
-    if (lw > r.w / 4) {
-        label_size = VIZ_SIZE_SMALL;
-        viz_measure(d, label_size, true, "step 1000 / 1000 \xC2\xB7 t = 999", &lw, &lh);
+    /* exports, for slides (P and Shift+P do the same) */
+    int right_x = r.x + r.w - pad;
+    if (exports) {
+        SDL_Rect gif_b = {r.x + r.w - pad - eb, r.y + pad, eb, bh};
+        SDL_Rect png_b = {gif_b.x - viz_px(d, 4) - eb, r.y + pad, eb, bh};
+        if (viz_ui_button(ui, viz_ui_id("export-png", 0), png_b, "PNG", false)) viz_app_export_view(a);
+        if (viz_ui_button(ui, viz_ui_id("export-gif", 0), gif_b, "GIF", false)) viz_app_export_trajectory(a);
+        right_x = png_b.x;
     }
-    /* exports, for slides */
-    int ew, eh;
-    viz_measure(d, VIZ_SIZE_BODY, false, "GIF", &ew, &eh);
-    const int eb = ew + viz_px(d, 20);
-    SDL_Rect gif_b = {r.x + r.w - pad - eb, r.y + pad, eb, bh};
-    SDL_Rect png_b = {gif_b.x - viz_px(d, 4) - eb, r.y + pad, eb, bh};
-    if (viz_ui_button(ui, viz_ui_id("export-png", 0), png_b, "PNG", false)) viz_app_export_view(a);
-    if (viz_ui_button(ui, viz_ui_id("export-gif", 0), gif_b, "GIF", false)) viz_app_export_trajectory(a);
-    const int label_x = png_b.x - pad - lw;
-    viz_label_bold(d, label_x, r.y + (r.h - lh) / 2, VIZ_ALIGN_LEFT, label_size, t->title, "%s", label);
+    /* the label keeps one width (the track must not jump); where even the
+     * small one leaves the track no room, the label goes (the reverse
+     * panel says the step too) */
+    const bool show_label = x + 2 * pad + min_track + lw <= right_x - pad;
+    const int label_x = show_label ? right_x - pad - lw : right_x;
+    if (show_label) viz_label_bold(d, label_x, r.y + (r.h - lh) / 2, VIZ_ALIGN_LEFT, label_size, t->title, "%s", label);
 
     /* the scrubber */
     SDL_Rect track = {x, r.y + r.h / 2 - viz_px(d, 4), label_x - x - 2 * pad, viz_px(d, 8)};

@@ -17,7 +17,8 @@ static void loss_curve(viz_app *a, SDL_Rect r)
     const viz_theme *t = &d->theme;
     const viz_loss_history *h = &a->history;
     const int sh = viz_line_h(d, VIZ_SIZE_SMALL);
-    viz_label(d, r.x, r.y, VIZ_ALIGN_LEFT, VIZ_SIZE_SMALL, t->text_dim, "loss (log scale), smoothed");
+    viz_label_fit(d, r.x, r.y, VIZ_ALIGN_LEFT, VIZ_SIZE_SMALL, false, t->text_dim, r.w,
+                  "loss (log scale), smoothed\nloss (log), smoothed\nloss (log)");
     SDL_Rect p = {r.x + viz_px(d, 34), r.y + sh + viz_px(d, 4), r.w - viz_px(d, 38), r.h - 2 * sh - viz_px(d, 10)};
     viz_fill(d, p, viz_mix(t->panel, t->bg, 0.5f));
     if (p.w < 10 || p.h < 10) return;
@@ -67,7 +68,10 @@ static void loss_by_t(viz_app *a, SDL_Rect r)
     const viz_theme *t = &d->theme;
     const viz_loss_history *h = &a->history;
     const int sh = viz_line_h(d, VIZ_SIZE_SMALL);
-    viz_label(d, r.x, r.y, VIZ_ALIGN_LEFT, VIZ_SIZE_SMALL, t->text_dim, "recent loss by t (%d bands)", VIZ_LOSS_BANDS);
+    char title[96];
+    snprintf(title, sizeof title, "recent loss by t (%d bands)\nloss by t (%d bands)\nloss by t", VIZ_LOSS_BANDS,
+             VIZ_LOSS_BANDS);
+    viz_label_fit(d, r.x, r.y, VIZ_ALIGN_LEFT, VIZ_SIZE_SMALL, false, t->text_dim, r.w, title);
     SDL_Rect p = {r.x, r.y + sh + viz_px(d, 4), r.w, r.h - 2 * sh - viz_px(d, 10)};
     viz_fill(d, p, viz_mix(t->panel, t->bg, 0.5f));
     if (p.w < 10 || p.h < 10) return;
@@ -108,14 +112,6 @@ static void fmt_step(char *buf, size_t cap, int64_t step)
     else snprintf(buf, cap, "%lldk", (long long)(step / 1000));
 }
 
-/* Whether a small label fits in a column cw pixels wide. */
-static bool label_fits(viz_draw *d, const char *text, float cw)
-{
-    int w;
-    viz_measure(d, VIZ_SIZE_SMALL, false, text, &w, NULL);
-    return w + viz_px(d, 2) <= cw;
-}
-
 /* The learning filmstrip: one column per snapshot (the noisy inputs first,
  * the live weights last), one row per t: x0-hat of the same noised digit as
  * the network learns.  A click on a column replays that snapshot. */
@@ -125,13 +121,22 @@ static void filmstrip(viz_app *a, SDL_Rect r)
     const viz_theme *t = &d->theme;
     const viz_history_store *h = &a->snaps;
     const int sh = viz_line_h(d, VIZ_SIZE_SMALL);
-    viz_label(d, r.x, r.y, VIZ_ALIGN_LEFT, VIZ_SIZE_SMALL, t->text_dim, "%s",
-              h->shown_run == 0 ? "x\xCC\x82\xE2\x82\x80 as a network learns (a bundled run) \xC2\xB7 click a column "
-                                  "to replay it"
-                                : "x\xCC\x82\xE2\x82\x80 as the network learns \xC2\xB7 click a column to replay it");
+    viz_label_fit(d, r.x, r.y, VIZ_ALIGN_LEFT, VIZ_SIZE_SMALL, false, t->text_dim, r.w,
+                  h->shown_run == 0 ? "x\xCC\x82\xE2\x82\x80 as a network learns (a bundled run) \xC2\xB7 click a column "
+                                      "to replay it\nx\xCC\x82\xE2\x82\x80 as a network learns (bundled run)\n"
+                                      "x\xCC\x82\xE2\x82\x80 as a network learns"
+                                    : "x\xCC\x82\xE2\x82\x80 as the network learns \xC2\xB7 click a column to replay "
+                                      "it\nx\xCC\x82\xE2\x82\x80 as the network learns");
     if (!h->per) return;
     const int H = a->digits.height, W = a->digits.width, gap = 2;
-    const int label_w = viz_px(d, 52);
+    /* the row labels' column: as wide as its widest label */
+    int label_w = 0;
+    {
+        int w1 = 0, w2 = 0;
+        viz_measure(d, VIZ_SIZE_SMALL, false, "t=1000", &w1, NULL);
+        viz_measure(d, VIZ_SIZE_SMALL, false, "trained", &w2, NULL);
+        label_w = (w1 > w2 ? w1 : w2) + viz_px(d, 10);
+    }
     SDL_Rect area = {r.x + label_w, r.y + 2 * sh + viz_px(d, 4), r.w - label_w, r.h - 3 * sh - viz_px(d, 8)};
     if (area.w < 20 || area.h < 20) return;
     const bool live_row = h->shown_run != 0 && h->film_now_step >= 0;
@@ -175,18 +180,28 @@ static void filmstrip(viz_app *a, SDL_Rect r)
     const float cw = (float)drawn.w / gw * (W + gap), ch = (float)drawn.h / gh * (H + gap);
     int ts[DDPM_FILM_N];
     ddpm_film_timesteps(viz_app_T(a), ts);
-    for (int j = 0; j < DDPM_FILM_N; j++)
+    /* every row's t where the rows are a label high, else every other one's */
+    const int row_stride = ch >= sh ? 1 : 2 * ch >= sh ? 2 : DDPM_FILM_N;
+    for (int j = row_stride > 1 ? 1 : 0; j < DDPM_FILM_N; j += row_stride)
         viz_label(d, drawn.x - viz_px(d, 6), drawn.y + (int)(ch * (j + 0.5f)) - sh / 2, VIZ_ALIGN_RIGHT, VIZ_SIZE_SMALL,
                   t->text_dim, "t=%d", ts[j]);
     char secs[32];
     const bool live_model = viz_app_model(a)->live;
-    /* every column's step when the widest fits, else every other one's (the last's always) */
-    int stride = 1;
-    for (int c = 1; c <= n_snap && stride == 1; c++) {
+    /* every column's step when the widest fits, else every stride-th (the last's always) */
+    int widest = 0;
+    for (int c = 1; c <= n_snap; c++) {
         char st[32];
+        int w = 0;
         fmt_step(st, sizeof st, viz_app_snapshot(a, first + c - 1)->ck.step);
-        if (!label_fits(d, st, cw)) stride = 2;
+        viz_measure(d, VIZ_SIZE_SMALL, false, st, &w, NULL);
+        if (w > widest) widest = w;
     }
+    int stride = 1;
+    while (stride < cols && widest + viz_px(d, 4) > cw * stride) stride++;
+    /* the seconds and the live step under the columns: only where each fits its column */
+    int secs_w = 0;
+    viz_measure(d, VIZ_SIZE_SMALL, false, "10m00s", &secs_w, NULL);
+    const bool under = secs_w + viz_px(d, 4) <= cw;
     for (int c = 0; c < cols; c++) {
         const int x = drawn.x + (int)(cw * (c + 0.5f));
         const int snap = c == 0 ? -2 : c <= n_snap ? first + c - 1 : -1;
@@ -196,19 +211,17 @@ static void filmstrip(viz_app *a, SDL_Rect r)
         if (c == 0) {
             viz_label(d, x, ty, VIZ_ALIGN_CENTER, VIZ_SIZE_SMALL, t->second, "x\xE2\x82\x9C");
             viz_label(d, drawn.x - viz_px(d, 6), ty, VIZ_ALIGN_RIGHT, VIZ_SIZE_SMALL, t->text_dim, "step");
-            if (cw > viz_px(d, 40))
-                viz_label(d, drawn.x - viz_px(d, 6), by, VIZ_ALIGN_RIGHT, VIZ_SIZE_SMALL, t->text_dim, "trained");
+            if (under) viz_label(d, drawn.x - viz_px(d, 6), by, VIZ_ALIGN_RIGHT, VIZ_SIZE_SMALL, t->text_dim, "trained");
         } else if (snap >= 0) {
             const viz_snap *s = viz_app_snapshot(a, snap);
             fmt_seconds(secs, sizeof secs, s->ck.seconds);
             char st[32];
             fmt_step(st, sizeof st, s->ck.step);
-            if (stride == 1 || (cols - 1 - c) % 2 == 0)
-                viz_label(d, x, ty, VIZ_ALIGN_CENTER, VIZ_SIZE_SMALL, col, "%s", st);
-            if (cw > viz_px(d, 40)) viz_label(d, x, by, VIZ_ALIGN_CENTER, VIZ_SIZE_SMALL, t->text_dim, "%s", secs);
+            if ((cols - 1 - c) % stride == 0) viz_label(d, x, ty, VIZ_ALIGN_CENTER, VIZ_SIZE_SMALL, col, "%s", st);
+            if (under) viz_label(d, x, by, VIZ_ALIGN_CENTER, VIZ_SIZE_SMALL, t->text_dim, "%s", secs);
         } else {
-            if (stride == 1 || (cols - 1 - c) % 2 == 0) viz_label(d, x, ty, VIZ_ALIGN_CENTER, VIZ_SIZE_SMALL, col, "now");
-            if (cw > viz_px(d, 40))
+            if ((cols - 1 - c) % stride == 0) viz_label(d, x, ty, VIZ_ALIGN_CENTER, VIZ_SIZE_SMALL, col, "now");
+            if (under)
                 viz_label(d, x, by, VIZ_ALIGN_CENTER, VIZ_SIZE_SMALL, t->text_dim, "%lld", (long long)h->film_now_step);
         }
         SDL_Rect colr = {drawn.x + (int)(cw * c), drawn.y, (int)cw, drawn.h};
@@ -219,8 +232,10 @@ static void filmstrip(viz_app *a, SDL_Rect r)
         }
     }
     if (cols == 1)
-        viz_label(d, drawn.x + drawn.w + viz_px(d, 12), drawn.y + drawn.h / 2 - sh / 2, VIZ_ALIGN_LEFT, VIZ_SIZE_SMALL,
-                  t->text_dim, "press T: snapshots come at steps 50, 100, 200, 400, \xE2\x80\xA6");
+        viz_label_fit(d, drawn.x + drawn.w + viz_px(d, 12), drawn.y + drawn.h / 2 - sh / 2, VIZ_ALIGN_LEFT,
+                      VIZ_SIZE_SMALL, false, t->text_dim, r.x + r.w - drawn.x - drawn.w - viz_px(d, 12),
+                      "press T: snapshots come at steps 50, 100, 200, 400, \xE2\x80\xA6\npress T: snapshots at "
+                      "50, 100, 200, \xE2\x80\xA6\npress T");
 }
 
 void viz_panel_training(viz_app *a, SDL_Rect r)
@@ -229,7 +244,22 @@ void viz_panel_training(viz_app *a, SDL_Rect r)
     viz_ui *ui = &a->ui;
     const viz_theme *t = &d->theme;
     const viz_train_status *st = &a->train;
-    SDL_Rect c = viz_panel_begin(a, r, "Training", st->origin);
+    const bool images = !viz_app_points(a);
+    /* the tabs sit in the title row, right, as wide as their labels */
+    static const char *const tabs[] = {"filmstrip", "loss"};
+    int tab_w = 0;
+    if (images) {
+        int w0 = 0, w1 = 0;
+        viz_measure(d, VIZ_SIZE_BODY, true, tabs[0], &w0, NULL);
+        viz_measure(d, VIZ_SIZE_BODY, true, tabs[1], &w1, NULL);
+        tab_w = 2 * ((w0 > w1 ? w0 : w1) + viz_px(d, 12));
+    }
+    /* what the panel trains is the live model, not the model shown (unless it is the live one) */
+    char sub[640];
+    const viz_model *shown = viz_app_model(a);
+    if (shown->live) snprintf(sub, sizeof sub, "live model: %s\n%s", st->origin, st->origin);
+    else snprintf(sub, sizeof sub, "a live model, not %s: %s\nlive model: %s\nlive model", shown->name, st->origin, st->origin);
+    SDL_Rect c = viz_panel_begin_reserve(a, r, "Training", sub, tab_w);
     const int lh = viz_line_h(d, VIZ_SIZE_BODY);
 
     /* status line */
@@ -255,40 +285,44 @@ void viz_panel_training(viz_app *a, SDL_Rect r)
         viz_label(d, x + viz_px(d, 12), c.y, VIZ_ALIGN_LEFT, VIZ_SIZE_BODY, t->text, "%s", buf);
     }
 
-    /* buttons: one row of four, or two rows of two when the labels do not fit */
-    const int bh = viz_px(d, 28), g = viz_px(d, 6);
+    /* buttons: one row of four, or two rows of two when the labels do not fit;
+     * each label shortens to fit (viz_ui_button takes versions, one per line).  "Resume"
+     * goes on with the live run; "Fine-tune" starts a live run from the
+     * bundled model shown (it was "Continue", which read like "Resume"). */
+    const int bh = viz_line_h(d, VIZ_SIZE_BODY) + viz_px(d, 10), g = viz_px(d, 6);
     int tw, th;
-    viz_measure(d, VIZ_SIZE_BODY, true, "Continue", &tw, &th);
-    const bool two_rows = tw + viz_px(d, 12) > (c.w - 3 * g) / 4;
+    viz_measure(d, VIZ_SIZE_BODY, true, "Fine-tune", &tw, &th);
+    /* two rows only where the panel has the height for them and what follows */
+    const bool two_rows = tw + viz_px(d, 12) > (c.w - 3 * g) / 4 && by + 2 * bh + g <= c.y + c.h;
     const int per_row = two_rows ? 2 : 4;
     const int bw = (c.w - (per_row - 1) * g) / per_row;
-    viz_measure(d, VIZ_SIZE_BODY, true, "Resume (T)", &tw, &th);
-    const bool short_labels = tw + viz_px(d, 8) > bw;
-    const char *train_label = st->state == VIZ_TRAIN_RUNNING ? (short_labels ? "Pause" : "Pause (T)")
-                            : st->has_run ? (short_labels ? "Resume" : "Resume (T)") : (short_labels ? "Train" : "Train (T)");
+    const char *train_label = st->state == VIZ_TRAIN_RUNNING ? "Pause (T)\nPause"
+                            : st->has_run ? "Resume (T)\nResume" : "Train (T)\nTrain";
+    char tune_label[160];
+    const int tune_from = shown->live ? (a->models.n_files > 0 ? 0 : -1) : a->p.model;
+    if (tune_from >= 0)
+        snprintf(tune_label, sizeof tune_label, "Fine-tune %s\nFine-tune", a->models.items[tune_from].name);
+    else
+        snprintf(tune_label, sizeof tune_label, "Fine-tune");
     SDL_Rect b[4];
     for (int i = 0; i < 4; i++)
         b[i] = (SDL_Rect){c.x + (i % per_row) * (bw + g), by + (i / per_row) * (bh + g), bw, bh};
     if (viz_ui_button(ui, viz_ui_id("train", 0), b[0], train_label, true)) viz_app_toggle_training(a);
-    if (viz_ui_button(ui, viz_ui_id("train-reset", 0), b[1], "Reset", false)) {
+    if (viz_ui_button(ui, viz_ui_id("train-reset", 0), b[1], "Restart\nReset", false)) {
         viz_trainer_reset(a->trainer, st->state == VIZ_TRAIN_RUNNING);
         viz_app_toast(a, VIZ_LEVEL_INFO, "Training restarts from scratch (%s preset)", st->run.preset);
     }
-    if (viz_ui_button(ui, viz_ui_id("train-continue", 0), b[2], "Continue", false)) viz_app_continue_training(a);
-    if (viz_ui_button(ui, viz_ui_id("train-save", 0), b[3], "Save", false)) viz_app_save_checkpoint(a);
+    if (viz_ui_button(ui, viz_ui_id("train-continue", 0), b[2], tune_label, false)) viz_app_continue_training(a);
+    if (viz_ui_button(ui, viz_ui_id("train-save", 0), b[3], "Save (Ctrl+S)\nSave", false)) viz_app_save_checkpoint(a);
     by += (two_rows ? 2 : 1) * (bh + g) - g;
-
-    const bool images = !viz_app_points(a);
 
     /* plots: the filmstrip (images), or the loss curve and the loss by t */
     const int py = by + viz_px(d, 8);
     SDL_Rect plots = {c.x, py, c.w, c.y + c.h - py};
     SDL_Rect clip;
     if (images) {
-        /* the tabs sit in the title row, right */
-        static const char *const tabs[] = {"filmstrip", "loss"};
         int tab = a->snaps.loss_view;
-        const int tab_h = viz_px(d, 22), tab_w = viz_px(d, 160);
+        const int tab_h = viz_line_h(d, VIZ_SIZE_BODY) + viz_px(d, 6);
         if (viz_ui_segmented(ui, viz_ui_id("train-tab", 0), (SDL_Rect){r.x + r.w - tab_w - viz_px(d, 10), r.y + viz_px(d, 6), tab_w, tab_h},
                              tabs, 2, &tab))
             a->snaps.loss_view = tab;

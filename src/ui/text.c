@@ -23,6 +23,7 @@ typedef struct entry {
     viz_font_style style;
     SDL_Texture *tex;        /* NULL when the string renders to nothing */
     int w, h;
+    SDL_Rect ink;            /* the pixels with coverage, relative to the top-left corner */
     uint64_t last_frame;
 } entry;
 
@@ -30,6 +31,13 @@ typedef struct font_size {
     int px;
     TTF_Font *font[VIZ_FONT_STYLES];
 } font_size;
+
+enum { AUDIT_MAX = 1024, AUDIT_STR = 72 };
+typedef struct mark {
+    SDL_Rect ink, box;
+    int layer;
+    char s[AUDIT_STR];
+} mark;
 
 struct viz_text {
     SDL_Renderer *r;
@@ -40,6 +48,10 @@ struct viz_text {
     entry slots[CACHE_CAP];  /* open addressing on hash */
     int count;
     uint64_t frame;
+    /* the text-fit audit */
+    mark *marks;             /* AUDIT_MAX while on, else NULL */
+    int n_marks, layer;
+    bool marks_full;
 };
 
 static uint64_t hash_key(const char *s, int px, viz_font_style style)
@@ -105,6 +117,7 @@ static void drop_entry(entry *e)
 void viz_text_free(viz_text *tx)
 {
     if (!tx) return;
+    free(tx->marks);
     for (int i = 0; i < CACHE_CAP; i++)
         if (tx->slots[i].str) drop_entry(&tx->slots[i]);
     for (int i = 0; i < tx->n_sizes; i++)
@@ -227,6 +240,31 @@ static void evict(viz_text *tx, uint64_t keep_frames)
     tx->count = n;
 }
 
+/* The bounding box of the pixels with any coverage (alpha > 0). */
+static SDL_Rect ink_rect(SDL_Surface *surf)
+{
+    int x0 = surf->w, y0 = surf->h, x1 = -1, y1 = -1;
+    if (SDL_LockSurface(surf) == 0) {
+        const int bpp = surf->format->BytesPerPixel;
+        for (int y = 0; y < surf->h; y++) {
+            const uint8_t *row = (const uint8_t *)surf->pixels + (size_t)y * surf->pitch;
+            for (int x = 0; x < surf->w; x++) {
+                uint32_t px = 0;
+                memcpy(&px, row + (size_t)x * bpp, bpp <= 4 ? (size_t)bpp : 4);
+                uint8_t r, g, b, a;
+                SDL_GetRGBA(px, surf->format, &r, &g, &b, &a);
+                if (a == 0 || (!surf->format->Amask && r + g + b == 0)) continue;
+                if (x < x0) x0 = x;
+                if (x > x1) x1 = x;
+                if (y < y0) y0 = y;
+                if (y > y1) y1 = y;
+            }
+        }
+        SDL_UnlockSurface(surf);
+    }
+    return x1 < 0 ? (SDL_Rect){0, 0, 0, 0} : (SDL_Rect){x0, y0, x1 - x0 + 1, y1 - y0 + 1};
+}
+
 static entry *lookup(viz_text *tx, const char *s, int px, viz_font_style style)
 {
     if (px < 4) px = 4;
@@ -260,6 +298,7 @@ static entry *lookup(viz_text *tx, const char *s, int px, viz_font_style style)
     if (surf) {
         e->w = surf->w;
         e->h = surf->h;
+        e->ink = ink_rect(surf);
         e->tex = SDL_CreateTextureFromSurface(tx->r, surf);
         if (e->tex) SDL_SetTextureBlendMode(e->tex, SDL_BLENDMODE_BLEND);
         SDL_FreeSurface(surf);
@@ -279,13 +318,83 @@ void viz_text_size(viz_text *tx, int px, viz_font_style style, const char *s, in
     if (h) *h = e ? e->h : px;
 }
 
-void viz_text_draw(viz_text *tx, viz_gfx *g, int px, viz_font_style style, const char *s, int x, int y,
-                   SDL_Color color)
+void viz_text_draw_in(viz_text *tx, viz_gfx *g, int px, viz_font_style style, const char *s, int x, int y,
+                      SDL_Color color, const SDL_Rect *box)
 {
     entry *e = lookup(tx, s, px, style);
     if (!e || !e->tex) return;
     SDL_Rect dst = {x, y, e->w, e->h};
     viz_gfx_copy(g, e->tex, e->hash, &dst, color);
+    if (!tx->marks || e->ink.w == 0 || color.a == 0) return;
+    if (tx->n_marks >= AUDIT_MAX) {
+        tx->marks_full = true;
+        return;
+    }
+    mark *m = &tx->marks[tx->n_marks++];
+    m->ink = (SDL_Rect){x + e->ink.x, y + e->ink.y, e->ink.w, e->ink.h};
+    m->box = viz_gfx_bounds(g);
+    SDL_Rect in;
+    if (box && SDL_IntersectRect(box, &m->box, &in)) m->box = in;
+    else if (box) m->box.w = m->box.h = 0;
+    m->layer = tx->layer;
+    snprintf(m->s, sizeof m->s, "%s", s);
+}
+
+void viz_text_draw(viz_text *tx, viz_gfx *g, int px, viz_font_style style, const char *s, int x, int y,
+                   SDL_Color color)
+{
+    viz_text_draw_in(tx, g, px, style, s, x, y, color, NULL);
+}
+
+void viz_text_audit(viz_text *tx, bool on)
+{
+    if (on && !tx->marks) tx->marks = malloc(AUDIT_MAX * sizeof *tx->marks);
+    if (!on) {
+        free(tx->marks);
+        tx->marks = NULL;
+    }
+    tx->n_marks = 0;
+    tx->layer = 0;
+    tx->marks_full = false;
+}
+
+void viz_text_audit_layer(viz_text *tx) { tx->layer++; }
+
+static bool inside(SDL_Rect a, SDL_Rect b)
+{
+    return a.x >= b.x && a.y >= b.y && a.x + a.w <= b.x + b.w && a.y + a.h <= b.y + b.h;
+}
+
+int viz_text_audit_report(const viz_text *tx, char *buf, size_t cap)
+{
+    size_t used = 0;
+    int n = 0;
+#define SAY(...)                                                                         \
+    do {                                                                                 \
+        n++;                                                                             \
+        if (buf && used < cap) {                                                         \
+            int k = snprintf(buf + used, cap - used, __VA_ARGS__);                       \
+            used += k > 0 ? (size_t)k : 0;                                               \
+        }                                                                                \
+    } while (0)
+    if (buf && cap) buf[0] = '\0';
+    if (!tx->marks) return 0;
+    if (tx->marks_full) SAY("more than %d strings in a frame: not all audited\n", AUDIT_MAX);
+    for (int i = 0; i < tx->n_marks; i++) {
+        const mark *m = &tx->marks[i];
+        if (!inside(m->ink, m->box))
+            SAY("cut off: \"%s\" ink x %d..%d y %d..%d, box x %d..%d y %d..%d\n", m->s, m->ink.x, m->ink.x + m->ink.w,
+                m->ink.y, m->ink.y + m->ink.h, m->box.x, m->box.x + m->box.w, m->box.y, m->box.y + m->box.h);
+        for (int j = 0; j < i; j++) {
+            const mark *o = &tx->marks[j];
+            SDL_Rect r;
+            /* a pixel of antialiasing may touch; more is an overprint */
+            if (o->layer == m->layer && SDL_IntersectRect(&m->ink, &o->ink, &r) && r.w > 1 && r.h > 1)
+                SAY("overprint: \"%s\" and \"%s\" share %dx%d px at (%d, %d)\n", o->s, m->s, r.w, r.h, r.x, r.y);
+        }
+    }
+#undef SAY
+    return n;
 }
 
 void viz_text_end_frame(viz_text *tx)

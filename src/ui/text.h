@@ -37,7 +37,28 @@ void viz_text_size(viz_text *tx, int px, viz_font_style style, const char *s, in
 /* Draws s with its top-left corner at (x, y), through g (see gfx.h). */
 void viz_text_draw(viz_text *tx, viz_gfx *g, int px, viz_font_style style, const char *s, int x, int y,
                    SDL_Color color);
+/* The same, for a label that must fit in `box` (a button, a segment, a
+ * value field); NULL: the panel or clip it is drawn in.  Only the audit
+ * below reads the box: nothing is clipped to it. */
+void viz_text_draw_in(viz_text *tx, viz_gfx *g, int px, viz_font_style style, const char *s, int x, int y,
+                      SDL_Color color, const SDL_Rect *box);
 void viz_text_end_frame(viz_text *tx);
+
+/* ---- the text-fit audit (tests/test_ui_textfit.c) ---------------------------
+ * While on, every string drawn is recorded with its ink rectangle (the
+ * pixels that have coverage, not the line box) and the box it must fit in:
+ * the given box, the clip rectangle and the panel, intersected.  A string
+ * whose ink leaves its box is cut off; two strings of one layer whose ink
+ * overlaps overprint.  viz_text_audit_layer starts a layer that may cover
+ * the ones before it (the help overlay, toasts).
+ *
+ *   viz_text_audit(tx, true);          // clears the record
+ *   ... draw a frame ...
+ *   int n = viz_text_audit_report(tx, buf, sizeof buf);   // problems, described in buf
+ */
+void viz_text_audit(viz_text *tx, bool on);
+void viz_text_audit_layer(viz_text *tx);
+int viz_text_audit_report(const viz_text *tx, char *buf, size_t cap);
 
 /* Number of cached strings (tests). */
 int viz_text_cached(const viz_text *tx);

@@ -62,15 +62,26 @@ static SDL_Color widget_bg(const viz_ui *u, uint32_t id, bool primary)
     return base;
 }
 
+/* A widget's label in box r less `pad` each side: the first of its
+ * versions that fits, smaller if none does (viz_fit_text), centred vertically. */
+static void fitted_label(viz_draw *d, SDL_Rect r, int pad, const char *label, bool bold, viz_align align, SDL_Color c)
+{
+    char buf[256];
+    int w = 0, h = 0;
+    const int px = viz_fit_text(d, VIZ_SIZE_BODY, bold, r.w - 2 * pad, label, buf, sizeof buf, &w);
+    if (!px) return;
+    const viz_font_style st = bold ? VIZ_FONT_BOLD : VIZ_FONT_REGULAR;
+    viz_text_size(d->text, px, st, buf, NULL, &h);
+    const int x = align == VIZ_ALIGN_CENTER ? r.x + (r.w - w) / 2 : align == VIZ_ALIGN_RIGHT ? r.x + r.w - pad - w : r.x + pad;
+    viz_text_draw_in(d->text, d->g, px, st, buf, x, r.y + (r.h - h) / 2, c, &r);
+}
+
 bool viz_ui_button(viz_ui *u, uint32_t id, SDL_Rect r, const char *label, bool primary)
 {
     bool clicked = interact(u, id, r);
     viz_draw *d = u->d;
     viz_fill_round(d, r, viz_px(d, 5), widget_bg(u, id, primary));
-    int w, h;
-    viz_measure(d, VIZ_SIZE_BODY, primary, label, &w, &h);
-    viz_text_draw(d->text, d->g, viz_text_px(d, VIZ_SIZE_BODY), primary ? VIZ_FONT_BOLD : VIZ_FONT_REGULAR, label,
-                  r.x + (r.w - w) / 2, r.y + (r.h - h) / 2, d->theme.text);
+    fitted_label(d, r, viz_px(d, 4), label, primary, VIZ_ALIGN_CENTER, d->theme.text);
     return clicked;
 }
 
@@ -138,10 +149,8 @@ bool viz_ui_toggle(viz_ui *u, uint32_t id, SDL_Rect r, const char *label, bool *
     const int k = pill_h - viz_px(d, 4);
     SDL_Rect knob = {*value ? pill.x + pill.w - k - viz_px(d, 2) : pill.x + viz_px(d, 2), pill.y + viz_px(d, 2), k, k};
     viz_fill_round(d, knob, k / 2, t->text);
-    int h;
-    viz_measure(d, VIZ_SIZE_BODY, false, label, NULL, &h);
-    viz_text_draw(d->text, d->g, viz_text_px(d, VIZ_SIZE_BODY), VIZ_FONT_REGULAR, label, r.x, r.y + (r.h - h) / 2,
-                  u->hot == id ? t->title : t->text);
+    const SDL_Rect label_box = {r.x, r.y, pill.x - r.x - viz_px(d, 4), r.h};
+    fitted_label(d, label_box, 0, label, false, VIZ_ALIGN_LEFT, u->hot == id ? t->title : t->text);
     return clicked;
 }
 
@@ -170,9 +179,10 @@ bool viz_ui_slider(viz_ui *u, uint32_t id, SDL_Rect r, const char *label, const 
         changed = v != *value;
     }
     *value = v;
-    viz_text_draw(d->text, d->g, viz_text_px(d, VIZ_SIZE_BODY), VIZ_FONT_REGULAR, label, r.x, r.y,
-                  u->hot == id || u->active == id ? t->title : t->text);
-    viz_label_bold(d, r.x + r.w, r.y, VIZ_ALIGN_RIGHT, VIZ_SIZE_BODY, t->accent, "%s", value_text);
+    /* the value keeps its width; the label takes what is left (its versions, one per line) */
+    const int vw = viz_label_fit(d, r.x + r.w, r.y, VIZ_ALIGN_RIGHT, VIZ_SIZE_BODY, true, t->accent, r.w, value_text);
+    fitted_label(d, (SDL_Rect){r.x, r.y, r.w - vw - viz_px(d, 6), lh}, 0, label, false, VIZ_ALIGN_LEFT,
+                 u->hot == id || u->active == id ? t->title : t->text);
     viz_fill_round(d, track, track.h / 2, t->track);
     SDL_Rect filled = track;
     filled.w = (int)lrint(track.w * v);
@@ -203,24 +213,17 @@ bool viz_ui_stepper(viz_ui *u, uint32_t id, SDL_Rect r, const char *label, const
     if (interact(u, id ^ 0x3333u, mid) && count > 0) *index = (*index + 1) % count;
     if (viz_point_in(box, u->in.mx, u->in.my) && u->in.wheel && u->active == 0 && u->layer >= u->top_layer && count > 0)
         *index = ((*index - u->in.wheel) % count + count) % count;
-    int h;
-    viz_measure(d, VIZ_SIZE_BODY, false, label, NULL, &h);
     const bool hot = u->hot == (id ^ 0x1111u) || u->hot == (id ^ 0x2222u) || u->hot == (id ^ 0x3333u);
-    viz_text_draw(d->text, d->g, viz_text_px(d, VIZ_SIZE_BODY), VIZ_FONT_REGULAR, label, r.x, r.y + (r.h - h) / 2,
-                  hot ? t->title : t->text);
+    const SDL_Rect label_box = {r.x, r.y, box.x - r.x - viz_px(d, 4), r.h};
+    fitted_label(d, label_box, 0, label, false, VIZ_ALIGN_LEFT, hot ? t->title : t->text);
     viz_fill_round(d, box, viz_px(d, 5), t->widget);
     viz_fill_round(d, left, viz_px(d, 5), widget_bg(u, id ^ 0x1111u, false));
     viz_fill_round(d, right, viz_px(d, 5), widget_bg(u, id ^ 0x2222u, false));
     if (u->hot == (id ^ 0x3333u)) viz_fill(d, mid, t->widget_hot);
     viz_ui_draw_icon(d, viz_inset(left, left.h / 4), VIZ_ICON_LEFT, t->text_dim);
     viz_ui_draw_icon(d, viz_inset(right, right.h / 4), VIZ_ICON_RIGHT, t->text_dim);
-    int w;
-    viz_measure(d, VIZ_SIZE_BODY, true, value_text, &w, &h);
-    const SDL_Rect old_clip = viz_gfx_clip(d->g);
-    viz_gfx_set_clip(d->g, &mid); /* a long model name must not spill over the arrows */
-    viz_text_draw(d->text, d->g, viz_text_px(d, VIZ_SIZE_BODY), VIZ_FONT_BOLD, value_text,
-                  w <= mid.w ? mid.x + (mid.w - w) / 2 : mid.x, mid.y + (mid.h - h) / 2, t->accent);
-    viz_gfx_set_clip(d->g, old_clip.w > 0 ? &old_clip : NULL);
+    /* a long model name shortens or shrinks, never spills over the arrows */
+    fitted_label(d, mid, viz_px(d, 2), value_text, true, VIZ_ALIGN_CENTER, t->accent);
     return *index != old;
 }
 
@@ -237,10 +240,7 @@ bool viz_ui_segmented(viz_ui *u, uint32_t id, SDL_Rect r, const char *const *nam
         const bool sel = *index == i;
         if (sel) viz_fill_round(d, viz_inset(c, viz_px(d, 2)), viz_px(d, 4), viz_mix(t->widget, t->accent, 0.6f));
         else if (u->hot == cid) viz_fill_round(d, viz_inset(c, viz_px(d, 2)), viz_px(d, 4), t->widget_hot);
-        int w, h;
-        viz_measure(d, VIZ_SIZE_BODY, sel, names[i], &w, &h);
-        viz_text_draw(d->text, d->g, viz_text_px(d, VIZ_SIZE_BODY), sel ? VIZ_FONT_BOLD : VIZ_FONT_REGULAR, names[i],
-                      c.x + (c.w - w) / 2, c.y + (c.h - h) / 2, sel ? t->title : t->text_dim);
+        fitted_label(d, c, viz_px(d, 3), names[i], sel, VIZ_ALIGN_CENTER, sel ? t->title : t->text_dim);
     }
     return *index != old;
 }

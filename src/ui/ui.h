@@ -12,7 +12,10 @@
  *
  * A widget becomes `active` when pressed and stays active while the button
  * is held, wherever the mouse goes, so a slider dragged past its end sits
- * exactly at 0 or 1.  Layers: widgets drawn while `layer` is below the
+ * exactly at 0 or 1.  Labels and values fit their boxes: each may list
+ * shorter versions, one per line ("Train (T)\nTrain"); the first that fits
+ * is drawn, and if none does the last at a smaller size (viz_fit_text).
+ * Layers: widgets drawn while `layer` is below the
  * topmost layer that is open (a dialog) ignore the mouse.
  */
 #ifndef VIZ_UI_H
