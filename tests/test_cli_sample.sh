@@ -23,6 +23,14 @@ done
 [ "$(head -c 16 "$tmp/a-images-idx3-ubyte" | od -An -tx1 | tr -d ' \n')" = "00000803000000040000001c0000001c" ] || fail "IDX header"
 [ "$(stat -c %s "$tmp/a-images-idx3-ubyte")" -eq $((16 + 4 * 784)) ] || fail "IDX size"
 
+# the report names what the sampler does: DDPM's variance, not an eta it ignores (issue 20)
+rep=$("$ddpm" sample "$model" --steps 5 -n 4 --threads 1 --sampler ddpm --variance large --out "$tmp/v.png" 2>&1 >/dev/null | grep "^ddpm sample:") ||
+  fail "sample --sampler ddpm"
+echo "$rep" | grep -q "sigma^2 = beta (large)" || fail "the DDPM report does not name the variance: $rep"
+echo "$rep" | grep -qw "eta" && fail "the DDPM report names an eta: $rep"
+rep=$("$ddpm" sample "$model" --steps 5 -n 4 --threads 1 --eta 0.5 --out "$tmp/w.png" 2>&1 >/dev/null | grep "^ddpm sample:") || fail "sample eta"
+echo "$rep" | grep -q "DDIM, 5 steps, eta 0.5" || fail "the DDIM report: $rep"
+
 # same seed, same bytes; at 2 threads too; a different seed or eta differs
 "$ddpm" sample "$model" "${s[@]}" --out "$tmp/b.png" 2>/dev/null || fail "sample b"
 cmp -s "$tmp/a-images-idx3-ubyte" "$tmp/b-images-idx3-ubyte" || fail "the same seed gave different samples"

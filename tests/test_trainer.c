@@ -241,8 +241,28 @@ static void check_points(void)
     ddpm_dataset_free(&ds);
 }
 
+/* The smoothed loss: starts at the first loss (bias correction), follows a
+ * drop within a few windows, is a plain EMA later, and a resume continues it. */
+static void check_loss_smoother(void)
+{
+    ddpm_loss_smoother s = {0};
+    CHECK_CLOSE(ddpm_loss_smooth_add(&s, 1.0), 1.0, 0, 1e-12, "the first value is the first loss");
+    double v = 0;
+    for (int i = 0; i < 4; i++) v = ddpm_loss_smooth_add(&s, 1.0);
+    CHECK_CLOSE(v, 1.0, 0, 1e-12, "a constant loss stays put");
+    /* a drop from 1 to 0.25: within 3 windows the average is within 5% of the new level */
+    for (int i = 0; i < 3 * DDPM_LOSS_WINDOW; i++) v = ddpm_loss_smooth_add(&s, 0.25);
+    CHECK(v < 0.25 * 1.05 + 0.75 * 0.06 && v > 0.25, "follows a drop: %g", v);
+    /* the exact EMA: v_n = beta v_{n-1} + (1 - beta) x, once the correction is gone */
+    ddpm_loss_smoother r = {0};
+    ddpm_loss_smooth_resume(&r, 0.5);
+    const double beta = 1.0 - 1.0 / DDPM_LOSS_WINDOW;
+    CHECK_CLOSE(ddpm_loss_smooth_add(&r, 0.3), beta * 0.5 + (1 - beta) * 0.3, 0, 1e-12, "a resume continues the average");
+}
+
 int main(void)
 {
+    check_loss_smoother();
     check_lr_schedule();
     check_points();
     ddpm_blas_set_threads(1);

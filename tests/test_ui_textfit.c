@@ -18,7 +18,7 @@
 #include "ui_shot.h"
 
 /* Each view starts from this, so that the settings of one do not leak into the next. */
-#define BASE "world=images,mode=single,decomp=0,help=0,fps=0,sampler=ddim,clip=0,"
+#define BASE "world=images,mode=single,decomp=0,help=0,fps=0,sampler=ddim,clip=0,train_tab=filmstrip,"
 
 static const char *const VIEWS[] = {
     "phase=forward,t=500",
@@ -44,6 +44,8 @@ static const char *const VIEWS[] = {
     "controls=1,frame=12,decomp=1",
     "controls=1,mode=compare,compare=model,frame=end",
     "help=1",
+    "frame=end,train_tab=loss",
+    "frame=12,decomp=1,train_tab=loss",
     "world=2d",
     "world=2d,phase=forward,t=300",
     "world=2d,help=1",

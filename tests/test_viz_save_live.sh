@@ -27,7 +27,7 @@ last=$(ls "$tmp/hist"/step-*.safetensors | tail -1)
 # the saved model and the snapshot sample; defaults = the visualizer's settings
 "$ddpm" sample "$tmp/live.safetensors" -n 4 --threads 1 --out "$tmp/a.png" > "$tmp/sa" 2>&1 ||
   { cat "$tmp/sa" >&2; fail "ddpm sample loads the --save-live checkpoint"; }
-grep -q "ddim, 50 steps, eta 0" "$tmp/sa" || { cat "$tmp/sa" >&2; fail "sample's default is DDIM-50, eta 0"; }
+grep -q "DDIM, 50 steps, eta 0" "$tmp/sa" || { cat "$tmp/sa" >&2; fail "sample's default is DDIM-50, eta 0"; }
 "$ddpm" sample "$tmp/live.safetensors" -n 4 --threads 1 --sampler ddim --steps 50 --eta 0 --out "$tmp/b.png" \
   > /dev/null 2>&1 || fail "sample with explicit settings"
 cmp -s "$tmp/a-images-idx3-ubyte" "$tmp/b-images-idx3-ubyte" || fail "the defaults differ from DDIM-50, eta 0"

@@ -44,6 +44,22 @@ typedef struct ddpm_train_stats {
     const float *sample_loss;  /* (batch) per-sample MSE; valid until the next step */
 } ddpm_train_stats;
 
+/* The smoothed training loss, defined once: what `ddpm train` prints and
+ * writes to loss.csv, and what the visualizer's header and loss plot show.
+ * An exponential moving average over about DDPM_LOSS_WINDOW steps with
+ * Adam's bias correction (Kingma & Ba 2015, sec. 3), so it starts at the
+ * first loss instead of at 0 and follows a fast early drop within about a
+ * window (a 50-step window lagged the raw loss by 2x at step 105). */
+#define DDPM_LOSS_WINDOW 20
+typedef struct ddpm_loss_smoother {
+    double acc;                /* the average before bias correction */
+    int64_t n;                 /* losses added */
+} ddpm_loss_smoother;
+/* Adds one step's loss; returns the smoothed value. */
+double ddpm_loss_smooth_add(ddpm_loss_smoother *s, double loss);
+/* Continues from a smoothed value (a resumed run's last loss.csv row). */
+void ddpm_loss_smooth_resume(ddpm_loss_smoother *s, double smoothed);
+
 /* A fresh run: weights initialised from run->seed. */
 int ddpm_trainer_create(ddpm_trainer **out, const ddpm_run_config *run, const ddpm_dataset *data,
                         ddpm_error *err);

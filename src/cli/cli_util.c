@@ -198,3 +198,12 @@ int ddpm_cli_parse_steps(const char *text, const char *what, int *out, int max, 
     free(items);
     return rc;
 }
+
+void ddpm_cli_sampler_desc(const ddpm_sampler_config *cfg, char *buf, size_t cap)
+{
+    if (cfg->sampler == DDPM_SAMPLER_DDPM)
+        snprintf(buf, cap, "DDPM, %d steps, sigma^2 = %s (%s)", cfg->steps,
+                 cfg->variance == DDPM_VARIANCE_LARGE ? "beta" : "beta~", ddpm_variance_name(cfg->variance));
+    else
+        snprintf(buf, cap, "DDIM, %d steps, eta %g", cfg->steps, cfg->eta);
+}

@@ -73,6 +73,9 @@ void ddpm_cli_to_bytes(const float *x, size_t n, uint8_t *out);
  * visualizer's study (study_eta=, study_steps=).  what names the list in
  * messages ("--eta"). */
 int ddpm_cli_parse_etas(const char *text, const char *what, double *out, int max, int *n, ddpm_error *err);
+/* "DDIM, 50 steps, eta 0" or "DDPM, 50 steps, sigma^2 = beta~ (small)": what
+ * a sampler configuration does, for reports (DDPM has no eta). */
+void ddpm_cli_sampler_desc(const ddpm_sampler_config *cfg, char *buf, size_t cap);
 int ddpm_cli_parse_steps(const char *text, const char *what, int *out, int max, int *n, ddpm_error *err);
 
 #endif

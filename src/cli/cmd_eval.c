@@ -341,8 +341,10 @@ int ddpm_cmd_eval(int argc, char **argv)
             float *pts = ddpm_xmalloc(sizeof(float) * count * (size_t)n_sets * (size_t)D);
             rc = ddpm_cli_sample_batched(&m, &cfg, seed, (int)count * n_sets, nb, pts, NULL, &err);
             char what_pts[4400];
-            snprintf(what_pts, sizeof what_pts, "%d x %zu points from %s (%s, %d steps, eta %g, seed %llu)", n_sets,
-                     count, checkpoint, ddpm_sampler_name(cfg.sampler), steps, eta, (unsigned long long)seed);
+            char desc[96];
+            ddpm_cli_sampler_desc(&cfg, desc, sizeof desc);
+            snprintf(what_pts, sizeof what_pts, "%d x %zu points from %s (%s, seed %llu)", n_sets, count, checkpoint,
+                     desc, (unsigned long long)seed);
             char spec[256];
             snprintf(spec, sizeof spec, "%s", data ? data : m.ck.run.dataset);
             ddpm_cli_model_free(&m);
@@ -376,9 +378,10 @@ int ddpm_cmd_eval(int argc, char **argv)
         const double t0 = ddpm_now();
         rc = ddpm_cli_sample_batched(&m, &cfg, seed, (int)count, batch, x, &sp, &err);
         if (!quiet) ddpm_progress_finish(&prog);
-        snprintf(what, sizeof what, "%zu samples from %s (%s, %d steps, eta %g, %s spacing, seed %llu; %.1f s)",
-                 count, checkpoint, ddpm_sampler_name(cfg.sampler), steps, eta, ddpm_spacing_name(cfg.spacing),
-                 (unsigned long long)seed, ddpm_now() - t0);
+        char desc[96];
+        ddpm_cli_sampler_desc(&cfg, desc, sizeof desc);
+        snprintf(what, sizeof what, "%zu samples from %s (%s, %s spacing, seed %llu; %.1f s)", count, checkpoint, desc,
+                 ddpm_spacing_name(cfg.spacing), (unsigned long long)seed, ddpm_now() - t0);
         ddpm_cli_model_free(&m);
         if (rc != DDPM_OK) {
             fprintf(stderr, "ddpm eval: %s\n", err.msg);

@@ -229,8 +229,9 @@ static int write_points(const ddpm_cli_model *m, const float *x, int n, int D, c
     }
     const ddpm_dataset *r = ref.points && ref.channels == D ? &ref : NULL;
     char title[160], comment[4400], csv[4200];
-    snprintf(title, sizeof title, "%.40s: %d samples, %s-%d, eta %g", m->ck.run.dataset, n,
-             cfg->sampler == DDPM_SAMPLER_DDPM ? "DDPM" : "DDIM", cfg->steps, cfg->eta);
+    char desc[96];
+    ddpm_cli_sampler_desc(cfg, desc, sizeof desc);
+    snprintf(title, sizeof title, "%.40s: %d samples, %s", m->ck.run.dataset, n, desc);
     /* `ddpm eval` reads dataset= back to know what to compare with */
     snprintf(comment, sizeof comment, "ddpm sample: dataset=%s, sampler=%s, steps=%d, eta=%g, seed=%llu",
              m->ck.run.dataset, ddpm_sampler_name(cfg->sampler), cfg->steps, cfg->eta, (unsigned long long)seed);
@@ -446,11 +447,12 @@ int ddpm_cmd_sample(int argc, char **argv)
     }
     if (status == 0 && !points && trajectory_on && write_trajectory(&tr, base, &err) != DDPM_OK)
         status = DDPM_EXIT_BAD_INPUT;
-    if (status == DDPM_EXIT_BAD_INPUT)
-        fprintf(stderr, "ddpm sample: %s\n", err.msg);
-    else if (status == 0)
-        fprintf(stderr, "ddpm sample: %d samples in %.1f s (%s, %d steps, eta %g) -> %s%s\n", n, secs,
-                ddpm_sampler_name(cfg.sampler), steps, eta, out, trajectory_on ? " (+ trajectory)" : "");
+    if (status == DDPM_EXIT_BAD_INPUT) fprintf(stderr, "ddpm sample: %s\n", err.msg);
+    char desc[96];
+    ddpm_cli_sampler_desc(&cfg, desc, sizeof desc);
+    if (status == 0)
+        fprintf(stderr, "ddpm sample: %d samples in %.1f s (%s) -> %s%s\n", n, secs, desc, out,
+                trajectory_on ? " (+ trajectory)" : "");
     free(x), free(tr.x_t), free(tr.x0), free(tr.t);
     ddpm_cli_model_free(&m);
     return status;

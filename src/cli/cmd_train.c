@@ -487,6 +487,8 @@ int ddpm_cmd_train(int argc, char **argv)
     ddpm_progress prog;
     ddpm_progress_start(&prog, "train", run.total_steps, start);
     interval_stats iv = {0};
+    ddpm_loss_smoother smoother = {0};
+    if (log.have_smooth) ddpm_loss_smooth_resume(&smoother, log.smooth);
     double smooth = log.have_smooth ? log.smooth : NAN;
     double t0 = ddpm_now(), t_interval = t0;
     int64_t step = start;
@@ -500,7 +502,7 @@ int ddpm_cmd_train(int argc, char **argv)
             break;
         }
         step = st.step;
-        smooth = isnan(smooth) ? st.loss : 0.98 * smooth + 0.02 * st.loss;
+        smooth = ddpm_loss_smooth_add(&smoother, st.loss);
         accumulate(&iv, &st, run.schedule.T);
         if (step % log_every == 0 || step == run.total_steps) {
             double now = ddpm_now();

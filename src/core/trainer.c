@@ -266,3 +266,20 @@ void ddpm_trainer_set_params(ddpm_trainer *tr, const float *params, size_t n)
     memcpy(tr->params, params, sizeof(float) * n);
     memcpy(tr->ema, params, sizeof(float) * n);
 }
+
+/* ---- the smoothed loss (trainer.h) ---------------------------------------------- */
+
+double ddpm_loss_smooth_add(ddpm_loss_smoother *s, double loss)
+{
+    const double beta = 1.0 - 1.0 / DDPM_LOSS_WINDOW;
+    s->acc = beta * s->acc + (1.0 - beta) * loss;
+    s->n++;
+    const double corr = s->n < 2000 ? 1.0 - pow(beta, (double)s->n) : 1.0;
+    return s->acc / corr;
+}
+
+void ddpm_loss_smooth_resume(ddpm_loss_smoother *s, double smoothed)
+{
+    s->acc = smoothed;
+    s->n = 2000; /* past the correction: the value is already an average */
+}

@@ -623,6 +623,7 @@ int viz_app_apply_settings(viz_app *a, const viz_settings *s, ddpm_error *err)
     if (s->help >= 0) a->show_help = s->help;
     if (s->fps >= 0) a->show_fps = s->fps;
     if (s->controls >= 0) a->controls_hidden = !s->controls;
+    if (s->train_tab >= 0) a->snaps.loss_view = s->train_tab == 1;
     return DDPM_OK;
 }
 

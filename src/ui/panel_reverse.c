@@ -284,12 +284,21 @@ static void compare_view(viz_app *a, SDL_Rect c)
      * range, and a ceiling of 2 (the width of the data range) keeps one
      * diverged pixel from turning the rest gray */
     const int x = c.x + 2 * (col_w + gap);
+    /* the difference images keep room on their right for a colour bar */
+    const int bar_w = viz_px(d, 8), bar_room = viz_px(d, 56);
+    const int dcol_w = col_w - bar_w - bar_room - viz_px(d, 6) > col_w / 2 ? col_w - bar_w - bar_room - viz_px(d, 6)
+                                                                           : col_w - bar_w - viz_px(d, 6);
+    const float r_xt = m_xt < 0.05f ? 0.05f : m_xt > 2.0f ? 2.0f : m_xt;
+    const float r_x0 = m_x0 < 0.05f ? 0.05f : m_x0 > 2.0f ? 2.0f : m_x0;
     if (same_t) {
         snprintf(cap, sizeof cap, "\xCE\x94x\xE2\x82\x9C  max |\xCE\x94| = %.3g\n\xCE\x94x\xE2\x82\x9C  max %.2g\n\xCE\x94x\xE2\x82\x9C",
                  m_xt, m_xt);
-        image_box(a, (SDL_Rect){x, y0, col_w, row_h}, VIZ_TEX_DIFF_XT,
-                  viz_key(res->id, 7, (uint64_t)v[0].k, (uint64_t)v[1].k), diff, B, VIZ_TONE_SIGNED,
-                  m_xt < 0.05f ? 0.05f : m_xt > 2.0f ? 2.0f : m_xt, cap, t->text);
+        SDL_Rect im = image_box(a, (SDL_Rect){x, y0, dcol_w, row_h}, VIZ_TEX_DIFF_XT,
+                                viz_key(res->id, 7, (uint64_t)v[0].k, (uint64_t)v[1].k), diff, B, VIZ_TONE_SIGNED, r_xt,
+                                cap, t->text);
+        if (im.w > 0)
+            viz_colorbar(d, (SDL_Rect){im.x + im.w + viz_px(d, 6), im.y, bar_w, im.h}, r_xt,
+                         x + col_w - (im.x + im.w + viz_px(d, 6) + bar_w));
     } else {
         char l2[64];
         if (by_level)
@@ -303,9 +312,12 @@ static void compare_view(viz_app *a, SDL_Rect c)
                  m_x0, SUB_X0);
     else /* both predict the same final x0, from different t: say which */
         snprintf(cap, sizeof cap, "\xCE\x94%s (t %d \xE2\x88\x92 t %d)\n\xCE\x94%s", SUB_X0, v[0].t, v[1].t, SUB_X0);
-    image_box(a, (SDL_Rect){x, y0 + row_h + gap, col_w, row_h}, VIZ_TEX_DIFF_X0,
-              viz_key(res->id, 8, (uint64_t)v[0].k, (uint64_t)v[1].k), both_x0 && diff ? diff + n : NULL, B,
-              VIZ_TONE_SIGNED, m_x0 < 0.05f ? 0.05f : m_x0 > 2.0f ? 2.0f : m_x0, cap, t->text);
+    SDL_Rect im = image_box(a, (SDL_Rect){x, y0 + row_h + gap, dcol_w, row_h}, VIZ_TEX_DIFF_X0,
+                            viz_key(res->id, 8, (uint64_t)v[0].k, (uint64_t)v[1].k), both_x0 && diff ? diff + n : NULL,
+                            B, VIZ_TONE_SIGNED, r_x0, cap, t->text);
+    if (im.w > 0 && both_x0 && diff)
+        viz_colorbar(d, (SDL_Rect){im.x + im.w + viz_px(d, 6), im.y, bar_w, im.h}, r_x0,
+                     x + col_w - (im.x + im.w + viz_px(d, 6) + bar_w));
     char foot[400];
     SDL_Color fc = t->text_dim;
     if (viz_sides_identical(&res->job.sides[0], &res->job.sides[1])) {

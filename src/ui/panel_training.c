@@ -72,15 +72,27 @@ static void loss_by_t(viz_app *a, SDL_Rect r)
     snprintf(title, sizeof title, "recent loss by t (%d bands)\nloss by t (%d bands)\nloss by t", VIZ_LOSS_BANDS,
              VIZ_LOSS_BANDS);
     viz_label_fit(d, r.x, r.y, VIZ_ALIGN_LEFT, VIZ_SIZE_SMALL, false, t->text_dim, r.w, title);
-    SDL_Rect p = {r.x, r.y + sh + viz_px(d, 4), r.w, r.h - 2 * sh - viz_px(d, 10)};
-    viz_fill(d, p, viz_mix(t->panel, t->bg, 0.5f));
-    if (p.w < 10 || p.h < 10) return;
     double hi = 0;
     for (int b = 0; b < VIZ_LOSS_BANDS; b++)
         if (h->band_count[b] > 0 && h->band_loss[b] > hi) hi = h->band_loss[b];
+    /* a scale on the left: round ticks from 0 to the top of the axis */
+    int tick_w = 0;
+    viz_measure(d, VIZ_SIZE_SMALL, false, "0.25", &tick_w, NULL);
+    const int left = hi > 0 ? tick_w + viz_px(d, 6) : 0;
+    SDL_Rect p = {r.x + left, r.y + sh + viz_px(d, 4), r.w - left, r.h - 2 * sh - viz_px(d, 10)};
+    viz_fill(d, p, viz_mix(t->panel, t->bg, 0.5f));
+    if (p.w < 10 || p.h < 10) return;
     if (hi <= 0) {
         viz_label(d, p.x + p.w / 2, p.y + p.h / 2 - sh / 2, VIZ_ALIGN_CENTER, VIZ_SIZE_SMALL, t->text_dim, "no data yet");
         return;
+    }
+    const double step = viz_nice_step(hi, p.h / (2 * sh) > 1 ? p.h / (2 * sh) : 1);
+    hi = ceil(hi / step) * step;
+    for (double v = 0; v <= hi + step * 1e-6; v += step) {
+        const int y = p.y + p.h - (int)lrint(v / hi * (p.h - viz_px(d, 4)));
+        viz_fill(d, (SDL_Rect){p.x, y, p.w, 1}, t->grid);
+        const int ly = y - sh / 2 < p.y ? p.y : y - sh / 2 > p.y + p.h - sh ? p.y + p.h - sh : y - sh / 2;
+        viz_label(d, p.x - viz_px(d, 4), ly, VIZ_ALIGN_RIGHT, VIZ_SIZE_SMALL, t->text_dim, "%g", v);
     }
     const int bw = p.w / VIZ_LOSS_BANDS;
     const int cur = viz_app_current_t(a);
@@ -91,7 +103,6 @@ static void loss_by_t(viz_app *a, SDL_Rect r)
         const bool here = h->T > 0 && cur >= 0 && cur * VIZ_LOSS_BANDS / h->T == b;
         viz_fill(d, bar, here ? t->cursor : t->second);
     }
-    viz_label(d, p.x + p.w - viz_px(d, 2), p.y + viz_px(d, 2), VIZ_ALIGN_RIGHT, VIZ_SIZE_SMALL, t->text_dim, "max %.3g", hi);
     viz_label(d, p.x, p.y + p.h + viz_px(d, 3), VIZ_ALIGN_LEFT, VIZ_SIZE_SMALL, t->text_dim, "t = 0");
     viz_label(d, p.x + p.w, p.y + p.h + viz_px(d, 3), VIZ_ALIGN_RIGHT, VIZ_SIZE_SMALL, t->text_dim, "T");
 }

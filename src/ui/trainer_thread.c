@@ -79,12 +79,10 @@ struct viz_trainer {
     float *film_xt;           /* (DDPM_FILM_N, film_per) its noisy inputs */
     ddpm_net_workspace *film_ws;
     double film_at;           /* run seconds of the last live row */
-    double smooth_acc;        /* EMA of the loss, before bias correction */
-    int64_t smooth_n;
+    ddpm_loss_smoother smoother;   /* the loss as `ddpm train` smooths it */
     double last_time;
 };
 
-static const double LOSS_SMOOTHING = 0.98;
 static const double BAND_SMOOTHING = 0.05;
 
 viz_trainer_options viz_trainer_options_default(const ddpm_dataset *data)
@@ -242,8 +240,7 @@ static int install(viz_trainer *vt, ddpm_trainer *tr, const char *origin, bool r
     replace_run(vt, tr);
     film_setup(vt, tr);
     vt->film_at = -FILM_INTERVAL;
-    vt->smooth_acc = 0.0;
-    vt->smooth_n = 0;
+    vt->smoother = (ddpm_loss_smoother){0};
     vt->last_time = 0.0;
     SDL_LockMutex(vt->lock);
     clear_history_locked(vt, run->schedule.T);
@@ -449,10 +446,7 @@ static void do_step(viz_trainer *vt)
         return;
     }
     const double dt = ddpm_now() - t0;
-    vt->smooth_acc = LOSS_SMOOTHING * vt->smooth_acc + (1.0 - LOSS_SMOOTHING) * st.loss;
-    vt->smooth_n++;
-    /* bias correction, as in Adam: the average starts at 0 */
-    const double smooth = vt->smooth_acc / (1.0 - pow(LOSS_SMOOTHING, (double)vt->smooth_n));
+    const double smooth = ddpm_loss_smooth_add(&vt->smoother, st.loss);
     const int T = ddpm_trainer_schedule(vt->tr)->T;
 
     SDL_LockMutex(vt->lock);

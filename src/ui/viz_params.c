@@ -402,7 +402,7 @@ void viz_settings_init(viz_settings *s, const viz_params *p)
     s->phase = -1;
     s->frame = -1;
     s->forward_t = -1;
-    s->playing = s->lecture = s->help = s->fps = s->controls = -1;
+    s->playing = s->lecture = s->help = s->fps = s->controls = s->train_tab = -1;
     s->world = -1;
 }
 
@@ -710,6 +710,12 @@ static int apply_one(viz_settings *s, const char *key, const char *v, ddpm_error
         s->phase = c;
         return DDPM_OK;
     }
+    if (!strcmp(key, "train_tab")) {
+        static const char *const names[] = {"filmstrip", "loss"};
+        if (parse_choice(key, v, names, 2, &c, err)) return DDPM_ERR;
+        s->train_tab = c;
+        return DDPM_OK;
+    }
     if (!strcmp(key, "frame")) {
         if (!strcmp(v, "end")) {
             s->frame = 1e9;
@@ -731,7 +737,7 @@ static int apply_one(viz_settings *s, const char *key, const char *v, ddpm_error
     return ddpm_fail(err,
                      "--set: unknown key '%s'; valid keys: eta, steps, schedule, spacing, sampler, variance, "
                      "seed, clip, mode, compare, decomp, focus, speed, digit, model, phase, frame, "
-                     "t, play, lecture, help, fps, controls, world, dataset, trails, x0, field, snapshot, "
+                     "t, play, lecture, help, fps, controls, train_tab, world, dataset, trails, x0, field, snapshot, "
                      "the comparison's B: model_b, sampler_b, eta_b, steps_b, spacing_b, schedule_b, "
                      "variance_b, clip_b; the study: study_eta, study_steps, study_n",
                      key);

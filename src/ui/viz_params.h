@@ -254,6 +254,7 @@ typedef struct viz_settings {
     int forward_t;        /* forward-panel t; -1 unchanged */
     int playing;          /* -1 unchanged, 0, 1 */
     int lecture, help, fps, controls;   /* -1 unchanged, 0, 1 */
+    int train_tab;        /* the training panel: -1 unchanged, 0 filmstrip, 1 loss */
     int world;            /* -1 unchanged, else viz_world */
 } viz_settings;
 
@@ -267,7 +268,7 @@ void viz_settings_apply(const viz_settings *s, viz_params *p);
  * eta, steps, schedule, spacing, sampler, seed, clip, mode (single|grid|
  * compare), compare (sampler|eta|steps|schedule), decomp, focus, speed, digit,
  * model, phase (forward|reverse), frame (a step index or "end"), t (forward
- * t), play, lecture, help, fps, controls; the 2D world: world (images|2d),
+ * t), play, lecture, help, fps, controls, train_tab (filmstrip|loss); the 2D world: world (images|2d),
  * dataset (moons|swissroll|gaussians8|checkerboard|rings|drawn), trails,
  * x0 (off|cloud|lines), field (score|x0); the comparison's B: compare
  * (sampler|eta|steps|schedule|model|spacing|variance|clip) picks what differs,
