@@ -533,8 +533,12 @@ static void test_playback(void)
     CHECK(pb.phase == VIZ_PHASE_REVERSE && pb.playing, "then reverse");
     pb.phase = VIZ_PHASE_FORWARD;
     pb.pos = 0;
-    viz_playback_advance(&pb, 8.01, 0.25, 1000, T);
-    CHECK(pb.phase == VIZ_PHASE_REVERSE, "the forward sweep takes at most 8 s");
+    /* one speed for both phases: at 0.25 steps/s and 50 steps the forward sweep
+     * takes as long as the reverse run, 200 s (slow motion, issue 20) */
+    viz_playback_advance(&pb, 100.0, 0.25, 50, T);
+    CHECK(pb.phase == VIZ_PHASE_FORWARD && fabs(pb.pos - 500.0) < 1e-9, "slow motion: t=%g after 100 s", pb.pos);
+    viz_playback_advance(&pb, 100.5, 0.25, 50, T);
+    CHECK(pb.phase == VIZ_PHASE_REVERSE, "the sweep ends at S / speed = 200 s");
     pb.phase = VIZ_PHASE_FORWARD;
     pb.pos = 500;
     viz_playback_step(&pb, +1, 1, 50, T);

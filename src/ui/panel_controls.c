@@ -306,7 +306,12 @@ void viz_panel_controls(viz_app *a, SDL_Rect r)
     /* ---- playback ---- */
     section(&c, "PLAYBACK");
     double sp_u = log_unit(p->speed, VIZ_SPEED_MIN, VIZ_SPEED_MAX);
-    snprintf(buf, sizeof buf, p->speed < 10 ? "%.2g steps/s" : "%.0f steps/s", p->speed);
+    if (a->pb.phase == VIZ_PHASE_FORWARD) { /* the same speed, in the forward sweep's unit */
+        const double tr = viz_playback_forward_rate(p->speed, a->shown ? viz_result_steps(a->shown) : p->steps, T);
+        snprintf(buf, sizeof buf, tr < 10 ? "%.2g t/s" : "%.0f t/s", tr);
+    } else {
+        snprintf(buf, sizeof buf, p->speed < 10 ? "%.2g steps/s" : "%.0f steps/s", p->speed);
+    }
     if (viz_ui_slider(ui, viz_ui_id("speed", 0), row(&c, c.slider_h), "Speed", buf, &sp_u))
         p->speed = log_value(sp_u, VIZ_SPEED_MIN, VIZ_SPEED_MAX);
 

@@ -21,15 +21,19 @@ void viz_playback_clamp(viz_playback *pb, int S, int T)
     if (pb->pos > end) pb->pos = end;
 }
 
+double viz_playback_forward_rate(double speed, int S, int T)
+{
+    return speed * (double)T / (double)(S < 1 ? 1 : S);
+}
+
 void viz_playback_advance(viz_playback *pb, double dt, double speed, int S, int T)
 {
     if (!pb->playing || !(dt > 0.0)) return;
     if (S < 1) S = 1;
     if (pb->phase == VIZ_PHASE_FORWARD) {
-        double rate = speed * (double)T / (double)S;
-        double min_rate = (double)(T - 1) / 8.0;
-        if (rate < min_rate) rate = min_rate;
-        pb->pos += rate * dt;
+        /* one speed for both phases: the forward sweep takes as long as the
+         * reverse run (S / speed seconds), down to slow motion */
+        pb->pos += viz_playback_forward_rate(speed, S, T) * dt;
         if (pb->pos >= T - 1) {
             if (pb->loop) {
                 pb->phase = VIZ_PHASE_REVERSE;

@@ -29,8 +29,10 @@ viz_playback viz_playback_initial(void);
 
 /* Advances by dt seconds when playing.  REVERSE moves `speed` frames per
  * second; FORWARD covers the same t-range per second as REVERSE does
- * (speed * T / S), but takes at most 8 s for the whole sweep.  Stops at the
- * end of a phase (FORWARD continues into REVERSE when loop is set). */
+ * (viz_playback_forward_rate), so one speed governs both phases, down to
+ * slow motion.  Stops at the end of a phase (FORWARD continues into REVERSE
+ * when loop is set). */
+double viz_playback_forward_rate(double speed, int S, int T);   /* timesteps per second */
 void viz_playback_advance(viz_playback *pb, double dt, double speed, int S, int T);
 
 /* The reverse frame to show, 0..S (0 during FORWARD: x_T is where sampling starts). */
