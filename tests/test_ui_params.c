@@ -547,8 +547,60 @@ static void test_playback(void)
     CHECK(viz_playback_forward_t(&pb, 10) == 9, "clamped to the new T");
 }
 
+/* A state written as text reads back to the same params, field by field
+ * (bookmarks and recordings rely on it). */
+static void test_params_format_roundtrip(void)
+{
+    ddpm_schedule_config sc = ddpm_schedule_config_default();
+    for (int world = 0; world < 2; world++) {
+        viz_params p;
+        if (world) viz_params_default_points(&p, &sc);
+        else viz_params_default(&p, &sc);
+        /* values no default has: every field away from its default */
+        p.eta = 0.1 + 0.2; /* not exactly 0.3: the text must keep all 17 digits */
+        p.steps = 37, p.schedule = DDPM_SCHEDULE_COSINE, p.spacing = DDPM_SPACING_TRAILING;
+        p.sampler = DDPM_SAMPLER_DDPM, p.variance = DDPM_VARIANCE_LARGE, p.clip_x0 = true;
+        p.seed = 18446744073709551557ull, p.view = VIZ_VIEW_COMPARE, p.compare = VIZ_COMPARE_VARIANCE;
+        p.decomposition = true, p.focus = 7, p.speed = 1.0 / 3.0, p.digit = 123, p.snapshot = 4;
+        p.b.eta = 0.7, p.b.steps = 11, p.b.schedule = DDPM_SCHEDULE_SCALED_LINEAR, p.b.spacing = DDPM_SPACING_LINSPACE;
+        p.b.sampler = DDPM_SAMPLER_DDIM, p.b.variance = DDPM_VARIANCE_SMALL, p.b.clip_x0 = false;
+        p.n_study_eta = 2, p.study_eta[0] = 0.25, p.study_eta[1] = 1.0 / 7.0;
+        p.n_study_steps = 3, p.study_steps[0] = 4, p.study_steps[1] = 9, p.study_steps[2] = 250, p.study_n = 64;
+        if (world) p.dataset = DDPM_POINTS_RINGS, p.trails = false, p.x0_show = VIZ_X0_CLOUD, p.field = VIZ_FIELD_X0;
+        char text[4096];
+        CHECK(viz_params_format(&p, text, sizeof text) == DDPM_OK, "format");
+        viz_params q;
+        viz_params_default(&q, &sc);
+        viz_settings st;
+        viz_settings_init(&st, &q);
+        ddpm_error err = {0};
+        CHECK(viz_settings_parse(&st, text, &err) == DDPM_OK, "parse back %s: %s", text, err.msg);
+        viz_settings_apply(&st, &q);
+        CHECK(st.world == world, "world");
+        CHECK(q.eta == p.eta && q.steps == p.steps && q.schedule == p.schedule && q.spacing == p.spacing,
+              "sampler fields: %s", text);
+        CHECK(q.sampler == p.sampler && q.variance == p.variance && q.clip_x0 == p.clip_x0 && q.seed == p.seed,
+              "sampler fields 2: %s", text);
+        CHECK(q.view == p.view && q.compare == p.compare && q.decomposition == p.decomposition && q.focus == p.focus &&
+                  q.speed == p.speed && q.digit == p.digit && q.snapshot == p.snapshot,
+              "view fields: %s", text);
+        CHECK(memcmp(&q.b, &p.b, sizeof p.b) == 0 || (q.b.eta == p.b.eta && q.b.steps == p.b.steps &&
+                                                      q.b.schedule == p.b.schedule && q.b.spacing == p.b.spacing &&
+                                                      q.b.sampler == p.b.sampler && q.b.variance == p.b.variance &&
+                                                      q.b.clip_x0 == p.b.clip_x0),
+              "B: %s", text);
+        CHECK(q.n_study_eta == 2 && q.study_eta[1] == p.study_eta[1] && q.n_study_steps == 3 &&
+                  q.study_steps[2] == 250 && q.study_n == 64,
+              "study: %s", text);
+        if (world)
+            CHECK(q.dataset == p.dataset && q.trails == p.trails && q.x0_show == p.x0_show && q.field == p.field,
+                  "2D fields: %s", text);
+    }
+}
+
 int main(void)
 {
+    test_params_format_roundtrip();
     test_defaults_and_mapping();
     test_slider_edges();
     test_clamp_when_T_changes();

@@ -97,6 +97,10 @@ int main(int argc, char **argv)
                 CHECK(viz_settings_parse(&st, spec, &err) == DDPM_OK, "%s: %s", spec, err.msg);
                 CHECK(viz_app_apply_settings(a, &st, &err) == DDPM_OK, "%s: %s", spec, err.msg);
                 const int n = audit(a, what, report, sizeof report);
+                /* slide-grade: secondary text of 18 px or more in lecture style, from 1024 x 768 up */
+                if (lecture)
+                    CHECK(viz_text_px(&a->draw, VIZ_SIZE_SMALL) >= 18, "%s: secondary text %d px", what,
+                          viz_text_px(&a->draw, VIZ_SIZE_SMALL));
                 audited++;
                 if (n || verbose) printf("%s: %d problem(s)\n", what, n);
                 for (char *line = strtok(report, "\n"); line; line = strtok(NULL, "\n"))

@@ -55,7 +55,7 @@ void viz_app_toast(viz_app *a, viz_level level, const char *fmt, ...)
     }
     va_list ap;
     va_start(ap, fmt);
-    message_v(&a->toasts[a->n_toasts++], level, ddpm_now() + 5.0, fmt, ap);
+    message_v(&a->toasts[a->n_toasts++], level, a->now + 5.0, fmt, ap);
     va_end(ap);
     fprintf(stderr, "ddpm viz: %s\n", a->toasts[a->n_toasts - 1].text);
 }
@@ -272,39 +272,77 @@ SDL_Rect viz_panel_begin(viz_app *a, SDL_Rect r, const char *title, const char *
 
 /* ---- events --------------------------------------------------------------------------------------- */
 
+void viz_app_handle_event(viz_app *a, viz_input *in, const SDL_Event *e)
+{
+    viz_record_event(a, e);
+    switch (e->type) {
+    case SDL_QUIT: viz_app_request_quit(a); break;
+    case SDL_KEYDOWN: viz_app_handle_key(a, &e->key); break;
+    case SDL_MOUSEMOTION:
+        in->mx = e->motion.x;
+        in->my = e->motion.y;
+        a->dirty = true;
+        break;
+    case SDL_MOUSEBUTTONDOWN:
+        if (e->button.button == SDL_BUTTON_LEFT) {
+            in->down = in->pressed = true;
+            in->mx = e->button.x;
+            in->my = e->button.y;
+        }
+        a->dirty = true;
+        break;
+    case SDL_MOUSEBUTTONUP:
+        if (e->button.button == SDL_BUTTON_LEFT) {
+            in->down = false;
+            in->released = true;
+        }
+        a->dirty = true;
+        break;
+    case SDL_MOUSEWHEEL: in->wheel += e->wheel.y; a->dirty = true; break;
+    default: break;
+    }
+}
+
+bool viz_app_queue_event(viz_app *a, const SDL_Event *e)
+{
+    if (a->n_queued >= (int)(sizeof a->queued / sizeof a->queued[0])) return false;
+    a->queued[a->n_queued++] = *e;
+    return true;
+}
+
 static void poll_events(viz_app *a, viz_input *in)
 {
     memset(in, 0, sizeof *in);
     in->mx = a->ui.in.mx;
     in->my = a->ui.in.my;
     in->down = a->ui.in.down;
+    for (int i = 0; i < a->n_queued; i++) viz_app_handle_event(a, in, &a->queued[i]);
+    a->n_queued = 0;
     if (a->headless) return;
+    /* a replay plays its own input: the live one waits until it is over
+     * (closing the window still works) */
+    const bool replay = viz_app_replaying(a) && !viz_replay_done(a);
     SDL_Event e;
     while (SDL_PollEvent(&e)) {
         switch (e.type) {
-        case SDL_QUIT: viz_app_request_quit(a); break;
-        case SDL_KEYDOWN: viz_app_handle_key(a, &e.key); break;
-        case SDL_MOUSEMOTION:
-            in->mx = (int)(e.motion.x * a->mouse_scale);
-            in->my = (int)(e.motion.y * a->mouse_scale);
-            a->dirty = true;
+        case SDL_MOUSEMOTION: /* window points -> renderer pixels (high-DPI) */
+            e.motion.x = (int)(e.motion.x * a->mouse_scale);
+            e.motion.y = (int)(e.motion.y * a->mouse_scale);
+            if (!replay) viz_app_handle_event(a, in, &e);
             break;
         case SDL_MOUSEBUTTONDOWN:
-            if (e.button.button == SDL_BUTTON_LEFT) {
-                in->down = in->pressed = true;
-                in->mx = (int)(e.button.x * a->mouse_scale);
-                in->my = (int)(e.button.y * a->mouse_scale);
-            }
-            a->dirty = true;
-            break;
         case SDL_MOUSEBUTTONUP:
-            if (e.button.button == SDL_BUTTON_LEFT) {
-                in->down = false;
-                in->released = true;
-            }
-            a->dirty = true;
+            e.button.x = (int)(e.button.x * a->mouse_scale);
+            e.button.y = (int)(e.button.y * a->mouse_scale);
+            if (!replay) viz_app_handle_event(a, in, &e);
             break;
-        case SDL_MOUSEWHEEL: in->wheel += e.wheel.y; a->dirty = true; break;
+        case SDL_QUIT:
+            viz_app_handle_event(a, in, &e);
+            break;
+        case SDL_KEYDOWN:
+        case SDL_MOUSEWHEEL:
+            if (!replay) viz_app_handle_event(a, in, &e);
+            break;
         case SDL_WINDOWEVENT: a->dirty = true; break;
         case SDL_RENDER_TARGETS_RESET:
         case SDL_RENDER_DEVICE_RESET: /* the cached panels' textures are gone */
@@ -441,9 +479,11 @@ static void update_state(viz_app *a, double dt)
 
 void viz_app_frame(viz_app *a, double dt)
 {
-    a->now = ddpm_now();
+    const double wall0 = a->now = ddpm_now();
+    viz_record_frame(a, dt); /* before the frame's events, which follow its line */
     viz_input in;
     poll_events(a, &in);
+    if (viz_app_replaying(a)) dt = viz_replay_begin_frame(a, dt, &in); /* its clock, its input */
     update_size(a);
     update_state(a, dt);
     /* the layout may depend on toggles changed by keys */
@@ -473,11 +513,12 @@ void viz_app_frame(viz_app *a, double dt)
                 if (a->train.yielding) a->frames_held++;
             }
         }
-        a->frame_ms = a->frame_ms > 0 ? 0.9 * a->frame_ms + 0.1 * (t - a->now) * 1000.0 : (t - a->now) * 1000.0;
+        a->frame_ms = a->frame_ms > 0 ? 0.9 * a->frame_ms + 0.1 * (t - wall0) * 1000.0 : (t - wall0) * 1000.0;
         double inst = ft > 0 ? 1.0 / ft : 0;
         a->fps = a->fps > 0 ? 0.9 * a->fps + 0.1 * inst : inst;
     }
     a->last_frame = t;
+    viz_record_end_frame(a);
     a->frame_count++;
     a->dirty = false;
     for (int i = 0; i < a->n_toasts; i++)
@@ -631,8 +672,12 @@ int viz_app_create(viz_app **out, const viz_options *opt, ddpm_error *err)
 {
     *out = NULL;
     viz_app *a = calloc(1, sizeof *a);
-    if (!a) return ddpm_fail(err, "out of memory");
+    if (!a) {
+        viz_recording_free(opt->replay);
+        return ddpm_fail(err, "out of memory");
+    }
     a->opt = *opt;
+    a->recording = opt->replay; /* ours now: freed with the app */
     a->headless = viz_options_headless(opt);
     a->lecture = opt->lecture || opt->fullscreen;
     a->controls_hidden = a->lecture;
@@ -701,6 +746,7 @@ int viz_app_create(viz_app **out, const viz_options *opt, ddpm_error *err)
     to.batch = opt->train_batch;
     if (opt->save_history) viz_copy_str(to.history_dir, sizeof to.history_dir, opt->save_history);
     to.history_first = opt->history_first;
+    to.deterministic = opt->replay != NULL;
     if (!a->headless) {
         to.notify = wake_ui;
         to.notify_ctx = a;
@@ -748,6 +794,10 @@ int viz_app_create(viz_app **out, const viz_options *opt, ddpm_error *err)
     }
     viz_app_update_history(a); /* before the first job: --set snapshot=N names one of it */
     update_size(a);
+    if (opt->record && viz_record_start(a, opt->record, err) != DDPM_OK) {
+        viz_app_free(a);
+        return DDPM_ERR;
+    }
     *out = a;
     return DDPM_OK;
 }
@@ -789,6 +839,7 @@ void viz_app_free(viz_app *a)
     viz_study_stop(a->study);
     viz_study_release(a->study_shown);
     viz_trainer_stop(a->trainer);
+    viz_recording_free(a->recording);
     if (a->away.started) {
         viz_trainer_stop(a->away.trainer);
         viz_loss_history_free(&a->away.history);

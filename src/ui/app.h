@@ -29,6 +29,8 @@
 #include "viz_params.h"
 #include "viz_playback.h"
 
+typedef struct viz_recording viz_recording;   /* app_record.c */
+
 typedef struct viz_options {
     const char *model_path;      /* --model: also selected at start */
     const char *models_dir;      /* NULL: <assets>/models */
@@ -47,6 +49,8 @@ typedef struct viz_options {
     int train_batch;             /* 0: the preset's */
     double quit_after;           /* windowed smoke tests: quit after this many seconds */
     viz_settings settings;       /* --set */
+    const char *record;          /* --record: log the input here (written when the app ends) */
+    viz_recording *replay;       /* --replay, loaded (viz_replay_load); the app takes it over */
 } viz_options;
 
 void viz_options_default(viz_options *o);
@@ -135,6 +139,9 @@ typedef struct viz_field_cache {
 typedef struct viz_app {
     viz_options opt;
     bool headless;
+    viz_recording *recording;    /* --record or --replay (app_record.c), or NULL */
+    SDL_Event queued[16];        /* viz_app_queue_event: handled by the next frame */
+    int n_queued;
     SDL_Window *window;
     SDL_Surface *surface;        /* headless render target */
     SDL_Renderer *renderer;
@@ -269,6 +276,35 @@ int viz_app_create(viz_app **out, const viz_options *opt, ddpm_error *err);
 void viz_app_frame(viz_app *a, double dt);
 /* Draws the current state once more without presenting, then reads it back. */
 int viz_app_capture(viz_app *a, ddpm_image *out, ddpm_error *err);
+/* The whole view state as --set text: the params, the model(s), the
+ * playhead (paused) and the window's toggles (app_bookmarks.c). */
+int viz_app_state_spec(viz_app *a, char *buf, size_t cap);
+/* Ctrl+N / N: keep the state in bookmark slot N (1..9) of
+ * <export dir>/bookmarks.txt, or bring it back. */
+void viz_app_bookmark_save(viz_app *a, int slot);
+void viz_app_bookmark_restore(viz_app *a, int slot);
+/* ---- recording and replay (app_record.c) ---- */
+/* --record: starts the log with the size and the state; the log is written
+ * (atomically) by viz_record_finish when the app ends. */
+int viz_record_start(viz_app *a, const char *path, ddpm_error *err);
+void viz_record_frame(viz_app *a, double dt);
+void viz_record_event(viz_app *a, const SDL_Event *e);   /* coordinates in renderer pixels */
+void viz_record_end_frame(viz_app *a);
+int viz_record_finish(viz_app *a, ddpm_error *err);
+void viz_recording_free(viz_recording *r);
+/* --replay: reads a recording; its size and starting state go to w, h and state. */
+int viz_replay_load(const char *path, viz_recording **out, int *w, int *h, char *state, size_t cap, ddpm_error *err);
+/* A replayed frame: waits for the work of the frame before, feeds this
+ * frame's events to viz_app_handle_event, sets the clock; returns its dt. */
+double viz_replay_begin_frame(viz_app *a, double dt, viz_input *in);
+bool viz_app_replaying(const viz_app *a);      /* deterministic mode: no wall time shown or used */
+bool viz_replay_done(const viz_app *a);        /* every recorded frame has been played */
+/* An input event for the next frame, as if the window had it (tests, and
+ * headless runs); false when 16 are waiting already. */
+bool viz_app_queue_event(viz_app *a, const SDL_Event *e);
+/* One input event (mouse coordinates in renderer pixels), as the window's. */
+void viz_app_handle_event(viz_app *a, viz_input *in, const SDL_Event *e);
+
 /* Applies --set settings (viz_settings_parse) to a running app, as at start. */
 int viz_app_apply_settings(viz_app *a, const viz_settings *s, ddpm_error *err);
 void viz_app_free(viz_app *a);

@@ -36,6 +36,7 @@ void viz_app_toggle_training(viz_app *a)
         viz_app_toast(a, VIZ_LEVEL_ERROR, "Training is unavailable: no training data (%s)", "assets/digits");
         return;
     }
+    viz_trainer_get_status(a->trainer, &a->train); /* the step now, not at the frame's start */
     if (a->train.state == VIZ_TRAIN_RUNNING) {
         viz_trainer_pause(a->trainer);
         viz_app_toast(a, VIZ_LEVEL_INFO, "Training paused at step %lld", (long long)a->train.step);

@@ -97,6 +97,7 @@ void viz_app_submit_jobs(viz_app *a)
 double viz_app_refresh_interval(const viz_app *a)
 {
     if (a->train.state != VIZ_TRAIN_RUNNING) return 0.0;
+    if (viz_app_replaying(a)) return 1.0; /* by the recording's clock, not by measured costs */
     const double every = 2.0 * a->refresh_cost;
     return every > 1.0 ? every : 1.0;
 }

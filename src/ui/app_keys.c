@@ -46,6 +46,12 @@ void viz_app_handle_key(viz_app *a, const SDL_KeyboardEvent *e)
         }
     }
     switch (k) {
+    case SDLK_1: case SDLK_2: case SDLK_3: case SDLK_4: case SDLK_5: case SDLK_6: case SDLK_7: case SDLK_8:
+    case SDLK_9: /* bookmarks: Ctrl (or Shift) keeps, the plain key restores */
+        if (repeat) break;
+        if (ctrl || shift) viz_app_bookmark_save(a, (int)(e->keysym.sym - SDLK_0));
+        else viz_app_bookmark_restore(a, (int)(e->keysym.sym - SDLK_0));
+        break;
     case SDLK_SPACE: if (!repeat) viz_playback_toggle(&a->pb, S, T); break;
     case SDLK_LEFT: viz_playback_step(&a->pb, -1, shift ? 10 : 1, S, T); break;
     case SDLK_RIGHT: viz_playback_step(&a->pb, +1, shift ? 10 : 1, S, T); break;

@@ -36,6 +36,7 @@ static bool make_points_world(viz_app *a, ddpm_error *err)
     viz_trainer_options to = viz_trainer_options_default(NULL);
     snprintf(to.preset, sizeof to.preset, "mlp");
     to.batch = a->opt.train_batch;
+    to.deterministic = viz_app_replaying(a);
     if (!a->headless) {
         to.notify = wake_ui;
         to.notify_ctx = a;

@@ -42,7 +42,7 @@ void viz_panel_header(viz_app *a, SDL_Rect r)
                             r.w / 5, "H help \xC2\xB7 F11 lecture mode\nH help") + viz_px(d, 12);
     }
     if (a->train.state == VIZ_TRAIN_RUNNING) {
-        if (r.w >= viz_px(d, 1100))
+        if (r.w >= viz_px(d, 1100) && !viz_app_replaying(a)) /* a replay shows no wall time */
             snprintf(buf, sizeof buf, "\xE2\x97\x8F training \xC2\xB7 step %lld \xC2\xB7 %.0f %s/s", (long long)a->train.step,
                      a->train.images_per_s, viz_app_points(a) ? "pts" : "img");
         else
@@ -64,6 +64,8 @@ void viz_panel_header(viz_app *a, SDL_Rect r)
         }
         if (pr.state == VIZ_JOB_RUNNING)
             snprintf(buf, sizeof buf, "sampling %d/%d", done, total);
+        else if (pr.state == VIZ_JOB_DONE && viz_app_replaying(a))
+            snprintf(buf, sizeof buf, "sampled");
         else if (pr.state == VIZ_JOB_DONE && r.w >= viz_px(d, 1100))
             snprintf(buf, sizeof buf, "sampled in %.2f s", pr.seconds);
         else if (pr.state == VIZ_JOB_DONE)

@@ -170,7 +170,9 @@ static void single_or_grid(viz_app *a, SDL_Rect c)
     int y = area.y + area.h + viz_px(d, 4);
     int x = c.x + viz_label_fit(d, c.x, y, VIZ_ALIGN_LEFT, VIZ_SIZE_BODY, true, t->title, c.w, cap) + viz_px(d, 12);
     char more[160], live[48] = "";
-    if (res->job.snap_step >= 0)
+    if (res->job.snap_step >= 0 && viz_app_replaying(a))
+        snprintf(live, sizeof live, " \xC2\xB7 snapshot of step %lld", (long long)res->job.snap_step);
+    else if (res->job.snap_step >= 0)
         snprintf(live, sizeof live, " \xC2\xB7 snapshot of step %lld (%.0f s)", (long long)res->job.snap_step,
                  res->job.snap_seconds);
     else if (res->weights_step >= 0)

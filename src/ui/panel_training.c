@@ -212,7 +212,7 @@ static void filmstrip(viz_app *a, SDL_Rect r)
     /* the seconds and the live step under the columns: only where each fits its column */
     int secs_w = 0;
     viz_measure(d, VIZ_SIZE_SMALL, false, "10m00s", &secs_w, NULL);
-    const bool under = secs_w + viz_px(d, 4) <= cw;
+    const bool under = secs_w + viz_px(d, 4) <= cw && !viz_app_replaying(a); /* training seconds: wall time */
     for (int c = 0; c < cols; c++) {
         const int x = drawn.x + (int)(cw * (c + 0.5f));
         const int snap = c == 0 ? -2 : c <= n_snap ? first + c - 1 : -1;
@@ -282,9 +282,11 @@ void viz_panel_training(viz_app *a, SDL_Rect r)
     else if (st->state == VIZ_TRAIN_PAUSED) state = "paused", sc = t->warn;
     else if (st->state == VIZ_TRAIN_FAILED) state = "stopped (error)", sc = t->error;
     int x = c.x + viz_label_bold(d, c.x, c.y, VIZ_ALIGN_LEFT, VIZ_SIZE_BODY, sc, "\xE2\x97\x8F %s", state);
-    snprintf(buf, sizeof buf, "step %lld \xC2\xB7 %.0f %s/s \xC2\xB7 loss %.4f", (long long)st->step, st->images_per_s,
-             viz_app_points(a) ? "pts" : "img",
-             st->loss_smooth);
+    if (viz_app_replaying(a)) /* a replay shows no wall time */
+        snprintf(buf, sizeof buf, "step %lld \xC2\xB7 loss %.4f", (long long)st->step, st->loss_smooth);
+    else
+        snprintf(buf, sizeof buf, "step %lld \xC2\xB7 %.0f %s/s \xC2\xB7 loss %.4f", (long long)st->step,
+                 st->images_per_s, viz_app_points(a) ? "pts" : "img", st->loss_smooth);
     int sw, shh;
     viz_measure(d, VIZ_SIZE_BODY, false, buf, &sw, &shh);
     const bool narrow = x + viz_px(d, 12) + sw > c.x + c.w; /* then the numbers get their own line */

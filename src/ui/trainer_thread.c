@@ -42,6 +42,8 @@ static const double PUBLISH_INTERVAL = 0.02;
 /* Seconds of training between refreshes of the filmstrip's live row (five
  * images through the network: well under 1% of the training's time). */
 static const double FILM_INTERVAL = 2.0;
+/* ... and in a replay every this many steps (deterministic: no wall time) */
+enum { FILM_STEPS = 25 };
 
 struct viz_trainer {
     viz_trainer_options opt;
@@ -55,6 +57,7 @@ struct viz_trainer {
     command queue[QUEUE_CAP];
     int q_head, q_len;
     bool want_running;
+    int64_t step_limit;       /* a replay: no step past this (-1: none) */
     bool stepping;            /* a step is under way (a pause takes effect after it) */
     int yield_count;          /* viz_trainer_yield: holds between steps while > 0 */
     int lend_count;           /* viz_trainer_lend: one thread while > 0 */
@@ -479,7 +482,7 @@ static void do_step(viz_trainer *vt)
     SDL_UnlockMutex(vt->lock);
 
     if (ddpm_history_is_snapshot_step(st.step, vt->opt.history_first)) take_snapshot(vt);
-    if (vt->film_per && run_seconds - vt->film_at >= FILM_INTERVAL) {
+    if (vt->film_per && (vt->opt.deterministic ? st.step % FILM_STEPS == 0 : run_seconds - vt->film_at >= FILM_INTERVAL)) {
         vt->film_at = run_seconds;
         float *row = film_row(vt);
         if (row) {
@@ -493,7 +496,7 @@ static void do_step(viz_trainer *vt)
     }
 
     const double now = ddpm_now();
-    if (st.step % vt->opt.publish_every == 0 && now - vt->last_publish >= PUBLISH_INTERVAL) {
+    if (st.step % vt->opt.publish_every == 0 && (vt->opt.deterministic || now - vt->last_publish >= PUBLISH_INTERVAL)) {
         viz_weights_publish(&vt->weights, ddpm_trainer_ema(vt->tr), st.step);
         vt->last_publish = now;
         notify(vt);
@@ -546,7 +549,8 @@ static int trainer_main(void *arg)
             SDL_LockMutex(vt->lock);
             continue;
         }
-        if (vt->want_running && !vt->failed && vt->yield_count == 0) {
+        if (vt->want_running && !vt->failed && vt->yield_count == 0 &&
+            (vt->step_limit < 0 || !vt->tr || vt->status.step < vt->step_limit)) {
             const bool need_run = vt->tr == NULL;
             if (need_run) {
                 vt->status.busy = true;
@@ -577,6 +581,15 @@ static int trainer_main(void *arg)
     return 0;
 }
 
+void viz_trainer_set_step_limit(viz_trainer *vt, int64_t limit)
+{
+    if (!vt) return;
+    SDL_LockMutex(vt->lock);
+    vt->step_limit = limit;
+    SDL_CondSignal(vt->wake);
+    SDL_UnlockMutex(vt->lock);
+}
+
 int viz_trainer_start(viz_trainer **out, const viz_trainer_options *o, ddpm_error *err)
 {
     *out = NULL;
@@ -584,6 +597,7 @@ int viz_trainer_start(viz_trainer **out, const viz_trainer_options *o, ddpm_erro
     viz_trainer *vt = calloc(1, sizeof *vt);
     if (!vt) return ddpm_fail(err, "out of memory");
     vt->opt = *o;
+    vt->step_limit = o->deterministic ? 0 : -1;
     atomic_init(&vt->quit, false);
     vt->lock = SDL_CreateMutex();
     vt->wake = SDL_CreateCond();

@@ -54,6 +54,9 @@ typedef struct viz_trainer_options {
     void *notify_ctx;
     char history_dir[4096];     /* non-empty: each snapshot is also written there (F16) */
     int history_first;          /* the first snapshot step (then doubling); 0 = DDPM_HISTORY_FIRST */
+    bool deterministic;         /* a replay: weights published after every step and the
+                                   filmstrip row every FILM_STEPS steps (not by wall time),
+                                   and no step before viz_trainer_set_step_limit allows one */
 } viz_trainer_options;
 
 viz_trainer_options viz_trainer_options_default(const ddpm_dataset *data);
@@ -147,6 +150,10 @@ void viz_trainer_yield(viz_trainer *vt, bool on);
 void viz_trainer_lend(viz_trainer *vt, bool on);
 
 void viz_trainer_get_status(viz_trainer *vt, viz_train_status *st);
+/* A replay (app_record.c): the trainer takes no step past `limit` (it waits
+ * there, as paused), so training goes by recorded steps, not by wall time;
+ * -1 lifts the limit. */
+void viz_trainer_set_step_limit(viz_trainer *vt, int64_t limit);
 /* Copies the history into h when it changed since h->version; returns true then. */
 bool viz_trainer_copy_history(viz_trainer *vt, viz_loss_history *h);
 /* Pops the oldest snapshot the UI has not taken yet (ownership moves to

@@ -112,7 +112,14 @@ static int run_window(viz_app *a)
 static int run_headless(viz_app *a, const char *path, const char *trajectory)
 {
     const double dt = 1.0 / 60.0;
-    for (int i = 0; i < a->opt.frames; i++) viz_app_frame(a, dt);
+    /* a replay runs its own frames, to the end of the recording */
+    if (viz_app_replaying(a)) {
+        int n = 0;
+        while (!viz_replay_done(a) && !a->quit) viz_app_frame(a, dt), n++;
+        viz_app_frame(a, 0.0);
+        fprintf(stderr, "ddpm viz: replayed %d frames; the live training at step %lld\n", n, (long long)a->train.step);
+    } else
+        for (int i = 0; i < a->opt.frames; i++) viz_app_frame(a, dt);
     if (a->opt.train_seconds > 0) {
         /* let the trainer run for real time, drawing now and then */
         const double end = a->started_at + a->opt.train_seconds;
@@ -183,7 +190,7 @@ int ddpm_cmd_viz(int argc, char **argv)
 #endif
     viz_options o;
     viz_options_default(&o);
-    const char *size = NULL, *set = NULL, *trajectory = NULL;
+    const char *size = NULL, *set = NULL, *trajectory = NULL, *replay = NULL;
     bool force = false;
     const ddpm_arg_spec specs[] = {
         {"model", ARG_STRING, &o.model_path, 0, 0, "PATH", "a checkpoint to show (also listed with the bundled ones)"},
@@ -206,10 +213,16 @@ int ddpm_cmd_viz(int argc, char **argv)
          "a history --history shows"},
         {"history", ARG_STRING, &o.history_dir, 0, 0, "DIR",
          "the training history the scrubber shows before the live run has its own (default <assets>/history)"},
-        {"force", ARG_FLAG, &force, 0, 0, NULL, "--save-history may replace the snapshots already in DIR"},
+        {"force", ARG_FLAG, &force, 0, 0, NULL, "--save-history may replace the snapshots already in DIR, --record an existing FILE"},
         {"no-window", ARG_FLAG, &o.no_window, 0, 0, NULL, "with --train-seconds and --save-live: never open a window"},
         {"export-dir", ARG_STRING, &o.export_dir, 0, 0, "DIR", "where exports and checkpoints go"},
         {"font-dir", ARG_STRING, &o.font_dir, 0, 0, "DIR", "folder with DejaVuSans.ttf (default <assets>/fonts)"},
+        {"record", ARG_STRING, &o.record, 0, 0, "FILE",
+         "log every input event with its frame, after the starting state (written when the window closes; "
+         "--force replaces an existing FILE)"},
+        {"replay", ARG_STRING, &replay, 0, 0, "FILE",
+         "play a --record log back, deterministically: the same screens at the same frames (with --screenshot: "
+         "the last frame, byte-identical run to run)"},
         {"quit-after", ARG_DOUBLE, &o.quit_after, 0, 86400, "S", "close the window after S seconds (smoke tests)"},
     };
     const int n_specs = (int)(sizeof specs / sizeof specs[0]);
@@ -221,15 +234,28 @@ int ddpm_cmd_viz(int argc, char **argv)
     }
     if (rc != DDPM_OK) return ddpm_cli_bad_input("viz", &err);
     if (size && parse_size(size, &o.width, &o.height, &err) != DDPM_OK) return ddpm_cli_bad_input("viz", &err);
+    if (set && replay) {
+        ddpm_fail(&err, "--set and --replay: a recording starts from its own settings (its 'state' line)");
+        return ddpm_cli_bad_input("viz", &err);
+    }
     if (set && viz_settings_parse(&o.settings, set, &err) != DDPM_OK) return ddpm_cli_bad_input("viz", &err);
+    if (o.record && replay) {
+        ddpm_fail(&err, "--record and --replay together: replay first, then record a new session");
+        return ddpm_cli_bad_input("viz", &err);
+    }
+    if (o.record && !force && ddpm_file_exists(o.record)) {
+        ddpm_fail(&err, "--record %s exists; pick another name, or add --force to replace it", o.record);
+        return ddpm_cli_bad_input("viz", &err);
+    }
     {
         /* no output may be a file the window reads: the model shown, or a
          * history snapshot (a bundled model is listed by folder: checked too) */
         char gif[4200], strip[4200];
         snprintf(gif, sizeof gif, "%s.gif", trajectory ? trajectory : "");
         snprintf(strip, sizeof strip, "%s-strip.png", trajectory ? trajectory : "");
-        const char *in[1] = {o.model_path};
-        if (ddpm_check_output("--screenshot", o.screenshot, in, 1, &err) != DDPM_OK ||
+        const char *in[2] = {o.model_path, replay};
+        if (ddpm_check_output("--screenshot", o.screenshot, in, 2, &err) != DDPM_OK ||
+            ddpm_check_output("--record", o.record, in, 2, &err) != DDPM_OK ||
             ddpm_check_output("--save-live", o.save_live, in, 1, &err) != DDPM_OK ||
             (trajectory && (ddpm_check_output("--trajectory", gif, in, 1, &err) != DDPM_OK ||
                             ddpm_check_output("--trajectory", strip, in, 1, &err) != DDPM_OK)))
@@ -246,6 +272,23 @@ int ddpm_cmd_viz(int argc, char **argv)
         return ddpm_cli_bad_input("viz", &err);
     }
 
+    if (replay) { /* its size and starting state */
+        char state[4096];
+        int rw = 0, rh = 0;
+        if (viz_replay_load(replay, &o.replay, &rw, &rh, state, sizeof state, &err) != DDPM_OK)
+            return ddpm_cli_bad_input("viz", &err);
+        if (size && (rw != o.width || rh != o.height)) {
+            ddpm_fail(&err, "--replay %s was recorded at %dx%d; --size %s would move every click", replay, rw, rh, size);
+            viz_recording_free(o.replay);
+            return ddpm_cli_bad_input("viz", &err);
+        }
+        o.width = rw, o.height = rh;
+        if (viz_settings_parse(&o.settings, state, &err) != DDPM_OK) {
+            viz_recording_free(o.replay);
+            ddpm_fail_context(&err, "--replay: its state line");
+            return ddpm_cli_bad_input("viz", &err);
+        }
+    }
     const bool headless = viz_options_headless(&o);
     if (headless) {
         /* no display needed: a software renderer on a surface; the threads
@@ -264,6 +307,7 @@ int ddpm_cmd_viz(int argc, char **argv)
         return ddpm_cli_bad_input("viz", &err);
     }
     rc = headless ? run_headless(a, o.screenshot, trajectory) : run_window(a);
+    if (o.record && viz_record_finish(a, &err) != DDPM_OK) rc = ddpm_cli_bad_input("viz", &err);
     if (o.save_history && viz_app_keep_snapshot(a, &err) != DDPM_OK) rc = ddpm_cli_bad_input("viz", &err);
     if (o.save_live && viz_app_save_live(a, o.save_live, &err) != DDPM_OK) rc = ddpm_cli_bad_input("viz", &err);
     viz_app_free(a);

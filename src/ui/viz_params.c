@@ -745,7 +745,7 @@ static int apply_one(viz_settings *s, const char *key, const char *v, ddpm_error
 
 int viz_settings_parse(viz_settings *s, const char *spec, ddpm_error *err)
 {
-    char buf[1024];
+    char buf[4096]; /* a whole state (viz_params_format) is under 1 kB */
     if (strlen(spec) >= sizeof buf) return ddpm_fail(err, "--set: the list is too long (max %zu bytes)", sizeof buf - 1);
     snprintf(buf, sizeof buf, "%s", spec);
     /* items without '=' after a list key continue its list: study_eta=0,0.5,1 */
@@ -771,4 +771,46 @@ int viz_settings_parse(viz_settings *s, const char *spec, ddpm_error *err)
         if (apply_one(s, item, eq + 1, err) != DDPM_OK) return DDPM_ERR;
     }
     return DDPM_OK;
+}
+
+/* ---- the settings as text (bookmarks, recordings) ----------------------------------- */
+
+static void appendf(char *buf, size_t cap, size_t *used, const char *fmt, ...) __attribute__((format(printf, 4, 5)));
+static void appendf(char *buf, size_t cap, size_t *used, const char *fmt, ...)
+{
+    if (*used >= cap) return;
+    va_list ap;
+    va_start(ap, fmt);
+    int k = vsnprintf(buf + *used, cap - *used, fmt, ap);
+    va_end(ap);
+    *used += k > 0 ? (size_t)k : 0;
+}
+
+int viz_params_format(const viz_params *p, char *buf, size_t cap)
+{
+    static const char *const x0_names[] = {"off", "cloud", "lines"}, *const field_names[] = {"score", "x0"};
+    size_t u = 0;
+    if (cap) buf[0] = '\0';
+    /* %.17g: a double reads back exactly */
+    appendf(buf, cap, &u, "world=%s,eta=%.17g,steps=%d,schedule=%s,spacing=%s,sampler=%s,variance=%s,clip=%d,seed=%llu",
+            viz_world_name(p->world), p->eta, p->steps, ddpm_schedule_name(p->schedule), ddpm_spacing_name(p->spacing),
+            ddpm_sampler_name(p->sampler), ddpm_variance_name(p->variance), p->clip_x0 ? 1 : 0,
+            (unsigned long long)p->seed);
+    appendf(buf, cap, &u, ",mode=%s,compare=%s,decomp=%d,focus=%d,speed=%.17g,digit=%d", viz_view_name(p->view),
+            viz_compare_name(p->compare), p->decomposition ? 1 : 0, p->focus, p->speed, p->digit);
+    if (p->snapshot >= 0) appendf(buf, cap, &u, ",snapshot=%d", p->snapshot);
+    else appendf(buf, cap, &u, ",snapshot=now");
+    appendf(buf, cap, &u, ",eta_b=%.17g,steps_b=%d,schedule_b=%s,spacing_b=%s,sampler_b=%s,variance_b=%s,clip_b=%d",
+            p->b.eta, p->b.steps, ddpm_schedule_name(p->b.schedule), ddpm_spacing_name(p->b.spacing),
+            ddpm_sampler_name(p->b.sampler), ddpm_variance_name(p->b.variance), p->b.clip_x0 ? 1 : 0);
+    if (p->world == VIZ_WORLD_POINTS)
+        appendf(buf, cap, &u, ",dataset=%s,trails=%d,x0=%s,field=%s", viz_dataset_name(p->dataset), p->trails ? 1 : 0,
+                x0_names[(int)p->x0_show >= 0 && p->x0_show < VIZ_X0_COUNT ? p->x0_show : 0],
+                field_names[(int)p->field >= 0 && p->field < VIZ_FIELD_COUNT ? p->field : 0]);
+    appendf(buf, cap, &u, ",study_eta=");
+    for (int i = 0; i < p->n_study_eta; i++) appendf(buf, cap, &u, "%s%.17g", i ? "," : "", p->study_eta[i]);
+    appendf(buf, cap, &u, ",study_steps=");
+    for (int i = 0; i < p->n_study_steps; i++) appendf(buf, cap, &u, "%s%d", i ? "," : "", p->study_steps[i]);
+    appendf(buf, cap, &u, ",study_n=%d", p->study_n);
+    return u < cap ? DDPM_OK : DDPM_ERR;
 }

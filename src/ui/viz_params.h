@@ -281,4 +281,11 @@ void viz_settings_apply(const viz_settings *s, viz_params *p);
  * T once it is loaded (and `ddpm viz` exits with 2 when they exceed it). */
 int viz_settings_parse(viz_settings *s, const char *spec, ddpm_error *err);
 
+/* The params as a --set spec that viz_settings_parse reads back to the same
+ * values (doubles in %.17g): what a bookmark and a recording's start keep.
+ * Not in it: the model (its name is the app's), the playhead and the
+ * window's toggles (viz_app_state_spec adds them), a drawn point set.
+ * DDPM_ERR when cap is too small. */
+int viz_params_format(const viz_params *p, char *buf, size_t cap);
+
 #endif
