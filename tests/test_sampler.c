@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "check.h"
+#include "ddpm/rng.h"
 #include "ddpm/sampler.h"
 
 /* Data x0 ~ N(mu, sd^2) per element: E[eps | x_t] is known in closed form,
@@ -172,8 +173,63 @@ static void check_locked_noise(void)
     ddpm_schedule_free(&s);
 }
 
+/* A round trip (SDEdit): the run from a noised x_t at t_start visits
+ * t_start, then the sampler's timesteps below it; ddpm_sample with start_t
+ * equals the same steps done by hand; and with the exact denoiser, a trip
+ * from a little noise comes back closer to where it started than one from a
+ * lot. */
+static double round_trip(const ddpm_schedule *s, int t_start, float *out)
+{
+    enum { N = 784 };
+    static float x0[N], eps[N], xt[N];
+    for (int i = 0; i < N; i++) x0[i] = 0.3f + 0.5f * (float)sin(0.37 * i); /* a fixed "digit" */
+    ddpm_rng r;
+    ddpm_rng_init(&r, 5, 77);
+    ddpm_rng_normal_fill(&r, eps, N);
+    ddpm_q_sample(s, t_start, x0, eps, xt, N);
+    gauss_model g = {s, DDPM_PRED_EPS, 0.3, 0.5, 0};
+    ddpm_sample_request req = {.schedule = s, .cfg = ddpm_sampler_config_default(), .pred = DDPM_PRED_EPS, .seed = 3,
+                               .start_t = t_start};
+    ddpm_error err = {0};
+    CHECK(ddpm_sample(&req, gauss_denoise, &g, 1, 1, 28, 28, out, xt, NULL, NULL, &err) == 0, "%s", err.msg);
+    /* by hand: the same steps */
+    int ts[64];
+    const int n = ddpm_timesteps_from(s->T, &req.cfg, t_start, ts, &err);
+    CHECK(n > 0 && g.calls == n, "one model call per step: %d calls, %d steps", g.calls, n);
+    static float x[N], mo[N];
+    memcpy(x, xt, sizeof x);
+    for (int k = 0; k < n; k++) {
+        int t = ts[k];
+        gauss_denoise(&g, x, &t, 1, mo, &err);
+        ddpm_step(s, &req.cfg, DDPM_PRED_EPS, t, k + 1 < n ? ts[k + 1] : -1, x, mo, NULL, x, NULL, N);
+    }
+    CHECK(memcmp(x, out, sizeof x) == 0, "ddpm_sample(start_t = %d) = the steps by hand", t_start);
+    double e = 0;
+    for (int i = 0; i < N; i++) e += fabs(out[i] - x0[i]);
+    return e / N;
+}
+
+static void check_round_trip(void)
+{
+    ddpm_schedule s = make(DDPM_SCHEDULE_LINEAR);
+    ddpm_sampler_config cfg = ddpm_sampler_config_default(); /* DDIM, 50 steps, leading: 980, 960, ..., 0 */
+    int ts[64];
+    ddpm_error err = {0};
+    CHECK(ddpm_timesteps_from(s.T, &cfg, 300, ts, &err) == 16 && ts[0] == 300 && ts[1] == 280 && ts[15] == 0,
+          "from a visited t: it, then the 15 below");
+    CHECK(ddpm_timesteps_from(s.T, &cfg, 305, ts, &err) == 17 && ts[0] == 305 && ts[1] == 300,
+          "from another t: it, then the 16 below");
+    CHECK(ddpm_timesteps_from(s.T, &cfg, 1000, ts, &err) == DDPM_ERR, "t_start = T is refused");
+    static float out[784];
+    const double e_small = round_trip(&s, 50, out), e_mid = round_trip(&s, 300, out), e_big = round_trip(&s, 900, out);
+    printf("round trip |x0' - x0|: t=50 %.3f, t=300 %.3f, t=900 %.3f\n", e_small, e_mid, e_big);
+    CHECK(e_small < e_mid && e_mid < e_big, "the more noise, the less comes back");
+    ddpm_schedule_free(&s);
+}
+
 int main(void)
 {
+    check_round_trip();
     check_gaussian_recovery();
     check_locked_noise();
     TEST_PASS("test_sampler");

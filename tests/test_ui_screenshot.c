@@ -17,6 +17,7 @@
 #include "commands.h"
 #include "ddpm/fileio.h"
 #include "ddpm/idx.h"
+#include "ddpm/rng.h"
 #include "ui_shot.h"
 
 /* A trained model for the x0-hat check: $DDPM_VIZ_TEST_MODEL, else the bundled
@@ -496,6 +497,56 @@ static void test_command_and_bad_input(void)
     viz_app_free(a);
 }
 
+/* The round trip (issue 20): the run starts from the forward panel's digit
+ * noised to t with its fixed epsilon, visits t and the sampler's steps below
+ * it, and ends where ddpm_sample with start_t ends for the same x_t, which
+ * this test builds from the dataset and the seed on its own. */
+static void test_roundtrip(void)
+{
+    viz_options o = base_options("roundtrip=300,steps=20,digit=5,seed=2,frame=end");
+    ddpm_image img;
+    viz_app *a = render(&o, &img);
+    const viz_result *r = a->shown;
+    CHECK(r && r->job.start_t == 300 && r->B == 1, "a round trip job from t = 300");
+    CHECK(r->traj[0].t[0] == 300 && r->traj[0].S == 1 + 6, "t = 300, then 250, 200, ..., 0 (20 steps, leading): S %d",
+          r->traj[0].S);
+    CHECK(a->tex_rect[VIZ_TEX_RT_ERR].w > 10, "the error map is drawn");
+    char path[4096];
+    ddpm_cli_model_path(DDPM_DEFAULT_MODEL, path, sizeof path);
+    ddpm_checkpoint ck;
+    ddpm_error err = {0};
+    CHECK(ddpm_checkpoint_load(&ck, path, DDPM_CKPT_WEIGHTS, &err) == 0, "%s", err.msg);
+    ddpm_schedule sched;
+    CHECK(ddpm_schedule_init(&sched, &ck.run.schedule, &err) == 0, "%s", err.msg);
+    ddpm_dataset ds;
+    CHECK(ddpm_dataset_open(&ds, "digits", DDPM_SPLIT_TRAIN, &err) == 0, "%s", err.msg);
+    const size_t per = r->per;
+    float x0[784], eps[784], xt[784], x[784];
+    CHECK(per == 784, "digits");
+    ddpm_dataset_images(&ds, 5, 1, x0);
+    ddpm_rng rng;
+    ddpm_rng_init(&rng, 2, ddpm_rng_stream(DDPM_STREAM_FORWARD, 5, 0));
+    ddpm_rng_normal_fill(&rng, eps, per);
+    ddpm_q_sample(&sched, 300, x0, eps, xt, per);
+    CHECK(memcmp(xt, r->traj[0].x_t, sizeof xt) == 0, "frame 0 is the digit noised to t = 300");
+    ddpm_net_workspace *ws;
+    CHECK(ddpm_net_workspace_create(&ws, ck.net, 1, false, &err) == 0, "%s", err.msg);
+    ddpm_net_denoiser den = {ck.net, ddpm_checkpoint_weights(&ck), ws};
+    ddpm_sample_request req = {.schedule = &sched, .cfg = r->job.sides[0].cfg, .pred = ck.run.prediction,
+                               .seed = r->job.seed, .first_index = r->job.first_index, .start_t = 300};
+    CHECK(ddpm_sample(&req, ddpm_net_denoise, &den, 1, 1, 28, 28, x, xt, NULL, NULL, &err) == 0, "%s", err.msg);
+    CHECK(memcmp(x, r->traj[0].x_t + (size_t)r->traj[0].S * per, sizeof x) == 0, "the result is ddpm_sample's");
+    double e = 0;
+    for (size_t i = 0; i < per; i++) e += fabs(x[i] - x0[i]);
+    CHECK(e / per < 0.25, "from t = 300 the digit comes back (mean |error| %.3f)", e / per);
+    ddpm_net_workspace_free(ws);
+    ddpm_dataset_free(&ds);
+    ddpm_schedule_free(&sched);
+    ddpm_checkpoint_free(&ck);
+    ddpm_image_free(&img);
+    viz_app_free(a);
+}
+
 int main(void)
 {
     snprintf(g_out, sizeof g_out, "/tmp/ddpm-test-ui-%d.png", (int)getpid());
@@ -509,6 +560,7 @@ int main(void)
         {"training panel", test_training_panel},
         {"export and quit dialog", test_export_and_quit},
         {"command and bad input", test_command_and_bad_input},
+        {"round trip", test_roundtrip},
     };
     for (size_t i = 0; i < sizeof tests / sizeof tests[0]; i++) {
         const double t0 = ddpm_now();

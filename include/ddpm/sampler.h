@@ -51,6 +51,9 @@ typedef struct ddpm_sample_request {
     ddpm_prediction pred;
     uint64_t seed;
     int64_t first_index;     /* index of the first sample, for the noise streams */
+    int start_t;             /* > 0: a round trip (SDEdit): the run starts at this t, and
+                                x_T passed to ddpm_sample is x_{start_t}; its steps are
+                                ddpm_timesteps_from.  0: the whole run, from T */
 } ddpm_sample_request;
 
 /* Fills x_T for B samples from their locked streams. */

@@ -197,6 +197,12 @@ int ddpm_sampler_config_validate(const ddpm_sampler_config *cfg, int T, ddpm_err
  * steps between entries with the respaced betas (Nichol & Dhariwal sec. 4). */
 int ddpm_timesteps(int T, const ddpm_sampler_config *cfg, int *out, ddpm_error *err);
 
+/* A reverse run that starts part-way, at t_start, from a noised x_{t_start}
+ * (a round trip: SDEdit, Meng et al. 2022, sec. 3): t_start itself, then the
+ * timesteps of ddpm_timesteps below it.  out must hold cfg->steps + 1
+ * entries; t_start in 0..T-1.  Returns the number of steps, or DDPM_ERR. */
+int ddpm_timesteps_from(int T, const ddpm_sampler_config *cfg, int t_start, int *out, ddpm_error *err);
+
 /* The scalars of one reverse step from t to t_prev (t_prev < t, -1 = clean):
  *   x_prev = sqrt(ab_prev) x0_hat + dir + sigma z
  * where dir is the "direction pointing to x_t" (DDIM eq. 12).  For DDPM the

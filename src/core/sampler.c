@@ -33,13 +33,14 @@ int ddpm_sample(const ddpm_sample_request *req, ddpm_denoise_fn denoise, void *d
     DDPM_ASSERT(req && req->schedule && denoise && x && B > 0 && C > 0 && H > 0 && W > 0);
     const ddpm_schedule *s = req->schedule;
     const int T = s->T;
-    int *ts = malloc(sizeof(int) * (size_t)T);
+    int *ts = malloc(sizeof(int) * ((size_t)T + 1));
     int *tb = malloc(sizeof(int) * (size_t)B);
     if (!ts || !tb) {
         free(ts), free(tb);
         return ddpm_fail(err, "out of memory");
     }
-    int S = ddpm_timesteps(T, &req->cfg, ts, err);
+    int S = req->start_t > 0 ? ddpm_timesteps_from(T, &req->cfg, req->start_t, ts, err)
+                              : ddpm_timesteps(T, &req->cfg, ts, err);
     if (S < 0) {
         free(ts), free(tb);
         return DDPM_ERR;

@@ -402,6 +402,18 @@ int ddpm_timesteps(int T, const ddpm_sampler_config *cfg, int *out, ddpm_error *
     return S;
 }
 
+int ddpm_timesteps_from(int T, const ddpm_sampler_config *cfg, int t_start, int *out, ddpm_error *err)
+{
+    if (t_start < 0 || t_start >= T) return ddpm_fail(err, "a round trip starts at t in 0..%d, not %d", T - 1, t_start);
+    const int S = ddpm_timesteps(T, cfg, out + 1, err);
+    if (S < 0) return DDPM_ERR;
+    out[0] = t_start;
+    int n = 1;
+    for (int k = 1; k <= S; k++)
+        if (out[k] < t_start) out[n++] = out[k];
+    return n;
+}
+
 void ddpm_step_coefs_compute(const ddpm_schedule *s, const ddpm_sampler_config *cfg, int t,
                              int t_prev, ddpm_step_coefs *c)
 {

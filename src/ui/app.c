@@ -199,13 +199,16 @@ static void update_schedules(viz_app *a)
     /* the timesteps the sampler will visit, for the schedule plot's ticks */
     ddpm_sampler_config cfg = viz_sampler_config(&a->p);
     if (cfg.steps > a->sched.T) cfg.steps = a->sched.T;
-    if (changed || memcmp(&cfg, &a->ts_cfg, sizeof cfg) != 0 || a->n_ts == 0) {
-        int *ts = realloc(a->ts, sizeof(int) * (size_t)a->sched.T);
+    const int start_t = viz_job_start_t(&a->p) < a->sched.T ? viz_job_start_t(&a->p) : 0; /* a round trip's own */
+    if (changed || memcmp(&cfg, &a->ts_cfg, sizeof cfg) != 0 || a->n_ts == 0 || start_t != a->ts_start) {
+        int *ts = realloc(a->ts, sizeof(int) * ((size_t)a->sched.T + 1));
         if (!ts) return;
         a->ts = ts;
-        a->n_ts = ddpm_timesteps(a->sched.T, &cfg, a->ts, &err);
+        a->n_ts = start_t > 0 ? ddpm_timesteps_from(a->sched.T, &cfg, start_t, a->ts, &err)
+                              : ddpm_timesteps(a->sched.T, &cfg, a->ts, &err);
         if (a->n_ts < 0) a->n_ts = 0;
         a->ts_cfg = cfg;
+        a->ts_start = start_t;
     }
 }
 

@@ -200,6 +200,8 @@ typedef struct viz_app {
     int *ts;                     /* (T) the timesteps the sampler will visit */
     int n_ts;
     ddpm_sampler_config ts_cfg;  /* what ts was computed for */
+    int ts_start;                /* the round trip's t they start from (0: from T) */
+    int roundtrip_last;          /* the round trip's t when J turned it off */
 
     /* the 2D world (app_world.c) */
     viz_world_state away;        /* the world not shown */
@@ -234,8 +236,8 @@ typedef struct viz_app {
     uint64_t fwd_seed;
 
     /* textures and a staging buffer */
-    viz_image_tex tex[24];
-    SDL_Rect tex_rect[24];       /* where each slot was drawn this frame (tests read it) */
+    viz_image_tex tex[28];
+    SDL_Rect tex_rect[28];       /* where each slot was drawn this frame (tests read it) */
     uint32_t *pixels;
     size_t pixels_cap;
     float *scratch;              /* float staging (difference images) */
@@ -265,11 +267,13 @@ enum {
     VIZ_TEX_XT0, VIZ_TEX_X00, VIZ_TEX_XT1, VIZ_TEX_X01, VIZ_TEX_DIFF_XT, VIZ_TEX_DIFF_X0,
     VIZ_TEX_TERM0, VIZ_TEX_TERM1, VIZ_TEX_TERM2, VIZ_TEX_TERM_SUM, VIZ_TEX_STRIP,
     VIZ_TEX_PTS_FWD, VIZ_TEX_PTS_A, VIZ_TEX_PTS_B, VIZ_TEX_PTS_FIELD, VIZ_TEX_PTS_DENSITY, VIZ_TEX_FILM,
-    VIZ_TEX_FWD_V, VIZ_TEX_STUDY,
+    VIZ_TEX_FWD_V, VIZ_TEX_STUDY, VIZ_TEX_RT_X0, VIZ_TEX_RT_OUT, VIZ_TEX_RT_ERR,
     VIZ_TEX_COUNT
 };
 _Static_assert(VIZ_TEX_COUNT <= (int)(sizeof ((viz_app *)0)->tex / sizeof ((viz_app *)0)->tex[0]),
                "viz_app.tex has a slot for every texture");
+_Static_assert(VIZ_TEX_COUNT <= (int)(sizeof ((viz_app *)0)->tex_rect / sizeof ((viz_app *)0)->tex_rect[0]),
+               "viz_app.tex_rect has a rectangle for every texture");
 
 int viz_app_create(viz_app **out, const viz_options *opt, ddpm_error *err);
 /* One frame: events, state, widgets, drawing, present.  dt in seconds. */
@@ -279,6 +283,8 @@ int viz_app_capture(viz_app *a, ddpm_image *out, ddpm_error *err);
 /* The whole view state as --set text: the params, the model(s), the
  * playhead (paused) and the window's toggles (app_bookmarks.c). */
 int viz_app_state_spec(viz_app *a, char *buf, size_t cap);
+/* J: the round trip on (single view, from the last t or 0.3 T) or off. */
+void viz_app_toggle_roundtrip(viz_app *a);
 /* Ctrl+N / N: keep the state in bookmark slot N (1..9) of
  * <export dir>/bookmarks.txt, or bring it back. */
 void viz_app_bookmark_save(viz_app *a, int slot);

@@ -126,3 +126,21 @@ void viz_app_toggle_fullscreen(viz_app *a)
     if (a->window) SDL_SetWindowFullscreen(a->window, a->fullscreen ? SDL_WINDOW_FULLSCREEN_DESKTOP : 0);
     viz_app_set_lecture(a, a->fullscreen);
 }
+
+void viz_app_toggle_roundtrip(viz_app *a)
+{
+    viz_params *p = &a->p;
+    if (p->world != VIZ_WORLD_IMAGES) return;
+    if (p->roundtrip_t > 0) {
+        a->roundtrip_last = p->roundtrip_t;
+        p->roundtrip_t = 0;
+        return;
+    }
+    const int T = viz_app_T(a);
+    p->roundtrip_t = a->roundtrip_last > 0 && a->roundtrip_last < T ? a->roundtrip_last : T * 3 / 10;
+    if (p->roundtrip_t < 1) p->roundtrip_t = 1;
+    p->view = VIZ_VIEW_SINGLE; /* one digit, one trip */
+    a->pb.phase = VIZ_PHASE_REVERSE;
+    a->pb.pos = 0;
+    a->pb.playing = true;
+}

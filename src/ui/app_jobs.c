@@ -68,6 +68,17 @@ void viz_app_submit_jobs(viz_app *a)
                    memcmp(&job.sides[0].schedule, &job.sides[1].schedule, sizeof job.sides[0].schedule) != 0;
     job.seed = a->p.seed;
     job.first_index = viz_job_first_index(&a->p);
+    /* a round trip: the forward panel's digit, noised with its fixed epsilon to
+     * t (the x_t that panel shows at t), is where the run starts */
+    job.start_t = viz_job_start_t(&a->p);
+    if (job.start_t > 0) {
+        const size_t per = (size_t)a->digits.height * a->digits.width;
+        if (!a->have_digits || !a->fwd_x0 || !a->sched_ok || per > VIZ_ROUNDTRIP_PER || job.n_sides != 1) {
+            job.start_t = 0;
+        } else { /* update_state brought the forward digit up to date before this */
+            ddpm_q_sample(&a->sched, job.start_t, a->fwd_x0, a->fwd_eps, job.x_start, per);
+        }
+    }
     job.B = viz_job_batch(&a->p);
     job.focus = job.B > 1 ? a->p.focus : 0;
     /* Two cores.  What the user asked for takes both, and a running trainer

@@ -88,6 +88,7 @@ void viz_app_handle_key(viz_app *a, const SDL_KeyboardEvent *e)
         }
         break;
     case SDLK_d: if (!repeat) p->decomposition = !p->decomposition; break;
+    case SDLK_j: if (!repeat) viz_app_toggle_roundtrip(a); break;
     case SDLK_UP: p->digit++; break;
     case SDLK_DOWN: p->digit--; break;
     case SDLK_n: {

@@ -216,9 +216,9 @@ int viz_label_bold(viz_draw *d, int x, int y, viz_align align, viz_text_size_kin
     return w;
 }
 
-int viz_colorbar(viz_draw *d, SDL_Rect r, float m, int room)
+int viz_colorbar(viz_draw *d, SDL_Rect r, float lo, float hi, int room)
 {
-    /* the signed tone map of tone.h: -m black, 0 mid-gray, +m white */
+    /* the tone maps of tone.h: lo black .. hi white (signed: -m, 0 mid-gray, +m) */
     enum { BANDS = 24 };
     for (int i = 0; i < BANDS; i++) {
         const int y0 = r.y + r.h * i / BANDS, y1 = r.y + r.h * (i + 1) / BANDS;
@@ -226,18 +226,20 @@ int viz_colorbar(viz_draw *d, SDL_Rect r, float m, int room)
         viz_fill(d, (SDL_Rect){r.x, y0, r.w, y1 - y0}, viz_rgba(g, g, g, 255));
     }
     viz_outline(d, r, 1, d->theme.image_frame);
-    char hi[32], lo[32];
-    snprintf(hi, sizeof hi, "+%.2g", m);
-    snprintf(lo, sizeof lo, "\xE2\x88\x92%.2g", m);
+    char top[32], bottom[32], mid[32];
+    const bool sign = lo < 0;
+    snprintf(top, sizeof top, "%s%.2g", sign ? "+" : "", hi);
+    snprintf(bottom, sizeof bottom, "%s%.2g", sign ? "\xE2\x88\x92" : "", sign ? -lo : lo);
+    snprintf(mid, sizeof mid, "%.2g", 0.5 * (lo + hi));
     int w1 = 0, w2 = 0, sh = 0;
-    viz_measure(d, VIZ_SIZE_SMALL, false, hi, &w1, &sh);
-    viz_measure(d, VIZ_SIZE_SMALL, false, lo, &w2, NULL);
+    viz_measure(d, VIZ_SIZE_SMALL, false, top, &w1, &sh);
+    viz_measure(d, VIZ_SIZE_SMALL, false, bottom, &w2, NULL);
     const int lw = (w1 > w2 ? w1 : w2) + viz_px(d, 4);
     if (lw > room || r.h < 2 * sh) return r.w; /* the bar alone: the caption gives the range */
     const int x = r.x + r.w + viz_px(d, 4);
-    viz_label(d, x, r.y - sh / 4, VIZ_ALIGN_LEFT, VIZ_SIZE_SMALL, d->theme.text_dim, "%s", hi);
-    if (r.h >= 3 * sh) viz_label(d, x, r.y + r.h / 2 - sh / 2, VIZ_ALIGN_LEFT, VIZ_SIZE_SMALL, d->theme.text_dim, "0");
-    viz_label(d, x, r.y + r.h - sh + sh / 4, VIZ_ALIGN_LEFT, VIZ_SIZE_SMALL, d->theme.text_dim, "%s", lo);
+    viz_label(d, x, r.y - sh / 4, VIZ_ALIGN_LEFT, VIZ_SIZE_SMALL, d->theme.text_dim, "%s", top);
+    if (r.h >= 3 * sh) viz_label(d, x, r.y + r.h / 2 - sh / 2, VIZ_ALIGN_LEFT, VIZ_SIZE_SMALL, d->theme.text_dim, "%s", mid);
+    viz_label(d, x, r.y + r.h - sh + sh / 4, VIZ_ALIGN_LEFT, VIZ_SIZE_SMALL, d->theme.text_dim, "%s", bottom);
     return r.w + lw;
 }
 

@@ -77,10 +77,10 @@ int viz_label_fit(viz_draw *d, int x, int y, viz_align align, viz_text_size_kind
 int viz_fit_text(viz_draw *d, viz_text_size_kind size, bool bold, int max_w, const char *alts, char *out, size_t cap,
                  int *w);
 void viz_measure(viz_draw *d, viz_text_size_kind size, bool bold, const char *s, int *w, int *h);
-/* A vertical colour bar for signed images (tone.h: -m black, 0 gray, +m
- * white) in r, with "+m", "0", "-m" beside it where `room` pixels right of
- * it take them; returns the width used. */
-int viz_colorbar(viz_draw *d, SDL_Rect r, float m, int room);
+/* A vertical colour bar in r: lo black .. hi white (tone.h; a signed image
+ * is -m .. +m, 0 mid-gray), with the ends and the middle labelled beside it
+ * where `room` pixels right of it take them; returns the width used. */
+int viz_colorbar(viz_draw *d, SDL_Rect r, float lo, float hi, int room);
 /* n in Unicode subscript digits ("460" -> "₄₆₀"), for x_t with its t. */
 void viz_subscript(char *out, size_t cap, int n);
 /* A round tick spacing (1, 2, 2.5 or 5 times a power of ten) that splits

@@ -86,6 +86,7 @@ static const char *const KEYS[][2] = {
     {"M / V", "comparison view / what differs between A and B"},
     {"Z", "study: \xCE\xB7 \xC3\x97 steps for the model, scored (P: PNG + CSV)"},
     {"D", "step decomposition panel"},
+    {"J", "round trip: noise the digit to t, denoise it back (SDEdit)"},
     {"\xE2\x86\x91 / \xE2\x86\x93 / N", "next / previous / random digit"},
     {"W", "switch worlds: digits \xE2\x86\x94 2D points"},
     {"B / Shift+B", "2D: next / previous data set"},

@@ -197,17 +197,22 @@ void viz_panel_controls(viz_app *a, SDL_Rect r)
     c.section_gap = viz_px(d, 8);
     const bool compare = p->view == VIZ_VIEW_COMPARE, points = viz_app_points(a);
     const bool b_slider = compare && b_is_slider(p->compare);
-    const int rows = (points ? 13 : 9) + (compare ? 2 - b_slider : 0), sliders = 3 + b_slider, sections = 6,
+    const bool rt_row = !points && p->view == VIZ_VIEW_SINGLE, rt_slider = rt_row && p->roundtrip_t > 0;
+    const int rows = (points ? 13 : 9 + rt_row) + (compare ? 2 - b_slider : 0), sliders = 3 + b_slider + rt_slider,
+              sections = 6,
               smalls = 1;
     /* squeeze when the window is short (lecture text at 720p); last, the
      * world switch gives way (W does the same) */
     bool world_row = true;
-    for (int pass = 0; pass < 4 && needed(&c, rows - !world_row, sliders, sections - !world_row, smalls) > c.r.h;
+    bool info_row = true;
+    for (int pass = 0; pass < 6 && needed(&c, rows - !world_row, sliders, sections - !world_row, smalls - !info_row) > c.r.h;
          pass++) {
         if (pass == 0) c.gap = viz_px(d, 3), c.section_gap = viz_px(d, 4);
         if (pass == 1) c.titles = false;
         if (pass == 2) c.row_h = lh + viz_px(d, 4), c.slider_h = lh + viz_px(d, 14);
         if (pass == 3) world_row = false;
+        if (pass == 4) info_row = false;           /* the header says what the model predicts */
+        if (pass == 5) c.slider_h = lh + viz_px(d, 10), c.section_gap = viz_px(d, 2);
     }
     char buf[128];
 
@@ -238,8 +243,10 @@ void viz_panel_controls(viz_app *a, SDL_Rect r)
     } else {
         snprintf(buf, sizeof buf, "loading...");
     }
-    SDL_Rect info = row(&c, viz_line_h(d, VIZ_SIZE_SMALL));
-    viz_label_fit(d, info.x, info.y, VIZ_ALIGN_LEFT, VIZ_SIZE_SMALL, false, t->text_dim, info.w, buf);
+    if (info_row) {
+        SDL_Rect info = row(&c, viz_line_h(d, VIZ_SIZE_SMALL));
+        viz_label_fit(d, info.x, info.y, VIZ_ALIGN_LEFT, VIZ_SIZE_SMALL, false, t->text_dim, info.w, buf);
+    }
 
     /* ---- sampler ---- */
     section(&c, "SAMPLER");
@@ -300,7 +307,21 @@ void viz_panel_controls(viz_app *a, SDL_Rect r)
                            VIZ_FIELD_COUNT))
             p->field = (viz_field)fi;
     } else {
-        viz_ui_toggle(ui, viz_ui_id("decomp", 0), row(&c, c.row_h), "Step decomposition (D)", &p->decomposition);
+        viz_ui_toggle(ui, viz_ui_id("decomp", 0), row(&c, c.row_h), "Step decomposition (D)\nDecomposition (D)",
+                      &p->decomposition);
+        /* the round trip (SDEdit): noise the digit to t, denoise it back (one digit: the single view) */
+        bool rt = p->roundtrip_t > 0;
+        if (rt_row && viz_ui_toggle(ui, viz_ui_id("roundtrip", 0), row(&c, c.row_h), "Round trip (J)", &rt))
+            viz_app_toggle_roundtrip(a);
+        if (rt_slider) {
+            double u = (double)p->roundtrip_t / (T > 1 ? T - 1 : 1);
+            snprintf(buf, sizeof buf, "t = %d", p->roundtrip_t);
+            if (viz_ui_slider(ui, viz_ui_id("roundtrip-t", 0), row(&c, c.slider_h), "noised to\nto", buf, &u)) {
+                const int step = T >= 100 ? T / 100 : 1; /* round values: 10, 20, ... for T = 1000 */
+                const int tt = (int)lrint(u * (T - 1) / step) * step;
+                p->roundtrip_t = tt < 1 ? 1 : tt > T - 1 ? T - 1 : tt;
+            }
+        }
     }
 
     /* ---- playback ---- */

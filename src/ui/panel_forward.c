@@ -42,18 +42,24 @@ void viz_panel_forward(viz_app *a, SDL_Rect r)
     const viz_theme *t = &d->theme;
     const bool forward = a->pb.phase == VIZ_PHASE_FORWARD;
     char sub[200];
+    /* a round trip starts from this very digit: then it is the sample's own */
+    const bool roundtrip = viz_job_start_t(&a->p) > 0;
     /* in the reverse phase this is a real digit at the sampler's noise level,
      * for comparison: not the sample's own trajectory, and it says so */
     if (a->have_digits && forward)
         snprintf(sub, sizeof sub, "digit #%d (a %d)\ndigit #%d", a->p.digit,
                  a->digits.labels ? a->digits.labels[a->p.digit] : -1, a->p.digit);
+    else if (a->have_digits && roundtrip)
+        snprintf(sub, sizeof sub, "digit #%d: the trip starts from its x\xE2\x82\x9C at t = %d\ndigit #%d", a->p.digit,
+                 viz_job_start_t(&a->p), a->p.digit);
     else if (a->have_digits)
         snprintf(sub, sizeof sub, "digit #%d, its own noise: not the sample\nnot the sample", a->p.digit);
     else
         snprintf(sub, sizeof sub, "no data");
     SDL_Rect c = viz_panel_begin(a, r,
-                                 forward ? "Forward process q(x\xE2\x82\x9C | x\xE2\x82\x80)\nForward process\nForward"
-                                         : "A real digit at the sampler's t\nA real digit at this t\nReal digit",
+                                 forward    ? "Forward process q(x\xE2\x82\x9C | x\xE2\x82\x80)\nForward process\nForward"
+                                 : roundtrip ? "The round trip's digit at the sampler's t\nThe round trip's digit\nIts digit"
+                                             : "A real digit at the sampler's t\nA real digit at this t\nReal digit",
                                  sub);
     if (!a->have_digits || !a->fwd_x0 || !a->sched_ok) {
         viz_label(d, c.x, c.y, VIZ_ALIGN_LEFT, VIZ_SIZE_BODY, t->text_dim, "The bundled digits are missing.");

@@ -89,6 +89,53 @@ static void x0_strip(viz_app *a, SDL_Rect r, const viz_frame_view *v)
     }
 }
 
+/* A round trip's outcome: the digit it started from, where it came back to,
+ * and the error map |result - original| with its colour bar and mean. */
+static void roundtrip_strip(viz_app *a, SDL_Rect r, const viz_frame_view *v)
+{
+    viz_draw *d = &a->draw;
+    const viz_result *res = v->r;
+    const size_t per = res->per;
+    const int sh = viz_line_h(d, VIZ_SIZE_SMALL);
+    if (!a->fwd_x0 || r.h < 2 * sh + viz_px(d, 10)) return;
+    const float *out = v->done >= v->S ? v->tr->x_t + (size_t)v->S * res->B * per : NULL;
+    float *err_img = viz_app_scratch(a, per);
+    double mean = 0;
+    float m = 0;
+    if (out && err_img) {
+        for (size_t i = 0; i < per; i++) {
+            const float e = fabsf(out[i] - a->fwd_x0[i]);
+            mean += e;
+            if (e > m) m = e;
+            err_img[i] = e;
+        }
+        mean /= (double)per;
+    }
+    /* |error| on [0, top]: black (none) .. white (top), through the UNIT tone */
+    const float top = m < 0.05f ? 0.05f : m;
+    if (out && err_img)
+        for (size_t i = 0; i < per; i++) err_img[i] = 2.0f * err_img[i] / top - 1.0f;
+    const int gap = viz_px(d, 10), bar_w = viz_px(d, 8), bar_room = viz_px(d, 40);
+    const int cell = (r.w - 3 * gap - bar_w - bar_room) / 3;
+    char cap[96];
+    snprintf(cap, sizeof cap, "original x\xE2\x82\x80\nx\xE2\x82\x80");
+    SDL_Rect box = {r.x, r.y, cell, r.h};
+    image_box(a, box, VIZ_TEX_RT_X0, viz_key(0x47, (uint64_t)a->p.digit, (uint64_t)res->H, 0), a->fwd_x0, 1,
+              VIZ_TONE_UNIT, 0, cap, d->theme.text);
+    snprintf(cap, sizeof cap, "back from t = %d\nresult", res->job.start_t);
+    box.x += cell + gap;
+    image_box(a, box, VIZ_TEX_RT_OUT, viz_key(res->id, 0x48, (uint64_t)v->done, 0), out, 1, VIZ_TONE_UNIT, 0, cap,
+              d->theme.accent);
+    if (out) snprintf(cap, sizeof cap, "|error|, mean %.3f\n|error| %.2f\n|error|", mean, mean);
+    else snprintf(cap, sizeof cap, "|error|");
+    box.x += cell + gap;
+    SDL_Rect im = image_box(a, box, VIZ_TEX_RT_ERR, viz_key(res->id, 0x49, (uint64_t)v->done, 0),
+                            out && err_img ? err_img : NULL, 1, VIZ_TONE_UNIT, 0, cap, d->theme.text);
+    if (out && im.w > 0)
+        viz_colorbar(d, (SDL_Rect){im.x + im.w + viz_px(d, 6), im.y, bar_w, im.h}, 0.0f, top,
+                     r.x + r.w - (im.x + im.w + viz_px(d, 6) + bar_w));
+}
+
 /* Steps below which the live model is young: its samples are still rough
  * (the live preset's eval keeps improving up to a few thousand, bench/README.md). */
 enum { YOUNG_STEPS = 2000 };
@@ -137,7 +184,9 @@ static void single_or_grid(viz_app *a, SDL_Rect c)
     const int lh = viz_line_h(d, VIZ_SIZE_BODY);
     const bool grid = res->B > 1;
     const int strip_h = c.h > viz_px(d, 260) ? (int)(c.h * 0.2f) : 0;
-    SDL_Rect area = {c.x, c.y, c.w, c.h - strip_h - lh - viz_px(d, 8)};
+    /* a round trip's outcome row (three images with captions) is taller */
+    const int rt_h = res->job.start_t > 0 ? (int)(c.h * 0.38f) : 0;
+    SDL_Rect area = {c.x, c.y, c.w, c.h - (rt_h ? rt_h : strip_h) - lh - viz_px(d, 8)};
     const int gap = viz_px(d, 16);
     const int half = (area.w - gap) / 2;
     char cap[96];
@@ -189,7 +238,10 @@ static void single_or_grid(viz_app *a, SDL_Rect c)
     int hw;
     viz_measure(d, VIZ_SIZE_SMALL, false, hint, &hw, NULL);
     if (grid && x + hw <= c.x + c.w) viz_label(d, c.x + c.w, y, VIZ_ALIGN_RIGHT, VIZ_SIZE_SMALL, t->text_dim, "%s", hint);
-    if (strip_h) x0_strip(a, (SDL_Rect){c.x, c.y + c.h - strip_h, c.w, strip_h}, &v);
+    if (res->job.start_t > 0) /* a round trip: where it came back to, not the strip */
+        roundtrip_strip(a, (SDL_Rect){c.x, c.y + c.h - rt_h, c.w, rt_h}, &v);
+    else if (strip_h)
+        x0_strip(a, (SDL_Rect){c.x, c.y + c.h - strip_h, c.w, strip_h}, &v);
 }
 
 /* A caption over a box that says why there is no image in it. */
@@ -299,7 +351,7 @@ static void compare_view(viz_app *a, SDL_Rect c)
                                 viz_key(res->id, 7, (uint64_t)v[0].k, (uint64_t)v[1].k), diff, B, VIZ_TONE_SIGNED, r_xt,
                                 cap, t->text);
         if (im.w > 0)
-            viz_colorbar(d, (SDL_Rect){im.x + im.w + viz_px(d, 6), im.y, bar_w, im.h}, r_xt,
+            viz_colorbar(d, (SDL_Rect){im.x + im.w + viz_px(d, 6), im.y, bar_w, im.h}, -r_xt, r_xt,
                          x + col_w - (im.x + im.w + viz_px(d, 6) + bar_w));
     } else {
         char l2[64];
@@ -318,7 +370,7 @@ static void compare_view(viz_app *a, SDL_Rect c)
                             viz_key(res->id, 8, (uint64_t)v[0].k, (uint64_t)v[1].k), both_x0 && diff ? diff + n : NULL,
                             B, VIZ_TONE_SIGNED, r_x0, cap, t->text);
     if (im.w > 0 && both_x0 && diff)
-        viz_colorbar(d, (SDL_Rect){im.x + im.w + viz_px(d, 6), im.y, bar_w, im.h}, r_x0,
+        viz_colorbar(d, (SDL_Rect){im.x + im.w + viz_px(d, 6), im.y, bar_w, im.h}, -r_x0, r_x0,
                      x + col_w - (im.x + im.w + viz_px(d, 6) + bar_w));
     char foot[400];
     SDL_Color fc = t->text_dim;
@@ -360,8 +412,15 @@ void viz_panel_reverse(viz_app *a, SDL_Rect r)
         snprintf(sub, sizeof sub, "otherwise both as A: %s", a->shown->job.sides[0].label);
     else if (every >= 1.5) /* the training keeps most of the machine (app_jobs.c) */
         snprintf(sub, sizeof sub, "refreshed every %.0f s while training", every);
-    SDL_Rect c = viz_panel_begin(a, r, titles[view], sub);
-    if (a->shown && !sub[0]) young_notice(a, a->shown, r, titles[view]);
+    char rt_title[160];
+    const char *title = titles[view];
+    if (view == VIZ_VIEW_SINGLE && a->shown && a->shown->job.start_t > 0) {
+        snprintf(rt_title, sizeof rt_title, "Round trip: noised to t = %d, then denoised\nRound trip from t = %d\nRound trip",
+                 a->shown->job.start_t, a->shown->job.start_t);
+        title = rt_title;
+    }
+    SDL_Rect c = viz_panel_begin(a, r, title, sub);
+    if (a->shown && !sub[0]) young_notice(a, a->shown, r, title);
     if (view == VIZ_VIEW_COMPARE) compare_view(a, c);
     else single_or_grid(a, c);
 }

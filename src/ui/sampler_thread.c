@@ -56,22 +56,26 @@ void viz_result_release(viz_result *r)
 
 /* Allocates side i's buffers and fills its timesteps; frame 0 is filled by the caller. */
 static int traj_alloc(viz_traj *tr, const viz_side *side, const ddpm_schedule *sched, int B, size_t per,
-                      ddpm_error *err)
+                      int start_t, ddpm_error *err)
 {
-    const int S = side->cfg.steps, T = sched->T;
+    const int T = sched->T;
+    /* the visited timesteps first: a round trip has its own count */
+    tr->t = malloc(sizeof(int) * (size_t)(side->cfg.steps + 2));
+    if (!tr->t) return ddpm_fail(err, "out of memory");
+    const int S = start_t > 0 ? ddpm_timesteps_from(T, &side->cfg, start_t, tr->t, err)
+                              : ddpm_timesteps(T, &side->cfg, tr->t, err);
+    if (S < 1) return DDPM_ERR;
     tr->S = S;
-    tr->t = malloc(sizeof(int) * (size_t)(S + 1));
     tr->abar = malloc(sizeof(double) * (size_t)(S + 1));
     tr->x_t = malloc(sizeof(float) * (size_t)(S + 1) * B * per);
     tr->x0_hat = malloc(sizeof(float) * (size_t)S * B * per);
     /* the three step terms share one allocation */
     tr->x0_term = malloc(sizeof(float) * (size_t)S * per * 3);
     tr->coefs = calloc((size_t)S, sizeof(ddpm_step_coefs));
-    if (!tr->t || !tr->abar || !tr->x_t || !tr->x0_hat || !tr->x0_term || !tr->coefs)
+    if (!tr->abar || !tr->x_t || !tr->x0_hat || !tr->x0_term || !tr->coefs)
         return ddpm_fail(err, "out of memory for a %d-step trajectory of %d images", S, B);
     tr->dir_term = tr->x0_term + (size_t)S * per;
     tr->noise_term = tr->x0_term + (size_t)2 * S * per;
-    if (ddpm_timesteps(T, &side->cfg, tr->t, err) != S) return DDPM_ERR;
     tr->t[S] = -1;
     for (int k = 0; k <= S; k++) tr->abar[k] = ddpm_alpha_bar(sched, tr->t[k]); /* 1 at t = -1 */
     return DDPM_OK;
@@ -125,7 +129,8 @@ static void run_half(half_run *h)
 {
     const viz_result *r = h->r;
     ddpm_sample_request req = {.schedule = h->sched, .cfg = r->job.sides[h->side].cfg, .pred = r->pred[h->side],
-                               .seed = r->job.seed, .first_index = r->job.first_index + h->b0};
+                               .seed = r->job.seed, .first_index = r->job.first_index + h->b0,
+                               .start_t = r->job.start_t};
     const float *x_T = r->traj[h->side].x_t + (size_t)h->b0 * r->per;
     h->rc = ddpm_sample(&req, ddpm_net_denoise, &h->den, h->nb, r->C, r->H, r->W, h->x0, x_T, on_step, h, &h->err);
 }
@@ -251,9 +256,14 @@ static void run_job(viz_sampler *s, const viz_job *job, uint64_t id)
     for (int i = 0; i < job->n_sides && rc == DDPM_OK; i++) {
         rc = ddpm_schedule_init(&sched[i], &job->sides[i].schedule, &err);
         if (rc == DDPM_OK) rc = ddpm_sampler_config_validate(&job->sides[i].cfg, sched[i].T, &err);
-        if (rc == DDPM_OK) rc = traj_alloc(&r->traj[i], &job->sides[i], &sched[i], r->B, r->per, &err);
-        /* frame 0 is x_T, the same for both sides: readable before any step */
+        if (rc == DDPM_OK && job->start_t > 0 && (r->B != 1 || job->n_sides != 1 || r->per > VIZ_ROUNDTRIP_PER))
+            rc = ddpm_fail(&err, "a round trip is one image of at most %d values", VIZ_ROUNDTRIP_PER);
         if (rc == DDPM_OK)
+            rc = traj_alloc(&r->traj[i], &job->sides[i], &sched[i], r->B, r->per, job->start_t, &err);
+        /* frame 0 is x_T, the same for both sides: readable before any step */
+        if (rc == DDPM_OK && job->start_t > 0) /* a round trip: the noised digit */
+            memcpy(r->traj[i].x_t, job->x_start, sizeof(float) * r->per);
+        else if (rc == DDPM_OK)
             ddpm_sample_initial_noise(job->seed, job->first_index, r->B, r->per, r->traj[i].x_t);
     }
     if (rc != DDPM_OK) {

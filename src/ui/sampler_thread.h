@@ -41,6 +41,8 @@ typedef struct viz_job_model {
     ddpm_prediction pred;      /* of the fixed model; live weights carry their own */
 } viz_job_model;
 
+enum { VIZ_ROUNDTRIP_PER = 28 * 28 };
+
 typedef struct viz_job {
     viz_job_model model[VIZ_MAX_SIDES]; /* each side's (the comparison of models: two) */
     viz_weights *live;         /* the live weights (NULL: the sampler's own, from start) */
@@ -61,6 +63,10 @@ typedef struct viz_job {
     void *hold_ctx;
     int64_t snap_step;         /* a snapshot of the live training (the scrubber): its step, */
     double snap_seconds;       /* and its seconds of training; else snap_step = -1 */
+    /* a round trip (SDEdit): the run starts at start_t (> 0) from x_start, one
+     * image of at most VIZ_ROUNDTRIP_PER floats (B = 1, one side); 0: from T */
+    int start_t;
+    float x_start[VIZ_ROUNDTRIP_PER];
 } viz_job;
 
 /* One side's trajectory.  S reverse steps, B images of per floats. */

@@ -89,6 +89,7 @@ void viz_params_clamp(viz_params *p, int T, int n_models, int n_digits)
     for (int i = 0; i < p->n_study_steps; i++) p->study_steps[i] = clamp_int(p->study_steps[i], 1, T);
     p->study_n = clamp_int(p->study_n, VIZ_STUDY_SHOW, VIZ_STUDY_N_MAX);
     p->focus = clamp_int(p->focus, 0, VIZ_GRID_N - 1);
+    p->roundtrip_t = clamp_int(p->roundtrip_t, 0, T - 1);
     if (p->snapshot < -1) p->snapshot = -1; /* its top: the app knows the history's length */
     if ((int)p->world < 0 || p->world >= VIZ_WORLD_COUNT) p->world = 0;
     if (p->world == VIZ_WORLD_POINTS && (p->view == VIZ_VIEW_GRID || p->view == VIZ_VIEW_STUDY))
@@ -312,6 +313,11 @@ int viz_job_batch(const viz_params *p)
     return p->view == VIZ_VIEW_SINGLE ? 1 : p->view == VIZ_VIEW_COMPARE ? VIZ_COMPARE_N : VIZ_GRID_N;
 }
 
+int viz_job_start_t(const viz_params *p)
+{
+    return p->world == VIZ_WORLD_IMAGES && p->view == VIZ_VIEW_SINGLE ? p->roundtrip_t : 0;
+}
+
 int64_t viz_job_first_index(const viz_params *p)
 {
     return p->world == VIZ_WORLD_IMAGES && p->view == VIZ_VIEW_SINGLE ? p->focus : 0;
@@ -329,6 +335,8 @@ bool viz_params_same_study(const viz_params *a, const viz_params *b)
 bool viz_params_same_job(const viz_params *a, const viz_params *b)
 {
     if (a->view != b->view || a->world != b->world) return false;
+    /* a round trip starts from the digit: another digit or t is another job */
+    if (viz_job_start_t(a) != viz_job_start_t(b) || (viz_job_start_t(a) > 0 && a->digit != b->digit)) return false;
     if (a->world == VIZ_WORLD_IMAGES && a->view == VIZ_VIEW_SINGLE && a->focus != b->focus) return false;
     if (a->view == VIZ_VIEW_COMPARE && (a->compare != b->compare || memcmp(&a->b, &b->b, sizeof a->b) != 0))
         return false;
@@ -423,6 +431,7 @@ void viz_settings_apply(const viz_settings *s, viz_params *p)
     if (s->set & VIZ_SET_FOCUS) p->focus = q->focus;
     if (s->set & VIZ_SET_SPEED) p->speed = q->speed;
     if (s->set & VIZ_SET_DIGIT) p->digit = q->digit;
+    if (s->set & VIZ_SET_ROUNDTRIP) p->roundtrip_t = q->roundtrip_t;
     if (s->set & VIZ_SET_DATASET) p->dataset = q->dataset;
     if (s->set & VIZ_SET_TRAILS) p->trails = q->trails;
     if (s->set & VIZ_SET_X0) p->x0_show = q->x0_show;
@@ -710,6 +719,12 @@ static int apply_one(viz_settings *s, const char *key, const char *v, ddpm_error
         s->phase = c;
         return DDPM_OK;
     }
+    if (!strcmp(key, "roundtrip")) {
+        if (parse_long(key, v, 0, DDPM_T_MAX - 1, &l, err)) return DDPM_ERR;
+        p->roundtrip_t = (int)l;
+        s->set |= VIZ_SET_ROUNDTRIP;
+        return DDPM_OK;
+    }
     if (!strcmp(key, "train_tab")) {
         static const char *const names[] = {"filmstrip", "loss"};
         if (parse_choice(key, v, names, 2, &c, err)) return DDPM_ERR;
@@ -737,7 +752,7 @@ static int apply_one(viz_settings *s, const char *key, const char *v, ddpm_error
     return ddpm_fail(err,
                      "--set: unknown key '%s'; valid keys: eta, steps, schedule, spacing, sampler, variance, "
                      "seed, clip, mode, compare, decomp, focus, speed, digit, model, phase, frame, "
-                     "t, play, lecture, help, fps, controls, train_tab, world, dataset, trails, x0, field, snapshot, "
+                     "t, play, lecture, help, fps, controls, train_tab, roundtrip, world, dataset, trails, x0, field, snapshot, "
                      "the comparison's B: model_b, sampler_b, eta_b, steps_b, spacing_b, schedule_b, "
                      "variance_b, clip_b; the study: study_eta, study_steps, study_n",
                      key);
@@ -796,8 +811,9 @@ int viz_params_format(const viz_params *p, char *buf, size_t cap)
             viz_world_name(p->world), p->eta, p->steps, ddpm_schedule_name(p->schedule), ddpm_spacing_name(p->spacing),
             ddpm_sampler_name(p->sampler), ddpm_variance_name(p->variance), p->clip_x0 ? 1 : 0,
             (unsigned long long)p->seed);
-    appendf(buf, cap, &u, ",mode=%s,compare=%s,decomp=%d,focus=%d,speed=%.17g,digit=%d", viz_view_name(p->view),
-            viz_compare_name(p->compare), p->decomposition ? 1 : 0, p->focus, p->speed, p->digit);
+    appendf(buf, cap, &u, ",mode=%s,compare=%s,decomp=%d,focus=%d,speed=%.17g,digit=%d,roundtrip=%d",
+            viz_view_name(p->view), viz_compare_name(p->compare), p->decomposition ? 1 : 0, p->focus, p->speed, p->digit,
+            p->roundtrip_t);
     if (p->snapshot >= 0) appendf(buf, cap, &u, ",snapshot=%d", p->snapshot);
     else appendf(buf, cap, &u, ",snapshot=now");
     appendf(buf, cap, &u, ",eta_b=%.17g,steps_b=%d,schedule_b=%s,spacing_b=%s,sampler_b=%s,variance_b=%s,clip_b=%d",

@@ -111,6 +111,8 @@ typedef struct viz_params {
     int focus;                     /* the grid sample the single view and the decomposition follow */
     double speed;                  /* playback, reverse steps per second */
     int digit;                     /* dataset image of the forward panel */
+    int roundtrip_t;               /* a round trip (SDEdit): > 0, the single view's run starts
+                                      from the forward panel's digit noised to this t; 0 off */
     /* the 2D world */
     int dataset;                   /* ddpm_points_kind, or VIZ_DATASET_DRAWN */
     bool trails;                   /* draw VIZ_TRAILS_N particles' whole paths */
@@ -204,6 +206,8 @@ bool viz_sides_identical(const viz_side *a, const viz_side *b);
  * locked noise streams: the single view shows grid sample `focus`, with
  * exactly the noise it has in the grid. */
 int viz_job_batch(const viz_params *p);
+/* The t a job's run starts from: the round trip's (single view of images), else 0 (from T). */
+int viz_job_start_t(const viz_params *p);
 int64_t viz_job_first_index(const viz_params *p);
 
 /* True when a and b give the same study grid (model, seed, the sampler
@@ -240,6 +244,7 @@ enum {
     VIZ_SET_B_ETA = 1 << 19, VIZ_SET_B_STEPS = 1 << 20, VIZ_SET_B_SCHEDULE = 1 << 21, VIZ_SET_B_SPACING = 1 << 22,
     VIZ_SET_B_SAMPLER = 1 << 23, VIZ_SET_B_CLIP = 1 << 24, VIZ_SET_B_VARIANCE = 1 << 25,
     VIZ_SET_STUDY_ETA = 1 << 26, VIZ_SET_STUDY_STEPS = 1 << 27, VIZ_SET_STUDY_N = 1 << 28,
+    VIZ_SET_ROUNDTRIP = 1 << 29,
 };
 
 /* A --set list: parameter values, and settings that are not sampling
