@@ -547,6 +547,40 @@ static void test_roundtrip(void)
     viz_app_free(a);
 }
 
+/* The pixel probe: a click on the forward panel's x_t picks that pixel
+ * (and turns the probe on), Q turns it off and on again at the same pixel,
+ * and a pixel outside the image is refused with a message. */
+static void test_probe(void)
+{
+    viz_options o = base_options("phase=forward,t=500");
+    ddpm_image img;
+    viz_app *a = render(&o, &img);
+    CHECK(a->probe_x < 0, "the probe starts off");
+    const SDL_Rect r = a->tex_rect[VIZ_TEX_FWD_XT];
+    CHECK(r.w >= 28 && r.h >= 28, "x_t is drawn");
+    const int px = 20, py = 7;
+    SDL_Event e;
+    memset(&e, 0, sizeof e);
+    e.type = SDL_MOUSEMOTION;
+    e.motion.x = r.x + (2 * px + 1) * r.w / 56, e.motion.y = r.y + (2 * py + 1) * r.h / 56;
+    viz_app_queue_event(a, &e);
+    e.type = SDL_MOUSEBUTTONDOWN;
+    e.button.button = SDL_BUTTON_LEFT, e.button.x = e.motion.x, e.button.y = e.motion.y;
+    viz_app_queue_event(a, &e);
+    viz_app_frame(a, 0);
+    CHECK(a->probe_x == px && a->probe_y == py, "the click picked pixel (%d, %d): (%d, %d)", px, py, a->probe_x, a->probe_y);
+    viz_app_toggle_probe(a);
+    CHECK(a->probe_x < 0, "Q turns it off");
+    viz_app_toggle_probe(a);
+    CHECK(a->probe_x == px && a->probe_y == py, "and on again at the same pixel");
+    ddpm_image_free(&img);
+    viz_app_free(a);
+    viz_options bad = base_options("probe=40:3");
+    ddpm_error err = {0};
+    a = NULL;
+    CHECK(viz_app_create(&a, &bad, &err) == DDPM_ERR && strstr(err.msg, "outside"), "probe=40:3 refused: %s", err.msg);
+}
+
 int main(void)
 {
     snprintf(g_out, sizeof g_out, "/tmp/ddpm-test-ui-%d.png", (int)getpid());
@@ -561,6 +595,7 @@ int main(void)
         {"export and quit dialog", test_export_and_quit},
         {"command and bad input", test_command_and_bad_input},
         {"round trip", test_roundtrip},
+        {"pixel probe", test_probe},
     };
     for (size_t i = 0; i < sizeof tests / sizeof tests[0]; i++) {
         const double t0 = ddpm_now();

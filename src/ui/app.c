@@ -438,7 +438,9 @@ static void draw_all(viz_app *a)
     for (int i = 0; i < VIZ_PANEL_COUNT; i++) {
         if (L->panel[i].w <= 0 || L->panel[i].h <= 0 || !panels[i]) continue;
         viz_gfx_begin(a->gfx, i, L->panel[i], d->theme.bg);
-        panels[i](a, L->panel[i]);
+        /* the pixel probe takes the schedule's place: both plot over t */
+        if (i == VIZ_PANEL_SCHEDULE && a->probe_x >= 0 && !viz_app_points(a)) viz_panel_probe(a, L->panel[i]);
+        else panels[i](a, L->panel[i]);
         a->panels_drawn += viz_gfx_end(a->gfx);
     }
     viz_overlay_banners(a);
@@ -668,6 +670,12 @@ int viz_app_apply_settings(viz_app *a, const viz_settings *s, ddpm_error *err)
     if (s->fps >= 0) a->show_fps = s->fps;
     if (s->controls >= 0) a->controls_hidden = !s->controls;
     if (s->train_tab >= 0) a->snaps.loss_view = s->train_tab == 1;
+    if (s->probe_x >= -1) {
+        const int W = a->have_digits ? a->digits.width : 28, H = a->have_digits ? a->digits.height : 28;
+        if (s->probe_x >= W || s->probe_y >= H)
+            return ddpm_fail(err, "--set probe=%d:%d is outside the %dx%d image", s->probe_x, s->probe_y, W, H);
+        a->probe_x = s->probe_x, a->probe_y = s->probe_y;
+    }
     return DDPM_OK;
 }
 
@@ -684,6 +692,7 @@ int viz_app_create(viz_app **out, const viz_options *opt, ddpm_error *err)
     a->headless = viz_options_headless(opt);
     a->lecture = opt->lecture || opt->fullscreen;
     a->controls_hidden = a->lecture;
+    a->probe_x = a->probe_y = a->probe_last = -1;
     a->fullscreen = opt->fullscreen && !a->headless;
     a->show_fps = opt->show_fps;
     a->started_at = a->now = ddpm_now();

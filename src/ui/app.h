@@ -202,6 +202,8 @@ typedef struct viz_app {
     ddpm_sampler_config ts_cfg;  /* what ts was computed for */
     int ts_start;                /* the round trip's t they start from (0: from T) */
     int roundtrip_last;          /* the round trip's t when J turned it off */
+    int probe_x, probe_y;        /* the pixel probe (Q, a click on x_t): -1 off */
+    int probe_last;              /* its pixel (y * W + x) when Q turned it off */
 
     /* the 2D world (app_world.c) */
     viz_world_state away;        /* the world not shown */
@@ -283,6 +285,8 @@ int viz_app_capture(viz_app *a, ddpm_image *out, ddpm_error *err);
 /* The whole view state as --set text: the params, the model(s), the
  * playhead (paused) and the window's toggles (app_bookmarks.c). */
 int viz_app_state_spec(viz_app *a, char *buf, size_t cap);
+/* Q: the pixel probe on (the last pixel, or the middle) or off. */
+void viz_app_toggle_probe(viz_app *a);
 /* J: the round trip on (single view, from the last t or 0.3 T) or off. */
 void viz_app_toggle_roundtrip(viz_app *a);
 /* Ctrl+N / N: keep the state in bookmark slot N (1..9) of
@@ -487,6 +491,7 @@ void viz_overlay_banners(viz_app *a);
 int viz_overlay_banners_height(viz_app *a);   /* the space banners take under the header */
 void viz_overlay_toasts(viz_app *a);
 void viz_overlay_help(viz_app *a);
+void viz_panel_probe(viz_app *a, SDL_Rect r);   /* in the schedule panel's place while the probe is on */
 void viz_overlay_quit_dialog(viz_app *a);
 
 #endif

@@ -127,6 +127,19 @@ void viz_app_toggle_fullscreen(viz_app *a)
     viz_app_set_lecture(a, a->fullscreen);
 }
 
+void viz_app_toggle_probe(viz_app *a)
+{
+    if (viz_app_points(a) || !a->have_digits) return;
+    const int W = a->digits.width, H = a->digits.height;
+    if (a->probe_x >= 0) {
+        a->probe_last = a->probe_y * W + a->probe_x;
+        a->probe_x = a->probe_y = -1;
+        return;
+    }
+    const int last = a->probe_last >= 0 && a->probe_last < W * H ? a->probe_last : (H / 2) * W + W / 2;
+    a->probe_x = last % W, a->probe_y = last / W;
+}
+
 void viz_app_toggle_roundtrip(viz_app *a)
 {
     viz_params *p = &a->p;

@@ -36,6 +36,11 @@ int viz_app_state_spec(viz_app *a, char *buf, size_t cap)
                      a->controls_hidden ? 0 : 1, a->snaps.loss_view ? "loss" : "filmstrip");
         u += k > 0 ? (size_t)k : 0;
     }
+    if (u < cap) {
+        if (a->probe_x >= 0) k = snprintf(buf + u, cap - u, ",probe=%d:%d", a->probe_x, a->probe_y);
+        else k = snprintf(buf + u, cap - u, ",probe=off");
+        u += k > 0 ? (size_t)k : 0;
+    }
     return u < cap ? DDPM_OK : DDPM_ERR;
 }
 

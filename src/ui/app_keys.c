@@ -89,6 +89,7 @@ void viz_app_handle_key(viz_app *a, const SDL_KeyboardEvent *e)
         break;
     case SDLK_d: if (!repeat) p->decomposition = !p->decomposition; break;
     case SDLK_j: if (!repeat) viz_app_toggle_roundtrip(a); break;
+    case SDLK_q: if (ctrl) viz_app_request_quit(a); else if (!repeat) viz_app_toggle_probe(a); break;
     case SDLK_UP: p->digit++; break;
     case SDLK_DOWN: p->digit--; break;
     case SDLK_n: {
@@ -123,7 +124,6 @@ void viz_app_handle_key(viz_app *a, const SDL_KeyboardEvent *e)
     case SDLK_F3: if (!repeat) a->show_fps = !a->show_fps; break;
     case SDLK_TAB: if (!repeat) a->controls_hidden = !a->controls_hidden; break;
     case SDLK_h: case SDLK_F1: if (!repeat) a->show_help = !a->show_help; break;
-    case SDLK_q: if (ctrl) viz_app_request_quit(a); break;
     case SDLK_ESCAPE: /* leave fullscreen first, as everywhere else */
         if (a->fullscreen) viz_app_toggle_fullscreen(a);
         else viz_app_request_quit(a);

@@ -98,6 +98,17 @@ void viz_panel_forward(viz_app *a, SDL_Rect r)
     SDL_Rect drawn = viz_app_draw_tex(a, VIZ_TEX_FWD_XT, big_r);
     viz_outline(d, drawn, 1, t->image_frame);
     viz_label_bold(d, drawn.x, drawn.y - sh - viz_px(d, 2), VIZ_ALIGN_LEFT, VIZ_SIZE_SMALL, t->second, "x\xE2\x82\x9C");
+    /* the pixel probe: a click on x_t picks the pixel; its square is outlined */
+    if (drawn.w > 0 && viz_ui_hover(&a->ui, drawn) && a->ui.in.pressed && !a->ui.mouse_used) {
+        a->probe_x = (a->ui.in.mx - drawn.x) * W / drawn.w;
+        a->probe_y = (a->ui.in.my - drawn.y) * H / drawn.h;
+        a->ui.mouse_used = true;
+    }
+    if (drawn.w > 0 && a->probe_x >= 0 && a->probe_x < W && a->probe_y >= 0 && a->probe_y < H) {
+        const int px = drawn.x + a->probe_x * drawn.w / W, py = drawn.y + a->probe_y * drawn.h / H;
+        const int pw = drawn.w / W + 1, ph = drawn.h / H + 1;
+        viz_outline(d, (SDL_Rect){px - 1, py - 1, pw + 2, ph + 2}, viz_px(d, 2) > 1 ? viz_px(d, 2) : 1, t->cursor);
+    }
 
     const int sx = big_r.x + big + viz_px(d, 12), sw = c.x + c.w - sx;
     SDL_Rect x0_r = {sx, img_area.y, small_size, small_size};

@@ -411,6 +411,7 @@ void viz_settings_init(viz_settings *s, const viz_params *p)
     s->frame = -1;
     s->forward_t = -1;
     s->playing = s->lecture = s->help = s->fps = s->controls = s->train_tab = -1;
+    s->probe_x = s->probe_y = -2;
     s->world = -1;
 }
 
@@ -719,6 +720,17 @@ static int apply_one(viz_settings *s, const char *key, const char *v, ddpm_error
         s->phase = c;
         return DDPM_OK;
     }
+    if (!strcmp(key, "probe")) { /* probe=X:Y (columns, rows from the top left) or off */
+        if (!strcmp(v, "off")) {
+            s->probe_x = s->probe_y = -1;
+            return DDPM_OK;
+        }
+        int px = -1, py = -1, used = 0;
+        if (sscanf(v, "%d:%d%n", &px, &py, &used) != 2 || v[used] || px < 0 || py < 0 || px > 4096 || py > 4096)
+            return ddpm_fail(err, "--set probe=%s: expected X:Y (a pixel, e.g. 14:10) or off", v);
+        s->probe_x = px, s->probe_y = py;
+        return DDPM_OK;
+    }
     if (!strcmp(key, "roundtrip")) {
         if (parse_long(key, v, 0, DDPM_T_MAX - 1, &l, err)) return DDPM_ERR;
         p->roundtrip_t = (int)l;
@@ -752,7 +764,7 @@ static int apply_one(viz_settings *s, const char *key, const char *v, ddpm_error
     return ddpm_fail(err,
                      "--set: unknown key '%s'; valid keys: eta, steps, schedule, spacing, sampler, variance, "
                      "seed, clip, mode, compare, decomp, focus, speed, digit, model, phase, frame, "
-                     "t, play, lecture, help, fps, controls, train_tab, roundtrip, world, dataset, trails, x0, field, snapshot, "
+                     "t, play, lecture, help, fps, controls, train_tab, roundtrip, probe, world, dataset, trails, x0, field, snapshot, "
                      "the comparison's B: model_b, sampler_b, eta_b, steps_b, spacing_b, schedule_b, "
                      "variance_b, clip_b; the study: study_eta, study_steps, study_n",
                      key);

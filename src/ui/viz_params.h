@@ -260,6 +260,7 @@ typedef struct viz_settings {
     int playing;          /* -1 unchanged, 0, 1 */
     int lecture, help, fps, controls;   /* -1 unchanged, 0, 1 */
     int train_tab;        /* the training panel: -1 unchanged, 0 filmstrip, 1 loss */
+    int probe_x, probe_y; /* the pixel probe: -2 unchanged, -1 off, else the pixel */
     int world;            /* -1 unchanged, else viz_world */
 } viz_settings;
 
