@@ -581,6 +581,63 @@ static void test_probe(void)
     CHECK(viz_app_create(&a, &bad, &err) == DDPM_ERR && strstr(err.msg, "outside"), "probe=40:3 refused: %s", err.msg);
 }
 
+/* Draw a digit: a PNG of black ink on white paper becomes the canvas, white
+ * on black like the dataset, and the forward x0 and the round trip's start;
+ * painting with the mouse sets the pixels under the brush. */
+static void test_canvas(void)
+{
+    char png[256];
+    snprintf(png, sizeof png, "/tmp/ddpm-test-ui-canvas-%d.png", (int)getpid());
+    ddpm_image ink;
+    ddpm_image_init(&ink, 56, 56); /* twice the canvas: box-filtered down */
+    for (int y = 0; y < 56; y++)
+        for (int x = 0; x < 56; x++) {
+            uint8_t *p = ddpm_image_pixel(&ink, x, y);
+            p[0] = p[1] = p[2] = x >= 24 && x < 32 && y >= 8 && y < 48 ? 0 : 255; /* a "1": columns 12..15 */
+        }
+    ddpm_error err = {0};
+    CHECK(ddpm_png_write(png, &ink, &err) == DDPM_OK, "%s", err.msg);
+    ddpm_image_free(&ink);
+    char set[400];
+    snprintf(set, sizeof set, "draw=%s,roundtrip=200,steps=10,frame=end", png);
+    viz_options o = base_options(set);
+    ddpm_image img;
+    viz_app *a = render(&o, &img);
+    CHECK(a->canvas_on && a->fwd_x0, "the PNG is the drawing");
+    CHECK(a->fwd_x0[20 * 28 + 13] == 1.0f && a->fwd_x0[20 * 28 + 5] == -1.0f && a->fwd_x0[2 * 28 + 13] == -1.0f,
+          "ink on paper became white on black: %g %g %g", a->fwd_x0[20 * 28 + 13], a->fwd_x0[20 * 28 + 5],
+          a->fwd_x0[2 * 28 + 13]);
+    const viz_result *r = a->shown;
+    CHECK(r && r->job.start_t == 200, "a round trip");
+    float xt[784];
+    ddpm_q_sample(&a->sched, 200, a->fwd_x0, a->fwd_eps, xt, 784);
+    CHECK(memcmp(xt, r->traj[0].x_t, sizeof xt) == 0, "the round trip starts from the drawing");
+    /* paint: A opens the canvas, a press at pixel (4, 4) sets it */
+    viz_app_canvas_open(a);
+    viz_app_canvas_clear(a);
+    viz_app_frame(a, 0);
+    const SDL_Rect fr = a->tex_rect[VIZ_TEX_FWD_XT];
+    SDL_Event e;
+    memset(&e, 0, sizeof e);
+    e.type = SDL_MOUSEBUTTONDOWN;
+    e.button.button = SDL_BUTTON_LEFT, e.button.x = fr.x + 9 * fr.w / 56, e.button.y = fr.y + 9 * fr.h / 56;
+    viz_app_queue_event(a, &e);
+    viz_app_frame(a, 0);
+    viz_app_frame(a, 0);
+    CHECK(a->canvas[4 * 28 + 4] == 1.0f && a->canvas[20 * 28 + 20] == -1.0f, "the brush painted (4, 4) and only near it");
+    CHECK(a->fwd_x0[4 * 28 + 4] == 1.0f, "the drawing is the forward x0 at once");
+    ddpm_image_free(&img);
+    viz_app_free(a);
+    /* not a PNG: refused with a message */
+    FILE *txt = fopen(png, "w");
+    CHECK(txt && fputs("not a picture\n", txt) >= 0 && fclose(txt) == 0, "write %s", png);
+    snprintf(set, sizeof set, "draw=%s", png);
+    viz_options bad = base_options(set);
+    a = NULL;
+    CHECK(viz_app_create(&a, &bad, &err) == DDPM_ERR && strstr(err.msg, "PNG"), "draw=not-a-png refused: %s", err.msg);
+    remove(png);
+}
+
 int main(void)
 {
     snprintf(g_out, sizeof g_out, "/tmp/ddpm-test-ui-%d.png", (int)getpid());
@@ -596,6 +653,7 @@ int main(void)
         {"command and bad input", test_command_and_bad_input},
         {"round trip", test_roundtrip},
         {"pixel probe", test_probe},
+        {"draw a digit", test_canvas},
     };
     for (size_t i = 0; i < sizeof tests / sizeof tests[0]; i++) {
         const double t0 = ddpm_now();

@@ -18,7 +18,7 @@
 #include "ui_shot.h"
 
 /* Each view starts from this, so that the settings of one do not leak into the next. */
-#define BASE "world=images,mode=single,decomp=0,help=0,fps=0,sampler=ddim,clip=0,train_tab=filmstrip,roundtrip=0,probe=off,"
+#define BASE "world=images,mode=single,decomp=0,help=0,fps=0,sampler=ddim,clip=0,train_tab=filmstrip,roundtrip=0,probe=off,draw=off,"
 
 static const char *const VIEWS[] = {
     "phase=forward,t=500",
@@ -46,6 +46,7 @@ static const char *const VIEWS[] = {
     "help=1",
     "roundtrip=300,frame=end",
     "probe=12:14,phase=forward,t=400",
+    "draw=blank",
     "probe=3:20,frame=30,controls=0",
     "roundtrip=600,frame=3,controls=1",
     "frame=end,train_tab=loss",

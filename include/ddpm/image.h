@@ -169,6 +169,10 @@ void ddpm_image_draw_text(ddpm_image *img, int x, int y, const char *text, int s
 /* Writes img as an 8-bit RGB PNG, atomically (nothing at path changes
  * unless the whole file was written).  Errors name the path and the cause. */
 int ddpm_png_write(const char *path, const ddpm_image *img, ddpm_error *err);
+/* Reads a PNG of any colour type as 8-bit gray (*w x *h bytes, malloc'ed,
+ * caller frees); a side over max_side, a non-PNG, a damaged one or a FIFO is
+ * an error naming the file. */
+int ddpm_png_read_gray(const char *path, int max_side, uint8_t **out, int *w, int *h, ddpm_error *err);
 
 /* ---- gif_io.c ------------------------------------------------------------------ */
 

@@ -1,4 +1,4 @@
-/* png_io.c: RGB8 PNG output through libpng (see ddpm/image.h).
+/* png_io.c: RGB8 PNG output, and grayscale input, through libpng (see ddpm/image.h).
  *
  * libpng encodes into memory and fileio.h writes the bytes atomically, so a
  * failed save (read-only folder, full disk) never leaves half a PNG behind. */
@@ -78,4 +78,41 @@ int ddpm_png_write(const char *path, const ddpm_image *img, ddpm_error *err)
         rc = ddpm_write_file_atomic(path, b.bytes, b.len, err);
     free(b.bytes);
     return rc;
+}
+
+int ddpm_png_read_gray(const char *path, int max_side, uint8_t **out, int *w, int *h, ddpm_error *err)
+{
+    *out = NULL;
+    /* a FIFO or a device must not block: the regular-file check comes first */
+    FILE *f = ddpm_open_regular(path, err);
+    if (!f) return DDPM_ERR;
+    png_image im;
+    memset(&im, 0, sizeof im);
+    im.version = PNG_IMAGE_VERSION;
+    if (!png_image_begin_read_from_stdio(&im, f)) {
+        fclose(f);
+        return ddpm_fail(err, "%s is not a PNG libpng can read: %s", path, im.message);
+    }
+    if (im.width < 1 || im.height < 1 || im.width > (png_uint_32)max_side || im.height > (png_uint_32)max_side) {
+        png_image_free(&im);
+        fclose(f);
+        return ddpm_fail(err, "%s is %ux%u; expected 1..%d pixels a side", path, (unsigned)im.width, (unsigned)im.height,
+                         max_side);
+    }
+    im.format = PNG_FORMAT_GRAY; /* libpng converts colour and alpha (composited on black) */
+    uint8_t *px = malloc(PNG_IMAGE_SIZE(im));
+    if (!px) {
+        png_image_free(&im);
+        fclose(f);
+        return ddpm_fail(err, "out of memory for %s", path);
+    }
+    if (!png_image_finish_read(&im, NULL, px, 0, NULL)) {
+        free(px);
+        fclose(f);
+        return ddpm_fail(err, "%s: a damaged PNG: %s", path, im.message);
+    }
+    fclose(f);
+    *w = (int)im.width, *h = (int)im.height;
+    *out = px;
+    return DDPM_OK;
 }

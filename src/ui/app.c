@@ -231,14 +231,20 @@ static void update_forward_digit(viz_app *a)
         a->fwd_v = a->fwd_x0 + 3 * per;
         a->fwd_digit = -1;
     }
-    if (a->fwd_digit == a->p.digit && a->fwd_seed == a->p.seed) return;
-    ddpm_dataset_images(&a->digits, (size_t)a->p.digit, 1, a->fwd_x0);
-    /* one fixed epsilon per (seed, digit): the animation is smooth because
-     * only t changes from frame to frame */
+    /* the source of x0: a dataset digit, or the drawing (app_canvas.c) */
+    const uint64_t source = a->canvas_on && a->canvas ? VIZ_CANVAS_SOURCE + a->canvas_version : (uint64_t)a->p.digit;
+    if (a->fwd_digit >= 0 && a->fwd_source == source && a->fwd_seed == a->p.seed) return;
+    if (a->canvas_on && a->canvas) memcpy(a->fwd_x0, a->canvas, sizeof(float) * per);
+    else ddpm_dataset_images(&a->digits, (size_t)a->p.digit, 1, a->fwd_x0);
+    /* one fixed epsilon per (seed, digit), the drawing's its own: the
+     * animation is smooth because only t changes from frame to frame, and
+     * drawing does not reshuffle the noise */
+    const uint64_t stream = a->canvas_on && a->canvas ? VIZ_CANVAS_SOURCE : (uint64_t)a->p.digit;
     ddpm_rng r;
-    ddpm_rng_init(&r, a->p.seed, ddpm_rng_stream(DDPM_STREAM_FORWARD, (uint64_t)a->p.digit, 0));
+    ddpm_rng_init(&r, a->p.seed, ddpm_rng_stream(DDPM_STREAM_FORWARD, stream, 0));
     ddpm_rng_normal_fill(&r, a->fwd_eps, per);
     a->fwd_digit = a->p.digit;
+    a->fwd_source = source;
     a->fwd_seed = a->p.seed;
 }
 
@@ -670,6 +676,14 @@ int viz_app_apply_settings(viz_app *a, const viz_settings *s, ddpm_error *err)
     if (s->fps >= 0) a->show_fps = s->fps;
     if (s->controls >= 0) a->controls_hidden = !s->controls;
     if (s->train_tab >= 0) a->snaps.loss_view = s->train_tab == 1;
+    if (!strcmp(s->draw_png, "off")) { /* back to the dataset's digits */
+        a->canvas_on = a->canvas_editing = false;
+    } else if (!strcmp(s->draw_png, "blank")) { /* an empty canvas, open for drawing */
+        viz_app_canvas_clear(a);
+        if (!a->canvas_editing) viz_app_canvas_open(a);
+    } else if (s->draw_png[0] && viz_app_canvas_load_png(a, s->draw_png, err) != DDPM_OK) {
+        return DDPM_ERR;
+    }
     if (s->probe_x >= -1) {
         const int W = a->have_digits ? a->digits.width : 28, H = a->have_digits ? a->digits.height : 28;
         if (s->probe_x >= W || s->probe_y >= H)
@@ -881,6 +895,7 @@ void viz_app_free(viz_app *a)
     free(a->ts);
     free(a->frame_times);
     free(a->fwd_x0);
+    free(a->canvas);
     free(a->pixels);
     free(a->scratch);
     if (!a->headless) SDL_QuitSubSystem(SDL_INIT_VIDEO | SDL_INIT_EVENTS);

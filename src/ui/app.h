@@ -235,6 +235,14 @@ typedef struct viz_app {
     /* forward panel: the digit and its fixed noise */
     float *fwd_x0, *fwd_eps, *fwd_xt, *fwd_v;   /* (per) each; v: a v-model's target at t */
     int fwd_digit;
+    uint64_t fwd_source;         /* what fwd_x0 holds: a digit's index, or VIZ_CANVAS_SOURCE + the drawing's version */
+    uint64_t submitted_source;   /* ... when the last job was submitted (a round trip starts from it) */
+    /* the drawing (app_canvas.c) */
+    float *canvas;               /* (H * W) in [-1, 1], or NULL */
+    bool canvas_on;              /* the forward panel's x0 is the drawing */
+    bool canvas_editing;         /* the mouse paints on the forward panel */
+    int brush;                   /* 1..3 */
+    uint64_t canvas_version;
     uint64_t fwd_seed;
 
     /* textures and a staging buffer */
@@ -285,6 +293,13 @@ int viz_app_capture(viz_app *a, ddpm_image *out, ddpm_error *err);
 /* The whole view state as --set text: the params, the model(s), the
  * playhead (paused) and the window's toggles (app_bookmarks.c). */
 int viz_app_state_spec(viz_app *a, char *buf, size_t cap);
+/* Draw a digit (app_canvas.c): A opens or closes the canvas; the drawing is
+ * the forward panel's x0 while canvas_on (the digit buttons go back). */
+#define VIZ_CANVAS_SOURCE (1ull << 40)
+void viz_app_canvas_open(viz_app *a);
+void viz_app_canvas_clear(viz_app *a);
+void viz_app_canvas_paint(viz_app *a, float fx, float fy);   /* at canvas pixel coordinates */
+int viz_app_canvas_load_png(viz_app *a, const char *path, ddpm_error *err);
 /* Q: the pixel probe on (the last pixel, or the middle) or off. */
 void viz_app_toggle_probe(viz_app *a);
 /* J: the round trip on (single view, from the last t or 0.3 T) or off. */

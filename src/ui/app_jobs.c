@@ -45,7 +45,8 @@ void viz_app_submit_jobs(viz_app *a)
     const viz_model *mb = viz_app_compares_models(a) ? viz_app_model_b(a) : m;
     const viz_snap *snap = viz_app_scrubbed(a); /* the scrubber: a snapshot of the training */
     const uint64_t live_version = a->trainer ? viz_weights_version(viz_trainer_weights(a->trainer)) : 0;
-    const bool changed = !a->has_submitted || !viz_params_same_job(&a->p, &a->submitted);
+    const bool changed = !a->has_submitted || !viz_params_same_job(&a->p, &a->submitted) ||
+                         (viz_job_start_t(&a->p) > 0 && a->fwd_source != a->submitted_source);
     const bool follows_live = (m->live && !snap) || mb->live;
     bool refresh = false;
     if (!changed && follows_live && live_version != a->submitted_weights && !viz_sampler_busy(a->sampler))
@@ -94,6 +95,7 @@ void viz_app_submit_jobs(viz_app *a)
     }
     viz_sampler_submit(a->sampler, &job);
     a->submitted = a->p;
+    a->submitted_source = a->fwd_source;
     a->has_submitted = true;
     a->submitted_weights = live_version;
     a->submitted_at = a->now;

@@ -89,6 +89,7 @@ void viz_app_handle_key(viz_app *a, const SDL_KeyboardEvent *e)
         break;
     case SDLK_d: if (!repeat) p->decomposition = !p->decomposition; break;
     case SDLK_j: if (!repeat) viz_app_toggle_roundtrip(a); break;
+    case SDLK_a: if (!repeat) viz_app_canvas_open(a); break;
     case SDLK_q: if (ctrl) viz_app_request_quit(a); else if (!repeat) viz_app_toggle_probe(a); break;
     case SDLK_UP: p->digit++; break;
     case SDLK_DOWN: p->digit--; break;

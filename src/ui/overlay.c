@@ -87,6 +87,7 @@ static const char *const KEYS[][2] = {
     {"Z", "study: \xCE\xB7 \xC3\x97 steps for the model, scored (P: PNG + CSV)"},
     {"D", "step decomposition panel"},
     {"J", "round trip: noise the digit to t, denoise it back (SDEdit)"},
+    {"A", "draw a digit (with the mouse): the forward process and the round trip use it"},
     {"Q / click x\xE2\x82\x9C", "pixel probe: one pixel over t, and all of x\xE2\x82\x9C against N(0, 1)"},
     {"\xE2\x86\x91 / \xE2\x86\x93 / N", "next / previous / random digit"},
     {"W", "switch worlds: digits \xE2\x86\x94 2D points"},

@@ -46,7 +46,11 @@ void viz_panel_forward(viz_app *a, SDL_Rect r)
     const bool roundtrip = viz_job_start_t(&a->p) > 0;
     /* in the reverse phase this is a real digit at the sampler's noise level,
      * for comparison: not the sample's own trajectory, and it says so */
-    if (a->have_digits && forward)
+    if (a->canvas_editing)
+        snprintf(sub, sizeof sub, "drag on the image: it is x\xE2\x82\x80\ndrag to draw");
+    else if (a->canvas_on && a->canvas)
+        snprintf(sub, sizeof sub, "your drawing (A: draw more)\nyour drawing");
+    else if (a->have_digits && forward)
         snprintf(sub, sizeof sub, "digit #%d (a %d)\ndigit #%d", a->p.digit,
                  a->digits.labels ? a->digits.labels[a->p.digit] : -1, a->p.digit);
     else if (a->have_digits && roundtrip)
@@ -57,7 +61,8 @@ void viz_panel_forward(viz_app *a, SDL_Rect r)
     else
         snprintf(sub, sizeof sub, "no data");
     SDL_Rect c = viz_panel_begin(a, r,
-                                 forward    ? "Forward process q(x\xE2\x82\x9C | x\xE2\x82\x80)\nForward process\nForward"
+                                 a->canvas_editing ? "Draw a digit\nDraw"
+                                 : forward    ? "Forward process q(x\xE2\x82\x9C | x\xE2\x82\x80)\nForward process\nForward"
                                  : roundtrip ? "The round trip's digit at the sampler's t\nThe round trip's digit\nIts digit"
                                              : "A real digit at the sampler's t\nA real digit at this t\nReal digit",
                                  sub);
@@ -68,7 +73,8 @@ void viz_panel_forward(viz_app *a, SDL_Rect r)
     const ddpm_schedule *s = &a->sched;
     const int H = a->digits.height, W = a->digits.width;
     const size_t per = (size_t)H * W;
-    const int t_now = viz_app_current_t(a);
+    /* drawing: the big image is the canvas itself (x0, t = 0 is what is drawn) */
+    const int t_now = a->canvas_editing ? -1 : viz_app_current_t(a);
     if (t_now >= 0) ddpm_q_sample(s, t_now, a->fwd_x0, a->fwd_eps, a->fwd_xt, per);
     else for (size_t i = 0; i < per; i++) a->fwd_xt[i] = a->fwd_x0[i];
 
@@ -93,13 +99,19 @@ void viz_panel_forward(viz_app *a, SDL_Rect r)
     int small_size = (big + sh - viz_px(d, 4) * (n_small + 1) - n_small * sh) / n_small;
     if (small_size > c.w - big - viz_px(d, 12)) small_size = c.w - big - viz_px(d, 12);
     SDL_Rect big_r = {img_area.x, img_area.y, big, big};
-    const uint64_t kx = viz_key(0xF0, (uint64_t)a->p.digit, (uint64_t)(t_now + 2), a->p.seed ^ (uint64_t)a->sched_cfg.kind);
+    const uint64_t kx = viz_key(0xF0, a->fwd_source, (uint64_t)(t_now + 2), a->p.seed ^ (uint64_t)a->sched_cfg.kind);
     viz_app_upload_images(a, VIZ_TEX_FWD_XT, kx, a->fwd_xt, 1, H, W, VIZ_TONE_UNIT, 0);
     SDL_Rect drawn = viz_app_draw_tex(a, VIZ_TEX_FWD_XT, big_r);
     viz_outline(d, drawn, 1, t->image_frame);
-    viz_label_bold(d, drawn.x, drawn.y - sh - viz_px(d, 2), VIZ_ALIGN_LEFT, VIZ_SIZE_SMALL, t->second, "x\xE2\x82\x9C");
+    viz_label_fit(d, drawn.x, drawn.y - sh - viz_px(d, 2), VIZ_ALIGN_LEFT, VIZ_SIZE_SMALL, true, t->second, big,
+                  a->canvas_editing ? "x\xE2\x82\x80: draw here\nx\xE2\x82\x80" : "x\xE2\x82\x9C");
+    /* drawing: the mouse paints while the button is held over the image */
+    if (a->canvas_editing && drawn.w > 0 && a->ui.in.down && viz_ui_hover(&a->ui, drawn) && !a->ui.mouse_used) {
+        viz_app_canvas_paint(a, (float)(a->ui.in.mx - drawn.x) * W / drawn.w, (float)(a->ui.in.my - drawn.y) * H / drawn.h);
+        a->ui.mouse_used = true;
+    }
     /* the pixel probe: a click on x_t picks the pixel; its square is outlined */
-    if (drawn.w > 0 && viz_ui_hover(&a->ui, drawn) && a->ui.in.pressed && !a->ui.mouse_used) {
+    if (!a->canvas_editing && drawn.w > 0 && viz_ui_hover(&a->ui, drawn) && a->ui.in.pressed && !a->ui.mouse_used) {
         a->probe_x = (a->ui.in.mx - drawn.x) * W / drawn.w;
         a->probe_y = (a->ui.in.my - drawn.y) * H / drawn.h;
         a->ui.mouse_used = true;
@@ -113,8 +125,8 @@ void viz_panel_forward(viz_app *a, SDL_Rect r)
     const int sx = big_r.x + big + viz_px(d, 12), sw = c.x + c.w - sx;
     SDL_Rect x0_r = {sx, img_area.y, small_size, small_size};
     SDL_Rect eps_r = {sx, x0_r.y + small_size + sh + viz_px(d, 6), small_size, small_size};
-    viz_app_upload_images(a, VIZ_TEX_FWD_X0, viz_key(0xF1, (uint64_t)a->p.digit, 0, 0), a->fwd_x0, 1, H, W, VIZ_TONE_UNIT, 0);
-    viz_app_upload_images(a, VIZ_TEX_FWD_EPS, viz_key(0xF2, (uint64_t)a->p.digit, a->p.seed, 0), a->fwd_eps, 1, H, W,
+    viz_app_upload_images(a, VIZ_TEX_FWD_X0, viz_key(0xF1, a->fwd_source, 0, 0), a->fwd_x0, 1, H, W, VIZ_TONE_UNIT, 0);
+    viz_app_upload_images(a, VIZ_TEX_FWD_EPS, viz_key(0xF2, a->fwd_source, a->p.seed, 0), a->fwd_eps, 1, H, W,
                           VIZ_TONE_SIGNED, 3.0f);
     viz_label_fit(d, sx, img_area.y - sh - viz_px(d, 2), VIZ_ALIGN_LEFT, VIZ_SIZE_SMALL, false, t->text_dim, sw,
                   "x\xE2\x82\x80 (data)\nx\xE2\x82\x80");
@@ -128,7 +140,7 @@ void viz_panel_forward(viz_app *a, SDL_Rect r)
         const int tv = t_now >= 0 ? t_now : 0;
         ddpm_prediction_target(s, DDPM_PRED_V, tv, a->fwd_x0, a->fwd_eps, a->fwd_v, per);
         SDL_Rect v_r = {sx, eps_r.y + small_size + sh + viz_px(d, 6), small_size, small_size};
-        viz_app_upload_images(a, VIZ_TEX_FWD_V, viz_key(0xF3, (uint64_t)a->p.digit, (uint64_t)(tv + 2), a->p.seed),
+        viz_app_upload_images(a, VIZ_TEX_FWD_V, viz_key(0xF3, a->fwd_source, (uint64_t)(tv + 2), a->p.seed),
                               a->fwd_v, 1, H, W, VIZ_TONE_SIGNED, 3.0f);
         viz_label_fit(d, sx, eps_r.y + small_size + viz_px(d, 4), VIZ_ALIGN_LEFT, VIZ_SIZE_SMALL, false, t->text_dim,
                       sw, "v (target)\nv");
@@ -161,15 +173,31 @@ void viz_panel_forward(viz_app *a, SDL_Rect r)
         }
     }
 
-    /* digit buttons */
-    const int by = r.y + r.h - viz_px(d, 10) - buttons_h;
-    const int bw = (c.w - 2 * viz_px(d, 6)) / 3;
-    if (viz_ui_button(ui, viz_ui_id("digit-prev", 0), (SDL_Rect){c.x, by, bw, buttons_h}, "\xE2\x97\x80 digit\n\xE2\x97\x80", false))
-        a->p.digit--;
-    if (viz_ui_button(ui, viz_ui_id("digit-rand", 0), (SDL_Rect){c.x + bw + viz_px(d, 6), by, bw, buttons_h}, "random\nrnd",
-                      false))
+    /* buttons: the dataset's digits and Draw; while drawing, the canvas's */
+    const int by = r.y + r.h - viz_px(d, 10) - buttons_h, g = viz_px(d, 6);
+    const int bw = (c.w - 3 * g) / 4;
+    SDL_Rect b[4];
+    for (int i = 0; i < 4; i++) b[i] = (SDL_Rect){c.x + i * (bw + g), by, i == 3 ? c.x + c.w - (c.x + 3 * (bw + g)) : bw, buttons_h};
+    if (a->canvas_editing) {
+        char brush[48];
+        snprintf(brush, sizeof brush, "brush %d\n%d px", a->brush, a->brush);
+        if (viz_ui_button(ui, viz_ui_id("canvas-clear", 0), b[0], "Clear", false)) viz_app_canvas_clear(a);
+        if (viz_ui_button(ui, viz_ui_id("canvas-brush", 0), b[1], brush, false)) a->brush = a->brush % 3 + 1;
+        if (viz_ui_button(ui, viz_ui_id("canvas-digit", 0), b[2], "a digit\ndigit", false)) {
+            a->canvas_editing = a->canvas_on = false; /* back to the dataset */
+        }
+        if (viz_ui_button(ui, viz_ui_id("canvas-done", 0), b[3], "Done (A)\nDone", true)) viz_app_canvas_open(a);
+        return;
+    }
+    bool to_digits = false;
+    if (viz_ui_button(ui, viz_ui_id("digit-prev", 0), b[0], "\xE2\x97\x80 digit\n\xE2\x97\x80", false))
+        a->p.digit--, to_digits = true;
+    if (viz_ui_button(ui, viz_ui_id("digit-rand", 0), b[1], "random\nrnd", false)) {
         a->p.digit = (int)((a->p.digit * 2654435761u + 40503u + (unsigned)a->frame_count) % (unsigned)a->digits.n);
-    if (viz_ui_button(ui, viz_ui_id("digit-next", 0), (SDL_Rect){c.x + 2 * (bw + viz_px(d, 6)), by, bw, buttons_h},
-                      "digit \xE2\x96\xB6\n\xE2\x96\xB6", false))
-        a->p.digit++;
+        to_digits = true;
+    }
+    if (viz_ui_button(ui, viz_ui_id("digit-next", 0), b[2], "digit \xE2\x96\xB6\n\xE2\x96\xB6", false))
+        a->p.digit++, to_digits = true;
+    if (viz_ui_button(ui, viz_ui_id("canvas-open", 0), b[3], "Draw (A)\nDraw", false)) viz_app_canvas_open(a);
+    if (to_digits) a->canvas_on = false;
 }

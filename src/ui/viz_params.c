@@ -720,6 +720,11 @@ static int apply_one(viz_settings *s, const char *key, const char *v, ddpm_error
         s->phase = c;
         return DDPM_OK;
     }
+    if (!strcmp(key, "draw")) {
+        if (!v[0] || strlen(v) >= sizeof s->draw_png) return ddpm_fail(err, "--set draw=%s: expected a PNG file's path", v);
+        snprintf(s->draw_png, sizeof s->draw_png, "%s", v);
+        return DDPM_OK;
+    }
     if (!strcmp(key, "probe")) { /* probe=X:Y (columns, rows from the top left) or off */
         if (!strcmp(v, "off")) {
             s->probe_x = s->probe_y = -1;
@@ -764,7 +769,7 @@ static int apply_one(viz_settings *s, const char *key, const char *v, ddpm_error
     return ddpm_fail(err,
                      "--set: unknown key '%s'; valid keys: eta, steps, schedule, spacing, sampler, variance, "
                      "seed, clip, mode, compare, decomp, focus, speed, digit, model, phase, frame, "
-                     "t, play, lecture, help, fps, controls, train_tab, roundtrip, probe, world, dataset, trails, x0, field, snapshot, "
+                     "t, play, lecture, help, fps, controls, train_tab, roundtrip, probe, draw, world, dataset, trails, x0, field, snapshot, "
                      "the comparison's B: model_b, sampler_b, eta_b, steps_b, spacing_b, schedule_b, "
                      "variance_b, clip_b; the study: study_eta, study_steps, study_n",
                      key);
