@@ -164,6 +164,19 @@ int ddpm_image_text_height(int scale);
 void ddpm_image_draw_text(ddpm_image *img, int x, int y, const char *text, int scale,
                           const uint8_t rgb[3]);
 
+/* A TrueType renderer the program may register (the visualizer's SDL_ttf,
+ * src/ui/export_text.c), so that exports (strips, sheets, plots) carry
+ * slide-size text: with one, the three functions above measure and draw
+ * through it, DDPM_FONT_TTF_LINE pixels a line at scale 1, and the bitmap
+ * font is the fallback.  Not thread-safe: register before any drawing. */
+enum { DDPM_FONT_TTF_LINE = 18 };
+typedef struct ddpm_text_renderer {
+    int (*width)(void *ctx, const char *text, int line_px);
+    void (*draw)(void *ctx, ddpm_image *img, int x, int y, const char *text, int line_px, const uint8_t rgb[3]);
+    void *ctx;
+} ddpm_text_renderer;
+void ddpm_image_set_text_renderer(const ddpm_text_renderer *r);   /* NULL: the bitmap font */
+
 /* ---- png_io.c ------------------------------------------------------------------ */
 
 /* Writes img as an 8-bit RGB PNG, atomically (nothing at path changes

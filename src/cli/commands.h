@@ -26,4 +26,13 @@ extern const ddpm_command ddpm_commands[];
 /* Runs `ddpm <argv...>` in-process; used by main and by tests/fuzzers. */
 int ddpm_main(int argc, char **argv);
 
+#ifdef DDPM_HAVE_UI
+#include <stdbool.h>
+/* The visualizer's TrueType text for exported pictures (src/ui/export_text.c):
+ * ddpm_main installs it around every command; false when the font is missing
+ * (the bitmap font stays). */
+bool viz_export_text_install(const char *font_dir);
+void viz_export_text_uninstall(void);
+#endif
+
 #endif

@@ -51,7 +51,15 @@ int ddpm_main(int argc, char **argv)
             fprintf(stderr, "ddpm %s: %s\n", name, err.msg);
             return DDPM_EXIT_BAD_INPUT;
         }
+#ifdef DDPM_HAVE_UI
+        /* slide-size labels in every exported picture (the bitmap font without the font file) */
+        viz_export_text_install(NULL);
+        const int rc = c->run(argc - 1, argv + 1);
+        viz_export_text_uninstall();
+        return rc;
+#else
         return c->run(argc - 1, argv + 1);
+#endif
     }
     fprintf(stderr, "error: unknown command '%s'\n\n", name);
     usage(stderr);

@@ -124,9 +124,17 @@ static int glyph_count(const char *text)
     return n;
 }
 
+/* A smoother font for exports, when the program has one (the visualizer's
+ * SDL_ttf, registered at start): slide-size text, DDPM_FONT_TTF_LINE pixels
+ * a line at scale 1.  Core stays free of it: without one, the bitmap. */
+static const ddpm_text_renderer *g_text;
+
+void ddpm_image_set_text_renderer(const ddpm_text_renderer *r) { g_text = r; }
+
 int ddpm_image_text_width(const char *text, int scale)
 {
     DDPM_ASSERT(text && scale >= 1);
+    if (g_text) return g_text->width(g_text->ctx, text, DDPM_FONT_TTF_LINE * scale);
     int n = glyph_count(text);
     return n ? ((n - 1) * DDPM_FONT_ADVANCE + DDPM_FONT_GLYPH_W) * scale : 0;
 }
@@ -134,6 +142,7 @@ int ddpm_image_text_width(const char *text, int scale)
 int ddpm_image_text_height(int scale)
 {
     DDPM_ASSERT(scale >= 1);
+    if (g_text) return DDPM_FONT_TTF_LINE * scale;
     return DDPM_FONT_GLYPH_H * scale;
 }
 
@@ -141,6 +150,10 @@ void ddpm_image_draw_text(ddpm_image *img, int x, int y, const char *text, int s
                           const uint8_t rgb[3])
 {
     DDPM_ASSERT(img && text && scale >= 1 && rgb);
+    if (g_text) {
+        g_text->draw(g_text->ctx, img, x, y, text, DDPM_FONT_TTF_LINE * scale, rgb);
+        return;
+    }
     for (int pen = x; *text; pen += DDPM_FONT_ADVANCE * scale) {
         const uint8_t *rows = next_glyph(&text);
         for (int r = 0; r < DDPM_FONT_GLYPH_H; r++)

@@ -83,7 +83,7 @@ viz_text *viz_text_create(SDL_Renderer *r, const char *font_dir, char *warning, 
     fclose(f);
     bool bold_ok = (f = ddpm_open_regular(tx->path[VIZ_FONT_BOLD], &ferr)) != NULL;
     if (f) fclose(f);
-    if (!TTF_WasInit() && TTF_Init() != 0) {
+    if (TTF_Init() != 0) { /* counted (SDL_ttf >= 2.0.18): the exports' text has its own */
         if (warning) snprintf(warning, cap, "SDL_ttf failed (%s); using the built-in bitmap font", TTF_GetError());
         return tx;
     }
