@@ -539,6 +539,16 @@ static void test_roundtrip(void)
     double e = 0;
     for (size_t i = 0; i < per; i++) e += fabs(x[i] - x0[i]);
     CHECK(e / per < 0.25, "from t = 300 the digit comes back (mean |error| %.3f)", e / per);
+    /* the error against t, on its thread: 9 trips, the one from t = 300 is this one */
+    CHECK(viz_app_rtcurve_start(a), "the curve starts");
+    const int *ts = NULL;
+    const double *errs = NULL;
+    int n = 0;
+    for (int i = 0; i < 60000 && (n = viz_app_rtcurve_points(a, &ts, &errs)) < VIZ_RTCURVE_N; i++) SDL_Delay(5);
+    CHECK(n == VIZ_RTCURVE_N && ts[2] == 300, "9 points, the third at t = 300: %d points", n);
+    CHECK(fabs(errs[2] - e / per) < 1e-5, "the curve's t = 300 is the window's trip: %.6f vs %.6f", errs[2], e / per);
+    CHECK(errs[0] < errs[8], "more noise, less comes back: %.3f at t = %d, %.3f at t = %d", errs[0], ts[0], errs[8], ts[8]);
+    viz_app_frame(a, 0); /* and it is drawn */
     ddpm_net_workspace_free(ws);
     ddpm_dataset_free(&ds);
     ddpm_schedule_free(&sched);

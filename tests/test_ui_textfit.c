@@ -45,6 +45,7 @@ static const char *const VIEWS[] = {
     "controls=1,mode=compare,compare=model,frame=end",
     "help=1",
     "roundtrip=300,frame=end",
+    "roundtrip=300,rtcurve=1,frame=end",
     "probe=12:14,phase=forward,t=400",
     "draw=blank",
     "probe=3:20,frame=30,controls=0",

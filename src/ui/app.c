@@ -471,6 +471,10 @@ static void update_state(viz_app *a, double dt)
     update_schedules(a);
     if (viz_app_points(a)) viz_app_update_points(a);
     else update_forward_digit(a);
+    if (a->rtcurve_pending && viz_job_start_t(&a->p) > 0) {
+        viz_app_rtcurve_start(a);
+        a->rtcurve_pending = false;
+    }
     viz_app_submit_jobs(a);
     viz_app_update_shown(a);
     viz_app_update_study(a);
@@ -676,6 +680,7 @@ int viz_app_apply_settings(viz_app *a, const viz_settings *s, ddpm_error *err)
     if (s->fps >= 0) a->show_fps = s->fps;
     if (s->controls >= 0) a->controls_hidden = !s->controls;
     if (s->train_tab >= 0) a->snaps.loss_view = s->train_tab == 1;
+    if (s->rtcurve == 1) a->rtcurve_pending = true; /* once the forward digit is ready (update_state) */
     if (!strcmp(s->draw_png, "off")) { /* back to the dataset's digits */
         a->canvas_on = a->canvas_editing = false;
     } else if (!strcmp(s->draw_png, "blank")) { /* an empty canvas, open for drawing */
@@ -862,6 +867,7 @@ void viz_app_free(viz_app *a)
     print_frame_summary(a);
     /* stop the workers first: they may hold pointers into the models */
     viz_sampler_stop(a->sampler);
+    viz_app_rtcurve_stop(a);
     viz_study_stop(a->study);
     viz_study_release(a->study_shown);
     viz_trainer_stop(a->trainer);

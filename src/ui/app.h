@@ -30,6 +30,8 @@
 #include "viz_playback.h"
 
 typedef struct viz_recording viz_recording;   /* app_record.c */
+typedef struct viz_rtcurve viz_rtcurve;       /* app_rtcurve.c */
+enum { VIZ_RTCURVE_N = 9 };                   /* its points: t = 0.1 T .. 0.9 T */
 
 typedef struct viz_options {
     const char *model_path;      /* --model: also selected at start */
@@ -202,6 +204,8 @@ typedef struct viz_app {
     ddpm_sampler_config ts_cfg;  /* what ts was computed for */
     int ts_start;                /* the round trip's t they start from (0: from T) */
     int roundtrip_last;          /* the round trip's t when J turned it off */
+    viz_rtcurve *rtcurve;        /* the round trip's error against t, or NULL */
+    bool rtcurve_pending;        /* --set rtcurve=1: start it at the next frame */
     int probe_x, probe_y;        /* the pixel probe (Q, a click on x_t): -1 off */
     int probe_last;              /* its pixel (y * W + x) when Q turned it off */
 
@@ -302,6 +306,13 @@ void viz_app_canvas_paint(viz_app *a, float fx, float fy);   /* at canvas pixel 
 int viz_app_canvas_load_png(viz_app *a, const char *path, ddpm_error *err);
 /* Q: the pixel probe on (the last pixel, or the middle) or off. */
 void viz_app_toggle_probe(viz_app *a);
+/* The round trip's error against t (app_rtcurve.c), on its own thread:
+ * start (false for a live model, or none loaded), the points so far for
+ * the current settings (0 when it was computed for others), stop. */
+bool viz_app_rtcurve_start(viz_app *a);
+int viz_app_rtcurve_points(const viz_app *a, const int **ts, const double **err);
+uint64_t viz_app_rtcurve_key(const viz_app *a);
+void viz_app_rtcurve_stop(viz_app *a);
 /* J: the round trip on (single view, from the last t or 0.3 T) or off. */
 void viz_app_toggle_roundtrip(viz_app *a);
 /* Ctrl+N / N: keep the state in bookmark slot N (1..9) of

@@ -89,6 +89,54 @@ static void x0_strip(viz_app *a, SDL_Rect r, const viz_frame_view *v)
     }
 }
 
+/* The round trip's mean error against t (app_rtcurve.c), computed on
+ * demand: a button until then; this trip's own error is the marked point. */
+static void roundtrip_curve(viz_app *a, SDL_Rect r, int t_now, double e_now)
+{
+    viz_draw *d = &a->draw;
+    const viz_theme *th = &d->theme;
+    const int sh = viz_line_h(d, VIZ_SIZE_SMALL);
+    if (r.w < viz_px(d, 60)) return;
+    const int *ts = NULL;
+    const double *err = NULL;
+    const int n = viz_app_rtcurve_points(a, &ts, &err);
+    viz_label_fit(d, r.x, r.y, VIZ_ALIGN_LEFT, VIZ_SIZE_BODY, true, th->text, r.w, "mean |error| vs t\nerror vs t");
+    SDL_Rect p = {r.x, r.y + viz_line_h(d, VIZ_SIZE_BODY) + viz_px(d, 3), r.w, r.h - viz_line_h(d, VIZ_SIZE_BODY) - sh - viz_px(d, 8)};
+    if (p.h < 2 * sh) return;
+    if (n == 0) {
+        if (viz_app_model(a)->live) {
+            viz_label_fit(d, p.x, p.y + p.h / 2 - sh / 2, VIZ_ALIGN_LEFT, VIZ_SIZE_SMALL, false, th->text_dim, p.w,
+                          "not for a live model\n(live model)");
+            return;
+        }
+        const int bh = viz_line_h(d, VIZ_SIZE_BODY) + viz_px(d, 10);
+        if (viz_ui_button(&a->ui, viz_ui_id("rt-curve", 0), (SDL_Rect){p.x, p.y + (p.h - bh) / 2, p.w, bh},
+                          "Compute (9 trips)\nCompute", true))
+            viz_app_rtcurve_start(a);
+        return;
+    }
+    const int T = viz_app_T(a);
+    double hi = e_now > 0 ? e_now : 0;
+    for (int i = 0; i < n; i++) hi = err[i] > hi ? err[i] : hi;
+    hi = hi > 0 ? ceil(hi * 10) / 10 : 0.1;
+    viz_fill(d, p, viz_mix(th->panel, th->bg, 0.5f));
+    SDL_FPoint pts[VIZ_RTCURVE_N];
+    for (int i = 0; i < n; i++) {
+        pts[i] = (SDL_FPoint){(float)(p.x + (double)ts[i] / (T - 1) * p.w), (float)(p.y + p.h - err[i] / hi * p.h)};
+        const int dot = viz_px(d, 5);
+        viz_fill_round(d, (SDL_Rect){(int)pts[i].x - dot / 2, (int)pts[i].y - dot / 2, dot, dot}, dot / 2, th->accent);
+    }
+    viz_polyline(d, pts, n, th->line * d->scale, th->accent);
+    if (e_now >= 0 && t_now > 0) { /* this trip */
+        const int dot = viz_px(d, 9);
+        const float x = (float)(p.x + (double)t_now / (T - 1) * p.w), y = (float)(p.y + p.h - e_now / hi * p.h);
+        viz_fill_round(d, (SDL_Rect){(int)x - dot / 2, (int)y - dot / 2, dot, dot}, dot / 2, th->cursor);
+    }
+    viz_label(d, p.x, p.y + p.h + viz_px(d, 3), VIZ_ALIGN_LEFT, VIZ_SIZE_SMALL, th->text_dim, "t 0");
+    viz_label(d, p.x + p.w, p.y + p.h + viz_px(d, 3), VIZ_ALIGN_RIGHT, VIZ_SIZE_SMALL, th->text_dim, "%d", T);
+    viz_label(d, p.x + viz_px(d, 3), p.y + viz_px(d, 2), VIZ_ALIGN_LEFT, VIZ_SIZE_SMALL, th->text_dim, "%.1f", hi);
+}
+
 /* A round trip's outcome: the digit it started from, where it came back to,
  * and the error map |result - original| with its colour bar and mean. */
 static void roundtrip_strip(viz_app *a, SDL_Rect r, const viz_frame_view *v)
@@ -116,7 +164,7 @@ static void roundtrip_strip(viz_app *a, SDL_Rect r, const viz_frame_view *v)
     if (out && err_img)
         for (size_t i = 0; i < per; i++) err_img[i] = 2.0f * err_img[i] / top - 1.0f;
     const int gap = viz_px(d, 10), bar_w = viz_px(d, 8), bar_room = viz_px(d, 40);
-    const int cell = (r.w - 3 * gap - bar_w - bar_room) / 3;
+    const int cell = (r.w - 4 * gap - bar_w - bar_room) / 4;
     char cap[96];
     snprintf(cap, sizeof cap, "original x\xE2\x82\x80\nx\xE2\x82\x80");
     SDL_Rect box = {r.x, r.y, cell, r.h};
@@ -132,8 +180,9 @@ static void roundtrip_strip(viz_app *a, SDL_Rect r, const viz_frame_view *v)
     SDL_Rect im = image_box(a, box, VIZ_TEX_RT_ERR, viz_key(res->id, 0x49, (uint64_t)v->done, 0),
                             out && err_img ? err_img : NULL, 1, VIZ_TONE_UNIT, 0, cap, d->theme.text);
     if (out && im.w > 0)
-        viz_colorbar(d, (SDL_Rect){im.x + im.w + viz_px(d, 6), im.y, bar_w, im.h}, 0.0f, top,
-                     r.x + r.w - (im.x + im.w + viz_px(d, 6) + bar_w));
+        viz_colorbar(d, (SDL_Rect){im.x + im.w + viz_px(d, 6), im.y, bar_w, im.h}, 0.0f, top, bar_room);
+    const int cx = box.x + cell + gap + bar_w + bar_room;
+    roundtrip_curve(a, (SDL_Rect){cx, r.y, r.x + r.w - cx, r.h}, res->job.start_t, out ? mean : -1.0);
 }
 
 /* Steps below which the live model is young: its samples are still rough

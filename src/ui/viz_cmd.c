@@ -146,6 +146,13 @@ static int run_headless(viz_app *a, const char *path, const char *trajectory)
         viz_app_frame(a, 0.0); /* picks up the result, may submit a follow-up job */
         if (!viz_sampler_busy(a->sampler)) break;
     }
+    /* the round trip's curve: wait for its points */
+    for (int i = 0; i < 120000 && a->rtcurve; i++) {
+        const int *ts;
+        const double *e;
+        if (viz_app_rtcurve_points(a, &ts, &e) >= VIZ_RTCURVE_N) break;
+        SDL_Delay(5);
+    }
     /* the study view: wait for every cell and its score */
     if (a->p.view == VIZ_VIEW_STUDY) {
         viz_app_frame(a, 0.0);

@@ -412,6 +412,7 @@ void viz_settings_init(viz_settings *s, const viz_params *p)
     s->forward_t = -1;
     s->playing = s->lecture = s->help = s->fps = s->controls = s->train_tab = -1;
     s->probe_x = s->probe_y = -2;
+    s->rtcurve = -1;
     s->world = -1;
 }
 
@@ -764,12 +765,12 @@ static int apply_one(viz_settings *s, const char *key, const char *v, ddpm_error
     }
     int *flag = !strcmp(key, "play") ? &s->playing : !strcmp(key, "lecture") ? &s->lecture
               : !strcmp(key, "help") ? &s->help : !strcmp(key, "fps") ? &s->fps
-              : !strcmp(key, "controls") ? &s->controls : NULL;
+              : !strcmp(key, "controls") ? &s->controls : !strcmp(key, "rtcurve") ? &s->rtcurve : NULL;
     if (flag) return parse_bool(key, v, flag, err);
     return ddpm_fail(err,
                      "--set: unknown key '%s'; valid keys: eta, steps, schedule, spacing, sampler, variance, "
                      "seed, clip, mode, compare, decomp, focus, speed, digit, model, phase, frame, "
-                     "t, play, lecture, help, fps, controls, train_tab, roundtrip, probe, draw, world, dataset, trails, x0, field, snapshot, "
+                     "t, play, lecture, help, fps, controls, train_tab, roundtrip, rtcurve, probe, draw, world, dataset, trails, x0, field, snapshot, "
                      "the comparison's B: model_b, sampler_b, eta_b, steps_b, spacing_b, schedule_b, "
                      "variance_b, clip_b; the study: study_eta, study_steps, study_n",
                      key);

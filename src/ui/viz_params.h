@@ -261,6 +261,7 @@ typedef struct viz_settings {
     int lecture, help, fps, controls;   /* -1 unchanged, 0, 1 */
     int train_tab;        /* the training panel: -1 unchanged, 0 filmstrip, 1 loss */
     int probe_x, probe_y; /* the pixel probe: -2 unchanged, -1 off, else the pixel */
+    int rtcurve;          /* rtcurve=1: compute the round trip's error against t (-1 unchanged) */
     char draw_png[512];   /* draw=FILE: a PNG as the drawing (the forward x0); draw=blank: an
                              empty canvas, open for drawing; draw=off: the dataset's digits;
                              "" unchanged */
