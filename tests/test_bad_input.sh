@@ -63,6 +63,9 @@ printf '\xe6\xb1\x61\x7f' | dd of="$T/huge.safetensors" bs=1 seek=$((8 + len)) c
 mkfifo "$T/fifo.safetensors"
 mkdir -p "$T/fifofont"
 mkfifo "$T/fifofont/DejaVuSans.ttf"
+mkfifo "$T/fifo.png"
+printf 'not a picture\n' > "$T/notpng.png"
+head -c 40 "$src/tests/fuzz/corpus/png/gray8x8.png" > "$T/cutpng.png"
 # an output that is the input, through a symlink
 ln -s "$M" "$T/link.png"
 # a folder that holds a model, and no run

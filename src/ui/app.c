@@ -660,6 +660,9 @@ int viz_app_apply_settings(viz_app *a, const viz_settings *s, ddpm_error *err)
     if ((s->set & VIZ_SET_STEPS) && s->params.steps > viz_app_T(a))
         return ddpm_fail(err, "--set steps=%d exceeds T = %d of model '%s'; use 1..%d", s->params.steps,
                          viz_app_T(a), viz_app_model(a)->name, viz_app_T(a));
+    if ((s->set & VIZ_SET_ROUNDTRIP) && s->params.roundtrip_t >= viz_app_T(a))
+        return ddpm_fail(err, "--set roundtrip=%d: model '%s' has T = %d; a round trip starts at 1..%d (0: off)",
+                         s->params.roundtrip_t, viz_app_model(a)->name, viz_app_T(a), viz_app_T(a) - 1);
     if ((s->set & VIZ_SET_B_STEPS) && s->params.b.steps > viz_app_T(a))
         return ddpm_fail(err, "--set steps_b=%d exceeds T = %d of model '%s'; use 1..%d", s->params.b.steps,
                          viz_app_T(a), viz_app_model(a)->name, viz_app_T(a));

@@ -40,7 +40,13 @@ static const char *SUMMARY =
     "The study (mode=study, key Z) samples eta x steps for the model and scores every cell as\n"
     "`ddpm sweep` does (same numbers): study_eta=0,0.5,1,study_steps=10,20,50,study_n=100; headless,\n"
     "its panel (PNG) and CSV also go to --export-dir:\n"
-    "  ddpm viz --screenshot study.png --set mode=study,model=v-linear";
+    "  ddpm viz --screenshot study.png --set mode=study,model=v-linear\n"
+    "Lecture tools: roundtrip=T (J: the digit noised to T, denoised back; rtcurve=1 adds the\n"
+    "error against t), probe=X:Y or off (Q: one pixel over t, and x_t against N(0, 1)),\n"
+    "draw=FILE.png, blank or off (A: draw the digit), train_tab=filmstrip|loss.  Ctrl+1..9\n"
+    "keeps the view in a bookmark (<export dir>/bookmarks.txt), 1..9 brings it back;\n"
+    "--record FILE logs a session, --replay FILE plays it back deterministically:\n"
+    "  ddpm viz --screenshot trip.png --set roundtrip=500,rtcurve=1,digit=3,frame=end";
 
 /* True when dir holds a snapshot file (step-*.safetensors). */
 static bool history_has_snapshots(const char *dir)
