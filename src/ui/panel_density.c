@@ -21,7 +21,9 @@ void viz_panel_density(viz_app *a, SDL_Rect r)
     SDL_Rect c = viz_panel_begin(a, r, "Samples vs data", done ? "where the particles landed" : NULL);
     const int sh = viz_line_h(d, VIZ_SIZE_SMALL), lh = viz_line_h(d, VIZ_SIZE_BODY);
     const int text_h = lh + 2 * sh + viz_px(d, 8);
-    SDL_Rect area = {c.x, c.y, c.w, c.h - text_h};
+    /* a wide, short panel (lecture style) puts the numbers beside the plot, not under it */
+    const bool beside = c.w >= 2 * c.h && c.h - text_h < c.h * 6 / 10;
+    SDL_Rect area = beside ? (SDL_Rect){c.x, c.y, c.w * 45 / 100, c.h} : (SDL_Rect){c.x, c.y, c.w, c.h - text_h};
     viz_points_canvas cv;
     const uint64_t key = viz_key(done ? res->id : 0, a->points_version, 0xDE5, 0);
     if (viz_points_canvas_begin(a, &cv, area, VIZ_TEX_PTS_DENSITY, key) && done) {
@@ -61,30 +63,41 @@ void viz_panel_density(viz_app *a, SDL_Rect r)
     }
     viz_points_canvas_end(a, &cv);
 
-    int y = area.y + area.h + viz_px(d, 6);
+    int y = beside ? c.y + viz_px(d, 4) : area.y + area.h + viz_px(d, 6);
+    const int tx = beside ? area.x + area.w + viz_px(d, 12) : c.x, tw = c.x + c.w - tx;
     if (!res) {
-        viz_label(d, c.x, y, VIZ_ALIGN_LEFT, VIZ_SIZE_BODY, th->text_dim, "no samples yet");
+        viz_label_fit(d, tx, y, VIZ_ALIGN_LEFT, VIZ_SIZE_BODY, false, th->text_dim, tw, "no samples yet");
         return;
     }
     if (!done) {
         const int S = res->traj[0].S;
-        viz_label(d, c.x, y, VIZ_ALIGN_LEFT, VIZ_SIZE_BODY, th->text_dim, "sampling\xE2\x80\xA6 %d/%d steps",
-                  pr.done[0], S);
+        char msg[64];
+        snprintf(msg, sizeof msg, "sampling\xE2\x80\xA6 %d/%d steps\nsampling\xE2\x80\xA6", pr.done[0], S);
+        viz_label_fit(d, tx, y, VIZ_ALIGN_LEFT, VIZ_SIZE_BODY, false, th->text_dim, tw, msg);
         return;
     }
     if (!a->score_ok || a->score_id != res->id) {
-        viz_label(d, c.x, y, VIZ_ALIGN_LEFT, VIZ_SIZE_BODY, th->text_dim, "scoring\xE2\x80\xA6");
+        viz_label_fit(d, tx, y, VIZ_ALIGN_LEFT, VIZ_SIZE_BODY, false, th->text_dim, tw, "scoring\xE2\x80\xA6");
         return;
     }
     const ddpm_points_score *s = &a->score;
     /* one set of 2,000 varies about 2x from draw to draw (ddpm eval averages five) */
     const SDL_Color verdict = s->ratio <= 1.5 ? th->ok : s->ratio <= 4.0 ? th->warn : th->error;
-    int w = viz_label_bold(d, c.x, y, VIZ_ALIGN_LEFT, VIZ_SIZE_BODY, verdict, "%.2f\xC3\x97 the floor", s->ratio);
-    viz_label(d, c.x + w + viz_px(d, 10), y, VIZ_ALIGN_LEFT, VIZ_SIZE_SMALL, th->text_dim, "%s",
-              s->ratio <= 1.5 ? "as close as real data" : s->ratio <= 4.0 ? "close to the data"
-              : s->ratio <= 20.0 ? "off" : "far from the data");
-    viz_label(d, c.x, y + lh, VIZ_ALIGN_LEFT, VIZ_SIZE_SMALL, th->text_dim, "energy distance %.5f (real: %.5f)",
-              s->ed, s->floor);
-    viz_label(d, c.x, y + lh + sh, VIZ_ALIGN_LEFT, VIZ_SIZE_SMALL, th->text_dim,
-              "one set: noisy, \xC2\xB1" "2\xC3\x97");
+    char line[160];
+    snprintf(line, sizeof line, "%.2f\xC3\x97 the floor\n%.2f\xC3\x97", s->ratio, s->ratio);
+    const int w = viz_label_fit(d, tx, y, VIZ_ALIGN_LEFT, VIZ_SIZE_BODY, true, verdict, tw, line);
+    const char *word = s->ratio <= 1.5 ? "as close as real data" : s->ratio <= 4.0 ? "close to the data"
+                     : s->ratio <= 20.0 ? "off" : "far from the data";
+    /* beside the number where it fits, else on the next line */
+    int wy = y, wx = tx + w + viz_px(d, 10), ww = 0;
+    viz_measure(d, VIZ_SIZE_SMALL, false, word, &ww, NULL);
+    if (wx + ww > tx + tw) wy = y + lh, wx = tx;
+    viz_label_fit(d, wx, wy, VIZ_ALIGN_LEFT, VIZ_SIZE_SMALL, false, th->text_dim, tx + tw - wx, word);
+    const int y2 = wy == y ? y + lh : y + lh + sh;
+    snprintf(line, sizeof line, "energy distance %.5f (real: %.5f)\nenergy dist. %.4f\nED %.4f", s->ed, s->floor, s->ed,
+             s->ed);
+    viz_label_fit(d, tx, y2, VIZ_ALIGN_LEFT, VIZ_SIZE_SMALL, false, th->text_dim, tw, line);
+    if (y2 + 2 * sh <= c.y + c.h)
+        viz_label_fit(d, tx, y2 + sh, VIZ_ALIGN_LEFT, VIZ_SIZE_SMALL, false, th->text_dim, tw,
+                      "one set: noisy, \xC2\xB1" "2\xC3\x97\n\xC2\xB1" "2\xC3\x97 noise");
 }

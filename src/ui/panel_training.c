@@ -348,6 +348,8 @@ void viz_panel_training(viz_app *a, SDL_Rect r)
             return;
         }
     }
+    /* no room for the plots (lecture style, 2D world): no titles over nothing */
+    if (plots.h < 5 * viz_line_h(d, VIZ_SIZE_SMALL)) return;
     const int left_w = plots.w * 58 / 100;
     SDL_Rect lr = {plots.x, plots.y, left_w, plots.h};
     SDL_Rect rr = {plots.x + left_w + viz_px(d, 10), plots.y, plots.w - left_w - viz_px(d, 10), plots.h};
