@@ -118,8 +118,13 @@ void viz_panel_forward(viz_app *a, SDL_Rect r)
     }
     if (drawn.w > 0 && a->probe_x >= 0 && a->probe_x < W && a->probe_y >= 0 && a->probe_y < H) {
         const int px = drawn.x + a->probe_x * drawn.w / W, py = drawn.y + a->probe_y * drawn.h / H;
-        const int pw = drawn.w / W + 1, ph = drawn.h / H + 1;
-        viz_outline(d, (SDL_Rect){px - 1, py - 1, pw + 2, ph + 2}, viz_px(d, 2) > 1 ? viz_px(d, 2) : 1, t->cursor);
+        const int pw = drawn.w / W + 1, ph = drawn.h / H + 1, th = viz_px(d, 2) > 2 ? viz_px(d, 2) : 2;
+        /* a ring and ticks to the image's edges: visible from the back row on any noise */
+        viz_outline(d, (SDL_Rect){px - th - 1, py - th - 1, pw + 2 * th + 2, ph + 2 * th + 2}, th, t->cursor);
+        viz_fill(d, (SDL_Rect){drawn.x, py + ph / 2, viz_px(d, 6), 2}, t->cursor);
+        viz_fill(d, (SDL_Rect){drawn.x + drawn.w - viz_px(d, 6), py + ph / 2, viz_px(d, 6), 2}, t->cursor);
+        viz_fill(d, (SDL_Rect){px + pw / 2, drawn.y, 2, viz_px(d, 6)}, t->cursor);
+        viz_fill(d, (SDL_Rect){px + pw / 2, drawn.y + drawn.h - viz_px(d, 6), 2, viz_px(d, 6)}, t->cursor);
     }
 
     const int sx = big_r.x + big + viz_px(d, 12), sw = c.x + c.w - sx;

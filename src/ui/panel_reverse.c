@@ -38,7 +38,8 @@ static SDL_Rect image_box(viz_app *a, SDL_Rect r, int slot, uint64_t key, const 
 static void step_caption(viz_app *a, const viz_frame_view *v, char *buf, size_t cap)
 {
     (void)a;
-    if (v->k >= v->S) snprintf(buf, cap, "step %d/%d \xC2\xB7 done: x\xE2\x82\x80", v->k, v->S);
+    const bool trip = v->r->job.start_t > 0; /* a round trip ends at x0', beside the original x0 */
+    if (v->k >= v->S) snprintf(buf, cap, "step %d/%d \xC2\xB7 done: x\xE2\x82\x80%s", v->k, v->S, trip ? "\xE2\x80\xB2" : "");
     else snprintf(buf, cap, "step %d/%d \xC2\xB7 t = %d", v->k, v->S, v->t);
 }
 
@@ -170,12 +171,15 @@ static void roundtrip_strip(viz_app *a, SDL_Rect r, const viz_frame_view *v)
     SDL_Rect box = {r.x, r.y, cell, r.h};
     image_box(a, box, VIZ_TEX_RT_X0, viz_key(0x47, (uint64_t)a->p.digit, (uint64_t)res->H, 0), a->fwd_x0, 1,
               VIZ_TONE_UNIT, 0, cap, d->theme.text);
-    snprintf(cap, sizeof cap, "back from t = %d\nresult", res->job.start_t);
+    snprintf(cap, sizeof cap, "result x\xE2\x82\x80\xE2\x80\xB2\nx\xE2\x82\x80\xE2\x80\xB2");
     box.x += cell + gap;
     image_box(a, box, VIZ_TEX_RT_OUT, viz_key(res->id, 0x48, (uint64_t)v->done, 0), out, 1, VIZ_TONE_UNIT, 0, cap,
-              d->theme.accent);
-    if (out) snprintf(cap, sizeof cap, "|error|, mean %.3f\n|error| %.2f\n|error|", mean, mean);
-    else snprintf(cap, sizeof cap, "|error|");
+              d->theme.second); /* the colour of the trajectory's x_t, whose end it is */
+    if (out)
+        snprintf(cap, sizeof cap, "|x\xE2\x82\x80\xE2\x80\xB2 \xE2\x88\x92 x\xE2\x82\x80|, mean %.3f\nmean |error| %.2f\n|error|",
+                 mean, mean);
+    else
+        snprintf(cap, sizeof cap, "|x\xE2\x82\x80\xE2\x80\xB2 \xE2\x88\x92 x\xE2\x82\x80|\n|error|");
     box.x += cell + gap;
     SDL_Rect im = image_box(a, box, VIZ_TEX_RT_ERR, viz_key(res->id, 0x49, (uint64_t)v->done, 0),
                             out && err_img ? err_img : NULL, 1, VIZ_TONE_UNIT, 0, cap, d->theme.text);
@@ -240,7 +244,11 @@ static void single_or_grid(viz_app *a, SDL_Rect c)
     const int half = (area.w - gap) / 2;
     char cap[96];
     snprintf(cap, sizeof cap, "x\xE2\x82\x9C  (t = %d)\nx\xE2\x82\x9C", v.t);
-    if (v.k >= v.S) snprintf(cap, sizeof cap, "x\xE2\x82\x80  (final sample)\nx\xE2\x82\x80 (final)\nx\xE2\x82\x80");
+    if (v.k >= v.S && res->job.start_t > 0) /* a round trip ends at x0', not at the original x0 */
+        snprintf(cap, sizeof cap, "x\xE2\x82\x80\xE2\x80\xB2  (back from t = %d)\nx\xE2\x82\x80\xE2\x80\xB2 (result)\nx\xE2\x82\x80\xE2\x80\xB2",
+                 res->job.start_t);
+    else if (v.k >= v.S)
+        snprintf(cap, sizeof cap, "x\xE2\x82\x80  (final sample)\nx\xE2\x82\x80 (final)\nx\xE2\x82\x80");
     SDL_Rect left = image_box(a, (SDL_Rect){area.x, area.y, half, area.h}, VIZ_TEX_XT0,
                               viz_key(res->id, 0, (uint64_t)v.k, 1), v.x_t, res->B, VIZ_TONE_UNIT, 0, cap, t->second);
     char cap2[96];

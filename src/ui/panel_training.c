@@ -132,6 +132,7 @@ static void filmstrip(viz_app *a, SDL_Rect r)
     const viz_theme *t = &d->theme;
     const viz_history_store *h = &a->snaps;
     const int sh = viz_line_h(d, VIZ_SIZE_SMALL);
+    if (r.h - 3 * sh - viz_px(d, 8) < 20) return; /* no room for the strip: no caption over nothing */
     viz_label_fit(d, r.x, r.y, VIZ_ALIGN_LEFT, VIZ_SIZE_SMALL, false, t->text_dim, r.w,
                   h->shown_run == 0 ? "x\xCC\x82\xE2\x82\x80 as a network learns (a bundled run) \xC2\xB7 click a column "
                                       "to replay it\nx\xCC\x82\xE2\x82\x80 as a network learns (bundled run)\n"
@@ -140,6 +141,7 @@ static void filmstrip(viz_app *a, SDL_Rect r)
                                       "it\nx\xCC\x82\xE2\x82\x80 as the network learns");
     if (!h->per) return;
     const int H = a->digits.height, W = a->digits.width, gap = 2;
+    /* no room for the strip (lecture style): its caption goes too, below */
     /* the row labels' column: as wide as its widest label */
     int label_w = 0;
     {
