@@ -16,29 +16,15 @@ DDIMScheduler.set_timesteps.
 
 usage: python3 tools/scheduler_ref.py [out_path]
 """
+import os
 import sys
+
 import numpy as np
 
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "python"))
+from ddpm_torch.schedule import betas_for  # noqa: E402  (the formulas, in numpy; no C)
+
 OUT = sys.argv[1] if len(sys.argv) > 1 else "tests/data/scheduler_ref.txt"
-
-
-def betas_for(kind, T, b0, b1):
-    if kind == "linear":
-        return np.linspace(b0, b1, T, dtype=np.float64)
-    if kind == "scaled-linear":
-        return np.linspace(b0 ** 0.5, b1 ** 0.5, T, dtype=np.float64) ** 2
-    if kind == "cosine":
-        s = 0.008
-        steps = np.arange(T + 1, dtype=np.float64) / T
-        f = np.cos((steps + s) / (1 + s) * np.pi / 2) ** 2
-        ab = f / f[0]
-        return np.clip(1 - ab[1:] / ab[:-1], 0, 0.999)
-    if kind == "sqrt":
-        return np.linspace(b0, b1, T, dtype=np.float64) ** 0.5
-    if kind == "sigmoid":
-        x = np.linspace(-6, 6, T, dtype=np.float64)
-        return 1 / (1 + np.exp(-x)) * (b1 - b0) + b0
-    raise ValueError(kind)
 
 
 def tables(kind, T, b0, b1):

@@ -1,0 +1,97 @@
+"""schedule.py: the diffusion process and the training recipe of `ddpm train`,
+in numpy/PyTorch, for the DDP trainer.  Each formula mirrors one in the C core
+and names it; the sources are the papers the C comments cite.
+
+  betas_for        src/core/scheduler.c   DDPM (Ho et al. 2020) sec. 4; cosine:
+                                          Nichol & Dhariwal 2021 eq. 17
+  target           ddpm_prediction_target  eps; v = sqrt(ab) eps - sqrt(1-ab) x0
+                                          (Salimans & Ho 2022 sec. 4); x0
+  loss_weight      ddpm_loss_weight       Min-SNR-gamma (Hang et al. 2023)
+  lr_at            ddpm_adam_lr_at        linear warmup, then one cosine cycle
+                                          (Loshchilov & Hutter 2017, SGDR eq. 5)
+  ema_decay_at     ddpm_ema_decay_at      min(max, (1 + s) / (10 + s))
+"""
+import math
+
+import numpy as np
+import torch
+
+PREDICTIONS = ("eps", "v", "x0")
+SCHEDULES = ("linear", "scaled-linear", "cosine", "sqrt", "sigmoid")
+
+
+def betas_for(kind, T, b0, b1):
+    """beta_1..beta_T of a schedule, float64 (tools/scheduler_ref.py uses these too)."""
+    if kind == "linear":
+        return np.linspace(b0, b1, T, dtype=np.float64)
+    if kind == "scaled-linear":
+        return np.linspace(b0 ** 0.5, b1 ** 0.5, T, dtype=np.float64) ** 2
+    if kind == "cosine":
+        s = 0.008
+        steps = np.arange(T + 1, dtype=np.float64) / T
+        f = np.cos((steps + s) / (1 + s) * np.pi / 2) ** 2
+        ab = f / f[0]
+        return np.clip(1 - ab[1:] / ab[:-1], 0, 0.999)
+    if kind == "sqrt":
+        return np.linspace(b0, b1, T, dtype=np.float64) ** 0.5
+    if kind == "sigmoid":
+        x = np.linspace(-6, 6, T, dtype=np.float64)
+        return 1 / (1 + np.exp(-x)) * (b1 - b0) + b0
+    raise ValueError(f"unknown schedule '{kind}'; use one of {', '.join(SCHEDULES)}")
+
+
+class Process:
+    """q(x_t | x_0) of a scheduler config (the checkpoint's "scheduler" JSON)."""
+
+    def __init__(self, sched, device="cpu"):
+        self.config = dict(sched)
+        beta = betas_for(sched["schedule"], int(sched["T"]), float(sched["beta_start"]), float(sched["beta_end"]))
+        ab = np.cumprod(1.0 - beta)
+        self.T = int(sched["T"])
+        self.prediction = sched["prediction"]
+        if self.prediction not in PREDICTIONS:
+            raise ValueError(f"unknown prediction '{self.prediction}'; use eps, v or x0")
+        self.snr = ab / (1.0 - ab)
+        self.sqrt_ab = torch.tensor(np.sqrt(ab), dtype=torch.float32, device=device)
+        self.sqrt_1mab = torch.tensor(np.sqrt(1.0 - ab), dtype=torch.float32, device=device)
+
+    def q_sample_and_target(self, x0, t, eps):
+        """x_t = sqrt(ab_t) x0 + sqrt(1 - ab_t) eps (DDPM eq. 4) and the prediction's target."""
+        shape = (-1,) + (1,) * (x0.dim() - 1)
+        sa, so = self.sqrt_ab[t].view(shape), self.sqrt_1mab[t].view(shape)
+        x_t = sa * x0 + so * eps
+        if self.prediction == "eps":
+            target = eps
+        elif self.prediction == "v":
+            target = sa * eps - so * x0
+        else:
+            target = x0
+        return x_t, target
+
+    def loss_weight(self, t, gamma):
+        """Min-SNR-gamma per sample: min(SNR, g)/SNR for eps, /(SNR+1) for v, as is for x0."""
+        if gamma <= 0:
+            return None
+        snr = self.snr[t.cpu().numpy()]
+        clipped = np.minimum(snr, gamma)
+        w = clipped / snr if self.prediction == "eps" else clipped / (snr + 1.0) if self.prediction == "v" else clipped
+        return torch.tensor(w, dtype=torch.float32, device=t.device)
+
+
+def lr_at(train, step):
+    """The learning rate of Adam step `step` (0-based), as ddpm_adam_lr_at."""
+    lr, warm = float(train["lr"]), int(train["warmup_steps"])
+    if warm > 0 and step < warm:
+        return lr * (step + 1) / warm
+    s, decay = step - warm, int(train.get("decay_steps", 0))
+    if decay <= 0:
+        return lr
+    f = float(train.get("final_lr", 0.1))
+    if s >= decay:
+        return lr * f
+    return lr * (f + (1.0 - f) * 0.5 * (1.0 + math.cos(math.pi * s / decay)))
+
+
+def ema_decay_at(max_decay, step):
+    """EMA decay at trainer step `step` (before it is counted), as ddpm_ema_decay_at."""
+    return min(max_decay, (1.0 + step) / (10.0 + step))
