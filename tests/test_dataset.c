@@ -254,6 +254,13 @@ static void test_fashion(void)
 #define OPEN_MISSING_FASHION(ds, e) ddpm_dataset_open_fashion(ds, missing, DDPM_SPLIT_TRAIN, e)
     EXPECT_OPEN_ERROR(OPEN_MISSING_FASHION, "sudo apt install dataset-fashion-mnist");
 
+    {   /* digits have no class names: the label is the name */
+        ddpm_error e = {{0}};
+        ddpm_dataset dg;
+        CHECK(ddpm_dataset_open(&dg, "digits", DDPM_SPLIT_HELDOUT, &e) == DDPM_OK, "%s", e.msg);
+        CHECK(ddpm_dataset_class_name(&dg, 3) == NULL, "digits have no class names");
+        ddpm_dataset_free(&dg);
+    }
     if (!ddpm_dir_exists(DDPM_FASHION_DIR)) {
         printf("  %s not installed: skipping the Fashion-MNIST load\n", DDPM_FASHION_DIR);
         return;
@@ -267,6 +274,11 @@ static void test_fashion(void)
     ddpm_dataset_free(&ds);
     CHECK(ddpm_dataset_open(&ds, "fashion", DDPM_SPLIT_TRAIN, &err) == DDPM_OK, "%s", err.msg);
     CHECK(ds.n == 60000, "fashion train: %zu", ds.n);
+    /* the class names of the Fashion-MNIST README, by label */
+    CHECK(strcmp(ddpm_dataset_class_name(&ds, 0), "T-shirt/top") == 0 &&
+              strcmp(ddpm_dataset_class_name(&ds, 9), "Ankle boot") == 0 && !ddpm_dataset_class_name(&ds, 10) &&
+              !ddpm_dataset_class_name(&ds, -1),
+          "fashion class names");
     ddpm_dataset_free(&ds);
 }
 

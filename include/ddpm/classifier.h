@@ -164,6 +164,10 @@ int ddpm_classifier_train(ddpm_classifier *c, const ddpm_classifier_train_config
 
 /* "<assets>/classifier.safetensors": $DDPM_ASSETS, else the build's DDPM_ASSET_DIR. */
 void ddpm_classifier_default_path(char *buf, size_t cap);
+/* The classifier that scores samples of a dataset spec: "fashion" ->
+ * "<assets>/classifier-fashion.safetensors" (trained on Fashion-MNIST), every
+ * other spec (the digits, a folder of MNIST digits) -> the default above. */
+void ddpm_classifier_path_for(const char *dataset, char *buf, size_t cap);
 
 /* Writes atomically. */
 int ddpm_classifier_save(const ddpm_classifier *c, const char *path, ddpm_error *err);

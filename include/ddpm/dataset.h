@@ -106,6 +106,11 @@ bool ddpm_dataset_spec_is_points(const char *spec);
 /* Releases bytes, points and labels and zeroes *ds; safe on a zeroed dataset. */
 void ddpm_dataset_free(ddpm_dataset *ds);
 
+/* The name of class `label` of a labelled dataset: Fashion-MNIST's ten
+ * (Xiao, Rasul & Vollgraf 2017: "T-shirt/top", "Trouser", ... "Ankle boot"),
+ * NULL for the digits (the label is the name) and for other datasets. */
+const char *ddpm_dataset_class_name(const ddpm_dataset *ds, int label);
+
 /* Pixels of n bytes: out[i] = in[i] / 127.5 - 1 (0 -> -1, 255 -> +1 exactly). */
 void ddpm_pixels_from_bytes(float *out, const uint8_t *in, size_t n);
 

@@ -109,6 +109,12 @@ typedef struct ddpm_quality_reference {
  * statistics with classifier c.  DDPM_ERR if the digits cannot be read. */
 int ddpm_quality_reference_init(ddpm_quality_reference *ref, const ddpm_classifier *c,
                                 const char *assets_dir, ddpm_error *err);
+/* The same for any dataset of 28x28 gray images by spec (ddpm_dataset_open:
+ * "digits", "fashion", a folder): its held-out split is the FD reference and
+ * its training split gives the floors.  Use the classifier trained on it
+ * (ddpm_classifier_path_for). */
+int ddpm_quality_reference_open(ddpm_quality_reference *ref, const ddpm_classifier *c, const char *spec,
+                                ddpm_error *err);
 void ddpm_quality_reference_free(ddpm_quality_reference *ref);
 
 /* Scores n >= 1 images (n, 1, 28, 28) in [-1, 1] against the reference. */

@@ -78,14 +78,15 @@ static bool on_train_progress(void *ctx, const ddpm_classifier_epoch_stats *s, b
     return true;
 }
 
-static int train_classifier(const char *out, int epochs, int batch, double lr, uint64_t seed, bool quiet)
+static int train_classifier(const char *out, const char *data, int epochs, int batch, double lr, uint64_t seed,
+                            bool quiet)
 {
     ddpm_error err = {0};
     char path[4096];
     if (out)
         snprintf(path, sizeof path, "%s", out);
     else
-        ddpm_classifier_default_path(path, sizeof path);
+        ddpm_classifier_path_for(data, path, sizeof path);
     /* the file is written at the end; find an unwritable folder now, not in minutes */
     char folder[4096];
     snprintf(folder, sizeof folder, "%s", path);
@@ -94,9 +95,16 @@ static int train_classifier(const char *out, int epochs, int batch, double lr, u
         return ddpm_cli_bad_input("eval", &err);
     }
     ddpm_dataset train, heldout;
-    if (ddpm_dataset_open_digits(&train, NULL, DDPM_SPLIT_TRAIN, &err) != DDPM_OK)
+    if (ddpm_dataset_open(&train, data, DDPM_SPLIT_TRAIN, &err) != DDPM_OK)
         return ddpm_cli_bad_input("eval", &err);
-    if (ddpm_dataset_open_digits(&heldout, NULL, DDPM_SPLIT_HELDOUT, &err) != DDPM_OK) {
+    if (!train.bytes || train.height != DDPM_CLASSIFIER_SIZE || train.width != DDPM_CLASSIFIER_SIZE ||
+        !train.labels) {
+        ddpm_fail(&err, "'%s' is not a labelled set of 28x28 images; the classifier trains on those (digits, "
+                        "fashion, a folder of IDX files with labels)", train.name);
+        ddpm_dataset_free(&train);
+        return ddpm_cli_bad_input("eval", &err);
+    }
+    if (ddpm_dataset_open(&heldout, data, DDPM_SPLIT_HELDOUT, &err) != DDPM_OK) {
         ddpm_dataset_free(&train);
         return ddpm_cli_bad_input("eval", &err);
     }
@@ -107,9 +115,9 @@ static int train_classifier(const char *out, int epochs, int batch, double lr, u
     cfg.seed = seed;
     ddpm_classifier clf;
     ddpm_classifier_init(&clf, seed);
-    printf("training the digit classifier: %zu parameters, %zu training / %zu held-out digits, "
+    printf("training the classifier of %s: %zu parameters, %zu training / %zu held-out images, "
            "%d epochs, batch %d, lr %g, shifts +-%d px, seed %llu, one thread\n  %s\n",
-           ddpm_classifier_num_params(), train.n, heldout.n, cfg.epochs, cfg.batch, cfg.lr, cfg.max_shift,
+           train.name, ddpm_classifier_num_params(), train.n, heldout.n, cfg.epochs, cfg.batch, cfg.lr, cfg.max_shift,
            (unsigned long long)seed, DDPM_CLASSIFIER_ARCHITECTURE);
     fflush(stdout);
     train_view view = {.quiet = quiet};
@@ -245,8 +253,11 @@ int ddpm_cmd_eval(int argc, char **argv)
         {"seed", ARG_U64, &seed, 0, 0, "N", "seed of the samples (or of the classifier's training)"},
         {"n", ARG_INT, &n, 0, 100000, "N", "images to score (0: 1000 samples, or the whole IDX file)"},
         {"batch", ARG_INT, &batch, 1, 1024, "N", "images per forward pass"},
-        {"classifier", ARG_STRING, &classifier, 0, 0, "FILE", "classifier (default <assets>/classifier.safetensors)"},
-        {"data", ARG_STRING, &data, 0, 0, "SPEC", "points: the data set to compare with (moons, ..., or a CSV)"},
+        {"classifier", ARG_STRING, &classifier, 0, 0, "FILE",
+         "classifier (default: the dataset's, <assets>/classifier.safetensors or classifier-fashion.safetensors)"},
+        {"data", ARG_STRING, &data, 0, 0, "SPEC",
+         "the data to compare with: digits, fashion or a folder (default: the checkpoint's, else digits); "
+         "points: moons, ... or a CSV; with --train-classifier: what it trains on"},
         {"sets", ARG_INT, &sets, 1, 100, "K",
          "points: sets of n samples to average (default 10 with --checkpoint; a CSV: all its sets of n)"},
         {"csv", ARG_FLAG, &csv, 0, 0, NULL, "print CSV: set,n,confidence,entropy,inception_score,fd,fd_ratio"},
@@ -273,7 +284,7 @@ int ddpm_cmd_eval(int argc, char **argv)
             ddpm_fail(&err, "--train-classifier takes no samples; run it on its own");
             return ddpm_cli_bad_input("eval", &err);
         }
-        return train_classifier(out, epochs, batch, lr, seed, quiet);
+        return train_classifier(out, data, epochs, batch, lr, seed, quiet);
     }
     if (n_pos > 1 || (n_pos == 1) == (checkpoint != NULL)) {
         ddpm_fail(&err, "give exactly one of an IDX file of samples or --checkpoint MODEL (see --help)");
@@ -368,7 +379,9 @@ int ddpm_cmd_eval(int argc, char **argv)
         if (read_idx_images(pos[0], (size_t)n, &x, &count, &err) != DDPM_OK) goto bad_input;
         snprintf(what, sizeof what, "%zu images from %s", count, pos[0]);
     }
-    if (ddpm_cli_scorer_open(&scorer, classifier, &err) != DDPM_OK) goto bad_input;
+    char score_spec[256];
+    snprintf(score_spec, sizeof score_spec, "%s", data ? data : checkpoint ? m.ck.run.dataset : "digits");
+    if (ddpm_cli_scorer_open(&scorer, classifier, score_spec, &err) != DDPM_OK) goto bad_input;
     if (checkpoint) {
         const size_t per = (size_t)DDPM_CLASSIFIER_SIZE * DDPM_CLASSIFIER_SIZE;
         x = ddpm_xmalloc(sizeof(float) * count * per);
@@ -403,14 +416,17 @@ int ddpm_cmd_eval(int argc, char **argv)
         printf("%-20s %6s %11s %8s %8s %10s %9s\n", "", "n", "confidence", "entropy", "IS", "FD", "FD/floor");
     }
     print_row("samples", &q, floor.fd, csv);
-    print_row(csv ? "floor" : "real digits (floor)", &floor, floor.fd, csv);
+    char floor_label[64];
+    snprintf(floor_label, sizeof floor_label, "real %s (floor)",
+             strcmp(scorer.dataset, "fashion") == 0 ? "fashion" : ddpm_cli_scorer_what(&scorer));
+    print_row(csv ? "floor" : floor_label, &floor, floor.fd, csv);
     if (!csv) {
         printf("\nclassifier %s", scorer.path);
         if (scorer.classifier.heldout_accuracy >= 0)
             printf(" (held-out accuracy %.2f%%)", 100 * scorer.classifier.heldout_accuracy);
-        printf("\nFD reference: the %zu held-out digits; floor: %zu training digits, evenly strided\n"
+        printf("\nFD reference: the %zu held-out %s; floor: %zu training %s, evenly strided\n"
                "entropy in nats (ln 10 = 2.303 is perfect diversity); IS in 1..10\n",
-               scorer.ref.heldout.n, floor.n);
+               scorer.ref.heldout.n, ddpm_cli_scorer_what(&scorer), floor.n, ddpm_cli_scorer_what(&scorer));
     }
     ddpm_cli_scorer_close(&scorer);
     return 0;

@@ -55,6 +55,7 @@ typedef struct {
     const char *path;
     const char *name;             /* the file name without its folders */
     double seconds_per_unit;      /* one UNet evaluation of one image, measured */
+    char dataset[256];            /* what it was trained on: picks the classifier */
 } sweep_model;
 
 /* Loads sm->path, checks every cell's sampler settings and the image size,
@@ -75,6 +76,7 @@ static int check_model(sweep_model *sm, const sweep_plan *p, ddpm_error *err)
         else if (ddpm_sampler_config_validate(&cfg, m.schedule.T, err) != DDPM_OK)
             rc = ddpm_fail_context(err, "'%s'", sm->path);
     }
+    snprintf(sm->dataset, sizeof sm->dataset, "%s", m.ck.run.dataset);
     int C, H, W;
     ddpm_net_config_shape(&m.ck.run.net, &C, &H, &W);
     if (rc == DDPM_OK && p->n_score > 0 && (C != 1 || H != DDPM_CLASSIFIER_SIZE))
@@ -331,7 +333,15 @@ int ddpm_cmd_sweep(int argc, char **argv)
     }
     const bool scoring = p.n_score > 0;
     ddpm_cli_scorer scorer;
-    if (scoring && ddpm_cli_scorer_open(&scorer, classifier, &err) != DDPM_OK)
+    /* one classifier scores every column: the first model's dataset picks it */
+    for (int i = 1; scoring && i < n_pos; i++)
+        if (strcmp(models[i].dataset, models[0].dataset) != 0) {
+            ddpm_fail(&err, "'%s' was trained on %s and '%s' on %s: one sweep scores one dataset; sweep them "
+                            "separately (or --score-n 0)", models[0].path, models[0].dataset, models[i].path,
+                      models[i].dataset);
+            return ddpm_cli_bad_input("sweep", &err);
+        }
+    if (scoring && ddpm_cli_scorer_open(&scorer, classifier, models[0].dataset, &err) != DDPM_OK)
         return ddpm_cli_bad_input("sweep", &err);
     char csv_path[4200];
     if (csv_arg) {

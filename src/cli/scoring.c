@@ -7,19 +7,32 @@
 
 #include "ddpm/dataset.h"
 
-int ddpm_cli_scorer_open(ddpm_cli_scorer *s, const char *path, ddpm_error *err)
+int ddpm_cli_scorer_open(ddpm_cli_scorer *s, const char *path, const char *dataset, ddpm_error *err)
 {
     memset(s, 0, sizeof *s);
+    snprintf(s->dataset, sizeof s->dataset, "%s", dataset && *dataset ? dataset : "digits");
     if (path)
         snprintf(s->path, sizeof s->path, "%s", path);
     else
-        ddpm_classifier_default_path(s->path, sizeof s->path);
-    if (ddpm_classifier_load(&s->classifier, s->path, err) != DDPM_OK) return DDPM_ERR;
-    if (ddpm_quality_reference_init(&s->ref, &s->classifier, NULL, err) != DDPM_OK) {
+        ddpm_classifier_path_for(s->dataset, s->path, sizeof s->path);
+    if (ddpm_classifier_load(&s->classifier, s->path, err) != DDPM_OK) {
+        if (!path && strcmp(s->dataset, "fashion") == 0)
+            ddpm_fail_context(err, "scoring Fashion-MNIST needs its classifier; train it with "
+                                   "`ddpm eval --train-classifier --data fashion`");
+        return DDPM_ERR;
+    }
+    if (ddpm_quality_reference_open(&s->ref, &s->classifier, s->dataset, err) != DDPM_OK) {
         ddpm_classifier_free(&s->classifier);
-        return ddpm_fail_context(err, "the FD reference needs the bundled held-out digits");
+        return ddpm_fail_context(err, "the FD reference needs the held-out split of '%s'", s->dataset);
     }
     return DDPM_OK;
+}
+
+const char *ddpm_cli_scorer_what(const ddpm_cli_scorer *s)
+{
+    if (strcmp(s->dataset, "digits") == 0) return "digits";
+    if (strcmp(s->dataset, "fashion") == 0) return "Fashion-MNIST images";
+    return "images";
 }
 
 void ddpm_cli_scorer_close(ddpm_cli_scorer *s)

@@ -13,13 +13,17 @@
 
 typedef struct ddpm_cli_scorer {
     char path[4096];              /* the classifier file */
+    char dataset[256];            /* the dataset spec the reference comes from */
     ddpm_classifier classifier;
     ddpm_quality_reference ref;   /* borrows classifier: keep the scorer in place */
 } ddpm_cli_scorer;
 
-/* Loads the classifier (path NULL: the bundled one) and computes the
- * held-out statistics.  Errors name the file and the fix. */
-int ddpm_cli_scorer_open(ddpm_cli_scorer *s, const char *path, ddpm_error *err);
+/* Loads the classifier (path NULL: the one for `dataset`, ddpm_classifier_path_for)
+ * and computes the held-out statistics of `dataset` (NULL: the bundled
+ * digits).  Errors name the file and the fix. */
+int ddpm_cli_scorer_open(ddpm_cli_scorer *s, const char *path, const char *dataset, ddpm_error *err);
+/* "digits", "Fashion-MNIST images" or "images of <spec>": what the floor's rows are. */
+const char *ddpm_cli_scorer_what(const ddpm_cli_scorer *s);
 void ddpm_cli_scorer_close(ddpm_cli_scorer *s);
 
 /* Progress over image-steps (one UNet evaluation of one image); prog may be

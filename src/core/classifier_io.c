@@ -26,6 +26,16 @@ void ddpm_classifier_default_path(char *buf, size_t cap)
     snprintf(buf, cap, "%s/classifier.safetensors", env && *env ? env : DDPM_ASSET_DIR);
 }
 
+void ddpm_classifier_path_for(const char *dataset, char *buf, size_t cap)
+{
+    if (dataset && strcmp(dataset, "fashion") == 0) {
+        const char *env = getenv("DDPM_ASSETS");
+        snprintf(buf, cap, "%s/classifier-fashion.safetensors", env && *env ? env : DDPM_ASSET_DIR);
+        return;
+    }
+    ddpm_classifier_default_path(buf, cap);
+}
+
 int ddpm_classifier_save(const ddpm_classifier *c, const char *path, ddpm_error *err)
 {
     DDPM_ASSERT(c && c->params && path);

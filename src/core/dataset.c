@@ -353,3 +353,11 @@ void ddpm_dataset_gather(const ddpm_dataset *ds, const uint32_t *indices, size_t
         if (labels) labels[k] = ds->labels[indices[k]];
     }
 }
+
+const char *ddpm_dataset_class_name(const ddpm_dataset *ds, int label)
+{
+    static const char *const fashion[10] = {"T-shirt/top", "Trouser", "Pullover", "Dress", "Coat",
+                                            "Sandal", "Shirt", "Sneaker", "Bag", "Ankle boot"};
+    if (!ds || label < 0 || label > 9 || strcmp(ds->name, "fashion") != 0) return NULL;
+    return fashion[label];
+}

@@ -53,6 +53,21 @@ void ddpm_quality_from_outputs(const float *probs,    /* (n, 10) */
     }
 }
 
+/* The held-out statistics from the held-out split (which it frees); ref->train is open. */
+static int reference_from(ddpm_quality_reference *ref, ddpm_dataset *heldout)
+{
+    const size_t hw = (size_t)heldout->height * heldout->width;
+    float *features = ddpm_xmalloc(sizeof(float) * heldout->n * F);
+    float *pixels = ddpm_xmalloc(sizeof(float) * heldout->n * hw);
+    ddpm_dataset_images(heldout, 0, heldout->n, pixels);
+    ddpm_classifier_predict(ref->classifier, pixels, heldout->n, NULL, features);
+    ddpm_feature_stats_compute(&ref->heldout, features, heldout->n, F);
+    free(pixels);
+    free(features);
+    ddpm_dataset_free(heldout);
+    return DDPM_OK;
+}
+
 int ddpm_quality_reference_init(ddpm_quality_reference *ref, const ddpm_classifier *c,
                                 const char *assets_dir, ddpm_error *err)
 {
@@ -66,16 +81,28 @@ int ddpm_quality_reference_init(ddpm_quality_reference *ref, const ddpm_classifi
         ddpm_dataset_free(&heldout);
         return DDPM_ERR;
     }
-    const size_t hw = (size_t)heldout.height * heldout.width;
-    float *features = ddpm_xmalloc(sizeof(float) * heldout.n * F);
-    float *pixels = ddpm_xmalloc(sizeof(float) * heldout.n * hw);
-    ddpm_dataset_images(&heldout, 0, heldout.n, pixels);
-    ddpm_classifier_predict(c, pixels, heldout.n, NULL, features);
-    ddpm_feature_stats_compute(&ref->heldout, features, heldout.n, F);
-    free(pixels);
-    free(features);
-    ddpm_dataset_free(&heldout);
-    return DDPM_OK;
+    return reference_from(ref, &heldout);
+}
+
+int ddpm_quality_reference_open(ddpm_quality_reference *ref, const ddpm_classifier *c, const char *spec,
+                                ddpm_error *err)
+{
+    DDPM_ASSERT(ref && c && c->params);
+    memset(ref, 0, sizeof *ref);
+    ref->classifier = c;
+    ddpm_dataset heldout;
+    if (ddpm_dataset_open(&heldout, spec, DDPM_SPLIT_HELDOUT, err) != DDPM_OK) return DDPM_ERR;
+    if (ddpm_dataset_open(&ref->train, spec, DDPM_SPLIT_TRAIN, err) != DDPM_OK) {
+        ddpm_dataset_free(&heldout);
+        return DDPM_ERR;
+    }
+    if (!heldout.bytes || heldout.channels != 1 || heldout.height != DDPM_CLASSIFIER_SIZE ||
+        heldout.width != DDPM_CLASSIFIER_SIZE) {
+        ddpm_dataset_free(&heldout);
+        ddpm_dataset_free(&ref->train);
+        return ddpm_fail(err, "'%s' does not hold 28x28 gray images; the classifier scores those", heldout.name);
+    }
+    return reference_from(ref, &heldout);
 }
 
 void ddpm_quality_reference_free(ddpm_quality_reference *ref)

@@ -160,7 +160,23 @@ void viz_app_select_model(viz_app *a, int i)
     }
     a->p.model = i;
     a->p.schedule = viz_app_run_config(a)->schedule.kind; /* a new model starts matched */
-    viz_params_clamp(&a->p, viz_app_T(a), a->models.n, a->have_digits ? (int)a->digits.n : 1);
+    const viz_model *m = viz_app_model(a);
+    if (!m->live && m->loaded && strcmp(m->ck.run.dataset, "fashion") == 0 && !a->fashion_tried) {
+        a->fashion_tried = true;
+        ddpm_error ferr = {0};
+        a->have_fashion = ddpm_dataset_open(&a->fashion, "fashion", DDPM_SPLIT_TRAIN, &ferr) == DDPM_OK;
+        if (!a->have_fashion)
+            viz_app_banner(a, VIZ_LEVEL_WARN, "'%s' was trained on Fashion-MNIST, which is not installed (%s): the "
+                           "forward panel shows digits", m->name, ferr.msg);
+    }
+    viz_app_clamp_params(a);
+}
+
+const ddpm_dataset *viz_app_images(const viz_app *a)
+{
+    const viz_model *m = viz_app_model(a);
+    if (a->have_fashion && !m->live && m->loaded && strcmp(m->ck.run.dataset, "fashion") == 0) return &a->fashion;
+    return &a->digits;
 }
 
 /* B's model, loaded when the comparison of models needs it; a broken file
@@ -214,7 +230,7 @@ static void update_schedules(viz_app *a)
 
 void viz_app_clamp_params(viz_app *a)
 {
-    viz_params_clamp(&a->p, viz_app_T(a), a->models.n, a->have_digits ? (int)a->digits.n : 1);
+    viz_params_clamp(&a->p, viz_app_T(a), a->models.n, a->have_digits ? (int)viz_app_images(a)->n : 1);
 }
 
 /* ---- the forward panel's digit ----------------------------------------------------------- */
@@ -233,9 +249,11 @@ static void update_forward_digit(viz_app *a)
     }
     /* the source of x0: a dataset digit, or the drawing (app_canvas.c) */
     const uint64_t source = a->canvas_on && a->canvas ? VIZ_CANVAS_SOURCE + a->canvas_version : (uint64_t)a->p.digit;
-    if (a->fwd_digit >= 0 && a->fwd_source == source && a->fwd_seed == a->p.seed) return;
+    const ddpm_dataset *images = viz_app_images(a);
+    if (a->fwd_digit >= 0 && a->fwd_source == source && a->fwd_seed == a->p.seed && a->fwd_data == images) return;
+    a->fwd_data = images;
     if (a->canvas_on && a->canvas) memcpy(a->fwd_x0, a->canvas, sizeof(float) * per);
-    else ddpm_dataset_images(&a->digits, (size_t)a->p.digit, 1, a->fwd_x0);
+    else ddpm_dataset_images(images, (size_t)a->p.digit, 1, a->fwd_x0);
     /* one fixed epsilon per (seed, digit), the drawing's its own: the
      * animation is smooth because only t changes from frame to frame, and
      * drawing does not reshuffle the noise */
@@ -899,6 +917,7 @@ void viz_app_free(viz_app *a)
     if (a->surface) SDL_FreeSurface(a->surface);
     viz_models_free(&a->models);
     if (a->have_digits) ddpm_dataset_free(&a->digits);
+    if (a->have_fashion) ddpm_dataset_free(&a->fashion);
     ddpm_schedule_free(&a->sched);
     ddpm_schedule_free(&a->model_sched);
     free(a->ts);

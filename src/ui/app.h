@@ -167,6 +167,8 @@ typedef struct viz_app {
     /* data and workers */
     ddpm_dataset digits;         /* the training split: forward panel and trainer */
     bool have_digits;
+    ddpm_dataset fashion;        /* Fashion-MNIST's, opened when a model trained on it is shown */
+    bool have_fashion, fashion_tried;
     viz_models models;
     viz_trainer *trainer;
     viz_sampler *sampler;
@@ -248,6 +250,7 @@ typedef struct viz_app {
     int brush;                   /* 1..3 */
     uint64_t canvas_version;
     uint64_t fwd_seed;
+    const ddpm_dataset *fwd_data; /* the dataset fwd_x0 came from (viz_app_images) */
 
     /* textures and a staging buffer */
     viz_image_tex tex[28];
@@ -420,6 +423,9 @@ SDL_Rect viz_panel_begin(viz_app *a, SDL_Rect r, const char *title, const char *
 SDL_Rect viz_panel_begin_reserve(viz_app *a, SDL_Rect r, const char *title, const char *subtitle, int right);
 /* The model entry that is selected, and its schedule and prediction. */
 const viz_model *viz_app_model(const viz_app *a);
+/* The images the forward panel shows: the current model's dataset (Fashion-MNIST
+ * for a model trained on it, when installed), else the digits.  Both are 28x28. */
+const ddpm_dataset *viz_app_images(const viz_app *a);
 int viz_app_T(const viz_app *a);
 bool viz_app_mismatch(const viz_app *a);
 /* The shown trajectory at the current frame; false when there is none. */

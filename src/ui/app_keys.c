@@ -96,7 +96,7 @@ void viz_app_handle_key(viz_app *a, const SDL_KeyboardEvent *e)
     case SDLK_n: {
         ddpm_rng r;
         ddpm_rng_init(&r, (uint64_t)a->frame_count, ddpm_rng_stream(DDPM_STREAM_DATA, 77, (uint64_t)p->digit));
-        p->digit = (int)ddpm_rng_below(&r, a->have_digits ? (uint32_t)a->digits.n : 1u);
+        p->digit = (int)ddpm_rng_below(&r, a->have_digits ? (uint32_t)viz_app_images(a)->n : 1u);
         break;
     }
     case SDLK_f:

@@ -44,26 +44,33 @@ void viz_panel_forward(viz_app *a, SDL_Rect r)
     char sub[200];
     /* a round trip starts from this very digit: then it is the sample's own */
     const bool roundtrip = viz_job_start_t(&a->p) > 0;
+    const ddpm_dataset *images = viz_app_images(a);
+    const char *noun = ddpm_dataset_class_name(images, 0) ? "image" : "digit";
+    const int label = images->labels && a->p.digit >= 0 && (size_t)a->p.digit < images->n ? images->labels[a->p.digit] : -1;
     /* in the reverse phase this is a real digit at the sampler's noise level,
      * for comparison: not the sample's own trajectory, and it says so */
     if (a->canvas_editing)
         snprintf(sub, sizeof sub, "drag on the image: it is x\xE2\x82\x80\ndrag to draw");
     else if (a->canvas_on && a->canvas)
         snprintf(sub, sizeof sub, "your drawing (A: draw more)\nyour drawing");
+    else if (a->have_digits && forward && ddpm_dataset_class_name(images, label))
+        snprintf(sub, sizeof sub, "image #%d (%s)\n#%d (%s)\nimage #%d", a->p.digit, ddpm_dataset_class_name(images, label),
+                 a->p.digit, ddpm_dataset_class_name(images, label), a->p.digit);
     else if (a->have_digits && forward)
-        snprintf(sub, sizeof sub, "digit #%d (a %d)\ndigit #%d", a->p.digit,
-                 a->digits.labels ? a->digits.labels[a->p.digit] : -1, a->p.digit);
+        snprintf(sub, sizeof sub, "digit #%d (a %d)\ndigit #%d", a->p.digit, label, a->p.digit);
     else if (a->have_digits && roundtrip)
-        snprintf(sub, sizeof sub, "digit #%d: the trip starts from its x\xE2\x82\x9C at t = %d\ndigit #%d", a->p.digit,
-                 viz_job_start_t(&a->p), a->p.digit);
+        snprintf(sub, sizeof sub, "%s #%d: the trip starts from its x\xE2\x82\x9C at t = %d\n%s #%d", noun, a->p.digit,
+                 viz_job_start_t(&a->p), noun, a->p.digit);
     else if (a->have_digits)
-        snprintf(sub, sizeof sub, "digit #%d, its own noise: not the sample\nnot the sample", a->p.digit);
+        snprintf(sub, sizeof sub, "%s #%d, its own noise: not the sample\nnot the sample", noun, a->p.digit);
     else
         snprintf(sub, sizeof sub, "no data");
     SDL_Rect c = viz_panel_begin(a, r,
                                  a->canvas_editing ? "Draw a digit\nDraw"
                                  : forward    ? "Forward process q(x\xE2\x82\x9C | x\xE2\x82\x80)\nForward process\nForward"
-                                 : roundtrip ? "The round trip's digit at the sampler's t\nThe round trip's digit\nIts digit"
+                                 : roundtrip ? (noun[0] == 'i' ? "The round trip's image at the sampler's t\nThe round trip's image\nIts image"
+                                                               : "The round trip's digit at the sampler's t\nThe round trip's digit\nIts digit")
+                                 : noun[0] == 'i' ? "A real image at the sampler's t\nA real image at this t\nReal image"
                                              : "A real digit at the sampler's t\nA real digit at this t\nReal digit",
                                  sub);
     if (!a->have_digits || !a->fwd_x0 || !a->sched_ok) {
@@ -198,7 +205,7 @@ void viz_panel_forward(viz_app *a, SDL_Rect r)
     if (viz_ui_button(ui, viz_ui_id("digit-prev", 0), b[0], "\xE2\x97\x80 digit\n\xE2\x97\x80", false))
         a->p.digit--, to_digits = true;
     if (viz_ui_button(ui, viz_ui_id("digit-rand", 0), b[1], "random\nrnd", false)) {
-        a->p.digit = (int)((a->p.digit * 2654435761u + 40503u + (unsigned)a->frame_count) % (unsigned)a->digits.n);
+        a->p.digit = (int)((a->p.digit * 2654435761u + 40503u + (unsigned)a->frame_count) % (unsigned)viz_app_images(a)->n);
         to_digits = true;
     }
     if (viz_ui_button(ui, viz_ui_id("digit-next", 0), b[2], "digit \xE2\x96\xB6\n\xE2\x96\xB6", false))

@@ -109,7 +109,7 @@ static int run_cells(viz_study *s, viz_study_result *r, const ddpm_schedule *sch
     if (!r->scoring) return DDPM_OK;
     if (s->scorer_state == 0) {
         ddpm_error se = {0};
-        s->scorer_state = ddpm_cli_scorer_open(&s->scorer, NULL, &se) == DDPM_OK ? 1 : -1;
+        s->scorer_state = ddpm_cli_scorer_open(&s->scorer, NULL, NULL, &se) == DDPM_OK ? 1 : -1;
         if (s->scorer_state < 0) {
             SDL_LockMutex(s->lock);
             snprintf(r->error, sizeof r->error, "no scores: %.200s", se.msg);
