@@ -335,7 +335,8 @@ def _run(args, dd):
     ddp = model
     if dd.active:
         ddp = torch.nn.parallel.DistributedDataParallel(
-            model, device_ids=[dd.device.index] if dd.device.type == "cuda" else None)
+            model, device_ids=[dd.device.index] if dd.device.type == "cuda" else None,
+            gradient_as_bucket_view=True)  # the grads live in the all-reduce buckets: no copy, one layout
     amp = dd.device.type == "cuda" and args.amp in ("auto", "bf16")
 
     log = LossLog(os.path.join(args.out, "loss.csv"), proc.T, step, dd.rank)
