@@ -74,7 +74,7 @@ def parse_args(argv=None):
     a("--min-snr", type=float, default=None, help="Min-SNR-gamma loss weighting, 0 = off (default: the preset's)")
     a("--clip", type=float, default=1.0)
     a("--weight-decay", type=float, default=0.0)
-    a("--batch", type=int, default=64, help="global batch over all processes")
+    a("--batch", type=int, default=None, help="global batch over all processes (default 64)")
     a("--steps", type=int, default=None, help="total optimizer steps (default: the preset's, 20000 for small)")
     a("--ema", type=float, default=None, help="EMA decay (default 0.999, or the resumed run's)")
     a("--seed", type=int, default=0)
@@ -143,7 +143,7 @@ class Order:
     def __init__(self, n, batch, dd, seed):
         from torch.utils.data.distributed import DistributedSampler
         if batch % dd.world:
-            raise BadInput(f"--batch {batch} is not divisible by the {dd.world} processes")
+            raise BadInput(f"the run's batch {batch} is not divisible by the {dd.world} processes: each takes batch / N")
         self.local = batch // dd.world
         self.sampler = DistributedSampler(range(n), num_replicas=dd.world, rank=dd.rank, shuffle=True,
                                           seed=seed, drop_last=False)
@@ -185,7 +185,7 @@ def train_config(args, old=None):
         if args.ema is not None:
             t["ema_decay"] = args.ema
         return t
-    return {"preset": name, "batch": args.batch,
+    return {"preset": name, "batch": args.batch or 64,
             "total_steps": args.steps or (20000 if name == "small" else 2000),
             "lr": args.lr or 1e-3, "beta1": 0.9, "beta2": 0.999, "eps": 1e-8,
             "weight_decay": args.weight_decay, "warmup_steps": args.warmup,
@@ -259,7 +259,31 @@ def check_out(args, dd):
     return ck_path
 
 
+def validate(args):
+    """The flags' ranges, before a process group or any data: a message and exit 2."""
+    def need(ok, msg):
+        if not ok:
+            raise BadInput(msg)
+    need(args.steps is None or 1 <= args.steps <= 100_000_000, f"--steps {args.steps}: use 1..100000000")
+    need(args.batch is None or 1 <= args.batch <= 1 << 20, f"--batch {args.batch}: use 1..1048576")
+    world = int(os.environ.get("WORLD_SIZE", "1"))
+    need(args.batch is None or args.batch % world == 0,
+         f"--batch {args.batch} is not divisible by the {world} processes: each takes batch / N")
+    need(args.lr is None or 0 < args.lr <= 1, f"--lr {args.lr}: use 0 < lr <= 1")
+    need(args.warmup >= 0 and args.decay_steps >= 0, "--warmup and --decay-steps must be >= 0")
+    need(0 <= args.final_lr <= 1, f"--final-lr {args.final_lr}: use 0..1")
+    need(args.clip >= 0, f"--clip {args.clip}: use >= 0 (0 = off)")
+    need(0 <= args.weight_decay < 1, f"--weight-decay {args.weight_decay}: use 0 <= wd < 1")
+    need(args.ema is None or 0 <= args.ema < 1, f"--ema {args.ema}: use 0 <= decay < 1")
+    need(args.min_snr is None or args.min_snr == 0 or 0.1 <= args.min_snr <= 100, "--min-snr: 0 (off) or 0.1..100")
+    need(2 <= args.T <= 4000, f"-T {args.T}: use 2..4000")
+    need(0 < args.beta_start < args.beta_end < 1, "--beta-start and --beta-end: 0 < start < end < 1")
+    need(args.save_every >= 1 and args.log_every >= 1 and args.threads >= 0,
+         "--save-every and --log-every must be >= 1, --threads >= 0")
+
+
 def run(args):
+    validate(args)
     dd = Dist(args.device)
     try:
         return _run(args, dd)
@@ -296,7 +320,7 @@ def _run(args, dd):
     if arch != "unet":
         raise BadInput(f"'{ck_path}' holds an {arch}; the DDP trainer trains the image UNets")
     batch = int(train["batch"])
-    if args.resume and args.batch != 64 and args.batch != batch:
+    if args.resume and args.batch is not None and args.batch != batch:
         raise BadInput(f"--resume continues the run with its batch {batch}; --batch {args.batch} differs")
     total = int(train["total_steps"])
     proc = Process(sched, dd.device)

@@ -123,6 +123,25 @@ def c_loads(tmp, args):
         check(p.returncode == 0, f"{group}: C's forward matches PyTorch's on the DDP checkpoint")
         check("preset live step 6" in p.stdout, f"{group}: C reads the preset and the step")
     check(c.has("adam_m") and c.adam_step == 6, "the checkpoint carries the Adam moments and step")
+    # a cluster's global batch (beyond the 1024 C trains with) still loads for sampling
+    big = dict(c.train, batch=4096)
+    ckpt.save(f"{tmp}/big.safetensors", arch=c.arch, net=c.net, scheduler=c.scheduler, train=big, dataset=c.dataset,
+              step=c.step, seed=c.seed, groups={"ema": c.state_dict("ema")})
+    p = subprocess.run([args.forward, f"{tmp}/big.safetensors", f"{tmp}/io_ema.safetensors"], stdout=subprocess.PIPE,
+                       stderr=subprocess.STDOUT, text=True)
+    check(p.returncode == 0, "a checkpoint of global batch 4096 loads in C: " + p.stdout.strip())
+    # bad input: a message and exit 2, before any work
+    for bad, needle in ((["--steps", "0"], "--steps"), (["--batch", "3"], "divisible"),
+                        (["--data", f"{tmp}/nowhere"], "not a folder"), ([], "already holds")):
+        launch = [sys.executable, TRAINER, "--preset", "live", "--device", "cpu", "--quiet", "--out", f"{tmp}/run"]
+        if bad != []:
+            launch[-1] = f"{tmp}/fresh"
+        p = subprocess.run(launch + bad + (["--batch", "4"] if "--batch" not in bad else []),
+                           stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+                           env=dict(os.environ, WORLD_SIZE="2", RANK="0", LOCAL_RANK="0") if "divisible" == needle
+                           else None)
+        check(p.returncode == 2 and needle in p.stdout, f"train_ddp {' '.join(bad) or '(existing run)'}: exit 2, "
+                                                        f"'{needle}': {p.stdout.strip()[:160]}")
 
 
 # ---- 3. resume across the languages ---------------------------------------------------------

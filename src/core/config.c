@@ -349,7 +349,9 @@ int ddpm_train_config_from_json(const char *json, ddpm_run_config *rc, ddpm_erro
     const char *preset = get_str(o, what, "preset", err);
     if (!preset) goto done;
     snprintf(r.preset, sizeof r.preset, "%s", preset);
-    if (get_int(o, what, "batch", 1, 1024, &v, err)) goto done;
+    /* a scale-out run (python/train_ddp.py) may use a larger global batch than C trains with:
+     * it loads for sampling; ddpm_run_config_validate bounds what C trains */
+    if (get_int(o, what, "batch", 1, 1 << 20, &v, err)) goto done;
     r.batch = (int)v;
     if (get_int(o, what, "total_steps", 1, 1e8, &v, err)) goto done;
     r.total_steps = v;
