@@ -251,6 +251,8 @@ def check_out(args, dd):
     if args.resume:
         if not os.path.exists(ck_path):
             raise BadInput(f"nothing to resume: '{ck_path}' does not exist; start the run without --resume")
+        if not os.path.isfile(ck_path):
+            raise BadInput(f"'{ck_path}' is not a regular file (a FIFO or a folder?); resume needs a checkpoint")
         return ck_path
     taken = [n for n in ("ckpt.safetensors", "model.safetensors", "loss.csv") if os.path.exists(os.path.join(args.out, n))]
     if taken and not args.force:
@@ -295,7 +297,10 @@ def _run(args, dd):
     threads = args.threads or max(1, (os.cpu_count() or 1) // max(1, dd.local_world))
     torch.set_num_threads(threads)
     ck_path = check_out(args, dd)
-    old = ckpt.load(ck_path) if args.resume else None
+    try:
+        old = ckpt.load(ck_path) if args.resume else None
+    except (OSError, ValueError, KeyError, UnicodeDecodeError) as e:  # JSONDecodeError is a ValueError
+        raise BadInput(f"cannot resume from '{ck_path}': {e}; it is damaged or not a ddpm-lab checkpoint")
     if old is not None:
         for g in ("model", "ema", "adam_m", "adam_v"):
             if not old.has(g):
