@@ -307,8 +307,18 @@ def _run(args, dd):
                 raise BadInput(f"'{ck_path}' lacks {g}.*: resume needs a training checkpoint, not an exported model")
         arch, net = old.arch, old.net
         sched = dict(old.scheduler)
+        # as `ddpm train --resume`: the run goes on as it was configured
+        differs = [f"--{k} {v} (the run's: {w})" for k, v, w in
+                   (("preset", args.preset, old.train.get("preset")), ("pred", args.pred, sched["prediction"]),
+                    ("data", args.data, old.dataset))
+                   if v is not None and v != w]
+        if args.schedule != "linear" and args.schedule != sched["schedule"]:
+            differs.append(f"--schedule {args.schedule} (the run's: {sched['schedule']})")
+        if differs:
+            raise BadInput(f"--resume continues the run in '{args.out}' as it was configured; "
+                           f"{', '.join(differs)} would change it: drop them, or start a new run")
         train = train_config(args, old.train)
-        seed, step, adam_step, dataset = old.seed, old.step, old.adam_step, args.data or old.dataset
+        seed, step, adam_step, dataset = old.seed, old.step, old.adam_step, old.dataset
     else:
         try:
             arch, net = nets.preset(args.preset or "small")

@@ -142,6 +142,10 @@ def c_loads(tmp, args):
                            else None)
         check(p.returncode == 2 and needle in p.stdout, f"train_ddp {' '.join(bad) or '(existing run)'}: exit 2, "
                                                         f"'{needle}': {p.stdout.strip()[:160]}")
+    p = subprocess.run([sys.executable, TRAINER, "--resume", "--pred", "v", "--quiet", "--out", f"{tmp}/run"],
+                       stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    check(p.returncode == 2 and "would change it" in p.stdout, "train_ddp --resume --pred v of an eps run: exit 2: " +
+          p.stdout.strip()[:160])
 
 
 # ---- 3. resume across the languages ---------------------------------------------------------
