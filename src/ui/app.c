@@ -826,9 +826,22 @@ int viz_app_create(viz_app **out, const viz_options *opt, ddpm_error *err)
     }
     viz_params_default(&a->p, &a->train.run.schedule);
     viz_app_select_model(a, start); /* a broken file falls back to live, with a banner */
-    /* B of the comparison of models: the next bundled model (eps-linear -> v-linear) */
+    /* B of the comparison of models: the next bundled model of the same data
+     * (eps-linear -> v-linear, past fashion: comparing a digit model with a
+     * fashion one shows nothing about the settings) */
     const int nf = a->models.n_files;
     a->p.b.model = nf == 0 ? a->p.model : a->p.model < nf ? (a->p.model + 1) % nf : 0;
+    if (nf > 1 && a->p.model < nf && !viz_app_model(a)->live && viz_app_model(a)->loaded) {
+        for (int k = 1; k < nf; k++) {
+            const int j = (a->p.model + k) % nf;
+            ddpm_error lerr = {0};
+            if (viz_models_load(&a->models, j, &lerr) == DDPM_OK &&
+                strcmp(a->models.items[j].ck.run.dataset, viz_app_model(a)->ck.run.dataset) == 0) {
+                a->p.b.model = j;
+                break;
+            }
+        }
+    }
     if (points_model && !viz_app_set_world(a, VIZ_WORLD_POINTS)) {
         viz_app_free(a);
         return ddpm_fail(err, "'%s' holds a model of points, and the 2D world cannot be opened", opt->model_path);

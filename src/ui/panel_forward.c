@@ -202,13 +202,17 @@ void viz_panel_forward(viz_app *a, SDL_Rect r)
         return;
     }
     bool to_digits = false;
-    if (viz_ui_button(ui, viz_ui_id("digit-prev", 0), b[0], "\xE2\x97\x80 digit\n\xE2\x97\x80", false))
+    if (viz_ui_button(ui, viz_ui_id("digit-prev", 0), b[0],
+                      ddpm_dataset_class_name(viz_app_images(a), 0) ? "\xE2\x97\x80 image\n\xE2\x97\x80"
+                                                                    : "\xE2\x97\x80 digit\n\xE2\x97\x80", false))
         a->p.digit--, to_digits = true;
     if (viz_ui_button(ui, viz_ui_id("digit-rand", 0), b[1], "random\nrnd", false)) {
         a->p.digit = (int)((a->p.digit * 2654435761u + 40503u + (unsigned)a->frame_count) % (unsigned)viz_app_images(a)->n);
         to_digits = true;
     }
-    if (viz_ui_button(ui, viz_ui_id("digit-next", 0), b[2], "digit \xE2\x96\xB6\n\xE2\x96\xB6", false))
+    if (viz_ui_button(ui, viz_ui_id("digit-next", 0), b[2],
+                      ddpm_dataset_class_name(viz_app_images(a), 0) ? "image \xE2\x96\xB6\n\xE2\x96\xB6"
+                                                                    : "digit \xE2\x96\xB6\n\xE2\x96\xB6", false))
         a->p.digit++, to_digits = true;
     if (viz_ui_button(ui, viz_ui_id("canvas-open", 0), b[3], "Draw (A)\nDraw", false)) viz_app_canvas_open(a);
     if (to_digits) a->canvas_on = false;

@@ -1,6 +1,7 @@
 /* panel_header.c: the top bar: title, the model and what it predicts, the
  * schedule-mismatch badge, and what the workers are doing. */
 #include <stdio.h>
+#include <string.h>
 
 #include "app.h"
 
@@ -98,9 +99,11 @@ void viz_panel_header(viz_app *a, SDL_Rect r)
         }
         badge_w += viz_px(d, 20);
     }
-    snprintf(buf, sizeof buf, "%s-prediction \xC2\xB7 trained on %s, T=%d\n%s-pred \xC2\xB7 %s\n%s-pred",
-             ddpm_prediction_name(run->prediction), ddpm_schedule_name(run->schedule.kind), run->schedule.T,
-             ddpm_prediction_name(run->prediction), ddpm_schedule_name(run->schedule.kind),
+    /* a model of another dataset says so first (the bundled fashion model) */
+    const char *data = strcmp(run->dataset, "fashion") == 0 ? "Fashion-MNIST \xC2\xB7 " : "";
+    snprintf(buf, sizeof buf, "%s%s-prediction \xC2\xB7 trained on %s, T=%d\n%s%s-pred \xC2\xB7 %s\n%s%s-pred",
+             data, ddpm_prediction_name(run->prediction), ddpm_schedule_name(run->schedule.kind), run->schedule.T,
+             data, ddpm_prediction_name(run->prediction), ddpm_schedule_name(run->schedule.kind), data,
              ddpm_prediction_name(run->prediction));
     const int dw = viz_label_fit(d, x, cy + viz_px(d, 2), VIZ_ALIGN_LEFT, VIZ_SIZE_SMALL, false, t->text_dim,
                                  lim - x - badge_w, buf);
