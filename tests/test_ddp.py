@@ -179,20 +179,13 @@ def last_loss(run_dir):
 
 
 def resume(tmp, args):
-    # C -> PyTorch
+    # C -> PyTorch: 40 steps in C, then one in PyTorch from its checkpoint
     run([args.ddpm, "train", "--preset", "live", "--steps", "40", "--warmup", "5", "--log-every", "10",
          "--sample-every", "0", "--quiet", "--threads", "1", "--out", f"{tmp}/c"])
     shutil.copy(f"{tmp}/c/ckpt.safetensors", f"{tmp}/c_at40.safetensors")
     ddp(2, "--resume", "--steps", "41", "--log-every", "1", "--out", f"{tmp}/c")
     continues(tmp, f"{tmp}/c_at40.safetensors", f"{tmp}/c", 40, "C -> PyTorch")
-    ddp(2, "--resume", "--steps", "80", "--log-every", "10", "--out", f"{tmp}/c")
-    rows = last_loss(f"{tmp}/c")
-    c_end = [r for r in rows if r[0] == 40][0][2]
-    check([r[0] for r in rows][:4] == [10, 20, 30, 40] and rows[-1][0] == 80,
-          "C -> PyTorch: loss.csv continues C's rows (steps %s)" % [r[0] for r in rows])
-    check(rows[-1][2] < c_end < rows[0][2],
-          f"C -> PyTorch: the loss continues: C's smoothed loss {rows[0][2]:.3f} at 10, {c_end:.3f} at 40, "
-          f"PyTorch's {rows[-1][2]:.3f} at 80")
+    loss_continues(f"{tmp}/c", "C -> PyTorch")
     out = run([args.ddpm, "sample", f"{tmp}/c/model.safetensors", "-n", "2", "--steps", "4", "--out", f"{tmp}/c.png"])
     check("2 samples" in out, "C -> PyTorch: ddpm sample loads the result")
 
@@ -202,13 +195,17 @@ def resume(tmp, args):
     run([args.ddpm, "train", "--resume", "--steps", "41", "--log-every", "1", "--sample-every", "0", "--quiet",
          "--threads", "1", "--out", f"{tmp}/p"])
     continues(tmp, f"{tmp}/p_at40.safetensors", f"{tmp}/p", 40, "PyTorch -> C")
-    run([args.ddpm, "train", "--resume", "--steps", "80", "--log-every", "10", "--sample-every", "0", "--quiet",
-         "--threads", "1", "--out", f"{tmp}/p"])
-    rows = last_loss(f"{tmp}/p")
-    p_end = [r for r in rows if r[0] == 40][0][2]
-    check(rows[-1][0] == 80 and rows[-1][2] < p_end < rows[0][2],
-          f"PyTorch -> C: the loss continues: PyTorch's smoothed loss {rows[0][2]:.3f} at 10, {p_end:.3f} at 40, "
-          f"C's {rows[-1][2]:.3f} at 80")
+    loss_continues(f"{tmp}/p", "PyTorch -> C")
+
+
+def loss_continues(run_dir, who):
+    """loss.csv keeps the first language's rows and the resumed step's loss is where
+    that run had got to, not back at the start (both runs are seeded: no flakiness)."""
+    rows = last_loss(run_dir)
+    check([r[0] for r in rows] == [10, 20, 30, 40, 41], f"{who}: loss.csv continues the rows (steps {[r[0] for r in rows]})")
+    first, at40, step41 = rows[0][1], rows[3][2], rows[-1][1]
+    check(step41 < 0.7 * first and step41 < 1.5 * at40,
+          f"{who}: the loss continues: {first:.3f} over steps 1-10, smoothed {at40:.3f} at 40, {step41:.3f} at step 41")
 
 
 def main():

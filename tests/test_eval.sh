@@ -4,20 +4,8 @@
 # beside them, and refuses bad files with exit 2 and a message that names the
 # file and the fix.
 # usage: test_eval.sh path/to/ddpm source-dir
-set -u
-ddpm="$1"
-src="$2"
-tmp=$(mktemp -d /tmp/ddpm_test_eval_XXXXXX)
-trap 'rm -rf "$tmp"' EXIT
-
-fail() {
-    echo "FAIL: $*" >&2
-    exit 1
-}
-
-"$ddpm" train --preset tiny --steps 3 --batch 4 --threads 1 --preview-steps 1 --sample-every 0 --quiet \
-    --out "$tmp/run" >"$tmp/train.log" 2>&1 || fail "training the test model: $(cat "$tmp/train.log")"
-model="$tmp/run/model.safetensors"
+name=test_eval
+. "$(dirname "$0")/eval_common.sh"
 "$ddpm" sample --threads 1 "$model" -n 12 --steps 2 --seed 3 --quiet --out "$tmp/s.png" >"$tmp/sample.log" 2>&1 ||
     fail "sampling: $(cat "$tmp/sample.log")"
 idx="$tmp/s-images-idx3-ubyte"
@@ -48,14 +36,6 @@ cmp -s "$tmp/ckpt.csv" "$tmp/ckpt2.csv" ||
     fail "eval at 2 threads differs from 1: $(cat "$tmp/ckpt2.csv") vs $(cat "$tmp/ckpt.csv")"
 
 # ---- bad input: exit 2 with the file and the fix ---------------------------------------------------
-expect_bad() {
-    local what="$1" needle="$2"
-    shift 2
-    "$ddpm" eval --threads 1 "$@" >"$tmp/bad.out" 2>&1
-    local rc=$?
-    [ "$rc" -eq 2 ] || fail "$what: exit code $rc, expected 2: $(cat "$tmp/bad.out")"
-    grep -q -- "$needle" "$tmp/bad.out" || fail "$what: message lacks '$needle': $(cat "$tmp/bad.out")"
-}
 expect_bad "a missing IDX file" "$tmp/none-idx3-ubyte" "$tmp/none-idx3-ubyte"
 : >"$tmp/empty"
 expect_bad "an empty file" "$tmp/empty" "$tmp/empty"
@@ -79,36 +59,4 @@ expect_bad "zero epochs" "--epochs" --train-classifier --epochs 0
 expect_bad "an unwritable classifier path" "$tmp/no/such/dir" --train-classifier --out "$tmp/no/such/dir/c.safetensors"
 expect_bad "a classifier of points" "not a labelled set of 28x28 images" --train-classifier --data moons --out "$tmp/c.safetensors"
 
-# ---- the classifier follows the dataset: Fashion-MNIST ---------------------------------------------
-# (./lab test installs Debian's dataset-fashion-mnist; test_dataset.c checks the loader without it)
-if [ -d /usr/share/datasets/fashion-mnist ]; then
-    "$ddpm" train --preset tiny --data fashion --steps 2 --batch 4 --threads 1 --sample-every 0 --quiet \
-        --out "$tmp/frun" >"$tmp/ftrain.log" 2>&1 || fail "training on fashion: $(cat "$tmp/ftrain.log")"
-    fmodel="$tmp/frun/model.safetensors"
-    "$ddpm" eval --threads 1 --checkpoint "$fmodel" -n 8 --steps 2 --quiet >"$tmp/f.out" 2>&1 ||
-        fail "eval of a fashion model: $(cat "$tmp/f.out")"
-    grep -q "classifier-fashion.safetensors" "$tmp/f.out" && grep -q "^real fashion (floor)  *8 " "$tmp/f.out" &&
-        grep -q "the 10000 held-out Fashion-MNIST images" "$tmp/f.out" ||
-        fail "a fashion model is not scored with the fashion classifier and reference: $(cat "$tmp/f.out")"
-    # real Fashion-MNIST is what its classifier is sure of; the digits' classifier is not
-    "$ddpm" eval --threads 1 --checkpoint "$fmodel" -n 200 --steps 1 --quiet --csv >"$tmp/f.csv" 2>&1 ||
-        fail "eval --csv of a fashion model: $(cat "$tmp/f.csv")"
-    "$ddpm" eval --threads 1 --checkpoint "$fmodel" -n 200 --steps 1 --quiet --csv --data digits \
-        >"$tmp/fd.csv" 2>&1 || fail "eval --data digits: $(cat "$tmp/fd.csv")"
-    awk -F, 'NR == 3 && !($1 == "floor" && $3 > 0.85) { bad = 1 } END { exit bad }' "$tmp/f.csv" ||
-        fail "the fashion classifier is not confident on real fashion: $(cat "$tmp/f.csv")"
-    cmp -s "$tmp/f.csv" "$tmp/fd.csv" && fail "--data digits scored like fashion: $(cat "$tmp/fd.csv")"
-    grep -q "^floor" "$tmp/fd.csv" || fail "--data digits: $(cat "$tmp/fd.csv")"
-    # the digits' model keeps the digits' classifier
-    "$ddpm" eval --threads 1 --checkpoint "$model" -n 4 --steps 1 --quiet >"$tmp/d.out" 2>&1 &&
-        grep -q "assets/classifier.safetensors" "$tmp/d.out" && grep -q "^real digits (floor)" "$tmp/d.out" ||
-        fail "a digits model is not scored with the digits classifier: $(cat "$tmp/d.out")"
-    # without the fashion classifier: the message says how to make it
-    mkdir -p "$tmp/assets" && cp -r "$src/assets/digits" "$tmp/assets/"
-    export DDPM_ASSETS="$tmp/assets"
-    expect_bad "no fashion classifier" "--train-classifier --data fashion" --checkpoint "$fmodel" -n 2 --steps 1
-    unset DDPM_ASSETS
-else
-    echo "  /usr/share/datasets/fashion-mnist not installed: skipping the Fashion-MNIST checks"
-fi
 echo "test_eval: all checks passed"
