@@ -45,7 +45,8 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from ddpm_torch import checkpoint as ckpt  # noqa: E402
 from ddpm_torch import data as ddata  # noqa: E402
 from ddpm_torch import nets  # noqa: E402
-from ddpm_torch.schedule import PREDICTIONS, SCHEDULES, Process, ema_decay_at, lr_at  # noqa: E402
+from ddpm_torch.schedule import (PREDICTIONS, SCHEDULES, LIVE_T_SAMPLING, Process, ema_decay_at, lr_at,  # noqa: E402
+                                 parse_t_sampling, t_logit_normal)
 
 LOSS_BINS = 10
 LOSS_WINDOW = 20           # DDPM_LOSS_WINDOW: the smoothed loss of include/ddpm/trainer.h
@@ -72,6 +73,8 @@ def parse_args(argv=None):
     a("--decay-steps", type=int, default=0, help="cosine decay of the lr after the warmup, 0 = none")
     a("--final-lr", type=float, default=0.1, help="where the decay ends, as a fraction of --lr")
     a("--min-snr", type=float, default=None, help="Min-SNR-gamma loss weighting, 0 = off (default: the preset's)")
+    a("--t-sampling", default=None,
+      help="where t is drawn: uniform, or logit-normal[:MEAN:STD] (default: the preset's; logit-normal for live)")
     a("--clip", type=float, default=1.0)
     a("--weight-decay", type=float, default=0.0)
     a("--batch", type=int, default=None, help="global batch over all processes (default 64)")
@@ -162,10 +165,14 @@ class Order:
         return self.indices[i * self.local:(i + 1) * self.local]
 
 
-def step_noise(seed, step, batch, shape, T):
-    """t (batch) and eps (batch, *shape) of the global batch of a step, from (seed, step)."""
+def step_noise(seed, step, batch, shape, T, t_mean=0.0, t_std=0.0):
+    """t (batch) and eps (batch, *shape) of the global batch of a step, from (seed, step);
+    t uniform, or logit-normal where t_std > 0 (as `ddpm train`)."""
     g = torch.Generator().manual_seed((int(seed) * 0x9E3779B1 + int(step) * 0x85EBCA77 + 1) % (1 << 62))
-    t = torch.randint(0, T, (batch,), generator=g)
+    if t_std > 0:
+        t = t_logit_normal(T, t_mean, t_std, torch.randn((batch,), generator=g))
+    else:
+        t = torch.randint(0, T, (batch,), generator=g)
     eps = torch.randn((batch,) + tuple(shape), generator=g)
     return t, eps
 
@@ -191,7 +198,18 @@ def train_config(args, old=None):
             "weight_decay": args.weight_decay, "warmup_steps": args.warmup,
             "decay_steps": args.decay_steps, "final_lr": args.final_lr, "grad_clip": args.clip,
             "ema_decay": args.ema if args.ema is not None else 0.999,
-            "min_snr_gamma": args.min_snr if args.min_snr is not None else (1.0 if live else 0.0)}
+            "min_snr_gamma": args.min_snr if args.min_snr is not None else (1.0 if live else 0.0),
+            **t_sampling_keys(parse_t_sampling(args.t_sampling) if args.t_sampling
+                              else LIVE_T_SAMPLING if live else (0.0, 0.0))}
+
+
+def t_sampling_keys(ms):
+    """The "train" JSON keys of where t is drawn: none for uniform (as C writes them)."""
+    return {"t_logit_mean": ms[0], "t_logit_std": ms[1]} if ms[1] > 0 else {}
+
+
+def t_sampling_of(train):
+    return float(train.get("t_logit_mean", 0.0)), float(train.get("t_logit_std", 0.0))
 
 
 class LossLog:
@@ -278,6 +296,11 @@ def validate(args):
     need(0 <= args.weight_decay < 1, f"--weight-decay {args.weight_decay}: use 0 <= wd < 1")
     need(args.ema is None or 0 <= args.ema < 1, f"--ema {args.ema}: use 0 <= decay < 1")
     need(args.min_snr is None or args.min_snr == 0 or 0.1 <= args.min_snr <= 100, "--min-snr: 0 (off) or 0.1..100")
+    if args.t_sampling is not None:
+        try:
+            parse_t_sampling(args.t_sampling)
+        except ValueError as e:
+            raise BadInput(str(e))
     need(2 <= args.T <= 4000, f"-T {args.T}: use 2..4000")
     need(0 < args.beta_start < args.beta_end < 1, "--beta-start and --beta-end: 0 < start < end < 1")
     need(args.save_every >= 1 and args.log_every >= 1 and args.threads >= 0,
@@ -312,6 +335,9 @@ def _run(args, dd):
                    (("preset", args.preset, old.train.get("preset")), ("pred", args.pred, sched["prediction"]),
                     ("data", args.data, old.dataset))
                    if v is not None and v != w]
+        if args.t_sampling is not None and parse_t_sampling(args.t_sampling) != t_sampling_of(old.train):
+            differs.append(f"--t-sampling {args.t_sampling} (the run's: mean {t_sampling_of(old.train)[0]:g}, "
+                           f"std {t_sampling_of(old.train)[1]:g})")
         if args.schedule != "linear" and args.schedule != sched["schedule"]:
             differs.append(f"--schedule {args.schedule} (the run's: {sched['schedule']})")
         if differs:
@@ -380,6 +406,7 @@ def _run(args, dd):
 
     log = LossLog(os.path.join(args.out, "loss.csv"), proc.T, step, dd.rank)
     gamma = float(train.get("min_snr_gamma", 0) or 0)
+    t_draw = t_sampling_of(train)
     B, local = batch, order.local
     if dd.rank == 0 and not args.quiet:
         print(f"train_ddp: {arch} preset {train['preset']}, {sum(p.numel() for p in params)} parameters, "
@@ -408,7 +435,7 @@ def _run(args, dd):
     while step < total:
         idx = order.batch(step)
         x0 = x_all[idx]
-        t_g, eps_g = step_noise(seed, step, B, shape, proc.T)
+        t_g, eps_g = step_noise(seed, step, B, shape, proc.T, *t_draw)
         t = t_g[positions].to(dd.device)
         eps = eps_g[positions].to(dd.device)
         x_t, target = proc.q_sample_and_target(x0, t, eps)

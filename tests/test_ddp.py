@@ -197,6 +197,12 @@ def resume(tmp, args):
     continues(tmp, f"{tmp}/p_at40.safetensors", f"{tmp}/p", 40, "PyTorch -> C")
     loss_continues(f"{tmp}/p", "PyTorch -> C")
 
+    # both languages give the live preset the same recipe (weighting, where t is drawn, prediction)
+    c, p = ckpt.load(f"{tmp}/c_at40.safetensors"), ckpt.load(f"{tmp}/p_at40.safetensors")
+    for k in ("min_snr_gamma", "t_logit_mean", "t_logit_std"):
+        check(c.train.get(k) == p.train.get(k), f"the live preset's {k}: C {c.train.get(k)}, PyTorch {p.train.get(k)}")
+    check(c.scheduler["prediction"] == p.scheduler["prediction"], "the live preset's prediction type")
+
 
 def loss_continues(run_dir, who):
     """loss.csv keeps the first language's rows and the resumed step's loss is where

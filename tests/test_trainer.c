@@ -194,9 +194,11 @@ static void check_points(void)
     run.prediction = DDPM_PRED_EPS; /* its loss falls visibly within 200 steps; v's is noisier */
     run.adam.decay_steps = 1000;
     run.min_snr_gamma = 5.0; /* the weighting travels with the run: the resume below is exact */
+    run.t_logit_mean = -0.5, run.t_logit_std = 0.8; /* and so does where t is drawn */
     ddpm_trainer *a;
     CHECK(ddpm_trainer_create(&a, &run, &ds, &err) == 0, "%s", err.msg);
     double first = 0, last = 0, losses[200];
+    long mid = 0; /* draws of t in [T/4, 3T/4) */
     char path[] = "/tmp/ddpm_test_points_XXXXXX";
     int fd = mkstemp(path);
     CHECK(fd >= 0, "mkstemp");
@@ -205,16 +207,22 @@ static void check_points(void)
         ddpm_train_stats st;
         CHECK(ddpm_trainer_step(a, &st, &err) == 0, "%s", err.msg);
         losses[s] = st.loss;
+        for (int b = 0; b < st.batch; b++) mid += st.t[b] >= 250 && st.t[b] < 750;
         if (s < 20) first += st.loss / 20;
         if (s >= 180) last += st.loss / 20;
         if (s == 99) CHECK(ddpm_trainer_save(a, path, &err) == 0, "%s", err.msg);
     }
     printf("MLP on moons: loss %.3f over the first 20 steps, %.3f over the last 20\n", first, last);
     CHECK(last < 0.7 * first, "the MLP did not learn: %.3f -> %.3f", first, last);
+    /* logit-normal(-0.5, 0.8): P(T/4 <= t < 3T/4) = Phi((logit 0.75 + 0.5) / 0.8) - Phi((logit 0.25 + 0.5) / 0.8)
+     * = 0.750 (uniform t: 0.5); 12,800 draws spread it by 0.004 */
+    const double want = 0.5 * (erfc(-(log(3.0) + 0.5) / 0.8 / sqrt(2.0)) - erfc(-(-log(3.0) + 0.5) / 0.8 / sqrt(2.0)));
+    CHECK_CLOSE((double)mid / (200.0 * run.batch), want, 0.0, 0.02, "the trainer's t follow logit-normal(-0.5, 0.8)");
     ddpm_checkpoint ck;
     CHECK(ddpm_checkpoint_load(&ck, path, DDPM_CKPT_ALL, &err) == 0, "%s", err.msg);
     CHECK(ck.run.net.arch == DDPM_ARCH_MLP && ddpm_net_config_equal(&ck.run.net, &run.net), "checkpoint's network");
     CHECK(ck.run.adam.decay_steps == 1000 && ck.run.min_snr_gamma == 5.0, "checkpoint's decay and weighting");
+    CHECK(ck.run.t_logit_mean == -0.5 && ck.run.t_logit_std == 0.8, "checkpoint's t sampling");
     ddpm_trainer *b;
     CHECK(ddpm_trainer_resume(&b, &ck, NULL, &ds, &err) == 0, "%s", err.msg);
     for (int s = 100; s < 200; s++) {
@@ -229,6 +237,11 @@ static void check_points(void)
     ddpm_train_stats st0;
     CHECK(ddpm_trainer_step(b, &st0, &err) == 0 && ddpm_trainer_step(b, &st0, &err) == 0, "%s", err.msg);
     CHECK(st0.loss != losses[101], "Min-SNR changes the steps: %.9g both ways", st0.loss);
+    ddpm_trainer_free(b);
+    ck.run.min_snr_gamma = 5.0, ck.run.t_logit_std = 0.0; /* and so does where t is drawn */
+    CHECK(ddpm_trainer_resume(&b, &ck, &ck.run, &ds, &err) == 0, "%s", err.msg);
+    CHECK(ddpm_trainer_step(b, &st0, &err) == 0 && ddpm_trainer_step(b, &st0, &err) == 0, "%s", err.msg);
+    CHECK(st0.loss != losses[101], "uniform t changes the steps: %.9g both ways", st0.loss);
     ddpm_checkpoint_free(&ck);
     ddpm_trainer_free(a);
     ddpm_trainer_free(b);

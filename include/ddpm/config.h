@@ -35,6 +35,8 @@ typedef struct ddpm_run_config {
     double ema_decay;              /* 0..1 (0.999 is usual; 0 = EMA equals the weights) */
     double min_snr_gamma;          /* loss weighting over t: 0 = none (the simple loss), else
                                       Min-SNR-gamma (ddpm_loss_weight in ddpm/scheduler.h) */
+    double t_logit_mean;           /* where t is drawn: t_logit_std = 0 uniformly, else logit-normal */
+    double t_logit_std;            /* with this mean and std (ddpm_t_logit_normal in ddpm/scheduler.h) */
     uint64_t seed;
 } ddpm_run_config;
 

@@ -154,6 +154,15 @@ void ddpm_prediction_target(const ddpm_schedule *s, ddpm_prediction pred, int t,
  * loss, DDPM eq. 14). */
 double ddpm_loss_weight(const ddpm_schedule *s, ddpm_prediction pred, int t, double gamma);
 
+/* Where training draws t.  Uniform over 0..T-1 (DDPM, algorithm 1), or
+ * logit-normal: t/T = sigmoid(mean + std * z) with z ~ N(0, 1) (Esser et al.
+ * 2024, "Scaling Rectified Flow Transformers", sec. 3.1, eq. 19, there over a
+ * continuous time; here t = floor(T * sigmoid(mean + std * z)), at most
+ * T - 1).  It draws the middle of the process more often than its ends, with
+ * mean 0 symmetric in t.  Its density over t/T in (0, 1):
+ * exp(-(logit(u) - mean)^2 / (2 std^2)) / (std sqrt(2 pi) u (1 - u)). */
+int ddpm_t_logit_normal(int T, double mean, double std, double z);
+
 /* Converts a model output at (x_t, t) into x0-hat and eps-hat.  Either output
  * may be NULL.  Outputs must not alias inputs. */
 void ddpm_prediction_to_x0_eps(const ddpm_schedule *s, ddpm_prediction pred, int t,

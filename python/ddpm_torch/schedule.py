@@ -78,6 +78,35 @@ class Process:
         return torch.tensor(w, dtype=torch.float32, device=t.device)
 
 
+# where the live preset draws t (config.c, ddpm_run_config_default)
+LIVE_T_SAMPLING = (-0.25, 0.7)
+
+
+def t_logit_normal(T, mean, std, z):
+    """Timesteps from z ~ N(0, 1) (a tensor): floor(T * sigmoid(mean + std * z)), at most T - 1,
+    as ddpm_t_logit_normal (Esser et al. 2024, sec. 3.1)."""
+    u = torch.sigmoid(mean + std * z.double())
+    return torch.clamp(torch.floor(u * T), 0, T - 1).long()
+
+
+def parse_t_sampling(spec):
+    """--t-sampling: 'uniform' -> (0, 0); 'logit-normal' -> (0, 1); 'logit-normal:M:S' -> (M, S)."""
+    if spec == "uniform":
+        return 0.0, 0.0
+    if spec == "logit-normal":
+        return 0.0, 1.0
+    parts = spec.split(":")
+    if len(parts) == 3 and parts[0] == "logit-normal":
+        try:
+            m, s = float(parts[1]), float(parts[2])
+        except ValueError:
+            m = s = float("nan")
+        if -4 <= m <= 4 and 0.1 <= s <= 4:
+            return m, s
+        raise ValueError(f"--t-sampling {spec}: the mean must be in -4..4 and the std in 0.1..4 (0:1 is usual)")
+    raise ValueError(f"--t-sampling '{spec}': use uniform, logit-normal or logit-normal:MEAN:STD")
+
+
 def lr_at(train, step):
     """The learning rate of Adam step `step` (0-based), as ddpm_adam_lr_at."""
     lr, warm = float(train["lr"]), int(train["warmup_steps"])

@@ -60,6 +60,34 @@ static void write_header(FILE *fp, int T)
 /* Opens loss.csv.  A fresh run writes a new file; a resumed run keeps the rows
  * up to the checkpoint's step (dropping any written after it, which the
  * resumed run will write again) so the curve continues where it left off. */
+/* --t-sampling's words for where t is drawn */
+static const char *t_sampling_spec(double mean, double std, char *buf, size_t cap)
+{
+    if (std > 0) snprintf(buf, cap, "logit-normal:%g:%g", mean, std);
+    else snprintf(buf, cap, "uniform");
+    return buf;
+}
+
+/* --t-sampling: "uniform" (std 0), "logit-normal" (0, 1) or "logit-normal:MEAN:STD" */
+static int parse_t_sampling(const char *spec, double *mean, double *std, ddpm_error *err)
+{
+    if (strcmp(spec, "uniform") == 0) return *mean = 0.0, *std = 0.0, DDPM_OK;
+    const char *ln = "logit-normal";
+    if (strncmp(spec, ln, strlen(ln)) == 0) {
+        const char *rest = spec + strlen(ln);
+        double m = 0.0, sd = 1.0;
+        char tail;
+        if (*rest == '\0' || (sscanf(rest, ":%lf:%lf%c", &m, &sd, &tail) == 2 && isfinite(m) && isfinite(sd))) {
+            if (m < -4.0 || m > 4.0 || sd < 0.1 || sd > 4.0)
+                return ddpm_fail(err, "--t-sampling %s: the mean must be in -4..4 and the std in 0.1..4 (0:1 is usual)",
+                                 spec);
+            return *mean = m, *std = sd, DDPM_OK;
+        }
+    }
+    return ddpm_fail(err, "--t-sampling '%s': use uniform, logit-normal or logit-normal:MEAN:STD (e.g. logit-normal:0:1)",
+                     spec);
+}
+
 static int open_loss_log(loss_log *log, const char *path, int64_t resume_step, int T, ddpm_error *err)
 {
     memset(log, 0, sizeof *log);
@@ -186,6 +214,7 @@ static int resume_conflicts(const ddpm_arg_spec *specs, int n_specs, int argc, c
     int n = 0;
     size_t used = 0;
     buf[0] = '\0';
+    char given[64], had[64];
 #define GIVEN(name) ddpm_args_given(specs, n_specs, argc, argv, name)
 #define CONFLICT(...)                                                                  \
     do {                                                                               \
@@ -221,6 +250,10 @@ static int resume_conflicts(const ddpm_arg_spec *specs, int n_specs, int argc, c
         CONFLICT("\n  --final-lr %g: the run's is %g", flags->adam.final_lr, ck->adam.final_lr);
     if (GIVEN("min-snr") && flags->min_snr_gamma != ck->min_snr_gamma)
         CONFLICT("\n  --min-snr %g: the run's is %g", flags->min_snr_gamma, ck->min_snr_gamma);
+    if (GIVEN("t-sampling") && (flags->t_logit_mean != ck->t_logit_mean || flags->t_logit_std != ck->t_logit_std))
+        CONFLICT("\n  --t-sampling %s: the run's is %s",
+                 t_sampling_spec(flags->t_logit_mean, flags->t_logit_std, given, sizeof given),
+                 t_sampling_spec(ck->t_logit_mean, ck->t_logit_std, had, sizeof had));
     if (GIVEN("clip") && flags->adam.grad_clip != ck->adam.grad_clip)
         CONFLICT("\n  --clip %g: the run's is %g", flags->adam.grad_clip, ck->adam.grad_clip);
     if (GIVEN("weight-decay") && flags->adam.weight_decay != ck->adam.weight_decay)
@@ -236,7 +269,7 @@ static int resume_conflicts(const ddpm_arg_spec *specs, int n_specs, int argc, c
 int ddpm_cmd_train(int argc, char **argv)
 {
     const char *preset = NULL, *arch_name = NULL, *data = "digits", *schedule = "linear", *pred = NULL;
-    const char *out = NULL, *from = NULL;
+    const char *out = NULL, *from = NULL, *t_sampling = NULL;
     int T = DDPM_T_DEFAULT, batch = -1, warmup = 100, threads = 0;
     int save_every = 500, sample_every = 1000, log_every = 25, preview_steps = 50;
     int64_t steps64 = 0;
@@ -248,7 +281,7 @@ int ddpm_cmd_train(int argc, char **argv)
     uint64_t steps_u = 0;
     const ddpm_arg_spec specs[] = {
         {"preset", ARG_STRING, &preset, 0, 0, "NAME",
-         "network: tiny (live demos) or small (best quality) UNets, mlp (points); default: small, or mlp for points"},
+         "network: live (the visualizer's live training), tiny, small (best quality) UNets, mlp (points); default: small, or mlp for points"},
         {"arch", ARG_STRING, &arch_name, 0, 0, "NAME", "unet or mlp: the architecture's default preset (small, mlp)"},
         {"data", ARG_STRING, &data, 0, 0, "SPEC",
          "digits (bundled), fashion, a folder of IDX files, moons|swissroll|gaussians8|checkerboard|rings, or a CSV"},
@@ -264,6 +297,9 @@ int ddpm_cmd_train(int argc, char **argv)
         {"final-lr", ARG_DOUBLE, &final_lr, 0, 1, "X", "where the decay ends, as a fraction of --lr (default 0.05 for points)"},
         {"min-snr", ARG_DOUBLE, &min_snr, 0, 100, "GAMMA",
          "weight the loss over t by Min-SNR-gamma (Hang et al. 2023), 0 = off (default: the preset's, off)"},
+        {"t-sampling", ARG_STRING, &t_sampling, 0, 0, "SPEC",
+         "where t is drawn: uniform, or logit-normal[:MEAN:STD] (Esser et al. 2024; 0:1 if not given) "
+         "(default: the preset's, uniform)"},
         {"clip", ARG_DOUBLE, &clip, 0, 0, "X", "global gradient-norm clip (0 = off)"},
         {"weight-decay", ARG_DOUBLE, &wd, 0, 0, "X", "AdamW weight decay"},
         {"batch", ARG_INT, &batch, 0, 0, "N", "samples per step (1..1024; default 64, or the MLP preset's 256)"},
@@ -337,6 +373,8 @@ int ddpm_cmd_train(int argc, char **argv)
     run.adam.weight_decay = wd;
     if (ema >= 0) run.ema_decay = ema;
     if (min_snr >= 0) run.min_snr_gamma = min_snr;
+    if (t_sampling && parse_t_sampling(t_sampling, &run.t_logit_mean, &run.t_logit_std, &err) != DDPM_OK)
+        return ddpm_cli_bad_input("train", &err);
     run.seed = seed;
     if (dropout >= 0) run.net.unet.dropout = (float)dropout;
 
@@ -465,16 +503,19 @@ int ddpm_cmd_train(int argc, char **argv)
         goto done;
     }
 
-    char desc[256];
+    char desc[256], tdraw[96], weight[48] = "";
     ddpm_net_config_describe(&run.net, desc, sizeof desc);
+    t_sampling_spec(run.t_logit_mean, run.t_logit_std, tdraw, sizeof tdraw);
+    if (run.min_snr_gamma > 0) snprintf(weight, sizeof weight, ", Min-SNR-%g", run.min_snr_gamma);
     const int64_t start = ddpm_trainer_step_count(tr);
     fprintf(stderr,
             "ddpm train: %s (%zu parameters, %.3g MFLOP/sample), %s schedule T=%d, %s-prediction\n"
-            "  data %s (%zu %s), batch %d, lr %g, EMA %g, seed %llu, %d threads\n"
+            "  data %s (%zu %s), batch %d, lr %g, EMA %g, t %s%s, seed %llu, %d threads\n"
             "  %s step %lld of %lld into %s (%.0f MiB of training memory)\n",
             desc, ddpm_net_num_params(ddpm_trainer_net(tr)), ddpm_net_forward_flops(ddpm_trainer_net(tr)) / 1e6,
             ddpm_schedule_name(run.schedule.kind), run.schedule.T, ddpm_prediction_name(run.prediction),
-            ds.name, ds.n, ds.points ? "points" : "images", run.batch, run.adam.lr, run.ema_decay, (unsigned long long)run.seed,
+            ds.name, ds.n, ds.points ? "points" : "images", run.batch, run.adam.lr, run.ema_decay, tdraw, weight,
+            (unsigned long long)run.seed,
             ddpm_get_threads(), start > 0 ? "resuming at" : "starting at", (long long)start,
             (long long)run.total_steps, dir, ddpm_trainer_bytes(tr) / 1048576.0);
 

@@ -315,6 +315,14 @@ double ddpm_loss_weight(const ddpm_schedule *s, ddpm_prediction pred, int t, dou
     }
 }
 
+int ddpm_t_logit_normal(int T, double mean, double std, double z)
+{
+    DDPM_ASSERT(T >= 1);
+    const double u = 1.0 / (1.0 + exp(-(mean + std * z)));
+    const double t = floor(u * T);
+    return t >= T - 1 ? T - 1 : t >= 0 ? (int)t : 0; /* a NaN z lands on 0 */
+}
+
 void ddpm_prediction_to_x0_eps(const ddpm_schedule *s, ddpm_prediction pred, int t,
                                const float *x_t, const float *model_out,
                                float *x0_hat, float *eps_hat, size_t n)

@@ -148,7 +148,10 @@ int ddpm_trainer_step(ddpm_trainer *tr, ddpm_train_stats *stats, ddpm_error *err
 
     ddpm_rng rng;
     ddpm_rng_init(&rng, tr->run.seed, ddpm_rng_stream(DDPM_STREAM_TRAIN, (uint64_t)tr->step, 0));
-    for (int b = 0; b < B; b++) tr->t[b] = (int)ddpm_rng_below(&rng, (uint32_t)T);
+    for (int b = 0; b < B; b++)
+        tr->t[b] = tr->run.t_logit_std > 0
+                       ? ddpm_t_logit_normal(T, tr->run.t_logit_mean, tr->run.t_logit_std, ddpm_rng_normal(&rng))
+                       : (int)ddpm_rng_below(&rng, (uint32_t)T);
     ddpm_rng_normal_fill(&rng, tr->eps, n);
     for (int b = 0; b < B; b++) {
         const size_t o = (size_t)b * D;

@@ -49,7 +49,11 @@ void viz_panel_schedule(viz_app *a, SDL_Rect r)
     left += viz_px(d, 6);
     right = (right > wt ? right : wt) + viz_px(d, 6);
     const int bottom = sh + viz_px(d, 10);
-    const int legend_h = sh + viz_px(d, 6), titles_h = sh + sh / 2 + viz_px(d, 4);
+    const int legend_h = sh + viz_px(d, 6);
+    /* where the axis titles above the plot would leave it no room (lecture
+     * style in a short panel), the legend row names the curves instead */
+    const bool compact = c.h - bottom - legend_h - (sh + sh / 2 + viz_px(d, 4)) < 3 * sh;
+    const int titles_h = compact ? 0 : sh + sh / 2 + viz_px(d, 4);
     SDL_Rect p = {c.x + left, c.y + legend_h + titles_h, c.w - left - right, c.h - bottom - legend_h - titles_h};
     if (p.w < 20 || p.h < 20) return;
 
@@ -82,10 +86,12 @@ void viz_panel_schedule(viz_app *a, SDL_Rect r)
         viz_label(d, (int)x, p.y + p.h + viz_px(d, 4), VIZ_ALIGN_CENTER, VIZ_SIZE_SMALL, t->text_dim, "%g", tv);
     }
     /* axis titles: alpha-bar over the left ticks, log SNR over the right, t under the left */
-    viz_label(d, p.x - viz_px(d, 4), p.y - titles_h, VIZ_ALIGN_RIGHT, VIZ_SIZE_SMALL, t->accent,
-              "\xCE\xB1\xCC\x84\xE2\x82\x9C");
-    viz_label(d, p.x + p.w + viz_px(d, 4), p.y - titles_h, VIZ_ALIGN_LEFT, VIZ_SIZE_SMALL, t->second,
-              "log SNR");
+    if (!compact) {
+        viz_label(d, p.x - viz_px(d, 4), p.y - titles_h, VIZ_ALIGN_RIGHT, VIZ_SIZE_SMALL, t->accent,
+                  "\xCE\xB1\xCC\x84\xE2\x82\x9C");
+        viz_label(d, p.x + p.w + viz_px(d, 4), p.y - titles_h, VIZ_ALIGN_LEFT, VIZ_SIZE_SMALL, t->second,
+                  "log SNR");
+    }
     viz_label_bold(d, p.x - viz_px(d, 8), p.y + p.h + viz_px(d, 4), VIZ_ALIGN_RIGHT, VIZ_SIZE_SMALL, t->text_dim, "t");
 
     /* curves */
@@ -133,6 +139,11 @@ void viz_panel_schedule(viz_app *a, SDL_Rect r)
     /* legend: the curves are named by the axis titles; what else is drawn */
     int lx = c.x;
     const int lim = c.x + c.w;
+    if (compact) {
+        lx += viz_label(d, lx, c.y, VIZ_ALIGN_LEFT, VIZ_SIZE_SMALL, t->accent, "\xCE\xB1\xCC\x84\xE2\x82\x9C") +
+              viz_px(d, 12);
+        lx += viz_label(d, lx, c.y, VIZ_ALIGN_LEFT, VIZ_SIZE_SMALL, t->second, "log SNR") + viz_px(d, 12);
+    }
     char steps[64];
     snprintf(steps, sizeof steps, "%d sampler steps\n%d steps", a->n_ts, a->n_ts);
     viz_fill(d, (SDL_Rect){lx + viz_px(d, 6), c.y + viz_px(d, 2), viz_px(d, 1) > 1 ? viz_px(d, 1) : 1, sh - viz_px(d, 4)}, t->text);

@@ -132,7 +132,13 @@ static void filmstrip(viz_app *a, SDL_Rect r)
     const viz_theme *t = &d->theme;
     const viz_history_store *h = &a->snaps;
     const int sh = viz_line_h(d, VIZ_SIZE_SMALL);
-    if (r.h - 3 * sh - viz_px(d, 8) < 20) return; /* no room for the strip: no caption over nothing */
+    if (r.h - 3 * sh - viz_px(d, 8) < 20) { /* no room for the strip: say where it is, not a caption over nothing */
+        if (r.h >= sh)
+            viz_label_fit(d, r.x, r.y, VIZ_ALIGN_LEFT, VIZ_SIZE_SMALL, false, t->text_dim, r.w,
+                          d->lecture ? "the filmstrip needs more room: L leaves lecture style\nL: room for the filmstrip"
+                                     : "the filmstrip needs a taller window\nno room for the filmstrip");
+        return;
+    }
     viz_label_fit(d, r.x, r.y, VIZ_ALIGN_LEFT, VIZ_SIZE_SMALL, false, t->text_dim, r.w,
                   h->shown_run == 0 ? "x\xCC\x82\xE2\x82\x80 as a network learns (a bundled run) \xC2\xB7 click a column "
                                       "to replay it\nx\xCC\x82\xE2\x82\x80 as a network learns (bundled run)\n"
