@@ -45,7 +45,7 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from ddpm_torch import checkpoint as ckpt  # noqa: E402
 from ddpm_torch import data as ddata  # noqa: E402
 from ddpm_torch import nets  # noqa: E402
-from ddpm_torch.schedule import (PREDICTIONS, SCHEDULES, LIVE_T_SAMPLING, Process, ema_decay_at, lr_at,  # noqa: E402
+from ddpm_torch.schedule import (PREDICTIONS, SCHEDULES, LIVE_BETA2, LIVE_EMA_WARMUP, LIVE_T_SAMPLING, Process, ema_decay_at, lr_at,  # noqa: E402
                                  parse_t_sampling, t_logit_normal)
 
 LOSS_BINS = 10
@@ -194,10 +194,11 @@ def train_config(args, old=None):
         return t
     return {"preset": name, "batch": args.batch or 64,
             "total_steps": args.steps or (20000 if name == "small" else 2000),
-            "lr": args.lr or 1e-3, "beta1": 0.9, "beta2": 0.999, "eps": 1e-8,
+            "lr": args.lr or 1e-3, "beta1": 0.9, "beta2": LIVE_BETA2 if live else 0.999, "eps": 1e-8,
             "weight_decay": args.weight_decay, "warmup_steps": args.warmup,
             "decay_steps": args.decay_steps, "final_lr": args.final_lr, "grad_clip": args.clip,
             "ema_decay": args.ema if args.ema is not None else 0.999,
+            **({"ema_warmup": LIVE_EMA_WARMUP} if live else {}),
             "min_snr_gamma": args.min_snr if args.min_snr is not None else (1.0 if live else 0.0),
             **t_sampling_keys(parse_t_sampling(args.t_sampling) if args.t_sampling
                               else LIVE_T_SAMPLING if live else (0.0, 0.0))}
@@ -468,7 +469,7 @@ def _run(args, dd):
             g["lr"] = lr
         opt.step()
         adam_step += 1
-        d = ema_decay_at(float(train["ema_decay"]), step)
+        d = ema_decay_at(float(train["ema_decay"]), step, float(train.get("ema_warmup", 10.0)))
         with torch.no_grad():
             torch._foreach_mul_(ema, d)
             torch._foreach_add_(ema, [p.detach() for p in params], alpha=1.0 - d)

@@ -162,7 +162,7 @@ def continues(tmp, before_path, after_dir, first_step, who):
                 for k in a.groups["adam_v"] if np.any(b.groups["adam_v"][k] > 1e-12))
     check(ratio >= 1 - 1e-5, f"{who}: v' = b2 v + (1 - b2) g^2 >= b2 v everywhere (min ratio {ratio:.6f}): "
                             "the second moments carried over")
-    d = ema_decay_at(float(a.train["ema_decay"]), first_step)
+    d = ema_decay_at(float(a.train["ema_decay"]), first_step, float(a.train.get("ema_warmup", 10.0)))
     err = max(float(np.abs(a.groups["ema"][k] - (d * b.groups["ema"][k] + (1 - d) * a.groups["model"][k])).max())
               for k in a.groups["ema"])
     check(err < 1e-5, f"{who}: EMA' = {d:.4f} EMA + (1 - {d:.4f}) weights' (max error {err:.1e}): the EMA carried over")
@@ -199,7 +199,7 @@ def resume(tmp, args):
 
     # both languages give the live preset the same recipe (weighting, where t is drawn, prediction)
     c, p = ckpt.load(f"{tmp}/c_at40.safetensors"), ckpt.load(f"{tmp}/p_at40.safetensors")
-    for k in ("min_snr_gamma", "t_logit_mean", "t_logit_std"):
+    for k in ("min_snr_gamma", "t_logit_mean", "t_logit_std", "beta2", "ema_warmup"):
         check(c.train.get(k) == p.train.get(k), f"the live preset's {k}: C {c.train.get(k)}, PyTorch {p.train.get(k)}")
     check(c.scheduler["prediction"] == p.scheduler["prediction"], "the live preset's prediction type")
 

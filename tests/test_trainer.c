@@ -195,6 +195,7 @@ static void check_points(void)
     run.adam.decay_steps = 1000;
     run.min_snr_gamma = 5.0; /* the weighting travels with the run: the resume below is exact */
     run.t_logit_mean = -0.5, run.t_logit_std = 0.8; /* and so does where t is drawn */
+    run.ema_warmup = 20.0;                          /* and the EMA's warm-up */
     ddpm_trainer *a;
     CHECK(ddpm_trainer_create(&a, &run, &ds, &err) == 0, "%s", err.msg);
     double first = 0, last = 0, losses[200];
@@ -223,6 +224,7 @@ static void check_points(void)
     CHECK(ck.run.net.arch == DDPM_ARCH_MLP && ddpm_net_config_equal(&ck.run.net, &run.net), "checkpoint's network");
     CHECK(ck.run.adam.decay_steps == 1000 && ck.run.min_snr_gamma == 5.0, "checkpoint's decay and weighting");
     CHECK(ck.run.t_logit_mean == -0.5 && ck.run.t_logit_std == 0.8, "checkpoint's t sampling");
+    CHECK(ck.run.ema_warmup == 20.0, "checkpoint's EMA warm-up: %g", ck.run.ema_warmup);
     ddpm_trainer *b;
     CHECK(ddpm_trainer_resume(&b, &ck, NULL, &ds, &err) == 0, "%s", err.msg);
     for (int s = 100; s < 200; s++) {
@@ -256,6 +258,39 @@ static void check_points(void)
 
 /* The smoothed loss: starts at the first loss (bias correction), follows a
  * drop within a few windows, is a plain EMA later, and a resume continues it. */
+/* The EMA after each step is d * EMA + (1 - d) * weights with d = min(decay,
+ * (1 + s) / (warmup + s)) of the run's warm-up: 1/20 and 2/21 at the first two
+ * steps for 20 (10 would give 1/10 and 2/11). */
+static void check_ema_warmup(void)
+{
+    ddpm_error err = {0};
+    ddpm_dataset ds;
+    CHECK(ddpm_dataset_open(&ds, "moons", DDPM_SPLIT_TRAIN, &err) == 0, "%s", err.msg);
+    ddpm_run_config run;
+    CHECK(ddpm_run_config_default(&run, "mlp", &err) == 0, "%s", err.msg);
+    run.net.mlp.hidden = 16;
+    run.batch = 8;
+    run.ema_warmup = 20.0;
+    ddpm_trainer *tr;
+    CHECK(ddpm_trainer_create(&tr, &run, &ds, &err) == 0, "%s", err.msg);
+    const size_t n = ddpm_net_num_params(ddpm_trainer_net(tr));
+    float *before = malloc(n * sizeof *before);
+    CHECK(before != NULL, "alloc");
+    for (int s = 0; s < 2; s++) {
+        memcpy(before, ddpm_trainer_ema(tr), n * sizeof *before);
+        CHECK(ddpm_trainer_step(tr, NULL, &err) == 0, "%s", err.msg);
+        const double d = (1.0 + s) / (20.0 + s);
+        const float *w = ddpm_trainer_params(tr), *e = ddpm_trainer_ema(tr);
+        double worst = 0;
+        for (size_t i = 0; i < n; i++) worst = fmax(worst, fabs(e[i] - (d * before[i] + (1.0 - d) * w[i])));
+        CHECK(worst < 1e-6, "EMA at step %d: off by %g from decay %g", s, worst, d);
+    }
+    free(before);
+    ddpm_trainer_free(tr);
+    ddpm_dataset_free(&ds);
+    printf("EMA warm-up 20: the decays 1/20 and 2/21 of the first two steps\n");
+}
+
 static void check_loss_smoother(void)
 {
     ddpm_loss_smoother s = {0};
@@ -278,6 +313,7 @@ int main(void)
     check_loss_smoother();
     check_lr_schedule();
     check_points();
+    check_ema_warmup();
     ddpm_blas_set_threads(1);
     ddpm_dataset ds = make_data();
     check_learning(&ds);

@@ -33,6 +33,7 @@ typedef struct ddpm_run_config {
     int64_t total_steps;           /* optimizer steps of the whole run */
     ddpm_adam_config adam;
     double ema_decay;              /* 0..1 (0.999 is usual; 0 = EMA equals the weights) */
+    double ema_warmup;             /* 1..1000: the EMA's warm-up (ddpm_ema_decay_at in ddpm/optim.h) */
     double min_snr_gamma;          /* loss weighting over t: 0 = none (the simple loss), else
                                       Min-SNR-gamma (ddpm_loss_weight in ddpm/scheduler.h) */
     double t_logit_mean;           /* where t is drawn: t_logit_std = 0 uniformly, else logit-normal */

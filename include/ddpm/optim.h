@@ -5,7 +5,7 @@
  *   ddpm_adam opt;  ddpm_adam_init(&opt, n_params, &ac, &err);
  *   ... grads computed ...
  *   double norm = ddpm_adam_step(&opt, params, grads);  // clips grads in place
- *   ddpm_ema_update(ema, params, n_params, ddpm_ema_decay_at(0.999, opt.step));
+ *   ddpm_ema_update(ema, params, n_params, ddpm_ema_decay_at(0.999, DDPM_EMA_WARMUP_DEFAULT, opt.step));
  *   ddpm_adam_free(&opt);
  *
  * m and v live in one allocation owned by the ddpm_adam.
@@ -60,9 +60,12 @@ double ddpm_adam_step(ddpm_adam *opt, float *params, float *grads);
 
 /* ema = decay * ema + (1 - decay) * params */
 void ddpm_ema_update(float *ema, const float *params, size_t n, double decay);
-/* The decay used at optimizer step `step`: min(max_decay, (1 + step) / (10 + step)),
- * so that early in training the average is not dominated by the random init. */
-double ddpm_ema_decay_at(double max_decay, int64_t step);
+/* The decay used at optimizer step `step`: min(max_decay, (1 + step) / (warmup + step)),
+ * so that early in training the average is not dominated by the random init
+ * (warmup 10: the warm-up of diffusers' EMAModel; a larger one averages over
+ * more of a short run's steps). */
+#define DDPM_EMA_WARMUP_DEFAULT 10.0
+double ddpm_ema_decay_at(double max_decay, double warmup, int64_t step);
 
 #ifdef __cplusplus
 }

@@ -90,6 +90,8 @@ def save(path, *, arch, net, scheduler, train, dataset, step, seed, groups, adam
     t = {k: train[k] for k in TRAIN_KEYS}
     if float(train.get("min_snr_gamma", 0) or 0) > 0:
         t["min_snr_gamma"] = float(train["min_snr_gamma"])
+    if float(train.get("ema_warmup", 10.0)) != 10.0:
+        t["ema_warmup"] = float(train["ema_warmup"])
     if float(train.get("t_logit_std", 0) or 0) > 0:
         t["t_logit_mean"] = float(train["t_logit_mean"])
         t["t_logit_std"] = float(train["t_logit_std"])

@@ -9,7 +9,8 @@ and names it; the sources are the papers the C comments cite.
   loss_weight      ddpm_loss_weight       Min-SNR-gamma (Hang et al. 2023)
   lr_at            ddpm_adam_lr_at        linear warmup, then one cosine cycle
                                           (Loshchilov & Hutter 2017, SGDR eq. 5)
-  ema_decay_at     ddpm_ema_decay_at      min(max, (1 + s) / (10 + s))
+  ema_decay_at     ddpm_ema_decay_at      min(max, (1 + s) / (warmup + s))
+  t_logit_normal   ddpm_t_logit_normal    floor(T sigmoid(m + s z)) (Esser et al. 2024)
 """
 import math
 
@@ -78,8 +79,11 @@ class Process:
         return torch.tensor(w, dtype=torch.float32, device=t.device)
 
 
-# where the live preset draws t (config.c, ddpm_run_config_default)
+# the live preset's recipe beyond its network (config.c, ddpm_run_config_default):
+# where t is drawn (mean, std of the logit-normal), Adam's beta2, the EMA warm-up
 LIVE_T_SAMPLING = (-0.25, 0.7)
+LIVE_BETA2 = 0.99
+LIVE_EMA_WARMUP = 20.0
 
 
 def t_logit_normal(T, mean, std, z):
@@ -121,6 +125,6 @@ def lr_at(train, step):
     return lr * (f + (1.0 - f) * 0.5 * (1.0 + math.cos(math.pi * s / decay)))
 
 
-def ema_decay_at(max_decay, step):
+def ema_decay_at(max_decay, step, warmup=10.0):
     """EMA decay at trainer step `step` (before it is counted), as ddpm_ema_decay_at."""
-    return min(max_decay, (1.0 + step) / (10.0 + step))
+    return min(max_decay, (1.0 + step) / (warmup + step))

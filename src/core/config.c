@@ -17,6 +17,7 @@ int ddpm_run_config_default(ddpm_run_config *rc, const char *preset, ddpm_error 
     rc->prediction = DDPM_PRED_EPS;
     rc->adam = ddpm_adam_config_default();
     rc->ema_decay = 0.999;
+    rc->ema_warmup = DDPM_EMA_WARMUP_DEFAULT;
     rc->seed = 0;
     if (rc->net.arch == DDPM_ARCH_MLP) {
         /* the 2D world's recipe, chosen by measurement (bench/README.md):
@@ -51,6 +52,10 @@ int ddpm_run_config_default(ddpm_run_config *rc, const char *preset, ddpm_error 
          * 3.89x) */
         rc->t_logit_mean = -0.25;
         rc->t_logit_std = 0.7;
+        /* Adam's beta2 0.99 and an EMA warm-up of (1 + s)/(20 + s): FD 2.92x ->
+         * 2.65x at 1,500 steps, confidence 0.908 -> 0.905 (the same table) */
+        rc->adam.beta2 = 0.99;
+        rc->ema_warmup = 20.0;
     }
     return DDPM_OK;
 }
@@ -74,6 +79,8 @@ int ddpm_run_config_validate(const ddpm_run_config *rc, ddpm_error *err)
         return ddpm_fail(err, "t sampling logit-normal:%g:%g is out of range; use a mean in -4..4 and a std in "
                               "0.1..4 (0:1 is usual), or uniform",
                          rc->t_logit_mean, rc->t_logit_std);
+    if (!(rc->ema_warmup >= 1.0 && rc->ema_warmup <= 1000.0))
+        return ddpm_fail(err, "EMA warm-up %g is out of range; use 1..1000 (10 is usual)", rc->ema_warmup);
     if (!(rc->ema_decay >= 0.0 && rc->ema_decay < 1.0))
         return ddpm_fail(err, "EMA decay %g is out of range; use 0 <= decay < 1 (0.999 is usual)", rc->ema_decay);
     if (rc->dataset[0] == '\0') return ddpm_fail(err, "empty dataset name; use digits, fashion or a folder");
@@ -343,6 +350,7 @@ char *ddpm_train_config_to_json(const ddpm_run_config *rc)
     cJSON_AddNumberToObject(o, "grad_clip", rc->adam.grad_clip);
     cJSON_AddNumberToObject(o, "ema_decay", rc->ema_decay);
     if (rc->min_snr_gamma > 0) cJSON_AddNumberToObject(o, "min_snr_gamma", rc->min_snr_gamma);
+    if (rc->ema_warmup != DDPM_EMA_WARMUP_DEFAULT) cJSON_AddNumberToObject(o, "ema_warmup", rc->ema_warmup);
     if (rc->t_logit_std > 0) {
         cJSON_AddNumberToObject(o, "t_logit_mean", rc->t_logit_mean);
         cJSON_AddNumberToObject(o, "t_logit_std", rc->t_logit_std);
@@ -391,6 +399,11 @@ int ddpm_train_config_from_json(const char *json, ddpm_run_config *rc, ddpm_erro
     r.min_snr_gamma = 0.0;
     if (cJSON_GetObjectItemCaseSensitive(o, "min_snr_gamma") &&
         get_num(o, what, "min_snr_gamma", 0.1, 100.0, &r.min_snr_gamma, err))
+        goto done;
+    /* and the EMA's warm-up: files without it have diffusers' */
+    r.ema_warmup = DDPM_EMA_WARMUP_DEFAULT;
+    if (cJSON_GetObjectItemCaseSensitive(o, "ema_warmup") &&
+        get_num(o, what, "ema_warmup", 1.0, 1000.0, &r.ema_warmup, err))
         goto done;
     /* and where t is drawn: files without it drew t uniformly */
     r.t_logit_mean = r.t_logit_std = 0.0;

@@ -211,7 +211,7 @@ int ddpm_trainer_step(ddpm_trainer *tr, ddpm_train_stats *stats, ddpm_error *err
                          norm, (long long)tr->step);
     const double lr = ddpm_adam_lr_at(&tr->run.adam, tr->opt.step);
     ddpm_adam_step(&tr->opt, tr->params, tr->grads);
-    ddpm_ema_update(tr->ema, tr->params, tr->n_params, ddpm_ema_decay_at(tr->run.ema_decay, tr->step));
+    ddpm_ema_update(tr->ema, tr->params, tr->n_params, ddpm_ema_decay_at(tr->run.ema_decay, tr->run.ema_warmup, tr->step));
     tr->step++;
 
     if (stats) {
