@@ -271,6 +271,7 @@ static void check_ema_warmup(void)
     run.net.mlp.hidden = 16;
     run.batch = 8;
     run.ema_warmup = 20.0;
+    run.adam.warmup_steps = 0, run.adam.lr = 0.05; /* steps of ~0.05 a weight: a wrong decay shows by ~1e-3 */
     ddpm_trainer *tr;
     CHECK(ddpm_trainer_create(&tr, &run, &ds, &err) == 0, "%s", err.msg);
     const size_t n = ddpm_net_num_params(ddpm_trainer_net(tr));
