@@ -401,6 +401,9 @@ static void check_t_logit_normal(void)
             const double u = (double)ks[j] / T, want = 0.5 * erfc(-((log(u / (1.0 - u)) - ms[m][0]) / ms[m][1]) / sqrt(2.0));
             /* the binomial spread at N = 200,000 is at most 0.0012: 0.005 is four of them */
             CHECK_CLOSE((double)below / N, want, 0.0, 0.005, "P(t < %d) with mean %g, std %g", ks[j], ms[m][0], ms[m][1]);
+            /* the share the visualizer draws over its loss-by-t bands is the same CDF */
+            CHECK_CLOSE(ddpm_t_draw_share(T, ms[m][0], ms[m][1], 0, ks[j]), want, 0.0, 1e-12, "share below %d", ks[j]);
+            CHECK_CLOSE(ddpm_t_draw_share(T, 0.0, 0.0, ks[j], T), (double)(T - ks[j]) / T, 0.0, 1e-15, "uniform share");
         }
         free(count);
     }

@@ -162,6 +162,10 @@ double ddpm_loss_weight(const ddpm_schedule *s, ddpm_prediction pred, int t, dou
  * mean 0 symmetric in t.  Its density over t/T in (0, 1):
  * exp(-(logit(u) - mean)^2 / (2 std^2)) / (std sqrt(2 pi) u (1 - u)). */
 int ddpm_t_logit_normal(int T, double mean, double std, double z);
+/* The share of training draws with lo <= t < hi: (hi - lo) / T for uniform t
+ * (std 0), else Phi((logit(hi / T) - mean) / std) - Phi((logit(lo / T) - mean) / std)
+ * (t < k exactly when T * sigmoid(mean + std z) < k). */
+double ddpm_t_draw_share(int T, double mean, double std, int lo, int hi);
 
 /* Converts a model output at (x_t, t) into x0-hat and eps-hat.  Either output
  * may be NULL.  Outputs must not alias inputs. */

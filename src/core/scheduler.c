@@ -323,6 +323,25 @@ int ddpm_t_logit_normal(int T, double mean, double std, double z)
     return t >= T - 1 ? T - 1 : t >= 0 ? (int)t : 0; /* a NaN z lands on 0 */
 }
 
+/* P(t < k) of the logit-normal draw */
+static double t_below(int T, double mean, double std, int k)
+{
+    if (k <= 0) return 0.0;
+    if (k >= T) return 1.0;
+    const double u = (double)k / T, x = (log(u / (1.0 - u)) - mean) / std;
+    return 0.5 * erfc(-x / sqrt(2.0));
+}
+
+double ddpm_t_draw_share(int T, double mean, double std, int lo, int hi)
+{
+    DDPM_ASSERT(T >= 1 && lo <= hi);
+    if (!(std > 0)) {
+        const int a = lo < 0 ? 0 : lo > T ? T : lo, b = hi < 0 ? 0 : hi > T ? T : hi;
+        return (double)(b - a) / T;
+    }
+    return t_below(T, mean, std, hi) - t_below(T, mean, std, lo);
+}
+
 void ddpm_prediction_to_x0_eps(const ddpm_schedule *s, ddpm_prediction pred, int t,
                                const float *x_t, const float *model_out,
                                float *x0_hat, float *eps_hat, size_t n)

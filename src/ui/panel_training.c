@@ -68,8 +68,9 @@ static void loss_by_t(viz_app *a, SDL_Rect r)
     const viz_theme *t = &d->theme;
     const viz_loss_history *h = &a->history;
     const int sh = viz_line_h(d, VIZ_SIZE_SMALL);
-    char title[96];
-    snprintf(title, sizeof title, "recent loss by t (%d bands)\nloss by t (%d bands)\nloss by t", VIZ_LOSS_BANDS,
+    char title[160];
+    snprintf(title, sizeof title,
+             "recent loss by t \xC2\xB7 line: how often t is drawn\nloss by t \xC2\xB7 line: t drawn\nloss by t (%d bands)\nloss by t",
              VIZ_LOSS_BANDS);
     viz_label_fit(d, r.x, r.y, VIZ_ALIGN_LEFT, VIZ_SIZE_SMALL, false, t->text_dim, r.w, title);
     double hi = 0;
@@ -102,6 +103,24 @@ static void loss_by_t(viz_app *a, SDL_Rect r)
         SDL_Rect bar = {p.x + b * bw + 1, p.y + p.h - bh, bw - 2, bh};
         const bool here = h->T > 0 && cur >= 0 && cur * VIZ_LOSS_BANDS / h->T == b;
         viz_fill(d, bar, here ? t->cursor : t->second);
+    }
+    /* how often training draws each band (the live run's recipe: uniform is
+     * flat, logit-normal trains the middle more), its largest share at the top */
+    const ddpm_run_config *run = &a->train.run;
+    if (h->T > 0) {
+        double share[VIZ_LOSS_BANDS], top = 0;
+        for (int b = 0; b < VIZ_LOSS_BANDS; b++) {
+            share[b] = ddpm_t_draw_share(h->T, run->t_logit_mean, run->t_logit_std, (int)((int64_t)b * h->T / VIZ_LOSS_BANDS),
+                                         (int)((int64_t)(b + 1) * h->T / VIZ_LOSS_BANDS));
+            if (share[b] > top) top = share[b];
+        }
+        SDL_FPoint line[2 * VIZ_LOSS_BANDS];
+        for (int b = 0; b < VIZ_LOSS_BANDS; b++) {
+            const float y = (float)(p.y + p.h) - (float)(share[b] / top) * (float)(p.h - viz_px(d, 4));
+            line[2 * b] = (SDL_FPoint){(float)(p.x + b * bw), y};
+            line[2 * b + 1] = (SDL_FPoint){(float)(p.x + (b + 1) * bw), y};
+        }
+        viz_polyline(d, line, 2 * VIZ_LOSS_BANDS, t->line * d->scale * 0.7f, t->accent);
     }
     viz_label(d, p.x, p.y + p.h + viz_px(d, 3), VIZ_ALIGN_LEFT, VIZ_SIZE_SMALL, t->text_dim, "t = 0");
     viz_label(d, p.x + p.w, p.y + p.h + viz_px(d, 3), VIZ_ALIGN_RIGHT, VIZ_SIZE_SMALL, t->text_dim, "T");
