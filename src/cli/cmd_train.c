@@ -299,7 +299,7 @@ int ddpm_cmd_train(int argc, char **argv)
          "weight the loss over t by Min-SNR-gamma (Hang et al. 2023), 0 = off (default: the preset's, off)"},
         {"t-sampling", ARG_STRING, &t_sampling, 0, 0, "SPEC",
          "where t is drawn: uniform, or logit-normal[:MEAN:STD] (Esser et al. 2024; 0:1 if not given) "
-         "(default: the preset's, uniform)"},
+         "(default: the preset's: logit-normal:-0.25:0.7 for live, else uniform)"},
         {"clip", ARG_DOUBLE, &clip, 0, 0, "X", "global gradient-norm clip (0 = off)"},
         {"weight-decay", ARG_DOUBLE, &wd, 0, 0, "X", "AdamW weight decay"},
         {"batch", ARG_INT, &batch, 0, 0, "N", "samples per step (1..1024; default 64, or the MLP preset's 256)"},
