@@ -17,8 +17,10 @@
 #include "ddpm/fileio.h"
 #include "ui_shot.h"
 
-/* Each view starts from this, so that the settings of one do not leak into the next. */
-#define BASE "world=images,mode=single,decomp=0,help=0,fps=0,sampler=ddim,clip=0,train_tab=filmstrip,roundtrip=0,probe=off,draw=off,"
+/* Each view starts from this, so that the settings of one do not leak into the next.
+ * 20 DDIM steps, not the window's 50: the audit reads the text, and step
+ * counts print in the same two tabular digits, at 2.5x less sampling (CI). */
+#define BASE "world=images,mode=single,decomp=0,help=0,fps=0,sampler=ddim,steps=20,clip=0,train_tab=filmstrip,roundtrip=0,probe=off,draw=off,"
 
 static const char *const VIEWS[] = {
     "phase=forward,t=500",
@@ -29,11 +31,11 @@ static const char *const VIEWS[] = {
     "frame=end,sampler=ddpm",
     "frame=end,clip=1,fps=1",
     "mode=grid,frame=end",
-    "mode=grid,frame=25",
+    "mode=grid,frame=15",
     "mode=compare,compare=sampler,frame=end",
     "mode=compare,compare=model,frame=end",
     "mode=compare,compare=steps,frame=end",
-    "mode=compare,compare=eta,frame=20",
+    "mode=compare,compare=eta,frame=12",
     "mode=compare,compare=schedule,frame=end",
     "mode=compare,compare=spacing,frame=end",
     "mode=compare,compare=variance,frame=end",
@@ -48,7 +50,7 @@ static const char *const VIEWS[] = {
     "roundtrip=300,rtcurve=1,frame=end",
     "probe=12:14,phase=forward,t=400",
     "draw=blank",
-    "probe=3:20,frame=30,controls=0",
+    "probe=3:20,frame=18,controls=0",
     "roundtrip=600,frame=3,controls=1",
     "frame=end,train_tab=loss",
     "frame=12,decomp=1,train_tab=loss",
