@@ -57,9 +57,6 @@ static void write_header(FILE *fp, int T)
     fprintf(fp, "\n");
 }
 
-/* Opens loss.csv.  A fresh run writes a new file; a resumed run keeps the rows
- * up to the checkpoint's step (dropping any written after it, which the
- * resumed run will write again) so the curve continues where it left off. */
 /* --t-sampling's words for where t is drawn */
 static const char *t_sampling_spec(double mean, double std, char *buf, size_t cap)
 {
@@ -88,6 +85,9 @@ static int parse_t_sampling(const char *spec, double *mean, double *std, ddpm_er
                      spec);
 }
 
+/* Opens loss.csv.  A fresh run writes a new file; a resumed run keeps the rows
+ * up to the checkpoint's step (dropping any written after it, which the
+ * resumed run will write again) so the curve continues where it left off. */
 static int open_loss_log(loss_log *log, const char *path, int64_t resume_step, int T, ddpm_error *err)
 {
     memset(log, 0, sizeof *log);
