@@ -156,6 +156,31 @@ static void test_snapshots_and_scrubber(void)
     for (size_t k = 0; k < m; k++) diff += fabs(ic[k] - va.img[1][k]);
     CHECK(diff / m < 0.05, "the saved step 4 replays like the live one (mean |diff| %.3g)", diff / m);
     viz_app_free(c);
+
+    /* lecture style at 16:9 (a projector): the training panel is low, and
+     * the filmstrip goes beside the buttons, in digits a room can read */
+    static const int sizes[][2] = {{1280, 720}, {1920, 1080}};
+    for (int k = 0; k < 2; k++) {
+        viz_options lo = base_options("steps=5,frame=end,train_tab=filmstrip");
+        lo.history_dir = g_hist;
+        lo.lecture = true;
+        lo.width = sizes[k][0], lo.height = sizes[k][1];
+        viz_app *l = NULL;
+        CHECK(viz_app_create(&l, &lo, &err) == DDPM_OK, "%s", err.msg);
+        viz_app_frame(l, 0);
+        CHECK(viz_app_capture(l, &img, &err) == DDPM_OK, "%s", err.msg);
+        const SDL_Rect f = l->tex_rect[VIZ_TEX_FILM], p = l->layout.panel[VIZ_PANEL_TRAINING];
+        CHECK(f.w > 0 && SDL_IntersectRect(&f, &p, &in) && in.w == f.w && in.h == f.h,
+              "lecture %dx%d: the filmstrip is in the training panel", lo.width, lo.height);
+        /* its rows (the texture's: 28-pixel digits and a 2-pixel gap) at
+         * least 3 % of the screen's height: three of the five t, not five small */
+        const int rows = (l->tex[VIZ_TEX_FILM].h + 2) / 30, row_h = rows > 0 ? f.h / rows : 0;
+        CHECK(rows == 3 && row_h * 100 >= 3 * lo.height, "lecture %dx%d: %d filmstrip rows of %d px", lo.width,
+              lo.height, rows, row_h);
+        CHECK(region(&img, f).var > 100.0, "lecture %dx%d: the filmstrip shows images", lo.width, lo.height);
+        ddpm_image_free(&img);
+        viz_app_free(l);
+    }
     free_run(&va);
     free_run(&vb);
     remove_history();
