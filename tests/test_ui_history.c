@@ -4,7 +4,9 @@
  *    under sanitizers), and --save-history writes them;
  *  - the scrubber replays a snapshot: the same snapshot and seed give the
  *    same images in either run, another snapshot other images;
- *  - the filmstrip is drawn, with a row of predictions per snapshot;
+ *  - the filmstrip is drawn, with a row of predictions per snapshot; in
+ *    lecture style at 16:9 beside the buttons, in rows a room can read;
+ *    where not every snapshot fits, its columns spread over the run;
  *  - a saved history shows in a fresh, untrained window (the bundled
  *    history's path), and the scrubber works there before any training;
  *  - while training runs, the grid view's refreshes compute on one core
@@ -222,6 +224,40 @@ static void test_grid_never_holds_training(void)
     viz_app_free(a);
 }
 
+/* Where not every snapshot fits (lecture style at 1024x768: two columns for
+ * the bundled history's eight), the filmstrip's columns spread over the run:
+ * the first (step 50) and the latest are among them, and a click on each
+ * replays it. */
+static void test_filmstrip_spread(void)
+{
+    viz_options o = base_options("steps=5,frame=end,train_tab=filmstrip");
+    o.lecture = true;
+    o.width = 1024, o.height = 768;
+    viz_app *a = NULL;
+    ddpm_error err = {0};
+    CHECK(viz_app_create(&a, &o, &err) == DDPM_OK, "%s", err.msg);
+    viz_app_frame(a, 0);
+    const int n = a->snaps.n_shown;
+    const SDL_Rect f = a->tex_rect[VIZ_TEX_FILM];
+    const int cols = (a->tex[VIZ_TEX_FILM].w + 2) / 30; /* 28-pixel digits, 2-pixel gaps */
+    CHECK(n >= 4 && f.w > 0 && cols >= 3 && cols - 1 < n, "the bundled history's %d snapshots in %d columns", n, cols);
+    for (int k = 0; k < 2; k++) {
+        const int c = k == 0 ? 1 : cols - 1, want = k == 0 ? 0 : n - 1;
+        SDL_Event e;
+        memset(&e, 0, sizeof e);
+        e.type = SDL_MOUSEBUTTONDOWN;
+        e.button.button = SDL_BUTTON_LEFT, e.button.x = f.x + (2 * c + 1) * f.w / (2 * cols), e.button.y = f.y + f.h / 2;
+        viz_app_queue_event(a, &e);
+        viz_app_frame(a, 0);
+        e.type = SDL_MOUSEBUTTONUP;
+        viz_app_queue_event(a, &e);
+        viz_app_frame(a, 0);
+        CHECK(a->p.snapshot == want, "column %d replays snapshot %d (step %lld), not %d", c, want,
+              (long long)viz_app_snapshot(a, want)->ck.step, a->p.snapshot);
+    }
+    viz_app_free(a);
+}
+
 int main(void)
 {
     snprintf(g_out, sizeof g_out, "/tmp/ddpm-test-ui-history-%d.png", (int)getpid());
@@ -234,6 +270,7 @@ int main(void)
     const double t1 = ddpm_now();
     test_grid_never_holds_training();
     printf("  grid never holds         %.2f s\n", ddpm_now() - t1);
+    test_filmstrip_spread();
     remove(g_out);
     SDL_Quit();
     TEST_PASS("test_ui_history");
