@@ -239,7 +239,7 @@ static void test_filmstrip_spread(void)
     viz_app_frame(a, 0);
     const int n = a->snaps.n_shown;
     const SDL_Rect f = a->tex_rect[VIZ_TEX_FILM];
-    const int cols = (a->tex[VIZ_TEX_FILM].w + 2) / 30; /* 28-pixel digits, 2-pixel gaps */
+    const int cols = a->snaps.film_cols;
     CHECK(n >= 4 && f.w > 0 && cols >= 3 && cols - 1 < n, "the bundled history's %d snapshots in %d columns", n, cols);
     for (int k = 0; k < 2; k++) {
         const int c = k == 0 ? 1 : cols - 1, want = k == 0 ? 0 : n - 1;

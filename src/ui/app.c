@@ -268,6 +268,13 @@ static void update_forward_digit(viz_app *a)
 
 /* ---- panels' frame ---------------------------------------------------------------------------- */
 
+SDL_Rect viz_panel_content(viz_app *a, SDL_Rect r)
+{
+    viz_draw *d = &a->draw;
+    const int pad = viz_px(d, 10), top = viz_px(d, 7) + viz_line_h(d, VIZ_SIZE_TITLE) + viz_px(d, 6);
+    return (SDL_Rect){r.x + pad, r.y + top, r.w - 2 * pad, r.h - top - pad};
+}
+
 SDL_Rect viz_panel_begin_reserve(viz_app *a, SDL_Rect r, const char *title, const char *subtitle, int right)
 {
     viz_draw *d = &a->draw;
@@ -288,8 +295,7 @@ SDL_Rect viz_panel_begin_reserve(viz_app *a, SDL_Rect r, const char *title, cons
             viz_label_fit(d, sx, y + th - sh - viz_px(d, 1), VIZ_ALIGN_LEFT, VIZ_SIZE_SMALL, false, d->theme.text_dim,
                           x + room - sx, subtitle);
     }
-    const int top = viz_px(d, 7) + th + viz_px(d, 6);
-    return (SDL_Rect){r.x + pad, r.y + top, r.w - 2 * pad, r.h - top - pad};
+    return viz_panel_content(a, r);
 }
 
 SDL_Rect viz_panel_begin(viz_app *a, SDL_Rect r, const char *title, const char *subtitle)

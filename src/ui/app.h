@@ -123,6 +123,7 @@ typedef struct viz_history_store {
     float *film_now;             /* (DDPM_FILM_N, per) the live weights' row */
     int64_t film_now_step;       /* -1: none yet */
     bool loss_view;              /* the training panel shows the loss by t instead of the filmstrip */
+    int film_cols;               /* columns the filmstrip drew last (x_t's included; 0: none) */
     uint64_t film_version;
     bool full_warned;
 } viz_history_store;
@@ -421,6 +422,9 @@ SDL_Rect viz_panel_begin(viz_app *a, SDL_Rect r, const char *title, const char *
  * subtitle may list shorter versions, one per line (viz_label_fit); a
  * subtitle that fits in none is left out. */
 SDL_Rect viz_panel_begin_reserve(viz_app *a, SDL_Rect r, const char *title, const char *subtitle, int right);
+/* The content rectangle viz_panel_begin gives, without drawing: for a panel
+ * that lays itself out before it draws its title. */
+SDL_Rect viz_panel_content(viz_app *a, SDL_Rect r);
 /* The model entry that is selected, and its schedule and prediction. */
 const viz_model *viz_app_model(const viz_app *a);
 /* The images the forward panel shows: the current model's dataset (Fashion-MNIST

@@ -196,12 +196,17 @@ static void filmstrip(viz_app *a, SDL_Rect r, bool compact)
     if (!h->per) return;
     const int H = a->digits.height, W = a->digits.width, gap = 2;
     /* no room for the strip (lecture style): its caption goes too, below */
-    /* the row labels' column: as wide as its widest label */
+    /* the row labels' column: as wide as its widest label (the rows' t, "step"
+     * above them, "trained" below where the seconds show) */
     int label_w = 0;
     {
+        int ts[DDPM_FILM_N];
+        ddpm_film_timesteps(viz_app_T(a), ts);
+        char lab[32];
+        snprintf(lab, sizeof lab, "t=%d", ts[DDPM_FILM_N - 1]);
         int w1 = 0, w2 = 0;
-        viz_measure(d, VIZ_SIZE_SMALL, false, "t=1000", &w1, NULL);
-        viz_measure(d, VIZ_SIZE_SMALL, false, "trained", &w2, NULL);
+        viz_measure(d, VIZ_SIZE_SMALL, false, lab, &w1, NULL);
+        viz_measure(d, VIZ_SIZE_SMALL, false, compact ? "step" : "trained", &w2, NULL);
         label_w = (w1 > w2 ? w1 : w2) + viz_px(d, 10);
     }
     const int above = (compact ? 1 : 2) * sh + viz_px(d, 4), rows = film_rows(compact);
@@ -209,12 +214,23 @@ static void filmstrip(viz_app *a, SDL_Rect r, bool compact)
     if (area.w < 20 || area.h < 20) return;
     const bool live_row = h->shown_run != 0 && h->film_now_step >= 0;
     const int cell = area.h / rows > 8 ? area.h / rows : 8;
-    { /* the last column's step label is centred on it: room for its overhang */
-        int step_w = 0;
-        viz_measure(d, VIZ_SIZE_SMALL, false, "9.9k", &step_w, NULL);
-        if (step_w > cell) area.w -= (step_w - cell) / 2 + 1;
+    /* every column wide enough for its step label: where the labels are wider
+     * than the digits (lecture style), the columns are padded apart, fewer
+     * of them and each labelled, rather than one label over two columns */
+    int widest = 0;
+    for (int i = 0; i < h->n_shown; i++) {
+        char st[32];
+        int w = 0;
+        fmt_step(st, sizeof st, viz_app_snapshot(a, i)->ck.step);
+        viz_measure(d, VIZ_SIZE_SMALL, false, st, &w, NULL);
+        if (w > widest) widest = w;
     }
-    int cols_fit = area.w / cell;
+    const float scale = (float)cell / (H + gap); /* screen pixels per texture pixel */
+    int pad = (int)ceilf((widest + viz_px(d, 6)) / scale) - (W + gap);
+    if (pad < 0) pad = 0;
+    if (pad > W) pad = W;
+    const int Wp = W + pad, pitch = (int)(scale * (Wp + gap));
+    int cols_fit = pitch > 0 ? area.w / pitch : 3;
     if (cols_fit < 3) cols_fit = 3;
     /* the snapshots that fit, spread over the run where not all do: the
      * first and the last always (step 50 against the latest is the story) */
@@ -222,35 +238,45 @@ static void filmstrip(viz_app *a, SDL_Rect r, bool compact)
     int n_snap = n_all;
     if (1 + n_snap + live_row > cols_fit) n_snap = cols_fit - 1 - live_row > 0 ? cols_fit - 1 - live_row : 0;
     const int cols = 1 + n_snap + live_row;
-    const size_t per = h->per;
-    float *img = viz_app_scratch(a, per * (size_t)rows * (size_t)cols);
+    const size_t per = h->per, per_p = (size_t)Wp * H; /* a digit, and its padded cell */
+    float *img = viz_app_scratch(a, per_p * (size_t)rows * (size_t)cols);
     if (!img) return;
-    uint64_t key = viz_key(0xF11, (uint64_t)h->shown_run, (uint64_t)h->film_version, (uint64_t)((n_all * 1000 + cols) * 8 + rows));
+    uint64_t key = viz_key(0xF11, (uint64_t)h->shown_run, (uint64_t)h->film_version,
+                           (uint64_t)(((n_all * 1000 + cols) * 8 + rows) * 64 + pad));
     for (int c = 0; c < cols; c++) {
         const viz_snap *s = c >= 1 && c <= n_snap ? viz_app_snapshot(a, film_snap(c, n_snap, n_all)) : NULL;
         const float *src = c == 0 ? h->film_xt : s ? s->film : h->film_now;
         if (s) key = viz_key(key, (uint64_t)s->ck.step, (uint64_t)(uintptr_t)s, 0);
         for (int j = 0; j < rows; j++) {
-            float *dst = img + per * ((size_t)j * cols + c);
-            if (src) memcpy(dst, src + per * (size_t)film_row_t(j, rows), sizeof(float) * per);
-            else for (size_t k = 0; k < per; k++) dst[k] = -1.0f;
+            float *dst = img + per_p * ((size_t)j * cols + c);
+            for (size_t k = 0; k < per_p; k++) dst[k] = -1.0f;
+            if (!src) continue;
+            const float *from = src + per * (size_t)film_row_t(j, rows);
+            for (int y = 0; y < H; y++) memcpy(dst + (size_t)y * Wp + pad / 2, from + (size_t)y * W, sizeof(float) * W);
         }
     }
     int gw, gh;
-    viz_tone_grid_size(cols * rows, cols, W, H, gap, &gw, &gh);
+    viz_tone_grid_size(cols * rows, cols, Wp, H, gap, &gw, &gh);
     uint32_t *px = viz_app_pixels(a, (size_t)gw * gh);
     if (!px) return;
     viz_image_tex *tx = &a->tex[VIZ_TEX_FILM];
     if (tx->key != key) {
         SDL_Color bg = t->panel;
-        viz_tone_grid(px, img, cols * rows, cols, W, H, gap,
-                      0xFF000000u | (uint32_t)bg.r << 16 | (uint32_t)bg.g << 8 | bg.b, VIZ_TONE_UNIT, 0);
+        const uint32_t bg_argb = 0xFF000000u | (uint32_t)bg.r << 16 | (uint32_t)bg.g << 8 | bg.b;
+        viz_tone_grid(px, img, cols * rows, cols, Wp, H, gap, bg_argb, VIZ_TONE_UNIT, 0);
+        if (pad > 0) /* the padding is the panel's, not black */
+            for (int y = 0; y < gh; y++)
+                for (int x = 0; x < gw; x++) {
+                    const int in = x % (Wp + gap);
+                    if (in < pad / 2 || (in >= pad / 2 + W && in < Wp)) px[(size_t)y * gw + x] = bg_argb;
+                }
         viz_image_update(d, tx, key, px, gw, gh);
     }
-    SDL_Rect fit = {area.x, area.y, area.w < cols * cell ? area.w : cols * cell, area.h};
+    a->snaps.film_cols = cols;
+    SDL_Rect fit = {area.x, area.y, area.w < cols * pitch ? area.w : cols * pitch, area.h};
     SDL_Rect drawn = viz_app_draw_tex(a, VIZ_TEX_FILM, fit);
     if (drawn.w <= 0) return;
-    const float cw = (float)drawn.w / gw * (W + gap), ch = (float)drawn.h / gh * (H + gap);
+    const float cw = (float)drawn.w / gw * (Wp + gap), ch = (float)drawn.h / gh * (H + gap);
     int ts[DDPM_FILM_N];
     ddpm_film_timesteps(viz_app_T(a), ts);
     /* every row's t where the rows are a label high, else every other one's */
@@ -292,7 +318,7 @@ static void filmstrip(viz_app *a, SDL_Rect r, bool compact)
             fmt_step(st, sizeof st, s->ck.step);
             int w = 0;
             viz_measure(d, VIZ_SIZE_SMALL, false, st, &w, NULL);
-            if (c == cols - 1 || (x - w / 2 >= label_right + viz_px(d, 10) && x + w / 2 + viz_px(d, 10) <= last_left)) {
+            if (c == cols - 1 || (x - w / 2 >= label_right + viz_px(d, 2) && x + w / 2 + viz_px(d, 2) <= last_left)) {
                 viz_label(d, x, ty, VIZ_ALIGN_CENTER, VIZ_SIZE_SMALL, col, "%s", st);
                 label_right = x + w / 2;
             }
@@ -350,14 +376,17 @@ static int head(viz_app *a, SDL_Rect c, bool draw, head_mode mode)
     viz_fit_text(d, VIZ_SIZE_BODY, true, c.w, buf, shown_state, sizeof shown_state, &state_w);
     if (draw) viz_label_fit(d, c.x, c.y, VIZ_ALIGN_LEFT, VIZ_SIZE_BODY, true, sc, c.w, buf);
     const int x = c.x + state_w;
-    /* the numbers: the full line, or in a narrow column shorter versions */
+    /* the numbers: the full line, or in a narrow column shorter versions;
+     * no loss before the first step ("loss 0.0000" read as a perfect one) */
+    char loss[32];
+    if (st->step > 0) snprintf(loss, sizeof loss, "%.4f", st->loss_smooth);
+    else snprintf(loss, sizeof loss, "\xE2\x80\x94");
     if (viz_app_replaying(a) || compact) /* a replay shows no wall time */
-        snprintf(buf, sizeof buf, "step %lld \xC2\xB7 loss %.4f\nstep %lld", (long long)st->step, st->loss_smooth,
-                 (long long)st->step);
+        snprintf(buf, sizeof buf, "step %lld \xC2\xB7 loss %s\nstep %lld", (long long)st->step, loss, (long long)st->step);
     else
-        snprintf(buf, sizeof buf, "step %lld \xC2\xB7 %.0f %s/s \xC2\xB7 loss %.4f\nstep %lld \xC2\xB7 loss %.4f\nstep %lld",
-                 (long long)st->step, st->images_per_s, viz_app_points(a) ? "pts" : "img", st->loss_smooth,
-                 (long long)st->step, st->loss_smooth, (long long)st->step);
+        snprintf(buf, sizeof buf, "step %lld \xC2\xB7 %.0f %s/s \xC2\xB7 loss %s\nstep %lld \xC2\xB7 loss %s\nstep %lld",
+                 (long long)st->step, st->images_per_s, viz_app_points(a) ? "pts" : "img", loss, (long long)st->step,
+                 loss, (long long)st->step);
     const size_t full_len = strcspn(buf, "\n");
     int sw = 0;
     {
@@ -442,12 +471,7 @@ void viz_panel_training(viz_app *a, SDL_Rect r)
         viz_measure(d, VIZ_SIZE_BODY, true, tabs[1], &w1, NULL);
         tab_w = 2 * ((w0 > w1 ? w0 : w1) + viz_px(d, 12));
     }
-    /* what the panel trains is the live model, not the model shown (unless it is the live one) */
-    char sub[640];
-    const viz_model *shown = viz_app_model(a);
-    if (shown->live) snprintf(sub, sizeof sub, "live model: %s\n%s", st->origin, st->origin);
-    else snprintf(sub, sizeof sub, "a live model, not %s: %s\nlive model: %s\nlive model", shown->name, st->origin, st->origin);
-    SDL_Rect c = viz_panel_begin_reserve(a, r, "Training", sub, tab_w);
+    const SDL_Rect c = viz_panel_content(a, r);
 
     /* plots: the filmstrip (images), or the loss curve and the loss by t */
     const bool film = images && !a->snaps.loss_view;
@@ -459,29 +483,39 @@ void viz_panel_training(viz_app *a, SDL_Rect r)
      * the filmstrip with its five t where its cells stay large, else a
      * compact strip (three t, no caption); the layout must make its cells
      * half again as large to be chosen. */
-    bool compact = false;
+    bool compact = false, side = false;
+    head_mode mode = HEAD_COLUMN;
+    const int col_w = c.w * 40 / 100;
+    const SDL_Rect col = {c.x, c.y, col_w, c.h};
     {
-        const int gap = viz_px(d, 14), col_w = c.w * 40 / 100, plots_min = 5 * viz_line_h(d, VIZ_SIZE_SMALL);
-        const SDL_Rect col = {c.x, c.y, col_w, c.h};
+        const int gap = viz_px(d, 14), plots_min = 5 * viz_line_h(d, VIZ_SIZE_SMALL);
         const int below = film_cell(d, plots.h, false), side_full = film_cell(d, c.h, false);
         const bool side_compact = side_full < viz_px(d, 20);
-        const int side = side_compact ? film_cell(d, c.h, true) : side_full;
-        const bool side_better = film ? side * 2 >= below * 3 && side >= viz_px(d, 12)
+        const int cell = side_compact ? film_cell(d, c.h, true) : side_full;
+        const bool side_better = film ? cell * 2 >= below * 3 && cell >= viz_px(d, 12)
                                       : plots.h < plots_min && c.h >= plots_min * 4 / 5;
-        head_mode mode = HEAD_COLUMN;
-        bool fits = false;
         if (side_better) {
-            fits = head(a, col, false, HEAD_COLUMN) <= c.y + c.h;
-            if (!fits) mode = HEAD_TIGHT, fits = head(a, col, false, HEAD_TIGHT) <= c.y + c.h;
+            side = head(a, col, false, HEAD_COLUMN) <= c.y + c.h;
+            if (!side) mode = HEAD_TIGHT, side = head(a, col, false, HEAD_TIGHT) <= c.y + c.h;
         }
-        if (fits) {
-            head(a, col, true, mode);
+        if (side) {
             plots = (SDL_Rect){c.x + col_w + gap, c.y, c.w - col_w - gap, c.h};
             compact = film && side_compact;
-        } else {
-            head(a, c, true, HEAD_ROW);
         }
     }
+
+    /* what the panel trains is the live model, not the model shown (unless
+     * it is the live one); a compact filmstrip has no caption, so the title
+     * row says whose run it shows before the live run has its own */
+    char sub[640];
+    const viz_model *shown = viz_app_model(a);
+    if (compact && a->snaps.shown_run == 0)
+        snprintf(sub, sizeof sub, "x\xCC\x82\xE2\x82\x80 of a bundled run \xC2\xB7 press T to train your own\n"
+                                  "x\xCC\x82\xE2\x82\x80 of a bundled run\nbundled run");
+    else if (shown->live) snprintf(sub, sizeof sub, "live model: %s\n%s", st->origin, st->origin);
+    else snprintf(sub, sizeof sub, "a live model, not %s: %s\nlive model: %s\nlive model", shown->name, st->origin, st->origin);
+    viz_panel_begin_reserve(a, r, "Training", sub, tab_w);
+    head(a, side ? col : c, true, side ? mode : HEAD_ROW);
     SDL_Rect clip;
     if (images) {
         int tab = a->snaps.loss_view;
