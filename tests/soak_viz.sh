@@ -5,7 +5,7 @@
 # given time.  Passes when the window never crashes, its resident memory is
 # flat after warm-up, and no frame took longer than 250 ms.
 #   bash tests/soak_viz.sh build/ddpm 600      # the 10-minute soak
-#   (CTest runs the 60-second version: tests/test_ui_soak.sh)
+#   (CTest runs the 40-second version: tests/test_ui_soak.sh)
 # Exit 77 = skipped (no Xvfb or xdotool).
 set -u
 DDPM=$1
