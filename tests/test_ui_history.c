@@ -18,11 +18,6 @@
 
 static char g_hist[256];
 
-#if defined(__SANITIZE_THREAD__)
-enum { UNDER_TSAN = 1 };
-#else
-enum { UNDER_TSAN = 0 };
-#endif
 
 static void remove_history(void)
 {
@@ -170,7 +165,7 @@ static void test_snapshots_and_scrubber(void)
      * layout, drawn on one thread: not under ThreadSanitizer, whose CI
      * stage has no minute to spare; the release and ASan builds run it) */
     static const int sizes[][2] = {{1280, 720}, {1920, 1080}};
-    for (int k = 0; k < (UNDER_TSAN ? 0 : 2); k++) {
+    for (int k = 0; k < (UI_UNDER_TSAN ? 0 : 2); k++) {
         viz_options lo = base_options("steps=5,frame=end,train_tab=filmstrip");
         lo.history_dir = g_hist;
         lo.lecture = true;
@@ -278,7 +273,7 @@ int main(void)
     const double t1 = ddpm_now();
     test_grid_never_holds_training();
     printf("  grid never holds         %.2f s\n", ddpm_now() - t1);
-    if (!UNDER_TSAN) test_filmstrip_spread(); /* a layout, as above */
+    if (!UI_UNDER_TSAN) test_filmstrip_spread(); /* a layout, as above */
     remove(g_out);
     SDL_Quit();
     TEST_PASS("test_ui_history");

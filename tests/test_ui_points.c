@@ -26,11 +26,7 @@ static char g_model[256];
 /* A model of the moons, trained here for a second (the MLP preset); under
  * ThreadSanitizer, where a step costs 20 times as much, for fewer steps: the
  * score there only has to show a model that learned something. */
-#if defined(__SANITIZE_THREAD__)
-enum { MODEL_STEPS = 500 };
-#else
-enum { MODEL_STEPS = 1500 };
-#endif
+enum { MODEL_STEPS = UI_UNDER_TSAN ? 500 : 1500 };
 static void make_model(void)
 {
     ddpm_error err = {0};
@@ -278,13 +274,8 @@ int main(void)
         {"compare and sizes", test_compare_and_sizes, false},
         {"drawing and worlds", test_drawing_and_worlds, true},
     };
-#if defined(__SANITIZE_THREAD__)
-    const bool tsan = true;
-#else
-    const bool tsan = false;
-#endif
     for (size_t i = 0; i < sizeof tests / sizeof tests[0]; i++) {
-        if (tsan && !tests[i].tsan) {
+        if (UI_UNDER_TSAN && !tests[i].tsan) {
             printf("  %-24s skipped under ThreadSanitizer (one thread; the other builds run it)\n", tests[i].name);
             continue;
         }

@@ -10,6 +10,14 @@
 #include "app.h"
 #include "check.h"
 
+/* 1 in the ThreadSanitizer build: a test may leave its one-thread layout
+ * checks to the release and ASan builds there (CI's 15 minutes). */
+#if defined(__SANITIZE_THREAD__)
+enum { UI_UNDER_TSAN = 1 };
+#else
+enum { UI_UNDER_TSAN = 0 };
+#endif
+
 static char g_out[256];
 
 /* A rectangle's pixel statistics in an RGB capture. */

@@ -159,7 +159,7 @@ static int film_text_h(viz_draw *d, bool compact)
 static int film_rows(bool compact) { return compact ? 3 : DDPM_FILM_N; }
 
 /* the filmstrip row j of a strip of n rows: which of the DDPM_FILM_N t it shows */
-static int film_row_t(int j, int n) { return n == DDPM_FILM_N ? j : j * (DDPM_FILM_N - 1) / (n - 1); }
+static int film_row_t(int j, int n) { return j * (DDPM_FILM_N - 1) / (n - 1); }
 
 /* The snapshot in column c (1..shown) where `shown` of `all` fit: evenly
  * spread, the first and the last included. */
@@ -195,7 +195,6 @@ static void filmstrip(viz_app *a, SDL_Rect r, bool compact)
                                       "it\nx\xCC\x82\xE2\x82\x80 as the network learns");
     if (!h->per) return;
     const int H = a->digits.height, W = a->digits.width, gap = 2;
-    /* no room for the strip (lecture style): its caption goes too, below */
     /* the row labels' column: as wide as its widest label (the rows' t, "step"
      * above them, "trained" below where the seconds show) */
     int label_w = 0;
@@ -239,28 +238,31 @@ static void filmstrip(viz_app *a, SDL_Rect r, bool compact)
     if (1 + n_snap + live_row > cols_fit) n_snap = cols_fit - 1 - live_row > 0 ? cols_fit - 1 - live_row : 0;
     const int cols = 1 + n_snap + live_row;
     const size_t per = h->per, per_p = (size_t)Wp * H; /* a digit, and its padded cell */
-    float *img = viz_app_scratch(a, per_p * (size_t)rows * (size_t)cols);
-    if (!img) return;
     uint64_t key = viz_key(0xF11, (uint64_t)h->shown_run, (uint64_t)h->film_version,
                            (uint64_t)(((n_all * 1000 + cols) * 8 + rows) * 64 + pad));
-    for (int c = 0; c < cols; c++) {
-        const viz_snap *s = c >= 1 && c <= n_snap ? viz_app_snapshot(a, film_snap(c, n_snap, n_all)) : NULL;
-        const float *src = c == 0 ? h->film_xt : s ? s->film : h->film_now;
-        if (s) key = viz_key(key, (uint64_t)s->ck.step, (uint64_t)(uintptr_t)s, 0);
-        for (int j = 0; j < rows; j++) {
-            float *dst = img + per_p * ((size_t)j * cols + c);
-            for (size_t k = 0; k < per_p; k++) dst[k] = -1.0f;
-            if (!src) continue;
-            const float *from = src + per * (size_t)film_row_t(j, rows);
-            for (int y = 0; y < H; y++) memcpy(dst + (size_t)y * Wp + pad / 2, from + (size_t)y * W, sizeof(float) * W);
-        }
+    for (int c = 1; c <= n_snap; c++) {
+        const viz_snap *s = viz_app_snapshot(a, film_snap(c, n_snap, n_all));
+        key = viz_key(key, (uint64_t)s->ck.step, (uint64_t)(uintptr_t)s, 0);
     }
     int gw, gh;
     viz_tone_grid_size(cols * rows, cols, Wp, H, gap, &gw, &gh);
-    uint32_t *px = viz_app_pixels(a, (size_t)gw * gh);
-    if (!px) return;
     viz_image_tex *tx = &a->tex[VIZ_TEX_FILM];
-    if (tx->key != key) {
+    if (tx->key != key) { /* the images, padded, only when they change */
+        float *img = viz_app_scratch(a, per_p * (size_t)rows * (size_t)cols);
+        if (!img) return;
+        for (int c = 0; c < cols; c++) {
+            const viz_snap *s = c >= 1 && c <= n_snap ? viz_app_snapshot(a, film_snap(c, n_snap, n_all)) : NULL;
+            const float *src = c == 0 ? h->film_xt : s ? s->film : h->film_now;
+            for (int j = 0; j < rows; j++) {
+                float *dst = img + per_p * ((size_t)j * cols + c);
+                for (size_t k = 0; k < per_p; k++) dst[k] = -1.0f;
+                if (!src) continue;
+                const float *from = src + per * (size_t)film_row_t(j, rows);
+                for (int y = 0; y < H; y++) memcpy(dst + (size_t)y * Wp + pad / 2, from + (size_t)y * W, sizeof(float) * W);
+            }
+        }
+        uint32_t *px = viz_app_pixels(a, (size_t)gw * gh);
+        if (!px) return;
         SDL_Color bg = t->panel;
         const uint32_t bg_argb = 0xFF000000u | (uint32_t)bg.r << 16 | (uint32_t)bg.g << 8 | bg.b;
         viz_tone_grid(px, img, cols * rows, cols, Wp, H, gap, bg_argb, VIZ_TONE_UNIT, 0);
